@@ -1,0 +1,669 @@
+//! Season parameters: the seven fields a planner sets, the tunables a later season may
+//! change, their validation, and the slice of them each agent is allowed to see.
+
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How often the distribution centre tops stores up during the season.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ReplenishmentStrategy {
+    /// One allocation at launch; nothing moves from the DC afterwards.
+    #[serde(rename = "none")]
+    None,
+    /// Stores are topped up after every week of sales.
+    #[serde(rename = "weekly")]
+    Weekly,
+    /// Stores are topped up after every second week (weeks 2, 4, 6, ...).
+    #[serde(rename = "bi-weekly")]
+    BiWeekly,
+}
+
+impl ReplenishmentStrategy {
+    /// The spelling planners and files use (`none`, `weekly`, `bi-weekly`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplenishmentStrategy::None => "none",
+            ReplenishmentStrategy::Weekly => "weekly",
+            ReplenishmentStrategy::BiWeekly => "bi-weekly",
+        }
+    }
+
+    /// Parses the file spelling; accepts `biweekly` and `bi_weekly` too since
+    /// spreadsheets write it every way.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "none" => Some(Self::None),
+            "weekly" => Some(Self::Weekly),
+            "bi-weekly" | "biweekly" | "bi_weekly" => Some(Self::BiWeekly),
+            _ => None,
+        }
+    }
+
+    /// Whether stores are replenished after the sales of season week `week` are known.
+    /// The last week never replenishes: there is no week left to sell the stock in.
+    pub fn replenishes_after(self, week: u32, horizon_weeks: u32) -> bool {
+        if week >= horizon_weeks {
+            return false;
+        }
+        match self {
+            ReplenishmentStrategy::None => false,
+            ReplenishmentStrategy::Weekly => true,
+            ReplenishmentStrategy::BiWeekly => week % 2 == 0,
+        }
+    }
+}
+
+impl fmt::Display for ReplenishmentStrategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The seven season parameters of domain.md, validated: every value here is one the
+/// agents can act on, so the agents never re-check them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeasonParameters {
+    /// Season length in weeks, 1..=52.
+    pub forecast_horizon_weeks: u32,
+    /// First day of season week 1 (any weekday).
+    pub season_start_date: NaiveDate,
+    /// Last day of the season: start + 7 × horizon − 1 day.
+    pub season_end_date: NaiveDate,
+    /// How often the DC tops stores up.
+    pub replenishment_strategy: ReplenishmentStrategy,
+    /// Share of the order kept at the DC at launch, 0..=1.
+    pub dc_holdback_percentage: f64,
+    /// Week at which sell-through is checked; `None` means never mark down.
+    pub markdown_checkpoint_week: Option<u32>,
+    /// Target sell-through at the checkpoint, 0..1; present exactly when the checkpoint is.
+    pub markdown_threshold: Option<f64>,
+}
+
+/// Knobs with domain.md's defaults that a later season may tune. Kept apart from the
+/// seven parameters because a planner's description never sets them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Tunables {
+    /// Safety stock when stores can be replenished (20%).
+    pub safety_stock_pct: f64,
+    /// Safety stock when replenishment is `none`: no way to correct errors later (25%).
+    pub safety_stock_no_replenishment_pct: f64,
+    /// Markdown per point of sell-through gap (2.0).
+    pub markdown_elasticity: f64,
+    /// Deepest markdown Pricing may propose (40%).
+    pub markdown_cap_pct: f64,
+    /// Markdowns are rounded to multiples of this (5%).
+    pub markdown_rounding_pct: f64,
+    /// Demand lift per unit of markdown: 1.5 means +1.5% demand per 1% off (prior design).
+    pub markdown_demand_lift_per_pct: f64,
+    /// Weekly variance above which the remaining weeks are re-forecast (20%).
+    pub variance_threshold_pct: f64,
+    /// Variance above which an emergency reorder is considered when the DC cannot cover (30%).
+    pub emergency_variance_pct: f64,
+}
+
+impl Default for Tunables {
+    fn default() -> Self {
+        Tunables {
+            safety_stock_pct: 0.20,
+            safety_stock_no_replenishment_pct: 0.25,
+            markdown_elasticity: 2.0,
+            markdown_cap_pct: 0.40,
+            markdown_rounding_pct: 0.05,
+            markdown_demand_lift_per_pct: 1.5,
+            variance_threshold_pct: 0.20,
+            emergency_variance_pct: 0.30,
+        }
+    }
+}
+
+impl Tunables {
+    /// The safety stock that applies under a replenishment strategy.
+    pub fn safety_stock_for(&self, strategy: ReplenishmentStrategy) -> f64 {
+        match strategy {
+            ReplenishmentStrategy::None => self.safety_stock_no_replenishment_pct,
+            _ => self.safety_stock_pct,
+        }
+    }
+
+    /// Checks every tunable is in a range the agents can use.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        let mut errors = Vec::new();
+        let mut check = |field: &str, value: f64, lo: f64, hi: f64| {
+            if !(value.is_finite() && value >= lo && value <= hi) {
+                errors.push(FieldError::new(
+                    format!("tunables.{field}"),
+                    format!("{value} is outside {lo}..={hi}"),
+                ));
+            }
+        };
+        check("safety_stock_pct", self.safety_stock_pct, 0.0, 5.0);
+        check(
+            "safety_stock_no_replenishment_pct",
+            self.safety_stock_no_replenishment_pct,
+            0.0,
+            5.0,
+        );
+        check("markdown_elasticity", self.markdown_elasticity, 0.0, 20.0);
+        check("markdown_cap_pct", self.markdown_cap_pct, 0.0, 0.95);
+        check("markdown_rounding_pct", self.markdown_rounding_pct, 0.001, 0.5);
+        check(
+            "markdown_demand_lift_per_pct",
+            self.markdown_demand_lift_per_pct,
+            0.0,
+            20.0,
+        );
+        check("variance_threshold_pct", self.variance_threshold_pct, 0.0, 10.0);
+        check("emergency_variance_pct", self.emergency_variance_pct, 0.0, 10.0);
+        ParamError::from_list(errors)
+    }
+}
+
+/// One field that failed validation, with the reason in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Dotted path of the field, e.g. `dc_holdback_percentage` or `tunables.markdown_cap_pct`.
+    pub field: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl FieldError {
+    /// Builds a field error.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Everything wrong with a parameter set, all fields at once so a planner fixes them in
+/// one go rather than one per attempt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParamError {
+    /// The text was not JSON of the expected shape.
+    #[error("parameters are not valid JSON: {0}")]
+    Json(String),
+    /// One or more fields are out of range or inconsistent.
+    #[error("invalid parameters: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.reason)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+}
+
+impl ParamError {
+    fn from_list(errors: Vec<FieldError>) -> Result<(), ParamError> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ParamError::Invalid(errors))
+        }
+    }
+
+    /// The field errors, empty for a JSON syntax error.
+    pub fn fields(&self) -> &[FieldError] {
+        match self {
+            ParamError::Json(_) => &[],
+            ParamError::Invalid(list) => list,
+        }
+    }
+}
+
+/// The seven parameters as they arrive, before validation: every field optional so
+/// that a missing one is reported by name rather than as a serde message.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSeasonParameters {
+    /// See [`SeasonParameters::forecast_horizon_weeks`].
+    pub forecast_horizon_weeks: Option<i64>,
+    /// See [`SeasonParameters::season_start_date`].
+    pub season_start_date: Option<String>,
+    /// Optional; derived when absent, checked when present.
+    pub season_end_date: Option<String>,
+    /// See [`SeasonParameters::replenishment_strategy`].
+    pub replenishment_strategy: Option<String>,
+    /// See [`SeasonParameters::dc_holdback_percentage`].
+    pub dc_holdback_percentage: Option<f64>,
+    /// See [`SeasonParameters::markdown_checkpoint_week`].
+    pub markdown_checkpoint_week: Option<i64>,
+    /// See [`SeasonParameters::markdown_threshold`].
+    pub markdown_threshold: Option<f64>,
+}
+
+/// The last day of a season of `horizon_weeks` weeks starting on `start`.
+pub fn season_end(start: NaiveDate, horizon_weeks: u32) -> NaiveDate {
+    start + Duration::days(7 * i64::from(horizon_weeks) - 1)
+}
+
+impl RawSeasonParameters {
+    /// Validates every field and fills in the derived end date.
+    pub fn validate(&self) -> Result<SeasonParameters, ParamError> {
+        let mut errors = Vec::new();
+        let mut missing = |field: &str| errors.push(FieldError::new(field, "is required"));
+
+        let horizon = match self.forecast_horizon_weeks {
+            None => {
+                missing("forecast_horizon_weeks");
+                None
+            }
+            Some(h) if !(1..=52).contains(&h) => {
+                errors.push(FieldError::new(
+                    "forecast_horizon_weeks",
+                    format!("{h} is outside 1..=52"),
+                ));
+                None
+            }
+            Some(h) => u32::try_from(h).ok(),
+        };
+        let start = match &self.season_start_date {
+            None => {
+                errors.push(FieldError::new("season_start_date", "is required"));
+                None
+            }
+            Some(text) => match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    errors.push(FieldError::new(
+                        "season_start_date",
+                        format!("'{text}' is not a date of the form YYYY-MM-DD"),
+                    ));
+                    None
+                }
+            },
+        };
+        let strategy = match &self.replenishment_strategy {
+            None => {
+                errors.push(FieldError::new("replenishment_strategy", "is required"));
+                None
+            }
+            Some(text) => match ReplenishmentStrategy::parse(text) {
+                Some(s) => Some(s),
+                None => {
+                    errors.push(FieldError::new(
+                        "replenishment_strategy",
+                        format!("'{text}' is not one of none, weekly, bi-weekly"),
+                    ));
+                    None
+                }
+            },
+        };
+        let holdback = match self.dc_holdback_percentage {
+            None => {
+                errors.push(FieldError::new("dc_holdback_percentage", "is required"));
+                None
+            }
+            Some(h) if !(h.is_finite() && (0.0..=1.0).contains(&h)) => {
+                errors.push(FieldError::new(
+                    "dc_holdback_percentage",
+                    format!("{h} is outside 0.0..=1.0 (a fraction: 45% is 0.45)"),
+                ));
+                None
+            }
+            Some(h) => Some(h),
+        };
+        let checkpoint = match self.markdown_checkpoint_week {
+            None => None,
+            Some(w) => {
+                let upper = horizon.map(i64::from).unwrap_or(52);
+                if (1..=upper).contains(&w) {
+                    u32::try_from(w).ok()
+                } else {
+                    errors.push(FieldError::new(
+                        "markdown_checkpoint_week",
+                        format!("week {w} is outside the season's weeks 1..={upper}"),
+                    ));
+                    None
+                }
+            }
+        };
+        let threshold = match (self.markdown_checkpoint_week, self.markdown_threshold) {
+            (Some(_), None) => {
+                errors.push(FieldError::new(
+                    "markdown_threshold",
+                    "is required when markdown_checkpoint_week is set",
+                ));
+                None
+            }
+            (None, Some(t)) => {
+                errors.push(FieldError::new(
+                    "markdown_threshold",
+                    format!("{t} is set but markdown_checkpoint_week is null; set both or neither"),
+                ));
+                None
+            }
+            (_, Some(t)) if !(t.is_finite() && t > 0.0 && t < 1.0) => {
+                errors.push(FieldError::new(
+                    "markdown_threshold",
+                    format!("{t} is outside 0..1 (a fraction: 60% is 0.60)"),
+                ));
+                None
+            }
+            (_, t) => t,
+        };
+        let end = match (start, horizon, &self.season_end_date) {
+            (Some(s), Some(h), Some(text)) => {
+                let expected = season_end(s, h);
+                match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+                    Ok(d) if d == expected => Some(d),
+                    Ok(d) => {
+                        errors.push(FieldError::new(
+                            "season_end_date",
+                            format!(
+                                "{d} does not match {h} weeks from {s}, which end on {expected}"
+                            ),
+                        ));
+                        None
+                    }
+                    Err(_) => {
+                        errors.push(FieldError::new(
+                            "season_end_date",
+                            format!("'{text}' is not a date of the form YYYY-MM-DD"),
+                        ));
+                        None
+                    }
+                }
+            }
+            (Some(s), Some(h), None) => Some(season_end(s, h)),
+            _ => None,
+        };
+        ParamError::from_list(errors)?;
+        match (horizon, start, end, strategy, holdback) {
+            (Some(h), Some(s), Some(e), Some(r), Some(d)) => Ok(SeasonParameters {
+                forecast_horizon_weeks: h,
+                season_start_date: s,
+                season_end_date: e,
+                replenishment_strategy: r,
+                dc_holdback_percentage: d,
+                markdown_checkpoint_week: checkpoint,
+                markdown_threshold: threshold,
+            }),
+            // Every None above pushed an error, so this arm is unreachable in practice;
+            // it stays an error rather than a panic.
+            _ => Err(ParamError::Invalid(vec![FieldError::new(
+                "parameters",
+                "incomplete",
+            )])),
+        }
+    }
+}
+
+impl SeasonParameters {
+    /// Re-validates a value that may have been built by hand or deserialised directly.
+    pub fn validated(&self) -> Result<SeasonParameters, ParamError> {
+        RawSeasonParameters::from(self).validate()
+    }
+
+    /// The first day of season week `week` (1-based).
+    pub fn week_start(&self, week: u32) -> NaiveDate {
+        self.season_start_date + Duration::days(7 * (i64::from(week) - 1))
+    }
+
+    /// The season week (1-based) a date falls in, or `None` outside the season.
+    pub fn week_of(&self, date: NaiveDate) -> Option<u32> {
+        if date < self.season_start_date || date > self.season_end_date {
+            return None;
+        }
+        u32::try_from((date - self.season_start_date).num_days() / 7 + 1).ok()
+    }
+
+    /// What the Demand agent may see.
+    pub fn demand_slice(&self) -> DemandSlice {
+        DemandSlice {
+            forecast_horizon_weeks: self.forecast_horizon_weeks,
+            replenishment_strategy: self.replenishment_strategy,
+        }
+    }
+
+    /// What the Inventory agent may see.
+    pub fn inventory_slice(&self) -> InventorySlice {
+        InventorySlice {
+            dc_holdback_percentage: self.dc_holdback_percentage,
+            replenishment_strategy: self.replenishment_strategy,
+        }
+    }
+
+    /// What the Pricing agent may see.
+    pub fn pricing_slice(&self) -> PricingSlice {
+        PricingSlice {
+            markdown_checkpoint_week: self.markdown_checkpoint_week,
+            markdown_threshold: self.markdown_threshold,
+        }
+    }
+}
+
+impl From<&SeasonParameters> for RawSeasonParameters {
+    fn from(p: &SeasonParameters) -> Self {
+        RawSeasonParameters {
+            forecast_horizon_weeks: Some(i64::from(p.forecast_horizon_weeks)),
+            season_start_date: Some(p.season_start_date.to_string()),
+            season_end_date: Some(p.season_end_date.to_string()),
+            replenishment_strategy: Some(p.replenishment_strategy.as_str().to_string()),
+            dc_holdback_percentage: Some(p.dc_holdback_percentage),
+            markdown_checkpoint_week: p.markdown_checkpoint_week.map(i64::from),
+            markdown_threshold: p.markdown_threshold,
+        }
+    }
+}
+
+/// The Demand agent's parameter slice: it needs the horizon and whether errors can be
+/// corrected later (which sets the safety stock).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DemandSlice {
+    /// Season length in weeks.
+    pub forecast_horizon_weeks: u32,
+    /// Sets the safety stock.
+    pub replenishment_strategy: ReplenishmentStrategy,
+}
+
+/// The Inventory agent's parameter slice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InventorySlice {
+    /// Share of the order kept at the DC.
+    pub dc_holdback_percentage: f64,
+    /// Cadence of top-ups.
+    pub replenishment_strategy: ReplenishmentStrategy,
+}
+
+/// The Pricing agent's parameter slice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PricingSlice {
+    /// Week of the sell-through check, if any.
+    pub markdown_checkpoint_week: Option<u32>,
+    /// Target sell-through at the checkpoint.
+    pub markdown_threshold: Option<f64>,
+}
+
+/// A parameter file: the seven fields at the top level, tunables optionally under
+/// `tunables`. This is the format of `--params F.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeasonConfig {
+    /// The validated seven parameters.
+    pub parameters: SeasonParameters,
+    /// Tunables, defaults where the file is silent.
+    pub tunables: Tunables,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(flatten)]
+    raw: RawFields,
+    #[serde(default)]
+    tunables: Tunables,
+}
+
+// serde cannot combine `flatten` with `deny_unknown_fields` on the inner struct, so the
+// seven fields are repeated here without it; the outer struct rejects unknown keys.
+#[derive(Deserialize)]
+struct RawFields {
+    forecast_horizon_weeks: Option<i64>,
+    season_start_date: Option<String>,
+    season_end_date: Option<String>,
+    replenishment_strategy: Option<String>,
+    dc_holdback_percentage: Option<f64>,
+    markdown_checkpoint_week: Option<i64>,
+    markdown_threshold: Option<f64>,
+}
+
+impl SeasonConfig {
+    /// Parses and validates a parameter file's JSON text.
+    pub fn from_json(text: &str) -> Result<SeasonConfig, ParamError> {
+        let file: ConfigFile =
+            serde_json::from_str(text).map_err(|e| ParamError::Json(e.to_string()))?;
+        let raw = RawSeasonParameters {
+            forecast_horizon_weeks: file.raw.forecast_horizon_weeks,
+            season_start_date: file.raw.season_start_date,
+            season_end_date: file.raw.season_end_date,
+            replenishment_strategy: file.raw.replenishment_strategy,
+            dc_holdback_percentage: file.raw.dc_holdback_percentage,
+            markdown_checkpoint_week: file.raw.markdown_checkpoint_week,
+            markdown_threshold: file.raw.markdown_threshold,
+        };
+        let parameters = match (raw.validate(), file.tunables.validate()) {
+            (Ok(p), Ok(())) => p,
+            (Err(a), Err(b)) => {
+                let mut all = a.fields().to_vec();
+                all.extend_from_slice(b.fields());
+                return Err(ParamError::Invalid(all));
+            }
+            (Err(e), _) | (_, Err(e)) => return Err(e),
+        };
+        Ok(SeasonConfig {
+            parameters,
+            tunables: file.tunables,
+        })
+    }
+
+    /// Wraps validated parameters with default tunables.
+    pub fn with_defaults(parameters: SeasonParameters) -> SeasonConfig {
+        SeasonConfig {
+            parameters,
+            tunables: Tunables::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zara_json() -> &'static str {
+        r#"{"forecast_horizon_weeks": 12, "season_start_date": "2025-03-01",
+            "replenishment_strategy": "none", "dc_holdback_percentage": 0.0,
+            "markdown_checkpoint_week": 6, "markdown_threshold": 0.6}"#
+    }
+
+    #[test]
+    fn end_date_is_derived_as_domain_md_says() {
+        let c = SeasonConfig::from_json(zara_json()).unwrap();
+        assert_eq!(
+            c.parameters.season_end_date,
+            NaiveDate::from_ymd_opt(2025, 5, 23).unwrap()
+        );
+        assert_eq!(c.tunables, Tunables::default());
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let text = r#"{"forecast_horizon_weeks": 60, "season_start_date": "2025-13-01",
+            "replenishment_strategy": "daily", "dc_holdback_percentage": 1.5,
+            "markdown_threshold": 0.6}"#;
+        let err = SeasonConfig::from_json(text).unwrap_err();
+        let fields: Vec<_> = err.fields().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "forecast_horizon_weeks",
+                "season_start_date",
+                "replenishment_strategy",
+                "dc_holdback_percentage",
+                "markdown_threshold"
+            ]
+        );
+    }
+
+    #[test]
+    fn checkpoint_must_fall_within_the_horizon() {
+        let text = r#"{"forecast_horizon_weeks": 4, "season_start_date": "2025-03-01",
+            "replenishment_strategy": "none", "dc_holdback_percentage": 0.0,
+            "markdown_checkpoint_week": 6, "markdown_threshold": 0.6}"#;
+        let err = SeasonConfig::from_json(text).unwrap_err();
+        assert_eq!(err.fields()[0].field, "markdown_checkpoint_week");
+        assert!(err.to_string().contains("1..=4"), "{err}");
+    }
+
+    #[test]
+    fn checkpoint_without_threshold_is_refused() {
+        let text = r#"{"forecast_horizon_weeks": 12, "season_start_date": "2025-03-01",
+            "replenishment_strategy": "none", "dc_holdback_percentage": 0.0,
+            "markdown_checkpoint_week": 6}"#;
+        let err = SeasonConfig::from_json(text).unwrap_err();
+        assert_eq!(err.fields()[0].field, "markdown_threshold");
+    }
+
+    #[test]
+    fn inconsistent_end_date_is_refused() {
+        let text = r#"{"forecast_horizon_weeks": 12, "season_start_date": "2025-03-01",
+            "season_end_date": "2025-05-31",
+            "replenishment_strategy": "none", "dc_holdback_percentage": 0.0}"#;
+        let err = SeasonConfig::from_json(text).unwrap_err();
+        assert_eq!(err.fields()[0].field, "season_end_date");
+        assert!(err.to_string().contains("2025-05-23"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_tunables_are_refused() {
+        let text = r#"{"forecast_horizon_weeks": 12, "season_start_date": "2025-03-01",
+            "replenishment_strategy": "none", "dc_holdback_percentage": 0.0, "colour": 1}"#;
+        assert!(matches!(
+            SeasonConfig::from_json(text),
+            Err(ParamError::Json(m)) if m.contains("colour")
+        ));
+        let text = r#"{"forecast_horizon_weeks": 12, "season_start_date": "2025-03-01",
+            "replenishment_strategy": "none", "dc_holdback_percentage": 0.0,
+            "tunables": {"markdown_cap_pct": 2.0}}"#;
+        let err = SeasonConfig::from_json(text).unwrap_err();
+        assert_eq!(err.fields()[0].field, "tunables.markdown_cap_pct");
+    }
+
+    #[test]
+    fn slices_carry_only_their_fields() {
+        let p = SeasonConfig::from_json(zara_json()).unwrap().parameters;
+        let demand = serde_json::to_value(p.demand_slice()).unwrap();
+        assert_eq!(
+            demand,
+            serde_json::json!({"forecast_horizon_weeks": 12, "replenishment_strategy": "none"})
+        );
+        let pricing = serde_json::to_value(p.pricing_slice()).unwrap();
+        assert_eq!(
+            pricing,
+            serde_json::json!({"markdown_checkpoint_week": 6, "markdown_threshold": 0.6})
+        );
+        let inventory = serde_json::to_value(p.inventory_slice()).unwrap();
+        assert_eq!(
+            inventory,
+            serde_json::json!({"dc_holdback_percentage": 0.0, "replenishment_strategy": "none"})
+        );
+    }
+
+    #[test]
+    fn weeks_map_to_dates() {
+        let p = SeasonConfig::from_json(zara_json()).unwrap().parameters;
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(p.week_of(d(2025, 3, 1)), Some(1));
+        assert_eq!(p.week_of(d(2025, 3, 7)), Some(1));
+        assert_eq!(p.week_of(d(2025, 3, 8)), Some(2));
+        assert_eq!(p.week_of(d(2025, 5, 23)), Some(12));
+        assert_eq!(p.week_of(d(2025, 5, 24)), None);
+        assert_eq!(p.week_start(2), d(2025, 3, 8));
+    }
+
+    #[test]
+    fn bi_weekly_replenishes_on_even_weeks_only() {
+        let s = ReplenishmentStrategy::BiWeekly;
+        let weeks: Vec<u32> = (1..=12).filter(|w| s.replenishes_after(*w, 12)).collect();
+        assert_eq!(weeks, [2, 4, 6, 8, 10]);
+        assert!(!ReplenishmentStrategy::None.replenishes_after(1, 12));
+        assert!(!ReplenishmentStrategy::Weekly.replenishes_after(12, 12));
+    }
+}

@@ -1,0 +1,122 @@
+//! The pre-season plan in one call: Demand's forecast and manufacturing order,
+//! then Inventory's clusters and allocation. `atelier plan` prints it; the
+//! orchestrator's phase 1 and 2 agents call the same pieces one at a time.
+
+use crate::data::{CategorySales, SalesHistory, StoreNetwork};
+use crate::demand::{DemandError, DemandForecast, ManufacturingOrder, forecast_season, manufacturing_order};
+use crate::inventory::{Allocation, StoreClusters, allocate, cluster_stores};
+use crate::params::{SeasonConfig, SeasonParameters};
+use chrono::Duration;
+use serde::Serialize;
+
+/// Seed of the store clustering: fixed so that a plan is reproducible.
+pub const CLUSTER_SEED: u64 = 42;
+
+/// Why a plan could not be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// The history has no rows for the category.
+    #[error("category '{category}' is not in the sales history (it has: {available})")]
+    UnknownCategory {
+        /// The category asked for.
+        category: String,
+        /// The categories the history has, comma-separated.
+        available: String,
+    },
+    /// The history has rows but not one complete week.
+    #[error("category '{0}' has no complete Monday-to-Sunday week of history")]
+    NoCompleteWeek(String),
+    /// The forecast failed.
+    #[error(transparent)]
+    Demand(#[from] DemandError),
+}
+
+/// The pre-season plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeasonPlan {
+    /// The category planned.
+    pub category: String,
+    /// The seven parameters.
+    pub parameters: SeasonParameters,
+    /// Demand's forecast.
+    pub forecast: DemandForecast,
+    /// The manufacturing order.
+    pub manufacturing: ManufacturingOrder,
+    /// Inventory's split of the order.
+    pub allocation: Allocation,
+}
+
+/// Looks a category up, with the available names in the error.
+pub fn category_sales<'a>(history: &'a SalesHistory, category: &str) -> Result<&'a CategorySales, PlanError> {
+    history.category(category).ok_or_else(|| PlanError::UnknownCategory {
+        category: category.to_string(),
+        available: history.category_names().join(", "),
+    })
+}
+
+/// Each store's units of the category over the last 52 weeks of history: recent
+/// sales say more about a store's pull than three-year-old ones.
+pub fn recent_store_units(sales: &CategorySales) -> Vec<u64> {
+    match sales.last_date() {
+        Some(last) => sales.store_units_between(last - Duration::days(363), last),
+        None => vec![0; sales.store_daily_units.len()],
+    }
+}
+
+/// Demand's part: the forecast of the season and the order with safety stock.
+pub fn forecast_and_order(
+    sales: &CategorySales,
+    category: &str,
+    config: &SeasonConfig,
+) -> Result<(DemandForecast, ManufacturingOrder), PlanError> {
+    let weekly = sales.weekly().ok_or_else(|| PlanError::NoCompleteWeek(category.to_string()))?;
+    let p = &config.parameters;
+    let forecast = forecast_season(&weekly, p.season_start_date, p.forecast_horizon_weeks)?;
+    let order = manufacturing_order(
+        forecast.total_season_demand,
+        config.tunables.safety_stock_for(p.replenishment_strategy),
+    );
+    Ok((forecast, order))
+}
+
+/// Inventory's part: clusters and the allocation of an approved order.
+pub fn cluster_and_allocate(
+    sales: &CategorySales,
+    stores: &StoreNetwork,
+    manufacturing_qty: u64,
+    dc_holdback_percentage: f64,
+) -> (StoreClusters, Allocation) {
+    let clusters = cluster_stores(stores, CLUSTER_SEED);
+    let allocation = allocate(
+        manufacturing_qty,
+        dc_holdback_percentage,
+        stores,
+        &clusters,
+        &recent_store_units(sales),
+    );
+    (clusters, allocation)
+}
+
+/// The whole pre-season plan.
+pub fn plan_season(
+    history: &SalesHistory,
+    stores: &StoreNetwork,
+    category: &str,
+    config: &SeasonConfig,
+) -> Result<SeasonPlan, PlanError> {
+    let sales = category_sales(history, category)?;
+    let (forecast, manufacturing) = forecast_and_order(sales, category, config)?;
+    let (_, allocation) = cluster_and_allocate(
+        sales,
+        stores,
+        manufacturing.manufacturing_qty,
+        config.parameters.dc_holdback_percentage,
+    );
+    Ok(SeasonPlan {
+        category: category.to_string(),
+        parameters: config.parameters.clone(),
+        forecast,
+        manufacturing,
+        allocation,
+    })
+}

@@ -44,7 +44,8 @@ pub fn history(path: Option<&Path>, stores: &StoreNetwork) -> Result<SalesHistor
 pub fn season_config(path: Option<&Path>) -> Result<SeasonConfig> {
     match path {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
             SeasonConfig::from_json(&text).with_context(|| format!("{}", p.display()))
         }
         None => sample::parameter_set(sample::DEFAULT_PARAMETER_SET)

@@ -4,6 +4,7 @@
 
 mod inputs;
 mod plan;
+mod season;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,12 +22,30 @@ struct Cli {
 enum Command {
     /// Pre-season plan: forecast, manufacturing order and store allocation.
     Plan(plan::PlanArgs),
+    /// Run a season as a durable workflow (default: Zara parameters, normal_season).
+    Run(season::RunArgs),
+    /// Answer a pending approval: --accept or --modify JSON.
+    Approve(season::ApproveArgs),
+    /// Continue a workflow: retry after an error, play the next weeks.
+    Resume(season::ResumeArgs),
+    /// Show a workflow.
+    Status(season::StatusArgs),
+    /// Print a workflow's events as JSON lines.
+    Events(season::EventsArgs),
+    /// Print the workflow state diagram (Mermaid), generated from the transition table.
+    States,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Plan(args) => plan::run(&args),
+        Command::Run(args) => season::run(&args, reasoner(), describe),
+        Command::Approve(args) => season::approve(&args),
+        Command::Resume(args) => season::resume(&args, reasoner()),
+        Command::Status(args) => season::status(&args),
+        Command::Events(args) => season::events(&args),
+        Command::States => print_stdout(atelier_engine::state::mermaid_diagram().trim_end()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -46,4 +65,16 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
+}
+
+/// The reasoner for season commands: offline templates (an LLM when configured).
+fn reasoner() -> std::sync::Arc<dyn atelier_engine::reasoning::Reasoner> {
+    std::sync::Arc::new(atelier_engine::reasoning::OfflineReasoner)
+}
+
+/// Parameters from a planner's description.
+fn describe(_text: &str, _today: chrono::NaiveDate) -> anyhow::Result<atelier_core::SeasonConfig> {
+    anyhow::bail!(
+        "--describe needs the parameter extractor, which is not built into this binary yet"
+    )
 }

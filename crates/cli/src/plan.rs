@@ -57,7 +57,8 @@ fn summary(plan: &SeasonPlan) -> String {
         p.replenishment_strategy,
         p.dc_holdback_percentage * 100.0,
         match (p.markdown_checkpoint_week, p.markdown_threshold) {
-            (Some(w), Some(t)) => format!("check at week {w} against {:.0}% sell-through", t * 100.0),
+            (Some(w), Some(t)) =>
+                format!("check at week {w} against {:.0}% sell-through", t * 100.0),
             _ => "never".to_string(),
         }
     ));
@@ -72,7 +73,13 @@ fn summary(plan: &SeasonPlan) -> String {
         out.push_str(&format!("  {:<24} {:>10.0}\n", member.model, member.total));
     }
     out.push_str("  weekly: ");
-    out.push_str(&f.weekly.iter().map(u64::to_string).collect::<Vec<_>>().join(" "));
+    out.push_str(
+        &f.weekly
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
     out.push_str(&format!(
         "\n\nManufacturing order: {} units (forecast {} + {:.0}% safety stock)\n\n",
         m.manufacturing_qty,

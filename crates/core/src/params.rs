@@ -49,7 +49,7 @@ impl ReplenishmentStrategy {
         match self {
             ReplenishmentStrategy::None => false,
             ReplenishmentStrategy::Weekly => true,
-            ReplenishmentStrategy::BiWeekly => week % 2 == 0,
+            ReplenishmentStrategy::BiWeekly => week.is_multiple_of(2),
         }
     }
 }
@@ -147,15 +147,30 @@ impl Tunables {
         );
         check("markdown_elasticity", self.markdown_elasticity, 0.0, 20.0);
         check("markdown_cap_pct", self.markdown_cap_pct, 0.0, 0.95);
-        check("markdown_rounding_pct", self.markdown_rounding_pct, 0.001, 0.5);
+        check(
+            "markdown_rounding_pct",
+            self.markdown_rounding_pct,
+            0.001,
+            0.5,
+        );
         check(
             "markdown_demand_lift_per_pct",
             self.markdown_demand_lift_per_pct,
             0.0,
             20.0,
         );
-        check("variance_threshold_pct", self.variance_threshold_pct, 0.0, 10.0);
-        check("emergency_variance_pct", self.emergency_variance_pct, 0.0, 10.0);
+        check(
+            "variance_threshold_pct",
+            self.variance_threshold_pct,
+            0.0,
+            10.0,
+        );
+        check(
+            "emergency_variance_pct",
+            self.emergency_variance_pct,
+            0.0,
+            10.0,
+        );
         ParamError::from_list(errors)
     }
 }

@@ -3,7 +3,9 @@
 //! orchestrator's phase 1 and 2 agents call the same pieces one at a time.
 
 use crate::data::{CategorySales, SalesHistory, StoreNetwork};
-use crate::demand::{DemandError, DemandForecast, ManufacturingOrder, forecast_season, manufacturing_order};
+use crate::demand::{
+    DemandError, DemandForecast, ManufacturingOrder, forecast_season, manufacturing_order,
+};
 use crate::inventory::{Allocation, StoreClusters, allocate, cluster_stores};
 use crate::params::{SeasonConfig, SeasonParameters};
 use chrono::Duration;
@@ -47,11 +49,16 @@ pub struct SeasonPlan {
 }
 
 /// Looks a category up, with the available names in the error.
-pub fn category_sales<'a>(history: &'a SalesHistory, category: &str) -> Result<&'a CategorySales, PlanError> {
-    history.category(category).ok_or_else(|| PlanError::UnknownCategory {
-        category: category.to_string(),
-        available: history.category_names().join(", "),
-    })
+pub fn category_sales<'a>(
+    history: &'a SalesHistory,
+    category: &str,
+) -> Result<&'a CategorySales, PlanError> {
+    history
+        .category(category)
+        .ok_or_else(|| PlanError::UnknownCategory {
+            category: category.to_string(),
+            available: history.category_names().join(", "),
+        })
 }
 
 /// Each store's units of the category over the last 52 weeks of history: recent
@@ -69,7 +76,9 @@ pub fn forecast_and_order(
     category: &str,
     config: &SeasonConfig,
 ) -> Result<(DemandForecast, ManufacturingOrder), PlanError> {
-    let weekly = sales.weekly().ok_or_else(|| PlanError::NoCompleteWeek(category.to_string()))?;
+    let weekly = sales
+        .weekly()
+        .ok_or_else(|| PlanError::NoCompleteWeek(category.to_string()))?;
     let p = &config.parameters;
     let forecast = forecast_season(&weekly, p.season_start_date, p.forecast_horizon_weeks)?;
     let order = manufacturing_order(

@@ -58,7 +58,9 @@ pub fn propose_markdown(sell_through: f64, target: f64, tunables: &Tunables) -> 
     let cap_bp = (tunables.markdown_cap_pct * 10_000.0).round();
     // Nearest step, halves rounding up (a 2.5 pp gap gives 5% exactly).
     let rounded_bp = ((raw_bp / step_bp) + 0.5).floor() * step_bp;
-    let capped_bp = rounded_bp.min((cap_bp / step_bp).floor() * step_bp).max(0.0);
+    let capped_bp = rounded_bp
+        .min((cap_bp / step_bp).floor() * step_bp)
+        .max(0.0);
     let markdown_pct = capped_bp / 10_000.0;
     MarkdownProposal {
         raw_markdown_pct: raw_bp / 10_000.0,
@@ -92,8 +94,14 @@ mod tests {
         for (st, target, gap, raw, markdown) in table {
             let p = propose_markdown(st, target, &t);
             assert!((p.gap * 100.0 - gap).abs() < 1e-9, "gap for {st}");
-            assert!((p.raw_markdown_pct * 100.0 - raw).abs() < 1e-9, "raw for {st}");
-            assert!((p.markdown_pct * 100.0 - markdown).abs() < 1e-9, "markdown for {st}: {p:?}");
+            assert!(
+                (p.raw_markdown_pct * 100.0 - raw).abs() < 1e-9,
+                "raw for {st}"
+            );
+            assert!(
+                (p.markdown_pct * 100.0 - markdown).abs() < 1e-9,
+                "markdown for {st}: {p:?}"
+            );
             assert!(p.is_markdown());
         }
         let above = propose_markdown(0.63, 0.60, &t);

@@ -2,7 +2,9 @@
 //! work on a fresh clone with no files at hand: three years of daily sales (gzip),
 //! the 50 stores' attributes, the reference parameter files and three scenarios.
 
-use crate::data::{DataError, SalesHistory, StoreNetwork, WeekActuals, read_actuals, read_sales, read_stores};
+use crate::data::{
+    DataError, SalesHistory, StoreNetwork, WeekActuals, read_actuals, read_sales, read_stores,
+};
 use crate::params::{ParamError, SeasonConfig};
 use std::io::Read;
 
@@ -19,10 +21,19 @@ pub const DEFAULT_PARAMETER_SET: &str = "zara";
 /// Name and JSON of each shipped parameter file (also in `data/params/`).
 pub const PARAMETER_SETS: &[(&str, &str)] = &[
     ("zara", include_str!("../../../data/params/zara.json")),
-    ("standard_retail", include_str!("../../../data/params/standard_retail.json")),
+    (
+        "standard_retail",
+        include_str!("../../../data/params/standard_retail.json"),
+    ),
     ("luxury", include_str!("../../../data/params/luxury.json")),
-    ("furniture", include_str!("../../../data/params/furniture.json")),
-    ("conservative", include_str!("../../../data/params/conservative.json")),
+    (
+        "furniture",
+        include_str!("../../../data/params/furniture.json"),
+    ),
+    (
+        "conservative",
+        include_str!("../../../data/params/conservative.json"),
+    ),
 ];
 
 macro_rules! scenario {
@@ -30,18 +41,66 @@ macro_rules! scenario {
         (
             $name,
             [
-                include_str!(concat!("../../../data/scenarios/", $name, "/actuals_week_01.csv")),
-                include_str!(concat!("../../../data/scenarios/", $name, "/actuals_week_02.csv")),
-                include_str!(concat!("../../../data/scenarios/", $name, "/actuals_week_03.csv")),
-                include_str!(concat!("../../../data/scenarios/", $name, "/actuals_week_04.csv")),
-                include_str!(concat!("../../../data/scenarios/", $name, "/actuals_week_05.csv")),
-                include_str!(concat!("../../../data/scenarios/", $name, "/actuals_week_06.csv")),
-                include_str!(concat!("../../../data/scenarios/", $name, "/actuals_week_07.csv")),
-                include_str!(concat!("../../../data/scenarios/", $name, "/actuals_week_08.csv")),
-                include_str!(concat!("../../../data/scenarios/", $name, "/actuals_week_09.csv")),
-                include_str!(concat!("../../../data/scenarios/", $name, "/actuals_week_10.csv")),
-                include_str!(concat!("../../../data/scenarios/", $name, "/actuals_week_11.csv")),
-                include_str!(concat!("../../../data/scenarios/", $name, "/actuals_week_12.csv")),
+                include_str!(concat!(
+                    "../../../data/scenarios/",
+                    $name,
+                    "/actuals_week_01.csv"
+                )),
+                include_str!(concat!(
+                    "../../../data/scenarios/",
+                    $name,
+                    "/actuals_week_02.csv"
+                )),
+                include_str!(concat!(
+                    "../../../data/scenarios/",
+                    $name,
+                    "/actuals_week_03.csv"
+                )),
+                include_str!(concat!(
+                    "../../../data/scenarios/",
+                    $name,
+                    "/actuals_week_04.csv"
+                )),
+                include_str!(concat!(
+                    "../../../data/scenarios/",
+                    $name,
+                    "/actuals_week_05.csv"
+                )),
+                include_str!(concat!(
+                    "../../../data/scenarios/",
+                    $name,
+                    "/actuals_week_06.csv"
+                )),
+                include_str!(concat!(
+                    "../../../data/scenarios/",
+                    $name,
+                    "/actuals_week_07.csv"
+                )),
+                include_str!(concat!(
+                    "../../../data/scenarios/",
+                    $name,
+                    "/actuals_week_08.csv"
+                )),
+                include_str!(concat!(
+                    "../../../data/scenarios/",
+                    $name,
+                    "/actuals_week_09.csv"
+                )),
+                include_str!(concat!(
+                    "../../../data/scenarios/",
+                    $name,
+                    "/actuals_week_10.csv"
+                )),
+                include_str!(concat!(
+                    "../../../data/scenarios/",
+                    $name,
+                    "/actuals_week_11.csv"
+                )),
+                include_str!(concat!(
+                    "../../../data/scenarios/",
+                    $name,
+                    "/actuals_week_12.csv"
+                )),
             ],
         )
     };
@@ -61,7 +120,11 @@ pub fn stores() -> Result<StoreNetwork, DataError> {
 
 /// The shipped three-year sales history.
 pub fn history(stores: &StoreNetwork) -> Result<SalesHistory, DataError> {
-    read_sales(gunzip(HISTORY_GZ), "sample/historical_sales_2022_2024.csv", stores)
+    read_sales(
+        gunzip(HISTORY_GZ),
+        "sample/historical_sales_2022_2024.csv",
+        stores,
+    )
 }
 
 /// Wraps gzip bytes in a streaming decoder.

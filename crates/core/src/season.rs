@@ -63,13 +63,29 @@ pub fn season_report(weeks: &[WeekOutcome], totals: SeasonTotals) -> SeasonRepor
         .filter(|w| w.forecast > 0)
         .map(|w| w.sold.abs_diff(w.forecast) as f64 / w.forecast as f64)
         .collect();
-    let mape = if errors.is_empty() { 0.0 } else { errors.iter().sum::<f64>() / errors.len() as f64 };
+    let mape = if errors.is_empty() {
+        0.0
+    } else {
+        errors.iter().sum::<f64>() / errors.len() as f64
+    };
     let forecast: u64 = weeks.iter().map(|w| w.forecast).sum();
     let sold: u64 = weeks.iter().map(|w| w.sold).sum();
     let demand: u64 = weeks.iter().map(|w| w.demand).sum();
-    let bias = if sold > 0 { (forecast as f64 - sold as f64) / sold as f64 } else { 0.0 };
-    let fill_rate = if demand > 0 { sold as f64 / demand as f64 } else { 1.0 };
-    let sell_through = if totals.manufactured > 0 { sold as f64 / totals.manufactured as f64 } else { 0.0 };
+    let bias = if sold > 0 {
+        (forecast as f64 - sold as f64) / sold as f64
+    } else {
+        0.0
+    };
+    let fill_rate = if demand > 0 {
+        sold as f64 / demand as f64
+    } else {
+        1.0
+    };
+    let sell_through = if totals.manufactured > 0 {
+        sold as f64 / totals.manufactured as f64
+    } else {
+        0.0
+    };
     let lost_sales = demand.saturating_sub(sold);
     let leftover_units = totals.leftover_in_stores + totals.leftover_at_dc;
     let mut suggestions = Vec::new();
@@ -116,13 +132,30 @@ mod tests {
     #[test]
     fn report_measures_add_up() {
         let weeks = [
-            WeekOutcome { forecast: 100, demand: 120, sold: 110 },
-            WeekOutcome { forecast: 100, demand: 80, sold: 80 },
-            WeekOutcome { forecast: 0, demand: 0, sold: 0 },
+            WeekOutcome {
+                forecast: 100,
+                demand: 120,
+                sold: 110,
+            },
+            WeekOutcome {
+                forecast: 100,
+                demand: 80,
+                sold: 80,
+            },
+            WeekOutcome {
+                forecast: 0,
+                demand: 0,
+                sold: 0,
+            },
         ];
         let r = season_report(
             &weeks,
-            SeasonTotals { manufactured: 250, leftover_in_stores: 40, leftover_at_dc: 20, markdown_cost: 12.5 },
+            SeasonTotals {
+                manufactured: 250,
+                leftover_in_stores: 40,
+                leftover_at_dc: 20,
+                markdown_cost: 12.5,
+            },
         );
         assert!((r.mape - 0.15).abs() < 1e-12);
         assert_eq!(r.units_sold, 190);
@@ -136,7 +169,15 @@ mod tests {
 
     #[test]
     fn empty_season_does_not_divide_by_zero() {
-        let r = season_report(&[], SeasonTotals { manufactured: 0, leftover_in_stores: 0, leftover_at_dc: 0, markdown_cost: 0.0 });
+        let r = season_report(
+            &[],
+            SeasonTotals {
+                manufactured: 0,
+                leftover_in_stores: 0,
+                leftover_at_dc: 0,
+                markdown_cost: 0.0,
+            },
+        );
         assert_eq!(r.mape, 0.0);
         assert_eq!(r.fill_rate, 1.0);
         assert_eq!(r.sell_through, 0.0);

@@ -35,7 +35,13 @@ pub struct VarianceCheck {
 }
 
 /// Measures a week. `threshold` and `emergency_threshold` are fractions (0.20, 0.30).
-pub fn check_week(week: u32, forecast: u64, actual: u64, threshold: f64, emergency_threshold: f64) -> VarianceCheck {
+pub fn check_week(
+    week: u32,
+    forecast: u64,
+    actual: u64,
+    threshold: f64,
+    emergency_threshold: f64,
+) -> VarianceCheck {
     let direction = match actual.cmp(&forecast) {
         std::cmp::Ordering::Greater => VarianceDirection::Over,
         std::cmp::Ordering::Less => VarianceDirection::Under,

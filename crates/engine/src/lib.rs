@@ -1,1 +1,27 @@
-//! Atelier engine.
+//! Atelier's orchestrator. The season is a workflow whose append-only event log is
+//! the source of truth:
+//!
+//! - [`state`]: the seed's workflow states and the transition table;
+//! - [`event`]: what a log is made of;
+//! - [`view`]: the fold of a log into the workflow's state (refusing illegal events);
+//! - [`agents`]: Demand, Inventory and Pricing as handoff targets over the core;
+//! - [`orchestrator`]: the steps, approvals, retries and the season loop;
+//! - [`store`]: the event store trait and its SQLite implementation;
+//! - [`reasoning`]: decisions in words (offline templates; an LLM plugs in here);
+//! - [`report`]: the JSON views (status, run result) built from a folded workflow;
+//! - [`clock`]: injectable time.
+
+pub mod agents;
+pub mod catalog;
+pub mod clock;
+pub mod event;
+pub mod orchestrator;
+pub mod reasoning;
+pub mod report;
+pub mod state;
+pub mod store;
+pub mod view;
+
+pub use orchestrator::{DataCatalog, EngineError, NewWorkflow, Orchestrator, RetryPolicy};
+pub use state::WorkflowState;
+pub use view::WorkflowView;

@@ -8,7 +8,11 @@ pub(crate) enum Kind {
     /// A word (lowercased in `Token::text`), including contractions like `don't`.
     Word,
     /// A number: digits or words. `ordinal` marks `3rd`, `sixth`.
-    Num { value: f64, ordinal: bool, decimal: bool },
+    Num {
+        value: f64,
+        ordinal: bool,
+        decimal: bool,
+    },
     /// A share of a whole as a fraction: `45%`, `forty percent`, `a quarter`.
     Percent(f64),
     /// Digits joined by `-`, `/` or `.` (dates such as `2025-02-24`, `15/05/2025`).
@@ -75,8 +79,25 @@ impl Token {
 
 /// Words that negate what follows them.
 pub(crate) const NEGATIONS: &[&str] = &[
-    "no", "not", "never", "nothing", "none", "without", "zero", "don't", "dont", "doesn't",
-    "won't", "wont", "isn't", "aren't", "shouldn't", "cannot", "can't", "neither", "nor",
+    "no",
+    "not",
+    "never",
+    "nothing",
+    "none",
+    "without",
+    "zero",
+    "don't",
+    "dont",
+    "doesn't",
+    "won't",
+    "wont",
+    "isn't",
+    "aren't",
+    "shouldn't",
+    "cannot",
+    "can't",
+    "neither",
+    "nor",
 ];
 
 const UNITS: &[(&str, u32)] = &[
@@ -216,9 +237,7 @@ fn split_raw(text: &str) -> Vec<Token> {
 fn push_word(out: &mut Vec<Token>, text: &str, start: usize, end: usize) {
     let word = text[start..end].to_lowercase().replace('\u{2019}', "'");
     let digits_only = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    let all_digit_parts = word
-        .split(['-', '/', '.'])
-        .all(digits_only);
+    let all_digit_parts = word.split(['-', '/', '.']).all(digits_only);
     if word.contains(['-', '/']) && !all_digit_parts {
         // Split a hyphenated or slashed word into its parts, keeping their spans.
         let mut offset = start;
@@ -254,14 +273,13 @@ fn classify(word: &str) -> Kind {
     if let Some((a, b)) = word.split_once('.')
         && is_digits(a)
         && is_digits(b)
+        && let Ok(value) = word.parse::<f64>()
     {
-        if let Ok(value) = word.parse::<f64>() {
-            return Kind::Num {
-                value,
-                ordinal: false,
-                decimal: true,
-            };
-        }
+        return Kind::Num {
+            value,
+            ordinal: false,
+            decimal: true,
+        };
     }
     if word.contains(['-', '/', '.']) {
         return Kind::Compound;
@@ -294,9 +312,9 @@ fn merge_numbers(tokens: Vec<Token>) -> Vec<Token> {
             continue;
         }
         // "a third", "one quarter", "two thirds": leave for the fraction pass.
-        let next_is_fraction = tokens
-            .get(i + 1)
-            .is_some_and(|n| n.kind == Kind::Word && FRACTION_WORDS.iter().any(|(w, _)| *w == n.text));
+        let next_is_fraction = tokens.get(i + 1).is_some_and(|n| {
+            n.kind == Kind::Word && FRACTION_WORDS.iter().any(|(w, _)| *w == n.text)
+        });
         if let Some(tens) = lookup(TENS, &t.text) {
             let mut value = tens;
             let mut end = t.end;
@@ -315,7 +333,11 @@ fn merge_numbers(tokens: Vec<Token>) -> Vec<Token> {
                 }
             }
             out.push(Token {
-                text: tokens[i..j].iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" "),
+                text: tokens[i..j]
+                    .iter()
+                    .map(|t| t.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 kind: Kind::Num {
                     value: f64::from(value),
                     ordinal,
@@ -341,9 +363,9 @@ fn merge_numbers(tokens: Vec<Token>) -> Vec<Token> {
             i += 1;
             continue;
         }
-        let prev_is_article = out
-            .last()
-            .is_some_and(|p| p.is_any(&["a", "one", "two", "three"]) || p.cardinal().is_some_and(|v| v <= 3));
+        let prev_is_article = out.last().is_some_and(|p| {
+            p.is_any(&["a", "one", "two", "three"]) || p.cardinal().is_some_and(|v| v <= 3)
+        });
         let is_fraction_word = FRACTION_WORDS.iter().any(|(w, _)| *w == t.text);
         if let Some(o) = lookup(ORDINALS, &t.text)
             && !(prev_is_article && is_fraction_word)
@@ -379,7 +401,9 @@ fn merge_percents(tokens: Vec<Token>) -> Vec<Token> {
         {
             let n1 = tokens.get(i + 1);
             let n2 = tokens.get(i + 2);
-            let span = if n1.is_some_and(|n| n.text == "%" || n.is_any(&["percent", "pct", "percentage"])) {
+            let span = if n1
+                .is_some_and(|n| n.text == "%" || n.is_any(&["percent", "pct", "percentage"]))
+            {
                 Some(1)
             } else if n1.is_some_and(|n| n.is("per")) && n2.is_some_and(|n| n.is("cent")) {
                 Some(2)
@@ -413,7 +437,8 @@ fn merge_percents(tokens: Vec<Token>) -> Vec<Token> {
             };
             let is_half = t.text == "half";
             let follows_ordinal = prev.is_some_and(|p| {
-                matches!(p.kind, Kind::Num { ordinal: true, .. }) || p.is_any(&["first", "second", "last"])
+                matches!(p.kind, Kind::Num { ordinal: true, .. })
+                    || p.is_any(&["first", "second", "last"])
             });
             let next_blocks = tokens
                 .get(i + 1)
@@ -504,7 +529,10 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<(String, Kind)> {
-        tokenize(text).into_iter().map(|t| (t.text, t.kind)).collect()
+        tokenize(text)
+            .into_iter()
+            .map(|t| (t.text, t.kind))
+            .collect()
     }
 
     fn num(v: f64) -> Kind {

@@ -142,12 +142,12 @@ impl<R: Read> CsvRows<R> {
         let text = self.text(index)?;
         match text.parse::<i64>() {
             Ok(v) if v < 0 => Err(self.field_error(index, format!("{v} is negative"))),
-            Ok(v) => u32::try_from(v)
-                .map_err(|_| self.field_error(index, format!("{v} is too large"))),
-            Err(_) => Err(self.field_error(
-                index,
-                format!("'{text}' is not a whole number of units"),
-            )),
+            Ok(v) => {
+                u32::try_from(v).map_err(|_| self.field_error(index, format!("{v} is too large")))
+            }
+            Err(_) => {
+                Err(self.field_error(index, format!("'{text}' is not a whole number of units")))
+            }
         }
     }
 

@@ -234,8 +234,8 @@ pub fn read_stores<R: Read>(input: R, file: &str) -> Result<StoreNetwork, DataEr
                 rows.field_error(i, format!("'{text}' is not one of {}", options.join(", ")))
             })
         };
-        let location_tier = [LocationTier::A, LocationTier::B, LocationTier::C]
-            [choice(4, &["A", "B", "C"])?];
+        let location_tier =
+            [LocationTier::A, LocationTier::B, LocationTier::C][choice(4, &["A", "B", "C"])?];
         let fashion_tier = [
             FashionTier::Premium,
             FashionTier::Mainstream,

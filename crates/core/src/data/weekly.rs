@@ -57,7 +57,9 @@ impl WeeklySeries {
     /// after `date - 6` are dropped), for backtests that train on the past only.
     pub fn before(&self, date: NaiveDate) -> WeeklySeries {
         let days = (date - self.first_monday).num_days().max(0);
-        let keep = usize::try_from(days / 7).unwrap_or(0).min(self.values.len());
+        let keep = usize::try_from(days / 7)
+            .unwrap_or(0)
+            .min(self.values.len());
         WeeklySeries {
             first_monday: self.first_monday,
             values: self.values[..keep].to_vec(),

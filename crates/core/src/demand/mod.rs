@@ -21,7 +21,9 @@ pub enum DemandError {
         needed: usize,
     },
     /// The season starts before the history ends: that is a backtest, not a forecast.
-    #[error("the season starts on {season_start}, before the history's last complete week ends ({history_end})")]
+    #[error(
+        "the season starts on {season_start}, before the history's last complete week ends ({history_end})"
+    )]
     SeasonBeforeHistoryEnd {
         /// First day of the season.
         season_start: chrono::NaiveDate,

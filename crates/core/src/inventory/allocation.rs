@@ -87,17 +87,31 @@ pub fn store_shares(
     (cluster_shares, shares)
 }
 
-fn shares_within_cluster(network: &StoreNetwork, members: &[usize], historical_units: &[u64]) -> Vec<f64> {
+fn shares_within_cluster(
+    network: &StoreNetwork,
+    members: &[usize],
+    historical_units: &[u64],
+) -> Vec<f64> {
     let n = members.len().max(1) as f64;
     let stores = network.stores();
     let cluster_units: f64 = members.iter().map(|i| historical_units[*i] as f64).sum();
-    let mean_size = members.iter().map(|i| stores[*i].store_size_sqft).sum::<f64>() / n;
-    let mean_income = members.iter().map(|i| stores[*i].median_income).sum::<f64>() / n;
+    let mean_size = members
+        .iter()
+        .map(|i| stores[*i].store_size_sqft)
+        .sum::<f64>()
+        / n;
+    let mean_income = members
+        .iter()
+        .map(|i| stores[*i].median_income)
+        .sum::<f64>()
+        / n;
     let ratio = |v: f64, mean: f64| if mean > 0.0 { v / mean } else { 1.0 };
     let attribute: Vec<f64> = members
         .iter()
         .map(|i| {
-            (ratio(stores[*i].store_size_sqft, mean_size) + ratio(stores[*i].median_income, mean_income)) / 2.0
+            (ratio(stores[*i].store_size_sqft, mean_size)
+                + ratio(stores[*i].median_income, mean_income))
+                / 2.0
         })
         .collect();
     let attribute_sum: f64 = attribute.iter().sum();
@@ -110,7 +124,11 @@ fn shares_within_cluster(network: &StoreNetwork, members: &[usize], historical_u
             } else {
                 1.0 / n
             };
-            let attr = if attribute_sum > 0.0 { a / attribute_sum } else { 1.0 / n };
+            let attr = if attribute_sum > 0.0 {
+                a / attribute_sum
+            } else {
+                1.0 / n
+            };
             HISTORICAL_WEIGHT * historical + ATTRIBUTE_WEIGHT * attr
         })
         .collect()
@@ -142,7 +160,10 @@ pub fn allocate(
         cluster_rows.push(ClusterAllocation {
             cluster_id: *name,
             stores: members.len(),
-            store_ids: members.iter().map(|i| network.stores()[*i].store_id.clone()).collect(),
+            store_ids: members
+                .iter()
+                .map(|i| network.stores()[*i].store_id.clone())
+                .collect(),
             share: *share,
             units: *units,
         });
@@ -179,7 +200,11 @@ pub fn allocate(
 /// After a re-forecast: each store's new season allocation is what it has been
 /// shipped so far plus its share of `remaining_units` (what the DC should still send,
 /// already capped by the caller at the DC's stock). Returns the new allocations.
-pub fn reallocate_remaining(shares: &[f64], shipped_so_far: &[u64], remaining_units: u64) -> Vec<u64> {
+pub fn reallocate_remaining(
+    shares: &[f64],
+    shipped_so_far: &[u64],
+    remaining_units: u64,
+) -> Vec<u64> {
     largest_remainder(remaining_units, shares)
         .into_iter()
         .zip(shipped_so_far)
@@ -196,7 +221,11 @@ mod tests {
     fn sample() -> (StoreNetwork, StoreClusters, Vec<u64>) {
         let stores = crate::sample::stores().unwrap();
         let clusters = cluster_stores(&stores, 42);
-        let units: Vec<u64> = stores.stores().iter().map(|s| s.avg_weekly_sales_12mo as u64 * 52).collect();
+        let units: Vec<u64> = stores
+            .stores()
+            .iter()
+            .map(|s| s.avg_weekly_sales_12mo as u64 * 52)
+            .collect();
         (stores, clusters, units)
     }
 
@@ -207,7 +236,10 @@ mod tests {
         assert_eq!(a.initial_shipped, 5_280);
         assert_eq!(a.dc_holdback, 4_320);
         assert_eq!(a.stores.iter().map(|s| s.initial).sum::<u64>(), 5_280);
-        assert_eq!(a.stores.iter().map(|s| s.season_allocation).sum::<u64>(), 9_600);
+        assert_eq!(
+            a.stores.iter().map(|s| s.season_allocation).sum::<u64>(),
+            9_600
+        );
     }
 
     #[test]

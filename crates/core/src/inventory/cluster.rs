@@ -149,7 +149,11 @@ fn distance2<const D: usize>(a: &[f64; D], b: &[f64; D]) -> f64 {
 
 /// K-means with k-means++ seeding, [`RESTARTS`] seeded restarts, keeping the
 /// lowest inertia. Returns the label of each point (0..k) and the inertia.
-pub fn kmeans_plus_plus<const D: usize>(points: &[[f64; D]], k: usize, seed: u64) -> (Vec<usize>, f64) {
+pub fn kmeans_plus_plus<const D: usize>(
+    points: &[[f64; D]],
+    k: usize,
+    seed: u64,
+) -> (Vec<usize>, f64) {
     if points.is_empty() || k == 0 {
         return (vec![0; points.len()], 0.0);
     }
@@ -165,7 +169,11 @@ pub fn kmeans_plus_plus<const D: usize>(points: &[[f64; D]], k: usize, seed: u64
     best.unwrap_or_else(|| (vec![0; points.len()], 0.0))
 }
 
-fn seed_centroids<const D: usize>(points: &[[f64; D]], k: usize, rng: &mut SplitMix64) -> Vec<[f64; D]> {
+fn seed_centroids<const D: usize>(
+    points: &[[f64; D]],
+    k: usize,
+    rng: &mut SplitMix64,
+) -> Vec<[f64; D]> {
     let first = (rng.next_u64() % points.len() as u64) as usize;
     let mut centroids = vec![points[first]];
     while centroids.len() < k {
@@ -206,7 +214,9 @@ fn lloyd<const D: usize>(points: &[[f64; D]], mut centroids: Vec<[f64; D]>) -> (
         let mut changed = false;
         for (i, p) in points.iter().enumerate() {
             let nearest = (0..k)
-                .min_by(|&a, &b| distance2(p, &centroids[a]).total_cmp(&distance2(p, &centroids[b])))
+                .min_by(|&a, &b| {
+                    distance2(p, &centroids[a]).total_cmp(&distance2(p, &centroids[b]))
+                })
                 .unwrap_or(0);
             if labels[i] != nearest {
                 labels[i] = nearest;
@@ -283,7 +293,10 @@ mod tests {
         let mean_tier = |c: ClusterName| {
             let m = a.members(c);
             assert!(!m.is_empty(), "{c} is empty");
-            m.iter().map(|i| stores.stores()[*i].fashion_tier.code()).sum::<f64>() / m.len() as f64
+            m.iter()
+                .map(|i| stores.stores()[*i].fashion_tier.code())
+                .sum::<f64>()
+                / m.len() as f64
         };
         assert!(mean_tier(ClusterName::FashionForward) > mean_tier(ClusterName::Mainstream));
         assert!(mean_tier(ClusterName::Mainstream) > mean_tier(ClusterName::ValueConscious));

@@ -34,12 +34,18 @@ pub fn replenishment_need(store: StoreStock, weeks_left: u32) -> u64 {
 /// stock is shared in proportion to what each wants (largest remainder), so the
 /// total shipped never exceeds the DC and no store gets more than it asked for.
 pub fn replenish(stores: &[StoreStock], weeks_left: u32, dc_available: u64) -> Vec<u64> {
-    let wants: Vec<u64> = stores.iter().map(|s| replenishment_need(*s, weeks_left)).collect();
+    let wants: Vec<u64> = stores
+        .iter()
+        .map(|s| replenishment_need(*s, weeks_left))
+        .collect();
     let total: u64 = wants.iter().sum();
     if total <= dc_available {
         return wants;
     }
-    largest_remainder(dc_available, &wants.iter().map(|w| *w as f64).collect::<Vec<_>>())
+    largest_remainder(
+        dc_available,
+        &wants.iter().map(|w| *w as f64).collect::<Vec<_>>(),
+    )
 }
 
 #[cfg(test)]
@@ -51,13 +57,21 @@ mod tests {
     fn domain_md_worked_example() {
         // Season allocation 105, 58 shipped at launch, week 2 with 10 weeks left,
         // 2 on hand: need 47 / 10 = 4.7, ship max(0, 4.7 − 2) = 2.7 → 3.
-        let store = StoreStock { season_allocation: 105, shipped_so_far: 58, on_hand: 2 };
+        let store = StoreStock {
+            season_allocation: 105,
+            shipped_so_far: 58,
+            on_hand: 2,
+        };
         assert_eq!(replenishment_need(store, 10), 3);
     }
 
     #[test]
     fn a_well_stocked_store_gets_nothing() {
-        let store = StoreStock { season_allocation: 105, shipped_so_far: 58, on_hand: 20 };
+        let store = StoreStock {
+            season_allocation: 105,
+            shipped_so_far: 58,
+            on_hand: 20,
+        };
         assert_eq!(replenishment_need(store, 10), 0);
         assert_eq!(replenishment_need(store, 0), 0);
     }
@@ -65,8 +79,16 @@ mod tests {
     #[test]
     fn the_dc_caps_the_total() {
         let stores = [
-            StoreStock { season_allocation: 100, shipped_so_far: 0, on_hand: 0 },
-            StoreStock { season_allocation: 300, shipped_so_far: 0, on_hand: 0 },
+            StoreStock {
+                season_allocation: 100,
+                shipped_so_far: 0,
+                on_hand: 0,
+            },
+            StoreStock {
+                season_allocation: 300,
+                shipped_so_far: 0,
+                on_hand: 0,
+            },
         ];
         assert_eq!(replenish(&stores, 1, 1_000), vec![100, 300]);
         assert_eq!(replenish(&stores, 1, 40), vec![10, 30]);

@@ -121,7 +121,11 @@ fn date_at(tokens: &[Token], i: usize, today: NaiveDate) -> Option<FoundDate> {
     }
     let month = tokens.get(j).and_then(month_of)?;
     let (year, last) = year_after(tokens, j);
-    let first = if i > 0 && tokens[i - 1].is("the") { i - 1 } else { i };
+    let first = if i > 0 && tokens[i - 1].is("the") {
+        i - 1
+    } else {
+        i
+    };
     Some(FoundDate {
         read: resolve(year, month, day, today),
         first,
@@ -146,7 +150,10 @@ fn year_after(tokens: &[Token], j: usize) -> (Option<i32>, usize) {
 fn numeric_date(text: &str, today: NaiveDate) -> Option<DateRead> {
     let hyphen = text.contains('-');
     let parts: Vec<&str> = text.split(['-', '/', '.']).collect();
-    let nums: Vec<u32> = parts.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let nums: Vec<u32> = parts
+        .iter()
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     match (parts.as_slice(), nums.as_slice()) {
         ([y, _, _], [yv, m, d]) if y.len() == 4 => {
             let year = i32::try_from(*yv).ok()?;
@@ -181,8 +188,18 @@ fn day_month(a: u32, b: u32, year: Option<i32>, text: &str, today: NaiveDate) ->
 
 fn describe(day: u32, month: u32) -> String {
     const NAMES: [&str; 12] = [
-        "January", "February", "March", "April", "May", "June", "July", "August",
-        "September", "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ];
     let name = usize::try_from(month)
         .ok()
@@ -199,13 +216,21 @@ fn resolve(year: Option<i32>, month: u32, day: u32, today: NaiveDate) -> DateRea
     match year {
         Some(y) => match NaiveDate::from_ymd_opt(y, month, day) {
             Some(d) => DateRead::Date(d),
-            None => DateRead::Invalid(format!("{} {y} is not a day of the calendar", describe(day, month))),
+            None => DateRead::Invalid(format!(
+                "{} {y} is not a day of the calendar",
+                describe(day, month)
+            )),
         },
         None => (today.year()..today.year() + 8)
             .filter_map(|y| NaiveDate::from_ymd_opt(y, month, day))
             .find(|d| *d >= today)
             .map_or_else(
-                || DateRead::Invalid(format!("{} is not a day of the calendar", describe(day, month))),
+                || {
+                    DateRead::Invalid(format!(
+                        "{} is not a day of the calendar",
+                        describe(day, month)
+                    ))
+                },
                 DateRead::Date,
             ),
     }
@@ -221,7 +246,10 @@ mod tests {
     }
 
     fn reads(text: &str, today: NaiveDate) -> Vec<DateRead> {
-        find_dates(&tokenize(text), today).into_iter().map(|f| f.read).collect()
+        find_dates(&tokenize(text), today)
+            .into_iter()
+            .map(|f| f.read)
+            .collect()
     }
 
     #[test]
@@ -243,8 +271,14 @@ mod tests {
         for (text, expect) in cases {
             assert_eq!(reads(text, today), vec![expect.clone()], "{text}");
         }
-        assert!(matches!(reads("03/04/2025", today)[..], [DateRead::Ambiguous(_)]));
-        assert!(matches!(reads("February 30, 2025", today)[..], [DateRead::Invalid(_)]));
+        assert!(matches!(
+            reads("03/04/2025", today)[..],
+            [DateRead::Ambiguous(_)]
+        ));
+        assert!(matches!(
+            reads("February 30, 2025", today)[..],
+            [DateRead::Invalid(_)]
+        ));
         assert!(reads("we may discount, 3-4 weeks", today).is_empty());
     }
 }

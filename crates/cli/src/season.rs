@@ -1,0 +1,545 @@
+//! `atelier run`, `approve`, `resume`, `status` and `events`: a season as a durable
+//! workflow in the event store, driven from the command line.
+
+use crate::inputs;
+use anyhow::{Context, Result, bail};
+use atelier_core::data::{WeekActuals, read_actuals};
+use atelier_core::sample::{self, DEFAULT_CATEGORY, DEFAULT_SCENARIO};
+use atelier_engine::agents::AgentRegistry;
+use atelier_engine::catalog::{FileCatalog, open_data_file};
+use atelier_engine::clock::SystemClock;
+use atelier_engine::event::{
+    ActualsMeaning, ActualsSource, DataSource, ExpiryAction, Modification, Resolution,
+};
+use atelier_engine::reasoning::{OfflineReasoner, Reasoner};
+use atelier_engine::report::workflow_json;
+use atelier_engine::store::SqliteStore;
+use atelier_engine::{DataCatalog, NewWorkflow, Orchestrator, WorkflowState, WorkflowView};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How approvals are answered during `run` and `resume`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApproveMode {
+    /// Accept every proposal.
+    Auto,
+    /// Stop at each approval and exit 0, printing what is awaited.
+    Manual,
+    /// Ask on the terminal.
+    Prompt,
+}
+
+/// The database flag every season command shares.
+#[derive(Args)]
+pub struct DbArgs {
+    /// Event store (SQLite file). Default: $ATELIER_DB or ./atelier.db.
+    #[arg(long)]
+    db: Option<PathBuf>,
+}
+
+impl DbArgs {
+    fn path(&self) -> PathBuf {
+        self.db
+            .clone()
+            .or_else(|| std::env::var_os("ATELIER_DB").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("atelier.db"))
+    }
+}
+
+/// How the season is played.
+#[derive(Args)]
+pub struct PlayArgs {
+    /// Directory of actuals_week_NN.csv files (default: the workflow's recorded source).
+    #[arg(long, conflicts_with = "scenario")]
+    actuals: Option<PathBuf>,
+    /// A shipped scenario: normal_season, low_demand, underperform.
+    #[arg(long)]
+    scenario: Option<String>,
+    /// Stop after this week.
+    #[arg(long)]
+    until_week: Option<u32>,
+    /// Approvals: auto, manual (stop), prompt (ask). Default: prompt on a terminal, manual otherwise.
+    #[arg(long, value_enum)]
+    approve: Option<ApproveMode>,
+    /// Print one JSON object when the workflow completes or pauses.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Flags of `atelier run`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// Daily sales history CSV (default: the shipped sample).
+    #[arg(long)]
+    history: Option<PathBuf>,
+    /// Store attributes CSV (default: the shipped sample).
+    #[arg(long)]
+    stores: Option<PathBuf>,
+    /// Category to plan.
+    #[arg(long, default_value = DEFAULT_CATEGORY)]
+    category: String,
+    /// Season parameters JSON (default: the shipped Zara set).
+    #[arg(long, conflicts_with = "describe")]
+    params: Option<PathBuf>,
+    /// Describe the season in words instead of a parameter file.
+    #[arg(long)]
+    describe: Option<String>,
+    /// Date against which dates without a year in --describe are resolved (default: today).
+    #[arg(long)]
+    today: Option<chrono::NaiveDate>,
+    /// Workflow id (default: generated).
+    #[arg(long)]
+    id: Option<String>,
+    /// Approval timeout in seconds (none by default).
+    #[arg(long)]
+    approval_timeout: Option<u64>,
+    /// What an expired approval does.
+    #[arg(long, value_enum, default_value = "fail")]
+    on_expiry: Expiry,
+    #[command(flatten)]
+    play: PlayArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+/// What an expired approval does.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Expiry {
+    /// Accept as proposed.
+    Accept,
+    /// Stop the workflow with an error.
+    Fail,
+}
+
+/// Flags of `atelier resume`.
+#[derive(Args)]
+pub struct ResumeArgs {
+    /// The workflow.
+    id: String,
+    #[command(flatten)]
+    play: PlayArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+/// Flags of `atelier approve`.
+#[derive(Args)]
+pub struct ApproveArgs {
+    /// The workflow.
+    id: String,
+    /// Accept the pending proposal.
+    #[arg(long, conflicts_with = "modify", required_unless_present = "modify")]
+    accept: bool,
+    /// Modify it: {"manufacturing_qty": N} or {"safety_stock_pct": F} or {"markdown_pct": F}.
+    #[arg(long)]
+    modify: Option<String>,
+    /// The approval id (default: whichever is pending).
+    #[arg(long)]
+    approval: Option<String>,
+    /// Print the workflow as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+/// Flags of `atelier status`.
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The workflow.
+    id: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+/// Flags of `atelier events`.
+#[derive(Args)]
+pub struct EventsArgs {
+    /// The workflow.
+    id: String,
+    /// Only events numbered above N.
+    #[arg(long, default_value_t = 0)]
+    after: u64,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+struct Session {
+    orchestrator: Orchestrator,
+    catalog: Arc<FileCatalog>,
+}
+
+fn session(db: &DbArgs, reasoner: Arc<dyn Reasoner>) -> Result<Session> {
+    let path = db.path();
+    let store = SqliteStore::open(&path)
+        .with_context(|| format!("cannot open the event store {}", path.display()))?;
+    let catalog = Arc::new(FileCatalog::default());
+    let orchestrator = Orchestrator::new(
+        Arc::new(store),
+        AgentRegistry::default(),
+        reasoner,
+        Arc::new(SystemClock),
+        catalog.clone(),
+    );
+    Ok(Session {
+        orchestrator,
+        catalog,
+    })
+}
+
+fn offline_session(db: &DbArgs) -> Result<Session> {
+    session(db, Arc::new(OfflineReasoner))
+}
+
+/// A fresh workflow id: time and process mixed, so two runs never collide.
+pub fn new_workflow_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut x = (nanos as u64) ^ (u64::from(std::process::id()) << 32);
+    x = (x ^ (x >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    format!("wf_{:012x}", x & 0xffff_ffff_ffff)
+}
+
+fn absolute(p: &Path) -> String {
+    std::fs::canonicalize(p)
+        .unwrap_or_else(|_| p.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// `atelier run`.
+pub fn run(
+    args: &RunArgs,
+    reasoner: Arc<dyn Reasoner>,
+    describe: impl Fn(&str, chrono::NaiveDate) -> Result<atelier_core::SeasonConfig>,
+) -> Result<()> {
+    let config = match &args.describe {
+        Some(text) => describe(
+            text,
+            args.today
+                .unwrap_or_else(|| chrono::Local::now().date_naive()),
+        )?,
+        None => inputs::season_config(args.params.as_deref())?,
+    };
+    let data = if args.history.is_none() && args.stores.is_none() {
+        DataSource::Sample
+    } else {
+        DataSource::Files {
+            stores: args.stores.as_deref().map(absolute),
+            history: args.history.as_deref().map(absolute),
+        }
+    };
+    let actuals_source = match (&args.play.actuals, &args.play.scenario) {
+        (Some(dir), _) => ActualsSource::Directory {
+            path: absolute(dir),
+        },
+        (None, Some(name)) => ActualsSource::Scenario { name: name.clone() },
+        (None, None) => ActualsSource::Scenario {
+            name: DEFAULT_SCENARIO.to_string(),
+        },
+    };
+    if let ActualsSource::Scenario { name } = &actuals_source
+        && !sample::SCENARIOS.iter().any(|(n, _)| n == name)
+    {
+        bail!(
+            "unknown scenario '{name}'; shipped scenarios: {}",
+            sample::SCENARIOS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let s = session(&args.db, reasoner)?;
+    let id = args.id.clone().unwrap_or_else(new_workflow_id);
+    s.orchestrator.create(NewWorkflow {
+        workflow_id: id.clone(),
+        category: args.category.clone(),
+        config,
+        data,
+        actuals_meaning: ActualsMeaning::Demand,
+        actuals_source: Some(actuals_source),
+        approval_timeout_secs: args.approval_timeout,
+        approval_expiry: match args.on_expiry {
+            Expiry::Accept => ExpiryAction::Accept,
+            Expiry::Fail => ExpiryAction::Fail,
+        },
+    })?;
+    eprintln!("workflow {id}");
+    play(&s, &id, &args.play)
+}
+
+/// `atelier resume`.
+pub fn resume(args: &ResumeArgs, reasoner: Arc<dyn Reasoner>) -> Result<()> {
+    let s = session(&args.db, reasoner)?;
+    s.orchestrator.resume(&args.id)?;
+    play(&s, &args.id, &args.play)
+}
+
+fn actuals_for_week(
+    s: &Session,
+    view: &WorkflowView,
+    play: &PlayArgs,
+    week: u32,
+) -> Result<Option<WeekActuals>> {
+    let source = match (&play.actuals, &play.scenario) {
+        (Some(dir), _) => Some(ActualsSource::Directory {
+            path: dir.display().to_string(),
+        }),
+        (None, Some(name)) => Some(ActualsSource::Scenario { name: name.clone() }),
+        (None, None) => view.actuals_source.clone(),
+    };
+    let data_source = view
+        .data
+        .clone()
+        .context("the workflow has no data source")?;
+    let data = s.catalog.load(&data_source).map_err(anyhow::Error::msg)?;
+    match source {
+        None => Ok(None),
+        Some(ActualsSource::Scenario { name }) => {
+            let weeks = sample::scenario(&name, &data.stores)
+                .with_context(|| format!("unknown scenario '{name}'"))??;
+            Ok(weeks.into_iter().nth(week as usize - 1))
+        }
+        Some(ActualsSource::Directory { path }) => {
+            let file = Path::new(&path).join(format!("actuals_week_{week:02}.csv"));
+            if !file.exists() {
+                return Ok(None);
+            }
+            let reader = open_data_file(&file).map_err(anyhow::Error::msg)?;
+            Ok(Some(read_actuals(
+                reader,
+                &file.display().to_string(),
+                &data.stores,
+            )?))
+        }
+    }
+}
+
+fn approve_mode(play: &PlayArgs) -> ApproveMode {
+    play.approve.unwrap_or(if std::io::stdin().is_terminal() {
+        ApproveMode::Prompt
+    } else {
+        ApproveMode::Manual
+    })
+}
+
+fn play(s: &Session, id: &str, play_args: &PlayArgs) -> Result<()> {
+    let mode = approve_mode(play_args);
+    let o = &s.orchestrator;
+    let mut view = o.advance(id)?;
+    let bar = ProgressBar::new(u64::from(view.horizon()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} week {pos}/{len} {bar:30} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let outcome = loop {
+        bar.set_position(view.weeks.len() as u64);
+        bar.set_message(view.state.map_or("", |st| st.as_str()).to_string());
+        match view.state {
+            Some(st) if st.is_waiting() => match mode {
+                ApproveMode::Auto => view = o.approve(id, None, Resolution::Accept, "auto")?,
+                ApproveMode::Manual => break "waiting",
+                ApproveMode::Prompt => {
+                    bar.suspend(|| -> Result<()> {
+                        let resolution = prompt(&view)?;
+                        view = o.approve(id, None, resolution, "cli")?;
+                        Ok(())
+                    })?;
+                }
+            },
+            Some(WorkflowState::Phase3Monitoring) => {
+                let week = view.next_week();
+                if play_args.until_week.is_some_and(|u| week > u) {
+                    break "paused";
+                }
+                match actuals_for_week(s, &view, play_args, week)? {
+                    Some(actuals) => view = o.record_week(id, week, &actuals)?,
+                    None => break "no_actuals",
+                }
+            }
+            _ => break "done",
+        }
+    };
+    bar.finish_and_clear();
+    let text = if play_args.json {
+        serde_json::to_string_pretty(&workflow_json(&view))?
+    } else {
+        summary(&view, outcome)
+    };
+    crate::print_stdout(&text)?;
+    if view.state == Some(WorkflowState::Error) {
+        bail!(
+            "workflow {id} stopped with an error: {}; fix the cause and run `atelier resume {id}`",
+            view.error.clone().unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn prompt(view: &WorkflowView) -> Result<Resolution> {
+    use std::io::BufRead;
+    let pending = view.pending_approval.clone().context("nothing pending")?;
+    eprintln!(
+        "Approval {} ({:?}): {}",
+        pending.approval_id, pending.kind, pending.data
+    );
+    eprint!("accept [a] or modify with JSON (e.g. {{\"manufacturing_qty\": 9000}}): ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let line = line.trim();
+    if line.is_empty() || line == "a" || line == "accept" {
+        Ok(Resolution::Accept)
+    } else {
+        Ok(Resolution::Modify {
+            modifications: parse_modification(line)?,
+        })
+    }
+}
+
+fn parse_modification(text: &str) -> Result<Modification> {
+    serde_json::from_str(text).with_context(|| {
+        format!("--modify must be JSON like {{\"manufacturing_qty\": 9000}}, {{\"safety_stock_pct\": 0.15}} or {{\"markdown_pct\": 0.1}}; got '{text}'")
+    })
+}
+
+fn summary(view: &WorkflowView, outcome: &str) -> String {
+    let mut out = format!(
+        "workflow {} | {} | state {}\n",
+        view.workflow_id,
+        view.category,
+        view.state.map_or("none", |s| s.as_str())
+    );
+    if let Some(o) = &view.order {
+        out.push_str(&format!(
+            "manufacturing order {} (forecast {} + {:.0}% safety stock)\n",
+            o.manufacturing_qty,
+            o.forecast_units,
+            o.safety_stock_pct * 100.0
+        ));
+    }
+    if let Some(a) = &view.allocation {
+        out.push_str(&format!(
+            "launch: {} shipped, {} held at the DC\n",
+            a.initial_shipped, a.dc_holdback
+        ));
+    }
+    for (phase, reason) in &view.phases_skipped {
+        out.push_str(&format!("skipped {phase}: {reason}\n"));
+    }
+    if !view.weeks.is_empty() {
+        out.push_str("week  forecast    actual  variance  reforecast  replenished  stockouts\n");
+        for w in &view.weeks {
+            out.push_str(&format!(
+                "{:>4} {:>9} {:>9} {:>9} {:>11} {:>12} {:>10}\n",
+                w.week,
+                w.forecast,
+                w.actual,
+                w.variance_pct
+                    .map_or("n/a".to_string(), |v| format!("{v:+.1}%").replace('+', "")),
+                if w.reforecast { "yes" } else { "" },
+                w.replenished,
+                w.stockout_stores
+            ));
+        }
+    }
+    if let Some(m) = &view.markdown {
+        out.push_str(&format!(
+            "markdown at week {}: sell-through {:.1}%, gap {:.1} pts, markdown {:.0}%{}\n",
+            m.week,
+            m.sell_through * 100.0,
+            m.gap * 100.0,
+            m.markdown_pct * 100.0,
+            if m.applied {
+                " (applied)"
+            } else {
+                " (proposed)"
+            }
+        ));
+    }
+    if let Some(p) = &view.pending_approval {
+        out.push_str(&format!(
+            "waiting for approval {} ({:?}): {}\n  approve with: atelier approve {} --accept   (or --modify JSON), then atelier resume {}\n",
+            p.approval_id, p.kind, p.data, view.workflow_id, view.workflow_id
+        ));
+    }
+    match outcome {
+        "no_actuals" => out.push_str(&format!("waiting for week {} actuals\n", view.next_week())),
+        "paused" => out.push_str(&format!("paused before week {}\n", view.next_week())),
+        _ => {}
+    }
+    if let Some(r) = &view.report {
+        out.push_str(&format!(
+            "season report: MAPE {:.1}%, bias {:+.1}%, sold {}, lost {}, leftover {} (stores {}, DC {}), fill rate {:.1}%, sell-through {:.1}%, markdown cost {:.0}\n",
+            r.mape * 100.0,
+            r.bias * 100.0,
+            r.units_sold,
+            r.lost_sales,
+            r.leftover_units,
+            r.leftover_in_stores,
+            r.leftover_at_dc,
+            r.fill_rate * 100.0,
+            r.sell_through * 100.0,
+            r.markdown_cost
+        ));
+        for sgg in &r.suggestions {
+            out.push_str(&format!("  next season: {sgg}\n"));
+        }
+    }
+    if let Some(e) = &view.error {
+        out.push_str(&format!("error: {e}\n"));
+    }
+    out
+}
+
+/// `atelier approve`.
+pub fn approve(args: &ApproveArgs) -> Result<()> {
+    let resolution = match &args.modify {
+        Some(text) => Resolution::Modify {
+            modifications: parse_modification(text)?,
+        },
+        None => Resolution::Accept,
+    };
+    let s = offline_session(&args.db)?;
+    let view = s
+        .orchestrator
+        .approve(&args.id, args.approval.as_deref(), resolution, "cli")?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&workflow_json(&view))?
+    } else {
+        summary(&view, "done")
+    };
+    crate::print_stdout(&text)
+}
+
+/// `atelier status`.
+pub fn status(args: &StatusArgs) -> Result<()> {
+    let s = offline_session(&args.db)?;
+    let view = s.orchestrator.view(&args.id)?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&workflow_json(&view))?
+    } else {
+        summary(&view, "done")
+    };
+    crate::print_stdout(&text)
+}
+
+/// `atelier events`: one JSON object per line.
+pub fn events(args: &EventsArgs) -> Result<()> {
+    let s = offline_session(&args.db)?;
+    let events = s.orchestrator.events(&args.id, args.after, None)?;
+    let mut out = String::new();
+    for e in events {
+        out.push_str(&serde_json::to_string(&e)?);
+        out.push('\n');
+    }
+    crate::print_stdout(out.trim_end())
+}

@@ -1,0 +1,540 @@
+//! The three specialist agents as handoff targets. Each has the instructions an LLM
+//! would be given and answers a [`Handoff`] by calling the core's tested
+//! mathematics; the orchestrator's registry says which handoffs a season enables.
+
+use crate::state::WorkflowState;
+use atelier_core::SeasonConfig;
+use atelier_core::data::{SalesHistory, StoreNetwork};
+use atelier_core::demand::{
+    DemandForecast, ManufacturingOrder, manufacturing_order, reforecast_remaining,
+};
+use atelier_core::inventory::{Allocation, StoreStock, replenish};
+use atelier_core::params::{SeasonParameters, Tunables};
+use atelier_core::plan::{category_sales, cluster_and_allocate, forecast_and_order};
+use atelier_core::pricing::{MarkdownProposal, propose_markdown, sell_through};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+
+/// The specialist agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentName {
+    /// Forecasts demand and sizes the order.
+    Demand,
+    /// Clusters stores, allocates and replenishes.
+    Inventory,
+    /// Proposes markdowns.
+    Pricing,
+}
+
+impl AgentName {
+    /// The agent's id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentName::Demand => "demand",
+            AgentName::Inventory => "inventory",
+            AgentName::Pricing => "pricing",
+        }
+    }
+}
+
+impl fmt::Display for AgentName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The work a handoff asks for, with the data the previous agent produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum Task {
+    /// Forecast the season and size the order.
+    Forecast {
+        /// Category to forecast.
+        category: String,
+        /// First day of the season.
+        season_start_date: chrono::NaiveDate,
+    },
+    /// Re-size the order after a planner's modification.
+    ReviseOrder {
+        /// The forecast total.
+        forecast_units: u64,
+        /// A new safety stock, if given.
+        safety_stock_pct: Option<f64>,
+        /// A new quantity, if given.
+        manufacturing_qty: Option<u64>,
+    },
+    /// Split the approved order (the forecast object from Demand rides along).
+    Allocate {
+        /// Demand's forecast.
+        forecast: Box<DemandForecast>,
+        /// The approved quantity.
+        manufacturing_qty: u64,
+        /// The category, for store history.
+        category: String,
+    },
+    /// Top stores up from the DC.
+    Replenish {
+        /// After which week.
+        week: u32,
+        /// Weeks still to sell.
+        weeks_left: u32,
+        /// Each store's stock position.
+        stores: Vec<StoreStock>,
+        /// Units at the DC.
+        dc_available: u64,
+    },
+    /// Re-forecast the remaining weeks from the weeks seen.
+    Reforecast {
+        /// Last week observed.
+        after_week: u32,
+        /// Current forecast, weeks 1..=N.
+        forecast_weekly: Vec<u64>,
+        /// Sales of weeks 1..=after_week.
+        actual_weekly: Vec<u64>,
+        /// Lift to apply on top (a markdown's), fraction.
+        lift_pct: f64,
+    },
+    /// Check sell-through at the checkpoint (Inventory's allocation totals ride along).
+    ProposeMarkdown {
+        /// The checkpoint week.
+        week: u32,
+        /// Units sold so far.
+        units_sold: u64,
+        /// Units manufactured (the allocation's total).
+        units_manufactured: u64,
+    },
+    /// Re-price after a planner's modification of the depth.
+    ReviseMarkdown {
+        /// The week.
+        week: u32,
+        /// The previous proposal.
+        proposal: MarkdownProposal,
+        /// The depth the planner asked for.
+        markdown_pct: f64,
+    },
+}
+
+/// Context handed to an agent, as the seed describes: the workflow, the agent's own
+/// parameter slice only, the phase, an instruction and the data it needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Handoff {
+    /// Unique within the workflow (`h-<seq>`).
+    pub handoff_id: String,
+    /// The workflow.
+    pub workflow_id: String,
+    /// The agent addressed.
+    pub agent: AgentName,
+    /// The phase it serves.
+    pub phase: WorkflowState,
+    /// What to do, in words.
+    pub instruction: String,
+    /// The agent's parameter slice.
+    pub parameters: serde_json::Value,
+    /// The work and its data.
+    pub task: Task,
+}
+
+/// An agent's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum AgentResult {
+    /// Demand's forecast and order.
+    Forecast {
+        /// The forecast.
+        forecast: DemandForecast,
+        /// The order.
+        order: ManufacturingOrder,
+    },
+    /// A revised order.
+    Order {
+        /// The order.
+        order: ManufacturingOrder,
+    },
+    /// Inventory's allocation.
+    Allocation {
+        /// The allocation.
+        allocation: Allocation,
+        /// Category's average unit price.
+        unit_price: f64,
+    },
+    /// Top-ups per store.
+    Replenishment {
+        /// Units per store.
+        units: Vec<u64>,
+    },
+    /// The remaining weeks' new forecast.
+    Reforecast {
+        /// Weeks after_week+1..=N.
+        remaining: Vec<u64>,
+    },
+    /// Pricing's proposal.
+    Markdown {
+        /// The proposal.
+        proposal: MarkdownProposal,
+    },
+}
+
+/// Why an agent could not answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AgentError {
+    /// The handoff asked an agent for work it does not do.
+    #[error("agent {agent} cannot handle a '{task}' task")]
+    WrongTask {
+        /// The agent.
+        agent: AgentName,
+        /// The task kind.
+        task: String,
+    },
+    /// The computation failed (bad data, too little history, ...).
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// The data agents read: the store network and the sales history.
+#[derive(Debug)]
+pub struct SeasonData {
+    /// Stores.
+    pub stores: StoreNetwork,
+    /// Sales history.
+    pub history: SalesHistory,
+}
+
+/// What an agent may use besides the handoff.
+pub struct AgentContext<'a> {
+    /// The workflow's data.
+    pub data: &'a SeasonData,
+    /// The workflow's tunables.
+    pub tunables: &'a Tunables,
+}
+
+/// A specialist agent.
+pub trait Agent: Send + Sync {
+    /// Which agent this is.
+    fn name(&self) -> AgentName;
+    /// The instructions an LLM-backed agent would be given; recorded for audit.
+    fn instructions(&self) -> &'static str;
+    /// Answers a handoff.
+    fn handle(&self, handoff: &Handoff, ctx: &AgentContext<'_>) -> Result<AgentResult, AgentError>;
+}
+
+fn wrong_task(agent: AgentName, task: &Task) -> AgentError {
+    let kind = serde_json::to_value(task)
+        .ok()
+        .and_then(|v| v.get("task").and_then(|t| t.as_str()).map(str::to_string))
+        .unwrap_or_default();
+    AgentError::WrongTask { agent, task: kind }
+}
+
+/// Forecasts the category and sizes the manufacturing order.
+pub struct DemandAgent;
+
+impl Agent for DemandAgent {
+    fn name(&self) -> AgentName {
+        AgentName::Demand
+    }
+
+    fn instructions(&self) -> &'static str {
+        "You are the Demand agent. Forecast the category's season total and weekly curve from its \
+         weekly history with an ensemble of statistical models. Size the manufacturing order as \
+         forecast x (1 + safety stock): 20%, or 25% when replenishment is 'none'. In season, \
+         re-forecast the remaining weeks from the weeks observed."
+    }
+
+    fn handle(&self, handoff: &Handoff, ctx: &AgentContext<'_>) -> Result<AgentResult, AgentError> {
+        match &handoff.task {
+            Task::Forecast {
+                category,
+                season_start_date,
+            } => {
+                let slice: atelier_core::params::DemandSlice =
+                    serde_json::from_value(handoff.parameters.clone())
+                        .map_err(|e| AgentError::Failed(format!("demand slice: {e}")))?;
+                let sales = category_sales(&ctx.data.history, category)
+                    .map_err(|e| AgentError::Failed(e.to_string()))?;
+                // The forecast needs only the horizon and the start; the strategy sets
+                // the safety stock. A config is rebuilt from the slice for the core call.
+                let parameters = SeasonParameters {
+                    forecast_horizon_weeks: slice.forecast_horizon_weeks,
+                    season_start_date: *season_start_date,
+                    season_end_date: atelier_core::params::season_end(
+                        *season_start_date,
+                        slice.forecast_horizon_weeks,
+                    ),
+                    replenishment_strategy: slice.replenishment_strategy,
+                    dc_holdback_percentage: 0.0,
+                    markdown_checkpoint_week: None,
+                    markdown_threshold: None,
+                };
+                let config = SeasonConfig {
+                    parameters,
+                    tunables: ctx.tunables.clone(),
+                };
+                let (forecast, order) = forecast_and_order(sales, category, &config)
+                    .map_err(|e| AgentError::Failed(e.to_string()))?;
+                Ok(AgentResult::Forecast { forecast, order })
+            }
+            Task::ReviseOrder {
+                forecast_units,
+                safety_stock_pct,
+                manufacturing_qty,
+            } => {
+                let slice: atelier_core::params::DemandSlice =
+                    serde_json::from_value(handoff.parameters.clone())
+                        .map_err(|e| AgentError::Failed(format!("demand slice: {e}")))?;
+                let safety = safety_stock_pct
+                    .unwrap_or_else(|| ctx.tunables.safety_stock_for(slice.replenishment_strategy));
+                let mut order = manufacturing_order(*forecast_units, safety);
+                if let Some(qty) = manufacturing_qty {
+                    order.manufacturing_qty = *qty;
+                    order.safety_stock_pct = if *forecast_units > 0 {
+                        *qty as f64 / *forecast_units as f64 - 1.0
+                    } else {
+                        0.0
+                    };
+                }
+                Ok(AgentResult::Order { order })
+            }
+            Task::Reforecast {
+                forecast_weekly,
+                actual_weekly,
+                lift_pct,
+                ..
+            } => {
+                let mut remaining = reforecast_remaining(forecast_weekly, actual_weekly);
+                if *lift_pct != 0.0 {
+                    for r in &mut remaining {
+                        *r = (*r as f64 * (1.0 + lift_pct)).round().max(0.0) as u64;
+                    }
+                }
+                Ok(AgentResult::Reforecast { remaining })
+            }
+            other => Err(wrong_task(AgentName::Demand, other)),
+        }
+    }
+}
+
+/// Clusters stores, splits the order and replenishes from the DC.
+pub struct InventoryAgent;
+
+impl Agent for InventoryAgent {
+    fn name(&self) -> AgentName {
+        AgentName::Inventory
+    }
+
+    fn instructions(&self) -> &'static str {
+        "You are the Inventory agent. Cluster the stores with K-means++ (K=3) on seven standardised \
+         features, split the approved order to clusters by historical sales and to stores by \
+         0.7 history + 0.3 attributes, ship (1 - holdback) at launch and keep the rest at the DC. \
+         On replenishment weeks, top each store up toward its remaining allocation at the pace of \
+         the weeks left, never beyond what the DC holds."
+    }
+
+    fn handle(&self, handoff: &Handoff, ctx: &AgentContext<'_>) -> Result<AgentResult, AgentError> {
+        let slice: atelier_core::params::InventorySlice =
+            serde_json::from_value(handoff.parameters.clone())
+                .map_err(|e| AgentError::Failed(format!("inventory slice: {e}")))?;
+        match &handoff.task {
+            Task::Allocate {
+                manufacturing_qty,
+                category,
+                ..
+            } => {
+                let sales = category_sales(&ctx.data.history, category)
+                    .map_err(|e| AgentError::Failed(e.to_string()))?;
+                let (_, allocation) = cluster_and_allocate(
+                    sales,
+                    &ctx.data.stores,
+                    *manufacturing_qty,
+                    slice.dc_holdback_percentage,
+                );
+                Ok(AgentResult::Allocation {
+                    allocation,
+                    unit_price: sales.average_unit_price(),
+                })
+            }
+            Task::Replenish {
+                weeks_left,
+                stores,
+                dc_available,
+                ..
+            } => Ok(AgentResult::Replenishment {
+                units: replenish(stores, *weeks_left, *dc_available),
+            }),
+            other => Err(wrong_task(AgentName::Inventory, other)),
+        }
+    }
+}
+
+/// Compares sell-through with the target and proposes a uniform markdown.
+pub struct PricingAgent;
+
+impl Agent for PricingAgent {
+    fn name(&self) -> AgentName {
+        AgentName::Pricing
+    }
+
+    fn instructions(&self) -> &'static str {
+        "You are the Pricing agent. At the checkpoint week compute sell-through = units sold / \
+         units manufactured and the gap to the target. If the gap is positive propose a uniform \
+         markdown of gap x elasticity (2.0), rounded to the nearest 5% and capped at 40%; \
+         otherwise propose none."
+    }
+
+    fn handle(&self, handoff: &Handoff, ctx: &AgentContext<'_>) -> Result<AgentResult, AgentError> {
+        let slice: atelier_core::params::PricingSlice =
+            serde_json::from_value(handoff.parameters.clone())
+                .map_err(|e| AgentError::Failed(format!("pricing slice: {e}")))?;
+        match &handoff.task {
+            Task::ProposeMarkdown {
+                units_sold,
+                units_manufactured,
+                ..
+            } => {
+                let target = slice.markdown_threshold.ok_or_else(|| {
+                    AgentError::Failed("no markdown threshold in the pricing slice".into())
+                })?;
+                let st = sell_through(*units_sold, *units_manufactured);
+                Ok(AgentResult::Markdown {
+                    proposal: propose_markdown(st, target, ctx.tunables),
+                })
+            }
+            Task::ReviseMarkdown {
+                proposal,
+                markdown_pct,
+                ..
+            } => {
+                let t = ctx.tunables;
+                let step = t.markdown_rounding_pct;
+                let steps = markdown_pct / step;
+                if !(0.0..=t.markdown_cap_pct + 1e-9).contains(markdown_pct)
+                    || (steps - steps.round()).abs() > 1e-6
+                {
+                    return Err(AgentError::Failed(format!(
+                        "markdown_pct {markdown_pct} must be a multiple of {step} within 0..={}",
+                        t.markdown_cap_pct
+                    )));
+                }
+                Ok(AgentResult::Markdown {
+                    proposal: MarkdownProposal {
+                        markdown_pct: *markdown_pct,
+                        expected_demand_lift_pct: markdown_pct * t.markdown_demand_lift_per_pct,
+                        ..*proposal
+                    },
+                })
+            }
+            other => Err(wrong_task(AgentName::Pricing, other)),
+        }
+    }
+}
+
+/// A handoff the orchestrator knows, with the check that says whether a season
+/// enables it.
+pub struct HandoffRoute {
+    /// Route name, e.g. `inventory.replenish`.
+    pub name: &'static str,
+    /// The agent it reaches.
+    pub agent: AgentName,
+    /// Whether the parameters enable it.
+    pub enabled: fn(&SeasonParameters) -> bool,
+}
+
+/// The orchestrator's handoffs. Replenishment is disabled when the strategy is
+/// `none`; the markdown check when there is no checkpoint.
+pub const HANDOFF_ROUTES: &[HandoffRoute] = &[
+    HandoffRoute {
+        name: "demand.forecast",
+        agent: AgentName::Demand,
+        enabled: |_| true,
+    },
+    HandoffRoute {
+        name: "demand.reforecast",
+        agent: AgentName::Demand,
+        enabled: |_| true,
+    },
+    HandoffRoute {
+        name: "inventory.allocate",
+        agent: AgentName::Inventory,
+        enabled: |_| true,
+    },
+    HandoffRoute {
+        name: "inventory.replenish",
+        agent: AgentName::Inventory,
+        enabled: |p| p.replenishment_strategy != atelier_core::ReplenishmentStrategy::None,
+    },
+    HandoffRoute {
+        name: "pricing.markdown",
+        agent: AgentName::Pricing,
+        enabled: |p| p.markdown_checkpoint_week.is_some(),
+    },
+];
+
+/// The routes a season enables, by name.
+pub fn enabled_routes(parameters: &SeasonParameters) -> Vec<&'static str> {
+    HANDOFF_ROUTES
+        .iter()
+        .filter(|r| (r.enabled)(parameters))
+        .map(|r| r.name)
+        .collect()
+}
+
+/// The agents the orchestrator hands off to; tests swap one for a failing double.
+#[derive(Clone)]
+pub struct AgentRegistry {
+    agents: Vec<Arc<dyn Agent>>,
+}
+
+impl Default for AgentRegistry {
+    fn default() -> Self {
+        AgentRegistry {
+            agents: vec![
+                Arc::new(DemandAgent),
+                Arc::new(InventoryAgent),
+                Arc::new(PricingAgent),
+            ],
+        }
+    }
+}
+
+impl AgentRegistry {
+    /// Replaces the agent of the same name.
+    pub fn with_agent(mut self, agent: Arc<dyn Agent>) -> Self {
+        self.agents.retain(|a| a.name() != agent.name());
+        self.agents.push(agent);
+        self
+    }
+
+    /// The agent by name.
+    pub fn get(&self, name: AgentName) -> Option<&Arc<dyn Agent>> {
+        self.agents.iter().find(|a| a.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atelier_core::ReplenishmentStrategy;
+
+    fn params(strategy: ReplenishmentStrategy, checkpoint: Option<u32>) -> SeasonParameters {
+        SeasonParameters {
+            forecast_horizon_weeks: 12,
+            season_start_date: chrono::NaiveDate::from_ymd_opt(2025, 2, 17).unwrap(),
+            season_end_date: chrono::NaiveDate::from_ymd_opt(2025, 5, 11).unwrap(),
+            replenishment_strategy: strategy,
+            dc_holdback_percentage: 0.0,
+            markdown_checkpoint_week: checkpoint,
+            markdown_threshold: checkpoint.map(|_| 0.6),
+        }
+    }
+
+    #[test]
+    fn replenishment_route_is_disabled_for_none() {
+        let routes = enabled_routes(&params(ReplenishmentStrategy::None, Some(6)));
+        assert!(!routes.contains(&"inventory.replenish"));
+        assert!(routes.contains(&"pricing.markdown"));
+        let routes = enabled_routes(&params(ReplenishmentStrategy::Weekly, None));
+        assert!(routes.contains(&"inventory.replenish"));
+        assert!(!routes.contains(&"pricing.markdown"));
+    }
+}

@@ -1,0 +1,427 @@
+//! The events a workflow's log is made of. Every fact the orchestrator learns or
+//! decides is one of these; the state and every view are folded from them.
+
+use crate::agents::{AgentName, Handoff};
+use crate::state::WorkflowState;
+use atelier_core::demand::{DemandForecast, ManufacturingOrder};
+use atelier_core::inventory::Allocation;
+use atelier_core::params::{SeasonParameters, Tunables};
+use atelier_core::pricing::MarkdownProposal;
+use atelier_core::season::SeasonReport;
+use atelier_core::variance::VarianceCheck;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where a workflow's store and history data come from; recorded at creation so a
+/// resumed workflow reads the same data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DataSource {
+    /// The sample shipped in the binary.
+    Sample,
+    /// Files on disk.
+    Files {
+        /// Store attributes CSV.
+        stores: Option<String>,
+        /// Sales history CSV (optionally gzip).
+        history: Option<String>,
+    },
+    /// A data set uploaded to the server, by its id.
+    Uploaded {
+        /// The data set id.
+        dataset_id: String,
+    },
+}
+
+/// Where a played season's weekly actuals come from, so `resume` reads the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ActualsSource {
+    /// A shipped scenario by name.
+    Scenario {
+        /// Scenario name, e.g. `normal_season`.
+        name: String,
+    },
+    /// A directory of `actuals_week_NN.csv` files.
+    Directory {
+        /// The directory.
+        path: String,
+    },
+}
+
+/// What the quantities in weekly actuals mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActualsMeaning {
+    /// The week's demand (a played scenario): stores sell what they have, the rest
+    /// is lost, and a markdown's lift multiplies it.
+    #[default]
+    Demand,
+    /// Recorded sales: the lift is already in them.
+    Sales,
+}
+
+/// The two money decisions a human approves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalKind {
+    /// The manufacturing order (phase 1).
+    Manufacturing,
+    /// A markdown (phase 4).
+    Markdown,
+}
+
+/// What happens when an approval's timeout expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryAction {
+    /// Accept the proposal as it stands.
+    Accept,
+    /// Move the workflow to error with a message.
+    Fail,
+}
+
+/// A change a human asks for instead of accepting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Modification {
+    /// A new manufacturing quantity (manufacturing approvals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturing_qty: Option<u64>,
+    /// A new safety stock fraction (manufacturing approvals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety_stock_pct: Option<f64>,
+    /// A new markdown depth fraction (markdown approvals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markdown_pct: Option<f64>,
+}
+
+/// How an approval was resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Resolution {
+    /// Accepted as proposed.
+    Accept,
+    /// Changed; the agent re-runs with the change and asks again.
+    Modify {
+        /// The change.
+        modifications: Modification,
+    },
+}
+
+/// Where a re-forecast came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReforecastReason {
+    /// Weekly variance exceeded the threshold.
+    Variance,
+    /// A markdown was applied and its lift changes demand.
+    Markdown,
+    /// A planner asked for it.
+    Manual,
+}
+
+/// Where an explanation's words came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasoningSource {
+    /// Atelier's own templates.
+    Offline,
+    /// A configured LLM.
+    Llm,
+}
+
+/// Words explaining a decision, with the LLM call's record when there was one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reasoning {
+    /// The decision point, e.g. `phase_3_replenishment` or `manufacturing_order`.
+    pub decision_point: String,
+    /// The explanation.
+    pub text: String,
+    /// Template or LLM.
+    pub source: ReasoningSource,
+    /// The LLM's model, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The prompt sent, when an LLM was asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// Call latency, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Prompt tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<u64>,
+    /// Completion tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_tokens: Option<u64>,
+    /// Why the LLM's words were not used, when they were not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_reason: Option<String>,
+}
+
+/// One week's sales as the stores saw them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeekSales {
+    /// Season week.
+    pub week: u32,
+    /// Fingerprint of the file's content, so a second recording can be told apart
+    /// from a repeat.
+    pub content_hash: String,
+    /// Units demanded per store (after any markdown lift), network order.
+    pub demand: Vec<u64>,
+    /// Units sold per store.
+    pub sold: Vec<u64>,
+    /// Stores that ran out (demand above stock).
+    pub stockout_stores: Vec<String>,
+}
+
+/// Everything that can happen to a workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The workflow exists with these parameters.
+    WorkflowCreated {
+        /// The category planned.
+        category: String,
+        /// The seven parameters.
+        parameters: SeasonParameters,
+        /// The tunables.
+        tunables: Tunables,
+        /// Where its data comes from.
+        data: DataSource,
+        /// What actuals' quantities mean.
+        actuals_meaning: ActualsMeaning,
+        /// Where weekly actuals come from when the season is played (none: uploads).
+        #[serde(default)]
+        actuals_source: Option<ActualsSource>,
+        /// Approval timeout in seconds, if any.
+        approval_timeout_secs: Option<u64>,
+        /// What a timeout does.
+        approval_expiry: ExpiryAction,
+    },
+    /// A phase begins (this is what moves the state).
+    PhaseStarted {
+        /// The phase.
+        phase: WorkflowState,
+        /// Season week it belongs to, 0 before the season.
+        week: u32,
+    },
+    /// A phase will not run, and why.
+    PhaseSkipped {
+        /// The phase skipped.
+        phase: WorkflowState,
+        /// The reason in words.
+        reason: String,
+    },
+    /// Context handed to an agent.
+    HandoffSent {
+        /// The handoff.
+        handoff: Handoff,
+    },
+    /// An agent's result.
+    AgentCompleted {
+        /// Handoff id it answers.
+        handoff_id: String,
+        /// The agent.
+        agent: AgentName,
+        /// The result.
+        result: serde_json::Value,
+        /// Wall time, ms.
+        duration_ms: u64,
+        /// Attempt number, from 1.
+        attempt: u32,
+    },
+    /// An agent failed an attempt.
+    AgentFailed {
+        /// Handoff id.
+        handoff_id: String,
+        /// The agent.
+        agent: AgentName,
+        /// Attempt number, from 1.
+        attempt: u32,
+        /// The error.
+        error: String,
+        /// Wait before the next attempt, ms (none after the last).
+        retry_in_ms: Option<u64>,
+    },
+    /// Demand's forecast and the order proposed from it.
+    ForecastProduced {
+        /// The forecast.
+        forecast: DemandForecast,
+        /// The order.
+        order: ManufacturingOrder,
+    },
+    /// The order was revised after a modify.
+    OrderRevised {
+        /// The new order.
+        order: ManufacturingOrder,
+    },
+    /// A human decision is needed.
+    ApprovalRequested {
+        /// Id to answer with.
+        approval_id: String,
+        /// What is to be approved.
+        kind: ApprovalKind,
+        /// The proposal.
+        data: serde_json::Value,
+        /// The actions allowed.
+        options: Vec<String>,
+        /// When it times out, if it does.
+        expires_at: Option<DateTime<Utc>>,
+    },
+    /// A human decided.
+    ApprovalResolved {
+        /// The approval answered.
+        approval_id: String,
+        /// The decision.
+        resolution: Resolution,
+        /// Who (a token's name, `cli`, `auto`).
+        by: String,
+    },
+    /// An approval timed out.
+    ApprovalExpired {
+        /// The approval.
+        approval_id: String,
+        /// What the expiry did.
+        action: ExpiryAction,
+    },
+    /// The order was split and the launch shipment made.
+    AllocationMade {
+        /// The allocation.
+        allocation: Allocation,
+        /// Average unit price of the category, for markdown cost.
+        unit_price: f64,
+    },
+    /// A week's sales were recorded.
+    WeekRecorded {
+        /// The week's sales.
+        sales: WeekSales,
+    },
+    /// The week's variance was measured.
+    VarianceMeasured {
+        /// The check.
+        check: VarianceCheck,
+    },
+    /// The remaining weeks were re-forecast and remaining allocations updated.
+    ReforecastApplied {
+        /// The last week observed.
+        after_week: u32,
+        /// Why.
+        reason: ReforecastReason,
+        /// The previous forecast of weeks after_week+1..N.
+        previous: Vec<u64>,
+        /// The new forecast of those weeks.
+        remaining: Vec<u64>,
+        /// New season allocation per store.
+        season_allocations: Vec<u64>,
+    },
+    /// Stores were topped up from the DC.
+    ReplenishmentShipped {
+        /// After which week.
+        week: u32,
+        /// Units per store, network order.
+        units: Vec<u64>,
+    },
+    /// Variance is severe and the DC cannot cover the remaining forecast.
+    EmergencyReorderAlert {
+        /// The week.
+        week: u32,
+        /// The variance, fraction.
+        variance_pct: Option<f64>,
+        /// Units short of the remaining forecast.
+        shortfall_units: u64,
+    },
+    /// Pricing's proposal at the checkpoint.
+    MarkdownProposed {
+        /// The week.
+        week: u32,
+        /// The proposal.
+        proposal: MarkdownProposal,
+    },
+    /// An approved markdown takes effect from the next week.
+    MarkdownApplied {
+        /// The checkpoint week.
+        week: u32,
+        /// Depth, fraction.
+        markdown_pct: f64,
+        /// Expected demand lift, fraction.
+        expected_demand_lift_pct: f64,
+    },
+    /// Words explaining a decision.
+    ReasoningRecorded {
+        /// The reasoning.
+        reasoning: Reasoning,
+    },
+    /// The LLM's words contradicted the computed decision; the decision stands.
+    GuardrailTriggered {
+        /// The decision point.
+        decision_point: String,
+        /// The decision that was kept.
+        decision: String,
+        /// The contradicting text.
+        llm_text: String,
+    },
+    /// The season is over.
+    WorkflowCompleted {
+        /// The season report.
+        report: SeasonReport,
+    },
+    /// A step failed for good.
+    WorkflowFailed {
+        /// The state the failure interrupted; `resume` returns there.
+        interrupted: WorkflowState,
+        /// The cause in words.
+        cause: String,
+    },
+    /// `resume` after an error.
+    WorkflowResumed {
+        /// The state returned to.
+        to: WorkflowState,
+    },
+}
+
+impl Event {
+    /// The event's `type` tag, e.g. `week_recorded`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::WorkflowCreated { .. } => "workflow_created",
+            Event::PhaseStarted { .. } => "phase_started",
+            Event::PhaseSkipped { .. } => "phase_skipped",
+            Event::HandoffSent { .. } => "handoff_sent",
+            Event::AgentCompleted { .. } => "agent_completed",
+            Event::AgentFailed { .. } => "agent_failed",
+            Event::ForecastProduced { .. } => "forecast_produced",
+            Event::OrderRevised { .. } => "order_revised",
+            Event::ApprovalRequested { .. } => "approval_requested",
+            Event::ApprovalResolved { .. } => "approval_resolved",
+            Event::ApprovalExpired { .. } => "approval_expired",
+            Event::AllocationMade { .. } => "allocation_made",
+            Event::WeekRecorded { .. } => "week_recorded",
+            Event::VarianceMeasured { .. } => "variance_measured",
+            Event::ReforecastApplied { .. } => "reforecast_applied",
+            Event::ReplenishmentShipped { .. } => "replenishment_shipped",
+            Event::EmergencyReorderAlert { .. } => "emergency_reorder_alert",
+            Event::MarkdownProposed { .. } => "markdown_proposed",
+            Event::MarkdownApplied { .. } => "markdown_applied",
+            Event::ReasoningRecorded { .. } => "reasoning_recorded",
+            Event::GuardrailTriggered { .. } => "guardrail_triggered",
+            Event::WorkflowCompleted { .. } => "workflow_completed",
+            Event::WorkflowFailed { .. } => "workflow_failed",
+            Event::WorkflowResumed { .. } => "workflow_resumed",
+        }
+    }
+}
+
+/// An event as stored: numbered from 1 per workflow, timed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// The workflow.
+    pub workflow_id: String,
+    /// Sequence number within the workflow, from 1, without gaps.
+    pub seq: u64,
+    /// When it was appended (UTC).
+    pub recorded_at: DateTime<Utc>,
+    /// The event.
+    pub event: Event,
+}

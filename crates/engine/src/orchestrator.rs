@@ -1,0 +1,1348 @@
+//! The orchestrator: decides which step a workflow takes next, hands work to the
+//! agents, and appends each step's events in one transaction. It never stores state
+//! apart from the log: every call folds the workflow's events first.
+//!
+//! Steps (each one transaction):
+//! - start: interpretation and phase decisions, then phase 1 begins;
+//! - phase 1: Demand forecasts (or revises the order after a modify) and the order
+//!   is put up for approval;
+//! - phase 2: Inventory allocates; the launch shipment goes out; monitoring begins;
+//! - a week: its actuals, variance, re-forecast if needed, replenishment on cadence,
+//!   the markdown check at the checkpoint; then the next week or the report;
+//! - after an approved markdown: the lift and the re-forecast of the remaining weeks.
+
+use crate::agents::{
+    AgentContext, AgentName, AgentRegistry, AgentResult, Handoff, SeasonData, Task,
+};
+use crate::clock::Clock;
+use crate::event::{
+    ActualsMeaning, ActualsSource, ApprovalKind, DataSource, Event, ExpiryAction, ReforecastReason,
+    Resolution, StoredEvent, WeekSales,
+};
+use crate::reasoning::{self, Decision, Reasoner};
+use crate::state::WorkflowState;
+use crate::store::{EventStore, StoreError};
+use crate::view::{TransitionError, WorkflowView};
+use atelier_core::data::WeekActuals;
+use atelier_core::inventory::reallocate_remaining;
+use atelier_core::params::SeasonConfig;
+use atelier_core::season::{SeasonTotals, WeekOutcome, season_report};
+use atelier_core::variance::{VarianceDirection, check_week};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why an orchestrator call was refused or failed. Refusals change nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The store failed or refused.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An event the state does not allow.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The call needs a waiting workflow.
+    #[error("workflow {workflow_id} is not waiting for an approval (state {state})")]
+    NotWaiting {
+        /// The workflow.
+        workflow_id: String,
+        /// Its state.
+        state: WorkflowState,
+    },
+    /// The approval id is not the pending one.
+    #[error("workflow {workflow_id} is waiting for approval {pending}, not {given}")]
+    WrongApproval {
+        /// The workflow.
+        workflow_id: String,
+        /// The pending approval.
+        pending: String,
+        /// The id given.
+        given: String,
+    },
+    /// A modification that does not fit the approval.
+    #[error("invalid modification: {0}")]
+    InvalidModification(String),
+    /// Actuals arrived while the workflow cannot take them.
+    #[error("workflow {workflow_id} is in state {state} and cannot record week {week} now")]
+    NotAcceptingActuals {
+        /// The workflow.
+        workflow_id: String,
+        /// Its state.
+        state: WorkflowState,
+        /// The week offered.
+        week: u32,
+    },
+    /// A week out of order.
+    #[error("week {week} cannot be recorded: week {next} is next")]
+    WeekOutOfOrder {
+        /// The week offered.
+        week: u32,
+        /// The week expected.
+        next: u32,
+    },
+    /// The same week again with different content.
+    #[error(
+        "week {week} was already recorded with different actuals; a recorded week cannot be changed"
+    )]
+    ActualsConflict {
+        /// The week.
+        week: u32,
+    },
+    /// Actuals dated outside their week.
+    #[error("actuals for week {week} contain {date}, outside the week ({from}..={to})")]
+    ActualsOutsideWeek {
+        /// The week.
+        week: u32,
+        /// The offending date.
+        date: chrono::NaiveDate,
+        /// First day of the week.
+        from: chrono::NaiveDate,
+        /// Last day of the week.
+        to: chrono::NaiveDate,
+    },
+    /// The workflow's data could not be loaded or does not fit.
+    #[error("data: {0}")]
+    Data(String),
+    /// The call is not possible in this state.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// How failing agents are retried.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, at least 1.
+    pub max_attempts: u32,
+    /// Wait before the second attempt; doubles each time.
+    pub base_delay: Duration,
+    /// Longest wait.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Wait after failed attempt `attempt` (1-based): base × 2^(attempt−1), capped.
+    pub fn delay_after(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
+        self.base_delay.saturating_mul(factor).min(self.max_delay)
+    }
+}
+
+/// Resolves a workflow's recorded data source to loaded data.
+pub trait DataCatalog: Send + Sync {
+    /// The data for `source`.
+    fn load(&self, source: &DataSource) -> Result<Arc<SeasonData>, String>;
+}
+
+/// A request to start a workflow.
+#[derive(Debug, Clone)]
+pub struct NewWorkflow {
+    /// Its id (callers generate it, so that a retried create is recognisable).
+    pub workflow_id: String,
+    /// Category to plan.
+    pub category: String,
+    /// Parameters and tunables.
+    pub config: SeasonConfig,
+    /// Data source.
+    pub data: DataSource,
+    /// What actuals mean.
+    pub actuals_meaning: ActualsMeaning,
+    /// Where played actuals come from.
+    pub actuals_source: Option<ActualsSource>,
+    /// Approval timeout, seconds.
+    pub approval_timeout_secs: Option<u64>,
+    /// What a timeout does.
+    pub approval_expiry: ExpiryAction,
+}
+
+/// The orchestrator over a store, the agents, a reasoner, a clock and a data catalog.
+#[derive(Clone)]
+pub struct Orchestrator {
+    store: Arc<dyn EventStore>,
+    agents: AgentRegistry,
+    reasoner: Arc<dyn Reasoner>,
+    clock: Arc<dyn Clock>,
+    catalog: Arc<dyn DataCatalog>,
+    retry: RetryPolicy,
+}
+
+/// A step being built: events applied to a working copy of the view as they are
+/// pushed, so later decisions in the step see earlier ones, and the fold of the
+/// committed log equals what the step computed.
+struct Step {
+    view: WorkflowView,
+    events: Vec<Event>,
+    start_seq: u64,
+}
+
+impl Step {
+    fn push(&mut self, event: Event) -> Result<(), TransitionError> {
+        self.view.apply_event(&event)?;
+        self.events.push(event);
+        Ok(())
+    }
+}
+
+/// An agent that failed every attempt.
+struct AgentGaveUp {
+    failures: Vec<Event>,
+    cause: String,
+}
+
+enum StepOutcome {
+    Done(Step),
+    Failed {
+        step_start: WorkflowView,
+        gave_up: AgentGaveUp,
+    },
+}
+
+impl Orchestrator {
+    /// Builds an orchestrator.
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        agents: AgentRegistry,
+        reasoner: Arc<dyn Reasoner>,
+        clock: Arc<dyn Clock>,
+        catalog: Arc<dyn DataCatalog>,
+    ) -> Orchestrator {
+        Orchestrator {
+            store,
+            agents,
+            reasoner,
+            clock,
+            catalog,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// Sets the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Orchestrator {
+        self.retry = retry;
+        self
+    }
+
+    /// The store, for views that read the log directly.
+    pub fn store(&self) -> &Arc<dyn EventStore> {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Creates a workflow: checks its category exists in its data, then records it.
+    pub fn create(&self, request: NewWorkflow) -> Result<WorkflowView, EngineError> {
+        let data = self
+            .catalog
+            .load(&request.data)
+            .map_err(EngineError::Data)?;
+        atelier_core::plan::category_sales(&data.history, &request.category)
+            .map_err(|e| EngineError::Data(e.to_string()))?;
+        let event = Event::WorkflowCreated {
+            category: request.category.clone(),
+            parameters: request.config.parameters.clone(),
+            tunables: request.config.tunables.clone(),
+            data: request.data,
+            actuals_meaning: request.actuals_meaning,
+            actuals_source: request.actuals_source,
+            approval_timeout_secs: request.approval_timeout_secs,
+            approval_expiry: request.approval_expiry,
+        };
+        let mut view = WorkflowView::default();
+        view.apply_event(&event)?;
+        self.store.append(
+            &request.workflow_id,
+            0,
+            std::slice::from_ref(&event),
+            WorkflowState::ParametersExtracted,
+            &request.category,
+            self.clock.now(),
+        )?;
+        self.view(&request.workflow_id)
+    }
+
+    /// The workflow folded from its log.
+    pub fn view(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
+        let events = self.store.load(workflow_id, 0, None)?;
+        Ok(WorkflowView::fold(&events)?)
+    }
+
+    /// Events after `after`.
+    pub fn events(
+        &self,
+        workflow_id: &str,
+        after: u64,
+        limit: Option<u64>,
+    ) -> Result<Vec<StoredEvent>, EngineError> {
+        Ok(self.store.load(workflow_id, after, limit)?)
+    }
+
+    fn commit(&self, step: Step) -> Result<WorkflowView, EngineError> {
+        if step.events.is_empty() {
+            return Ok(step.view);
+        }
+        let state = step.view.state.unwrap_or(WorkflowState::Error);
+        self.store.append(
+            &step.view.workflow_id,
+            step.start_seq,
+            &step.events,
+            state,
+            &step.view.category,
+            self.clock.now(),
+        )?;
+        // Reload so the returned view carries the stored numbers and times.
+        self.view(&step.view.workflow_id)
+    }
+
+    fn begin(view: &WorkflowView) -> Step {
+        Step {
+            view: view.clone(),
+            events: Vec::new(),
+            start_seq: view.last_seq,
+        }
+    }
+
+    /// Runs every step that needs no outside input, until the workflow waits for an
+    /// approval or actuals, completes, or fails. Expired approvals are settled first.
+    pub fn advance(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
+        loop {
+            let view = self.view(workflow_id)?;
+            if let Some(expired) = self.expiry(&view)? {
+                self.commit(expired)?;
+                continue;
+            }
+            let Some(state) = view.state else {
+                return Err(EngineError::Refused(format!(
+                    "workflow {workflow_id} has no events"
+                )));
+            };
+            let outcome = match state {
+                WorkflowState::ParametersExtracted => StepOutcome::Done(self.step_start(&view)?),
+                WorkflowState::Phase1Forecasting => self.step_phase_1(&view)?,
+                WorkflowState::Phase2Allocation => self.step_phase_2(&view)?,
+                WorkflowState::Phase5Reforecast => self.step_markdown_applied(&view)?,
+                WorkflowState::Phase4MarkdownCheck => self.step_markdown_revised(&view)?,
+                _ => return Ok(view),
+            };
+            match outcome {
+                StepOutcome::Done(step) => {
+                    self.commit(step)?;
+                }
+                StepOutcome::Failed {
+                    step_start,
+                    gave_up,
+                } => return self.fail(&step_start, gave_up),
+            }
+        }
+    }
+
+    fn fail(&self, at: &WorkflowView, gave_up: AgentGaveUp) -> Result<WorkflowView, EngineError> {
+        let mut step = Self::begin(at);
+        for e in gave_up.failures {
+            step.push(e)?;
+        }
+        let interrupted = at.state.unwrap_or(WorkflowState::Error);
+        step.push(Event::WorkflowFailed {
+            interrupted,
+            cause: gave_up.cause,
+        })?;
+        self.commit(step)
+    }
+
+    fn expiry(&self, view: &WorkflowView) -> Result<Option<Step>, EngineError> {
+        let Some(pending) = &view.pending_approval else {
+            return Ok(None);
+        };
+        let Some(expires_at) = pending.expires_at else {
+            return Ok(None);
+        };
+        if self.clock.now() < expires_at {
+            return Ok(None);
+        }
+        let action = view.approval_expiry.unwrap_or(ExpiryAction::Fail);
+        let mut step = Self::begin(view);
+        step.push(Event::ApprovalExpired {
+            approval_id: pending.approval_id.clone(),
+            action,
+        })?;
+        let text = match action {
+            ExpiryAction::Accept => format!(
+                "Approval {} expired at {expires_at}; accepted as proposed, as configured.",
+                pending.approval_id
+            ),
+            ExpiryAction::Fail => format!(
+                "Approval {} expired at {expires_at}; the workflow stops, as configured. Resume it to ask again.",
+                pending.approval_id
+            ),
+        };
+        self.reason(
+            &mut step,
+            &Decision {
+                point: "approval_expired".into(),
+                summary: format!("{action:?}"),
+                facts: json!({"approval_id": pending.approval_id, "expires_at": expires_at}),
+                offline_text: text,
+                claim: reasoning::Claim::Informational,
+            },
+        )?;
+        Ok(Some(step))
+    }
+
+    fn data(&self, view: &WorkflowView) -> Result<Arc<SeasonData>, EngineError> {
+        let source = view
+            .data
+            .as_ref()
+            .ok_or_else(|| EngineError::Data("the workflow has no data source".into()))?;
+        self.catalog.load(source).map_err(EngineError::Data)
+    }
+
+    fn reason(&self, step: &mut Step, decision: &Decision) -> Result<(), TransitionError> {
+        for e in self.reasoner.explain(decision) {
+            step.push(e)?;
+        }
+        Ok(())
+    }
+
+    /// Sends a handoff and waits for the agent, retrying with exponential backoff.
+    fn hand_off(
+        &self,
+        step: &mut Step,
+        data: &SeasonData,
+        agent: AgentName,
+        phase: WorkflowState,
+        instruction: String,
+        task: Task,
+    ) -> Result<Result<AgentResult, AgentGaveUp>, EngineError> {
+        let p = step
+            .view
+            .parameters
+            .clone()
+            .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
+        let parameters = match agent {
+            AgentName::Demand => serde_json::to_value(p.demand_slice()),
+            AgentName::Inventory => serde_json::to_value(p.inventory_slice()),
+            AgentName::Pricing => serde_json::to_value(p.pricing_slice()),
+        }
+        .map_err(|e| EngineError::Refused(e.to_string()))?;
+        let handoff = Handoff {
+            handoff_id: format!("h-{}", step.view.handoffs_sent + 1),
+            workflow_id: step.view.workflow_id.clone(),
+            agent,
+            phase,
+            instruction,
+            parameters,
+            task,
+        };
+        step.push(Event::HandoffSent {
+            handoff: handoff.clone(),
+        })?;
+        let runner = self
+            .agents
+            .get(agent)
+            .ok_or_else(|| EngineError::Refused(format!("no {agent} agent")))?;
+        let ctx = AgentContext {
+            data,
+            tunables: &step.view.tunables,
+        };
+        let attempts = self.retry.max_attempts.max(1);
+        let mut failures = Vec::new();
+        for attempt in 1..=attempts {
+            let started = Instant::now();
+            match runner.handle(&handoff, &ctx) {
+                Ok(result) => {
+                    for f in failures {
+                        step.push(f)?;
+                    }
+                    step.push(Event::AgentCompleted {
+                        handoff_id: handoff.handoff_id.clone(),
+                        agent,
+                        result: serde_json::to_value(&result).unwrap_or_default(),
+                        duration_ms: started.elapsed().as_millis() as u64,
+                        attempt,
+                    })?;
+                    return Ok(Ok(result));
+                }
+                Err(e) => {
+                    let retry = (attempt < attempts).then(|| self.retry.delay_after(attempt));
+                    failures.push(Event::AgentFailed {
+                        handoff_id: handoff.handoff_id.clone(),
+                        agent,
+                        attempt,
+                        error: e.to_string(),
+                        retry_in_ms: retry.map(|d| d.as_millis() as u64),
+                    });
+                    match retry {
+                        Some(delay) => self.clock.sleep(delay),
+                        None => {
+                            let mut all = vec![Event::HandoffSent {
+                                handoff: handoff.clone(),
+                            }];
+                            all.extend(failures);
+                            return Ok(Err(AgentGaveUp {
+                                failures: all,
+                                cause: format!(
+                                    "{agent} agent failed after {attempts} attempt(s): {e}"
+                                ),
+                            }));
+                        }
+                    }
+                }
+            }
+        }
+        Err(EngineError::Refused(
+            "retry loop ended without a result".into(),
+        ))
+    }
+
+    fn step_start(&self, view: &WorkflowView) -> Result<Step, EngineError> {
+        let p = view
+            .parameters
+            .clone()
+            .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
+        let mut step = Self::begin(view);
+        self.reason(&mut step, &reasoning::interpretation(&p))?;
+        let (replenishes, decision) = reasoning::replenishment_phase(&p);
+        if !replenishes {
+            step.push(Event::PhaseSkipped {
+                phase: WorkflowState::Phase3Replenishment,
+                reason: decision.offline_text.clone(),
+            })?;
+        }
+        self.reason(&mut step, &decision)?;
+        let (marks_down, decision) = reasoning::markdown_phase(&p);
+        if !marks_down {
+            step.push(Event::PhaseSkipped {
+                phase: WorkflowState::Phase4MarkdownCheck,
+                reason: decision.offline_text.clone(),
+            })?;
+        }
+        self.reason(&mut step, &decision)?;
+        step.push(Event::PhaseStarted {
+            phase: WorkflowState::Phase1Forecasting,
+            week: 0,
+        })?;
+        Ok(step)
+    }
+
+    fn step_phase_1(&self, view: &WorkflowView) -> Result<StepOutcome, EngineError> {
+        let data = self.data(view)?;
+        let p = view
+            .parameters
+            .clone()
+            .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
+        let mut step = Self::begin(view);
+        let phase = WorkflowState::Phase1Forecasting;
+        let order = match (&view.modification, &view.forecast) {
+            (Some(m), Some(forecast)) => {
+                let task = Task::ReviseOrder {
+                    forecast_units: forecast.total_season_demand,
+                    safety_stock_pct: m.safety_stock_pct,
+                    manufacturing_qty: m.manufacturing_qty,
+                };
+                let instruction =
+                    "Revise the manufacturing order with the planner's modification.".to_string();
+                match self.hand_off(
+                    &mut step,
+                    &data,
+                    AgentName::Demand,
+                    phase,
+                    instruction,
+                    task,
+                )? {
+                    Ok(AgentResult::Order { order }) => {
+                        step.push(Event::OrderRevised { order })?;
+                        order
+                    }
+                    Ok(other) => return Err(unexpected(AgentName::Demand, &other)),
+                    Err(gave_up) => {
+                        return Ok(StepOutcome::Failed {
+                            step_start: view.clone(),
+                            gave_up,
+                        });
+                    }
+                }
+            }
+            _ => {
+                let task = Task::Forecast {
+                    category: view.category.clone(),
+                    season_start_date: p.season_start_date,
+                };
+                let instruction = format!(
+                    "Forecast demand for {} weeks. Replenishment strategy: {}. Adjust safety stock accordingly.",
+                    p.forecast_horizon_weeks, p.replenishment_strategy
+                );
+                match self.hand_off(
+                    &mut step,
+                    &data,
+                    AgentName::Demand,
+                    phase,
+                    instruction,
+                    task,
+                )? {
+                    Ok(AgentResult::Forecast { forecast, order }) => {
+                        step.push(Event::ForecastProduced { forecast, order })?;
+                        order
+                    }
+                    Ok(other) => return Err(unexpected(AgentName::Demand, &other)),
+                    Err(gave_up) => {
+                        return Ok(StepOutcome::Failed {
+                            step_start: view.clone(),
+                            gave_up,
+                        });
+                    }
+                }
+            }
+        };
+        self.reason(
+            &mut step,
+            &reasoning::manufacturing_order(&order, p.replenishment_strategy),
+        )?;
+        let forecast = step.view.forecast.clone();
+        self.request_approval(
+            &mut step,
+            ApprovalKind::Manufacturing,
+            json!({
+                "manufacturing_qty": order.manufacturing_qty,
+                "safety_stock_pct": order.safety_stock_pct,
+                "total_forecast": order.forecast_units,
+                "interval": forecast.map(|f| f.interval),
+            }),
+        )?;
+        Ok(StepOutcome::Done(step))
+    }
+
+    fn request_approval(
+        &self,
+        step: &mut Step,
+        kind: ApprovalKind,
+        data: serde_json::Value,
+    ) -> Result<(), TransitionError> {
+        let n = step.view.approvals_requested + 1;
+        let prefix = match kind {
+            ApprovalKind::Manufacturing => "manufacturing",
+            ApprovalKind::Markdown => "markdown",
+        };
+        let expires_at = step.view.approval_timeout_secs.map(|s| {
+            self.clock.now() + chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 2))
+        });
+        step.push(Event::ApprovalRequested {
+            approval_id: format!("{prefix}-{n}"),
+            kind,
+            data,
+            options: vec!["accept".into(), "modify".into()],
+            expires_at,
+        })
+    }
+
+    fn step_phase_2(&self, view: &WorkflowView) -> Result<StepOutcome, EngineError> {
+        let data = self.data(view)?;
+        let mut step = Self::begin(view);
+        let (forecast, order) = match (&view.forecast, &view.order) {
+            (Some(f), Some(o)) => (f.clone(), *o),
+            _ => {
+                return Err(EngineError::Refused(
+                    "phase 2 without an approved order".into(),
+                ));
+            }
+        };
+        let p = view
+            .parameters
+            .clone()
+            .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
+        let task = Task::Allocate {
+            forecast: Box::new(forecast),
+            manufacturing_qty: order.manufacturing_qty,
+            category: view.category.clone(),
+        };
+        let instruction = format!(
+            "Cluster the stores and allocate {} units; keep {:.0}% at the DC and ship the rest at launch.",
+            order.manufacturing_qty,
+            p.dc_holdback_percentage * 100.0
+        );
+        let (allocation, unit_price) = match self.hand_off(
+            &mut step,
+            &data,
+            AgentName::Inventory,
+            WorkflowState::Phase2Allocation,
+            instruction,
+            task,
+        )? {
+            Ok(AgentResult::Allocation {
+                allocation,
+                unit_price,
+            }) => (allocation, unit_price),
+            Ok(other) => return Err(unexpected(AgentName::Inventory, &other)),
+            Err(gave_up) => {
+                return Ok(StepOutcome::Failed {
+                    step_start: view.clone(),
+                    gave_up,
+                });
+            }
+        };
+        let text = format!(
+            "Allocated {} units over {} clusters and {} stores: {} shipped at launch, {} held at the DC ({:.0}%).",
+            allocation.manufacturing_qty,
+            allocation.clusters.len(),
+            allocation.stores.len(),
+            allocation.initial_shipped,
+            allocation.dc_holdback,
+            allocation.dc_holdback_percentage * 100.0
+        );
+        let decision = Decision {
+            point: "phase_2_allocation".into(),
+            summary: format!(
+                "{} shipped, {} held",
+                allocation.initial_shipped, allocation.dc_holdback
+            ),
+            facts: json!({"initial_shipped": allocation.initial_shipped, "dc_holdback": allocation.dc_holdback, "clusters": allocation.clusters.iter().map(|c| json!({"cluster_id": c.cluster_id, "stores": c.stores, "units": c.units})).collect::<Vec<_>>()}),
+            offline_text: text,
+            claim: reasoning::Claim::Informational,
+        };
+        step.push(Event::AllocationMade {
+            allocation,
+            unit_price,
+        })?;
+        self.reason(&mut step, &decision)?;
+        step.push(Event::PhaseStarted {
+            phase: WorkflowState::Phase3Monitoring,
+            week: 1,
+        })?;
+        Ok(StepOutcome::Done(step))
+    }
+
+    /// Records week `week`'s actuals and plays the week. Recording a week again with
+    /// the same content is a no-op; with different content it is refused.
+    pub fn record_week(
+        &self,
+        workflow_id: &str,
+        week: u32,
+        actuals: &WeekActuals,
+    ) -> Result<WorkflowView, EngineError> {
+        let view = self.advance(workflow_id)?;
+        let hash = content_hash(actuals);
+        if let Some(row) = week.checked_sub(1).and_then(|i| view.weeks.get(i as usize)) {
+            return if row.content_hash == hash {
+                Ok(view)
+            } else {
+                Err(EngineError::ActualsConflict { week })
+            };
+        }
+        let state = view.state.unwrap_or(WorkflowState::Error);
+        if state != WorkflowState::Phase3Monitoring {
+            return Err(EngineError::NotAcceptingActuals {
+                workflow_id: workflow_id.to_string(),
+                state,
+                week,
+            });
+        }
+        if week != view.next_week() {
+            return Err(EngineError::WeekOutOfOrder {
+                week,
+                next: view.next_week(),
+            });
+        }
+        let data = self.data(&view)?;
+        match self.step_week(&view, &data, week, actuals, hash)? {
+            StepOutcome::Done(step) => {
+                self.commit(step)?;
+                self.advance(workflow_id)
+            }
+            StepOutcome::Failed {
+                step_start,
+                gave_up,
+            } => self.fail(&step_start, gave_up),
+        }
+    }
+
+    fn step_week(
+        &self,
+        view: &WorkflowView,
+        data: &SeasonData,
+        week: u32,
+        actuals: &WeekActuals,
+        content_hash: String,
+    ) -> Result<StepOutcome, EngineError> {
+        let p = view
+            .parameters
+            .clone()
+            .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
+        let from = p.week_start(week);
+        let to = from + chrono::Duration::days(6);
+        if let Some(bad) = actuals.rows.iter().find(|r| r.date < from || r.date > to) {
+            return Err(EngineError::ActualsOutsideWeek {
+                week,
+                date: bad.date,
+                from,
+                to,
+            });
+        }
+        let stores = &data.stores;
+        if stores.len() != view.stock.len() {
+            return Err(EngineError::Data(format!(
+                "the store network has {} stores but the allocation has {}",
+                stores.len(),
+                view.stock.len()
+            )));
+        }
+        let lift = match view.actuals_meaning {
+            ActualsMeaning::Demand => view.lift_pct,
+            ActualsMeaning::Sales => 0.0,
+        };
+        let file_units = actuals.units_by_store(stores);
+        let demand: Vec<u64> = file_units
+            .iter()
+            .map(|u| (*u as f64 * (1.0 + lift)).round() as u64)
+            .collect();
+        let sold: Vec<u64> = demand
+            .iter()
+            .zip(&view.stock)
+            .map(|(d, s)| (*d).min(s.on_hand))
+            .collect();
+        let stockout_stores: Vec<String> = demand
+            .iter()
+            .zip(&view.stock)
+            .enumerate()
+            .filter(|(_, (d, s))| **d > s.on_hand)
+            .map(|(i, _)| stores.stores()[i].store_id.clone())
+            .collect();
+        let mut step = Self::begin(view);
+        step.push(Event::WeekRecorded {
+            sales: WeekSales {
+                week,
+                content_hash,
+                demand,
+                sold: sold.clone(),
+                stockout_stores,
+            },
+        })?;
+        let t = &view.tunables;
+        let forecast = view
+            .forecast_weekly
+            .get(week as usize - 1)
+            .copied()
+            .unwrap_or(0);
+        let check = check_week(
+            week,
+            forecast,
+            sold.iter().sum(),
+            t.variance_threshold_pct,
+            t.emergency_variance_pct,
+        );
+        step.push(Event::VarianceMeasured { check })?;
+        let horizon = p.forecast_horizon_weeks;
+        let reforecast = check.threshold_exceeded && week < horizon;
+        self.reason(
+            &mut step,
+            &reasoning::variance(&check, t.variance_threshold_pct, reforecast),
+        )?;
+        if reforecast {
+            step.push(Event::PhaseStarted {
+                phase: WorkflowState::Phase5Reforecast,
+                week,
+            })?;
+            if let Err(gave_up) =
+                self.reforecast(&mut step, data, week, ReforecastReason::Variance, 0.0)?
+            {
+                return Ok(StepOutcome::Failed {
+                    step_start: view.clone(),
+                    gave_up,
+                });
+            }
+            if check.emergency && check.direction == VarianceDirection::Over {
+                let remaining: u64 = step.view.forecast_weekly[week as usize..].iter().sum();
+                let available: u64 =
+                    step.view.stock.iter().map(|s| s.on_hand).sum::<u64>() + step.view.dc_stock;
+                if remaining > available {
+                    let shortfall = remaining - available;
+                    step.push(Event::EmergencyReorderAlert {
+                        week,
+                        variance_pct: check.variance_pct,
+                        shortfall_units: shortfall,
+                    })?;
+                    self.reason(&mut step, &Decision {
+                        point: "emergency_reorder".into(),
+                        summary: format!("short {shortfall} units"),
+                        facts: json!({"week": week, "remaining_forecast": remaining, "available": available}),
+                        offline_text: format!(
+                            "Week {week} variance above {:.0}% and the re-forecast of the remaining weeks ({remaining} units) exceeds the stock in stores and at the DC ({available}). Emergency reorder of about {shortfall} units advised.",
+                            t.emergency_variance_pct * 100.0
+                        ),
+                        claim: reasoning::Claim::Informational,
+                    })?;
+                }
+            }
+        }
+        if p.replenishment_strategy.replenishes_after(week, horizon) {
+            step.push(Event::PhaseStarted {
+                phase: WorkflowState::Phase3Replenishment,
+                week,
+            })?;
+            let task = Task::Replenish {
+                week,
+                weeks_left: horizon - week,
+                stores: step.view.stock.clone(),
+                dc_available: step.view.dc_stock,
+            };
+            let instruction = format!(
+                "Top stores up after week {week} from the DC's {} units.",
+                step.view.dc_stock
+            );
+            let units = match self.hand_off(
+                &mut step,
+                data,
+                AgentName::Inventory,
+                WorkflowState::Phase3Replenishment,
+                instruction,
+                task,
+            )? {
+                Ok(AgentResult::Replenishment { units }) => units,
+                Ok(other) => return Err(unexpected(AgentName::Inventory, &other)),
+                Err(gave_up) => {
+                    return Ok(StepOutcome::Failed {
+                        step_start: view.clone(),
+                        gave_up,
+                    });
+                }
+            };
+            step.push(Event::ReplenishmentShipped { week, units })?;
+        }
+        if p.markdown_checkpoint_week == Some(week) {
+            step.push(Event::PhaseStarted {
+                phase: WorkflowState::Phase4MarkdownCheck,
+                week,
+            })?;
+            let manufactured = step
+                .view
+                .allocation
+                .as_ref()
+                .map_or(0, |a| a.manufacturing_qty);
+            let task = Task::ProposeMarkdown {
+                week,
+                units_sold: step.view.units_sold(),
+                units_manufactured: manufactured,
+            };
+            let instruction = format!(
+                "Check sell-through at week {week} against the target and propose a markdown if behind."
+            );
+            let proposal = match self.hand_off(
+                &mut step,
+                data,
+                AgentName::Pricing,
+                WorkflowState::Phase4MarkdownCheck,
+                instruction,
+                task,
+            )? {
+                Ok(AgentResult::Markdown { proposal }) => proposal,
+                Ok(other) => return Err(unexpected(AgentName::Pricing, &other)),
+                Err(gave_up) => {
+                    return Ok(StepOutcome::Failed {
+                        step_start: view.clone(),
+                        gave_up,
+                    });
+                }
+            };
+            step.push(Event::MarkdownProposed { week, proposal })?;
+            self.reason(&mut step, &reasoning::markdown(week, &proposal))?;
+            if proposal.is_markdown() {
+                self.request_approval(
+                    &mut step,
+                    ApprovalKind::Markdown,
+                    json!({"week": week, "proposal": proposal}),
+                )?;
+                return Ok(StepOutcome::Done(step));
+            }
+        }
+        self.finish_week(&mut step, week)?;
+        Ok(StepOutcome::Done(step))
+    }
+
+    /// Demand re-forecasts the weeks after `week` and the remaining allocations follow.
+    fn reforecast(
+        &self,
+        step: &mut Step,
+        data: &SeasonData,
+        week: u32,
+        reason: ReforecastReason,
+        lift_pct: f64,
+    ) -> Result<Result<(), AgentGaveUp>, EngineError> {
+        let actual_weekly: Vec<u64> = step.view.weeks.iter().map(|w| w.actual).collect();
+        let forecast_weekly = step.view.forecast_weekly.clone();
+        let task = Task::Reforecast {
+            after_week: week,
+            forecast_weekly: forecast_weekly.clone(),
+            actual_weekly,
+            lift_pct,
+        };
+        let instruction = format!(
+            "Re-forecast weeks {}..={} from the {week} week(s) observed.",
+            week + 1,
+            forecast_weekly.len()
+        );
+        let remaining = match self.hand_off(
+            step,
+            data,
+            AgentName::Demand,
+            WorkflowState::Phase5Reforecast,
+            instruction,
+            task,
+        )? {
+            Ok(AgentResult::Reforecast { remaining }) => remaining,
+            Ok(other) => return Err(unexpected(AgentName::Demand, &other)),
+            Err(gave_up) => return Ok(Err(gave_up)),
+        };
+        let previous = forecast_weekly[week as usize..].to_vec();
+        let shares: Vec<f64> = step
+            .view
+            .allocation
+            .as_ref()
+            .map(|a| a.stores.iter().map(|s| s.share).collect())
+            .unwrap_or_default();
+        let shipped: Vec<u64> = step.view.stock.iter().map(|s| s.shipped_so_far).collect();
+        let pool = remaining.iter().sum::<u64>().min(step.view.dc_stock);
+        let season_allocations = reallocate_remaining(&shares, &shipped, pool);
+        let why = match reason {
+            ReforecastReason::Variance => "variance above threshold",
+            ReforecastReason::Markdown => "markdown lift",
+            ReforecastReason::Manual => "requested by a planner",
+        };
+        let decision = reasoning::reforecast(week, &previous, &remaining, why);
+        step.push(Event::ReforecastApplied {
+            after_week: week,
+            reason,
+            previous,
+            remaining,
+            season_allocations,
+        })?;
+        self.reason(step, &decision)?;
+        Ok(Ok(()))
+    }
+
+    fn finish_week(&self, step: &mut Step, week: u32) -> Result<(), EngineError> {
+        if week >= step.view.horizon() {
+            let report = report(&step.view);
+            step.push(Event::WorkflowCompleted { report })?;
+        } else {
+            step.push(Event::PhaseStarted {
+                phase: WorkflowState::Phase3Monitoring,
+                week: week + 1,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn step_markdown_applied(&self, view: &WorkflowView) -> Result<StepOutcome, EngineError> {
+        let data = self.data(view)?;
+        let proposal = view
+            .markdown_proposal
+            .ok_or_else(|| EngineError::Refused("no markdown proposal".into()))?;
+        let week = view
+            .markdown
+            .as_ref()
+            .map_or(view.weeks.len() as u32, |m| m.week);
+        let mut step = Self::begin(view);
+        step.push(Event::MarkdownApplied {
+            week,
+            markdown_pct: proposal.markdown_pct,
+            expected_demand_lift_pct: proposal.expected_demand_lift_pct,
+        })?;
+        if week < view.horizon()
+            && let Err(gave_up) = self.reforecast(
+                &mut step,
+                &data,
+                week,
+                ReforecastReason::Markdown,
+                proposal.expected_demand_lift_pct,
+            )?
+        {
+            return Ok(StepOutcome::Failed {
+                step_start: view.clone(),
+                gave_up,
+            });
+        }
+        self.finish_week(&mut step, week)?;
+        Ok(StepOutcome::Done(step))
+    }
+
+    fn step_markdown_revised(&self, view: &WorkflowView) -> Result<StepOutcome, EngineError> {
+        let data = self.data(view)?;
+        let Some(proposal) = view.markdown_proposal else {
+            return Err(EngineError::Refused(
+                "markdown check resting without a proposal".into(),
+            ));
+        };
+        let week = view
+            .markdown
+            .as_ref()
+            .map_or(view.weeks.len() as u32, |m| m.week);
+        // After a modify the planner's depth; after a resumed expiry, the same proposal.
+        let depth = view
+            .modification
+            .as_ref()
+            .and_then(|m| m.markdown_pct)
+            .unwrap_or(proposal.markdown_pct);
+        let mut step = Self::begin(view);
+        let task = Task::ReviseMarkdown {
+            week,
+            proposal,
+            markdown_pct: depth,
+        };
+        let instruction = format!(
+            "Re-price week {week}'s markdown at the planner's {:.0}%.",
+            depth * 100.0
+        );
+        let revised = match self.hand_off(
+            &mut step,
+            &data,
+            AgentName::Pricing,
+            WorkflowState::Phase4MarkdownCheck,
+            instruction,
+            task,
+        )? {
+            Ok(AgentResult::Markdown { proposal }) => proposal,
+            Ok(other) => return Err(unexpected(AgentName::Pricing, &other)),
+            Err(gave_up) => {
+                return Ok(StepOutcome::Failed {
+                    step_start: view.clone(),
+                    gave_up,
+                });
+            }
+        };
+        step.push(Event::MarkdownProposed {
+            week,
+            proposal: revised,
+        })?;
+        self.reason(&mut step, &reasoning::markdown(week, &revised))?;
+        if revised.is_markdown() {
+            self.request_approval(
+                &mut step,
+                ApprovalKind::Markdown,
+                json!({"week": week, "proposal": revised}),
+            )?;
+        } else {
+            self.finish_week(&mut step, week)?;
+        }
+        Ok(StepOutcome::Done(step))
+    }
+
+    /// Resolves the pending approval (checking the id when given) and continues.
+    pub fn approve(
+        &self,
+        workflow_id: &str,
+        approval_id: Option<&str>,
+        resolution: Resolution,
+        by: &str,
+    ) -> Result<WorkflowView, EngineError> {
+        let view = self.advance(workflow_id)?;
+        let state = view.state.unwrap_or(WorkflowState::Error);
+        let Some(pending) = view.pending_approval.clone() else {
+            return Err(EngineError::NotWaiting {
+                workflow_id: workflow_id.to_string(),
+                state,
+            });
+        };
+        if let Some(given) = approval_id
+            && given != pending.approval_id
+        {
+            return Err(EngineError::WrongApproval {
+                workflow_id: workflow_id.to_string(),
+                pending: pending.approval_id,
+                given: given.to_string(),
+            });
+        }
+        if let Resolution::Modify { modifications: m } = &resolution {
+            validate_modification(pending.kind, m, &view.tunables)?;
+        }
+        let mut step = Self::begin(&view);
+        step.push(Event::ApprovalResolved {
+            approval_id: pending.approval_id,
+            resolution,
+            by: by.to_string(),
+        })?;
+        self.commit(step)?;
+        self.advance(workflow_id)
+    }
+
+    /// After an error: returns to the interrupted state and retries from there.
+    pub fn resume(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
+        let view = self.view(workflow_id)?;
+        if view.state == Some(WorkflowState::Error) {
+            let to = view
+                .interrupted
+                .ok_or_else(|| EngineError::Refused("the error has no interrupted state".into()))?;
+            let mut step = Self::begin(&view);
+            step.push(Event::WorkflowResumed { to })?;
+            self.commit(step)?;
+        }
+        self.advance(workflow_id)
+    }
+
+    /// A planner's re-forecast of the remaining weeks, between weeks.
+    pub fn manual_reforecast(
+        &self,
+        workflow_id: &str,
+        reason: &str,
+    ) -> Result<WorkflowView, EngineError> {
+        let view = self.advance(workflow_id)?;
+        let state = view.state.unwrap_or(WorkflowState::Error);
+        if state != WorkflowState::Phase3Monitoring || view.weeks.is_empty() {
+            return Err(EngineError::Refused(format!(
+                "a manual re-forecast needs a running season with at least one week recorded (state {state}, {} weeks)",
+                view.weeks.len()
+            )));
+        }
+        let data = self.data(&view)?;
+        let week = view.weeks.len() as u32;
+        let mut step = Self::begin(&view);
+        step.push(Event::PhaseStarted {
+            phase: WorkflowState::Phase5Reforecast,
+            week,
+        })?;
+        self.reason(
+            &mut step,
+            &Decision {
+                point: "manual_reforecast".into(),
+                summary: "re-forecast requested".into(),
+                facts: json!({"reason": reason, "after_week": week}),
+                offline_text: format!(
+                    "A planner asked for a re-forecast after week {week}: {reason}"
+                ),
+                claim: reasoning::Claim::Reforecast(true),
+            },
+        )?;
+        if let Err(gave_up) =
+            self.reforecast(&mut step, &data, week, ReforecastReason::Manual, 0.0)?
+        {
+            return self.fail(&view, gave_up);
+        }
+        step.push(Event::PhaseStarted {
+            phase: WorkflowState::Phase3Monitoring,
+            week: week + 1,
+        })?;
+        self.commit(step)
+    }
+}
+
+fn unexpected(agent: AgentName, result: &AgentResult) -> EngineError {
+    EngineError::Refused(format!(
+        "the {agent} agent answered with an unexpected result: {result:?}"
+    ))
+}
+
+fn validate_modification(
+    kind: ApprovalKind,
+    m: &crate::event::Modification,
+    tunables: &atelier_core::Tunables,
+) -> Result<(), EngineError> {
+    match kind {
+        ApprovalKind::Manufacturing => {
+            if m.markdown_pct.is_some() {
+                return Err(EngineError::InvalidModification(
+                    "markdown_pct does not apply to a manufacturing approval".into(),
+                ));
+            }
+            match (m.manufacturing_qty, m.safety_stock_pct) {
+                (None, None) => Err(EngineError::InvalidModification(
+                    "a manufacturing modification needs manufacturing_qty or safety_stock_pct"
+                        .into(),
+                )),
+                (Some(_), Some(_)) => Err(EngineError::InvalidModification(
+                    "give manufacturing_qty or safety_stock_pct, not both".into(),
+                )),
+                (Some(0), _) => Err(EngineError::InvalidModification(
+                    "manufacturing_qty must be positive".into(),
+                )),
+                (_, Some(s)) if !(s.is_finite() && (0.0..=5.0).contains(&s)) => {
+                    Err(EngineError::InvalidModification(format!(
+                        "safety_stock_pct {s} is outside 0.0..=5.0 (a fraction: 20% is 0.2)"
+                    )))
+                }
+                _ => Ok(()),
+            }
+        }
+        ApprovalKind::Markdown => {
+            if m.manufacturing_qty.is_some() || m.safety_stock_pct.is_some() {
+                return Err(EngineError::InvalidModification(
+                    "only markdown_pct applies to a markdown approval".into(),
+                ));
+            }
+            let Some(pct) = m.markdown_pct else {
+                return Err(EngineError::InvalidModification(
+                    "a markdown modification needs markdown_pct".into(),
+                ));
+            };
+            let steps = pct / tunables.markdown_rounding_pct;
+            if !(pct.is_finite() && (0.0..=tunables.markdown_cap_pct + 1e-9).contains(&pct))
+                || (steps - steps.round()).abs() > 1e-6
+            {
+                return Err(EngineError::InvalidModification(format!(
+                    "markdown_pct {pct} must be a multiple of {} within 0..={}",
+                    tunables.markdown_rounding_pct, tunables.markdown_cap_pct
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The season report from the folded view.
+pub fn report(view: &WorkflowView) -> atelier_core::season::SeasonReport {
+    let weeks: Vec<WeekOutcome> = view
+        .weeks
+        .iter()
+        .map(|w| WeekOutcome {
+            forecast: w.forecast,
+            demand: w.demand,
+            sold: w.actual,
+        })
+        .collect();
+    let markdown_cost = match &view.markdown {
+        Some(m) if m.applied => view
+            .weeks
+            .iter()
+            .filter(|w| w.week > m.week)
+            .map(|w| {
+                atelier_core::pricing::markdown_cost(w.actual, view.unit_price, m.markdown_pct)
+            })
+            .sum(),
+        _ => 0.0,
+    };
+    season_report(
+        &weeks,
+        SeasonTotals {
+            manufactured: view.allocation.as_ref().map_or(0, |a| a.manufacturing_qty),
+            leftover_in_stores: view.stock.iter().map(|s| s.on_hand).sum(),
+            leftover_at_dc: view.dc_stock,
+            markdown_cost,
+        },
+    )
+}
+
+/// FNV-1a over the rows in a canonical order: the same week's file, however its rows
+/// are ordered, hashes the same.
+pub fn content_hash(actuals: &WeekActuals) -> String {
+    let mut rows: Vec<String> = actuals
+        .rows
+        .iter()
+        .map(|r| format!("{},{},{}", r.date, r.store_id, r.quantity_sold))
+        .collect();
+    rows.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for row in rows {
+        for b in row.bytes().chain(std::iter::once(b'\n')) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}

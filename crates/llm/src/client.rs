@@ -1,0 +1,639 @@
+//! A blocking client for OpenAI-compatible chat-completions endpoints: OpenAI itself,
+//! Azure OpenAI deployments and local servers (Ollama, vLLM, llama.cpp).
+//!
+//! Every call has a timeout; 429s, 5xxs, timeouts and connection failures are retried
+//! with exponential backoff and jitter (or the server's `Retry-After`), within a total
+//! time budget per decision. Each call is recorded ([`CallRecord`]) so that the
+//! orchestrator can log the model, latency, tokens and attempts as an event. The API
+//! key never leaves the request headers: not in errors, `Debug` output or records.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The default OpenAI endpoint, used when only a key is configured.
+pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+/// The model used when none is configured: small, cheap and supports structured output.
+pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
+
+/// Where and how to reach the model. Built from the environment by
+/// [`LlmConfig::from_env`] or by hand in tests.
+#[derive(Clone, PartialEq)]
+pub struct LlmConfig {
+    /// Endpoint root without `/chat/completions`: `https://api.openai.com/v1`,
+    /// `http://localhost:11434/v1`, or for Azure
+    /// `https://X.openai.azure.com/openai/deployments/DEPLOYMENT`.
+    pub base_url: String,
+    /// Model name sent in the body (Azure ignores it: the deployment decides).
+    pub model: String,
+    /// Secret; `None` for local servers that need none.
+    pub api_key: Option<String>,
+    /// Set for Azure: switches to `?api-version=` and the `api-key` header.
+    pub azure_api_version: Option<String>,
+    /// Limit for one HTTP attempt.
+    pub timeout: Duration,
+    /// Retries after the first attempt (so `2` means up to three requests).
+    pub max_retries: u32,
+    /// Limit for one decision, all attempts and waits included.
+    pub total_budget: Duration,
+}
+
+impl fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("azure_api_version", &self.azure_api_version)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("total_budget", &self.total_budget)
+            .finish()
+    }
+}
+
+impl LlmConfig {
+    /// A configuration with the default timeout (30 s), retries (2) and budget (90 s).
+    pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
+        LlmConfig {
+            base_url: base_url.into(),
+            model: model.into(),
+            api_key: None,
+            azure_api_version: None,
+            timeout: Duration::from_secs(30),
+            max_retries: 2,
+            total_budget: Duration::from_secs(90),
+        }
+    }
+
+    /// Reads `ATELIER_LLM_BASE_URL`, `ATELIER_LLM_MODEL`, `ATELIER_LLM_API_KEY` (else
+    /// `OPENAI_API_KEY`), `ATELIER_LLM_AZURE_API_VERSION`, `ATELIER_LLM_TIMEOUT_SECS`,
+    /// `ATELIER_LLM_MAX_RETRIES` and `ATELIER_LLM_BUDGET_SECS`. `None` (offline mode)
+    /// when neither a base URL nor a key is set, so the system runs without a model.
+    pub fn from_env() -> Option<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`LlmConfig::from_env`] over any lookup, so tests need not touch the process
+    /// environment. Empty values count as unset; unparsable numbers keep the default.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let key = get("ATELIER_LLM_API_KEY").or_else(|| get("OPENAI_API_KEY"));
+        let base = get("ATELIER_LLM_BASE_URL");
+        if key.is_none() && base.is_none() {
+            return None;
+        }
+        let mut config = LlmConfig::new(
+            base.unwrap_or_else(|| OPENAI_BASE_URL.to_string()),
+            get("ATELIER_LLM_MODEL").unwrap_or_else(|| DEFAULT_MODEL.to_string()),
+        );
+        config.api_key = key;
+        config.azure_api_version = get("ATELIER_LLM_AZURE_API_VERSION");
+        let secs = |name: &str| {
+            get(name)
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s > 0.0)
+        };
+        if let Some(s) = secs("ATELIER_LLM_TIMEOUT_SECS") {
+            config.timeout = Duration::from_secs_f64(s);
+        }
+        if let Some(s) = secs("ATELIER_LLM_BUDGET_SECS") {
+            config.total_budget = Duration::from_secs_f64(s);
+        }
+        if let Some(n) = get("ATELIER_LLM_MAX_RETRIES").and_then(|v| v.parse().ok()) {
+            config.max_retries = n;
+        }
+        Some(config)
+    }
+
+    /// The URL of the chat-completions endpoint, with `api-version` for Azure.
+    pub fn endpoint(&self) -> String {
+        let base = self.base_url.trim_end_matches('/');
+        match &self.azure_api_version {
+            Some(v) => format!("{base}/chat/completions?api-version={v}"),
+            None => format!("{base}/chat/completions"),
+        }
+    }
+}
+
+/// Why a chat call failed. Messages never contain the API key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LlmError {
+    /// The server answered with an error status (after retries for 429/5xx).
+    #[error("the model endpoint answered HTTP {status}: {body}")]
+    Http {
+        /// HTTP status code.
+        status: u16,
+        /// The start of the response body, for diagnosis.
+        body: String,
+    },
+    /// An attempt took longer than the configured timeout (after retries).
+    #[error("the model endpoint did not answer within {timeout_ms} ms")]
+    Timeout {
+        /// The per-attempt limit that was hit.
+        timeout_ms: u64,
+    },
+    /// The connection failed (refused, reset, DNS, TLS) after retries.
+    #[error("could not reach the model endpoint: {0}")]
+    Transport(String),
+    /// The server answered 200 but not with the shape asked for.
+    #[error("the model's answer was not usable: {0}")]
+    BadResponse(String),
+    /// Retrying would exceed the time budget of this decision.
+    #[error(
+        "gave up after {attempts} attempt(s): the {budget_ms} ms budget would be exceeded (last error: {last_error})"
+    )]
+    BudgetExhausted {
+        /// The budget for the decision.
+        budget_ms: u64,
+        /// Requests made before giving up.
+        attempts: u32,
+        /// What the last attempt failed with.
+        last_error: String,
+    },
+}
+
+/// One message of a chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// The text.
+    pub content: String,
+}
+
+impl ChatMessage {
+    /// Instructions the model should follow.
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::with_role("system", content)
+    }
+
+    /// Input from the user (data, for extraction).
+    pub fn user(content: impl Into<String>) -> Self {
+        Self::with_role("user", content)
+    }
+
+    /// A previous answer of the model, replayed when asking it to correct itself.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self::with_role("assistant", content)
+    }
+
+    fn with_role(role: &str, content: impl Into<String>) -> Self {
+        ChatMessage {
+            role: role.to_string(),
+            content: content.into(),
+        }
+    }
+}
+
+/// A JSON schema the answer must follow (OpenAI "structured outputs").
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonSchema {
+    /// A short identifier for the schema.
+    pub name: String,
+    /// The schema itself.
+    pub schema: serde_json::Value,
+}
+
+/// What to ask the model.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChatRequest {
+    /// The conversation.
+    pub messages: Vec<ChatMessage>,
+    /// Structured output, when the answer must be JSON of a given shape.
+    pub json_schema: Option<JsonSchema>,
+    /// Sampling temperature; extraction uses 0 for repeatable answers.
+    pub temperature: Option<f64>,
+    /// Cap on the answer's length.
+    pub max_tokens: Option<u32>,
+    /// End of the decision's time budget, shared by several calls of one decision;
+    /// `None` starts a fresh budget for this call.
+    pub deadline: Option<Instant>,
+}
+
+/// What one call cost and how it went: the orchestrator records it as an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// The model that answered (as reported by the server, else as configured).
+    pub model: String,
+    /// Wall time of the call, retries and waits included.
+    pub latency_ms: u64,
+    /// Prompt tokens from `usage`, when reported.
+    pub prompt_tokens: Option<u64>,
+    /// Completion tokens from `usage`, when reported.
+    pub completion_tokens: Option<u64>,
+    /// HTTP requests made.
+    pub attempts: u32,
+    /// Why the call failed, if it did.
+    pub error: Option<String>,
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatResponse {
+    /// The assistant message's text.
+    pub content: String,
+    /// The call's record.
+    pub record: CallRecord,
+}
+
+/// The chat-completions client. Cheap to share by reference; holds a connection pool.
+pub struct ChatClient {
+    config: LlmConfig,
+    agent: ureq::Agent,
+    jitter_state: AtomicU64,
+}
+
+impl fmt::Debug for ChatClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatClient")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// The outcome of one HTTP attempt.
+enum Attempt {
+    Done(ChatResponse),
+    /// Worth retrying, after the server's `Retry-After` if it gave one.
+    Retry(LlmError, Option<Duration>),
+    Fatal(LlmError),
+}
+
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
+const BACKOFF_CAP: Duration = Duration::from_secs(8);
+const BODY_EXCERPT_CHARS: usize = 300;
+
+impl ChatClient {
+    /// A client for `config`.
+    pub fn new(config: LlmConfig) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0x9E37_79B9_7F4A_7C15, |d| d.as_nanos() as u64);
+        ChatClient {
+            config,
+            agent,
+            jitter_state: AtomicU64::new(seed),
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &LlmConfig {
+        &self.config
+    }
+
+    /// Sends `request`, retrying transient failures, and returns the answer's text.
+    pub fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, LlmError> {
+        self.chat_recorded(request).1
+    }
+
+    /// Like [`ChatClient::chat`] but also returns the record when the call failed, so
+    /// failed calls are logged too.
+    pub fn chat_recorded(
+        &self,
+        request: &ChatRequest,
+    ) -> (CallRecord, Result<ChatResponse, LlmError>) {
+        let started = Instant::now();
+        let deadline = request
+            .deadline
+            .unwrap_or(started + self.config.total_budget);
+        let body = self.body(request).to_string();
+        let mut attempts = 0;
+        let result = loop {
+            let now = Instant::now();
+            let remaining = deadline.saturating_duration_since(now);
+            if remaining.is_zero() {
+                break Err(self.exhausted(attempts, "no time left before the first attempt".into()));
+            }
+            attempts += 1;
+            let timeout = self.config.timeout.min(remaining);
+            match self.attempt(&body, timeout, started) {
+                Attempt::Done(mut response) => {
+                    response.record.attempts = attempts;
+                    response.record.latency_ms = millis(started.elapsed());
+                    break Ok(response);
+                }
+                Attempt::Fatal(e) => break Err(e),
+                Attempt::Retry(e, retry_after) => {
+                    if attempts > self.config.max_retries {
+                        break Err(e);
+                    }
+                    let wait = retry_after.unwrap_or_else(|| self.backoff(attempts));
+                    // Waiting and then sending again must fit the budget; otherwise stop
+                    // now rather than fail later.
+                    if Instant::now() + wait >= deadline {
+                        break Err(self.exhausted(attempts, e.to_string()));
+                    }
+                    std::thread::sleep(wait);
+                }
+            }
+        };
+        let record = match &result {
+            Ok(r) => r.record.clone(),
+            Err(e) => CallRecord {
+                model: self.config.model.clone(),
+                latency_ms: millis(started.elapsed()),
+                prompt_tokens: None,
+                completion_tokens: None,
+                attempts,
+                error: Some(e.to_string()),
+            },
+        };
+        (record, result)
+    }
+
+    fn exhausted(&self, attempts: u32, last_error: String) -> LlmError {
+        LlmError::BudgetExhausted {
+            budget_ms: millis(self.config.total_budget),
+            attempts,
+            last_error: self.redact(&last_error),
+        }
+    }
+
+    fn body(&self, request: &ChatRequest) -> serde_json::Value {
+        let mut body = serde_json::json!({
+            "model": self.config.model,
+            "messages": request.messages,
+        });
+        if let Some(t) = request.temperature {
+            body["temperature"] = serde_json::json!(t);
+        }
+        if let Some(m) = request.max_tokens {
+            body["max_tokens"] = serde_json::json!(m);
+        }
+        if let Some(schema) = &request.json_schema {
+            body["response_format"] = serde_json::json!({
+                "type": "json_schema",
+                "json_schema": {"name": schema.name, "strict": true, "schema": schema.schema},
+            });
+        }
+        body
+    }
+
+    fn attempt(&self, body: &str, timeout: Duration, started: Instant) -> Attempt {
+        let mut req = self
+            .agent
+            .post(self.config.endpoint())
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .header("content-type", "application/json");
+        if let Some(key) = &self.config.api_key {
+            req = match self.config.azure_api_version {
+                Some(_) => req.header("api-key", key.as_str()),
+                None => req.header("authorization", format!("Bearer {key}")),
+            };
+        }
+        let mut response = match req.send(body) {
+            Ok(r) => r,
+            Err(e) => return self.transport_failure(e, timeout),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(Duration::from_secs_f64);
+        let text = match response.body_mut().read_to_string() {
+            Ok(t) => t,
+            Err(e) => return self.transport_failure(e, timeout),
+        };
+        if (200..300).contains(&status) {
+            return match self.parse(&text, started) {
+                Ok(r) => Attempt::Done(r),
+                Err(e) => Attempt::Fatal(e),
+            };
+        }
+        let error = LlmError::Http {
+            status,
+            body: self.redact(&excerpt(&text)),
+        };
+        if status == 429 || status >= 500 {
+            Attempt::Retry(error, retry_after)
+        } else {
+            Attempt::Fatal(error)
+        }
+    }
+
+    fn transport_failure(&self, e: ureq::Error, timeout: Duration) -> Attempt {
+        match e {
+            ureq::Error::Timeout(_) => Attempt::Retry(
+                LlmError::Timeout {
+                    timeout_ms: millis(timeout),
+                },
+                None,
+            ),
+            ureq::Error::Io(ref io)
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                ) =>
+            {
+                Attempt::Retry(
+                    LlmError::Timeout {
+                        timeout_ms: millis(timeout),
+                    },
+                    None,
+                )
+            }
+            ureq::Error::Io(_)
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::HostNotFound
+            | ureq::Error::Protocol(_) => {
+                Attempt::Retry(LlmError::Transport(self.redact(&e.to_string())), None)
+            }
+            other => Attempt::Fatal(LlmError::Transport(self.redact(&other.to_string()))),
+        }
+    }
+
+    fn parse(&self, text: &str, started: Instant) -> Result<ChatResponse, LlmError> {
+        #[derive(Deserialize)]
+        struct Completion {
+            model: Option<String>,
+            choices: Vec<Choice>,
+            usage: Option<Usage>,
+        }
+        #[derive(Deserialize)]
+        struct Choice {
+            message: Message,
+        }
+        #[derive(Deserialize)]
+        struct Message {
+            content: Option<String>,
+            refusal: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Usage {
+            prompt_tokens: Option<u64>,
+            completion_tokens: Option<u64>,
+        }
+        let completion: Completion = serde_json::from_str(text).map_err(|e| {
+            LlmError::BadResponse(
+                self.redact(&format!("not a chat completion ({e}): {}", excerpt(text))),
+            )
+        })?;
+        let message = completion
+            .choices
+            .into_iter()
+            .next()
+            .ok_or_else(|| LlmError::BadResponse("the completion has no choices".into()))?
+            .message;
+        let content = match (message.content, message.refusal) {
+            (Some(c), _) if !c.trim().is_empty() => c,
+            (_, Some(r)) => {
+                return Err(LlmError::BadResponse(
+                    self.redact(&format!("the model refused: {}", excerpt(&r))),
+                ));
+            }
+            _ => return Err(LlmError::BadResponse("the answer is empty".into())),
+        };
+        Ok(ChatResponse {
+            content,
+            record: CallRecord {
+                model: completion
+                    .model
+                    .unwrap_or_else(|| self.config.model.clone()),
+                latency_ms: millis(started.elapsed()),
+                prompt_tokens: completion.usage.as_ref().and_then(|u| u.prompt_tokens),
+                completion_tokens: completion.usage.as_ref().and_then(|u| u.completion_tokens),
+                attempts: 1,
+                error: None,
+            },
+        })
+    }
+
+    /// Exponential backoff with "equal jitter": half the step fixed, half random, so
+    /// clients that failed together do not retry together.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let step = BACKOFF_BASE
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(BACKOFF_CAP);
+        let half = step / 2;
+        let r = self.next_random();
+        half + Duration::from_secs_f64(half.as_secs_f64() * (r as f64 / u64::MAX as f64))
+    }
+
+    /// splitmix64 over an atomic state seeded from the clock: enough randomness for
+    /// jitter without a `rand` dependency.
+    fn next_random(&self) -> u64 {
+        let mut z = self
+            .jitter_state
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Removes the API key from text that may echo it (a proxy's error page).
+    fn redact(&self, text: &str) -> String {
+        match &self.config.api_key {
+            Some(key) if !key.is_empty() => text.replace(key.as_str(), "<redacted>"),
+            _ => text.to_string(),
+        }
+    }
+}
+
+fn excerpt(text: &str) -> String {
+    let mut out: String = text.chars().take(BODY_EXCERPT_CHARS).collect();
+    if text.chars().count() > BODY_EXCERPT_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn offline_when_nothing_is_configured() {
+        assert_eq!(LlmConfig::from_lookup(lookup(&[])), None);
+        assert_eq!(
+            LlmConfig::from_lookup(lookup(&[("ATELIER_LLM_MODEL", "x")])),
+            None
+        );
+    }
+
+    #[test]
+    fn key_alone_means_openai_and_local_needs_no_key() {
+        let c = LlmConfig::from_lookup(lookup(&[("OPENAI_API_KEY", "sk-1")])).unwrap();
+        assert_eq!(c.endpoint(), "https://api.openai.com/v1/chat/completions");
+        assert_eq!(c.api_key.as_deref(), Some("sk-1"));
+        let c = LlmConfig::from_lookup(lookup(&[
+            ("ATELIER_LLM_BASE_URL", "http://localhost:11434/v1/"),
+            ("ATELIER_LLM_MODEL", "llama3.1"),
+            ("ATELIER_LLM_TIMEOUT_SECS", "2.5"),
+        ]))
+        .unwrap();
+        assert_eq!(c.endpoint(), "http://localhost:11434/v1/chat/completions");
+        assert_eq!(c.api_key, None);
+        assert_eq!(c.timeout, Duration::from_millis(2500));
+        assert_eq!(c.model, "llama3.1");
+    }
+
+    #[test]
+    fn atelier_key_wins_and_azure_adds_the_version() {
+        let c = LlmConfig::from_lookup(lookup(&[
+            ("ATELIER_LLM_API_KEY", "a"),
+            ("OPENAI_API_KEY", "b"),
+            (
+                "ATELIER_LLM_BASE_URL",
+                "https://x.openai.azure.com/openai/deployments/d",
+            ),
+            ("ATELIER_LLM_AZURE_API_VERSION", "2024-10-21"),
+        ]))
+        .unwrap();
+        assert_eq!(c.api_key.as_deref(), Some("a"));
+        assert_eq!(
+            c.endpoint(),
+            "https://x.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21"
+        );
+    }
+
+    #[test]
+    fn debug_redacts_the_key() {
+        let mut c = LlmConfig::new("http://h", "m");
+        c.api_key = Some("sk-secret-123".into());
+        let client = ChatClient::new(c.clone());
+        assert!(!format!("{c:?}").contains("sk-secret-123"));
+        assert!(!format!("{client:?}").contains("sk-secret-123"));
+        assert!(format!("{c:?}").contains("<redacted>"));
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_jittered_within_bounds() {
+        let client = ChatClient::new(LlmConfig::new("http://h", "m"));
+        for attempt in 1..=6 {
+            let step = BACKOFF_BASE
+                .saturating_mul(1 << (attempt - 1))
+                .min(BACKOFF_CAP);
+            let b = client.backoff(attempt);
+            assert!(b >= step / 2 && b <= step, "attempt {attempt}: {b:?}");
+        }
+    }
+}

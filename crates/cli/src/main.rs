@@ -2,6 +2,7 @@
 //! subcommand parses its flags, loads inputs (the shipped sample by default) and
 //! calls the core or the engine.
 
+mod extract;
 mod inputs;
 mod plan;
 mod season;
@@ -32,6 +33,8 @@ enum Command {
     Status(season::StatusArgs),
     /// Print a workflow's events as JSON lines.
     Events(season::EventsArgs),
+    /// Turn a planner's plain-language description into the seven season parameters.
+    Extract(extract::ExtractArgs),
     /// Print the workflow state diagram (Mermaid), generated from the transition table.
     States,
 }
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Resume(args) => season::resume(&args, reasoner()),
         Command::Status(args) => season::status(&args),
         Command::Events(args) => season::events(&args),
+        Command::Extract(args) => extract::run(&args),
         Command::States => print_stdout(atelier_engine::state::mermaid_diagram().trim_end()),
     };
     match result {
@@ -67,14 +71,29 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// The reasoner for season commands: offline templates (an LLM when configured).
+/// The reasoner for season commands: an LLM when `ATELIER_LLM_*` configures one
+/// (falling back to the templates on any failure), the offline templates otherwise.
 fn reasoner() -> std::sync::Arc<dyn atelier_engine::reasoning::Reasoner> {
-    std::sync::Arc::new(atelier_engine::reasoning::OfflineReasoner)
+    match atelier_llm::LlmConfig::from_env() {
+        Some(config) => std::sync::Arc::new(atelier_engine::reasoning::LlmReasoner::new(
+            atelier_llm::ChatClient::new(config),
+        )),
+        None => std::sync::Arc::new(atelier_engine::reasoning::OfflineReasoner),
+    }
 }
 
-/// Parameters from a planner's description.
-fn describe(_text: &str, _today: chrono::NaiveDate) -> anyhow::Result<atelier_core::SeasonConfig> {
-    anyhow::bail!(
-        "--describe needs the parameter extractor, which is not built into this binary yet"
-    )
+/// Parameters from a planner's description (phase 0), with default tunables.
+fn describe(text: &str, today: chrono::NaiveDate) -> anyhow::Result<atelier_core::SeasonConfig> {
+    let client = atelier_llm::LlmConfig::from_env().map(atelier_llm::ChatClient::new);
+    let extraction = atelier_llm::extract_parameters(text, today, client.as_ref())
+        .map_err(|e| anyhow::anyhow!("could not extract the season parameters: {e}"))?;
+    eprintln!(
+        "parameters from the description ({} confidence, {}): {}",
+        extraction.extraction_confidence.as_str(),
+        extraction.source.as_str(),
+        extraction.extraction_reasoning
+    );
+    Ok(atelier_core::SeasonConfig::with_defaults(
+        extraction.parameters,
+    ))
 }

@@ -75,6 +75,85 @@ pub fn offline_event(decision: &Decision, fallback_reason: Option<String>) -> Ev
     }
 }
 
+/// Explanations from an OpenAI-compatible model, checked against the decision: on
+/// any failure, or when the words contradict the computed decision, the template's
+/// text is recorded instead (with a guardrail event for a contradiction).
+pub struct LlmReasoner {
+    client: atelier_llm::ChatClient,
+}
+
+impl LlmReasoner {
+    /// A reasoner over a configured client.
+    pub fn new(client: atelier_llm::ChatClient) -> LlmReasoner {
+        LlmReasoner { client }
+    }
+}
+
+fn llm_claim(claim: &Claim) -> Option<atelier_llm::DecisionClaim> {
+    use atelier_llm::DecisionClaim as C;
+    match claim {
+        Claim::PhaseRuns(label) => Some(C::PhaseRuns {
+            phase_label: label.clone(),
+        }),
+        Claim::PhaseSkipped(label) => Some(C::PhaseSkipped {
+            phase_label: label.clone(),
+        }),
+        Claim::Reforecast(b) => Some(C::Reforecast(*b)),
+        Claim::Markdown(pct) => Some(C::Markdown { pct: *pct }),
+        Claim::NoMarkdown => Some(C::NoMarkdown),
+        Claim::Informational => None,
+    }
+}
+
+impl Reasoner for LlmReasoner {
+    fn explain(&self, decision: &Decision) -> Vec<Event> {
+        let request = atelier_llm::ExplainRequest {
+            decision_point: decision.point.clone(),
+            facts: decision.facts.clone(),
+            decision_summary: decision.summary.clone(),
+            offline_text: decision.offline_text.clone(),
+        };
+        match atelier_llm::explain(&self.client, &request) {
+            Ok(answer) => {
+                let contradicted = llm_claim(&decision.claim)
+                    .is_some_and(|c| atelier_llm::contradicts(&c, &answer.text));
+                if contradicted {
+                    return vec![
+                        Event::GuardrailTriggered {
+                            decision_point: decision.point.clone(),
+                            decision: decision.summary.clone(),
+                            llm_text: answer.text,
+                        },
+                        offline_event(
+                            decision,
+                            Some(
+                                "the model's explanation contradicted the computed decision".into(),
+                            ),
+                        ),
+                    ];
+                }
+                vec![Event::ReasoningRecorded {
+                    reasoning: Reasoning {
+                        decision_point: decision.point.clone(),
+                        text: answer.text,
+                        source: ReasoningSource::Llm,
+                        model: Some(answer.model),
+                        prompt: Some(answer.prompt),
+                        latency_ms: Some(answer.latency_ms),
+                        prompt_tokens: answer.prompt_tokens,
+                        completion_tokens: answer.completion_tokens,
+                        fallback_reason: None,
+                    },
+                }]
+            }
+            Err(e) => vec![offline_event(
+                decision,
+                Some(format!("the model was not used: {e}")),
+            )],
+        }
+    }
+}
+
 fn pct(x: f64) -> String {
     let v = x * 100.0;
     if (v - v.round()).abs() < 1e-9 {

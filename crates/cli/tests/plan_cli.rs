@@ -1,0 +1,162 @@
+//! `atelier plan` as a user runs it: the defaults, every shipped parameter file, and
+//! bad input (non-zero exit, the error on stderr, nothing on stdout).
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn atelier(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_atelier"))
+        .args(args)
+        .output()
+        .expect("the atelier binary runs")
+}
+
+fn check_plan(v: &Value, holdback: f64) {
+    let total = v["forecast"]["total_season_demand"].as_u64().unwrap();
+    let weekly: Vec<u64> = v["forecast"]["weekly"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        weekly.len() as u64,
+        v["parameters"]["forecast_horizon_weeks"].as_u64().unwrap()
+    );
+    assert_eq!(weekly.iter().sum::<u64>(), total);
+    assert!(v["forecast"]["members"].as_array().unwrap().len() >= 2);
+    let (low, high) = (
+        v["forecast"]["interval"]["low"].as_u64().unwrap(),
+        v["forecast"]["interval"]["high"].as_u64().unwrap(),
+    );
+    assert!(low <= total && total <= high);
+    let safety = v["manufacturing"]["safety_stock_pct"].as_f64().unwrap();
+    let qty = v["manufacturing"]["manufacturing_qty"].as_u64().unwrap();
+    assert_eq!(qty, (total as f64 * (1.0 + safety)).round() as u64);
+    let a = &v["allocation"];
+    let shipped = a["initial_shipped"].as_u64().unwrap();
+    let held = a["dc_holdback"].as_u64().unwrap();
+    assert_eq!(shipped + held, qty);
+    assert_eq!(held, (qty as f64 * holdback).round() as u64);
+    let clusters = a["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 3);
+    assert_eq!(
+        clusters
+            .iter()
+            .map(|c| c["units"].as_u64().unwrap())
+            .sum::<u64>(),
+        qty
+    );
+    assert_eq!(
+        clusters
+            .iter()
+            .map(|c| c["stores"].as_u64().unwrap())
+            .sum::<u64>(),
+        50
+    );
+    let stores = a["stores"].as_array().unwrap();
+    assert_eq!(
+        stores
+            .iter()
+            .map(|s| s["season_allocation"].as_u64().unwrap())
+            .sum::<u64>(),
+        qty
+    );
+    assert_eq!(
+        stores
+            .iter()
+            .map(|s| s["initial"].as_u64().unwrap())
+            .sum::<u64>(),
+        shipped
+    );
+    for s in stores {
+        assert!(s["store_id"].is_string() && s["cluster_id"].is_string());
+    }
+}
+
+#[test]
+fn plan_on_the_defaults_is_the_zara_set() {
+    let out = atelier(&["plan", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["parameters"]["forecast_horizon_weeks"], 12);
+    assert_eq!(v["parameters"]["season_start_date"], "2025-02-17");
+    assert_eq!(v["parameters"]["replenishment_strategy"], "none");
+    assert_eq!(v["parameters"]["markdown_checkpoint_week"], 6);
+    assert_eq!(v["manufacturing"]["safety_stock_pct"], 0.25);
+    check_plan(&v, 0.0);
+    let text = atelier(&["plan"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Manufacturing order"));
+}
+
+#[test]
+fn plan_on_every_shipped_parameter_file() {
+    for (name, holdback) in [
+        ("zara", 0.0),
+        ("standard_retail", 0.45),
+        ("luxury", 0.3),
+        ("furniture", 0.5),
+        ("conservative", 0.65),
+    ] {
+        let path = format!("../../data/params/{name}.json");
+        for category in ["Women's Dresses", "Men's Shirts", "Accessories"] {
+            let out = atelier(&["plan", "--json", "--params", &path, "--category", category]);
+            assert!(
+                out.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            check_plan(&v, holdback);
+        }
+    }
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_nothing_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("p.json");
+    std::fs::write(&params, r#"{"forecast_horizon_weeks": 12, "season_start_date": "2025-02-17", "replenishment_strategy": "sometimes", "dc_holdback_percentage": 0.0}"#).unwrap();
+    let history = dir.path().join("h.csv");
+    std::fs::write(&history, "date,store_id,category,quantity_sold,revenue\n2024-01-01,S001,Women's Dresses,5,10.0\n2024-01-02,S001,Women's Dresses,five,10.0\n").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "plan".into(),
+                "--params".into(),
+                params.display().to_string(),
+            ],
+            "replenishment_strategy",
+        ),
+        (
+            vec![
+                "plan".into(),
+                "--history".into(),
+                history.display().to_string(),
+            ],
+            "line 3, field 'quantity_sold'",
+        ),
+        (
+            vec!["plan".into(), "--category".into(), "Hats".into()],
+            "category 'Hats' is not in the sales history",
+        ),
+        (
+            vec!["plan".into(), "--params".into(), "/nonexistent.json".into()],
+            "cannot read /nonexistent.json",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_atelier"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}

@@ -1,0 +1,381 @@
+//! `atelier run`, `approve`, `resume`, `status` and `events` driven as a user would:
+//! separate processes over one database file, manual approvals, bad commands, and a
+//! process killed at random points of a season then resumed.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn atelier(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_atelier"))
+        .args(args)
+        .env_remove("ATELIER_LLM_BASE_URL")
+        .env_remove("ATELIER_LLM_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the atelier binary runs")
+}
+
+fn ok_json(args: &[&str]) -> Value {
+    let out = atelier(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn db(dir: &Path) -> String {
+    dir.join("events.db").display().to_string()
+}
+
+fn event_count(db: &str, id: &str) -> usize {
+    let out = atelier(&["events", id, "--db", db]);
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .count()
+}
+
+#[test]
+fn run_on_the_defaults_completes_a_zara_season() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let v = ok_json(&["run", "--approve", "auto", "--json", "--db", &db]);
+    assert_eq!(v["state"], "completed");
+    assert_eq!(v["parameters"]["replenishment_strategy"], "none");
+    assert_eq!(v["parameters"]["season_start_date"], "2025-02-17");
+    let qty = v["manufacturing"]["manufacturing_qty"].as_u64().unwrap();
+    assert_eq!(v["allocation"]["initial_shipped"].as_u64().unwrap(), qty);
+    assert_eq!(v["allocation"]["dc_holdback"], 0);
+    assert_eq!(v["phases_skipped"][0]["phase"], "phase_3_replenishment");
+    let weeks = v["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 12);
+    for (i, w) in weeks.iter().enumerate() {
+        assert_eq!(w["week"], i + 1);
+        for field in [
+            "forecast",
+            "actual",
+            "variance_pct",
+            "reforecast",
+            "replenished",
+            "stockout_stores",
+        ] {
+            assert!(w.get(field).is_some(), "week row lacks {field}");
+        }
+    }
+    assert_eq!(v["markdown"]["week"], 6);
+    assert!(v["pending_approval"].is_null());
+    for field in [
+        "mape",
+        "bias",
+        "units_sold",
+        "lost_sales",
+        "leftover_units",
+        "fill_rate",
+        "sell_through",
+        "markdown_cost",
+    ] {
+        assert!(v["report"][field].is_number(), "report lacks {field}");
+    }
+}
+
+#[test]
+fn manual_approvals_across_processes_match_an_automatic_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let auto = ok_json(&[
+        "run",
+        "--approve",
+        "auto",
+        "--json",
+        "--db",
+        &db,
+        "--id",
+        "auto",
+    ]);
+
+    // stdin is not a terminal: the default is manual, so run stops at the first approval.
+    let out = atelier(&["run", "--db", &db, "--id", "manual"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("waiting for approval manufacturing-1"),
+        "{text}"
+    );
+    let status = ok_json(&["status", "manual", "--json", "--db", &db]);
+    assert_eq!(status["state"], "waiting_mfg_approval");
+    assert_eq!(status["pending_approval"]["approval_id"], "manufacturing-1");
+
+    let approved = ok_json(&["approve", "manual", "--accept", "--json", "--db", &db]);
+    assert_eq!(approved["state"], "phase_3_monitoring");
+    let paused = ok_json(&["resume", "manual", "--json", "--db", &db]);
+    assert_eq!(paused["state"], "waiting_markdown_approval");
+    assert_eq!(paused["pending_approval"]["kind"], "markdown");
+    ok_json(&[
+        "approve",
+        "manual",
+        "--accept",
+        "--approval",
+        "markdown-2",
+        "--json",
+        "--db",
+        &db,
+    ]);
+    let done = ok_json(&["resume", "manual", "--json", "--db", &db]);
+    assert_eq!(done["state"], "completed");
+    assert_eq!(done["report"], auto["report"]);
+    assert_eq!(done["weeks"], auto["weeks"]);
+}
+
+#[test]
+fn until_week_pauses_and_resume_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let v = ok_json(&[
+        "run",
+        "--approve",
+        "auto",
+        "--until-week",
+        "3",
+        "--json",
+        "--db",
+        &db,
+        "--id",
+        "w",
+        "--params",
+        "../../data/params/standard_retail.json",
+        "--scenario",
+        "low_demand",
+    ]);
+    assert_eq!(v["state"], "phase_3_monitoring");
+    assert_eq!(v["weeks"].as_array().unwrap().len(), 3);
+    // resume reads the scenario recorded at creation.
+    let v = ok_json(&["resume", "w", "--approve", "auto", "--json", "--db", &db]);
+    assert_eq!(v["state"], "completed");
+    let direct = ok_json(&[
+        "run",
+        "--approve",
+        "auto",
+        "--json",
+        "--db",
+        &db,
+        "--id",
+        "d",
+        "--params",
+        "../../data/params/standard_retail.json",
+        "--scenario",
+        "low_demand",
+    ]);
+    assert_eq!(v["report"], direct["report"]);
+}
+
+#[test]
+fn bad_commands_give_clear_errors_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    ok_json(&[
+        "run",
+        "--approve",
+        "auto",
+        "--json",
+        "--db",
+        &db,
+        "--id",
+        "done",
+    ]);
+    let n = event_count(&db, "done");
+
+    let out = atelier(&["approve", "nope", "--accept", "--db", &db]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown workflow 'nope'"));
+    assert!(out.stdout.is_empty());
+
+    let out = atelier(&["approve", "done", "--accept", "--db", &db]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("is not waiting for an approval (state completed)")
+    );
+
+    let out = atelier(&[
+        "approve",
+        "done",
+        "--modify",
+        "{manufacturing_qty: 5",
+        "--db",
+        &db,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--modify must be JSON"));
+
+    let out = atelier(&[
+        "approve",
+        "done",
+        "--modify",
+        r#"{"colour": 1}"#,
+        "--db",
+        &db,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("colour"));
+
+    let out = atelier(&["run", "--db", &db, "--id", "done", "--approve", "auto"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+
+    let out = atelier(&[
+        "run",
+        "--db",
+        &db,
+        "--scenario",
+        "sunny",
+        "--approve",
+        "auto",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown scenario 'sunny'"));
+
+    assert_eq!(event_count(&db, "done"), n);
+}
+
+/// A small deterministic generator for kill delays (no extra crate for one test).
+fn next(seed: &mut u64) -> u64 {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    *seed >> 33
+}
+
+#[test]
+fn a_season_killed_at_random_points_resumes_to_the_same_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let reference = ok_json(&[
+        "run",
+        "--approve",
+        "auto",
+        "--json",
+        "--db",
+        &db,
+        "--id",
+        "reference",
+        "--params",
+        "../../data/params/standard_retail.json",
+    ]);
+
+    let mut seed = 0x5eed_u64;
+    let mut total_kills = 0;
+    for round in 0..4 {
+        let id = format!("crash-{round}");
+        let mut kills = 0;
+        let mut started = false;
+        for _attempt in 0..40 {
+            let args: Vec<String> = if started {
+                vec![
+                    "resume".into(),
+                    id.clone(),
+                    "--approve".into(),
+                    "auto".into(),
+                    "--json".into(),
+                    "--db".into(),
+                    db.clone(),
+                ]
+            } else {
+                vec![
+                    "run".into(),
+                    "--approve".into(),
+                    "auto".into(),
+                    "--json".into(),
+                    "--db".into(),
+                    db.clone(),
+                    "--id".into(),
+                    id.clone(),
+                    "--params".into(),
+                    "../../data/params/standard_retail.json".into(),
+                ]
+            };
+            let mut child = Command::new(env!("CARGO_BIN_EXE_atelier"))
+                .args(&args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let delay = 20 + next(&mut seed) % 400;
+            std::thread::sleep(std::time::Duration::from_millis(delay));
+            match child.try_wait().unwrap() {
+                Some(_) => {
+                    let out = child.wait_with_output().unwrap();
+                    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+                    assert_eq!(v["state"], "completed");
+                    assert_eq!(
+                        v["report"], reference["report"],
+                        "round {round} after {kills} kills"
+                    );
+                    assert_eq!(v["weeks"], reference["weeks"]);
+                    break;
+                }
+                None => {
+                    child.kill().unwrap(); // SIGKILL
+                    child.wait().unwrap();
+                    kills += 1;
+                }
+            }
+            // Whether the workflow exists decides between run and resume next time.
+            started = atelier(&["status", &id, "--db", &db]).status.success();
+        }
+        total_kills += kills;
+        let out = atelier(&["events", &id, "--db", &db]);
+        let seqs: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["seq"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            seqs,
+            (1..=seqs.len() as u64).collect::<Vec<_>>(),
+            "no gap or duplicate"
+        );
+        let weeks = String::from_utf8_lossy(&out.stdout)
+            .matches("\"type\":\"week_recorded\"")
+            .count();
+        assert_eq!(weeks, 12);
+    }
+    assert!(
+        total_kills >= 4,
+        "the test must actually kill runs mid-season ({total_kills} kills)"
+    );
+}
+
+#[test]
+fn events_after_n_lists_only_later_events_as_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    ok_json(&[
+        "run",
+        "--approve",
+        "auto",
+        "--json",
+        "--db",
+        &db,
+        "--id",
+        "ev",
+    ]);
+    let out = atelier(&["events", "ev", "--after", "5", "--db", &db]);
+    let first: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(first["seq"], 6);
+    assert!(first["event"]["type"].is_string());
+}

@@ -1,0 +1,469 @@
+//! The orchestrator end to end over the real agents, the sample data and a SQLite
+//! file: every shipped parameter set on every shipped scenario, phase skips,
+//! re-forecasts, markdowns, approvals, timeouts, retries and idempotent actuals.
+
+mod support;
+
+use atelier_core::sample::SCENARIOS;
+use atelier_engine::event::{
+    ApprovalKind, Event, ExpiryAction, Modification, ReforecastReason, Resolution,
+};
+use atelier_engine::{EngineError, WorkflowState};
+use support::*;
+
+#[test]
+fn zara_skips_replenishment_and_ships_everything_at_week_zero() {
+    let h = harness();
+    h.orchestrator
+        .create(new_workflow("zara", params("zara")))
+        .unwrap();
+    let view = play_auto(&h, "zara", &scenario("normal_season"));
+    assert_eq!(view.state, Some(WorkflowState::Completed));
+    let order = view.order.unwrap();
+    assert_eq!(order.safety_stock_pct, 0.25);
+    assert_eq!(
+        order.manufacturing_qty,
+        (order.forecast_units as f64 * 1.25).round() as u64
+    );
+    let a = view.allocation.as_ref().unwrap();
+    assert_eq!(a.initial_shipped, order.manufacturing_qty);
+    assert_eq!(a.dc_holdback, 0);
+    assert!(
+        view.phases_skipped
+            .iter()
+            .any(|(p, r)| *p == WorkflowState::Phase3Replenishment
+                && r.contains("Replenishment strategy is 'none'. DC holdback is 0%."))
+    );
+    let log = events(&h, "zara");
+    assert_contiguous(&log);
+    assert_eq!(count(&log, "replenishment_shipped"), 0);
+    assert_eq!(count(&log, "week_recorded"), 12);
+    assert!(view.report.is_some());
+}
+
+#[test]
+fn standard_retail_holds_45_pct_and_replenishes_every_week() {
+    let h = harness();
+    h.orchestrator
+        .create(new_workflow("std", params("standard_retail")))
+        .unwrap();
+    let view = play_auto(&h, "std", &scenario("normal_season"));
+    assert_eq!(view.state, Some(WorkflowState::Completed));
+    let order = view.order.unwrap();
+    assert_eq!(order.safety_stock_pct, 0.20);
+    let a = view.allocation.as_ref().unwrap();
+    assert_eq!(
+        a.dc_holdback,
+        (order.manufacturing_qty as f64 * 0.45).round() as u64
+    );
+    assert_eq!(a.initial_shipped + a.dc_holdback, order.manufacturing_qty);
+    assert!(view.phases_skipped.is_empty());
+    assert_eq!(
+        replenishment_weeks(&events(&h, "std")),
+        (1..=11).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn luxury_skips_the_markdown_phase() {
+    let h = harness();
+    h.orchestrator
+        .create(new_workflow("lux", params("luxury")))
+        .unwrap();
+    let view = play_auto(&h, "lux", &scenario("normal_season"));
+    assert_eq!(view.state, Some(WorkflowState::Completed));
+    assert!(
+        view.phases_skipped
+            .iter()
+            .any(|(p, r)| *p == WorkflowState::Phase4MarkdownCheck
+                && r == "No markdown checkpoint configured. Skip phase 4.")
+    );
+    let log = events(&h, "lux");
+    assert_eq!(count(&log, "markdown_proposed"), 0);
+    assert_eq!(
+        count(&log, "approval_requested"),
+        1,
+        "only the manufacturing order is approved"
+    );
+}
+
+#[test]
+fn bi_weekly_replenishes_on_alternate_weeks_only() {
+    let h = harness();
+    h.orchestrator
+        .create(new_workflow("bi", params("conservative")))
+        .unwrap();
+    let view = play_auto(&h, "bi", &scenario("normal_season"));
+    assert_eq!(view.state, Some(WorkflowState::Completed));
+    assert_eq!(replenishment_weeks(&events(&h, "bi")), vec![2, 4, 6, 8, 10]);
+}
+
+#[test]
+fn every_twelve_week_parameter_set_completes_on_every_scenario() {
+    let h = harness();
+    for set in ["zara", "standard_retail", "luxury", "conservative"] {
+        for (scenario_name, _) in SCENARIOS {
+            let id = format!("{set}-{scenario_name}");
+            h.orchestrator
+                .create(new_workflow(&id, params(set)))
+                .unwrap();
+            let view = play_auto(&h, &id, &scenario(scenario_name));
+            assert_eq!(view.state, Some(WorkflowState::Completed), "{id}");
+            let report = view.report.as_ref().unwrap();
+            let a = view.allocation.as_ref().unwrap();
+            // Units are conserved: made = sold + left in stores + left at the DC.
+            assert_eq!(
+                report.units_sold + report.leftover_units,
+                a.manufacturing_qty,
+                "{id}"
+            );
+            assert_contiguous(&events(&h, &id));
+        }
+    }
+}
+
+#[test]
+fn a_26_week_season_waits_for_week_13_on_a_12_week_scenario() {
+    let h = harness();
+    h.orchestrator
+        .create(new_workflow("furn", params("furniture")))
+        .unwrap();
+    let view = play_auto(&h, "furn", &scenario("normal_season"));
+    assert_eq!(view.state, Some(WorkflowState::Phase3Monitoring));
+    assert_eq!(view.next_week(), 13);
+    assert_eq!(
+        replenishment_weeks(&events(&h, "furn")),
+        vec![2, 4, 6, 8, 10, 12]
+    );
+}
+
+#[test]
+fn variance_above_threshold_reforecasts_and_below_changes_nothing() {
+    let h = harness();
+    h.orchestrator
+        .create(new_workflow("var", params("luxury")))
+        .unwrap();
+    let initial = {
+        let v = h.orchestrator.advance("var").unwrap();
+        v.forecast_weekly.clone()
+    };
+    let view = play_auto(&h, "var", &scenario("normal_season"));
+    let log = events(&h, "var");
+    let mut reforecasts_after = Vec::new();
+    for e in &log {
+        if let Event::ReforecastApplied {
+            after_week,
+            reason,
+            previous,
+            remaining,
+            ..
+        } = &e.event
+        {
+            assert_eq!(*reason, ReforecastReason::Variance);
+            assert_ne!(
+                previous, remaining,
+                "a re-forecast after week {after_week} must change the remaining weeks"
+            );
+            reforecasts_after.push(*after_week);
+        }
+    }
+    let mut expected = Vec::new();
+    for w in &view.weeks {
+        assert_eq!(
+            w.reforecast,
+            w.threshold_exceeded && w.week < 12,
+            "week {}",
+            w.week
+        );
+        if w.reforecast {
+            expected.push(w.week);
+        }
+    }
+    assert_eq!(reforecasts_after, expected);
+    assert!(
+        !expected.is_empty(),
+        "normal_season has weeks above 20% against this forecast"
+    );
+    // Weeks before the first re-forecast keep the initial forecast; the forecast in
+    // force when a week was played differs from the initial one only after a re-forecast.
+    let first = expected[0] as usize;
+    for w in &view.weeks[..first] {
+        assert_eq!(w.forecast, initial[w.week as usize - 1]);
+    }
+    assert_ne!(view.weeks[first].forecast, initial[first]);
+}
+
+#[test]
+fn a_markdown_below_target_is_proposed_approved_and_lifts_demand() {
+    let h = harness();
+    h.orchestrator
+        .create(new_workflow("md", params("zara")))
+        .unwrap();
+    let weeks = scenario("normal_season");
+    let view = play_auto(&h, "md", &weeks);
+    let md = view.markdown.as_ref().unwrap();
+    assert_eq!(md.week, 6);
+    assert!(md.sell_through < 0.60);
+    assert!(md.applied);
+    assert!(md.markdown_pct > 0.0 && md.markdown_pct <= 0.40);
+    let lift = md.expected_demand_lift_pct;
+    assert!((lift - md.markdown_pct * 1.5).abs() < 1e-12);
+    // Week 7's demand is the file's demand lifted, store by store.
+    let file_total = weeks[6].total_units() as f64;
+    let demand = view.weeks[6].demand as f64;
+    assert!(
+        (demand - file_total * (1.0 + lift)).abs() <= 50.0,
+        "{demand} vs {file_total} x {}",
+        1.0 + lift
+    );
+    // Weeks up to the checkpoint are unlifted.
+    assert_eq!(view.weeks[5].demand, weeks[5].total_units());
+    let log = events(&h, "md");
+    assert!(log.iter().any(|e| matches!(
+        &e.event,
+        Event::ReforecastApplied {
+            reason: ReforecastReason::Markdown,
+            after_week: 6,
+            ..
+        }
+    )));
+    assert!(view.report.unwrap().markdown_cost > 0.0);
+}
+
+#[test]
+fn no_markdown_is_proposed_above_target() {
+    let h = harness();
+    let config = config_json(
+        r#"{"forecast_horizon_weeks": 12, "season_start_date": "2025-02-17",
+        "replenishment_strategy": "none", "dc_holdback_percentage": 0.0,
+        "markdown_checkpoint_week": 6, "markdown_threshold": 0.2}"#,
+    );
+    h.orchestrator.create(new_workflow("nomd", config)).unwrap();
+    let view = play_auto(&h, "nomd", &scenario("normal_season"));
+    let md = view.markdown.as_ref().unwrap();
+    assert!(md.sell_through > 0.2);
+    assert_eq!(md.markdown_pct, 0.0);
+    assert!(!md.applied);
+    let log = events(&h, "nomd");
+    assert_eq!(count(&log, "approval_requested"), 1);
+    assert_eq!(count(&log, "markdown_applied"), 0);
+}
+
+#[test]
+fn modify_reruns_the_agent_and_asks_again() {
+    let h = harness();
+    let o = &h.orchestrator;
+    o.create(new_workflow("mod", params("zara"))).unwrap();
+    let view = o.advance("mod").unwrap();
+    assert_eq!(
+        view.pending_approval.as_ref().unwrap().approval_id,
+        "manufacturing-1"
+    );
+    let m = Modification {
+        manufacturing_qty: Some(300_000),
+        safety_stock_pct: None,
+        markdown_pct: None,
+    };
+    let view = o
+        .approve(
+            "mod",
+            Some("manufacturing-1"),
+            Resolution::Modify { modifications: m },
+            "test",
+        )
+        .unwrap();
+    let pending = view.pending_approval.clone().unwrap();
+    assert_eq!(pending.approval_id, "manufacturing-2");
+    assert_eq!(pending.data["manufacturing_qty"], 300_000);
+    let m = Modification {
+        manufacturing_qty: None,
+        safety_stock_pct: Some(0.10),
+        markdown_pct: None,
+    };
+    let view = o
+        .approve("mod", None, Resolution::Modify { modifications: m }, "test")
+        .unwrap();
+    let order = view.order.unwrap();
+    assert_eq!(
+        order.manufacturing_qty,
+        (order.forecast_units as f64 * 1.10).round() as u64
+    );
+    let view = o
+        .approve("mod", Some("manufacturing-3"), Resolution::Accept, "test")
+        .unwrap();
+    assert_eq!(
+        view.allocation.as_ref().unwrap().manufacturing_qty,
+        order.manufacturing_qty
+    );
+    assert_eq!(view.state, Some(WorkflowState::Phase3Monitoring));
+
+    // Markdown modify: play to the checkpoint, ask for 10% instead.
+    let weeks = scenario("normal_season");
+    let mut view = view;
+    while view.state == Some(WorkflowState::Phase3Monitoring) {
+        let w = view.next_week();
+        view = o.record_week("mod", w, &weeks[w as usize - 1]).unwrap();
+    }
+    assert_eq!(view.state, Some(WorkflowState::WaitingMarkdownApproval));
+    let m = Modification {
+        manufacturing_qty: None,
+        safety_stock_pct: None,
+        markdown_pct: Some(0.10),
+    };
+    let view = o
+        .approve("mod", None, Resolution::Modify { modifications: m }, "test")
+        .unwrap();
+    assert_eq!(
+        view.pending_approval.as_ref().unwrap().kind,
+        ApprovalKind::Markdown
+    );
+    let view = o.approve("mod", None, Resolution::Accept, "test").unwrap();
+    let md = view.markdown.unwrap();
+    assert_eq!(md.markdown_pct, 0.10);
+    assert!((view.lift_pct - 0.15).abs() < 1e-12);
+}
+
+#[test]
+fn bad_modifications_and_wrong_approvals_change_nothing() {
+    let h = harness();
+    let o = &h.orchestrator;
+    o.create(new_workflow("bad", params("zara"))).unwrap();
+    o.advance("bad").unwrap();
+    let before = events(&h, "bad").len();
+    let markdown_on_order = Modification {
+        manufacturing_qty: None,
+        safety_stock_pct: None,
+        markdown_pct: Some(0.1),
+    };
+    assert!(matches!(
+        o.approve(
+            "bad",
+            None,
+            Resolution::Modify {
+                modifications: markdown_on_order
+            },
+            "t"
+        ),
+        Err(EngineError::InvalidModification(_))
+    ));
+    let nothing = Modification {
+        manufacturing_qty: None,
+        safety_stock_pct: None,
+        markdown_pct: None,
+    };
+    assert!(matches!(
+        o.approve(
+            "bad",
+            None,
+            Resolution::Modify {
+                modifications: nothing
+            },
+            "t"
+        ),
+        Err(EngineError::InvalidModification(_))
+    ));
+    assert!(matches!(
+        o.approve("bad", Some("markdown-1"), Resolution::Accept, "t"),
+        Err(EngineError::WrongApproval { .. })
+    ));
+    let week = &scenario("normal_season")[0];
+    assert!(matches!(
+        o.record_week("bad", 1, week),
+        Err(EngineError::NotAcceptingActuals { .. })
+    ));
+    assert!(matches!(
+        o.approve("nope", None, Resolution::Accept, "t"),
+        Err(EngineError::Store(_))
+    ));
+    assert_eq!(events(&h, "bad").len(), before);
+    // Accepted, then a second accept is refused: nothing is waiting.
+    o.approve("bad", None, Resolution::Accept, "t").unwrap();
+    let before = events(&h, "bad").len();
+    assert!(matches!(
+        o.approve("bad", None, Resolution::Accept, "t"),
+        Err(EngineError::NotWaiting { .. })
+    ));
+    assert_eq!(events(&h, "bad").len(), before);
+}
+
+#[test]
+fn recording_a_week_twice_is_idempotent_and_a_different_week_is_refused() {
+    let h = harness();
+    let o = &h.orchestrator;
+    o.create(new_workflow("idem", params("standard_retail")))
+        .unwrap();
+    o.advance("idem").unwrap();
+    o.approve("idem", None, Resolution::Accept, "t").unwrap();
+    let weeks = scenario("normal_season");
+    o.record_week("idem", 1, &weeks[0]).unwrap();
+    let n = events(&h, "idem").len();
+    // Same content, rows in another order: a no-op.
+    let mut shuffled = weeks[0].clone();
+    shuffled.rows.reverse();
+    o.record_week("idem", 1, &shuffled).unwrap();
+    assert_eq!(events(&h, "idem").len(), n);
+    // Different content for a recorded week: refused.
+    let mut changed = weeks[0].clone();
+    changed.rows[0].quantity_sold += 1;
+    assert!(matches!(
+        o.record_week("idem", 1, &changed),
+        Err(EngineError::ActualsConflict { week: 1 })
+    ));
+    // Skipping ahead or sending another week's dates: refused.
+    assert!(matches!(
+        o.record_week("idem", 3, &weeks[2]),
+        Err(EngineError::WeekOutOfOrder { week: 3, next: 2 })
+    ));
+    assert!(matches!(
+        o.record_week("idem", 2, &weeks[2]),
+        Err(EngineError::ActualsOutsideWeek { week: 2, .. })
+    ));
+    assert_eq!(events(&h, "idem").len(), n);
+}
+
+#[test]
+fn an_expired_approval_is_accepted_when_configured() {
+    let h = harness();
+    let o = &h.orchestrator;
+    let mut w = new_workflow("exp", params("zara"));
+    w.approval_timeout_secs = Some(3600);
+    w.approval_expiry = ExpiryAction::Accept;
+    o.create(w).unwrap();
+    let view = o.advance("exp").unwrap();
+    assert_eq!(view.state, Some(WorkflowState::WaitingMfgApproval));
+    h.clock.advance(std::time::Duration::from_secs(1800));
+    assert_eq!(
+        o.advance("exp").unwrap().state,
+        Some(WorkflowState::WaitingMfgApproval)
+    );
+    h.clock.advance(std::time::Duration::from_secs(1801));
+    let view = o.advance("exp").unwrap();
+    assert_eq!(view.state, Some(WorkflowState::Phase3Monitoring));
+    assert!(events(&h, "exp").iter().any(|e| matches!(
+        &e.event,
+        Event::ApprovalExpired {
+            action: ExpiryAction::Accept,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn an_expired_approval_fails_when_configured_and_resume_asks_again() {
+    let h = harness();
+    let o = &h.orchestrator;
+    let mut w = new_workflow("expf", params("zara"));
+    w.approval_timeout_secs = Some(60);
+    o.create(w).unwrap();
+    o.advance("expf").unwrap();
+    h.clock.advance(std::time::Duration::from_secs(61));
+    let view = o.advance("expf").unwrap();
+    assert_eq!(view.state, Some(WorkflowState::Error));
+    assert!(view.error.unwrap().contains("manufacturing-1 expired"));
+    let view = o.resume("expf").unwrap();
+    assert_eq!(view.state, Some(WorkflowState::WaitingMfgApproval));
+    assert_eq!(
+        view.pending_approval.unwrap().approval_id,
+        "manufacturing-2"
+    );
+}

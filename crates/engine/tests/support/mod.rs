@@ -1,0 +1,136 @@
+//! Shared helpers for the engine's integration tests: an orchestrator over a fresh
+//! SQLite file, a manual clock, the sample data, and a season player.
+
+#![allow(dead_code)]
+
+use atelier_core::data::WeekActuals;
+use atelier_core::params::SeasonConfig;
+use atelier_core::sample;
+use atelier_engine::agents::AgentRegistry;
+use atelier_engine::catalog::FileCatalog;
+use atelier_engine::clock::ManualClock;
+use atelier_engine::event::{
+    ActualsMeaning, DataSource, Event, ExpiryAction, Resolution, StoredEvent,
+};
+use atelier_engine::reasoning::OfflineReasoner;
+use atelier_engine::store::{EventStore, SqliteStore};
+use atelier_engine::{DataCatalog, NewWorkflow, Orchestrator, WorkflowState, WorkflowView};
+use chrono::{TimeZone, Utc};
+use std::sync::{Arc, OnceLock};
+
+pub struct Harness {
+    pub orchestrator: Orchestrator,
+    pub clock: Arc<ManualClock>,
+    pub store: Arc<SqliteStore>,
+    pub _dir: tempfile::TempDir,
+}
+
+/// One catalog for every test in the binary: the sample is parsed once.
+pub fn catalog() -> Arc<FileCatalog> {
+    static CATALOG: OnceLock<Arc<FileCatalog>> = OnceLock::new();
+    CATALOG
+        .get_or_init(|| Arc::new(FileCatalog::default()))
+        .clone()
+}
+
+pub fn harness_with(agents: AgentRegistry) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("events.db")).unwrap());
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2025, 2, 1, 9, 0, 0).unwrap(),
+    ));
+    let orchestrator = Orchestrator::new(
+        store.clone(),
+        agents,
+        Arc::new(OfflineReasoner),
+        clock.clone(),
+        catalog(),
+    );
+    Harness {
+        orchestrator,
+        clock,
+        store,
+        _dir: dir,
+    }
+}
+
+pub fn harness() -> Harness {
+    harness_with(AgentRegistry::default())
+}
+
+pub fn params(name: &str) -> SeasonConfig {
+    sample::parameter_set(name).unwrap().unwrap()
+}
+
+pub fn config_json(json: &str) -> SeasonConfig {
+    SeasonConfig::from_json(json).unwrap()
+}
+
+pub fn new_workflow(id: &str, config: SeasonConfig) -> NewWorkflow {
+    NewWorkflow {
+        workflow_id: id.to_string(),
+        category: "Women's Dresses".to_string(),
+        config,
+        data: DataSource::Sample,
+        actuals_meaning: ActualsMeaning::Demand,
+        actuals_source: None,
+        approval_timeout_secs: None,
+        approval_expiry: ExpiryAction::Fail,
+    }
+}
+
+pub fn scenario(name: &str) -> Vec<WeekActuals> {
+    let data = catalog().load(&DataSource::Sample).unwrap();
+    sample::scenario(name, &data.stores).unwrap().unwrap()
+}
+
+/// Plays a season with every approval accepted, as far as the weeks go.
+pub fn play_auto(h: &Harness, id: &str, weeks: &[WeekActuals]) -> WorkflowView {
+    let o = &h.orchestrator;
+    let mut view = o.advance(id).unwrap();
+    loop {
+        match view.state.unwrap() {
+            s if s.is_waiting() => view = o.approve(id, None, Resolution::Accept, "test").unwrap(),
+            WorkflowState::Phase3Monitoring => {
+                let week = view.next_week();
+                match weeks.get(week as usize - 1) {
+                    Some(a) => view = o.record_week(id, week, a).unwrap(),
+                    None => return view,
+                }
+            }
+            _ => return view,
+        }
+    }
+}
+
+pub fn events(h: &Harness, id: &str) -> Vec<StoredEvent> {
+    h.store.load(id, 0, None).unwrap()
+}
+
+pub fn kinds(events: &[StoredEvent]) -> Vec<&'static str> {
+    events.iter().map(|e| e.event.kind()).collect()
+}
+
+pub fn count(events: &[StoredEvent], kind: &str) -> usize {
+    events.iter().filter(|e| e.event.kind() == kind).count()
+}
+
+pub fn replenishment_weeks(events: &[StoredEvent]) -> Vec<u32> {
+    events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::ReplenishmentShipped { week, .. } => Some(*week),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn assert_contiguous(events: &[StoredEvent]) {
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(
+            e.seq,
+            i as u64 + 1,
+            "event numbers must run 1..n without gaps"
+        );
+    }
+}

@@ -1,0 +1,241 @@
+//! Failing agents: retried with exponential backoff on the injected clock, the
+//! workflow moved to error after the last attempt, and `resume` retrying from the
+//! last completed step.
+
+mod support;
+
+use atelier_engine::agents::{
+    Agent, AgentContext, AgentError, AgentName, AgentRegistry, AgentResult, DemandAgent, Handoff,
+};
+use atelier_engine::event::Event;
+use atelier_engine::store::SqliteStore;
+use atelier_engine::{Orchestrator, RetryPolicy, WorkflowState};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use support::*;
+
+/// A Demand agent that fails its first `failures` calls.
+struct Flaky {
+    failures: u32,
+    calls: AtomicU32,
+}
+
+impl Agent for Flaky {
+    fn name(&self) -> AgentName {
+        AgentName::Demand
+    }
+    fn instructions(&self) -> &'static str {
+        "flaky demand"
+    }
+    fn handle(&self, handoff: &Handoff, ctx: &AgentContext<'_>) -> Result<AgentResult, AgentError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        if n < self.failures {
+            return Err(AgentError::Failed(format!(
+                "model server unavailable (call {})",
+                n + 1
+            )));
+        }
+        DemandAgent.handle(handoff, ctx)
+    }
+}
+
+fn flaky(failures: u32) -> AgentRegistry {
+    AgentRegistry::default().with_agent(Arc::new(Flaky {
+        failures,
+        calls: AtomicU32::new(0),
+    }))
+}
+
+#[test]
+fn a_failing_agent_is_retried_with_exponential_backoff() {
+    let h = harness_with(flaky(2));
+    h.orchestrator
+        .create(new_workflow("r", params("zara")))
+        .unwrap();
+    let view = h.orchestrator.advance("r").unwrap();
+    assert_eq!(view.state, Some(WorkflowState::WaitingMfgApproval));
+    assert_eq!(
+        h.clock.sleeps(),
+        vec![Duration::from_millis(200), Duration::from_millis(400)]
+    );
+    let log = events(&h, "r");
+    let failed: Vec<(u32, Option<u64>)> = log
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::AgentFailed {
+                attempt,
+                retry_in_ms,
+                ..
+            } => Some((*attempt, *retry_in_ms)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, vec![(1, Some(200)), (2, Some(400))]);
+    assert!(
+        log.iter()
+            .any(|e| matches!(&e.event, Event::AgentCompleted { attempt: 3, .. }))
+    );
+    assert_contiguous(&log);
+}
+
+#[test]
+fn after_the_last_attempt_the_workflow_errors_and_resume_retries_the_step() {
+    let h = harness_with(flaky(100));
+    let o = h.orchestrator.clone().with_retry(RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(3),
+    });
+    o.create(new_workflow("e", params("zara"))).unwrap();
+    let view = o.advance("e").unwrap();
+    assert_eq!(view.state, Some(WorkflowState::Error));
+    assert!(
+        view.error
+            .as_deref()
+            .unwrap()
+            .contains("demand agent failed after 4 attempt(s): model server unavailable")
+    );
+    assert_eq!(
+        h.clock.sleeps(),
+        vec![
+            Duration::from_secs(1),
+            Duration::from_secs(2),
+            Duration::from_secs(3)
+        ]
+    );
+    // Nothing of the failed step but its failures was kept.
+    let log = events(&h, "e");
+    assert_eq!(count(&log, "forecast_produced"), 0);
+    assert_eq!(count(&log, "agent_failed"), 4);
+    assert_eq!(log.last().unwrap().event.kind(), "workflow_failed");
+
+    // The cause is fixed (a working agent); resume retries from the last completed step.
+    let fixed = Orchestrator::new(
+        h.store.clone() as Arc<SqliteStore>,
+        AgentRegistry::default(),
+        Arc::new(atelier_engine::reasoning::OfflineReasoner),
+        h.clock.clone(),
+        catalog(),
+    );
+    let view = fixed.resume("e").unwrap();
+    assert_eq!(view.state, Some(WorkflowState::WaitingMfgApproval));
+    let log = events(&h, "e");
+    assert!(log.iter().any(|e| matches!(
+        &e.event,
+        Event::WorkflowResumed {
+            to: WorkflowState::Phase1Forecasting
+        }
+    )));
+    assert_eq!(count(&log, "forecast_produced"), 1);
+    assert_contiguous(&log);
+    // Resuming a workflow that is not in error just continues it.
+    assert_eq!(
+        fixed.resume("e").unwrap().state,
+        Some(WorkflowState::WaitingMfgApproval)
+    );
+}
+
+#[test]
+fn a_log_with_an_illegal_transition_is_refused_by_the_fold() {
+    use atelier_engine::WorkflowView;
+    use atelier_engine::event::{Resolution, StoredEvent};
+    let h = harness();
+    h.orchestrator
+        .create(new_workflow("f", params("zara")))
+        .unwrap();
+    let mut log = events(&h, "f");
+    let at = log[0].recorded_at;
+    log.push(StoredEvent {
+        workflow_id: "f".into(),
+        seq: 2,
+        recorded_at: at,
+        event: Event::ApprovalResolved {
+            approval_id: "manufacturing-1".into(),
+            resolution: Resolution::Accept,
+            by: "x".into(),
+        },
+    });
+    let err = WorkflowView::fold(&log).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("illegal transition: 'approval_resolved' in state parameters_extracted"),
+        "{err}"
+    );
+    log.pop();
+    log.push(StoredEvent {
+        workflow_id: "f".into(),
+        seq: 3,
+        recorded_at: at,
+        event: Event::PhaseStarted {
+            phase: WorkflowState::Phase1Forecasting,
+            week: 0,
+        },
+    });
+    assert!(
+        WorkflowView::fold(&log)
+            .unwrap_err()
+            .to_string()
+            .contains("gap")
+    );
+    log.pop();
+    log.push(StoredEvent {
+        workflow_id: "f".into(),
+        seq: 2,
+        recorded_at: at,
+        event: Event::PhaseStarted {
+            phase: WorkflowState::Phase3Monitoring,
+            week: 1,
+        },
+    });
+    assert!(
+        WorkflowView::fold(&log)
+            .unwrap_err()
+            .to_string()
+            .contains("no transition parameters_extracted -> phase_3_monitoring")
+    );
+}
+
+#[test]
+fn a_stale_writer_conflicts_instead_of_forking_the_log() {
+    use atelier_engine::event::Event;
+    use atelier_engine::store::{EventStore, StoreError};
+    let h = harness();
+    h.orchestrator
+        .create(new_workflow("c", params("zara")))
+        .unwrap();
+    let now = atelier_engine::clock::Clock::now(h.clock.as_ref());
+    let e = Event::PhaseStarted {
+        phase: WorkflowState::Phase1Forecasting,
+        week: 0,
+    };
+    h.store
+        .append(
+            "c",
+            1,
+            std::slice::from_ref(&e),
+            WorkflowState::Phase1Forecasting,
+            "x",
+            now,
+        )
+        .unwrap();
+    let err = h
+        .store
+        .append(
+            "c",
+            1,
+            std::slice::from_ref(&e),
+            WorkflowState::Phase1Forecasting,
+            "x",
+            now,
+        )
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::Conflict {
+            expected: 1,
+            found: 2,
+            ..
+        }
+    ));
+}

@@ -31,6 +31,8 @@ enum Command {
     Resume(season::ResumeArgs),
     /// Show a workflow.
     Status(season::StatusArgs),
+    /// Re-forecast the remaining weeks of a running season now.
+    Reforecast(season::ReforecastArgs),
     /// Print a workflow's events as JSON lines.
     Events(season::EventsArgs),
     /// Turn a planner's plain-language description into the seven season parameters.
@@ -44,10 +46,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Plan(args) => plan::run(&args),
         Command::Run(args) => season::run(&args, reasoner(), describe),
-        Command::Approve(args) => season::approve(&args),
+        Command::Approve(args) => season::approve(&args, reasoner()),
         Command::Resume(args) => season::resume(&args, reasoner()),
         Command::Status(args) => season::status(&args),
         Command::Events(args) => season::events(&args),
+        Command::Reforecast(args) => season::reforecast(&args, reasoner()),
         Command::Extract(args) => extract::run(&args),
         Command::States => print_stdout(atelier_engine::state::mermaid_diagram().trim_end()),
     };
@@ -82,8 +85,12 @@ fn reasoner() -> std::sync::Arc<dyn atelier_engine::reasoning::Reasoner> {
     }
 }
 
-/// Parameters from a planner's description (phase 0), with default tunables.
-fn describe(text: &str, today: chrono::NaiveDate) -> anyhow::Result<atelier_core::SeasonConfig> {
+/// Parameters from a planner's description (phase 0), with default tunables, and the
+/// extraction's reasoning to record in the workflow.
+fn describe(
+    text: &str,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<(atelier_core::SeasonConfig, atelier_engine::event::Reasoning)> {
     let client = atelier_llm::LlmConfig::from_env().map(atelier_llm::ChatClient::new);
     let extraction = atelier_llm::extract_parameters(text, today, client.as_ref())
         .map_err(|e| anyhow::anyhow!("could not extract the season parameters: {e}"))?;
@@ -93,7 +100,31 @@ fn describe(text: &str, today: chrono::NaiveDate) -> anyhow::Result<atelier_core
         extraction.source.as_str(),
         extraction.extraction_reasoning
     );
-    Ok(atelier_core::SeasonConfig::with_defaults(
-        extraction.parameters,
+    let call = extraction
+        .llm_calls
+        .iter()
+        .rev()
+        .find(|c| c.error.is_none());
+    let reasoning = atelier_engine::event::Reasoning {
+        decision_point: "parameter_extraction".into(),
+        text: format!(
+            "From the description \"{text}\" ({} confidence): {}",
+            extraction.extraction_confidence.as_str(),
+            extraction.extraction_reasoning
+        ),
+        source: match extraction.source {
+            atelier_llm::Source::Llm => atelier_engine::event::ReasoningSource::Llm,
+            _ => atelier_engine::event::ReasoningSource::Offline,
+        },
+        model: call.map(|c| c.model.clone()),
+        prompt: None,
+        latency_ms: call.map(|c| c.latency_ms),
+        prompt_tokens: call.and_then(|c| c.prompt_tokens),
+        completion_tokens: call.and_then(|c| c.completion_tokens),
+        fallback_reason: extraction.fallback_reason.clone(),
+    };
+    Ok((
+        atelier_core::SeasonConfig::with_defaults(extraction.parameters),
+        reasoning,
     ))
 }

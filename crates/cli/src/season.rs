@@ -5,11 +5,12 @@ use crate::inputs;
 use anyhow::{Context, Result, bail};
 use atelier_core::data::{WeekActuals, read_actuals};
 use atelier_core::sample::{self, DEFAULT_CATEGORY, DEFAULT_SCENARIO};
+use atelier_core::variance::VarianceDirection;
 use atelier_engine::agents::AgentRegistry;
 use atelier_engine::catalog::{FileCatalog, open_data_file};
 use atelier_engine::clock::SystemClock;
 use atelier_engine::event::{
-    ActualsMeaning, ActualsSource, DataSource, ExpiryAction, Modification, Resolution,
+    ActualsMeaning, ActualsSource, DataSource, ExpiryAction, Modification, Reasoning, Resolution,
 };
 use atelier_engine::reasoning::{OfflineReasoner, Reasoner};
 use atelier_engine::report::workflow_json;
@@ -158,6 +159,33 @@ pub struct StatusArgs {
     db: DbArgs,
 }
 
+/// Flags of `atelier reforecast`.
+#[derive(Args)]
+pub struct ReforecastArgs {
+    /// The workflow.
+    id: String,
+    /// Why, in words (recorded with the re-forecast).
+    #[arg(long)]
+    reason: String,
+    /// Print the workflow as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+/// `atelier reforecast`: a planner's re-forecast of the remaining weeks.
+pub fn reforecast(args: &ReforecastArgs, reasoner: Arc<dyn Reasoner>) -> Result<()> {
+    let s = session(&args.db, reasoner)?;
+    let view = s.orchestrator.manual_reforecast(&args.id, &args.reason)?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&workflow_json(&view))?
+    } else {
+        summary(&view, "done")
+    };
+    crate::print_stdout(&text)
+}
+
 /// Flags of `atelier events`.
 #[derive(Args)]
 pub struct EventsArgs {
@@ -219,15 +247,17 @@ fn absolute(p: &Path) -> String {
 pub fn run(
     args: &RunArgs,
     reasoner: Arc<dyn Reasoner>,
-    describe: impl Fn(&str, chrono::NaiveDate) -> Result<atelier_core::SeasonConfig>,
+    describe: impl Fn(&str, chrono::NaiveDate) -> Result<(atelier_core::SeasonConfig, Reasoning)>,
 ) -> Result<()> {
-    let config = match &args.describe {
-        Some(text) => describe(
-            text,
-            args.today
-                .unwrap_or_else(|| chrono::Local::now().date_naive()),
-        )?,
-        None => inputs::season_config(args.params.as_deref())?,
+    let (config, extraction) = match &args.describe {
+        Some(text) => {
+            let today = args
+                .today
+                .unwrap_or_else(|| chrono::Local::now().date_naive());
+            let (config, reasoning) = describe(text, today)?;
+            (config, Some(reasoning))
+        }
+        None => (inputs::season_config(args.params.as_deref())?, None),
     };
     let data = if args.history.is_none() && args.stores.is_none() {
         DataSource::Sample
@@ -273,6 +303,9 @@ pub fn run(
             Expiry::Fail => ExpiryAction::Fail,
         },
     })?;
+    if let Some(reasoning) = extraction {
+        s.orchestrator.record_extraction(&id, reasoning)?;
+    }
     eprintln!("workflow {id}");
     play(&s, &id, &args.play)
 }
@@ -332,10 +365,32 @@ fn approve_mode(play: &PlayArgs) -> ApproveMode {
     })
 }
 
+/// With a directory of actuals, the files of weeks already recorded are read again:
+/// an unchanged file is a no-op, a changed one is refused (a recorded week cannot be
+/// rewritten), so an edited file never goes unnoticed.
+fn recheck_recorded_weeks(s: &Session, view: &WorkflowView, play: &PlayArgs) -> Result<()> {
+    if play.actuals.is_none()
+        && !matches!(view.actuals_source, Some(ActualsSource::Directory { .. }))
+    {
+        return Ok(());
+    }
+    for week in 1..=view.weeks.len() as u32 {
+        if let Some(actuals) = actuals_for_week(s, view, play, week)? {
+            s.orchestrator
+                .record_week(&view.workflow_id, week, &actuals)
+                .with_context(|| {
+                    format!("actuals_week_{week:02}.csv changed after it was recorded")
+                })?;
+        }
+    }
+    Ok(())
+}
+
 fn play(s: &Session, id: &str, play_args: &PlayArgs) -> Result<()> {
     let mode = approve_mode(play_args);
     let o = &s.orchestrator;
     let mut view = o.advance(id)?;
+    recheck_recorded_weeks(s, &view, play_args)?;
     let bar = ProgressBar::new(u64::from(view.horizon()));
     bar.set_style(
         ProgressStyle::with_template("{spinner} week {pos}/{len} {bar:30} {msg}")
@@ -443,8 +498,11 @@ fn summary(view: &WorkflowView, outcome: &str) -> String {
                 w.week,
                 w.forecast,
                 w.actual,
-                w.variance_pct
-                    .map_or("n/a".to_string(), |v| format!("{v:+.1}%").replace('+', "")),
+                match (w.variance_pct, w.direction) {
+                    (Some(v), Some(VarianceDirection::Under)) => format!("-{v:.1}%"),
+                    (Some(v), _) => format!("+{v:.1}%"),
+                    (None, _) => "n/a".to_string(),
+                },
                 if w.reforecast { "yes" } else { "" },
                 w.replenished,
                 w.stockout_stores
@@ -460,8 +518,12 @@ fn summary(view: &WorkflowView, outcome: &str) -> String {
             m.markdown_pct * 100.0,
             if m.applied {
                 " (applied)"
-            } else {
+            } else if m.markdown_pct == 0.0 {
+                " (none)"
+            } else if view.state == Some(WorkflowState::WaitingMarkdownApproval) {
                 " (proposed)"
+            } else {
+                " (not applied)"
             }
         ));
     }
@@ -497,18 +559,25 @@ fn summary(view: &WorkflowView, outcome: &str) -> String {
     if let Some(e) = &view.error {
         out.push_str(&format!("error: {e}\n"));
     }
+    if view.emergency_alerts > 0 {
+        out.push_str(&format!(
+            "emergency-reorder alerts: {} (see `atelier events {}`)\n",
+            view.emergency_alerts, view.workflow_id
+        ));
+    }
+    out.truncate(out.trim_end().len());
     out
 }
 
 /// `atelier approve`.
-pub fn approve(args: &ApproveArgs) -> Result<()> {
+pub fn approve(args: &ApproveArgs, reasoner: Arc<dyn Reasoner>) -> Result<()> {
     let resolution = match &args.modify {
         Some(text) => Resolution::Modify {
             modifications: parse_modification(text)?,
         },
         None => Resolution::Accept,
     };
-    let s = offline_session(&args.db)?;
+    let s = session(&args.db, reasoner)?;
     let view = s
         .orchestrator
         .approve(&args.id, args.approval.as_deref(), resolution, "cli")?;

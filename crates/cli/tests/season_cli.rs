@@ -125,7 +125,7 @@ fn manual_approvals_across_processes_match_an_automatic_run() {
         "manual",
         "--accept",
         "--approval",
-        "markdown-2",
+        "markdown-1",
         "--json",
         "--db",
         &db,

@@ -40,6 +40,14 @@ impl ReplenishmentStrategy {
         }
     }
 
+    /// Weeks one top-up must last: until the next one.
+    pub fn cover_weeks(self) -> u32 {
+        match self {
+            ReplenishmentStrategy::BiWeekly => 2,
+            _ => 1,
+        }
+    }
+
     /// Whether stores are replenished after the sales of season week `week` are known.
     /// The last week never replenishes: there is no week left to sell the stock in.
     pub fn replenishes_after(self, week: u32, horizon_weeks: u32) -> bool {
@@ -498,6 +506,62 @@ pub struct SeasonConfig {
     pub tunables: Tunables,
 }
 
+/// The top-level keys of a parameter file.
+pub const PARAMETER_FIELDS: [&str; 7] = [
+    "forecast_horizon_weeks",
+    "season_start_date",
+    "season_end_date",
+    "replenishment_strategy",
+    "dc_holdback_percentage",
+    "markdown_checkpoint_week",
+    "markdown_threshold",
+];
+
+const TUNABLE_FIELDS: [&str; 8] = [
+    "safety_stock_pct",
+    "safety_stock_no_replenishment_pct",
+    "markdown_elasticity",
+    "markdown_cap_pct",
+    "markdown_rounding_pct",
+    "markdown_demand_lift_per_pct",
+    "variance_threshold_pct",
+    "emergency_variance_pct",
+];
+
+/// Names every key a parameter file may not have, with the keys it may, so that a
+/// typo is reported as a field rather than as a JSON syntax error.
+fn check_known_fields(value: &serde_json::Value) -> Result<(), ParamError> {
+    let Some(map) = value.as_object() else {
+        return Err(ParamError::Json("parameters must be a JSON object".into()));
+    };
+    let mut errors = Vec::new();
+    for key in map.keys() {
+        if key != "tunables" && !PARAMETER_FIELDS.contains(&key.as_str()) {
+            errors.push(FieldError::new(
+                key.clone(),
+                format!(
+                    "unknown field; expected one of {}, tunables",
+                    PARAMETER_FIELDS.join(", ")
+                ),
+            ));
+        }
+    }
+    if let Some(tunables) = map.get("tunables").and_then(|t| t.as_object()) {
+        for key in tunables.keys() {
+            if !TUNABLE_FIELDS.contains(&key.as_str()) {
+                errors.push(FieldError::new(
+                    format!("tunables.{key}"),
+                    format!(
+                        "unknown tunable; expected one of {}",
+                        TUNABLE_FIELDS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    ParamError::from_list(errors)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
@@ -523,8 +587,11 @@ struct RawFields {
 impl SeasonConfig {
     /// Parses and validates a parameter file's JSON text.
     pub fn from_json(text: &str) -> Result<SeasonConfig, ParamError> {
-        let file: ConfigFile =
+        let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| ParamError::Json(e.to_string()))?;
+        check_known_fields(&value)?;
+        let file: ConfigFile =
+            serde_json::from_value(value).map_err(|e| ParamError::Json(e.to_string()))?;
         let raw = RawSeasonParameters {
             forecast_horizon_weeks: file.raw.forecast_horizon_weeks,
             season_start_date: file.raw.season_start_date,
@@ -630,10 +697,12 @@ mod tests {
     fn unknown_fields_and_bad_tunables_are_refused() {
         let text = r#"{"forecast_horizon_weeks": 12, "season_start_date": "2025-03-01",
             "replenishment_strategy": "none", "dc_holdback_percentage": 0.0, "colour": 1}"#;
-        assert!(matches!(
-            SeasonConfig::from_json(text),
-            Err(ParamError::Json(m)) if m.contains("colour")
-        ));
+        let err = SeasonConfig::from_json(text).unwrap_err();
+        assert_eq!(err.fields()[0].field, "colour");
+        assert!(
+            err.to_string()
+                .contains("unknown field; expected one of forecast_horizon_weeks")
+        );
         let text = r#"{"forecast_horizon_weeks": 12, "season_start_date": "2025-03-01",
             "replenishment_strategy": "none", "dc_holdback_percentage": 0.0,
             "tunables": {"markdown_cap_pct": 2.0}}"#;

@@ -80,6 +80,9 @@ pub enum Task {
         week: u32,
         /// Weeks still to sell.
         weeks_left: u32,
+        /// Weeks the top-up must last (2 for bi-weekly).
+        #[serde(default = "one_week")]
+        cover_weeks: u32,
         /// Each store's stock position.
         stores: Vec<StoreStock>,
         /// Units at the DC.
@@ -89,9 +92,11 @@ pub enum Task {
     Reforecast {
         /// Last week observed.
         after_week: u32,
-        /// Current forecast, weeks 1..=N.
+        /// The baseline forecast, weeks 1..=N: Demand's forecast as first made, so
+        /// that successive re-forecasts do not compound one another.
         forecast_weekly: Vec<u64>,
-        /// Sales of weeks 1..=after_week.
+        /// Weeks 1..=after_week observed, on the baseline's footing: a markdown's lift
+        /// taken out, and shortfalls of weeks censored by stockouts neutralised.
         actual_weekly: Vec<u64>,
         /// Lift to apply on top (a markdown's), fraction.
         lift_pct: f64,
@@ -134,6 +139,10 @@ pub struct Handoff {
     pub parameters: serde_json::Value,
     /// The work and its data.
     pub task: Task,
+}
+
+fn one_week() -> u32 {
+    1
 }
 
 /// An agent's answer.
@@ -356,11 +365,12 @@ impl Agent for InventoryAgent {
             }
             Task::Replenish {
                 weeks_left,
+                cover_weeks,
                 stores,
                 dc_available,
                 ..
             } => Ok(AgentResult::Replenishment {
-                units: replenish(stores, *weeks_left, *dc_available),
+                units: replenish(stores, *weeks_left, *cover_weeks, *dc_available),
             }),
             other => Err(wrong_task(AgentName::Inventory, other)),
         }
@@ -477,6 +487,14 @@ pub fn enabled_routes(parameters: &SeasonParameters) -> Vec<&'static str> {
         .filter(|r| (r.enabled)(parameters))
         .map(|r| r.name)
         .collect()
+}
+
+/// Whether the season enables the named route: the orchestrator's phase decisions
+/// go through here so that the registry is the one place they are made.
+pub fn route_enabled(name: &str, parameters: &SeasonParameters) -> bool {
+    HANDOFF_ROUTES
+        .iter()
+        .any(|r| r.name == name && (r.enabled)(parameters))
 }
 
 /// The agents the orchestrator hands off to; tests swap one for a failing double.

@@ -12,7 +12,7 @@
 //! - after an approved markdown: the lift and the re-forecast of the remaining weeks.
 
 use crate::agents::{
-    AgentContext, AgentName, AgentRegistry, AgentResult, Handoff, SeasonData, Task,
+    AgentContext, AgentName, AgentRegistry, AgentResult, Handoff, SeasonData, Task, route_enabled,
 };
 use crate::clock::Clock;
 use crate::event::{
@@ -247,7 +247,11 @@ impl Orchestrator {
             .catalog
             .load(&request.data)
             .map_err(EngineError::Data)?;
-        atelier_core::plan::category_sales(&data.history, &request.category)
+        let sales = atelier_core::plan::category_sales(&data.history, &request.category)
+            .map_err(|e| EngineError::Data(e.to_string()))?;
+        // A season the history cannot forecast (it starts before the history ends, or
+        // the history is too short) is refused now: no retry or resume could fix it.
+        atelier_core::plan::forecast_and_order(sales, &request.category, &request.config)
             .map_err(|e| EngineError::Data(e.to_string()))?;
         let event = Event::WorkflowCreated {
             category: request.category.clone(),
@@ -270,6 +274,24 @@ impl Orchestrator {
             self.clock.now(),
         )?;
         self.view(&request.workflow_id)
+    }
+
+    /// Records how the parameters were obtained (phase 0: a planner's description read
+    /// by the extractor) as a reasoning event, before the first step runs.
+    pub fn record_extraction(
+        &self,
+        workflow_id: &str,
+        reasoning: crate::event::Reasoning,
+    ) -> Result<WorkflowView, EngineError> {
+        let view = self.view(workflow_id)?;
+        if view.state != Some(WorkflowState::ParametersExtracted) {
+            return Err(EngineError::Refused(format!(
+                "the extraction is recorded before phase 1; workflow {workflow_id} is past it"
+            )));
+        }
+        let mut step = Self::begin(&view);
+        step.push(Event::ReasoningRecorded { reasoning })?;
+        self.commit(step)
     }
 
     /// The workflow folded from its log.
@@ -512,7 +534,8 @@ impl Orchestrator {
             .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
         let mut step = Self::begin(view);
         self.reason(&mut step, &reasoning::interpretation(&p))?;
-        let (replenishes, decision) = reasoning::replenishment_phase(&p);
+        let (_, decision) = reasoning::replenishment_phase(&p);
+        let replenishes = route_enabled("inventory.replenish", &p);
         if !replenishes {
             step.push(Event::PhaseSkipped {
                 phase: WorkflowState::Phase3Replenishment,
@@ -520,7 +543,8 @@ impl Orchestrator {
             })?;
         }
         self.reason(&mut step, &decision)?;
-        let (marks_down, decision) = reasoning::markdown_phase(&p);
+        let (_, decision) = reasoning::markdown_phase(&p);
+        let marks_down = route_enabled("pricing.markdown", &p);
         if !marks_down {
             step.push(Event::PhaseSkipped {
                 phase: WorkflowState::Phase4MarkdownCheck,
@@ -628,10 +652,9 @@ impl Orchestrator {
         kind: ApprovalKind,
         data: serde_json::Value,
     ) -> Result<(), TransitionError> {
-        let n = step.view.approvals_requested + 1;
-        let prefix = match kind {
-            ApprovalKind::Manufacturing => "manufacturing",
-            ApprovalKind::Markdown => "markdown",
+        let (prefix, n) = match kind {
+            ApprovalKind::Manufacturing => ("manufacturing", step.view.manufacturing_approvals + 1),
+            ApprovalKind::Markdown => ("markdown", step.view.markdown_approvals + 1),
         };
         let expires_at = step.view.approval_timeout_secs.map(|s| {
             self.clock.now() + chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 2))
@@ -852,7 +875,7 @@ impl Orchestrator {
                 week,
             })?;
             if let Err(gave_up) =
-                self.reforecast(&mut step, data, week, ReforecastReason::Variance, 0.0)?
+                self.reforecast(&mut step, data, week, ReforecastReason::Variance)?
             {
                 return Ok(StepOutcome::Failed {
                     step_start: view.clone(),
@@ -883,7 +906,9 @@ impl Orchestrator {
                 }
             }
         }
-        if p.replenishment_strategy.replenishes_after(week, horizon) {
+        if route_enabled("inventory.replenish", &p)
+            && p.replenishment_strategy.replenishes_after(week, horizon)
+        {
             step.push(Event::PhaseStarted {
                 phase: WorkflowState::Phase3Replenishment,
                 week,
@@ -891,6 +916,7 @@ impl Orchestrator {
             let task = Task::Replenish {
                 week,
                 weeks_left: horizon - week,
+                cover_weeks: p.replenishment_strategy.cover_weeks(),
                 stores: step.view.stock.clone(),
                 dc_available: step.view.dc_stock,
             };
@@ -917,7 +943,7 @@ impl Orchestrator {
             };
             step.push(Event::ReplenishmentShipped { week, units })?;
         }
-        if p.markdown_checkpoint_week == Some(week) {
+        if route_enabled("pricing.markdown", &p) && p.markdown_checkpoint_week == Some(week) {
             step.push(Event::PhaseStarted {
                 phase: WorkflowState::Phase4MarkdownCheck,
                 week,
@@ -974,20 +1000,24 @@ impl Orchestrator {
         data: &SeasonData,
         week: u32,
         reason: ReforecastReason,
-        lift_pct: f64,
     ) -> Result<Result<(), AgentGaveUp>, EngineError> {
-        let actual_weekly: Vec<u64> = step.view.weeks.iter().map(|w| w.actual).collect();
         let forecast_weekly = step.view.forecast_weekly.clone();
+        let baseline = step
+            .view
+            .forecast
+            .as_ref()
+            .map_or_else(|| forecast_weekly.clone(), |f| f.weekly.clone());
+        let lift_pct = step.view.lift_pct;
         let task = Task::Reforecast {
             after_week: week,
-            forecast_weekly: forecast_weekly.clone(),
-            actual_weekly,
+            forecast_weekly: baseline.clone(),
+            actual_weekly: observed_on_baseline(&step.view, &baseline),
             lift_pct,
         };
         let instruction = format!(
             "Re-forecast weeks {}..={} from the {week} week(s) observed.",
             week + 1,
-            forecast_weekly.len()
+            baseline.len()
         );
         let remaining = match self.hand_off(
             step,
@@ -1057,13 +1087,8 @@ impl Orchestrator {
             expected_demand_lift_pct: proposal.expected_demand_lift_pct,
         })?;
         if week < view.horizon()
-            && let Err(gave_up) = self.reforecast(
-                &mut step,
-                &data,
-                week,
-                ReforecastReason::Markdown,
-                proposal.expected_demand_lift_pct,
-            )?
+            && let Err(gave_up) =
+                self.reforecast(&mut step, &data, week, ReforecastReason::Markdown)?
         {
             return Ok(StepOutcome::Failed {
                 step_start: view.clone(),
@@ -1122,7 +1147,12 @@ impl Orchestrator {
             week,
             proposal: revised,
         })?;
-        self.reason(&mut step, &reasoning::markdown(week, &revised))?;
+        let decision = if revised.is_markdown() {
+            reasoning::markdown(week, &revised)
+        } else {
+            reasoning::markdown_declined(week, &proposal)
+        };
+        self.reason(&mut step, &decision)?;
         if revised.is_markdown() {
             self.request_approval(
                 &mut step,
@@ -1143,6 +1173,20 @@ impl Orchestrator {
         resolution: Resolution,
         by: &str,
     ) -> Result<WorkflowView, EngineError> {
+        let before = self.view(workflow_id)?;
+        if let Some(p) = &before.pending_approval
+            && p.expires_at.is_some_and(|t| self.clock.now() >= t)
+        {
+            // The deadline passed before this answer: the expiry is settled (a fact of
+            // the past, recorded as configured) and the answer refused.
+            let view = self.advance(workflow_id)?;
+            return Err(EngineError::Refused(format!(
+                "approval {} expired at {}; it was settled as configured and the workflow is now {}",
+                p.approval_id,
+                p.expires_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                view.state.map_or("unknown", |s| s.as_str())
+            )));
+        }
         let view = self.advance(workflow_id)?;
         let state = view.state.unwrap_or(WorkflowState::Error);
         let Some(pending) = view.pending_approval.clone() else {
@@ -1220,9 +1264,7 @@ impl Orchestrator {
                 claim: reasoning::Claim::Reforecast(true),
             },
         )?;
-        if let Err(gave_up) =
-            self.reforecast(&mut step, &data, week, ReforecastReason::Manual, 0.0)?
-        {
+        if let Err(gave_up) = self.reforecast(&mut step, &data, week, ReforecastReason::Manual)? {
             return self.fail(&view, gave_up);
         }
         step.push(Event::PhaseStarted {
@@ -1231,6 +1273,35 @@ impl Orchestrator {
         })?;
         self.commit(step)
     }
+}
+
+/// Share of stores out of stock above which a week's sales say little about demand.
+const CENSORED_STORE_SHARE: f64 = 0.10;
+
+/// The observed weeks expressed on the baseline forecast's footing, for Demand's
+/// re-forecast: after an applied markdown the lift is taken out of sales (the
+/// baseline has none), and a week whose sales were cut short by stockouts in more
+/// than a tenth of the stores, and fell below the baseline, counts as on plan: its
+/// shortfall says the shelves were empty, not that demand was low.
+fn observed_on_baseline(view: &WorkflowView, baseline: &[u64]) -> Vec<u64> {
+    let stores = view.stock.len().max(1) as f64;
+    let markdown = view.markdown.as_ref().filter(|m| m.applied);
+    view.weeks
+        .iter()
+        .map(|w| {
+            let base = baseline.get(w.week as usize - 1).copied().unwrap_or(0);
+            let lifted = markdown.is_some_and(|m| w.week > m.week);
+            let mut actual = w.actual as f64;
+            if lifted {
+                actual /= 1.0 + view.lift_pct;
+            }
+            let censored = w.stockout_stores as f64 / stores > CENSORED_STORE_SHARE;
+            if censored && actual < base as f64 {
+                actual = base as f64;
+            }
+            actual.round() as u64
+        })
+        .collect()
 }
 
 fn unexpected(agent: AgentName, result: &AgentResult) -> EngineError {

@@ -389,6 +389,22 @@ pub fn markdown(week: u32, proposal: &MarkdownProposal) -> Decision {
     }
 }
 
+/// A planner set the markdown to 0%: the season goes on at full price.
+pub fn markdown_declined(week: u32, proposed: &MarkdownProposal) -> Decision {
+    Decision {
+        point: "markdown".into(),
+        summary: "no markdown (declined by the planner)".into(),
+        facts: json!({"week": week, "proposed": proposed}),
+        offline_text: format!(
+            "The planner declined the proposed {} markdown at week {week} (sell-through {} against a {} target). Prices stay as they are; no re-forecast.",
+            pct(proposed.markdown_pct),
+            pct(proposed.sell_through),
+            pct(proposed.target)
+        ),
+        claim: Claim::NoMarkdown,
+    }
+}
+
 /// A re-forecast's effect.
 pub fn reforecast(after_week: u32, previous: &[u64], remaining: &[u64], why: &str) -> Decision {
     let before: u64 = previous.iter().sum();

@@ -144,8 +144,10 @@ pub struct WorkflowView {
     pub lift_pct: f64,
     /// The awaited approval.
     pub pending_approval: Option<PendingApproval>,
-    /// Approvals requested so far (for ids).
-    pub approvals_requested: u32,
+    /// Manufacturing approvals requested so far (for ids: manufacturing-1, -2, ...).
+    pub manufacturing_approvals: u32,
+    /// Markdown approvals requested so far (markdown-1, -2, ...).
+    pub markdown_approvals: u32,
     /// The last modification, for the agent's re-run.
     pub modification: Option<Modification>,
     /// The season report.
@@ -313,7 +315,10 @@ impl WorkflowView {
                     ApprovalKind::Markdown => WorkflowState::WaitingMarkdownApproval,
                 };
                 self.move_to(event, Trigger::ApprovalRequested, to)?;
-                self.approvals_requested += 1;
+                match kind {
+                    ApprovalKind::Manufacturing => self.manufacturing_approvals += 1,
+                    ApprovalKind::Markdown => self.markdown_approvals += 1,
+                }
                 self.pending_approval = Some(PendingApproval {
                     approval_id: approval_id.clone(),
                     kind: *kind,

@@ -18,12 +18,17 @@ pub struct StoreStock {
 /// domain.md's rule for one store: remaining = allocation − shipped; need for next
 /// week = remaining / weeks left; ship max(0, need − on hand), rounded half up to
 /// whole units and never more than the remaining allocation.
-pub fn replenishment_need(store: StoreStock, weeks_left: u32) -> u64 {
+///
+/// `cover_weeks` is how many weeks the top-up must last: 1 when stores are topped
+/// up every week, 2 for bi-weekly (the next top-up is two weeks away), so the need
+/// is the pace times the weeks covered (capped at the weeks left).
+pub fn replenishment_need(store: StoreStock, weeks_left: u32, cover_weeks: u32) -> u64 {
     if weeks_left == 0 {
         return 0;
     }
     let remaining = store.season_allocation.saturating_sub(store.shipped_so_far);
-    let need = remaining as f64 / f64::from(weeks_left);
+    let cover = f64::from(cover_weeks.clamp(1, weeks_left));
+    let need = remaining as f64 / f64::from(weeks_left) * cover;
     let want = (need - store.on_hand as f64).max(0.0);
     // Rounded half up; the epsilon keeps 2.5 from becoming 2 through float error.
     let units = (want + 1e-9).round() as u64;
@@ -33,10 +38,15 @@ pub fn replenishment_need(store: StoreStock, weeks_left: u32) -> u64 {
 /// Top-ups for every store. When the stores want more than `dc_available`, the DC's
 /// stock is shared in proportion to what each wants (largest remainder), so the
 /// total shipped never exceeds the DC and no store gets more than it asked for.
-pub fn replenish(stores: &[StoreStock], weeks_left: u32, dc_available: u64) -> Vec<u64> {
+pub fn replenish(
+    stores: &[StoreStock],
+    weeks_left: u32,
+    cover_weeks: u32,
+    dc_available: u64,
+) -> Vec<u64> {
     let wants: Vec<u64> = stores
         .iter()
-        .map(|s| replenishment_need(*s, weeks_left))
+        .map(|s| replenishment_need(*s, weeks_left, cover_weeks))
         .collect();
     let total: u64 = wants.iter().sum();
     if total <= dc_available {
@@ -62,7 +72,7 @@ mod tests {
             shipped_so_far: 58,
             on_hand: 2,
         };
-        assert_eq!(replenishment_need(store, 10), 3);
+        assert_eq!(replenishment_need(store, 10, 1), 3);
     }
 
     #[test]
@@ -72,8 +82,17 @@ mod tests {
             shipped_so_far: 58,
             on_hand: 20,
         };
-        assert_eq!(replenishment_need(store, 10), 0);
-        assert_eq!(replenishment_need(store, 0), 0);
+        assert_eq!(replenishment_need(store, 10, 1), 0);
+        assert_eq!(replenishment_need(store, 0, 1), 0);
+    }
+
+    #[test]
+    fn bi_weekly_top_ups_cover_two_weeks() {
+        // 47 left over 10 weeks is 4.7 a week; two weeks' worth is 9.4, minus 2 on hand.
+        let store = StoreStock { season_allocation: 105, shipped_so_far: 58, on_hand: 2 };
+        assert_eq!(replenishment_need(store, 10, 2), 7);
+        // With one week left, the cover is capped at that week.
+        assert_eq!(replenishment_need(store, 1, 2), 45);
     }
 
     #[test]
@@ -90,9 +109,9 @@ mod tests {
                 on_hand: 0,
             },
         ];
-        assert_eq!(replenish(&stores, 1, 1_000), vec![100, 300]);
-        assert_eq!(replenish(&stores, 1, 40), vec![10, 30]);
-        assert_eq!(replenish(&stores, 1, 0), vec![0, 0]);
+        assert_eq!(replenish(&stores, 1, 1, 1_000), vec![100, 300]);
+        assert_eq!(replenish(&stores, 1, 1, 40), vec![10, 30]);
+        assert_eq!(replenish(&stores, 1, 1, 0), vec![0, 0]);
     }
 
     proptest! {
@@ -103,7 +122,7 @@ mod tests {
             dc in 0u64..5_000,
         ) {
             let stores: Vec<StoreStock> = rows.iter().map(|(a, s, o)| StoreStock { season_allocation: *a, shipped_so_far: *s, on_hand: *o }).collect();
-            let ships = replenish(&stores, weeks_left, dc);
+            let ships = replenish(&stores, weeks_left, 2, dc);
             prop_assert!(ships.iter().sum::<u64>() <= dc);
             for (s, q) in stores.iter().zip(&ships) {
                 prop_assert!(*q <= s.season_allocation.saturating_sub(s.shipped_so_far));

@@ -68,8 +68,18 @@ impl SqliteStore {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(db)?;
+        if usize::try_from(version).unwrap_or(0) >= MIGRATIONS.len() {
+            // Up to date: no lock taken, so opening never waits on a busy writer.
+            return Ok(SqliteStore {
+                conn: Mutex::new(conn),
+            });
+        }
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Exclusive)
+            .map_err(db)?;
+        // Read again under the lock: another process may have migrated meanwhile.
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(db)?;
         for (i, sql) in MIGRATIONS
             .iter()

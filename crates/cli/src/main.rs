@@ -6,6 +6,7 @@ mod extract;
 mod inputs;
 mod plan;
 mod season;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ enum Command {
     Resume(season::ResumeArgs),
     /// Show a workflow.
     Status(season::StatusArgs),
+    /// Serve the REST API and the live WebSocket stream (see /api/openapi.json).
+    Serve(serve::ServeArgs),
     /// Re-forecast the remaining weeks of a running season now.
     Reforecast(season::ReforecastArgs),
     /// Print a workflow's events as JSON lines.
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Status(args) => season::status(&args),
         Command::Events(args) => season::events(&args),
         Command::Reforecast(args) => season::reforecast(&args, reasoner()),
+        Command::Serve(args) => serve::run(&args),
         Command::Extract(args) => extract::run(&args),
         Command::States => print_stdout(atelier_engine::state::mermaid_diagram().trim_end()),
     };

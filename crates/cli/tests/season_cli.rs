@@ -259,6 +259,7 @@ fn next(seed: &mut u64) -> u64 {
 fn a_season_killed_at_random_points_resumes_to_the_same_report() {
     let dir = tempfile::tempdir().unwrap();
     let db = db(dir.path());
+    let started_at = std::time::Instant::now();
     let reference = ok_json(&[
         "run",
         "--approve",
@@ -271,10 +272,12 @@ fn a_season_killed_at_random_points_resumes_to_the_same_report() {
         "--params",
         "../../data/params/standard_retail.json",
     ]);
+    // Kill points are spread over the length of an uninterrupted run.
+    let run_ms = (started_at.elapsed().as_millis() as u64).max(20);
 
     let mut seed = 0x5eed_u64;
     let mut total_kills = 0;
-    for round in 0..4 {
+    for round in 0..6 {
         let id = format!("crash-{round}");
         let mut kills = 0;
         let mut started = false;
@@ -310,7 +313,7 @@ fn a_season_killed_at_random_points_resumes_to_the_same_report() {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
-            let delay = 20 + next(&mut seed) % 400;
+            let delay = 2 + next(&mut seed) % run_ms;
             std::thread::sleep(std::time::Duration::from_millis(delay));
             match child.try_wait().unwrap() {
                 Some(_) => {

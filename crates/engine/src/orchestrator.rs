@@ -315,7 +315,7 @@ impl Orchestrator {
             return Ok(step.view);
         }
         let state = step.view.state.unwrap_or(WorkflowState::Error);
-        self.store.append(
+        let stored = self.store.append(
             &step.view.workflow_id,
             step.start_seq,
             &step.events,
@@ -323,8 +323,14 @@ impl Orchestrator {
             &step.view.category,
             self.clock.now(),
         )?;
-        // Reload so the returned view carries the stored numbers and times.
-        self.view(&step.view.workflow_id)
+        // The working view already holds the events' effects (the fold is
+        // deterministic); only the numbering and times come from the store.
+        let mut view = step.view;
+        if let Some(last) = stored.last() {
+            view.last_seq = last.seq;
+            view.updated_at = Some(last.recorded_at);
+        }
+        Ok(view)
     }
 
     fn begin(view: &WorkflowView) -> Step {

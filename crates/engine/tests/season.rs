@@ -471,10 +471,19 @@ fn an_expired_approval_fails_when_configured_and_resume_asks_again() {
 #[test]
 fn a_season_the_history_cannot_forecast_is_refused_at_creation() {
     let h = harness();
-    let config = config_json(r#"{"forecast_horizon_weeks": 12, "season_start_date": "2024-02-17",
-        "replenishment_strategy": "none", "dc_holdback_percentage": 0.0}"#);
-    let err = h.orchestrator.create(new_workflow("early", config)).unwrap_err();
-    assert!(err.to_string().contains("before the history's last complete week ends"), "{err}");
+    let config = config_json(
+        r#"{"forecast_horizon_weeks": 12, "season_start_date": "2024-02-17",
+        "replenishment_strategy": "none", "dc_holdback_percentage": 0.0}"#,
+    );
+    let err = h
+        .orchestrator
+        .create(new_workflow("early", config))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("before the history's last complete week ends"),
+        "{err}"
+    );
     use atelier_engine::store::EventStore;
     assert!(!h.store.exists("early").unwrap(), "nothing is written");
 }
@@ -490,18 +499,39 @@ fn declining_a_markdown_keeps_full_price_and_says_so() {
     for w in 1..=6 {
         o.record_week("dec", w, &weeks[w as usize - 1]).unwrap();
     }
-    let m = Modification { manufacturing_qty: None, safety_stock_pct: None, markdown_pct: Some(0.0) };
-    let view = o.approve("dec", Some("markdown-1"), Resolution::Modify { modifications: m }, "t").unwrap();
+    let m = Modification {
+        manufacturing_qty: None,
+        safety_stock_pct: None,
+        markdown_pct: Some(0.0),
+    };
+    let view = o
+        .approve(
+            "dec",
+            Some("markdown-1"),
+            Resolution::Modify { modifications: m },
+            "t",
+        )
+        .unwrap();
     assert_eq!(view.state, Some(WorkflowState::Phase3Monitoring));
     assert_eq!(view.lift_pct, 0.0);
     let log = events(&h, "dec");
     let last_reason = log.iter().rev().find_map(|e| match &e.event {
-        Event::ReasoningRecorded { reasoning } if reasoning.decision_point == "markdown" => Some(reasoning.text.clone()),
+        Event::ReasoningRecorded { reasoning } if reasoning.decision_point == "markdown" => {
+            Some(reasoning.text.clone())
+        }
         _ => None,
     });
-    assert!(last_reason.unwrap().contains("The planner declined the proposed"));
+    assert!(
+        last_reason
+            .unwrap()
+            .contains("The planner declined the proposed")
+    );
     let view = play_auto(&h, "dec", &weeks);
-    assert_eq!(view.weeks[6].demand, weeks[6].total_units(), "no lift after a declined markdown");
+    assert_eq!(
+        view.weeks[6].demand,
+        weeks[6].total_units(),
+        "no lift after a declined markdown"
+    );
     assert_eq!(view.report.unwrap().markdown_cost, 0.0);
 }
 
@@ -514,8 +544,13 @@ fn an_answer_after_the_deadline_is_refused_with_the_expiry_named() {
     o.create(w).unwrap();
     o.advance("late").unwrap();
     h.clock.advance(std::time::Duration::from_secs(120));
-    let err = o.approve("late", None, Resolution::Accept, "t").unwrap_err();
-    assert!(err.to_string().contains("approval manufacturing-1 expired"), "{err}");
+    let err = o
+        .approve("late", None, Resolution::Accept, "t")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("approval manufacturing-1 expired"),
+        "{err}"
+    );
     assert_eq!(o.view("late").unwrap().state, Some(WorkflowState::Error));
 }
 
@@ -542,6 +577,9 @@ fn successive_reforecasts_do_not_compound() {
     assert!(view.weeks.iter().any(|w| w.reforecast));
     for week in 9..=12usize {
         let ratio = view.forecast_weekly[week - 1] as f64 / initial[week - 1] as f64;
-        assert!((0.55..=0.80).contains(&ratio), "week {week}: {ratio:.3} of the initial forecast");
+        assert!(
+            (0.55..=0.80).contains(&ratio),
+            "week {week}: {ratio:.3} of the initial forecast"
+        );
     }
 }

@@ -1,1 +1,116 @@
-//! Atelier server.
+//! Atelier as a service (`atelier serve`): planners and their tools start a
+//! workflow, watch it live, approve, and upload each week's sales. Every resource
+//! is a view of the workflow's event log (see `shared/design.md`).
+//!
+//! Layout:
+//! - [`config`]: tokens and roles, body limit, stream limits;
+//! - [`state`]: shared state, and the one path by which handlers call the (blocking)
+//!   engine: per-workflow serialised writes on the blocking pool, then publish;
+//! - [`routes`]: the route table and the handlers (workflows, data, service);
+//! - [`stream`]: WebSocket fan-out from the store, with resume and lag handling;
+//! - [`catalog`]: the sample and uploaded data sets;
+//! - [`auth`], [`body`], [`error`]: who may call, reading bodies, one error type;
+//! - [`metrics`], [`openapi`]: Prometheus text and the OpenAPI document;
+//! - [`testing`]: a server on a background thread, for tests and benchmarks.
+//!
+//! Architecture invariant: the server holds no workflow state of its own. A
+//! restarted server continues every workflow from the store.
+
+pub mod auth;
+pub mod body;
+pub mod catalog;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+pub mod stream;
+pub mod testing;
+
+pub use config::{ConfigError, Role, ServerConfig, StreamConfig, TokenEntry};
+pub use error::ApiError;
+pub use state::{AppState, StartError};
+
+use atelier_engine::WorkflowState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// The application: routes, body limit, metrics. Built from state so tests can
+/// serve it on any listener.
+pub fn app(state: AppState) -> Router {
+    let limit = state.config().max_body_bytes;
+    routes::router()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then stops accepting, closes the streams and
+/// lets in-flight requests finish. Each engine step commits in one transaction, so
+/// an acknowledged write is durable whenever the process stops.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let expiry = tokio::spawn(expire_approvals(state.clone()));
+    let closing = state.clone();
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            closing.begin_shutdown();
+        })
+        .await;
+    expiry.abort();
+    result
+}
+
+/// Settles expired approvals: a timeout is an event scheduled against the
+/// workflow, so waiting workflows are advanced every few seconds and the engine
+/// decides whether the time has come.
+async fn expire_approvals(state: AppState) {
+    let mut tick = tokio::time::interval(state.config().expiry_check_interval);
+    loop {
+        tick.tick().await;
+        let waiting = state
+            .read(|s| {
+                Ok(s.store()
+                    .list()?
+                    .into_iter()
+                    .filter(|w| {
+                        matches!(
+                            w.state,
+                            WorkflowState::WaitingMfgApproval
+                                | WorkflowState::WaitingMarkdownApproval
+                        )
+                    })
+                    .map(|w| w.workflow_id)
+                    .collect::<Vec<_>>())
+            })
+            .await
+            .unwrap_or_default();
+        for id in waiting {
+            let wid = id.clone();
+            let _ = state
+                .write(&id, move |s, _| {
+                    let view = s.orchestrator().view(&wid)?;
+                    let due = view
+                        .pending_approval
+                        .as_ref()
+                        .and_then(|p| p.expires_at)
+                        .is_some_and(|at| s.orchestrator().clock().now() >= at);
+                    if due {
+                        s.orchestrator().advance(&wid)?;
+                    }
+                    Ok(())
+                })
+                .await;
+        }
+    }
+}

@@ -154,7 +154,9 @@ impl<R: Read> CsvRows<R> {
     /// Parses column `index` as an ISO date.
     pub(crate) fn date(&self, index: usize) -> Result<NaiveDate, DataError> {
         let text = self.text(index)?;
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        // `FromStr` for NaiveDate is the ISO YYYY-MM-DD form, without re-reading a
+        // format string on every row.
+        text.parse::<NaiveDate>()
             .map_err(|_| self.field_error(index, format!("'{text}' is not a date (YYYY-MM-DD)")))
     }
 

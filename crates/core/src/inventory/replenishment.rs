@@ -89,7 +89,11 @@ mod tests {
     #[test]
     fn bi_weekly_top_ups_cover_two_weeks() {
         // 47 left over 10 weeks is 4.7 a week; two weeks' worth is 9.4, minus 2 on hand.
-        let store = StoreStock { season_allocation: 105, shipped_so_far: 58, on_hand: 2 };
+        let store = StoreStock {
+            season_allocation: 105,
+            shipped_so_far: 58,
+            on_hand: 2,
+        };
         assert_eq!(replenishment_need(store, 10, 2), 7);
         // With one week left, the cover is capped at that week.
         assert_eq!(replenishment_need(store, 1, 2), 45);

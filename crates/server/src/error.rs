@@ -1,0 +1,277 @@
+//! One error type for every handler, mapped to an HTTP response in one place. A
+//! 4xx names what the caller can fix (field, line); a 500 names nothing but an id
+//! that is also in the server's log, so internals never leak.
+
+use atelier_core::data::DataError;
+use atelier_core::params::ParamError;
+use atelier_engine::EngineError;
+use atelier_engine::store::StoreError;
+use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use utoipa::ToSchema;
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body, a CSV or a query is invalid; nothing was changed.
+    #[error("{message}")]
+    BadRequest {
+        /// What is wrong.
+        message: String,
+        /// The field path (`parameters.dc_holdback_percentage`, `quantity_sold`).
+        field: Option<String>,
+        /// The 1-based line of a CSV or JSON body.
+        line: Option<u64>,
+        /// Every field error when several were found at once.
+        fields: Vec<FieldProblem>,
+    },
+    /// No or unknown token.
+    #[error("missing or unknown token")]
+    Unauthorized,
+    /// The token's role does not allow the call.
+    #[error("role {role} may not {action}")]
+    Forbidden {
+        /// The caller's role.
+        role: String,
+        /// What was attempted.
+        action: &'static str,
+    },
+    /// An unknown workflow, approval, data set or route.
+    #[error("{0}")]
+    NotFound(String),
+    /// The workflow is not in a state that allows the call.
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is larger than the configured limit.
+    #[error("request body larger than the limit")]
+    PayloadTooLarge,
+    /// Something failed on our side; the cause is logged under the id.
+    #[error("internal error {id}: {cause}")]
+    Internal {
+        /// Correlates the answer with the log line.
+        id: String,
+        /// Logged, never sent.
+        cause: String,
+    },
+}
+
+/// One field's problem, for bodies with several.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// The field path.
+    pub field: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, in words.
+    pub error: String,
+    /// The offending field, when one is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The offending line of a CSV (header is line 1) or JSON body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// All field problems, when there were several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldProblem>,
+    /// The log correlation id of a 500.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+static INTERNAL_IDS: AtomicU64 = AtomicU64::new(1);
+
+impl ApiError {
+    /// A 400 naming a field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            message: message.into(),
+            field: Some(field.into()),
+            line: None,
+            fields: Vec::new(),
+        }
+    }
+
+    /// A 400 with no particular field.
+    pub fn bad(message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            message: message.into(),
+            field: None,
+            line: None,
+            fields: Vec::new(),
+        }
+    }
+
+    /// A 500 whose cause is logged (to stderr) and kept out of the answer.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        let n = INTERNAL_IDS.fetch_add(1, Ordering::Relaxed);
+        let id = format!("err-{}-{n}", std::process::id());
+        let cause = cause.to_string();
+        eprintln!("atelier-server: internal error {id}: {cause}");
+        ApiError::Internal { id, cause }
+    }
+
+    /// The response status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        let mut body = ErrorBody {
+            error: self.to_string(),
+            field: None,
+            line: None,
+            fields: Vec::new(),
+            id: None,
+        };
+        match self {
+            ApiError::BadRequest {
+                field,
+                line,
+                fields,
+                ..
+            } => {
+                body.field.clone_from(field);
+                body.line = *line;
+                body.fields.clone_from(fields);
+            }
+            ApiError::Internal { id, .. } => {
+                body.error = "internal error".into();
+                body.id = Some(id.clone());
+            }
+            _ => {}
+        }
+        body
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut response = (status, Json(self.body())).into_response();
+        if status == StatusCode::UNAUTHORIZED
+            && let Ok(v) = "Bearer".parse()
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, v);
+        }
+        response
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> ApiError {
+        match e {
+            EngineError::Store(StoreError::UnknownWorkflow(id)) => {
+                ApiError::NotFound(format!("unknown workflow '{id}'"))
+            }
+            EngineError::Store(
+                s @ (StoreError::AlreadyExists(_) | StoreError::Conflict { .. }),
+            ) => ApiError::Conflict(s.to_string()),
+            EngineError::Store(s) => ApiError::internal(s),
+            EngineError::InvalidModification(m) => ApiError::field("modifications", m),
+            e @ EngineError::ActualsOutsideWeek { .. } => ApiError::field("date", e.to_string()),
+            e @ (EngineError::Transition(_)
+            | EngineError::NotWaiting { .. }
+            | EngineError::WrongApproval { .. }
+            | EngineError::NotAcceptingActuals { .. }
+            | EngineError::WeekOutOfOrder { .. }
+            | EngineError::ActualsConflict { .. }
+            | EngineError::Refused(_)) => ApiError::Conflict(e.to_string()),
+            EngineError::Data(d) => ApiError::internal(format!("data: {d}")),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        ApiError::from(EngineError::Store(e))
+    }
+}
+
+impl From<DataError> for ApiError {
+    fn from(e: DataError) -> ApiError {
+        let message = e.to_string();
+        let (field, line) = match &e {
+            DataError::Field { line, field, .. } => (Some(field.clone()), Some(*line)),
+            DataError::Header { .. } => (None, Some(1)),
+            DataError::Row { line, .. } => (None, Some(*line)),
+            DataError::Empty { .. } | DataError::Unreadable { .. } => (None, None),
+        };
+        ApiError::BadRequest {
+            message,
+            field,
+            line,
+            fields: Vec::new(),
+        }
+    }
+}
+
+/// Parameter errors name fields relative to the parameter object; `prefix` places
+/// them in the request body (`parameters.`).
+pub fn param_error(e: &ParamError, prefix: &str) -> ApiError {
+    let fields: Vec<FieldProblem> = e
+        .fields()
+        .iter()
+        .map(|f| FieldProblem {
+            field: if f.field.starts_with("tunables.") {
+                f.field.clone()
+            } else {
+                format!("{prefix}{}", f.field)
+            },
+            reason: f.reason.clone(),
+        })
+        .collect();
+    let field = fields
+        .first()
+        .map(|f| f.field.clone())
+        .or_else(|| Some(prefix.trim_end_matches('.').to_string()));
+    ApiError::BadRequest {
+        message: e.to_string(),
+        field,
+        line: None,
+        fields,
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> ApiError {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::bad(format!("cannot read the body: {}", r.body_text()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_500_names_an_id_and_nothing_else() {
+        let e = ApiError::internal("database error: /secret/path/atelier.db is locked");
+        let body = serde_json::to_value(e.body()).unwrap_or_default();
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"], "internal error");
+        assert!(body["id"].as_str().is_some_and(|id| id.starts_with("err-")));
+        assert!(!body.to_string().contains("secret"));
+    }
+}

@@ -1,0 +1,185 @@
+//! Prometheus metrics, written by hand (the text format is simple and a client
+//! library would be the largest dependency here): requests and latency per route
+//! and status, workflows by state, events appended, WebSocket clients connected.
+
+use crate::state::AppState;
+use atelier_engine::WorkflowState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+/// Latency histogram bucket bounds, seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+#[derive(Default)]
+struct Series {
+    count: u64,
+    sum_secs: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+/// The server's counters.
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+    events_appended: AtomicU64,
+    ws_clients: AtomicI64,
+    ws_lagged: AtomicU64,
+}
+
+impl Metrics {
+    /// Records one request.
+    pub fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
+        let mut map = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = map
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default();
+        s.count += 1;
+        s.sum_secs += secs;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    /// Counts events this process appended.
+    pub fn events_appended(&self, n: u64) {
+        self.events_appended.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// A WebSocket client connected (+1) or left (-1).
+    pub fn ws_clients(&self, delta: i64) {
+        self.ws_clients.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// A client was closed for lagging.
+    pub fn ws_lagged(&self) {
+        self.ws_lagged.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The exposition text, given the workflows per state (read from the store).
+    pub fn render(&self, by_state: &BTreeMap<WorkflowState, u64>) -> String {
+        let mut out = String::new();
+        let map = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = writeln!(
+            out,
+            "# HELP atelier_http_requests_total HTTP requests by route and status."
+        );
+        let _ = writeln!(out, "# TYPE atelier_http_requests_total counter");
+        for ((method, route, status), s) in map.iter() {
+            let _ = writeln!(
+                out,
+                "atelier_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
+                escape(route),
+                s.count
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP atelier_http_request_duration_seconds Request latency by route and status."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE atelier_http_request_duration_seconds histogram"
+        );
+        for ((method, route, status), s) in map.iter() {
+            let labels = format!(
+                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
+                escape(route)
+            );
+            for (bound, n) in BUCKETS.iter().zip(s.buckets) {
+                let _ = writeln!(
+                    out,
+                    "atelier_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "atelier_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "atelier_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum_secs
+            );
+            let _ = writeln!(
+                out,
+                "atelier_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
+        }
+        drop(map);
+        let _ = writeln!(
+            out,
+            "# HELP atelier_workflows Workflows in the store by state."
+        );
+        let _ = writeln!(out, "# TYPE atelier_workflows gauge");
+        for state in WorkflowState::ALL {
+            let n = by_state.get(&state).copied().unwrap_or(0);
+            let _ = writeln!(out, "atelier_workflows{{state=\"{state}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP atelier_events_appended_total Events appended by this server process."
+        );
+        let _ = writeln!(out, "# TYPE atelier_events_appended_total counter");
+        let _ = writeln!(
+            out,
+            "atelier_events_appended_total {}",
+            self.events_appended.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP atelier_websocket_clients WebSocket clients connected now."
+        );
+        let _ = writeln!(out, "# TYPE atelier_websocket_clients gauge");
+        let _ = writeln!(
+            out,
+            "atelier_websocket_clients {}",
+            self.ws_clients.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP atelier_websocket_lagged_total WebSocket clients closed for falling behind."
+        );
+        let _ = writeln!(out, "# TYPE atelier_websocket_lagged_total counter");
+        let _ = writeln!(
+            out,
+            "atelier_websocket_lagged_total {}",
+            self.ws_lagged.load(Ordering::Relaxed)
+        );
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Middleware timing every request under its route template (`/api/workflows/{id}`),
+/// so that ids do not explode the label set; unmatched paths count as `unmatched`.
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().as_str().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let response = next.run(req).await;
+    state.metrics().observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}

@@ -1,0 +1,122 @@
+//! Service endpoints: health, metrics, the OpenAPI document, and the WebSocket
+//! stream's upgrade.
+
+use crate::auth::{Caller, Permission};
+use crate::body::query_u64;
+use crate::error::{ApiError, ErrorBody};
+use crate::openapi;
+use crate::state::AppState;
+use crate::stream::{self, Ending};
+use atelier_engine::WorkflowState;
+use axum::Json;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+
+/// Liveness: the process answers and the store can be read.
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses(
+        (status = 200, description = "ok", body = Object),
+        (status = 500, description = "The store cannot be read", body = ErrorBody),
+    ))]
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    state.read(|s| Ok(s.store().exists("healthz")?)).await?;
+    Ok(Json(json!({"status": "ok"})))
+}
+
+/// Prometheus metrics (text format 0.0.4).
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses(
+        (status = 200, description = "Prometheus text", body = String, content_type = "text/plain"),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Permission::Read)?;
+    let by_state = state
+        .read(|s| {
+            let mut counts: BTreeMap<WorkflowState, u64> = BTreeMap::new();
+            for w in s.store().list()? {
+                *counts.entry(w.state).or_default() += 1;
+            }
+            Ok(counts)
+        })
+        .await?;
+    let text = state.metrics().render(&by_state);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "service",
+    responses((status = 200, description = "The OpenAPI document", body = Object)))]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi::document())
+}
+
+/// The workflow's events as a WebSocket stream: every stored event after `after`,
+/// in order, then live ones. Messages are JSON with `seq`, `workflow_id`,
+/// `timestamp`, `type` (`agent_status`, `agent_completed`, `phase_skipped`,
+/// `variance_alert`, `variance_measured`, `human_input_required`,
+/// `workflow_complete`, `error`, other event kinds, and `lagged` before a close
+/// for falling behind).
+#[utoipa::path(get, path = "/api/workflows/{id}/stream", tag = "workflows",
+    params(
+        ("id" = String, Path, description = "Workflow id"),
+        ("after" = Option<u64>, Query, description = "Send events numbered above this (default 0: all)"),
+        ("token" = Option<String>, Query, description = "Bearer token, for clients that cannot set headers"),
+    ),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket request, or invalid query", body = ErrorBody),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 404, description = "Unknown workflow", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Read)?;
+    let after = query_u64(&query, "after")?.unwrap_or(0);
+    let upgrade = upgrade.map_err(|r| {
+        ApiError::bad(format!(
+            "this endpoint needs a WebSocket upgrade: {}",
+            r.body_text()
+        ))
+    })?;
+    let wid = id.clone();
+    let hub = state
+        .read(move |s| {
+            if !s.store().exists(&wid)? {
+                return Err(ApiError::NotFound(format!("unknown workflow '{wid}'")));
+            }
+            let hub = s.hubs().hub(&wid);
+            hub.sync(s.store().as_ref(), &wid)?;
+            Ok(hub)
+        })
+        .await?;
+    let store = state.store();
+    let config = state.stream_config().clone();
+    let shutdown = state.shutdown_signal();
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        state.metrics().ws_clients(1);
+        let ending = stream::run_client(socket, store, hub, id, after, config, shutdown).await;
+        if ending == Ending::Lagged {
+            state.metrics().ws_lagged();
+        }
+        state.metrics().ws_clients(-1);
+    }))
+}

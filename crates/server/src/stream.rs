@@ -1,0 +1,464 @@
+//! Live fan-out of a workflow's events to WebSocket clients.
+//!
+//! Design: the event store is the only queue. After every write the server
+//! *publishes*: the workflow's [`Hub`] reads the new events from the store once,
+//! encodes each once into its wire message, keeps the most recent ones in a ring,
+//! and bumps a `tokio::sync::watch` to the new last number. A writer never waits for
+//! a reader: `watch` keeps only the latest value. Each client task remembers the
+//! last number it sent and, when woken, takes what follows from the ring (or, if it
+//! is further behind than the ring reaches, from the store), so a reconnect with
+//! `after=<last seen>` misses nothing and repeats nothing.
+//!
+//! A client that falls more than `max_backlog` live events behind, or whose send
+//! blocks longer than `send_timeout`, is sent `{"type":"lagged","last_seq":N}` and
+//! closed; it resumes with `after=N`.
+
+use crate::config::StreamConfig;
+use atelier_engine::event::{Event, StoredEvent};
+use atelier_engine::report::progress;
+use atelier_engine::store::{EventStore, StoreError};
+use atelier_engine::view::WorkflowView;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use chrono::SecondsFormat;
+use serde_json::{Value, json};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::watch;
+
+/// Events read from the store per page when catching up.
+const PAGE: u64 = 256;
+
+/// Encodes events into the stream's messages. It folds the events it sees so that
+/// messages can carry the workflow's progress at that event.
+#[derive(Default)]
+pub struct Encoder {
+    view: WorkflowView,
+    known: u64,
+}
+
+impl Encoder {
+    /// Folds `event` and returns its wire message.
+    pub fn encode(&mut self, event: &StoredEvent) -> Utf8Bytes {
+        // A log that does not fold is corrupt; the message is still sent, with the
+        // progress of the last event that folded.
+        let _ = self.view.apply(event);
+        self.known = event.seq;
+        Utf8Bytes::from(message(&self.view, event).to_string())
+    }
+}
+
+/// The stream message for `event`, given the view folded up to and including it.
+pub fn message(view: &WorkflowView, stored: &StoredEvent) -> Value {
+    let mut m = json!({
+        "seq": stored.seq,
+        "workflow_id": stored.workflow_id,
+        "timestamp": stored.recorded_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "event": stored.event.kind(),
+    });
+    let extra = match &stored.event {
+        Event::HandoffSent { handoff } => json!({
+            "type": "agent_status",
+            "agent": handoff.agent,
+            "status": "working",
+            "message": handoff.instruction,
+            "progress": progress(view),
+            "phase": handoff.phase,
+            "handoff_id": handoff.handoff_id,
+        }),
+        Event::AgentCompleted {
+            handoff_id,
+            agent,
+            result,
+            duration_ms,
+            attempt,
+        } => json!({
+            "type": "agent_completed",
+            "agent": agent,
+            "handoff_id": handoff_id,
+            "result": result,
+            "duration_ms": duration_ms,
+            "attempt": attempt,
+            "progress": progress(view),
+        }),
+        Event::PhaseStarted { phase, week } => json!({
+            "type": "agent_status",
+            "agent": "orchestrator",
+            "status": "working",
+            "phase": phase,
+            "week": week,
+            "message": if *week == 0 { format!("{phase} started") } else { format!("{phase} started (week {week})") },
+            "progress": progress(view),
+        }),
+        Event::PhaseSkipped { phase, reason } => json!({
+            "type": "phase_skipped",
+            "phase": phase,
+            "reason": reason,
+        }),
+        Event::VarianceMeasured { check } => {
+            let pct = check.variance_pct.map(|v| (v * 1000.0).round() / 10.0);
+            let reforecast = check.threshold_exceeded && check.week < view.horizon();
+            let kind = if check.threshold_exceeded {
+                "variance_alert"
+            } else {
+                "variance_measured"
+            };
+            let text = match pct {
+                Some(p) => format!(
+                    "Week {}: actual {} vs forecast {} ({p:.1}% {:?}){}",
+                    check.week,
+                    check.actual,
+                    check.forecast,
+                    check.direction,
+                    if reforecast {
+                        "; re-forecasting the remaining weeks"
+                    } else {
+                        ""
+                    }
+                ),
+                None => format!(
+                    "Week {}: actual {} against a zero forecast",
+                    check.week, check.actual
+                ),
+            };
+            json!({
+                "type": kind,
+                "week": check.week,
+                "forecast": check.forecast,
+                "actual": check.actual,
+                "variance_percentage": pct,
+                "direction": check.direction,
+                "threshold_exceeded": check.threshold_exceeded,
+                "reforecast_triggered": reforecast,
+                "message": text,
+            })
+        }
+        Event::ApprovalRequested {
+            approval_id,
+            kind,
+            data,
+            options,
+            expires_at,
+        } => json!({
+            "type": "human_input_required",
+            "approval_id": approval_id,
+            "kind": kind,
+            "data": data,
+            "options": options,
+            "expires_at": expires_at,
+        }),
+        Event::WorkflowCompleted { report } => json!({
+            "type": "workflow_complete",
+            "report": report,
+            "progress": 1.0,
+        }),
+        Event::WorkflowFailed { interrupted, cause } => json!({
+            "type": "error",
+            "message": cause,
+            "interrupted": interrupted,
+        }),
+        other => serde_json::to_value(other).unwrap_or_else(|_| json!({"type": other.kind()})),
+    };
+    if let (Value::Object(m), Value::Object(extra)) = (&mut m, extra) {
+        m.extend(extra);
+    }
+    m
+}
+
+struct Ring {
+    synced: bool,
+    encoder: Encoder,
+    entries: VecDeque<(u64, Utf8Bytes)>,
+}
+
+/// One workflow's fan-out point: the recent encoded events and the watch of the
+/// last event number.
+pub struct Hub {
+    ring: Mutex<Ring>,
+    tx: watch::Sender<u64>,
+    capacity: usize,
+}
+
+/// What a client can take next.
+pub enum Next {
+    /// These messages, in order (empty: caught up).
+    Ready(Vec<(u64, Utf8Bytes)>),
+    /// The ring no longer holds the next event: read it from the store.
+    FromStore,
+}
+
+impl Hub {
+    fn new(capacity: usize) -> Hub {
+        Hub {
+            ring: Mutex::new(Ring {
+                synced: false,
+                encoder: Encoder::default(),
+                entries: VecDeque::new(),
+            }),
+            tx: watch::Sender::new(0),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ring> {
+        self.ring.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reads events appended since the last sync (blocking I/O) and wakes clients.
+    /// Returns how many were new, and whether this was the hub's first sync.
+    pub fn sync(
+        &self,
+        store: &dyn EventStore,
+        workflow_id: &str,
+    ) -> Result<(u64, bool), StoreError> {
+        let mut ring = self.lock();
+        let first = !ring.synced;
+        let mut new = 0;
+        loop {
+            let after = ring.encoder.known;
+            let events = match store.load(workflow_id, after, Some(PAGE)) {
+                Ok(e) => e,
+                Err(StoreError::UnknownWorkflow(_)) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            let n = events.len() as u64;
+            for e in &events {
+                let text = ring.encoder.encode(e);
+                ring.entries.push_back((e.seq, text));
+                if ring.entries.len() > self.capacity {
+                    ring.entries.pop_front();
+                }
+            }
+            new += n;
+            if n < PAGE {
+                break;
+            }
+        }
+        ring.synced = true;
+        let known = ring.encoder.known;
+        self.tx.send_if_modified(|v| {
+            let changed = *v != known;
+            *v = known;
+            changed
+        });
+        Ok((new, first))
+    }
+
+    /// Whether the hub has read the store at least once.
+    pub fn is_synced(&self) -> bool {
+        self.lock().synced
+    }
+
+    /// Up to `max` messages after `last_sent`.
+    pub fn next_after(&self, last_sent: u64, max: usize) -> Next {
+        let ring = self.lock();
+        if last_sent >= ring.encoder.known {
+            return Next::Ready(Vec::new());
+        }
+        match ring.entries.front() {
+            Some((first, _)) if *first <= last_sent + 1 => {
+                let skip = (last_sent + 1 - first) as usize;
+                Next::Ready(ring.entries.iter().skip(skip).take(max).cloned().collect())
+            }
+            _ => Next::FromStore,
+        }
+    }
+
+    /// A receiver woken whenever the last event number moves.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.tx.subscribe()
+    }
+}
+
+/// Every workflow's hub, created on first use.
+pub struct Hubs {
+    map: Mutex<HashMap<String, Arc<Hub>>>,
+    capacity: usize,
+}
+
+impl Hubs {
+    /// Hubs whose rings keep `capacity` events each.
+    pub fn new(capacity: usize) -> Hubs {
+        Hubs {
+            map: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// The workflow's hub.
+    pub fn hub(&self, workflow_id: &str) -> Arc<Hub> {
+        self.map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(workflow_id.to_string())
+            .or_insert_with(|| Arc::new(Hub::new(self.capacity)))
+            .clone()
+    }
+}
+
+/// Reads a page of the log from the start of the client's own encoder (the ring
+/// does not reach back far enough), for clients resuming far behind.
+pub fn store_page(
+    store: &dyn EventStore,
+    workflow_id: &str,
+    encoder: &mut Encoder,
+    last_sent: u64,
+) -> Result<Vec<(u64, Utf8Bytes)>, StoreError> {
+    let mut out = Vec::new();
+    while out.is_empty() {
+        let events = store.load(workflow_id, encoder.known, Some(PAGE))?;
+        if events.is_empty() {
+            break;
+        }
+        for e in &events {
+            let text = encoder.encode(e);
+            if e.seq > last_sent {
+                out.push((e.seq, text));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// How a client's session ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// The client closed or went away.
+    ClientGone,
+    /// The client fell behind and was told so.
+    Lagged,
+    /// The server is shutting down.
+    Shutdown,
+}
+
+/// Whether a live client is too far behind: more unsent events than allowed.
+pub fn is_lagging(latest: u64, last_sent: u64, max_backlog: u64) -> bool {
+    latest.saturating_sub(last_sent) > max_backlog
+}
+
+/// Serves one client: replay after `after`, then live events, pings, lag handling.
+pub async fn run_client(
+    mut socket: WebSocket,
+    store: Arc<dyn EventStore>,
+    hub: Arc<Hub>,
+    workflow_id: String,
+    after: u64,
+    config: StreamConfig,
+    mut shutdown: watch::Receiver<bool>,
+) -> Ending {
+    let mut rx = hub.subscribe();
+    let mut last_sent = after;
+    let mut own: Option<Encoder> = None;
+    let mut live = false;
+    let mut ping = tokio::time::interval(config.ping_interval);
+    ping.tick().await;
+    loop {
+        // Send everything available now.
+        loop {
+            let latest = *rx.borrow_and_update();
+            if live && is_lagging(latest, last_sent, config.max_backlog) {
+                return lagged(&mut socket, &workflow_id, last_sent, &config).await;
+            }
+            let batch = match hub.next_after(last_sent, 64) {
+                Next::Ready(batch) => batch,
+                Next::FromStore => {
+                    let mut encoder = own.take().unwrap_or_default();
+                    let store = store.clone();
+                    let id = workflow_id.clone();
+                    let page = tokio::task::spawn_blocking(move || {
+                        let page = store_page(store.as_ref(), &id, &mut encoder, last_sent);
+                        (page, encoder)
+                    })
+                    .await;
+                    match page {
+                        Ok((Ok(page), encoder)) => {
+                            own = Some(encoder);
+                            page
+                        }
+                        Ok((Err(e), _)) => {
+                            eprintln!("atelier-server: stream of {workflow_id}: {e}");
+                            let _ = socket.send(Message::Close(None)).await;
+                            return Ending::ClientGone;
+                        }
+                        Err(_) => return Ending::ClientGone,
+                    }
+                }
+            };
+            if batch.is_empty() {
+                break;
+            }
+            for (seq, text) in batch {
+                let send = socket.send(Message::Text(text));
+                match tokio::time::timeout(config.send_timeout, send).await {
+                    Ok(Ok(())) => last_sent = seq,
+                    Ok(Err(_)) => return Ending::ClientGone,
+                    Err(_) => return lagged(&mut socket, &workflow_id, last_sent, &config).await,
+                }
+            }
+        }
+        if !live {
+            // Caught up: from here on, falling behind counts as lag.
+            live = true;
+            own = None;
+        }
+        tokio::select! {
+            changed = rx.changed() => {
+                if changed.is_err() {
+                    return Ending::Shutdown;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ending::ClientGone,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                let send = socket.send(Message::Ping(axum::body::Bytes::from_static(b"atelier")));
+                match tokio::time::timeout(config.send_timeout, send).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return Ending::ClientGone,
+                    Err(_) => return lagged(&mut socket, &workflow_id, last_sent, &config).await,
+                }
+            }
+            () = async { let _ = shutdown.wait_for(|stop| *stop).await; } => {
+                let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(None))).await;
+                return Ending::Shutdown;
+            }
+        }
+    }
+}
+
+async fn lagged(
+    socket: &mut WebSocket,
+    workflow_id: &str,
+    last_seq: u64,
+    config: &StreamConfig,
+) -> Ending {
+    let text = json!({
+        "type": "lagged",
+        "workflow_id": workflow_id,
+        "last_seq": last_seq,
+        "message": format!("this client fell behind; reconnect with after={last_seq}"),
+    })
+    .to_string();
+    let _ = tokio::time::timeout(config.send_timeout, async {
+        let _ = socket.send(Message::Text(text.into())).await;
+        let _ = socket.send(Message::Close(None)).await;
+    })
+    .await;
+    Ending::Lagged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lag_is_measured_in_unsent_events() {
+        assert!(!is_lagging(10, 10, 0));
+        assert!(!is_lagging(13, 10, 3));
+        assert!(is_lagging(14, 10, 3));
+        assert!(
+            !is_lagging(5, 10, 3),
+            "a client ahead of the hub is not behind"
+        );
+    }
+}

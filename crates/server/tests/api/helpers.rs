@@ -1,0 +1,271 @@
+//! One place for the tests' plumbing: a fresh server per test on port 0 with a
+//! temp database (as zero-to-production's `spawn_app`), a blocking HTTP client,
+//! and a WebSocket client.
+
+use atelier_core::sample;
+use atelier_server::ServerConfig;
+use atelier_server::testing::BackgroundServer;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Tokens of the access-controlled test servers.
+pub const VIEWER: &str = "viewer-token-123";
+pub const PLANNER: &str = "planner-token-123";
+pub const APPROVER: &str = "approver-token-123";
+
+/// A server under test and its database.
+pub struct TestApp {
+    pub server: Option<BackgroundServer>,
+    pub db: PathBuf,
+    _dir: tempfile::TempDir,
+    tweak: fn(&mut ServerConfig),
+    agent: ureq::Agent,
+    /// Token sent by default (none on open servers).
+    pub token: Option<&'static str>,
+}
+
+/// A fresh open server (no tokens) on a new database.
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {})
+}
+
+/// A fresh server whose config `tweak` adjusts.
+pub fn spawn_app_with(tweak: fn(&mut ServerConfig)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("atelier.db");
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut app = TestApp {
+        server: None,
+        db,
+        _dir: dir,
+        tweak,
+        agent,
+        token: None,
+    };
+    app.start();
+    app
+}
+
+/// A server with one token per role.
+pub fn with_tokens(c: &mut ServerConfig) {
+    c.apply_env_tokens(&format!(
+        "vic:viewer:{VIEWER},pat:planner:{PLANNER},ann:approver:{APPROVER}"
+    ))
+    .expect("tokens");
+}
+
+/// An HTTP answer: status and body (JSON when it parses, else a string).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl TestApp {
+    fn start(&mut self) {
+        let mut config = ServerConfig::new(&self.db);
+        config.expiry_check_interval = Duration::from_millis(200);
+        (self.tweak)(&mut config);
+        self.server = Some(BackgroundServer::start(config).expect("server starts"));
+    }
+
+    /// Stops the server (gracefully) and starts a new one on the same database.
+    pub fn restart(&mut self) {
+        self.server = None;
+        self.start();
+    }
+
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        self.server.as_ref().expect("running").url()
+    }
+
+    /// `ws://addr`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.server.as_ref().expect("running").addr)
+    }
+
+    fn finish(&self, r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+        let mut r = r.expect("request sent");
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer { status, body }
+    }
+
+    /// GET with the default token.
+    pub fn get(&self, path: &str) -> Answer {
+        self.get_as(self.token, path)
+    }
+
+    /// GET with a given token.
+    pub fn get_as(&self, token: Option<&str>, path: &str) -> Answer {
+        let mut req = self.agent.get(format!("{}{path}", self.url()));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        self.finish(req.call())
+    }
+
+    /// POST JSON with the default token.
+    pub fn post_json(&self, path: &str, body: &Value) -> Answer {
+        self.post_as(self.token, path, "application/json", body.to_string())
+    }
+
+    /// POST CSV text with the default token.
+    pub fn post_csv(&self, path: &str, csv: &str) -> Answer {
+        self.post_as(self.token, path, "text/csv", csv.to_string())
+    }
+
+    /// POST raw text with a given token and content type.
+    pub fn post_as(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> Answer {
+        let mut req = self
+            .agent
+            .post(format!("{}{path}", self.url()))
+            .content_type(content_type);
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        self.finish(req.send(body))
+    }
+
+    /// Creates a Zara season on the default category; returns its id.
+    pub fn create_zara(&self, scenario: Option<&str>) -> String {
+        let a = self.post_json("/api/workflows", &create_body(scenario));
+        assert_eq!(a.status, 201, "{:?}", a.body);
+        a.body["workflow_id"].as_str().expect("id").to_string()
+    }
+
+    /// The workflow resource.
+    pub fn workflow(&self, id: &str) -> Value {
+        let a = self.get(&format!("/api/workflows/{id}"));
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        a.body
+    }
+
+    /// Accepts whatever approval is pending.
+    pub fn accept_pending(&self, id: &str) -> Value {
+        let w = self.workflow(id);
+        let approval = w["pending_approval"]["approval_id"]
+            .as_str()
+            .expect("an approval is pending");
+        let a = self.post_json(
+            &format!("/api/workflows/{id}/approvals/{approval}"),
+            &json!({"action": "accept"}),
+        );
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        a.body
+    }
+
+    /// Uploads week `week` of the normal season; accepts a markdown if asked.
+    pub fn play_week(&self, id: &str, week: usize) -> Value {
+        let a = self.post_csv(&format!("/api/workflows/{id}/actuals"), normal_week(week));
+        assert_eq!(a.status, 200, "week {week}: {:?}", a.body);
+        assert_eq!(a.body["week"], json!(week));
+        if a.body["state"] == "waiting_markdown_approval" {
+            self.accept_pending(id);
+        }
+        a.body
+    }
+}
+
+/// The body creating a Zara season.
+pub fn create_body(scenario: Option<&str>) -> Value {
+    let zara = sample::PARAMETER_SETS
+        .iter()
+        .find(|(n, _)| *n == "zara")
+        .map(|(_, json)| *json)
+        .expect("zara parameters");
+    let mut body = json!({
+        "category": sample::DEFAULT_CATEGORY,
+        "parameters": serde_json::from_str::<Value>(zara).expect("json"),
+    });
+    if let Some(s) = scenario {
+        body["scenario"] = json!(s);
+    }
+    body
+}
+
+/// The shipped normal season's CSV for `week` (1-based).
+pub fn normal_week(week: usize) -> &'static str {
+    let (_, weeks) = sample::SCENARIOS
+        .iter()
+        .find(|(n, _)| *n == "normal_season")
+        .expect("normal_season");
+    weeks[week - 1]
+}
+
+/// A WebSocket client on a workflow's stream.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connects to the stream after `after`.
+pub async fn connect(
+    app_ws: &str,
+    id: &str,
+    after: u64,
+    token: Option<&str>,
+) -> Result<Ws, String> {
+    let mut url = format!("{app_ws}/api/workflows/{id}/stream?after={after}");
+    if let Some(t) = token {
+        url.push_str(&format!("&token={t}"));
+    }
+    tokio_tungstenite::connect_async(url)
+        .await
+        .map(|(ws, _)| ws)
+        .map_err(|e| e.to_string())
+}
+
+/// The next JSON message, or `None` on close or after `wait` of silence.
+pub async fn next_json(ws: &mut Ws, wait: Duration) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(wait, ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                return Some(serde_json::from_str(t.as_str()).expect("JSON message"));
+            }
+            Ok(Some(Ok(Message::Ping(p)))) => {
+                let _ = ws.send(Message::Pong(p)).await;
+            }
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => return None,
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+/// Reads messages until one with `seq == last`, returning them all.
+pub async fn read_until(ws: &mut Ws, last: u64) -> Vec<Value> {
+    let mut out = Vec::new();
+    while let Some(m) = next_json(ws, Duration::from_secs(10)).await {
+        let seq = m["seq"].as_u64();
+        out.push(m);
+        if seq == Some(last) {
+            break;
+        }
+    }
+    out
+}
+
+/// The seq numbers of messages.
+pub fn seqs(messages: &[Value]) -> Vec<u64> {
+    messages.iter().filter_map(|m| m["seq"].as_u64()).collect()
+}
+
+/// A small runtime for the WebSocket side of blocking tests.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}

@@ -1,0 +1,9 @@
+//! Integration tests of `atelier serve`: a real server on port 0 with a temp
+//! database, a real HTTP client and a real WebSocket client.
+
+mod access;
+mod errors;
+mod helpers;
+mod openapi;
+mod season;
+mod stream;

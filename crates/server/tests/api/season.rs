@@ -1,0 +1,216 @@
+//! Whole seasons over the API: uploads, approvals, views, restart, expiry, play.
+
+use crate::helpers::*;
+use serde_json::json;
+
+#[test]
+fn a_whole_season_runs_over_the_api() {
+    let app = spawn_app();
+    let id = app.create_zara(None);
+    let w = app.workflow(&id);
+    assert_eq!(w["state"], "waiting_mfg_approval");
+    assert_eq!(w["pending_approval"]["approval_id"], "manufacturing-1");
+    assert!(
+        w["websocket_url"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with(&format!("/api/workflows/{id}/stream"))
+    );
+    assert_eq!(
+        app.get(&format!("/api/workflows/{id}/forecast")).status,
+        200
+    );
+    assert_eq!(
+        app.get(&format!("/api/workflows/{id}/allocation")).status,
+        409
+    );
+    assert_eq!(app.get(&format!("/api/workflows/{id}/report")).status, 409);
+
+    let after = app.accept_pending(&id);
+    assert_eq!(after["state"], "phase_3_monitoring");
+    assert_eq!(
+        app.get(&format!("/api/workflows/{id}/allocation")).status,
+        200
+    );
+
+    let mut markdown_asked = false;
+    for week in 1..=12 {
+        let r = app.play_week(&id, week);
+        for key in [
+            "forecast",
+            "actual",
+            "variance_pct",
+            "threshold_exceeded",
+            "reforecast_triggered",
+        ] {
+            assert!(r.get(key).is_some(), "week {week} answer lacks {key}: {r}");
+        }
+        markdown_asked |= r["state"] == "waiting_markdown_approval";
+    }
+    let w = app.workflow(&id);
+    assert_eq!(w["state"], "completed");
+    assert_eq!(w["weeks"].as_array().map(Vec::len), Some(12));
+    let report = app.get(&format!("/api/workflows/{id}/report"));
+    assert_eq!(report.status, 200);
+    assert_eq!(report.body["report"], w["report"]);
+    assert_eq!(
+        app.get(&format!("/api/workflows/{id}/variance")).body["weeks"],
+        w["weeks"]
+    );
+    let markdowns = app.get(&format!("/api/workflows/{id}/markdowns")).body;
+    assert_eq!(markdowns["checkpoint_week"], 6);
+    if markdown_asked {
+        assert_eq!(markdowns["markdowns"][0]["applied"], true);
+    }
+    let list = app.get("/api/workflows");
+    assert_eq!(list.body[0]["workflow_id"], json!(id));
+
+    let metrics = app.get("/metrics").body;
+    let metrics = metrics.as_str().unwrap_or_default();
+    for line in [
+        "atelier_http_requests_total{method=\"POST\",route=\"/api/workflows/{id}/actuals\",status=\"200\"} 12",
+        "atelier_workflows{state=\"completed\"} 1",
+        "atelier_websocket_clients 0",
+    ] {
+        assert!(metrics.contains(line), "no {line} in\n{metrics}");
+    }
+    assert!(!metrics.contains("atelier_events_appended_total 0\n"));
+
+    // Uploading a recorded week again with the same content is a no-op.
+    let again = app.post_csv(&format!("/api/workflows/{id}/actuals"), normal_week(3));
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    assert_eq!(again.body["week"], 3);
+}
+
+#[test]
+fn a_restarted_server_continues_the_season() {
+    let mut app = spawn_app();
+    let id = app.create_zara(None);
+    app.accept_pending(&id);
+    for week in 1..=4 {
+        app.play_week(&id, week);
+    }
+    let before = app.workflow(&id);
+    app.restart();
+    let after = app.workflow(&id);
+    assert_eq!(after["last_event"], before["last_event"]);
+    assert_eq!(after["weeks"], before["weeks"]);
+    for week in 5..=12 {
+        app.play_week(&id, week);
+    }
+    assert_eq!(app.workflow(&id)["state"], "completed");
+
+    // The same season without the restart reports the same.
+    let other = app.create_zara(None);
+    app.accept_pending(&other);
+    for week in 1..=12 {
+        app.play_week(&other, week);
+    }
+    assert_eq!(app.workflow(&other)["report"], app.workflow(&id)["report"]);
+}
+
+#[test]
+fn an_expired_approval_is_settled_by_the_server() {
+    let app = spawn_app();
+    let mut body = create_body(None);
+    body["approval_timeout_secs"] = json!(1);
+    body["on_expiry"] = json!("accept");
+    let a = app.post_json("/api/workflows", &body);
+    assert_eq!(a.status, 201, "{:?}", a.body);
+    let id = a.body["workflow_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let w = app.workflow(&id);
+        if w["state"] == "phase_3_monitoring" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not expired: {}",
+            w["state"]
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let events = app
+        .get(&format!("/api/workflows/{id}/events?after=0&limit=1000"))
+        .body;
+    let kinds: Vec<&str> = events["events"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .filter_map(|e| e["event"]["type"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(kinds.contains(&"approval_expired"), "{kinds:?}");
+}
+
+#[test]
+fn a_scenario_can_be_played_and_data_uploaded() {
+    let app = spawn_app();
+    let id = app.create_zara(Some("normal_season"));
+    app.accept_pending(&id);
+    let played = app.post_json(
+        &format!("/api/workflows/{id}/play?until_week=3"),
+        &json!({}),
+    );
+    assert_eq!(played.status, 200, "{:?}", played.body);
+    assert_eq!(played.body["weeks"].as_array().map(Vec::len), Some(3));
+    let rf = app.post_json(
+        &format!("/api/workflows/{id}/reforecast"),
+        &json!({"reason": "a competitor closed"}),
+    );
+    assert_eq!(rf.status, 200, "{:?}", rf.body);
+
+    // Paging through the log.
+    let page = app
+        .get(&format!("/api/workflows/{id}/events?after=0&limit=5"))
+        .body;
+    assert_eq!(page["events"].as_array().map(Vec::len), Some(5));
+    assert_eq!(page["last_seq"], 5);
+    assert_eq!(page["has_more"], true);
+
+    // Stores, clusters, categories from the sample; then an upload replaces them.
+    assert_eq!(
+        app.get("/api/stores").body["stores"]
+            .as_array()
+            .map(Vec::len),
+        Some(50)
+    );
+    let clusters = app.get("/api/stores/clusters").body;
+    assert_eq!(clusters["clusters"].as_array().map(Vec::len), Some(3));
+    let cats = app.get("/api/categories").body;
+    assert!(cats["categories"].as_array().is_some_and(|c| !c.is_empty()));
+
+    let csv = "date,store_id,category,quantity_sold,revenue\n\
+               2024-01-01,S001,Scarves,3,45.0\n\
+               2024-01-02,S002,Scarves,4,60.0\n";
+    let up = app.post_csv("/api/data/historical-sales", csv);
+    assert_eq!(up.status, 201, "{:?}", up.body);
+    assert_eq!(up.body["rows"], 2);
+    assert_eq!(up.body["categories"], json!(["Scarves"]));
+    assert_eq!(up.body["first_date"], "2024-01-01");
+    assert_eq!(
+        app.get("/api/categories").body["dataset"]["dataset_id"],
+        up.body["dataset_id"]
+    );
+
+    // The running workflow keeps its data set: the next week still plays.
+    let played = app.post_json(
+        &format!("/api/workflows/{id}/play?until_week=4"),
+        &json!({}),
+    );
+    assert_eq!(played.status, 200, "{:?}", played.body);
+    assert_eq!(played.body["weeks"].as_array().map(Vec::len), Some(4));
+
+    // A restart keeps the uploaded data set current.
+    let mut app = app;
+    app.restart();
+    assert_eq!(
+        app.get("/api/categories").body["categories"][0]["name"],
+        "Scarves"
+    );
+}

@@ -1,0 +1,179 @@
+//! The WebSocket stream: message shapes, resume without gap or duplicate, two
+//! clients seeing one sequence, lag, and the store path for far-behind clients.
+
+use crate::helpers::*;
+use serde_json::Value;
+use std::time::Duration;
+
+fn last_event(app: &TestApp, id: &str) -> u64 {
+    app.workflow(id)["last_event"].as_u64().unwrap_or(0)
+}
+
+fn assert_contiguous(seqs: &[u64], from: u64, to: u64) {
+    let expected: Vec<u64> = (from..=to).collect();
+    assert_eq!(seqs, expected.as_slice(), "gap or duplicate in the stream");
+}
+
+#[test]
+fn messages_carry_the_seed_types() {
+    let app = spawn_app();
+    let rt = runtime();
+    let id = app.create_zara(None);
+    let last = last_event(&app, &id);
+    let messages = rt.block_on(async {
+        let mut ws = connect(&app.ws_url(), &id, 0, None).await.expect("connect");
+        read_until(&mut ws, last).await
+    });
+    assert_contiguous(&seqs(&messages), 1, last);
+    let types: Vec<&str> = messages.iter().filter_map(|m| m["type"].as_str()).collect();
+    for t in [
+        "workflow_created",
+        "agent_status",
+        "agent_completed",
+        "phase_skipped",
+        "human_input_required",
+    ] {
+        assert!(types.contains(&t), "no {t} in {types:?}");
+    }
+    for m in &messages {
+        assert_eq!(m["workflow_id"], Value::String(id.clone()));
+        let ts = m["timestamp"].as_str().unwrap_or_default();
+        assert!(
+            ts.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(ts).is_ok(),
+            "{ts}"
+        );
+    }
+    let status = messages
+        .iter()
+        .find(|m| m["event"] == "handoff_sent")
+        .expect("a handoff");
+    assert_eq!(status["status"], "working");
+    assert!(status["message"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(status["progress"].is_number());
+    let ask = messages.last().expect("messages");
+    assert_eq!(ask["type"], "human_input_required");
+    assert_eq!(ask["approval_id"], "manufacturing-1");
+    assert!(ask["options"].as_array().is_some_and(|o| o.len() == 2));
+}
+
+#[test]
+fn a_reconnecting_client_misses_nothing_and_sees_nothing_twice() {
+    let app = spawn_app();
+    let rt = runtime();
+    let id = app.create_zara(None);
+    let mut seen = rt.block_on(async {
+        let mut ws = connect(&app.ws_url(), &id, 0, None).await.expect("connect");
+        let mut got = Vec::new();
+        for _ in 0..5 {
+            got.push(
+                next_json(&mut ws, Duration::from_secs(10))
+                    .await
+                    .expect("message"),
+            );
+        }
+        got
+        // The connection drops here.
+    });
+    // The season moves on while the client is away.
+    app.accept_pending(&id);
+    app.play_week(&id, 1);
+    app.play_week(&id, 2);
+    let last_seen = seqs(&seen).last().copied().unwrap_or(0);
+    let mut ws = rt
+        .block_on(connect(&app.ws_url(), &id, last_seen, None))
+        .expect("reconnect");
+    let last = last_event(&app, &id);
+    seen.extend(rt.block_on(read_until(&mut ws, last)));
+    assert_contiguous(&seqs(&seen), 1, last);
+
+    // Live events follow on the same connection.
+    let variance = app.play_week(&id, 3);
+    let last = last_event(&app, &id);
+    let live = rt.block_on(read_until(&mut ws, last));
+    seen.extend(live.iter().cloned());
+    assert_contiguous(&seqs(&seen), 1, last);
+    let alert = live
+        .iter()
+        .find(|m| m["type"] == "variance_alert" || m["type"] == "variance_measured")
+        .expect("the week's variance message");
+    assert_eq!(alert["week"], 3);
+    assert_eq!(
+        alert["reforecast_triggered"],
+        variance["reforecast_triggered"]
+    );
+}
+
+/// Both clients start from 0 with a ring too small for the log, so the first
+/// part of their replay comes from the store and the rest from the ring.
+#[test]
+fn two_clients_on_one_workflow_see_the_same_sequence() {
+    let app = spawn_app_with(|c| c.stream.ring_capacity = 4);
+    let rt = runtime();
+    let id = app.create_zara(None);
+    let (mut a, mut b) = rt.block_on(async {
+        let a = connect(&app.ws_url(), &id, 0, None).await.expect("a");
+        let b = connect(&app.ws_url(), &id, 0, None).await.expect("b");
+        (a, b)
+    });
+    app.accept_pending(&id);
+    app.play_week(&id, 1);
+    let last = last_event(&app, &id);
+    let (ma, mb) = rt.block_on(async {
+        let ma = read_until(&mut a, last).await;
+        let mb = read_until(&mut b, last).await;
+        (ma, mb)
+    });
+    assert_contiguous(&seqs(&ma), 1, last);
+    assert_eq!(ma, mb, "the two clients saw different messages");
+}
+
+#[test]
+fn a_client_that_falls_behind_is_told_and_can_resume() {
+    let app = spawn_app_with(|c| c.stream.max_backlog = 3);
+    let rt = runtime();
+    let id = app.create_zara(None);
+    let first = last_event(&app, &id);
+    let mut ws = rt.block_on(async {
+        let mut ws = connect(&app.ws_url(), &id, 0, None).await.expect("connect");
+        // The replay itself is not lag: the client catches up.
+        let got = read_until(&mut ws, first).await;
+        assert_contiguous(&seqs(&got), 1, first);
+        ws
+    });
+    // One approval appends far more than 3 events at once.
+    app.accept_pending(&id);
+    let lagged = rt.block_on(async {
+        let m = next_json(&mut ws, Duration::from_secs(10))
+            .await
+            .expect("a message");
+        let after = next_json(&mut ws, Duration::from_secs(2)).await;
+        (m, after)
+    });
+    assert_eq!(lagged.0["type"], "lagged", "{}", lagged.0);
+    assert_eq!(lagged.0["last_seq"], first);
+    assert!(lagged.1.is_none(), "the connection stays open after lagged");
+    let last = last_event(&app, &id);
+    let rest = rt.block_on(async {
+        let mut ws = connect(&app.ws_url(), &id, first, None)
+            .await
+            .expect("resume");
+        read_until(&mut ws, last).await
+    });
+    assert_contiguous(&seqs(&rest), first + 1, last);
+    let metrics = app.get("/metrics").body;
+    assert!(
+        metrics
+            .as_str()
+            .is_some_and(|m| m.contains("atelier_websocket_lagged_total 1"))
+    );
+}
+
+#[test]
+fn an_unknown_workflow_has_no_stream() {
+    let app = spawn_app();
+    let rt = runtime();
+    let err = rt
+        .block_on(connect(&app.ws_url(), "wf_nope", 0, None))
+        .expect_err("refused");
+    assert!(err.contains("404"), "{err}");
+}

@@ -198,13 +198,26 @@ struct AgentGaveUp {
     cause: String,
 }
 
-enum StepOutcome {
-    Done(Step),
-    Failed {
-        step_start: WorkflowView,
-        gave_up: AgentGaveUp,
-    },
+/// How a step can end without its events: the engine refused, or an agent gave up
+/// (which the caller records as a failure of the workflow).
+enum StepError {
+    Engine(EngineError),
+    GaveUp(AgentGaveUp),
 }
+
+impl From<EngineError> for StepError {
+    fn from(e: EngineError) -> Self {
+        StepError::Engine(e)
+    }
+}
+
+impl From<TransitionError> for StepError {
+    fn from(e: TransitionError) -> Self {
+        StepError::Engine(e.into())
+    }
+}
+
+type StepResult<T> = Result<T, StepError>;
 
 impl Orchestrator {
     /// Builds an orchestrator.
@@ -356,22 +369,27 @@ impl Orchestrator {
                 )));
             };
             let outcome = match state {
-                WorkflowState::ParametersExtracted => StepOutcome::Done(self.step_start(&view)?),
-                WorkflowState::Phase1Forecasting => self.step_phase_1(&view)?,
-                WorkflowState::Phase2Allocation => self.step_phase_2(&view)?,
-                WorkflowState::Phase5Reforecast => self.step_markdown_applied(&view)?,
-                WorkflowState::Phase4MarkdownCheck => self.step_markdown_revised(&view)?,
+                WorkflowState::ParametersExtracted => self.step_start(&view),
+                WorkflowState::Phase1Forecasting => self.step_phase_1(&view),
+                WorkflowState::Phase2Allocation => self.step_phase_2(&view),
+                WorkflowState::Phase5Reforecast => self.step_markdown_applied(&view),
+                WorkflowState::Phase4MarkdownCheck => self.step_markdown_revised(&view),
                 _ => return Ok(view),
             };
-            match outcome {
-                StepOutcome::Done(step) => {
-                    self.commit(step)?;
-                }
-                StepOutcome::Failed {
-                    step_start,
-                    gave_up,
-                } => return self.fail(&step_start, gave_up),
-            }
+            self.settle(&view, outcome)?;
+        }
+    }
+
+    /// Commits a step, or records why its agent gave up.
+    fn settle(
+        &self,
+        at: &WorkflowView,
+        outcome: StepResult<Step>,
+    ) -> Result<WorkflowView, EngineError> {
+        match outcome {
+            Ok(step) => self.commit(step),
+            Err(StepError::GaveUp(gave_up)) => self.fail(at, gave_up),
+            Err(StepError::Engine(e)) => Err(e),
         }
     }
 
@@ -451,7 +469,7 @@ impl Orchestrator {
         phase: WorkflowState,
         instruction: String,
         task: Task,
-    ) -> Result<Result<AgentResult, AgentGaveUp>, EngineError> {
+    ) -> StepResult<AgentResult> {
         let p = step
             .view
             .parameters
@@ -499,7 +517,7 @@ impl Orchestrator {
                         duration_ms: started.elapsed().as_millis() as u64,
                         attempt,
                     })?;
-                    return Ok(Ok(result));
+                    return Ok(result);
                 }
                 Err(e) => {
                     let retry = (attempt < attempts).then(|| self.retry.delay_after(attempt));
@@ -517,7 +535,7 @@ impl Orchestrator {
                                 handoff: handoff.clone(),
                             }];
                             all.extend(failures);
-                            return Ok(Err(AgentGaveUp {
+                            return Err(StepError::GaveUp(AgentGaveUp {
                                 failures: all,
                                 cause: format!(
                                     "{agent} agent failed after {attempts} attempt(s): {e}"
@@ -528,12 +546,12 @@ impl Orchestrator {
                 }
             }
         }
-        Err(EngineError::Refused(
+        Err(StepError::Engine(EngineError::Refused(
             "retry loop ended without a result".into(),
-        ))
+        )))
     }
 
-    fn step_start(&self, view: &WorkflowView) -> Result<Step, EngineError> {
+    fn step_start(&self, view: &WorkflowView) -> StepResult<Step> {
         let p = view
             .parameters
             .clone()
@@ -565,7 +583,7 @@ impl Orchestrator {
         Ok(step)
     }
 
-    fn step_phase_1(&self, view: &WorkflowView) -> Result<StepOutcome, EngineError> {
+    fn step_phase_1(&self, view: &WorkflowView) -> StepResult<Step> {
         let data = self.data(view)?;
         let p = view
             .parameters
@@ -590,17 +608,11 @@ impl Orchestrator {
                     instruction,
                     task,
                 )? {
-                    Ok(AgentResult::Order { order }) => {
+                    AgentResult::Order { order } => {
                         step.push(Event::OrderRevised { order })?;
                         order
                     }
-                    Ok(other) => return Err(unexpected(AgentName::Demand, &other)),
-                    Err(gave_up) => {
-                        return Ok(StepOutcome::Failed {
-                            step_start: view.clone(),
-                            gave_up,
-                        });
-                    }
+                    other => return Err(unexpected(AgentName::Demand, &other).into()),
                 }
             }
             _ => {
@@ -620,17 +632,11 @@ impl Orchestrator {
                     instruction,
                     task,
                 )? {
-                    Ok(AgentResult::Forecast { forecast, order }) => {
+                    AgentResult::Forecast { forecast, order } => {
                         step.push(Event::ForecastProduced { forecast, order })?;
                         order
                     }
-                    Ok(other) => return Err(unexpected(AgentName::Demand, &other)),
-                    Err(gave_up) => {
-                        return Ok(StepOutcome::Failed {
-                            step_start: view.clone(),
-                            gave_up,
-                        });
-                    }
+                    other => return Err(unexpected(AgentName::Demand, &other).into()),
                 }
             }
         };
@@ -649,7 +655,7 @@ impl Orchestrator {
                 "interval": forecast.map(|f| f.interval),
             }),
         )?;
-        Ok(StepOutcome::Done(step))
+        Ok(step)
     }
 
     fn request_approval(
@@ -674,15 +680,15 @@ impl Orchestrator {
         })
     }
 
-    fn step_phase_2(&self, view: &WorkflowView) -> Result<StepOutcome, EngineError> {
+    fn step_phase_2(&self, view: &WorkflowView) -> StepResult<Step> {
         let data = self.data(view)?;
         let mut step = Self::begin(view);
         let (forecast, order) = match (&view.forecast, &view.order) {
             (Some(f), Some(o)) => (f.clone(), *o),
             _ => {
-                return Err(EngineError::Refused(
+                return Err(StepError::Engine(EngineError::Refused(
                     "phase 2 without an approved order".into(),
-                ));
+                )));
             }
         };
         let p = view
@@ -707,17 +713,11 @@ impl Orchestrator {
             instruction,
             task,
         )? {
-            Ok(AgentResult::Allocation {
+            AgentResult::Allocation {
                 allocation,
                 unit_price,
-            }) => (allocation, unit_price),
-            Ok(other) => return Err(unexpected(AgentName::Inventory, &other)),
-            Err(gave_up) => {
-                return Ok(StepOutcome::Failed {
-                    step_start: view.clone(),
-                    gave_up,
-                });
-            }
+            } => (allocation, unit_price),
+            other => return Err(unexpected(AgentName::Inventory, &other).into()),
         };
         let text = format!(
             "Allocated {} units over {} clusters and {} stores: {} shipped at launch, {} held at the DC ({:.0}%).",
@@ -747,7 +747,7 @@ impl Orchestrator {
             phase: WorkflowState::Phase3Monitoring,
             week: 1,
         })?;
-        Ok(StepOutcome::Done(step))
+        Ok(step)
     }
 
     /// Records week `week`'s actuals and plays the week. Recording a week again with
@@ -782,16 +782,9 @@ impl Orchestrator {
             });
         }
         let data = self.data(&view)?;
-        match self.step_week(&view, &data, week, actuals, hash)? {
-            StepOutcome::Done(step) => {
-                self.commit(step)?;
-                self.advance(workflow_id)
-            }
-            StepOutcome::Failed {
-                step_start,
-                gave_up,
-            } => self.fail(&step_start, gave_up),
-        }
+        let outcome = self.step_week(&view, &data, week, actuals, hash);
+        self.settle(&view, outcome)?;
+        self.advance(workflow_id)
     }
 
     fn step_week(
@@ -801,7 +794,7 @@ impl Orchestrator {
         week: u32,
         actuals: &WeekActuals,
         content_hash: String,
-    ) -> Result<StepOutcome, EngineError> {
+    ) -> StepResult<Step> {
         let p = view
             .parameters
             .clone()
@@ -809,20 +802,20 @@ impl Orchestrator {
         let from = p.week_start(week);
         let to = from + chrono::Duration::days(6);
         if let Some(bad) = actuals.rows.iter().find(|r| r.date < from || r.date > to) {
-            return Err(EngineError::ActualsOutsideWeek {
+            return Err(StepError::Engine(EngineError::ActualsOutsideWeek {
                 week,
                 date: bad.date,
                 from,
                 to,
-            });
+            }));
         }
         let stores = &data.stores;
         if stores.len() != view.stock.len() {
-            return Err(EngineError::Data(format!(
+            return Err(StepError::Engine(EngineError::Data(format!(
                 "the store network has {} stores but the allocation has {}",
                 stores.len(),
                 view.stock.len()
-            )));
+            ))));
         }
         let lift = match view.actuals_meaning {
             ActualsMeaning::Demand => view.lift_pct,
@@ -880,14 +873,7 @@ impl Orchestrator {
                 phase: WorkflowState::Phase5Reforecast,
                 week,
             })?;
-            if let Err(gave_up) =
-                self.reforecast(&mut step, data, week, ReforecastReason::Variance)?
-            {
-                return Ok(StepOutcome::Failed {
-                    step_start: view.clone(),
-                    gave_up,
-                });
-            }
+            self.reforecast(&mut step, data, week, ReforecastReason::Variance)?;
             if check.emergency && check.direction == VarianceDirection::Over {
                 let remaining: u64 = step.view.forecast_weekly[week as usize..].iter().sum();
                 let available: u64 =
@@ -938,14 +924,8 @@ impl Orchestrator {
                 instruction,
                 task,
             )? {
-                Ok(AgentResult::Replenishment { units }) => units,
-                Ok(other) => return Err(unexpected(AgentName::Inventory, &other)),
-                Err(gave_up) => {
-                    return Ok(StepOutcome::Failed {
-                        step_start: view.clone(),
-                        gave_up,
-                    });
-                }
+                AgentResult::Replenishment { units } => units,
+                other => return Err(unexpected(AgentName::Inventory, &other).into()),
             };
             step.push(Event::ReplenishmentShipped { week, units })?;
         }
@@ -975,14 +955,8 @@ impl Orchestrator {
                 instruction,
                 task,
             )? {
-                Ok(AgentResult::Markdown { proposal }) => proposal,
-                Ok(other) => return Err(unexpected(AgentName::Pricing, &other)),
-                Err(gave_up) => {
-                    return Ok(StepOutcome::Failed {
-                        step_start: view.clone(),
-                        gave_up,
-                    });
-                }
+                AgentResult::Markdown { proposal } => proposal,
+                other => return Err(unexpected(AgentName::Pricing, &other).into()),
             };
             step.push(Event::MarkdownProposed { week, proposal })?;
             self.reason(&mut step, &reasoning::markdown(week, &proposal))?;
@@ -992,11 +966,11 @@ impl Orchestrator {
                     ApprovalKind::Markdown,
                     json!({"week": week, "proposal": proposal}),
                 )?;
-                return Ok(StepOutcome::Done(step));
+                return Ok(step);
             }
         }
         self.finish_week(&mut step, week)?;
-        Ok(StepOutcome::Done(step))
+        Ok(step)
     }
 
     /// Demand re-forecasts the weeks after `week` and the remaining allocations follow.
@@ -1006,7 +980,7 @@ impl Orchestrator {
         data: &SeasonData,
         week: u32,
         reason: ReforecastReason,
-    ) -> Result<Result<(), AgentGaveUp>, EngineError> {
+    ) -> StepResult<()> {
         let forecast_weekly = step.view.forecast_weekly.clone();
         let baseline = step
             .view
@@ -1033,9 +1007,8 @@ impl Orchestrator {
             instruction,
             task,
         )? {
-            Ok(AgentResult::Reforecast { remaining }) => remaining,
-            Ok(other) => return Err(unexpected(AgentName::Demand, &other)),
-            Err(gave_up) => return Ok(Err(gave_up)),
+            AgentResult::Reforecast { remaining } => remaining,
+            other => return Err(unexpected(AgentName::Demand, &other).into()),
         };
         let previous = forecast_weekly[week as usize..].to_vec();
         let shares: Vec<f64> = step
@@ -1061,7 +1034,7 @@ impl Orchestrator {
             season_allocations,
         })?;
         self.reason(step, &decision)?;
-        Ok(Ok(()))
+        Ok(())
     }
 
     fn finish_week(&self, step: &mut Step, week: u32) -> Result<(), EngineError> {
@@ -1077,7 +1050,7 @@ impl Orchestrator {
         Ok(())
     }
 
-    fn step_markdown_applied(&self, view: &WorkflowView) -> Result<StepOutcome, EngineError> {
+    fn step_markdown_applied(&self, view: &WorkflowView) -> StepResult<Step> {
         let data = self.data(view)?;
         let proposal = view
             .markdown_proposal
@@ -1092,25 +1065,19 @@ impl Orchestrator {
             markdown_pct: proposal.markdown_pct,
             expected_demand_lift_pct: proposal.expected_demand_lift_pct,
         })?;
-        if week < view.horizon()
-            && let Err(gave_up) =
-                self.reforecast(&mut step, &data, week, ReforecastReason::Markdown)?
-        {
-            return Ok(StepOutcome::Failed {
-                step_start: view.clone(),
-                gave_up,
-            });
+        if week < view.horizon() {
+            self.reforecast(&mut step, &data, week, ReforecastReason::Markdown)?;
         }
         self.finish_week(&mut step, week)?;
-        Ok(StepOutcome::Done(step))
+        Ok(step)
     }
 
-    fn step_markdown_revised(&self, view: &WorkflowView) -> Result<StepOutcome, EngineError> {
+    fn step_markdown_revised(&self, view: &WorkflowView) -> StepResult<Step> {
         let data = self.data(view)?;
         let Some(proposal) = view.markdown_proposal else {
-            return Err(EngineError::Refused(
+            return Err(StepError::Engine(EngineError::Refused(
                 "markdown check resting without a proposal".into(),
-            ));
+            )));
         };
         let week = view
             .markdown
@@ -1140,14 +1107,8 @@ impl Orchestrator {
             instruction,
             task,
         )? {
-            Ok(AgentResult::Markdown { proposal }) => proposal,
-            Ok(other) => return Err(unexpected(AgentName::Pricing, &other)),
-            Err(gave_up) => {
-                return Ok(StepOutcome::Failed {
-                    step_start: view.clone(),
-                    gave_up,
-                });
-            }
+            AgentResult::Markdown { proposal } => proposal,
+            other => return Err(unexpected(AgentName::Pricing, &other).into()),
         };
         step.push(Event::MarkdownProposed {
             week,
@@ -1168,7 +1129,7 @@ impl Orchestrator {
         } else {
             self.finish_week(&mut step, week)?;
         }
-        Ok(StepOutcome::Done(step))
+        Ok(step)
     }
 
     /// Resolves the pending approval (checking the id when given) and continues.
@@ -1270,14 +1231,16 @@ impl Orchestrator {
                 claim: reasoning::Claim::Reforecast(true),
             },
         )?;
-        if let Err(gave_up) = self.reforecast(&mut step, &data, week, ReforecastReason::Manual)? {
-            return self.fail(&view, gave_up);
-        }
-        step.push(Event::PhaseStarted {
-            phase: WorkflowState::Phase3Monitoring,
-            week: week + 1,
-        })?;
-        self.commit(step)
+        let outcome = self
+            .reforecast(&mut step, &data, week, ReforecastReason::Manual)
+            .and_then(|()| {
+                step.push(Event::PhaseStarted {
+                    phase: WorkflowState::Phase3Monitoring,
+                    week: week + 1,
+                })?;
+                Ok(step)
+            });
+        self.settle(&view, outcome)
     }
 }
 

@@ -65,7 +65,9 @@ pub fn propose_markdown(sell_through: f64, target: f64, tunables: &Tunables) -> 
     MarkdownProposal {
         raw_markdown_pct: raw_bp / 10_000.0,
         markdown_pct,
-        expected_demand_lift_pct: markdown_pct * tunables.markdown_demand_lift_per_pct,
+        // In basis points too: 40% x 1.5 is 0.60, not 0.6000000000000001.
+        expected_demand_lift_pct: (capped_bp * tunables.markdown_demand_lift_per_pct).round()
+            / 10_000.0,
         ..no_markdown
     }
 }

@@ -429,7 +429,11 @@ impl Agent for PricingAgent {
                 Ok(AgentResult::Markdown {
                     proposal: MarkdownProposal {
                         markdown_pct: *markdown_pct,
-                        expected_demand_lift_pct: markdown_pct * t.markdown_demand_lift_per_pct,
+                        expected_demand_lift_pct: (markdown_pct
+                            * t.markdown_demand_lift_per_pct
+                            * 10_000.0)
+                            .round()
+                            / 10_000.0,
                         ..*proposal
                     },
                 })

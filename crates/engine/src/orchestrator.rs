@@ -898,37 +898,6 @@ impl Orchestrator {
                 }
             }
         }
-        if route_enabled("inventory.replenish", &p)
-            && p.replenishment_strategy.replenishes_after(week, horizon)
-        {
-            step.push(Event::PhaseStarted {
-                phase: WorkflowState::Phase3Replenishment,
-                week,
-            })?;
-            let task = Task::Replenish {
-                week,
-                weeks_left: horizon - week,
-                cover_weeks: p.replenishment_strategy.cover_weeks(),
-                stores: step.view.stock.clone(),
-                dc_available: step.view.dc_stock,
-            };
-            let instruction = format!(
-                "Top stores up after week {week} from the DC's {} units.",
-                step.view.dc_stock
-            );
-            let units = match self.hand_off(
-                &mut step,
-                data,
-                AgentName::Inventory,
-                WorkflowState::Phase3Replenishment,
-                instruction,
-                task,
-            )? {
-                AgentResult::Replenishment { units } => units,
-                other => return Err(unexpected(AgentName::Inventory, &other).into()),
-            };
-            step.push(Event::ReplenishmentShipped { week, units })?;
-        }
         if route_enabled("pricing.markdown", &p) && p.markdown_checkpoint_week == Some(week) {
             step.push(Event::PhaseStarted {
                 phase: WorkflowState::Phase4MarkdownCheck,
@@ -969,8 +938,53 @@ impl Orchestrator {
                 return Ok(step);
             }
         }
+        self.replenish_if_due(&mut step, data, week)?;
         self.finish_week(&mut step, week)?;
         Ok(step)
+    }
+
+    /// Tops stores up from the DC when the cadence says so. It runs after the week's
+    /// re-forecast and markdown decision, so the top-up follows the plan in force.
+    fn replenish_if_due(&self, step: &mut Step, data: &SeasonData, week: u32) -> StepResult<()> {
+        let p = step
+            .view
+            .parameters
+            .clone()
+            .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
+        let horizon = p.forecast_horizon_weeks;
+        if !(route_enabled("inventory.replenish", &p)
+            && p.replenishment_strategy.replenishes_after(week, horizon))
+        {
+            return Ok(());
+        }
+        step.push(Event::PhaseStarted {
+            phase: WorkflowState::Phase3Replenishment,
+            week,
+        })?;
+        let task = Task::Replenish {
+            week,
+            weeks_left: horizon - week,
+            cover_weeks: p.replenishment_strategy.cover_weeks(),
+            stores: step.view.stock.clone(),
+            dc_available: step.view.dc_stock,
+        };
+        let instruction = format!(
+            "Top stores up after week {week} from the DC's {} units.",
+            step.view.dc_stock
+        );
+        let units = match self.hand_off(
+            step,
+            data,
+            AgentName::Inventory,
+            WorkflowState::Phase3Replenishment,
+            instruction,
+            task,
+        )? {
+            AgentResult::Replenishment { units } => units,
+            other => return Err(unexpected(AgentName::Inventory, &other).into()),
+        };
+        step.push(Event::ReplenishmentShipped { week, units })?;
+        Ok(())
     }
 
     /// Demand re-forecasts the weeks after `week` and the remaining allocations follow.
@@ -1068,6 +1082,7 @@ impl Orchestrator {
         if week < view.horizon() {
             self.reforecast(&mut step, &data, week, ReforecastReason::Markdown)?;
         }
+        self.replenish_if_due(&mut step, &data, week)?;
         self.finish_week(&mut step, week)?;
         Ok(step)
     }
@@ -1127,6 +1142,7 @@ impl Orchestrator {
                 json!({"week": week, "proposal": revised}),
             )?;
         } else {
+            self.replenish_if_due(&mut step, &data, week)?;
             self.finish_week(&mut step, week)?;
         }
         Ok(step)

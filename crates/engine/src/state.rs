@@ -203,11 +203,6 @@ pub const TRANSITIONS: &[(WorkflowState, Trigger, WorkflowState)] = &[
     (
         S::Phase3Replenishment,
         Trigger::PhaseStarted,
-        S::Phase4MarkdownCheck,
-    ),
-    (
-        S::Phase3Replenishment,
-        Trigger::PhaseStarted,
         S::Phase3Monitoring,
     ),
     (
@@ -219,6 +214,11 @@ pub const TRANSITIONS: &[(WorkflowState, Trigger, WorkflowState)] = &[
         S::Phase4MarkdownCheck,
         Trigger::ApprovalRequested,
         S::WaitingMarkdownApproval,
+    ),
+    (
+        S::Phase4MarkdownCheck,
+        Trigger::PhaseStarted,
+        S::Phase3Replenishment,
     ),
     (
         S::Phase4MarkdownCheck,

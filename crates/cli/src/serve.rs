@@ -1,6 +1,7 @@
 //! `atelier serve`: the REST API and live WebSocket stream over the event store
 //! (see the `atelier-server` crate). This module only reads flags and
-//! configuration, builds the runtime, and waits for SIGINT/SIGTERM.
+//! configuration (the model from `ATELIER_LLM_*`, as the other subcommands), builds
+//! the runtime, and waits for SIGINT/SIGTERM.
 
 use anyhow::{Context, Result};
 use atelier_server::{AppState, ServerConfig};
@@ -37,6 +38,18 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         config.apply_env_tokens(&tokens)?;
     }
     config.check_bind(&args.addr)?;
+    // The same choice as every other subcommand: the model when ATELIER_LLM_*
+    // configures one (explanations, POST /api/parameters/extract), else offline.
+    config.llm = atelier_llm::LlmConfig::from_env();
+    match &config.llm {
+        Some(llm) => eprintln!(
+            "atelier: explanations and parameter extraction use the model {} at {}",
+            llm.model, llm.base_url
+        ),
+        None => eprintln!(
+            "atelier: no model configured (ATELIER_LLM_*); explanations and parameter extraction are offline"
+        ),
+    }
     if config.is_open() {
         eprintln!(
             "warning: no access tokens configured; the server is open to anyone on this machine and listens on loopback only"

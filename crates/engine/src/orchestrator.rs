@@ -100,6 +100,10 @@ pub enum EngineError {
         /// Last day of the week.
         to: chrono::NaiveDate,
     },
+    /// The season cannot be planned from its data: an unknown category, or a
+    /// history the forecast cannot use (too short, or ending after the season starts).
+    #[error("the season cannot be planned: {0}")]
+    InvalidSeason(String),
     /// The workflow's data could not be loaded or does not fit.
     #[error("data: {0}")]
     Data(String),
@@ -261,11 +265,11 @@ impl Orchestrator {
             .load(&request.data)
             .map_err(EngineError::Data)?;
         let sales = atelier_core::plan::category_sales(&data.history, &request.category)
-            .map_err(|e| EngineError::Data(e.to_string()))?;
+            .map_err(|e| EngineError::InvalidSeason(e.to_string()))?;
         // A season the history cannot forecast (it starts before the history ends, or
         // the history is too short) is refused now: no retry or resume could fix it.
         atelier_core::plan::forecast_and_order(sales, &request.category, &request.config)
-            .map_err(|e| EngineError::Data(e.to_string()))?;
+            .map_err(|e| EngineError::InvalidSeason(e.to_string()))?;
         let event = Event::WorkflowCreated {
             category: request.category.clone(),
             parameters: request.config.parameters.clone(),

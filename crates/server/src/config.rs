@@ -2,8 +2,10 @@
 //! and roles), how big a request may be, and the WebSocket stream's limits.
 //!
 //! Tokens come from the config file or from `ATELIER_TOKENS`; they are compared in
-//! full and never logged or echoed.
+//! full and never logged or echoed. The model, if any, comes from the caller
+//! (`atelier serve` reads `ATELIER_LLM_*`), never from the config file.
 
+use atelier_llm::LlmConfig;
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
@@ -111,6 +113,11 @@ pub struct ServerConfig {
     pub expiry_check_interval: Duration,
     /// Live stream limits.
     pub stream: StreamConfig,
+    /// The model for explanations and `POST /api/parameters/extract`; `None` (the
+    /// default, and what tests get) means the offline templates and the rule-based
+    /// extractor. `atelier serve` sets it from `LlmConfig::from_env()`, as the CLI
+    /// does; its `Debug` hides the key.
+    pub llm: Option<LlmConfig>,
 }
 
 /// Default request body limit: 10 MiB, enough for a few years of daily sales.
@@ -125,6 +132,7 @@ impl ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             expiry_check_interval: Duration::from_secs(5),
             stream: StreamConfig::default(),
+            llm: None,
         }
     }
 

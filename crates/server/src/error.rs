@@ -6,6 +6,7 @@ use atelier_core::data::DataError;
 use atelier_core::params::ParamError;
 use atelier_engine::EngineError;
 use atelier_engine::store::StoreError;
+use atelier_llm::ExtractError;
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
@@ -28,6 +29,15 @@ pub enum ApiError {
         line: Option<u64>,
         /// Every field error when several were found at once.
         fields: Vec<FieldProblem>,
+    },
+    /// The request is well-formed but lacks information the server cannot guess:
+    /// a planner's description that leaves parameters unsaid.
+    #[error("{message}")]
+    Unprocessable {
+        /// What is missing, in words.
+        message: String,
+        /// The parameters the text does not state, in domain order.
+        missing_parameters: Vec<String>,
     },
     /// No or unknown token.
     #[error("missing or unknown token")]
@@ -82,6 +92,9 @@ pub struct ErrorBody {
     /// All field problems, when there were several.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldProblem>,
+    /// The parameters a description leaves unsaid (422 of the extraction).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_parameters: Vec<String>,
     /// The log correlation id of a 500.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -123,6 +136,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -138,6 +152,7 @@ impl ApiError {
             field: None,
             line: None,
             fields: Vec::new(),
+            missing_parameters: Vec::new(),
             id: None,
         };
         match self {
@@ -150,6 +165,11 @@ impl ApiError {
                 body.field.clone_from(field);
                 body.line = *line;
                 body.fields.clone_from(fields);
+            }
+            ApiError::Unprocessable {
+                missing_parameters, ..
+            } => {
+                body.missing_parameters.clone_from(missing_parameters);
             }
             ApiError::Internal { id, .. } => {
                 body.error = "internal error".into();
@@ -195,6 +215,7 @@ impl From<EngineError> for ApiError {
             | EngineError::WeekOutOfOrder { .. }
             | EngineError::ActualsConflict { .. }
             | EngineError::Refused(_)) => ApiError::Conflict(e.to_string()),
+            e @ EngineError::InvalidSeason(_) => ApiError::field("parameters", e.to_string()),
             EngineError::Data(d) => ApiError::internal(format!("data: {d}")),
         }
     }
@@ -248,6 +269,37 @@ pub fn param_error(e: &ParamError, prefix: &str) -> ApiError {
         field,
         line: None,
         fields,
+    }
+}
+
+impl From<ExtractError> for ApiError {
+    /// A text that leaves parameters unsaid is a 422 naming them; one that states
+    /// refused or contradictory values is a 400 naming each field.
+    fn from(e: ExtractError) -> ApiError {
+        let message = e.to_string();
+        match e {
+            ExtractError::Missing {
+                missing_parameters, ..
+            } => ApiError::Unprocessable {
+                message,
+                missing_parameters,
+            },
+            ExtractError::Invalid(list) | ExtractError::Ambiguous(list) => {
+                let fields: Vec<FieldProblem> = list
+                    .into_iter()
+                    .map(|f| FieldProblem {
+                        field: f.field,
+                        reason: f.reason,
+                    })
+                    .collect();
+                ApiError::BadRequest {
+                    message,
+                    field: fields.first().map(|f| f.field.clone()),
+                    line: None,
+                    fields,
+                }
+            }
+        }
     }
 }
 

@@ -3,10 +3,11 @@
 //! is a view of the workflow's event log (see `shared/design.md`).
 //!
 //! Layout:
-//! - [`config`]: tokens and roles, body limit, stream limits;
+//! - [`config`]: tokens and roles, body limit, stream limits, the model (if any);
 //! - [`state`]: shared state, and the one path by which handlers call the (blocking)
 //!   engine: per-workflow serialised writes on the blocking pool, then publish;
-//! - [`routes`]: the route table and the handlers (workflows, data, service);
+//! - [`routes`]: the route table and the handlers (workflows, data, parameter
+//!   extraction, service);
 //! - [`stream`]: WebSocket fan-out from the store, with resume and lag handling;
 //! - [`catalog`]: the sample and uploaded data sets;
 //! - [`auth`], [`body`], [`error`]: who may call, reading bodies, one error type;

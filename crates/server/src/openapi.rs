@@ -3,7 +3,7 @@
 
 use crate::catalog::DatasetSummary;
 use crate::error::{ErrorBody, FieldProblem};
-use crate::routes::{data, meta, workflows};
+use crate::routes::{data, meta, parameters, workflows};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "Atelier",
-        description = "Season planning as a service: start a workflow, watch it live, approve, upload each week's sales. Tokens: viewer (read, stream), planner (create, upload, re-forecast, play), approver (approvals). Errors are JSON {error, field?, line?}.",
+        description = "Season planning as a service: start a workflow, watch it live, approve, upload each week's sales. Tokens: viewer (read, stream), planner (create, upload, re-forecast, play), approver (approvals). Parameters from a planner's text: POST /api/parameters/extract (planner). Errors are JSON {error, field?, line?, fields?}; a description that leaves parameters unsaid is a 422 with missing_parameters.",
     ),
     paths(
         meta::healthz,
@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         data::categories,
         data::upload_sales,
         data::upload_stores,
+        parameters::extract,
     ),
     components(schemas(
         ErrorBody,
@@ -51,6 +52,8 @@ use utoipa::{Modify, OpenApi};
         workflows::ApprovalRequest,
         workflows::ReforecastRequest,
         workflows::WeekResult,
+        parameters::ExtractRequest,
+        parameters::ExtractedParameters,
     )),
     modifiers(&BearerAuth),
 )]

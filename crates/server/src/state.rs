@@ -11,8 +11,9 @@ use crate::stream::Hubs;
 use atelier_engine::Orchestrator;
 use atelier_engine::agents::AgentRegistry;
 use atelier_engine::clock::{Clock, SystemClock};
-use atelier_engine::reasoning::OfflineReasoner;
+use atelier_engine::reasoning::{LlmReasoner, OfflineReasoner, Reasoner};
 use atelier_engine::store::{EventStore, SqliteStore};
+use atelier_llm::ChatClient;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,6 +27,7 @@ pub struct AppState {
 
 struct Inner {
     orchestrator: Orchestrator,
+    llm: Option<Arc<ChatClient>>,
     catalog: Arc<ServerCatalog>,
     hubs: Hubs,
     metrics: Metrics,
@@ -78,16 +80,23 @@ impl AppState {
         let catalog = Arc::new(
             ServerCatalog::open(datasets_dir(&config.db_path)).map_err(StartError::Catalog)?,
         );
+        // The same choice as the CLI's: the model when one is configured, else the
+        // offline templates.
+        let reasoner: Arc<dyn Reasoner> = match &config.llm {
+            Some(llm) => Arc::new(LlmReasoner::new(ChatClient::new(llm.clone()))),
+            None => Arc::new(OfflineReasoner),
+        };
         let orchestrator = Orchestrator::new(
             Arc::new(store),
             AgentRegistry::default(),
-            Arc::new(OfflineReasoner),
+            reasoner,
             clock,
             catalog.clone(),
         );
         Ok(AppState {
             inner: Arc::new(Inner {
                 orchestrator,
+                llm: config.llm.clone().map(|c| Arc::new(ChatClient::new(c))),
                 catalog,
                 hubs: Hubs::new(config.stream.ring_capacity),
                 metrics: Metrics::default(),
@@ -116,6 +125,11 @@ impl AppState {
     /// The orchestrator.
     pub fn orchestrator(&self) -> &Orchestrator {
         &self.inner.orchestrator
+    }
+
+    /// The model client for parameter extraction, when one is configured.
+    pub fn llm_client(&self) -> Option<&ChatClient> {
+        self.inner.llm.as_deref()
     }
 
     /// The event store.

@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod meta;
+pub mod parameters;
 pub mod workflows;
 
 use crate::error::ApiError;
@@ -83,6 +84,7 @@ fn table() -> Table {
     .add(M::GET, "/api/categories", data::categories)
     .add(M::POST, "/api/data/historical-sales", data::upload_sales)
     .add(M::POST, "/api/data/stores", data::upload_stores)
+    .add(M::POST, "/api/parameters/extract", parameters::extract)
 }
 
 /// Every (method, path) the router serves, in the OpenAPI path syntax.

@@ -46,6 +46,32 @@ fn bad_json_bodies_name_the_field() {
         (400, json!("parameters.colour"))
     );
 
+    // A season starting before the history ends cannot be forecast: a 400 naming
+    // the parameters, never a 500, and no workflow is created.
+    let mut early = create_body(None);
+    early["parameters"]["season_start_date"] = json!("2024-02-17");
+    let before = app
+        .get("/api/workflows")
+        .body
+        .as_array()
+        .map_or(0, Vec::len);
+    let a = app.post_json("/api/workflows", &early);
+    assert_eq!(a.status, 400, "{:?}", a.body);
+    assert_eq!(a.body["field"], "parameters");
+    assert!(
+        a.body["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("cannot be planned")
+    );
+    assert_eq!(
+        app.get("/api/workflows")
+            .body
+            .as_array()
+            .map_or(0, Vec::len),
+        before
+    );
+
     let mut category = create_body(None);
     category["category"] = json!("Spacesuits");
     let a = app.post_json("/api/workflows", &category);

@@ -5,5 +5,6 @@ mod access;
 mod errors;
 mod helpers;
 mod openapi;
+mod parameters;
 mod season;
 mod stream;

@@ -61,6 +61,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let expiry = tokio::spawn(expire_approvals(state.clone()));
+    let outside = tokio::spawn(watch_outside_writes(state.clone()));
     let closing = state.clone();
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
@@ -69,7 +70,27 @@ pub async fn serve(
         })
         .await;
     expiry.abort();
+    outside.abort();
     result
+}
+
+/// How often streamed workflows are checked for events written by another process
+/// (the CLI on the same database): the server's own writes wake streams at once.
+const OUTSIDE_WRITES_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Picks up events another process appended to a streamed workflow, so that live
+/// clients see them within a couple of seconds rather than at the server's next
+/// write. Only hubs with connected clients are read.
+async fn watch_outside_writes(state: AppState) {
+    let mut tick = tokio::time::interval(OUTSIDE_WRITES_INTERVAL);
+    loop {
+        tick.tick().await;
+        for (id, hub) in state.hubs().watched() {
+            let _ = state
+                .read(move |s| Ok(hub.sync(s.store().as_ref(), &id)?))
+                .await;
+        }
+    }
 }
 
 /// Settles expired approvals: a timeout is an event scheduled against the

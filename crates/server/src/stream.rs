@@ -14,6 +14,7 @@
 //! closed; it resumes with `after=N`.
 
 use crate::config::StreamConfig;
+use atelier_core::variance::VarianceDirection;
 use atelier_engine::event::{Event, StoredEvent};
 use atelier_engine::report::progress;
 use atelier_engine::store::{EventStore, StoreError};
@@ -104,11 +105,15 @@ pub fn message(view: &WorkflowView, stored: &StoredEvent) -> Value {
             };
             let text = match pct {
                 Some(p) => format!(
-                    "Week {}: actual {} vs forecast {} ({p:.1}% {:?}){}",
+                    "Week {}: actual {} vs forecast {} ({p:.1}% {}){}",
                     check.week,
                     check.actual,
                     check.forecast,
-                    check.direction,
+                    match check.direction {
+                        VarianceDirection::Over => "over",
+                        VarianceDirection::Under => "under",
+                        VarianceDirection::OnTarget => "on target",
+                    },
                     if reforecast {
                         "; re-forecasting the remaining weeks"
                     } else {
@@ -282,6 +287,17 @@ impl Hubs {
             map: Mutex::new(HashMap::new()),
             capacity,
         }
+    }
+
+    /// The hubs that have connected clients, with their workflow ids.
+    pub fn watched(&self) -> Vec<(String, Arc<Hub>)> {
+        self.map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(_, hub)| hub.tx.receiver_count() > 0)
+            .map(|(id, hub)| (id.clone(), hub.clone()))
+            .collect()
     }
 
     /// The workflow's hub.

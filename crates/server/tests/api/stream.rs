@@ -177,3 +177,55 @@ fn an_unknown_workflow_has_no_stream() {
         .expect_err("refused");
     assert!(err.contains("404"), "{err}");
 }
+
+#[test]
+fn events_written_by_another_process_reach_live_clients() {
+    use atelier_engine::agents::AgentRegistry;
+    use atelier_engine::catalog::FileCatalog;
+    use atelier_engine::clock::SystemClock;
+    use atelier_engine::event::Resolution;
+    use atelier_engine::reasoning::OfflineReasoner;
+    use atelier_engine::store::SqliteStore;
+    use std::sync::Arc;
+
+    let app = spawn_app();
+    let rt = runtime();
+    let id = app.create_zara(None);
+    let last = last_event(&app, &id);
+    let messages = rt.block_on(async {
+        let mut ws = connect(&app.ws_url(), &id, last, None)
+            .await
+            .expect("connect");
+        // The CLI's way in: its own orchestrator on the same database file.
+        let db = app.db.clone();
+        let wid = id.clone();
+        let after = tokio::task::spawn_blocking(move || {
+            let cli = atelier_engine::Orchestrator::new(
+                Arc::new(SqliteStore::open(&db).expect("open")),
+                AgentRegistry::default(),
+                Arc::new(OfflineReasoner),
+                Arc::new(SystemClock),
+                Arc::new(FileCatalog::default()),
+            );
+            cli.approve(&wid, None, Resolution::Accept, "cli")
+                .expect("approve")
+                .last_seq
+        })
+        .await
+        .expect("outside write");
+        assert!(after > last);
+        read_until(&mut ws, after).await
+    });
+    let got = seqs(&messages);
+    assert_eq!(
+        got.first(),
+        Some(&(last + 1)),
+        "the outside write's first event arrives"
+    );
+    assert_contiguous(&got, last + 1, *got.last().unwrap_or(&0));
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["event"] == "approval_resolved" || m["type"] == "approval_resolved")
+    );
+}

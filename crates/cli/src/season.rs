@@ -94,8 +94,8 @@ pub struct RunArgs {
     /// Workflow id (default: generated).
     #[arg(long)]
     id: Option<String>,
-    /// Approval timeout in seconds (none by default).
-    #[arg(long)]
+    /// Approval timeout in seconds, at least 1 (none by default).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     approval_timeout: Option<u64>,
     /// What an expired approval does.
     #[arg(long, value_enum, default_value = "fail")]

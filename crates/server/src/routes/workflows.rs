@@ -296,6 +296,13 @@ pub async fn create(
         ));
     }
     let approval_timeout_secs: Option<u64> = body.take_opt("approval_timeout_secs")?;
+    if approval_timeout_secs == Some(0) {
+        // A zero timeout would expire every approval the moment it is asked.
+        return Err(ApiError::field(
+            "approval_timeout_secs",
+            "must be at least 1 second (leave it out for no timeout)",
+        ));
+    }
     let on_expiry = match body.take_opt::<String>("on_expiry")?.as_deref() {
         None | Some("fail") => ExpiryAction::Fail,
         Some("accept") => ExpiryAction::Accept,

@@ -72,6 +72,14 @@ fn bad_json_bodies_name_the_field() {
         before
     );
 
+    let mut zero = create_body(None);
+    zero["approval_timeout_secs"] = json!(0);
+    let a = app.post_json("/api/workflows", &zero);
+    assert_eq!(
+        (a.status, a.body["field"].clone()),
+        (400, json!("approval_timeout_secs"))
+    );
+
     let mut category = create_body(None);
     category["category"] = json!("Spacesuits");
     let a = app.post_json("/api/workflows", &category);

@@ -3,7 +3,8 @@
 
 use crate::error::ApiError;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -72,6 +73,79 @@ impl JsonBody {
     pub fn take_raw(&mut self, name: &str) -> Option<Value> {
         self.0.remove(name).filter(|v| !v.is_null())
     }
+}
+
+/// The content types a CSV upload is accepted as, as a 415 names them.
+pub const CSV_CONTENT_TYPES: &str = "text/csv or multipart/form-data";
+
+/// A CSV upload as a multipart form: the file in a part named `file` (failing
+/// that, the first part with a file name); other parts are ignored.
+// Only the OpenAPI schema: [`CsvUpload`] reads the form.
+#[derive(utoipa::ToSchema)]
+pub struct CsvFileForm {
+    /// The CSV file.
+    #[schema(content_media_type = "text/csv")]
+    pub file: String,
+}
+
+/// A CSV upload: the body of a `text/csv` request, or the file of a
+/// `multipart/form-data` one (the part named `file`, else the first part with a
+/// file name). Both give the same bytes to the same reader, so a file is checked,
+/// refused or recorded the same way however it was sent. The body limit applies to
+/// the whole request either way (413); any other content type is a 415.
+pub struct CsvUpload(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for CsvUpload {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let media = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let essence = media.as_deref().map(|m| {
+            m.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+        match essence.as_deref() {
+            Some("text/csv") => Ok(CsvUpload(Bytes::from_request(req, state).await?)),
+            Some("multipart/form-data") => {
+                let multipart = Multipart::from_request(req, state).await?;
+                file_part(multipart).await.map(CsvUpload)
+            }
+            _ => Err(ApiError::UnsupportedMediaType(format!(
+                "unsupported Content-Type {}: send the CSV as {CSV_CONTENT_TYPES} (a part named 'file')",
+                media.map_or_else(|| "(none)".to_string(), |m| format!("'{m}'"))
+            ))),
+        }
+    }
+}
+
+/// Reads the whole multipart body and keeps the file: the part named `file`, else
+/// the first part with a file name. Every part is read to the closing boundary, so
+/// a body truncated anywhere is refused before anything is done with the file.
+async fn file_part(mut multipart: Multipart) -> Result<Bytes, ApiError> {
+    let mut named: Option<Bytes> = None;
+    let mut first_file: Option<Bytes> = None;
+    while let Some(field) = multipart.next_field().await? {
+        let is_named = field.name() == Some("file");
+        let has_file_name = field.file_name().is_some();
+        let bytes = field.bytes().await?;
+        if is_named && named.is_none() {
+            named = Some(bytes);
+        } else if has_file_name && first_file.is_none() {
+            first_file = Some(bytes);
+        }
+    }
+    named.or(first_file).ok_or_else(|| {
+        ApiError::field(
+            "file",
+            "the multipart body has no file part: send the CSV as a part named 'file'",
+        )
+    })
 }
 
 /// An optional unsigned number from the query string.

@@ -8,6 +8,7 @@ use atelier_engine::EngineError;
 use atelier_engine::store::StoreError;
 use atelier_llm::ExtractError;
 use axum::Json;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -59,6 +60,10 @@ pub enum ApiError {
     /// The body is larger than the configured limit.
     #[error("request body larger than the limit")]
     PayloadTooLarge,
+    /// The body's `Content-Type` is not one the endpoint reads; the message names
+    /// the accepted types.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Something failed on our side; the cause is logged under the id.
     #[error("internal error {id}: {cause}")]
     Internal {
@@ -142,6 +147,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -309,6 +315,25 @@ impl From<BytesRejection> for ApiError {
             ApiError::PayloadTooLarge
         } else {
             ApiError::bad(format!("cannot read the body: {}", r.body_text()))
+        }
+    }
+}
+
+impl From<MultipartRejection> for ApiError {
+    /// Only a missing or invalid boundary is refused before the body is read.
+    fn from(r: MultipartRejection) -> ApiError {
+        ApiError::bad(format!("cannot read the multipart body: {}", r.body_text()))
+    }
+}
+
+impl From<MultipartError> for ApiError {
+    /// Over the limit is a 413; anything else (a truncated body, a broken part, a
+    /// connection that dropped) is the caller's and a 400, never a 500.
+    fn from(e: MultipartError) -> ApiError {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::bad(format!("cannot read the multipart body: {}", e.body_text()))
         }
     }
 }

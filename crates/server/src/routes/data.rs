@@ -2,15 +2,14 @@
 //! clusters, and CSV uploads that replace the data set for new workflows.
 
 use crate::auth::{Caller, Permission};
+use crate::body::{CsvFileForm, CsvUpload};
 use crate::catalog::DatasetSummary;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 use atelier_core::inventory::cluster_stores;
 use atelier_core::plan::CLUSTER_SEED;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use serde_json::{Value, json};
 
 /// The stores of the current data set.
@@ -109,42 +108,46 @@ pub async fn categories(
 /// Uploads a sales history CSV (`date,store_id,category,quantity_sold,revenue`);
 /// it becomes the current data set for new workflows.
 #[utoipa::path(post, path = "/api/data/historical-sales", tag = "data",
-    request_body(content = String, content_type = "text/csv", description = "date,store_id,category,quantity_sold,revenue"),
+    request_body(description = "date,store_id,category,quantity_sold,revenue: the body as text/csv, or the file of a multipart form (the part named `file`, else the first part with a file name)",
+        content((String = "text/csv"), (inline(CsvFileForm) = "multipart/form-data"))),
     responses(
         (status = 201, description = "The new data set", body = DatasetSummary),
-        (status = 400, description = "Invalid CSV (line and field named)", body = ErrorBody),
+        (status = 400, description = "Invalid CSV (line and field named), broken multipart body, or no file part (field `file`)", body = ErrorBody),
         (status = 403, description = "Not a planner", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Neither text/csv nor multipart/form-data", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn upload_sales(
     State(state): State<AppState>,
     caller: Caller,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<CsvUpload, ApiError>,
 ) -> Result<(axum::http::StatusCode, Json<DatasetSummary>), ApiError> {
     caller.require(Permission::Plan)?;
-    let body = body?;
+    let CsvUpload(body) = body?;
     let summary = state.read(move |s| s.catalog().upload_sales(&body)).await?;
     Ok((axum::http::StatusCode::CREATED, Json(summary)))
 }
 
 /// Uploads a store attributes CSV; the current history must fit it.
 #[utoipa::path(post, path = "/api/data/stores", tag = "data",
-    request_body(content = String, content_type = "text/csv", description = "The store attributes file"),
+    request_body(description = "The store attributes file: the body as text/csv, or the file of a multipart form (the part named `file`, else the first part with a file name)",
+        content((String = "text/csv"), (inline(CsvFileForm) = "multipart/form-data"))),
     responses(
         (status = 201, description = "The new data set", body = DatasetSummary),
-        (status = 400, description = "Invalid CSV (line and field named)", body = ErrorBody),
+        (status = 400, description = "Invalid CSV (line and field named), broken multipart body, or no file part (field `file`)", body = ErrorBody),
         (status = 403, description = "Not a planner", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Neither text/csv nor multipart/form-data", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn upload_stores(
     State(state): State<AppState>,
     caller: Caller,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<CsvUpload, ApiError>,
 ) -> Result<(axum::http::StatusCode, Json<DatasetSummary>), ApiError> {
     caller.require(Permission::Plan)?;
-    let body = body?;
+    let CsvUpload(body) = body?;
     let summary = state
         .read(move |s| s.catalog().upload_stores(&body))
         .await?;

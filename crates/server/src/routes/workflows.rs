@@ -6,7 +6,7 @@
 //! ran, no report before the season completed).
 
 use crate::auth::{Caller, Permission};
-use crate::body::{JsonBody, query_u64};
+use crate::body::{CsvFileForm, CsvUpload, JsonBody, query_u64};
 use crate::error::{ApiError, ErrorBody, param_error};
 use crate::state::AppState;
 use atelier_core::SeasonConfig;
@@ -18,7 +18,6 @@ use atelier_engine::event::{
 use atelier_engine::report::workflow_json;
 use atelier_engine::{DataCatalog, NewWorkflow, WorkflowState, WorkflowView};
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Serialize;
@@ -488,21 +487,24 @@ pub async fn approve(
     Ok(Json(full_json(&view, &headers)))
 }
 
-/// Records a week's actuals (CSV `date,store_id,quantity_sold`, as text/csv) and
+/// Records a week's actuals (CSV `date,store_id,quantity_sold`, as text/csv or the
+/// file of a multipart form) and
 /// answers with the week's variance check. The quantities are the week's demand.
 #[utoipa::path(post, path = "/api/workflows/{id}/actuals", tag = "workflows",
     params(
         ("id" = String, Path, description = "Workflow id"),
         ("week" = Option<u32>, Query, description = "Season week; inferred from the dates when absent"),
     ),
-    request_body(content = String, content_type = "text/csv", description = "date,store_id,quantity_sold"),
+    request_body(description = "date,store_id,quantity_sold: the body as text/csv, or the file of a multipart form (the part named `file`, else the first part with a file name)",
+        content((String = "text/csv"), (inline(CsvFileForm) = "multipart/form-data"))),
     responses(
         (status = 200, description = "The week's variance check", body = WeekResult),
-        (status = 400, description = "Invalid CSV (line and field named)", body = ErrorBody),
+        (status = 400, description = "Invalid CSV (line and field named), broken multipart body, or no file part (field `file`)", body = ErrorBody),
         (status = 403, description = "Not a planner", body = ErrorBody),
         (status = 404, description = "Unknown workflow", body = ErrorBody),
         (status = 409, description = "Not accepting this week now, or the week was recorded with other content", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Neither text/csv nor multipart/form-data", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn actuals(
@@ -510,10 +512,10 @@ pub async fn actuals(
     caller: Caller,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: Result<CsvUpload, ApiError>,
 ) -> Result<Json<WeekResult>, ApiError> {
     caller.require(Permission::Plan)?;
-    let body = body?;
+    let CsvUpload(body) = body?;
     let given_week = query_u64(&query, "week")?;
     let wid = id.clone();
     let (view, week) = state

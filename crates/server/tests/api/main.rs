@@ -4,6 +4,7 @@
 mod access;
 mod errors;
 mod helpers;
+mod multipart;
 mod openapi;
 mod parameters;
 mod season;

@@ -95,7 +95,7 @@ pub struct RunArgs {
     #[arg(long)]
     id: Option<String>,
     /// Approval timeout in seconds, at least 1 (none by default).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     approval_timeout: Option<u64>,
     /// What an expired approval does.
     #[arg(long, value_enum, default_value = "fail")]
@@ -295,17 +295,20 @@ pub fn run(
         category: args.category.clone(),
         config,
         data,
-        actuals_meaning: ActualsMeaning::Demand,
+        // A shipped scenario's files are the week's demand; files from a directory
+        // are what the stores really sold (a markdown's lift is already in them).
+        actuals_meaning: match actuals_source {
+            ActualsSource::Scenario { .. } => ActualsMeaning::Demand,
+            ActualsSource::Directory { .. } => ActualsMeaning::Sales,
+        },
         actuals_source: Some(actuals_source),
         approval_timeout_secs: args.approval_timeout,
         approval_expiry: match args.on_expiry {
             Expiry::Accept => ExpiryAction::Accept,
             Expiry::Fail => ExpiryAction::Fail,
         },
+        extraction,
     })?;
-    if let Some(reasoning) = extraction {
-        s.orchestrator.record_extraction(&id, reasoning)?;
-    }
     eprintln!("workflow {id}");
     play(&s, &id, &args.play)
 }
@@ -449,9 +452,15 @@ fn prompt(view: &WorkflowView) -> Result<Resolution> {
     );
     eprint!("accept [a] or modify with JSON (e.g. {{\"manufacturing_qty\": 9000}}): ");
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
+    // End of input is not consent: a money decision needs an explicit answer.
+    if std::io::stdin().lock().read_line(&mut line)? == 0 {
+        bail!(
+            "no answer to approval {} (end of input); the workflow still waits",
+            pending.approval_id
+        );
+    }
     let line = line.trim();
-    if line.is_empty() || line == "a" || line == "accept" {
+    if line == "a" || line == "accept" {
         Ok(Resolution::Accept)
     } else {
         Ok(Resolution::Modify {

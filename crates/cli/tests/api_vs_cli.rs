@@ -1,6 +1,7 @@
 //! The same season run two ways gives the same answer: `atelier run --approve auto`
-//! on the shipped normal season, and the API driven as a planner would (create,
-//! accept, upload the twelve weekly CSVs, accept the markdown when asked). And
+//! on the shipped normal season, and the API driven as a planner would (create
+//! with `actuals_meaning: demand`, accept, upload the twelve weekly CSVs, accept
+//! the markdown when asked). And
 //! `atelier serve` itself starts, answers and stops cleanly on SIGTERM.
 
 use atelier_core::sample;
@@ -91,6 +92,9 @@ fn a_season_over_the_api_reports_what_the_cli_reports() {
             "category": sample::DEFAULT_CATEGORY,
             "parameters": zara.parameters,
             "tunables": zara.tunables,
+            // The files uploaded below are the scenario's, which are demand
+            // (as `atelier run` plays them); uploads default to sales.
+            "actuals_meaning": "demand",
         })
         .to_string(),
     );

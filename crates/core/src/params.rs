@@ -1,7 +1,7 @@
 //! Season parameters: the seven fields a planner sets, the tunables a later season may
 //! change, their validation, and the slice of them each agent is allowed to see.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -253,6 +253,10 @@ pub struct RawSeasonParameters {
     pub markdown_threshold: Option<f64>,
 }
 
+/// The years a date in a parameter or data file may fall in: wide enough for any
+/// retailer's history and plans, narrow enough that date arithmetic never overflows.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
 /// The last day of a season of `horizon_weeks` weeks starting on `start`.
 pub fn season_end(start: NaiveDate, horizon_weeks: u32) -> NaiveDate {
     start + Duration::days(7 * i64::from(horizon_weeks) - 1)
@@ -284,7 +288,18 @@ impl RawSeasonParameters {
                 None
             }
             Some(text) => match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-                Ok(d) => Some(d),
+                Ok(d) if DATE_YEARS.contains(&d.year()) => Some(d),
+                Ok(d) => {
+                    errors.push(FieldError::new(
+                        "season_start_date",
+                        format!(
+                            "{d} is outside the years {}..={}",
+                            DATE_YEARS.start(),
+                            DATE_YEARS.end()
+                        ),
+                    ));
+                    None
+                }
                 Err(_) => {
                     errors.push(FieldError::new(
                         "season_start_date",

@@ -4,7 +4,8 @@
 
 use crate::data::{CategorySales, SalesHistory, StoreNetwork};
 use crate::demand::{
-    DemandError, DemandForecast, ManufacturingOrder, forecast_season, manufacturing_order,
+    DemandError, DemandForecast, ManufacturingOrder, check_forecastable, forecast_season,
+    manufacturing_order,
 };
 use crate::inventory::{Allocation, StoreClusters, allocate, cluster_stores};
 use crate::params::{SeasonConfig, SeasonParameters};
@@ -68,6 +69,24 @@ pub fn recent_store_units(sales: &CategorySales) -> Vec<u64> {
         Some(last) => sales.store_units_between(last - Duration::days(363), last),
         None => vec![0; sales.store_daily_units.len()],
     }
+}
+
+/// Whether the season can be planned from the category's history, without the
+/// cost of forecasting it: the check a workflow makes before it is created.
+pub fn check_season(
+    sales: &CategorySales,
+    category: &str,
+    parameters: &SeasonParameters,
+) -> Result<(), PlanError> {
+    let weekly = sales
+        .weekly()
+        .ok_or_else(|| PlanError::NoCompleteWeek(category.to_string()))?;
+    check_forecastable(
+        &weekly,
+        parameters.season_start_date,
+        parameters.forecast_horizon_weeks,
+    )?;
+    Ok(())
 }
 
 /// Demand's part: the forecast of the season and the order with safety stock.

@@ -31,10 +31,11 @@ pub struct SeasonTotals {
 /// The season report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeasonReport {
-    /// Mean absolute percentage error of weekly forecasts against weekly sales
-    /// (weeks with a zero forecast are left out), a fraction.
+    /// Mean absolute percentage error of the weekly forecasts against weekly demand,
+    /// |demand − forecast| / demand (weeks without demand are left out), a fraction.
+    /// Demand, not sales: a stockout is a stock problem, not a forecast error.
     pub mape: f64,
-    /// (Σ forecast − Σ sold) / Σ sold: positive means the plan expected more than sold.
+    /// (Σ forecast − Σ demand) / Σ demand: positive means the plan expected more.
     pub bias: f64,
     /// Units sold.
     pub units_sold: u64,
@@ -60,8 +61,8 @@ pub struct SeasonReport {
 pub fn season_report(weeks: &[WeekOutcome], totals: SeasonTotals) -> SeasonReport {
     let errors: Vec<f64> = weeks
         .iter()
-        .filter(|w| w.forecast > 0)
-        .map(|w| w.sold.abs_diff(w.forecast) as f64 / w.forecast as f64)
+        .filter(|w| w.demand > 0)
+        .map(|w| w.demand.abs_diff(w.forecast) as f64 / w.demand as f64)
         .collect();
     let mape = if errors.is_empty() {
         0.0
@@ -71,8 +72,8 @@ pub fn season_report(weeks: &[WeekOutcome], totals: SeasonTotals) -> SeasonRepor
     let forecast: u64 = weeks.iter().map(|w| w.forecast).sum();
     let sold: u64 = weeks.iter().map(|w| w.sold).sum();
     let demand: u64 = weeks.iter().map(|w| w.demand).sum();
-    let bias = if sold > 0 {
-        (forecast as f64 - sold as f64) / sold as f64
+    let bias = if demand > 0 {
+        (forecast as f64 - demand as f64) / demand as f64
     } else {
         0.0
     };
@@ -157,13 +158,15 @@ mod tests {
                 markdown_cost: 12.5,
             },
         );
-        assert!((r.mape - 0.15).abs() < 1e-12);
+        // |120 − 100| / 120 and |80 − 100| / 80, averaged.
+        assert!((r.mape - (20.0 / 120.0 + 20.0 / 80.0) / 2.0).abs() < 1e-12);
         assert_eq!(r.units_sold, 190);
         assert_eq!(r.lost_sales, 10);
         assert_eq!(r.leftover_units, 60);
         assert!((r.fill_rate - 0.95).abs() < 1e-12);
         assert!((r.sell_through - 0.76).abs() < 1e-12);
-        assert!((r.bias - (10.0 / 190.0)).abs() < 1e-12);
+        // Forecast 200 against demand 200: no bias, although 10 units were lost.
+        assert!(r.bias.abs() < 1e-12);
         assert!(r.suggestions.iter().any(|s| s.contains("left over")));
     }
 

@@ -104,6 +104,14 @@ pub enum EngineError {
     /// history the forecast cannot use (too short, or ending after the season starts).
     #[error("the season cannot be planned: {0}")]
     InvalidSeason(String),
+    /// A week's actuals do not cover all seven days.
+    #[error("actuals for week {week} have no rows for {}; a week is recorded whole, once", missing.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "))]
+    IncompleteWeek {
+        /// The week.
+        week: u32,
+        /// The days with no row.
+        missing: Vec<chrono::NaiveDate>,
+    },
     /// The workflow's data could not be loaded or does not fit.
     #[error("data: {0}")]
     Data(String),
@@ -166,7 +174,14 @@ pub struct NewWorkflow {
     pub approval_timeout_secs: Option<u64>,
     /// What a timeout does.
     pub approval_expiry: ExpiryAction,
+    /// How the parameters were extracted from a planner's description (phase 0), if
+    /// they were.
+    pub extraction: Option<crate::event::Reasoning>,
 }
+
+/// The longest approval timeout: a year. Longer is not a timeout, and would
+/// overflow date arithmetic for absurd values.
+pub const MAX_APPROVAL_TIMEOUT_SECS: u64 = 365 * 24 * 3600;
 
 /// The orchestrator over a store, the agents, a reasoner, a clock and a data catalog.
 #[derive(Clone)]
@@ -266,10 +281,18 @@ impl Orchestrator {
             .map_err(EngineError::Data)?;
         let sales = atelier_core::plan::category_sales(&data.history, &request.category)
             .map_err(|e| EngineError::InvalidSeason(e.to_string()))?;
-        // A season the history cannot forecast (it starts before the history ends, or
-        // the history is too short) is refused now: no retry or resume could fix it.
-        atelier_core::plan::forecast_and_order(sales, &request.category, &request.config)
+        // A season the history cannot forecast (it starts before the history ends, too
+        // long after it, or the history is too short) is refused now: no retry or
+        // resume could fix it.
+        atelier_core::plan::check_season(sales, &request.category, &request.config.parameters)
             .map_err(|e| EngineError::InvalidSeason(e.to_string()))?;
+        if let Some(secs) = request.approval_timeout_secs
+            && !(1..=MAX_APPROVAL_TIMEOUT_SECS).contains(&secs)
+        {
+            return Err(EngineError::InvalidSeason(format!(
+                "an approval timeout of {secs} s is outside 1..={MAX_APPROVAL_TIMEOUT_SECS} (one year)"
+            )));
+        }
         let event = Event::WorkflowCreated {
             category: request.category.clone(),
             parameters: request.config.parameters.clone(),
@@ -280,35 +303,27 @@ impl Orchestrator {
             approval_timeout_secs: request.approval_timeout_secs,
             approval_expiry: request.approval_expiry,
         };
+        // Phase 0's record (how the parameters were read from the planner's words)
+        // is written with the creation, so no crash can separate them.
+        let mut events = vec![event];
+        events.extend(
+            request
+                .extraction
+                .map(|reasoning| Event::ReasoningRecorded { reasoning }),
+        );
         let mut view = WorkflowView::default();
-        view.apply_event(&event)?;
+        for e in &events {
+            view.apply_event(e)?;
+        }
         self.store.append(
             &request.workflow_id,
             0,
-            std::slice::from_ref(&event),
+            &events,
             WorkflowState::ParametersExtracted,
             &request.category,
             self.clock.now(),
         )?;
         self.view(&request.workflow_id)
-    }
-
-    /// Records how the parameters were obtained (phase 0: a planner's description read
-    /// by the extractor) as a reasoning event, before the first step runs.
-    pub fn record_extraction(
-        &self,
-        workflow_id: &str,
-        reasoning: crate::event::Reasoning,
-    ) -> Result<WorkflowView, EngineError> {
-        let view = self.view(workflow_id)?;
-        if view.state != Some(WorkflowState::ParametersExtracted) {
-            return Err(EngineError::Refused(format!(
-                "the extraction is recorded before phase 1; workflow {workflow_id} is past it"
-            )));
-        }
-        let mut step = Self::begin(&view);
-        step.push(Event::ReasoningRecorded { reasoning })?;
-        self.commit(step)
     }
 
     /// The workflow folded from its log.
@@ -361,10 +376,10 @@ impl Orchestrator {
     /// Runs every step that needs no outside input, until the workflow waits for an
     /// approval or actuals, completes, or fails. Expired approvals are settled first.
     pub fn advance(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
+        let mut view = self.view(workflow_id)?;
         loop {
-            let view = self.view(workflow_id)?;
             if let Some(expired) = self.expiry(&view)? {
-                self.commit(expired)?;
+                view = self.commit(expired)?;
                 continue;
             }
             let Some(state) = view.state else {
@@ -380,7 +395,7 @@ impl Orchestrator {
                 WorkflowState::Phase4MarkdownCheck => self.step_markdown_revised(&view),
                 _ => return Ok(view),
             };
-            self.settle(&view, outcome)?;
+            view = self.settle(&view, outcome)?;
         }
     }
 
@@ -399,7 +414,15 @@ impl Orchestrator {
 
     fn fail(&self, at: &WorkflowView, gave_up: AgentGaveUp) -> Result<WorkflowView, EngineError> {
         let mut step = Self::begin(at);
-        for e in gave_up.failures {
+        // The step's earlier handoffs are not kept, so the failed one is numbered
+        // after the last handoff the log really has.
+        let id = format!("h-{}", at.handoffs_sent + 1);
+        for mut e in gave_up.failures {
+            match &mut e {
+                Event::HandoffSent { handoff } => handoff.handoff_id.clone_from(&id),
+                Event::AgentFailed { handoff_id, .. } => handoff_id.clone_from(&id),
+                _ => {}
+            }
             step.push(e)?;
         }
         let interrupted = at.state.unwrap_or(WorkflowState::Error);
@@ -595,8 +618,11 @@ impl Orchestrator {
             .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
         let mut step = Self::begin(view);
         let phase = WorkflowState::Phase1Forecasting;
-        let order = match (&view.modification, &view.forecast) {
-            (Some(m), Some(forecast)) => {
+        let order = match (&view.modification, &view.forecast, view.order) {
+            // Back in phase 1 after an expired approval was resumed: the order on the
+            // table (the planner's revision included) is asked again, not re-forecast.
+            (None, Some(_), Some(order)) => order,
+            (Some(m), Some(forecast), _) => {
                 let task = Task::ReviseOrder {
                     forecast_units: forecast.total_season_demand,
                     safety_stock_pct: m.safety_stock_pct,
@@ -811,6 +837,19 @@ impl Orchestrator {
                 date: bad.date,
                 from,
                 to,
+            }));
+        }
+        // A week is recorded once and never rewritten, so a file that stops short
+        // (Monday to Wednesday, say) is refused rather than read as a collapse in sales.
+        let missing: Vec<chrono::NaiveDate> = from
+            .iter_days()
+            .take(7)
+            .filter(|d| !actuals.rows.iter().any(|r| r.date == *d))
+            .collect();
+        if !missing.is_empty() {
+            return Err(StepError::Engine(EngineError::IncompleteWeek {
+                week,
+                missing,
             }));
         }
         let stores = &data.stores;
@@ -1036,7 +1075,14 @@ impl Orchestrator {
             .map(|a| a.stores.iter().map(|s| s.share).collect())
             .unwrap_or_default();
         let shipped: Vec<u64> = step.view.stock.iter().map(|s| s.shipped_so_far).collect();
-        let pool = remaining.iter().sum::<u64>().min(step.view.dc_stock);
+        // What the DC should still send: the remaining forecast less what the stores
+        // already hold, and never more than the DC has.
+        let on_hand: u64 = step.view.stock.iter().map(|s| s.on_hand).sum();
+        let pool = remaining
+            .iter()
+            .sum::<u64>()
+            .saturating_sub(on_hand)
+            .min(step.view.dc_stock);
         let season_allocations = reallocate_remaining(&shares, &shipped, pool);
         let why = match reason {
             ReforecastReason::Variance => "variance above threshold",

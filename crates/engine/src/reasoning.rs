@@ -266,10 +266,11 @@ pub fn manufacturing_order(
     order: &ManufacturingOrder,
     strategy: ReplenishmentStrategy,
 ) -> Decision {
+    // The reason, not the number: the number may be a tuned or modified one.
     let why = if strategy == ReplenishmentStrategy::None {
-        "25% because replenishment is 'none' and errors cannot be corrected in season"
+        "replenishment is 'none', so errors cannot be corrected in season"
     } else {
-        "20% because stores can be replenished from the DC in season"
+        "stores can be replenished from the DC in season"
     };
     Decision {
         point: "manufacturing_order".into(),
@@ -320,8 +321,14 @@ pub fn variance(check: &VarianceCheck, threshold: f64, reforecast: bool) -> Deci
             pct(threshold)
         ),
         None if check.actual > 0 => format!(
-            "Week {} sold {} units against a forecast of 0. Triggering re-forecast.",
-            check.week, check.actual
+            "Week {} sold {} units against a forecast of 0.{}",
+            check.week,
+            check.actual,
+            if reforecast {
+                " Triggering re-forecast."
+            } else {
+                " No weeks remain to re-forecast."
+            }
         ),
         None => format!(
             "Week {} had no forecast and no sales. No re-forecast.",

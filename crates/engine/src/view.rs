@@ -262,10 +262,10 @@ impl WorkflowView {
                 approval_timeout_secs,
                 approval_expiry,
             } => {
-                self.actuals_source.clone_from(actuals_source);
                 if self.state.is_some() {
                     return Err(self.refuse(event, "the workflow already exists"));
                 }
+                self.actuals_source.clone_from(actuals_source);
                 self.state = Some(WorkflowState::ParametersExtracted);
                 self.category.clone_from(category);
                 self.parameters = Some(parameters.clone());
@@ -398,18 +398,19 @@ impl WorkflowView {
                 if sales.sold.len() != self.stock.len() {
                     return Err(self.refuse(event, "store count does not match the allocation"));
                 }
-                let mut stockouts = 0;
+                // Checked for every store before any stock moves: a refused event
+                // leaves the view as it was.
+                if self
+                    .stock
+                    .iter()
+                    .zip(&sales.sold)
+                    .any(|(s, sold)| *sold > s.on_hand)
+                {
+                    return Err(self.refuse(event, "a store sold more than it had"));
+                }
                 for (s, sold) in self.stock.iter_mut().zip(&sales.sold) {
-                    if *sold > s.on_hand {
-                        return Err(TransitionError {
-                            state: "phase_3_monitoring".into(),
-                            event: "week_recorded".into(),
-                            reason: "a store sold more than it had".into(),
-                        });
-                    }
                     s.on_hand -= sold;
                 }
-                stockouts += sales.stockout_stores.len();
                 let forecast = self
                     .forecast_weekly
                     .get(sales.week as usize - 1)
@@ -425,7 +426,7 @@ impl WorkflowView {
                     threshold_exceeded: false,
                     reforecast: false,
                     replenished: 0,
-                    stockout_stores: stockouts,
+                    stockout_stores: sales.stockout_stores.len(),
                     content_hash: sales.content_hash.clone(),
                 });
             }

@@ -129,6 +129,17 @@ fn after_the_last_attempt_the_workflow_errors_and_resume_retries_the_step() {
     )));
     assert_eq!(count(&log, "forecast_produced"), 1);
     assert_contiguous(&log);
+    // Every handoff in the log has its own id.
+    let mut ids: Vec<String> = log
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::HandoffSent { handoff } => Some(handoff.handoff_id.clone()),
+            _ => None,
+        })
+        .collect();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "handoff ids are unique: {ids:?}");
     // Resuming a workflow that is not in error just continues it.
     assert_eq!(
         fixed.resume("e").unwrap().state,

@@ -583,3 +583,79 @@ fn successive_reforecasts_do_not_compound() {
         );
     }
 }
+
+#[test]
+fn a_week_missing_days_is_refused_whole() {
+    let h = harness();
+    let o = &h.orchestrator;
+    o.create(new_workflow("part", params("zara"))).unwrap();
+    o.advance("part").unwrap();
+    o.approve("part", None, Resolution::Accept, "t").unwrap();
+    let mut partial = scenario("normal_season")[0].clone();
+    let last_day = partial.rows.iter().map(|r| r.date).max().unwrap();
+    partial.rows.retain(|r| r.date != last_day);
+    let before = events(&h, "part").len();
+    let err = o.record_week("part", 1, &partial).unwrap_err();
+    assert!(
+        matches!(&err, EngineError::IncompleteWeek { week: 1, missing } if missing == &vec![last_day]),
+        "{err}"
+    );
+    assert_eq!(events(&h, "part").len(), before);
+}
+
+#[test]
+fn absurd_timeouts_and_far_future_seasons_are_refused_at_creation() {
+    use atelier_engine::store::EventStore;
+    let h = harness();
+    let mut w = new_workflow("t", params("zara"));
+    w.approval_timeout_secs = Some(u64::MAX);
+    assert!(
+        h.orchestrator
+            .create(w)
+            .unwrap_err()
+            .to_string()
+            .contains("outside 1..=31536000")
+    );
+    let far = config_json(
+        r#"{"forecast_horizon_weeks": 12, "season_start_date": "2031-02-17",
+        "replenishment_strategy": "none", "dc_holdback_percentage": 0.0}"#,
+    );
+    let err = h.orchestrator.create(new_workflow("far", far)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("at most 104 weeks can be forecast through"),
+        "{err}"
+    );
+    assert!(!h.store.exists("t").unwrap() && !h.store.exists("far").unwrap());
+}
+
+#[test]
+fn resuming_after_an_expired_revised_order_asks_for_the_revision_again() {
+    let h = harness();
+    let o = &h.orchestrator;
+    let mut w = new_workflow("rev", params("zara"));
+    w.approval_timeout_secs = Some(60);
+    o.create(w).unwrap();
+    o.advance("rev").unwrap();
+    let m = Modification {
+        manufacturing_qty: Some(250_000),
+        safety_stock_pct: None,
+        markdown_pct: None,
+    };
+    o.approve("rev", None, Resolution::Modify { modifications: m }, "t")
+        .unwrap();
+    h.clock.advance(std::time::Duration::from_secs(61));
+    assert_eq!(o.advance("rev").unwrap().state, Some(WorkflowState::Error));
+    let view = o.resume("rev").unwrap();
+    let pending = view.pending_approval.unwrap();
+    assert_eq!(pending.approval_id, "manufacturing-3");
+    assert_eq!(
+        pending.data["manufacturing_qty"], 250_000,
+        "the planner's revision stands"
+    );
+    assert_eq!(
+        count(&events(&h, "rev"), "forecast_produced"),
+        1,
+        "no second forecast"
+    );
+}

@@ -76,7 +76,8 @@ impl LlmConfig {
     }
 
     /// [`LlmConfig::from_env`] over any lookup, so tests need not touch the process
-    /// environment. Empty values count as unset; unparsable numbers keep the default.
+    /// environment. Empty values count as unset; unparsable numbers, and durations too
+    /// large for a [`Duration`], keep the default.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Option<Self> {
         let get = |name: &str| {
             lookup(name)
@@ -98,12 +99,13 @@ impl LlmConfig {
             get(name)
                 .and_then(|v| v.parse::<f64>().ok())
                 .filter(|s| s.is_finite() && *s > 0.0)
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
         };
-        if let Some(s) = secs("ATELIER_LLM_TIMEOUT_SECS") {
-            config.timeout = Duration::from_secs_f64(s);
+        if let Some(d) = secs("ATELIER_LLM_TIMEOUT_SECS") {
+            config.timeout = d;
         }
-        if let Some(s) = secs("ATELIER_LLM_BUDGET_SECS") {
-            config.total_budget = Duration::from_secs_f64(s);
+        if let Some(d) = secs("ATELIER_LLM_BUDGET_SECS") {
+            config.total_budget = d;
         }
         if let Some(n) = get("ATELIER_LLM_MAX_RETRIES").and_then(|v| v.parse().ok()) {
             config.max_retries = n;
@@ -268,6 +270,11 @@ enum Attempt {
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(8);
 const BODY_EXCERPT_CHARS: usize = 300;
+/// A prefix of the key this long that ends an excerpt is redacted too.
+const KEY_PREFIX_MIN_CHARS: usize = 8;
+/// Longest single HTTP attempt: the HTTP client adds the timeout to the clock, so an
+/// absurd configured timeout (or an unbounded budget) must not reach it as is.
+const ATTEMPT_TIMEOUT_CAP: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 impl ChatClient {
     /// A client for `config`.
@@ -303,19 +310,20 @@ impl ChatClient {
         request: &ChatRequest,
     ) -> (CallRecord, Result<ChatResponse, LlmError>) {
         let started = Instant::now();
+        // `None`: a budget too large to add to the clock, which is no limit at all.
         let deadline = request
             .deadline
-            .unwrap_or(started + self.config.total_budget);
+            .or_else(|| started.checked_add(self.config.total_budget));
         let body = self.body(request).to_string();
         let mut attempts = 0;
         let result = loop {
             let now = Instant::now();
-            let remaining = deadline.saturating_duration_since(now);
+            let remaining = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(now));
             if remaining.is_zero() {
                 break Err(self.exhausted(attempts, "no time left before the first attempt".into()));
             }
             attempts += 1;
-            let timeout = self.config.timeout.min(remaining);
+            let timeout = self.config.timeout.min(remaining).min(ATTEMPT_TIMEOUT_CAP);
             match self.attempt(&body, timeout, started) {
                 Attempt::Done(mut response) => {
                     response.record.attempts = attempts;
@@ -329,8 +337,14 @@ impl ChatClient {
                     }
                     let wait = retry_after.unwrap_or_else(|| self.backoff(attempts));
                     // Waiting and then sending again must fit the budget; otherwise stop
-                    // now rather than fail later.
-                    if Instant::now() + wait >= deadline {
+                    // now rather than fail later. A wait past the end of the clock (a
+                    // huge `Retry-After`) never fits.
+                    let fits = match (Instant::now().checked_add(wait), deadline) {
+                        (Some(resume), Some(deadline)) => resume < deadline,
+                        (Some(_), None) => true,
+                        (None, _) => false,
+                    };
+                    if !fits {
                         break Err(self.exhausted(attempts, e.to_string()));
                     }
                     std::thread::sleep(wait);
@@ -402,9 +416,7 @@ impl ChatClient {
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64);
+            .and_then(|v| retry_after(v, SystemTime::now()));
         let text = match response.body_mut().read_to_string() {
             Ok(t) => t,
             Err(e) => return self.transport_failure(e, timeout),
@@ -417,7 +429,7 @@ impl ChatClient {
         }
         let error = LlmError::Http {
             status,
-            body: self.redact(&excerpt(&text)),
+            body: self.redacted_excerpt(&text),
         };
         if status == 429 || status >= 500 {
             Attempt::Retry(error, retry_after)
@@ -479,9 +491,10 @@ impl ChatClient {
             completion_tokens: Option<u64>,
         }
         let completion: Completion = serde_json::from_str(text).map_err(|e| {
-            LlmError::BadResponse(
-                self.redact(&format!("not a chat completion ({e}): {}", excerpt(text))),
-            )
+            LlmError::BadResponse(self.redact(&format!(
+                "not a chat completion ({e}): {}",
+                self.redacted_excerpt(text)
+            )))
         })?;
         let message = completion
             .choices
@@ -492,9 +505,10 @@ impl ChatClient {
         let content = match (message.content, message.refusal) {
             (Some(c), _) if !c.trim().is_empty() => c,
             (_, Some(r)) => {
-                return Err(LlmError::BadResponse(
-                    self.redact(&format!("the model refused: {}", excerpt(&r))),
-                ));
+                return Err(LlmError::BadResponse(format!(
+                    "the model refused: {}",
+                    self.redacted_excerpt(&r)
+                )));
             }
             _ => return Err(LlmError::BadResponse("the answer is empty".into())),
         };
@@ -543,14 +557,58 @@ impl ChatClient {
             _ => text.to_string(),
         }
     }
+
+    /// The start of `text` for an error message, without the key. The whole text is
+    /// redacted before it is cut, so the cut cannot split the key and leave its first
+    /// characters readable; a key prefix that still ends the excerpt (a proxy that
+    /// truncated its echo) is redacted as well.
+    fn redacted_excerpt(&self, text: &str) -> String {
+        let redacted = self.redact(text);
+        let mut out: String = redacted.chars().take(BODY_EXCERPT_CHARS).collect();
+        let cut = out.len() < redacted.len();
+        if let Some(key) = self.config.api_key.as_deref()
+            && let Some(prefix) = trailing_key_prefix(&out, key)
+        {
+            out.truncate(out.len() - prefix);
+            out.push_str("<redacted>");
+        }
+        if cut {
+            out.push('…');
+        }
+        out
+    }
 }
 
-fn excerpt(text: &str) -> String {
-    let mut out: String = text.chars().take(BODY_EXCERPT_CHARS).collect();
-    if text.chars().count() > BODY_EXCERPT_CHARS {
-        out.push('…');
+/// The length in bytes of the longest prefix of `key`, of at least
+/// [`KEY_PREFIX_MIN_CHARS`] characters, that `text` ends with.
+fn trailing_key_prefix(text: &str, key: &str) -> Option<usize> {
+    let ends: Vec<usize> = key
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([key.len()])
+        .skip(KEY_PREFIX_MIN_CHARS)
+        .collect();
+    ends.into_iter()
+        .rev()
+        .find(|&end| text.ends_with(&key[..end]))
+}
+
+/// The wait a `Retry-After` value asks for: delay-seconds (fractions accepted) or an
+/// HTTP date, relative to `now` (a date in the past means no wait). A delay too large
+/// for a [`Duration`] saturates, so the budget check stops the call instead of
+/// panicking. `None` (use the normal backoff) when the value is neither.
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
-    out
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        SystemTime::from(date)
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 fn millis(d: Duration) -> u64 {
@@ -612,6 +670,88 @@ mod tests {
         assert_eq!(
             c.endpoint(),
             "https://x.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21"
+        );
+    }
+
+    #[test]
+    fn huge_env_durations_keep_the_default_instead_of_panicking() {
+        // 1e20 s does not fit a Duration: like any unusable number, the default stays.
+        let c = LlmConfig::from_lookup(lookup(&[
+            ("ATELIER_LLM_BASE_URL", "http://h/v1"),
+            ("ATELIER_LLM_TIMEOUT_SECS", "1e20"),
+            ("ATELIER_LLM_BUDGET_SECS", "100000000000000000000"),
+        ]))
+        .unwrap();
+        assert_eq!(c.timeout, Duration::from_secs(30));
+        assert_eq!(c.total_budget, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn a_budget_too_large_for_the_clock_does_not_panic() {
+        // 1e19 s fits a Duration but not `Instant::now() + budget`.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let c = LlmConfig::from_lookup(lookup(&[
+            (
+                "ATELIER_LLM_BASE_URL",
+                &format!("http://127.0.0.1:{port}/v1"),
+            ),
+            ("ATELIER_LLM_TIMEOUT_SECS", "1e19"),
+            ("ATELIER_LLM_BUDGET_SECS", "1e19"),
+            ("ATELIER_LLM_MAX_RETRIES", "0"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.total_budget,
+            Duration::from_secs(10_000_000_000_000_000_000)
+        );
+        let err = ChatClient::new(c)
+            .chat(&ChatRequest {
+                messages: vec![ChatMessage::user("hi")],
+                ..ChatRequest::default()
+            })
+            .expect_err("nothing listens");
+        assert!(matches!(err, LlmError::Transport(_)), "{err}");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates_and_saturates() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_445_412_400); // 2015-10-21 07:26:40 UTC
+        assert_eq!(retry_after(" 1.5 ", now), Some(Duration::from_millis(1500)));
+        assert_eq!(retry_after("1e20", now), Some(Duration::MAX));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::from_secs(80))
+        );
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:20:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for unusable in ["", "soon", "-1", "NaN", "inf"] {
+            assert_eq!(retry_after(unusable, now), None, "{unusable:?}");
+        }
+    }
+
+    #[test]
+    fn excerpts_never_show_the_start_of_the_key() {
+        let key = "sk-abcdefghijklmnopqrstuvwxyz";
+        let mut c = LlmConfig::new("http://h", "m");
+        c.api_key = Some(key.into());
+        let client = ChatClient::new(c);
+        for at in 250..=BODY_EXCERPT_CHARS {
+            let shown = client.redacted_excerpt(&format!("{}{key} tail", "é".repeat(at)));
+            assert!(
+                !shown.contains(&key[..KEY_PREFIX_MIN_CHARS]),
+                "{at}: {shown}"
+            );
+        }
+        // A short shared start is ordinary text, not a key.
+        assert_eq!(client.redacted_excerpt("code sk-abc"), "code sk-abc");
+        assert_eq!(
+            client.redacted_excerpt("echo sk-abcdefgh"),
+            "echo <redacted>"
         );
     }
 

@@ -143,8 +143,9 @@ fn three_500s_fall_back_to_the_offline_extractor() {
 
 #[test]
 fn a_timeout_falls_back_to_the_offline_extractor() {
+    // The server would answer after 30 s; the 300 ms timeout must cut that short.
     let server = FakeServer::start(vec![
-        Scripted::completion(&answer(0.45)).delay(Duration::from_secs(3)),
+        Scripted::completion(&answer(0.45)).delay(Duration::from_secs(30)),
     ]);
     let mut c = config(&server);
     c.timeout = Duration::from_millis(300);
@@ -153,7 +154,7 @@ fn a_timeout_falls_back_to_the_offline_extractor() {
     let started = Instant::now();
     let e = extract_parameters(TEXT, today(), Some(&client)).expect("offline result");
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
@@ -170,12 +171,14 @@ fn a_timeout_falls_back_to_the_offline_extractor() {
 
 #[test]
 fn a_timed_out_attempt_is_retried() {
+    // The timeout is generous for the immediate second answer, even on a loaded machine,
+    // and far short of the first answer's delay.
     let server = FakeServer::start(vec![
-        Scripted::completion("slow").delay(Duration::from_secs(3)),
+        Scripted::completion("slow").delay(Duration::from_secs(30)),
         Scripted::completion("hello"),
     ]);
     let mut c = config(&server);
-    c.timeout = Duration::from_millis(300);
+    c.timeout = Duration::from_secs(2);
     c.max_retries = 1;
     let client = ChatClient::new(c);
     let r = client
@@ -211,8 +214,10 @@ fn retrying_stops_when_the_budget_would_be_exceeded() {
     let server = FakeServer::start(vec![
         Scripted::status(429, "slow down").header("retry-after", "30"),
     ]);
+    // Retry-After asks for more than the budget: give up at once rather than sleep
+    // until the budget runs out (10 s, well past the bound below).
     let mut c = config(&server);
-    c.total_budget = Duration::from_secs(2);
+    c.total_budget = Duration::from_secs(10);
     let started = Instant::now();
     let err = ChatClient::new(c)
         .chat(&ChatRequest {
@@ -221,7 +226,7 @@ fn retrying_stops_when_the_budget_would_be_exceeded() {
         })
         .expect_err("budget");
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
@@ -396,6 +401,131 @@ fn the_key_never_appears_in_errors_debug_or_records() {
     let e = extract_parameters(TEXT, today(), Some(&client)).expect("offline result");
     let shown = format!("{e:?} {}", serde_json::to_string(&e).expect("json"));
     assert!(!shown.contains(KEY), "{shown}");
+}
+
+/// Every prefix of the key long enough to matter (8 characters or more).
+fn key_prefixes() -> Vec<&'static str> {
+    (8..=KEY.len()).map(|n| &KEY[..n]).collect()
+}
+
+fn assert_no_key_prefix(shown: &str) {
+    for prefix in key_prefixes() {
+        assert!(!shown.contains(prefix), "{prefix:?} leaked: {shown}");
+    }
+}
+
+#[test]
+fn a_key_straddling_the_excerpt_cut_is_not_leaked() {
+    // The excerpt keeps 300 characters: a key starting anywhere from 282 to 299 is cut
+    // through, and used to leave its first characters readable.
+    for at in [282, 290, 295, 299] {
+        let body = format!("{}{KEY} and more text after the key", "x".repeat(at));
+        let server = FakeServer::start(vec![Scripted::status(401, &body)]);
+        let client = ChatClient::new(config(&server));
+        let err = client
+            .chat(&ChatRequest {
+                messages: vec![ChatMessage::user("hi")],
+                ..ChatRequest::default()
+            })
+            .expect_err("401");
+        assert!(matches!(err, LlmError::Http { status: 401, .. }), "{err}");
+        assert_no_key_prefix(&err.to_string());
+        assert_no_key_prefix(&format!("{err:?}"));
+    }
+
+    // A retried status ends in the fallback reason stored with the extraction.
+    let body = format!("{}{KEY} and more text after the key", "y".repeat(290));
+    let server = FakeServer::start(vec![
+        Scripted::status(500, &body),
+        Scripted::status(500, &body),
+        Scripted::status(500, &body),
+    ]);
+    let client = ChatClient::new(config(&server));
+    let e = extract_parameters(TEXT, today(), Some(&client)).expect("offline result");
+    assert_eq!(e.source, Source::Offline);
+    let reason = e.fallback_reason.as_deref().expect("fallback recorded");
+    assert!(reason.contains("500"), "{reason}");
+    assert_no_key_prefix(&format!(
+        "{e:?} {}",
+        serde_json::to_string(&e).expect("json")
+    ));
+}
+
+#[test]
+fn a_body_ending_in_a_truncated_key_is_redacted() {
+    // A proxy that cut the echo itself: no whole key to replace, but its start is there.
+    let body = format!("{{\"error\": \"invalid api key {}", &KEY[..12]);
+    let server = FakeServer::start(vec![Scripted::status(401, &body)]);
+    let err = ChatClient::new(config(&server))
+        .chat(&ChatRequest {
+            messages: vec![ChatMessage::user("hi")],
+            ..ChatRequest::default()
+        })
+        .expect_err("401");
+    assert_no_key_prefix(&err.to_string());
+    assert!(err.to_string().contains("<redacted>"), "{err}");
+}
+
+#[test]
+fn a_huge_retry_after_stops_on_the_budget_instead_of_panicking() {
+    // 1e20 s does not fit a Duration; 1e19 s does, but not added to the clock.
+    for value in [
+        "1e20",
+        "100000000000000000000",
+        "10000000000000000000",
+        "Fri, 01 Jan 2100 00:00:00 GMT",
+    ] {
+        let server = FakeServer::start(vec![
+            Scripted::status(429, "slow down").header("retry-after", value),
+        ]);
+        let started = Instant::now();
+        let err = ChatClient::new(config(&server))
+            .chat(&ChatRequest {
+                messages: vec![ChatMessage::user("hi")],
+                ..ChatRequest::default()
+            })
+            .expect_err("budget");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{value}: {:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(&err, LlmError::BudgetExhausted { attempts: 1, last_error, .. } if last_error.contains("429")),
+            "{value}: {err}"
+        );
+        assert_eq!(server.received().len(), 1, "{value}");
+    }
+}
+
+#[test]
+fn a_retry_after_date_in_the_past_retries_at_once() {
+    let server = FakeServer::start(vec![
+        Scripted::status(503, "busy").header("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"),
+        Scripted::completion("hello"),
+    ]);
+    let r = ChatClient::new(config(&server))
+        .chat(&ChatRequest {
+            messages: vec![ChatMessage::user("hi")],
+            ..ChatRequest::default()
+        })
+        .expect("second attempt answers");
+    assert_eq!((r.content.as_str(), r.record.attempts), ("hello", 2));
+}
+
+#[test]
+fn an_unparsable_retry_after_falls_back_to_the_backoff() {
+    let server = FakeServer::start(vec![
+        Scripted::status(503, "busy").header("retry-after", "soon, promise"),
+        Scripted::completion("hello"),
+    ]);
+    let r = ChatClient::new(config(&server))
+        .chat(&ChatRequest {
+            messages: vec![ChatMessage::user("hi")],
+            ..ChatRequest::default()
+        })
+        .expect("second attempt answers");
+    assert_eq!((r.content.as_str(), r.record.attempts), ("hello", 2));
 }
 
 #[test]

@@ -213,7 +213,9 @@ impl From<EngineError> for ApiError {
             ) => ApiError::Conflict(s.to_string()),
             EngineError::Store(s) => ApiError::internal(s),
             EngineError::InvalidModification(m) => ApiError::field("modifications", m),
-            e @ EngineError::ActualsOutsideWeek { .. } => ApiError::field("date", e.to_string()),
+            e @ (EngineError::ActualsOutsideWeek { .. } | EngineError::IncompleteWeek { .. }) => {
+                ApiError::field("date", e.to_string())
+            }
             e @ (EngineError::Transition(_)
             | EngineError::NotWaiting { .. }
             | EngineError::WrongApproval { .. }

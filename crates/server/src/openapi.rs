@@ -46,6 +46,7 @@ use utoipa::{Modify, OpenApi};
         DatasetSummary,
         workflows::ParametersDoc,
         workflows::CreateWorkflowRequest,
+        workflows::ActualsMeaningDoc,
         workflows::CreatedWorkflow,
         workflows::WorkflowDoc,
         workflows::EventsPage,

@@ -179,19 +179,109 @@ impl AppState {
     /// would refuse a concurrent append anyway, as a conflict), on the blocking
     /// pool, then publishes the new events to its stream. `f` may publish earlier
     /// itself (a played scenario publishes after each week).
+    ///
+    /// An unknown workflow is a 404 before anything is kept for it: the lock and
+    /// the stream hub exist only for workflows in the store, so requests naming
+    /// random ids cannot grow memory.
     pub async fn write<T, F>(&self, workflow_id: &str, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&AppState, &dyn Fn()) -> Result<T, ApiError> + Send + 'static,
     {
-        let lock = self
-            .inner
+        let lock = match self.existing_lock(workflow_id) {
+            Some(lock) => lock,
+            None => {
+                let id = workflow_id.to_string();
+                if !self.read(move |s| Ok(s.store().exists(&id)?)).await? {
+                    return Err(ApiError::NotFound(format!(
+                        "unknown workflow '{workflow_id}'"
+                    )));
+                }
+                self.lock_for(workflow_id)
+            }
+        };
+        self.write_locked(workflow_id, lock, f).await
+    }
+
+    /// Runs the write that creates workflow `workflow_id` (a fresh id), as
+    /// [`AppState::write`] does. When it fails without creating the workflow,
+    /// nothing is kept for the id.
+    pub async fn write_new<T, F>(&self, workflow_id: &str, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&AppState, &dyn Fn()) -> Result<T, ApiError> + Send + 'static,
+    {
+        let lock = self.lock_for(workflow_id);
+        let result = self.write_locked(workflow_id, lock.clone(), f).await;
+        if result.is_err() {
+            let id = workflow_id.to_string();
+            let exists = self
+                .read(move |s| Ok(s.store().exists(&id)?))
+                .await
+                .unwrap_or(true);
+            if !exists {
+                self.forget(workflow_id, &lock);
+            }
+        }
+        result
+    }
+
+    /// The lock of a workflow written to before, if any.
+    fn existing_lock(&self, workflow_id: &str) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        self.inner
+            .locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(workflow_id)
+            .cloned()
+    }
+
+    /// The workflow's lock, created on first use.
+    fn lock_for(&self, workflow_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.inner
             .locks
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(workflow_id.to_string())
             .or_default()
-            .clone();
+            .clone()
+    }
+
+    /// Drops what was kept for an id that names no workflow (its lock, if it is
+    /// still `lock`, and its stream hub).
+    fn forget(&self, workflow_id: &str, lock: &Arc<tokio::sync::Mutex<()>>) {
+        let mut locks = self
+            .inner
+            .locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if locks.get(workflow_id).is_some_and(|l| Arc::ptr_eq(l, lock)) {
+            locks.remove(workflow_id);
+        }
+        drop(locks);
+        self.hubs().remove_unwatched(workflow_id);
+    }
+
+    /// Number of workflows with a write lock (tests check it stays bounded).
+    #[cfg(test)]
+    fn lock_count(&self) -> usize {
+        self.inner
+            .locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    async fn write_locked<T, F>(
+        &self,
+        workflow_id: &str,
+        lock: Arc<tokio::sync::Mutex<()>>,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&AppState, &dyn Fn()) -> Result<T, ApiError> + Send + 'static,
+    {
         let _guard = lock.lock().await;
         let state = self.clone();
         let id = workflow_id.to_string();
@@ -211,5 +301,34 @@ impl AppState {
         })
         .await
         .map_err(ApiError::internal)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ServerConfig;
+
+    #[tokio::test]
+    async fn writes_to_unknown_workflows_keep_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = AppState::open(ServerConfig::new(dir.path().join("a.db"))).expect("open");
+        for i in 0..100 {
+            let err = state
+                .write(&format!("wf_random_{i}"), |_, _| Ok(()))
+                .await
+                .expect_err("unknown");
+            assert!(matches!(err, ApiError::NotFound(_)), "{err:?}");
+        }
+        // A creation that fails keeps nothing either.
+        let err = state
+            .write_new("wf_new", |_, _| -> Result<(), ApiError> {
+                Err(ApiError::bad("no"))
+            })
+            .await
+            .expect_err("fails");
+        assert!(matches!(err, ApiError::BadRequest { .. }), "{err:?}");
+        assert_eq!(state.lock_count(), 0);
+        assert_eq!(state.hubs().count(), 0);
     }
 }

@@ -300,6 +300,26 @@ impl Hubs {
             .collect()
     }
 
+    /// Drops the workflow's hub unless a client is connected to it (for ids that
+    /// turned out to name no workflow).
+    pub fn remove_unwatched(&self, workflow_id: &str) {
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        if map
+            .get(workflow_id)
+            .is_some_and(|hub| hub.tx.receiver_count() == 0)
+        {
+            map.remove(workflow_id);
+        }
+    }
+
+    /// Number of hubs kept.
+    pub fn count(&self) -> usize {
+        self.map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
     /// The workflow's hub.
     pub fn hub(&self, workflow_id: &str) -> Arc<Hub> {
         self.map

@@ -3,7 +3,7 @@
 //! with the file, line and column.
 
 use super::DataError;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use std::io::Read;
 use std::str::FromStr;
 
@@ -156,8 +156,20 @@ impl<R: Read> CsvRows<R> {
         let text = self.text(index)?;
         // `FromStr` for NaiveDate is the ISO YYYY-MM-DD form, without re-reading a
         // format string on every row.
-        text.parse::<NaiveDate>()
-            .map_err(|_| self.field_error(index, format!("'{text}' is not a date (YYYY-MM-DD)")))
+        let date = text
+            .parse::<NaiveDate>()
+            .map_err(|_| self.field_error(index, format!("'{text}' is not a date (YYYY-MM-DD)")))?;
+        if !crate::params::DATE_YEARS.contains(&date.year()) {
+            return Err(self.field_error(
+                index,
+                format!(
+                    "{date} is outside the years {}..={}",
+                    crate::params::DATE_YEARS.start(),
+                    crate::params::DATE_YEARS.end()
+                ),
+            ));
+        }
+        Ok(date)
     }
 
     /// An error about column `index` of the current row.

@@ -33,6 +33,46 @@ const MEMBERS: [(&str, Model); 3] = [
     ("decomposition_trend", models::decomposition_trend),
 ];
 
+/// The longest gap between the history's end and the season's start that is
+/// forecast through: two years. Beyond it the history says little, and the models
+/// would be run over an unbounded number of weeks.
+pub const MAX_GAP_WEEKS: i64 = 2 * PERIOD as i64;
+
+/// Whether a season can be forecast from this history, without forecasting it: a
+/// cheap check for callers that must refuse a season before committing to it.
+pub fn check_forecastable(
+    history: &WeeklySeries,
+    season_start: NaiveDate,
+    horizon_weeks: u32,
+) -> Result<(), DemandError> {
+    if horizon_weeks == 0 || horizon_weeks > PERIOD as u32 {
+        return Err(DemandError::BadHorizon(horizon_weeks));
+    }
+    let weeks = history.values.len();
+    if weeks < MIN_HISTORY_WEEKS {
+        return Err(DemandError::HistoryTooShort {
+            weeks,
+            needed: MIN_HISTORY_WEEKS,
+        });
+    }
+    let next_monday = history.next_monday();
+    if season_start < next_monday {
+        return Err(DemandError::SeasonBeforeHistoryEnd {
+            season_start,
+            history_end: next_monday - chrono::Duration::days(1),
+        });
+    }
+    let gap_weeks = (season_start - next_monday).num_days() / 7;
+    if gap_weeks > MAX_GAP_WEEKS {
+        return Err(DemandError::SeasonTooFarAhead {
+            season_start,
+            gap_weeks,
+            max_weeks: MAX_GAP_WEEKS,
+        });
+    }
+    Ok(())
+}
+
 /// Forecasts the category's demand for the `horizon_weeks` weeks starting on
 /// `season_start` (any weekday; week k is the 7 days from start + 7(k − 1)), from its
 /// weekly history.
@@ -62,23 +102,8 @@ pub fn forecast_season(
     season_start: NaiveDate,
     horizon_weeks: u32,
 ) -> Result<DemandForecast, DemandError> {
-    if horizon_weeks == 0 || horizon_weeks > PERIOD as u32 {
-        return Err(DemandError::BadHorizon(horizon_weeks));
-    }
-    let weeks = history.values.len();
-    if weeks < MIN_HISTORY_WEEKS {
-        return Err(DemandError::HistoryTooShort {
-            weeks,
-            needed: MIN_HISTORY_WEEKS,
-        });
-    }
+    check_forecastable(history, season_start, horizon_weeks)?;
     let next_monday = history.next_monday();
-    if season_start < next_monday {
-        return Err(DemandError::SeasonBeforeHistoryEnd {
-            season_start,
-            history_end: next_monday - chrono::Duration::days(1),
-        });
-    }
     let values: Vec<f64> = history
         .values
         .iter()

@@ -5,7 +5,7 @@
 mod forecast;
 mod models;
 
-pub use forecast::{forecast_season, reforecast_remaining};
+pub use forecast::{MAX_GAP_WEEKS, check_forecastable, forecast_season, reforecast_remaining};
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +29,18 @@ pub enum DemandError {
         season_start: chrono::NaiveDate,
         /// Last day of the history's last complete week.
         history_end: chrono::NaiveDate,
+    },
+    /// The season starts so long after the history ends that it says little.
+    #[error(
+        "the season starts on {season_start}, {gap_weeks} weeks after the history ends; at most {max_weeks} weeks can be forecast through"
+    )]
+    SeasonTooFarAhead {
+        /// First day of the season.
+        season_start: chrono::NaiveDate,
+        /// Whole weeks between the history's end and the season's start.
+        gap_weeks: i64,
+        /// The limit.
+        max_weeks: i64,
     },
     /// The horizon is zero or longer than a year.
     #[error("horizon of {0} weeks is outside 1..=52")]

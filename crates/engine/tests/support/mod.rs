@@ -76,6 +76,7 @@ pub fn new_workflow(id: &str, config: SeasonConfig) -> NewWorkflow {
         actuals_source: None,
         approval_timeout_secs: None,
         approval_expiry: ExpiryAction::Fail,
+        extraction: None,
     }
 }
 

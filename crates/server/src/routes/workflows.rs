@@ -47,8 +47,8 @@ pub struct ParametersDoc {
     pub markdown_threshold: Option<f64>,
 }
 
-/// What to plan. Uploaded weekly actuals are treated as the week's *demand*, as a
-/// played scenario's are: stores sell what they have and the rest is lost sales.
+/// What to plan, and what the weekly actuals it will be given mean
+/// (`actuals_meaning`).
 #[derive(Serialize, ToSchema)]
 pub struct CreateWorkflowRequest {
     /// A category in the current data set (`GET /api/categories`).
@@ -60,11 +60,34 @@ pub struct CreateWorkflowRequest {
     pub tunables: Option<Value>,
     /// A shipped scenario to play with `POST .../play` (e.g. `normal_season`).
     pub scenario: Option<String>,
-    /// Approvals expire after this many seconds (none by default).
+    /// Approvals expire after this many seconds, 1..=31536000 (one year); none by
+    /// default.
+    #[schema(minimum = 1, maximum = 31_536_000)]
     pub approval_timeout_secs: Option<u64>,
     /// What an expiry does: `accept` or `fail` (default).
     pub on_expiry: Option<String>,
+    /// What the quantities of the weekly actuals are. `sales`: what really sold,
+    /// recorded as it is (a markdown's lift is already in it). `demand`: what
+    /// shoppers wanted; stores sell what they have, the rest is lost, and after a
+    /// markdown the lift multiplies it. Default: `demand` with a `scenario` (a
+    /// shipped scenario's files are demand), `sales` without one.
+    pub actuals_meaning: Option<ActualsMeaningDoc>,
 }
+
+/// What the quantities of weekly actuals are: `demand` (lifted after a markdown,
+/// capped by stock) or `sales` (recorded as they are).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActualsMeaningDoc {
+    /// The week's demand (a shipped scenario's files).
+    Demand,
+    /// Recorded sales (uploaded point-of-sale data).
+    Sales,
+}
+
+/// The longest approval timeout taken: one year. Larger values would overflow
+/// the engine's date arithmetic.
+pub const MAX_APPROVAL_TIMEOUT_SECS: u64 = 31_536_000;
 
 /// A created workflow.
 #[derive(Serialize, ToSchema)]
@@ -128,6 +151,8 @@ pub struct WorkflowDoc {
     /// Where its data came from.
     #[schema(value_type = Object)]
     pub data: Value,
+    /// What its weekly actuals mean: `demand` or `sales`.
+    pub actuals_meaning: ActualsMeaningDoc,
     /// Where to stream its events.
     pub websocket_url: String,
 }
@@ -213,6 +238,7 @@ fn full_json(view: &WorkflowView, headers: &HeaderMap) -> Value {
     if let Value::Object(m) = &mut v {
         m.insert("next_week".into(), json!(view.next_week()));
         m.insert("data".into(), json!(view.data));
+        m.insert("actuals_meaning".into(), json!(view.actuals_meaning));
         m.insert(
             "websocket_url".into(),
             json!(websocket_url(headers, &view.workflow_id)),
@@ -246,6 +272,7 @@ pub async fn create(
         "scenario",
         "approval_timeout_secs",
         "on_expiry",
+        "actuals_meaning",
     ])?;
     let category: String = body.take("category")?;
     let parameters = body
@@ -302,6 +329,18 @@ pub async fn create(
             "must be at least 1 second (leave it out for no timeout)",
         ));
     }
+    if let Some(secs) = approval_timeout_secs
+        && secs > MAX_APPROVAL_TIMEOUT_SECS
+    {
+        // The engine adds the timeout to the request's date; far beyond a season
+        // it would overflow.
+        return Err(ApiError::field(
+            "approval_timeout_secs",
+            format!(
+                "'approval_timeout_secs' must be at most {MAX_APPROVAL_TIMEOUT_SECS} (one year), got {secs}"
+            ),
+        ));
+    }
     let on_expiry = match body.take_opt::<String>("on_expiry")?.as_deref() {
         None | Some("fail") => ExpiryAction::Fail,
         Some("accept") => ExpiryAction::Accept,
@@ -312,10 +351,23 @@ pub async fn create(
             ));
         }
     };
+    let actuals_meaning = match body.take_opt::<String>("actuals_meaning")?.as_deref() {
+        // A shipped scenario's files are demand; an upload is what really sold.
+        None if scenario.is_some() => ActualsMeaning::Demand,
+        None => ActualsMeaning::Sales,
+        Some("demand") => ActualsMeaning::Demand,
+        Some("sales") => ActualsMeaning::Sales,
+        Some(other) => {
+            return Err(ApiError::field(
+                "actuals_meaning",
+                format!("'actuals_meaning' must be demand or sales, got '{other}'"),
+            ));
+        }
+    };
     let id = new_workflow_id();
     let request_id = id.clone();
     let view = state
-        .write(&id, move |s, publish| {
+        .write_new(&id, move |s, publish| {
             let data_source = s.catalog().current();
             let data = s.catalog().load(&data_source).map_err(ApiError::internal)?;
             if data.history.category(&category).is_none() {
@@ -332,10 +384,11 @@ pub async fn create(
                 category,
                 config,
                 data: data_source,
-                actuals_meaning: ActualsMeaning::Demand,
+                actuals_meaning,
                 actuals_source: scenario.map(|name| ActualsSource::Scenario { name }),
                 approval_timeout_secs,
                 approval_expiry: on_expiry,
+                extraction: None,
             })?;
             publish();
             Ok(s.orchestrator().advance(&request_id)?)
@@ -489,7 +542,9 @@ pub async fn approve(
 
 /// Records a week's actuals (CSV `date,store_id,quantity_sold`, as text/csv or the
 /// file of a multipart form) and
-/// answers with the week's variance check. The quantities are the week's demand.
+/// answers with the week's variance check. The quantities are read as the
+/// workflow's `actuals_meaning` says: recorded sales as they are, or demand
+/// (lifted after a markdown, sold up to the stock).
 #[utoipa::path(post, path = "/api/workflows/{id}/actuals", tag = "workflows",
     params(
         ("id" = String, Path, description = "Workflow id"),

@@ -96,6 +96,31 @@ fn bad_json_bodies_name_the_field() {
         (400, json!("approval_timeout_secs"))
     );
 
+    // More than a year would overflow the engine's date arithmetic.
+    for secs in [json!(31_536_001_u64), json!(u64::MAX)] {
+        let mut huge = create_body(None);
+        huge["approval_timeout_secs"] = secs.clone();
+        let a = app.post_json("/api/workflows", &huge);
+        assert_eq!(
+            (a.status, a.body["field"].clone()),
+            (400, json!("approval_timeout_secs")),
+            "{secs}: {:?}",
+            a.body
+        );
+    }
+
+    for meaning in [json!("revenue"), json!(true), json!("Sales")] {
+        let mut bad = create_body(None);
+        bad["actuals_meaning"] = meaning.clone();
+        let a = app.post_json("/api/workflows", &bad);
+        assert_eq!(
+            (a.status, a.body["field"].clone()),
+            (400, json!("actuals_meaning")),
+            "{meaning}: {:?}",
+            a.body
+        );
+    }
+
     let id = app.create_zara(None);
     let a = app.post_json(
         &format!("/api/workflows/{id}/approvals/manufacturing-1"),
@@ -186,6 +211,20 @@ fn unknown_ids_and_routes_are_404() {
     assert_eq!(a.status, 404);
     let a = app.post_csv("/api/workflows/wf_nope/actuals", normal_week(1));
     assert_eq!(a.status, 404);
+    for path in [
+        "/api/workflows/wf_nope/resume",
+        "/api/workflows/wf_nope/play",
+    ] {
+        let a = app.post_json(path, &json!({}));
+        assert_eq!(a.status, 404, "{path}");
+        assert!(is_json_error(&a.body), "{path}: {:?}", a.body);
+    }
+    let a = app.post_json(
+        "/api/workflows/wf_nope/reforecast",
+        &json!({"reason": "testing"}),
+    );
+    assert_eq!(a.status, 404);
+    assert_eq!(a.body["error"], "unknown workflow 'wf_nope'");
 }
 
 #[test]

@@ -3,11 +3,13 @@
 //! and a WebSocket client.
 
 use atelier_core::sample;
-use atelier_server::ServerConfig;
+use atelier_engine::clock::Clock;
 use atelier_server::testing::BackgroundServer;
+use atelier_server::{AppState, ServerConfig};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -22,6 +24,7 @@ pub struct TestApp {
     pub db: PathBuf,
     _dir: tempfile::TempDir,
     tweak: fn(&mut ServerConfig),
+    clock: Option<Arc<dyn Clock>>,
     agent: ureq::Agent,
     /// Token sent by default (none on open servers).
     pub token: Option<&'static str>,
@@ -34,6 +37,15 @@ pub fn spawn_app() -> TestApp {
 
 /// A fresh server whose config `tweak` adjusts.
 pub fn spawn_app_with(tweak: fn(&mut ServerConfig)) -> TestApp {
+    spawn(tweak, None)
+}
+
+/// A fresh open server whose orchestrator reads `clock` (tests move time).
+pub fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
+    spawn(|_| {}, Some(clock))
+}
+
+fn spawn(tweak: fn(&mut ServerConfig), clock: Option<Arc<dyn Clock>>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("atelier.db");
     let agent = ureq::Agent::config_builder()
@@ -45,6 +57,7 @@ pub fn spawn_app_with(tweak: fn(&mut ServerConfig)) -> TestApp {
         db,
         _dir: dir,
         tweak,
+        clock,
         agent,
         token: None,
     };
@@ -72,7 +85,13 @@ impl TestApp {
         let mut config = ServerConfig::new(&self.db);
         config.expiry_check_interval = Duration::from_millis(200);
         (self.tweak)(&mut config);
-        self.server = Some(BackgroundServer::start(config).expect("server starts"));
+        let state = match &self.clock {
+            Some(clock) => AppState::open_with_clock(config, clock.clone()),
+            None => AppState::open(config),
+        };
+        self.server = Some(
+            BackgroundServer::start_state(state.expect("state opens")).expect("server starts"),
+        );
     }
 
     /// Stops the server (gracefully) and starts a new one on the same database.
@@ -228,19 +247,40 @@ pub async fn connect(
         .map_err(|e| e.to_string())
 }
 
-/// The next JSON message, or `None` on close or after `wait` of silence.
-pub async fn next_json(ws: &mut Ws, wait: Duration) -> Option<Value> {
+/// What a stream client gets next.
+#[derive(Debug)]
+pub enum Next {
+    /// A JSON message.
+    Message(Value),
+    /// Nothing for the whole wait; the connection is still open.
+    Silence,
+    /// The server closed the connection (a close frame, the end of the stream or
+    /// a broken connection).
+    Closed,
+}
+
+/// The next JSON message, telling silence from a closed connection.
+pub async fn next_message(ws: &mut Ws, wait: Duration) -> Next {
     loop {
         match tokio::time::timeout(wait, ws.next()).await {
             Ok(Some(Ok(Message::Text(t)))) => {
-                return Some(serde_json::from_str(t.as_str()).expect("JSON message"));
+                return Next::Message(serde_json::from_str(t.as_str()).expect("JSON message"));
             }
             Ok(Some(Ok(Message::Ping(p)))) => {
                 let _ = ws.send(Message::Pong(p)).await;
             }
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => return None,
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return Next::Closed,
+            Err(_) => return Next::Silence,
             Ok(Some(Ok(_))) => {}
         }
+    }
+}
+
+/// The next JSON message, or `None` on close or after `wait` of silence.
+pub async fn next_json(ws: &mut Ws, wait: Duration) -> Option<Value> {
+    match next_message(ws, wait).await {
+        Next::Message(m) => Some(m),
+        Next::Silence | Next::Closed => None,
     }
 }
 

@@ -1,7 +1,10 @@
 //! Whole seasons over the API: uploads, approvals, views, restart, expiry, play.
 
 use crate::helpers::*;
+use atelier_engine::clock::ManualClock;
 use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 #[test]
 fn a_whole_season_runs_over_the_api() {
@@ -109,11 +112,14 @@ fn a_restarted_server_continues_the_season() {
     assert_eq!(app.workflow(&other)["report"], app.workflow(&id)["report"]);
 }
 
+/// The server's orchestrator reads a manual clock: the approval expires when the
+/// test moves time past the timeout, not after real seconds.
 #[test]
 fn an_expired_approval_is_settled_by_the_server() {
-    let app = spawn_app();
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let app = spawn_app_with_clock(clock.clone());
     let mut body = create_body(None);
-    body["approval_timeout_secs"] = json!(1);
+    body["approval_timeout_secs"] = json!(3600);
     body["on_expiry"] = json!("accept");
     let a = app.post_json("/api/workflows", &body);
     assert_eq!(a.status, 201, "{:?}", a.body);
@@ -121,18 +127,22 @@ fn an_expired_approval_is_settled_by_the_server() {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+
+    // Several expiry checks (every 200 ms) pass with the clock standing still.
+    std::thread::sleep(Duration::from_millis(1000));
+    let w = app.workflow(&id);
+    assert_eq!(w["state"], "waiting_mfg_approval", "expired early");
+
+    clock.advance(Duration::from_secs(3601));
+    // Real time only for the server's next check to come round: a generous bound.
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let w = app.workflow(&id);
         if w["state"] == "phase_3_monitoring" {
             break;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not expired: {}",
-            w["state"]
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(Instant::now() < deadline, "not expired: {}", w["state"]);
+        std::thread::sleep(Duration::from_millis(100));
     }
     let events = app
         .get(&format!("/api/workflows/{id}/events?after=0&limit=1000"))
@@ -146,6 +156,86 @@ fn an_expired_approval_is_settled_by_the_server() {
         })
         .unwrap_or_default();
     assert!(kinds.contains(&"approval_expired"), "{kinds:?}");
+}
+
+/// Units in a week's CSV (`date,store_id,quantity_sold`).
+fn csv_total(csv: &str) -> u64 {
+    csv.lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(2))
+        .map(|q| q.trim().parse::<u64>().expect("a quantity"))
+        .sum()
+}
+
+/// Uploaded sales are recorded as they are, even after a markdown; uploaded
+/// demand is lifted by it. And the default follows where the actuals come from.
+#[test]
+fn actuals_meaning_decides_whether_a_markdown_lifts_uploads() {
+    let app = spawn_app();
+    let create = |meaning: Option<&str>, scenario: Option<&str>| {
+        let mut body = create_body(scenario);
+        if let Some(m) = meaning {
+            body["actuals_meaning"] = json!(m);
+        }
+        let a = app.post_json("/api/workflows", &body);
+        assert_eq!(a.status, 201, "{:?}", a.body);
+        a.body["workflow_id"].as_str().expect("id").to_string()
+    };
+
+    // Defaults: uploads are sales, a scenario's files are demand.
+    let upload = create(None, None);
+    assert_eq!(app.workflow(&upload)["actuals_meaning"], "sales");
+    let scenario = create(None, Some("normal_season"));
+    assert_eq!(app.workflow(&scenario)["actuals_meaning"], "demand");
+    let explicit = create(Some("sales"), Some("normal_season"));
+    assert_eq!(app.workflow(&explicit)["actuals_meaning"], "sales");
+
+    let sales = create(Some("sales"), None);
+    let demand = create(Some("demand"), None);
+    let mut after_markdown = None;
+    for id in [&sales, &demand] {
+        app.accept_pending(id);
+        // Play up to and through the markdown (play_week accepts it).
+        let mut week = 1;
+        loop {
+            let r = app.play_week(id, week);
+            if app.get(&format!("/api/workflows/{id}/markdowns")).body["markdowns"][0]["applied"]
+                == true
+            {
+                break;
+            }
+            assert_eq!(r["state"], "phase_3_monitoring", "week {week}: {r}");
+            week += 1;
+            assert!(week <= 11, "no markdown was applied");
+        }
+        // Both seasons are the same up to here: the markdown comes the same week.
+        assert_eq!(
+            *after_markdown.get_or_insert(week + 1),
+            week + 1,
+            "markdown weeks differ"
+        );
+    }
+    let k = after_markdown.expect("a markdown week");
+    let uploaded = csv_total(normal_week(k));
+    for id in [&sales, &demand] {
+        app.play_week(id, k);
+    }
+    let demand_of = |id: &str| app.workflow(id)["weeks"][k - 1]["demand"].as_u64();
+    assert_eq!(
+        demand_of(&sales),
+        Some(uploaded),
+        "sales are recorded as uploaded after the markdown"
+    );
+    let lifted = demand_of(&demand).expect("a demand");
+    assert!(
+        lifted > uploaded,
+        "demand is lifted after the markdown: {lifted} vs {uploaded}"
+    );
+    // Before the markdown the two read the same file the same way.
+    assert_eq!(
+        app.workflow(&sales)["weeks"][0]["demand"],
+        app.workflow(&demand)["weeks"][0]["demand"]
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use atelier_core::data::{WeekActuals, read_actuals};
 use atelier_core::sample::{self, DEFAULT_CATEGORY, DEFAULT_SCENARIO};
 use atelier_core::variance::VarianceDirection;
 use atelier_engine::agents::AgentRegistry;
-use atelier_engine::catalog::{FileCatalog, open_data_file};
+use atelier_engine::catalog::{FileCatalog, fingerprint_files, open_data_file};
 use atelier_engine::clock::SystemClock;
 use atelier_engine::event::{
     ActualsMeaning, ActualsSource, DataSource, ExpiryAction, Modification, Reasoning, Resolution,
@@ -262,9 +262,14 @@ pub fn run(
     let data = if args.history.is_none() && args.stores.is_none() {
         DataSource::Sample
     } else {
+        let stores = args.stores.as_deref().map(absolute);
+        let history = args.history.as_deref().map(absolute);
+        let fingerprint =
+            fingerprint_files(stores.as_deref(), history.as_deref()).map_err(anyhow::Error::msg)?;
         DataSource::Files {
-            stores: args.stores.as_deref().map(absolute),
-            history: args.history.as_deref().map(absolute),
+            stores,
+            history,
+            fingerprint: Some(fingerprint),
         }
     };
     let actuals_source = match (&args.play.actuals, &args.play.scenario) {

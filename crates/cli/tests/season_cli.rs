@@ -483,3 +483,57 @@ fn a_described_season_records_its_extraction_with_the_creation() {
         "one transaction"
     );
 }
+
+#[test]
+fn a_season_on_files_refuses_files_that_changed_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let stores = dir.path().join("stores.csv");
+    let history = dir.path().join("history.csv.gz");
+    std::fs::copy("../../data/store_attributes.csv", &stores).unwrap();
+    std::fs::copy("../../data/historical_sales_2022_2024.csv.gz", &history).unwrap();
+    let (s, h) = (stores.display().to_string(), history.display().to_string());
+    let v = ok_json(&[
+        "run",
+        "--approve",
+        "auto",
+        "--json",
+        "--db",
+        &db,
+        "--id",
+        "files",
+        "--stores",
+        &s,
+        "--history",
+        &h,
+        "--until-week",
+        "2",
+    ]);
+    assert_eq!(v["weeks"].as_array().unwrap().len(), 2);
+    // Same bytes: resume goes on.
+    let v = ok_json(&[
+        "resume",
+        "files",
+        "--approve",
+        "auto",
+        "--json",
+        "--db",
+        &db,
+        "--until-week",
+        "3",
+    ]);
+    assert_eq!(v["weeks"].as_array().unwrap().len(), 3);
+    // An edited store file: refused, nothing recorded.
+    let text = std::fs::read_to_string(&stores)
+        .unwrap()
+        .replacen("12500", "12600", 1);
+    std::fs::write(&stores, text).unwrap();
+    let n = event_count(&db, "files");
+    let out = atelier(&["resume", "files", "--approve", "auto", "--db", &db]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the data files changed since the workflow started")
+    );
+    assert_eq!(event_count(&db, "files"), n);
+}

@@ -126,7 +126,16 @@ fn bench_sample(c: &mut Criterion) {
         .expect("zara is shipped")
         .expect("zara parses");
     let sales = category_sales(&history, CATEGORY).expect("category");
-    let (_, order) = forecast_and_order(sales, CATEGORY, &config).expect("forecast");
+    let (_, order) = forecast_and_order(
+        sales,
+        CATEGORY,
+        config.parameters.season_start_date,
+        config.parameters.forecast_horizon_weeks,
+        config
+            .tunables
+            .safety_stock_for(config.parameters.replenishment_strategy),
+    )
+    .expect("forecast");
     let qty = order.manufacturing_qty;
     let holdback = config.parameters.dc_holdback_percentage;
 
@@ -135,7 +144,18 @@ fn bench_sample(c: &mut Criterion) {
         b.iter(|| plan_season(black_box(&history), &stores, CATEGORY, &config).expect("plan"))
     });
     g.bench_function("forecast_and_order", |b| {
-        b.iter(|| forecast_and_order(black_box(sales), CATEGORY, &config).expect("forecast"))
+        b.iter(|| {
+            forecast_and_order(
+                black_box(sales),
+                CATEGORY,
+                config.parameters.season_start_date,
+                config.parameters.forecast_horizon_weeks,
+                config
+                    .tunables
+                    .safety_stock_for(config.parameters.replenishment_strategy),
+            )
+            .expect("forecast")
+        })
     });
     g.bench_function("cluster_and_allocate", |b| {
         b.iter(|| cluster_and_allocate(black_box(sales), &stores, qty, holdback))
@@ -152,14 +172,34 @@ fn bench_synthetic(c: &mut Criterion) {
         .expect("zara parses");
     let network = synthetic_network(SYNTHETIC_STORES, 0x5EED);
     let sales = synthetic_sales(&network, template, 0xC0FFEE);
-    let (_, order) = forecast_and_order(&sales, CATEGORY, &config).expect("forecast");
+    let (_, order) = forecast_and_order(
+        &sales,
+        CATEGORY,
+        config.parameters.season_start_date,
+        config.parameters.forecast_horizon_weeks,
+        config
+            .tunables
+            .safety_stock_for(config.parameters.replenishment_strategy),
+    )
+    .expect("forecast");
     let qty = order.manufacturing_qty;
     let holdback = config.parameters.dc_holdback_percentage;
 
     let mut g = c.benchmark_group(format!("plan/synthetic_{SYNTHETIC_STORES}"));
     g.sample_size(20);
     g.bench_function("forecast_and_order", |b| {
-        b.iter(|| forecast_and_order(black_box(&sales), CATEGORY, &config).expect("forecast"))
+        b.iter(|| {
+            forecast_and_order(
+                black_box(&sales),
+                CATEGORY,
+                config.parameters.season_start_date,
+                config.parameters.forecast_horizon_weeks,
+                config
+                    .tunables
+                    .safety_stock_for(config.parameters.replenishment_strategy),
+            )
+            .expect("forecast")
+        })
     });
     g.bench_function("cluster_and_allocate", |b| {
         b.iter(|| cluster_and_allocate(black_box(&sales), &network, qty, holdback))

@@ -426,11 +426,6 @@ impl RawSeasonParameters {
 }
 
 impl SeasonParameters {
-    /// Re-validates a value that may have been built by hand or deserialised directly.
-    pub fn validated(&self) -> Result<SeasonParameters, ParamError> {
-        RawSeasonParameters::from(self).validate()
-    }
-
     /// The first day of season week `week` (1-based).
     pub fn week_start(&self, week: u32) -> NaiveDate {
         self.season_start_date + Duration::days(7 * (i64::from(week) - 1))

@@ -9,7 +9,7 @@ use crate::demand::{
 };
 use crate::inventory::{Allocation, StoreClusters, allocate, cluster_stores};
 use crate::params::{SeasonConfig, SeasonParameters};
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
 /// Seed of the store clustering: fixed so that a plan is reproducible.
@@ -90,20 +90,21 @@ pub fn check_season(
 }
 
 /// Demand's part: the forecast of the season and the order with safety stock.
+///
+/// It takes only what Demand's parameter slice and the tunables give it: the start,
+/// the horizon and the safety stock (which the replenishment strategy chose).
 pub fn forecast_and_order(
     sales: &CategorySales,
     category: &str,
-    config: &SeasonConfig,
+    season_start: NaiveDate,
+    horizon_weeks: u32,
+    safety_stock_pct: f64,
 ) -> Result<(DemandForecast, ManufacturingOrder), PlanError> {
     let weekly = sales
         .weekly()
         .ok_or_else(|| PlanError::NoCompleteWeek(category.to_string()))?;
-    let p = &config.parameters;
-    let forecast = forecast_season(&weekly, p.season_start_date, p.forecast_horizon_weeks)?;
-    let order = manufacturing_order(
-        forecast.total_season_demand,
-        config.tunables.safety_stock_for(p.replenishment_strategy),
-    );
+    let forecast = forecast_season(&weekly, season_start, horizon_weeks)?;
+    let order = manufacturing_order(forecast.total_season_demand, safety_stock_pct);
     Ok((forecast, order))
 }
 
@@ -133,7 +134,14 @@ pub fn plan_season(
     config: &SeasonConfig,
 ) -> Result<SeasonPlan, PlanError> {
     let sales = category_sales(history, category)?;
-    let (forecast, manufacturing) = forecast_and_order(sales, category, config)?;
+    let p = &config.parameters;
+    let (forecast, manufacturing) = forecast_and_order(
+        sales,
+        category,
+        p.season_start_date,
+        p.forecast_horizon_weeks,
+        config.tunables.safety_stock_for(p.replenishment_strategy),
+    )?;
     let (_, allocation) = cluster_and_allocate(
         sales,
         stores,

@@ -72,6 +72,40 @@ pub fn propose_markdown(sell_through: f64, target: f64, tunables: &Tunables) -> 
     }
 }
 
+/// Whether a depth a planner asks for is one Pricing could have proposed: a multiple
+/// of the rounding step within 0..=cap (0 declines the markdown).
+pub fn check_markdown_depth(markdown_pct: f64, tunables: &Tunables) -> Result<(), String> {
+    let steps = markdown_pct / tunables.markdown_rounding_pct;
+    if markdown_pct.is_finite()
+        && (0.0..=tunables.markdown_cap_pct + 1e-9).contains(&markdown_pct)
+        && (steps - steps.round()).abs() <= 1e-6
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "markdown_pct {markdown_pct} must be a multiple of {} within 0..={}",
+            tunables.markdown_rounding_pct, tunables.markdown_cap_pct
+        ))
+    }
+}
+
+/// The proposal at a planner's depth: same sell-through and gap, the new depth and
+/// the lift it implies (in basis points, as [`propose_markdown`] computes it).
+pub fn reprice(
+    proposal: &MarkdownProposal,
+    markdown_pct: f64,
+    tunables: &Tunables,
+) -> Result<MarkdownProposal, String> {
+    check_markdown_depth(markdown_pct, tunables)?;
+    let depth_bp = (markdown_pct * 10_000.0).round();
+    Ok(MarkdownProposal {
+        markdown_pct: depth_bp / 10_000.0,
+        expected_demand_lift_pct: (depth_bp * tunables.markdown_demand_lift_per_pct).round()
+            / 10_000.0,
+        ..*proposal
+    })
+}
+
 /// Revenue given up by selling `units` at `markdown_pct` off `full_price`.
 pub fn markdown_cost(units: u64, full_price: f64, markdown_pct: f64) -> f64 {
     units as f64 * full_price * markdown_pct

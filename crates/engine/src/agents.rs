@@ -3,7 +3,6 @@
 //! mathematics; the orchestrator's registry says which handoffs a season enables.
 
 use crate::state::WorkflowState;
-use atelier_core::SeasonConfig;
 use atelier_core::data::{SalesHistory, StoreNetwork};
 use atelier_core::demand::{
     DemandForecast, ManufacturingOrder, manufacturing_order, reforecast_remaining,
@@ -11,7 +10,7 @@ use atelier_core::demand::{
 use atelier_core::inventory::{Allocation, StoreStock, replenish};
 use atelier_core::params::{SeasonParameters, Tunables};
 use atelier_core::plan::{category_sales, cluster_and_allocate, forecast_and_order};
-use atelier_core::pricing::{MarkdownProposal, propose_markdown, sell_through};
+use atelier_core::pricing::{MarkdownProposal, propose_markdown, reprice, sell_through};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
@@ -262,26 +261,15 @@ impl Agent for DemandAgent {
                         .map_err(|e| AgentError::Failed(format!("demand slice: {e}")))?;
                 let sales = category_sales(&ctx.data.history, category)
                     .map_err(|e| AgentError::Failed(e.to_string()))?;
-                // The forecast needs only the horizon and the start; the strategy sets
-                // the safety stock. A config is rebuilt from the slice for the core call.
-                let parameters = SeasonParameters {
-                    forecast_horizon_weeks: slice.forecast_horizon_weeks,
-                    season_start_date: *season_start_date,
-                    season_end_date: atelier_core::params::season_end(
-                        *season_start_date,
-                        slice.forecast_horizon_weeks,
-                    ),
-                    replenishment_strategy: slice.replenishment_strategy,
-                    dc_holdback_percentage: 0.0,
-                    markdown_checkpoint_week: None,
-                    markdown_threshold: None,
-                };
-                let config = SeasonConfig {
-                    parameters,
-                    tunables: ctx.tunables.clone(),
-                };
-                let (forecast, order) = forecast_and_order(sales, category, &config)
-                    .map_err(|e| AgentError::Failed(e.to_string()))?;
+                // The slice's strategy sets the safety stock.
+                let (forecast, order) = forecast_and_order(
+                    sales,
+                    category,
+                    *season_start_date,
+                    slice.forecast_horizon_weeks,
+                    ctx.tunables.safety_stock_for(slice.replenishment_strategy),
+                )
+                .map_err(|e| AgentError::Failed(e.to_string()))?;
                 Ok(AgentResult::Forecast { forecast, order })
             }
             Task::ReviseOrder {
@@ -414,30 +402,10 @@ impl Agent for PricingAgent {
                 proposal,
                 markdown_pct,
                 ..
-            } => {
-                let t = ctx.tunables;
-                let step = t.markdown_rounding_pct;
-                let steps = markdown_pct / step;
-                if !(0.0..=t.markdown_cap_pct + 1e-9).contains(markdown_pct)
-                    || (steps - steps.round()).abs() > 1e-6
-                {
-                    return Err(AgentError::Failed(format!(
-                        "markdown_pct {markdown_pct} must be a multiple of {step} within 0..={}",
-                        t.markdown_cap_pct
-                    )));
-                }
-                Ok(AgentResult::Markdown {
-                    proposal: MarkdownProposal {
-                        markdown_pct: *markdown_pct,
-                        expected_demand_lift_pct: (markdown_pct
-                            * t.markdown_demand_lift_per_pct
-                            * 10_000.0)
-                            .round()
-                            / 10_000.0,
-                        ..*proposal
-                    },
-                })
-            }
+            } => Ok(AgentResult::Markdown {
+                proposal: reprice(proposal, *markdown_pct, ctx.tunables)
+                    .map_err(AgentError::Failed)?,
+            }),
             other => Err(wrong_task(AgentName::Pricing, other)),
         }
     }

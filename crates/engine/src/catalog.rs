@@ -29,6 +29,32 @@ pub fn open_data_file(path: &Path) -> Result<Box<dyn Read>, String> {
     }
 }
 
+/// FNV-1a over the bytes of the given files (as stored, before decompression), in
+/// order: a cheap way to tell that a file changed.
+pub fn fingerprint_files(stores: Option<&str>, history: Option<&str>) -> Result<String, String> {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut buffer = vec![0u8; 64 * 1024];
+    for path in [stores, history].into_iter().flatten() {
+        let mut file = File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+        loop {
+            let n = file
+                .read(&mut buffer)
+                .map_err(|e| format!("cannot read {path}: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            for b in &buffer[..n] {
+                hash ^= u64::from(*b);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        // A separator so that moving bytes from one file to the other changes it.
+        hash ^= 0xff;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    Ok(format!("{hash:016x}"))
+}
+
 impl FileCatalog {
     /// Loads without the cache.
     pub fn load_uncached(source: &DataSource) -> Result<SeasonData, String> {
@@ -38,7 +64,24 @@ impl FileCatalog {
                 let history = sample::history(&stores).map_err(|e| e.to_string())?;
                 Ok(SeasonData { stores, history })
             }
-            DataSource::Files { stores, history } => {
+            DataSource::Files {
+                stores,
+                history,
+                fingerprint,
+            } => {
+                if let Some(recorded) = fingerprint {
+                    let now = fingerprint_files(stores.as_deref(), history.as_deref())?;
+                    if &now != recorded {
+                        return Err(format!(
+                            "the data files changed since the workflow started ({}); a season reads the data it began with",
+                            [stores.as_deref(), history.as_deref()]
+                                .into_iter()
+                                .flatten()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
+                }
                 let stores = match stores {
                     Some(p) => {
                         read_stores(open_data_file(Path::new(p))?, p).map_err(|e| e.to_string())?

@@ -25,6 +25,10 @@ pub enum DataSource {
         stores: Option<String>,
         /// Sales history CSV (optionally gzip).
         history: Option<String>,
+        /// Fingerprint of the files' bytes when the workflow was created: a resumed
+        /// workflow refuses files that changed under it.
+        #[serde(default)]
+        fingerprint: Option<String>,
     },
     /// A data set uploaded to the server, by its id.
     Uploaded {

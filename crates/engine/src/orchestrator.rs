@@ -1387,16 +1387,8 @@ fn validate_modification(
                     "a markdown modification needs markdown_pct".into(),
                 ));
             };
-            let steps = pct / tunables.markdown_rounding_pct;
-            if !(pct.is_finite() && (0.0..=tunables.markdown_cap_pct + 1e-9).contains(&pct))
-                || (steps - steps.round()).abs() > 1e-6
-            {
-                return Err(EngineError::InvalidModification(format!(
-                    "markdown_pct {pct} must be a multiple of {} within 0..={}",
-                    tunables.markdown_rounding_pct, tunables.markdown_cap_pct
-                )));
-            }
-            Ok(())
+            atelier_core::pricing::check_markdown_depth(pct, tunables)
+                .map_err(EngineError::InvalidModification)
         }
     }
 }

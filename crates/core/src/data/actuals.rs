@@ -41,13 +41,6 @@ impl WeekActuals {
         }
         units
     }
-
-    /// Earliest and latest date in the file.
-    pub fn date_range(&self) -> Option<(NaiveDate, NaiveDate)> {
-        let first = self.rows.iter().map(|r| r.date).min()?;
-        let last = self.rows.iter().map(|r| r.date).max()?;
-        Some((first, last))
-    }
 }
 
 const COLUMNS: &[&str] = &["date", "store_id", "quantity_sold"];

@@ -105,10 +105,16 @@ impl SqliteStore {
     }
 }
 
-fn parse_time(text: &str) -> DateTime<Utc> {
+/// A stored time; the store writes only RFC 3339, so anything else is reported as a
+/// corrupt row rather than read as 1970 (which would expire every approval).
+fn parse_time(text: &str, workflow_id: &str, seq: u64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
+        .map_err(|e| StoreError::Corrupt {
+            workflow_id: workflow_id.to_string(),
+            seq,
+            reason: format!("time '{text}': {e}"),
+        })
 }
 
 impl EventStore for SqliteStore {
@@ -181,8 +187,9 @@ impl EventStore for SqliteStore {
         .map_err(db)?;
         tx.commit().map_err(db)?;
         // Timestamps are stored with microseconds; hand back what a reload would give.
+        let recorded_at = parse_time(&stamp, workflow_id, last)?;
         for s in &mut stored {
-            s.recorded_at = parse_time(&stamp);
+            s.recorded_at = recorded_at;
         }
         Ok(stored)
     }
@@ -212,13 +219,17 @@ impl EventStore for SqliteStore {
             .map_err(db)?;
         let limit = limit.map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX));
         let rows = stmt
-            .query_map(params![workflow_id, after as i64, limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
+            // Numbers past i64 would wrap to negative and return the whole log.
+            .query_map(
+                params![workflow_id, i64::try_from(after).unwrap_or(i64::MAX), limit],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                },
+            )
             .map_err(db)?;
         let mut out = Vec::new();
         for row in rows {
@@ -231,7 +242,7 @@ impl EventStore for SqliteStore {
             out.push(StoredEvent {
                 workflow_id: workflow_id.to_string(),
                 seq: seq as u64,
-                recorded_at: parse_time(&at),
+                recorded_at: parse_time(&at, workflow_id, seq as u64)?,
                 event,
             });
         }
@@ -273,13 +284,15 @@ impl EventStore for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (id, category, state, last, created, updated) = row.map_err(db)?;
+            let created_at = parse_time(&created, &id, 0)?;
+            let updated_at = parse_time(&updated, &id, last as u64)?;
             out.push(WorkflowSummary {
                 workflow_id: id,
                 category,
                 state: WorkflowState::parse(&state).unwrap_or(WorkflowState::Error),
                 last_seq: last as u64,
-                created_at: parse_time(&created),
-                updated_at: parse_time(&updated),
+                created_at,
+                updated_at,
             });
         }
         Ok(out)

@@ -411,62 +411,65 @@ impl Agent for PricingAgent {
     }
 }
 
-/// A handoff the orchestrator knows, with the check that says whether a season
-/// enables it.
-pub struct HandoffRoute {
-    /// Route name, e.g. `inventory.replenish`.
-    pub name: &'static str,
-    /// The agent it reaches.
-    pub agent: AgentName,
-    /// Whether the parameters enable it.
-    pub enabled: fn(&SeasonParameters) -> bool,
+/// The handoffs the orchestrator knows. Each says which agent it reaches and
+/// whether a season's parameters enable it; the orchestrator's phase decisions go
+/// through [`Route::enabled`], so this is the one place they are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Route {
+    /// Phase 1: the season forecast and the order.
+    #[serde(rename = "demand.forecast")]
+    DemandForecast,
+    /// Phase 5: the remaining weeks re-forecast.
+    #[serde(rename = "demand.reforecast")]
+    DemandReforecast,
+    /// Phase 2: clusters, allocation and the launch shipment.
+    #[serde(rename = "inventory.allocate")]
+    InventoryAllocate,
+    /// Phase 3: top-ups from the DC; disabled when the strategy is `none`.
+    #[serde(rename = "inventory.replenish")]
+    InventoryReplenish,
+    /// Phase 4: the markdown check; disabled without a checkpoint.
+    #[serde(rename = "pricing.markdown")]
+    PricingMarkdown,
 }
 
-/// The orchestrator's handoffs. Replenishment is disabled when the strategy is
-/// `none`; the markdown check when there is no checkpoint.
-pub const HANDOFF_ROUTES: &[HandoffRoute] = &[
-    HandoffRoute {
-        name: "demand.forecast",
-        agent: AgentName::Demand,
-        enabled: |_| true,
-    },
-    HandoffRoute {
-        name: "demand.reforecast",
-        agent: AgentName::Demand,
-        enabled: |_| true,
-    },
-    HandoffRoute {
-        name: "inventory.allocate",
-        agent: AgentName::Inventory,
-        enabled: |_| true,
-    },
-    HandoffRoute {
-        name: "inventory.replenish",
-        agent: AgentName::Inventory,
-        enabled: |p| p.replenishment_strategy != atelier_core::ReplenishmentStrategy::None,
-    },
-    HandoffRoute {
-        name: "pricing.markdown",
-        agent: AgentName::Pricing,
-        enabled: |p| p.markdown_checkpoint_week.is_some(),
-    },
-];
+impl Route {
+    /// Every route.
+    pub const ALL: [Route; 5] = [
+        Route::DemandForecast,
+        Route::DemandReforecast,
+        Route::InventoryAllocate,
+        Route::InventoryReplenish,
+        Route::PricingMarkdown,
+    ];
 
-/// The routes a season enables, by name.
-pub fn enabled_routes(parameters: &SeasonParameters) -> Vec<&'static str> {
-    HANDOFF_ROUTES
-        .iter()
-        .filter(|r| (r.enabled)(parameters))
-        .map(|r| r.name)
+    /// The agent the route reaches.
+    pub fn agent(self) -> AgentName {
+        match self {
+            Route::DemandForecast | Route::DemandReforecast => AgentName::Demand,
+            Route::InventoryAllocate | Route::InventoryReplenish => AgentName::Inventory,
+            Route::PricingMarkdown => AgentName::Pricing,
+        }
+    }
+
+    /// Whether the season's parameters enable the route.
+    pub fn enabled(self, parameters: &SeasonParameters) -> bool {
+        match self {
+            Route::InventoryReplenish => {
+                parameters.replenishment_strategy != atelier_core::ReplenishmentStrategy::None
+            }
+            Route::PricingMarkdown => parameters.markdown_checkpoint_week.is_some(),
+            Route::DemandForecast | Route::DemandReforecast | Route::InventoryAllocate => true,
+        }
+    }
+}
+
+/// The routes a season enables.
+pub fn enabled_routes(parameters: &SeasonParameters) -> Vec<Route> {
+    Route::ALL
+        .into_iter()
+        .filter(|r| r.enabled(parameters))
         .collect()
-}
-
-/// Whether the season enables the named route: the orchestrator's phase decisions
-/// go through here so that the registry is the one place they are made.
-pub fn route_enabled(name: &str, parameters: &SeasonParameters) -> bool {
-    HANDOFF_ROUTES
-        .iter()
-        .any(|r| r.name == name && (r.enabled)(parameters))
 }
 
 /// The agents the orchestrator hands off to; tests swap one for a failing double.
@@ -521,10 +524,11 @@ mod tests {
     #[test]
     fn replenishment_route_is_disabled_for_none() {
         let routes = enabled_routes(&params(ReplenishmentStrategy::None, Some(6)));
-        assert!(!routes.contains(&"inventory.replenish"));
-        assert!(routes.contains(&"pricing.markdown"));
+        assert_eq!(Route::InventoryReplenish.agent(), AgentName::Inventory);
+        assert!(!routes.contains(&Route::InventoryReplenish));
+        assert!(routes.contains(&Route::PricingMarkdown));
         let routes = enabled_routes(&params(ReplenishmentStrategy::Weekly, None));
-        assert!(routes.contains(&"inventory.replenish"));
-        assert!(!routes.contains(&"pricing.markdown"));
+        assert!(routes.contains(&Route::InventoryReplenish));
+        assert!(!routes.contains(&Route::PricingMarkdown));
     }
 }

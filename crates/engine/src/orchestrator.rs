@@ -12,7 +12,7 @@
 //! - after an approved markdown: the lift and the re-forecast of the remaining weeks.
 
 use crate::agents::{
-    AgentContext, AgentName, AgentRegistry, AgentResult, Handoff, SeasonData, Task, route_enabled,
+    AgentContext, AgentName, AgentRegistry, AgentResult, Handoff, Route, SeasonData, Task,
 };
 use crate::clock::Clock;
 use crate::event::{
@@ -585,8 +585,8 @@ impl Orchestrator {
             .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
         let mut step = Self::begin(view);
         self.reason(&mut step, &reasoning::interpretation(&p))?;
-        let (_, decision) = reasoning::replenishment_phase(&p);
-        let replenishes = route_enabled("inventory.replenish", &p);
+        let replenishes = Route::InventoryReplenish.enabled(&p);
+        let decision = reasoning::replenishment_phase(&p, replenishes);
         if !replenishes {
             step.push(Event::PhaseSkipped {
                 phase: WorkflowState::Phase3Replenishment,
@@ -594,8 +594,8 @@ impl Orchestrator {
             })?;
         }
         self.reason(&mut step, &decision)?;
-        let (_, decision) = reasoning::markdown_phase(&p);
-        let marks_down = route_enabled("pricing.markdown", &p);
+        let marks_down = Route::PricingMarkdown.enabled(&p);
+        let decision = reasoning::markdown_phase(&p, marks_down);
         if !marks_down {
             step.push(Event::PhaseSkipped {
                 phase: WorkflowState::Phase4MarkdownCheck,
@@ -941,7 +941,7 @@ impl Orchestrator {
                 }
             }
         }
-        if route_enabled("pricing.markdown", &p) && p.markdown_checkpoint_week == Some(week) {
+        if Route::PricingMarkdown.enabled(&p) && p.markdown_checkpoint_week == Some(week) {
             step.push(Event::PhaseStarted {
                 phase: WorkflowState::Phase4MarkdownCheck,
                 week,
@@ -995,7 +995,7 @@ impl Orchestrator {
             .clone()
             .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
         let horizon = p.forecast_horizon_weeks;
-        if !(route_enabled("inventory.replenish", &p)
+        if !(Route::InventoryReplenish.enabled(&p)
             && p.replenishment_strategy.replenishes_after(week, horizon))
         {
             return Ok(());

@@ -186,10 +186,11 @@ pub fn interpretation(p: &SeasonParameters) -> Decision {
     }
 }
 
-/// Whether phase 3's replenishment runs (the seed's rule and wording).
-pub fn replenishment_phase(p: &SeasonParameters) -> (bool, Decision) {
+/// The words for phase 3's decision (the seed's wording); whether it runs is decided
+/// by the handoff routes and passed in.
+pub fn replenishment_phase(p: &SeasonParameters, runs: bool) -> Decision {
     let facts = json!({"replenishment_strategy": p.replenishment_strategy, "dc_holdback_percentage": p.dc_holdback_percentage});
-    if p.replenishment_strategy == ReplenishmentStrategy::None {
+    if !runs {
         let stock = if p.dc_holdback_percentage == 0.0 {
             "All inventory was shipped to stores at week 0.".to_string()
         } else {
@@ -202,16 +203,13 @@ pub fn replenishment_phase(p: &SeasonParameters) -> (bool, Decision) {
             "Replenishment strategy is 'none'. DC holdback is {}. {stock} Skip phase 3 (replenishment).",
             pct(p.dc_holdback_percentage)
         );
-        return (
-            false,
-            Decision {
-                point: "phase_3_replenishment".into(),
-                summary: "skip phase 3".into(),
-                facts,
-                offline_text: text,
-                claim: Claim::PhaseSkipped("phase 3".into()),
-            },
-        );
+        return Decision {
+            point: "phase_3_replenishment".into(),
+            summary: "skip phase 3".into(),
+            facts,
+            offline_text: text,
+            claim: Claim::PhaseSkipped("phase 3".into()),
+        };
     }
     let text = format!(
         "Replenishment strategy is '{}'. DC holdback is {}. Execute phase 3 (replenishment) with {} cadence.",
@@ -219,45 +217,37 @@ pub fn replenishment_phase(p: &SeasonParameters) -> (bool, Decision) {
         pct(p.dc_holdback_percentage),
         p.replenishment_strategy
     );
-    (
-        true,
-        Decision {
-            point: "phase_3_replenishment".into(),
-            summary: "run phase 3".into(),
-            facts,
-            offline_text: text,
-            claim: Claim::PhaseRuns("phase 3".into()),
-        },
-    )
+    Decision {
+        point: "phase_3_replenishment".into(),
+        summary: "run phase 3".into(),
+        facts,
+        offline_text: text,
+        claim: Claim::PhaseRuns("phase 3".into()),
+    }
 }
 
-/// Whether phase 4's markdown check runs.
-pub fn markdown_phase(p: &SeasonParameters) -> (bool, Decision) {
+/// The words for phase 4's decision; whether it runs is decided by the handoff
+/// routes and passed in.
+pub fn markdown_phase(p: &SeasonParameters, runs: bool) -> Decision {
     let facts = json!({"markdown_checkpoint_week": p.markdown_checkpoint_week, "markdown_threshold": p.markdown_threshold});
-    match (p.markdown_checkpoint_week, p.markdown_threshold) {
-        (Some(w), Some(t)) => (
-            true,
-            Decision {
-                point: "phase_4_markdown".into(),
-                summary: "run phase 4".into(),
-                facts,
-                offline_text: format!(
-                    "Markdown checkpoint configured for week {w} with a {} sell-through target. Execute phase 4 (markdown check) at week {w}.",
-                    pct(t)
-                ),
-                claim: Claim::PhaseRuns("phase 4".into()),
-            },
-        ),
-        _ => (
-            false,
-            Decision {
-                point: "phase_4_markdown".into(),
-                summary: "skip phase 4".into(),
-                facts,
-                offline_text: "No markdown checkpoint configured. Skip phase 4.".into(),
-                claim: Claim::PhaseSkipped("phase 4".into()),
-            },
-        ),
+    match (runs, p.markdown_checkpoint_week, p.markdown_threshold) {
+        (true, Some(w), Some(t)) => Decision {
+            point: "phase_4_markdown".into(),
+            summary: "run phase 4".into(),
+            facts,
+            offline_text: format!(
+                "Markdown checkpoint configured for week {w} with a {} sell-through target. Execute phase 4 (markdown check) at week {w}.",
+                pct(t)
+            ),
+            claim: Claim::PhaseRuns("phase 4".into()),
+        },
+        _ => Decision {
+            point: "phase_4_markdown".into(),
+            summary: "skip phase 4".into(),
+            facts,
+            offline_text: "No markdown checkpoint configured. Skip phase 4.".into(),
+            claim: Claim::PhaseSkipped("phase 4".into()),
+        },
     }
 }
 

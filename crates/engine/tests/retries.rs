@@ -138,6 +138,7 @@ fn after_the_last_attempt_the_workflow_errors_and_resume_retries_the_step() {
         })
         .collect();
     let n = ids.len();
+    ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), n, "handoff ids are unique: {ids:?}");
     // Resuming a workflow that is not in error just continues it.

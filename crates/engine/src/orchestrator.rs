@@ -586,11 +586,7 @@ impl Orchestrator {
         let mut step = Self::begin(view);
         self.reason(&mut step, &reasoning::interpretation(&p))?;
         // The optional phases: the route decides, the template words it.
-        let optional: [(
-            Route,
-            WorkflowState,
-            fn(&SeasonParameters, bool) -> Decision,
-        ); 2] = [
+        let optional: [(Route, WorkflowState, PhaseWords); 2] = [
             (
                 Route::InventoryReplenish,
                 WorkflowState::Phase3Replenishment,
@@ -1317,6 +1313,9 @@ impl Orchestrator {
         self.settle(&view, outcome)
     }
 }
+
+/// The template that words an optional phase's decision (runs or is skipped).
+type PhaseWords = fn(&SeasonParameters, bool) -> Decision;
 
 /// Share of stores out of stock above which a week's sales say little about demand.
 const CENSORED_STORE_SHARE: f64 = 0.10;

@@ -523,6 +523,19 @@ fn a_season_on_files_refuses_files_that_changed_under_it() {
         "3",
     ]);
     assert_eq!(v["weeks"].as_array().unwrap().len(), 3);
+    // A second season on the same files, stopped at its first approval.
+    let out = atelier(&[
+        "run",
+        "--db",
+        &db,
+        "--id",
+        "files-manual",
+        "--stores",
+        &s,
+        "--history",
+        &h,
+    ]);
+    assert!(out.status.success());
     // An edited store file: refused, nothing recorded.
     let text = std::fs::read_to_string(&stores)
         .unwrap()
@@ -536,4 +549,15 @@ fn a_season_on_files_refuses_files_that_changed_under_it() {
             .contains("the data files changed since the workflow started")
     );
     assert_eq!(event_count(&db, "files"), n);
+    // Answering the waiting season is refused too, and the answer is not recorded.
+    let m = event_count(&db, "files-manual");
+    let out = atelier(&["approve", "files-manual", "--accept", "--db", &db]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the data files changed since the workflow started")
+    );
+    assert_eq!(event_count(&db, "files-manual"), m);
+    let status = ok_json(&["status", "files-manual", "--json", "--db", &db]);
+    assert_eq!(status["state"], "waiting_mfg_approval");
 }

@@ -1244,6 +1244,10 @@ impl Orchestrator {
         if let Resolution::Modify { modifications: m } = &resolution {
             validate_modification(pending.kind, m, &view.tunables)?;
         }
+        // The answer is followed at once by the step it unblocks; if that step's data
+        // cannot be read (files changed or gone), refuse now rather than record an
+        // answer the workflow cannot act on.
+        self.data(&view)?;
         let mut step = Self::begin(&view);
         step.push(Event::ApprovalResolved {
             approval_id: pending.approval_id,

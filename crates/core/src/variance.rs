@@ -34,6 +34,14 @@ pub struct VarianceCheck {
     pub emergency: bool,
 }
 
+impl VarianceCheck {
+    /// The variance as a percentage to one decimal (30.8 for 30.8%), as planners
+    /// read it; `None` when the forecast was 0.
+    pub fn percent(&self) -> Option<f64> {
+        self.variance_pct.map(|v| (v * 1000.0).round() / 10.0)
+    }
+}
+
 /// Measures a week. `threshold` and `emergency_threshold` are fractions (0.20, 0.30).
 pub fn check_week(
     week: u32,
@@ -74,6 +82,7 @@ mod tests {
         assert_eq!(v.direction, VarianceDirection::Over);
         assert!((v.variance_pct.unwrap() * 100.0 - 30.769).abs() < 0.01);
         assert_eq!(format!("{:.1}", v.variance_pct.unwrap() * 100.0), "30.8");
+        assert_eq!(v.percent(), Some(30.8));
         assert!(v.threshold_exceeded);
         assert!(v.emergency);
     }

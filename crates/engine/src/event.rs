@@ -306,6 +306,10 @@ pub enum Event {
     VarianceMeasured {
         /// The check.
         check: VarianceCheck,
+        /// Whether it re-forecasts the remaining weeks (above the threshold with
+        /// weeks left): decided once here, read by every view.
+        #[serde(default)]
+        reforecast_triggered: bool,
     },
     /// The remaining weeks were re-forecast and remaining allocations updated.
     ReforecastApplied {

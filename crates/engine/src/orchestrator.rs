@@ -910,9 +910,12 @@ impl Orchestrator {
             t.variance_threshold_pct,
             t.emergency_variance_pct,
         );
-        step.push(Event::VarianceMeasured { check })?;
         let horizon = p.forecast_horizon_weeks;
         let reforecast = check.threshold_exceeded && week < horizon;
+        step.push(Event::VarianceMeasured {
+            check,
+            reforecast_triggered: reforecast,
+        })?;
         self.reason(
             &mut step,
             &reasoning::variance(&check, t.variance_threshold_pct, reforecast),

@@ -430,12 +430,12 @@ impl WorkflowView {
                     content_hash: sales.content_hash.clone(),
                 });
             }
-            Event::VarianceMeasured { check } => {
+            Event::VarianceMeasured { check, .. } => {
                 let row = self.weeks.last_mut().filter(|w| w.week == check.week);
                 let Some(row) = row else {
                     return Err(self.refuse(event, "variance for a week that was not recorded"));
                 };
-                row.variance_pct = check.variance_pct.map(|v| (v * 1000.0).round() / 10.0);
+                row.variance_pct = check.percent();
                 row.direction = Some(check.direction);
                 row.threshold_exceeded = check.threshold_exceeded;
             }

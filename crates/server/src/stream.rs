@@ -95,9 +95,12 @@ pub fn message(view: &WorkflowView, stored: &StoredEvent) -> Value {
             "phase": phase,
             "reason": reason,
         }),
-        Event::VarianceMeasured { check } => {
-            let pct = check.variance_pct.map(|v| (v * 1000.0).round() / 10.0);
-            let reforecast = check.threshold_exceeded && check.week < view.horizon();
+        Event::VarianceMeasured {
+            check,
+            reforecast_triggered,
+        } => {
+            let pct = check.percent();
+            let reforecast = *reforecast_triggered;
             let kind = if check.threshold_exceeded {
                 "variance_alert"
             } else {

@@ -176,8 +176,12 @@ pub struct WeekSales {
     pub demand: Vec<u64>,
     /// Units sold per store.
     pub sold: Vec<u64>,
-    /// Stores that ran out (demand above stock).
+    /// Stores that ran out (demand above stock; for recorded sales, sold out).
     pub stockout_stores: Vec<String>,
+    /// Stores whose recorded sales exceeded their book stock: the sales are kept and
+    /// the stock is taken to zero (the book was wrong, not the till).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stock_adjusted_stores: Vec<String>,
 }
 
 /// Everything that can happen to a workflow.

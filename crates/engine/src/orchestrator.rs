@@ -875,18 +875,37 @@ impl Orchestrator {
             .iter()
             .map(|u| (*u as f64 * (1.0 + lift)).round() as u64)
             .collect();
-        let sold: Vec<u64> = demand
-            .iter()
-            .zip(&view.stock)
-            .map(|(d, s)| (*d).min(s.on_hand))
-            .collect();
-        let stockout_stores: Vec<String> = demand
-            .iter()
-            .zip(&view.stock)
-            .enumerate()
-            .filter(|(_, (d, s))| **d > s.on_hand)
-            .map(|(i, _)| stores.stores()[i].store_id.clone())
-            .collect();
+        let id = |i: usize| stores.stores()[i].store_id.clone();
+        let (sold, stockout_stores, stock_adjusted_stores): (Vec<u64>, Vec<String>, Vec<String>) =
+            match view.actuals_meaning {
+                // Played demand: a store sells what it has; the rest is lost.
+                ActualsMeaning::Demand => (
+                    demand
+                        .iter()
+                        .zip(&view.stock)
+                        .map(|(d, s)| (*d).min(s.on_hand))
+                        .collect(),
+                    (0..demand.len())
+                        .filter(|i| demand[*i] > view.stock[*i].on_hand)
+                        .map(id)
+                        .collect(),
+                    Vec::new(),
+                ),
+                // Recorded sales are facts: they are kept whole. A store that sold its
+                // last unit is flagged as out of stock; one that sold more than the
+                // book said it had is flagged as a stock adjustment (the book was wrong).
+                ActualsMeaning::Sales => (
+                    demand.clone(),
+                    (0..demand.len())
+                        .filter(|i| demand[*i] >= view.stock[*i].on_hand && demand[*i] > 0)
+                        .map(id)
+                        .collect(),
+                    (0..demand.len())
+                        .filter(|i| demand[*i] > view.stock[*i].on_hand)
+                        .map(id)
+                        .collect(),
+                ),
+            };
         let mut step = Self::begin(view);
         step.push(Event::WeekRecorded {
             sales: WeekSales {
@@ -895,6 +914,7 @@ impl Orchestrator {
                 demand,
                 sold: sold.clone(),
                 stockout_stores,
+                stock_adjusted_stores,
             },
         })?;
         let t = &view.tunables;

@@ -400,16 +400,21 @@ impl WorkflowView {
                 }
                 // Checked for every store before any stock moves: a refused event
                 // leaves the view as it was.
-                if self
-                    .stock
-                    .iter()
-                    .zip(&sales.sold)
-                    .any(|(s, sold)| *sold > s.on_hand)
+                // Recorded sales above the book stock are allowed only for the stores
+                // the event names as adjusted (the book was wrong, not the till).
+                let adjusted = |i: usize| {
+                    self.allocation
+                        .as_ref()
+                        .and_then(|a| a.stores.get(i))
+                        .is_some_and(|s| sales.stock_adjusted_stores.contains(&s.store_id))
+                };
+                if (0..self.stock.len())
+                    .any(|i| sales.sold[i] > self.stock[i].on_hand && !adjusted(i))
                 {
                     return Err(self.refuse(event, "a store sold more than it had"));
                 }
                 for (s, sold) in self.stock.iter_mut().zip(&sales.sold) {
-                    s.on_hand -= sold;
+                    s.on_hand = s.on_hand.saturating_sub(*sold);
                 }
                 let forecast = self
                     .forecast_weekly

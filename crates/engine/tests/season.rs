@@ -659,3 +659,38 @@ fn resuming_after_an_expired_revised_order_asks_for_the_revision_again() {
         "no second forecast"
     );
 }
+
+#[test]
+fn recorded_sales_above_book_stock_are_kept_and_flagged() {
+    use atelier_engine::event::ActualsMeaning;
+    let h = harness();
+    let o = &h.orchestrator;
+    let mut w = new_workflow("pos", params("zara"));
+    w.actuals_meaning = ActualsMeaning::Sales;
+    o.create(w).unwrap();
+    o.advance("pos").unwrap();
+    let view = o.approve("pos", None, Resolution::Accept, "t").unwrap();
+    let s001 = view.stock[0].on_hand;
+    let mut week = scenario("normal_season")[0].clone();
+    let row = week.rows.iter_mut().find(|r| r.store_id == "S001").unwrap();
+    row.quantity_sold = u32::try_from(s001).unwrap() + 500;
+    let total = week.total_units();
+    let view = o.record_week("pos", 1, &week).unwrap();
+    assert_eq!(
+        view.weeks[0].actual, total,
+        "the till's figures are kept whole"
+    );
+    assert_eq!(view.stock[0].on_hand, 0);
+    let log = events(&h, "pos");
+    let recorded = log
+        .iter()
+        .find_map(|e| match &e.event {
+            Event::WeekRecorded { sales } => Some(sales.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(recorded.stock_adjusted_stores, vec!["S001".to_string()]);
+    assert!(recorded.stockout_stores.contains(&"S001".to_string()));
+    // The log folds back to the same view.
+    assert_eq!(o.view("pos").unwrap().stock, view.stock);
+}

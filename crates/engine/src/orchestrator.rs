@@ -1265,7 +1265,8 @@ impl Orchestrator {
             });
         }
         if let Resolution::Modify { modifications: m } = &resolution {
-            validate_modification(pending.kind, m, &view.tunables)?;
+            let forecast_units = view.order.map_or(0, |o| o.forecast_units);
+            validate_modification(pending.kind, m, &view.tunables, forecast_units)?;
         }
         // The answer is followed at once by the step it unblocks; if that step's data
         // cannot be read (files changed or gone), refuse now rather than record an
@@ -1379,11 +1380,17 @@ fn unexpected(agent: AgentName, result: &AgentResult) -> EngineError {
     ))
 }
 
+/// A planner's quantity may be up to this many times the forecast (or times 1,000
+/// units for a tiny forecast): far beyond any sane order, far below any overflow.
+const MAX_ORDER_MULTIPLE: u64 = 10;
+
 fn validate_modification(
     kind: ApprovalKind,
     m: &crate::event::Modification,
     tunables: &atelier_core::Tunables,
+    forecast_units: u64,
 ) -> Result<(), EngineError> {
+    let max_qty = forecast_units.max(1_000).saturating_mul(MAX_ORDER_MULTIPLE);
     match kind {
         ApprovalKind::Manufacturing => {
             if m.markdown_pct.is_some() {
@@ -1402,6 +1409,9 @@ fn validate_modification(
                 (Some(0), _) => Err(EngineError::InvalidModification(
                     "manufacturing_qty must be positive".into(),
                 )),
+                (Some(q), _) if q > max_qty => Err(EngineError::InvalidModification(format!(
+                    "manufacturing_qty {q} is more than {MAX_ORDER_MULTIPLE} times the forecast ({forecast_units} units); the most is {max_qty}"
+                ))),
                 (_, Some(s)) if !(s.is_finite() && (0.0..=5.0).contains(&s)) => {
                     Err(EngineError::InvalidModification(format!(
                         "safety_stock_pct {s} is outside 0.0..=5.0 (a fraction: 20% is 0.2)"

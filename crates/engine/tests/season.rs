@@ -694,3 +694,24 @@ fn recorded_sales_above_book_stock_are_kept_and_flagged() {
     // The log folds back to the same view.
     assert_eq!(o.view("pos").unwrap().stock, view.stock);
 }
+
+#[test]
+fn an_absurd_order_quantity_is_refused_and_nothing_is_recorded() {
+    let h = harness();
+    let o = &h.orchestrator;
+    o.create(new_workflow("huge", params("zara"))).unwrap();
+    let view = o.advance("huge").unwrap();
+    let forecast = view.order.unwrap().forecast_units;
+    let before = events(&h, "huge").len();
+    for qty in [u64::MAX, forecast * 10 + 1] {
+        let m = Modification { manufacturing_qty: Some(qty), safety_stock_pct: None, markdown_pct: None };
+        let err = o.approve("huge", None, Resolution::Modify { modifications: m }, "t").unwrap_err();
+        assert!(err.to_string().contains("more than 10 times the forecast"), "{err}");
+    }
+    assert_eq!(events(&h, "huge").len(), before);
+    // Ten times the forecast is still a (large) order the season can run with.
+    let m = Modification { manufacturing_qty: Some(forecast * 10), safety_stock_pct: None, markdown_pct: None };
+    o.approve("huge", None, Resolution::Modify { modifications: m }, "t").unwrap();
+    let view = o.approve("huge", None, Resolution::Accept, "t").unwrap();
+    assert_eq!(view.allocation.unwrap().manufacturing_qty, forecast * 10);
+}

@@ -55,6 +55,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             "warning: no access tokens configured; the server is open to anyone on this machine and listens on loopback only"
         );
     }
+    let grace = config.shutdown_grace;
     let state = AppState::open(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -68,14 +69,16 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             "atelier serving on http://{} (OpenAPI at /api/openapi.json)",
             listener.local_addr()?
         );
-        atelier_server::serve(listener, state, shutdown_signal()).await?;
+        // Returns once requests in flight are done, or after `grace` at most: a
+        // client holding a connection open cannot keep the process alive.
+        atelier_server::serve(listener, state, shutdown_signal(grace)).await?;
         eprintln!("atelier: stopped");
         anyhow::Ok(())
     })
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn shutdown_signal() {
+async fn shutdown_signal(grace: std::time::Duration) {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -94,5 +97,8 @@ async fn shutdown_signal() {
         () = interrupt => {}
         () = terminate => {}
     }
-    eprintln!("atelier: shutting down (finishing in-flight requests)");
+    eprintln!(
+        "atelier: shutting down (finishing in-flight requests, for at most {} s)",
+        grace.as_secs()
+    );
 }

@@ -704,14 +704,28 @@ fn an_absurd_order_quantity_is_refused_and_nothing_is_recorded() {
     let forecast = view.order.unwrap().forecast_units;
     let before = events(&h, "huge").len();
     for qty in [u64::MAX, forecast * 10 + 1] {
-        let m = Modification { manufacturing_qty: Some(qty), safety_stock_pct: None, markdown_pct: None };
-        let err = o.approve("huge", None, Resolution::Modify { modifications: m }, "t").unwrap_err();
-        assert!(err.to_string().contains("more than 10 times the forecast"), "{err}");
+        let m = Modification {
+            manufacturing_qty: Some(qty),
+            safety_stock_pct: None,
+            markdown_pct: None,
+        };
+        let err = o
+            .approve("huge", None, Resolution::Modify { modifications: m }, "t")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("more than 10 times the forecast"),
+            "{err}"
+        );
     }
     assert_eq!(events(&h, "huge").len(), before);
     // Ten times the forecast is still a (large) order the season can run with.
-    let m = Modification { manufacturing_qty: Some(forecast * 10), safety_stock_pct: None, markdown_pct: None };
-    o.approve("huge", None, Resolution::Modify { modifications: m }, "t").unwrap();
+    let m = Modification {
+        manufacturing_qty: Some(forecast * 10),
+        safety_stock_pct: None,
+        markdown_pct: None,
+    };
+    o.approve("huge", None, Resolution::Modify { modifications: m }, "t")
+        .unwrap();
     let view = o.approve("huge", None, Resolution::Accept, "t").unwrap();
     assert_eq!(view.allocation.unwrap().manufacturing_qty, forecast * 10);
 }

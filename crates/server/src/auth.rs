@@ -146,6 +146,100 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// On an open server (no tokens), refuses with 403 a request a web page may have
+/// sent: one whose `Origin` is present and not a loopback origin
+/// (`http://127.0.0.1[:port]`, `http://localhost[:port]`, `http://[::1][:port]`),
+/// or whose `Host` is not a loopback name or address (a page on a DNS-rebound
+/// name). WebSocket upgrades included. With tokens configured both are left alone:
+/// a browser never sends the bearer token by itself.
+pub async fn same_machine_only(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if state.config().is_open()
+        && let Err(e) = check_same_machine(req.headers(), req.uri())
+    {
+        return e.into_response();
+    }
+    next.run(req).await
+}
+
+/// The checks of [`same_machine_only`].
+fn check_same_machine(
+    headers: &axum::http::HeaderMap,
+    uri: &axum::http::Uri,
+) -> Result<(), ApiError> {
+    use axum::http::header::{HOST, ORIGIN};
+    if let Some(origin) = headers.get(ORIGIN) {
+        let text = String::from_utf8_lossy(origin.as_bytes());
+        if !is_loopback_origin(&text) {
+            return Err(ApiError::ForbiddenSite(format!(
+                "refused: Origin '{text}' is not this machine; without access tokens the server answers pages served from loopback only"
+            )));
+        }
+    }
+    // HTTP/1.1 sends `Host`; HTTP/2 the URI's authority. Browsers always send one.
+    let host = match headers.get(HOST) {
+        Some(h) => Some(String::from_utf8_lossy(h.as_bytes()).into_owned()),
+        None => uri.authority().map(|a| a.as_str().to_string()),
+    };
+    if let Some(host) = host
+        && !is_loopback_authority(&host)
+    {
+        return Err(ApiError::ForbiddenSite(format!(
+            "refused: Host '{host}' is not a loopback name; without access tokens the server answers requests to localhost, 127.0.0.1 or [::1] only"
+        )));
+    }
+    Ok(())
+}
+
+/// `http://` and a loopback authority, nothing else (no path; `null` refused).
+fn is_loopback_origin(origin: &str) -> bool {
+    let origin = origin.trim();
+    match origin.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("http://") => {
+            is_loopback_authority(&origin[7..])
+        }
+        _ => false,
+    }
+}
+
+/// `host[:port]` whose host is `localhost` or a loopback address (IPv6 in brackets).
+fn is_loopback_authority(authority: &str) -> bool {
+    let authority = authority.trim();
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let Some((inside, after)) = rest.split_once(']') else {
+            return false;
+        };
+        match after {
+            "" => (inside, None),
+            _ => match after.strip_prefix(':') {
+                Some(port) => (inside, Some(port)),
+                None => return false,
+            },
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    if authority.starts_with('[') {
+        return host
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    }
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +259,46 @@ mod tests {
             let got = [Permission::Read, Permission::Plan, Permission::Approve]
                 .map(|p| c(role).require(p).is_ok());
             assert_eq!(got, expect, "{role}");
+        }
+    }
+
+    #[test]
+    fn only_loopback_origins_and_hosts_pass() {
+        for ok in [
+            "http://127.0.0.1",
+            "http://127.0.0.1:8080",
+            "http://localhost:3000",
+            "HTTP://LocalHost",
+            "http://[::1]:8080",
+            "http://[::1]",
+        ] {
+            assert!(is_loopback_origin(ok), "{ok}");
+        }
+        for bad in [
+            "null",
+            "https://evil.example",
+            "http://evil.example",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://127.0.0.1:80/path",
+            "http://127.0.0.1:",
+            "http://[::2]",
+            "http://[::1]x",
+            "http://10.0.0.1",
+            "file://",
+        ] {
+            assert!(!is_loopback_origin(bad), "{bad}");
+        }
+        for ok in ["127.0.0.1:8080", "localhost", "[::1]:1", "127.1.2.3"] {
+            assert!(is_loopback_authority(ok), "{ok}");
+        }
+        for bad in [
+            "attacker.example",
+            "attacker.example:8080",
+            "0.0.0.0:80",
+            "::1",
+        ] {
+            assert!(!is_loopback_authority(bad), "{bad}");
         }
     }
 

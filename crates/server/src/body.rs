@@ -10,15 +10,52 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 /// A JSON object body whose fields are taken one by one, each error naming its field.
+///
+/// The request must say `Content-Type: application/json` (parameters such as
+/// `charset` allowed, any case); anything else, or none, is a 415 before the body
+/// is read. A web page can send `text/plain` (or a form) to another site without
+/// a CORS preflight, but not `application/json`: requiring it keeps other sites'
+/// pages from posting JSON to a server on this machine.
 pub struct JsonBody(pub Map<String, Value>);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let media = content_type(&req);
+        if essence(media.as_deref()).as_deref() != Some("application/json") {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "unsupported Content-Type {}: send the body as application/json",
+                shown(media)
+            )));
+        }
         let bytes = Bytes::from_request(req, state).await?;
         JsonBody::parse(&bytes)
     }
+}
+
+/// The request's `Content-Type`, as text.
+fn content_type(req: &Request) -> Option<String> {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// A media type without its parameters, lower-cased (`Text/CSV; charset=utf-8`
+/// gives `text/csv`).
+fn essence(media: Option<&str>) -> Option<String> {
+    media.map(|m| {
+        m.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    })
+}
+
+/// A content type as a 415 names it.
+fn shown(media: Option<String>) -> String {
+    media.map_or_else(|| "(none)".to_string(), |m| format!("'{m}'"))
 }
 
 impl JsonBody {
@@ -99,18 +136,8 @@ impl<S: Send + Sync> FromRequest<S> for CsvUpload {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let media = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let essence = media.as_deref().map(|m| {
-            m.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        });
-        match essence.as_deref() {
+        let media = content_type(&req);
+        match essence(media.as_deref()).as_deref() {
             Some("text/csv") => Ok(CsvUpload(Bytes::from_request(req, state).await?)),
             Some("multipart/form-data") => {
                 let multipart = Multipart::from_request(req, state).await?;
@@ -118,7 +145,7 @@ impl<S: Send + Sync> FromRequest<S> for CsvUpload {
             }
             _ => Err(ApiError::UnsupportedMediaType(format!(
                 "unsupported Content-Type {}: send the CSV as {CSV_CONTENT_TYPES} (a part named 'file')",
-                media.map_or_else(|| "(none)".to_string(), |m| format!("'{m}'"))
+                shown(media)
             ))),
         }
     }

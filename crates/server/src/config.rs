@@ -113,6 +113,12 @@ pub struct ServerConfig {
     pub expiry_check_interval: Duration,
     /// Live stream limits.
     pub stream: StreamConfig,
+    /// How long a graceful shutdown waits for requests in flight and open
+    /// connections (a client may hold a half-sent body forever) before the server
+    /// returns anyway. Each engine step is one transaction, and a write already
+    /// started runs to its end on the blocking pool, so stopping loses no
+    /// acknowledged work.
+    pub shutdown_grace: Duration,
     /// The model for explanations and `POST /api/parameters/extract`; `None` (the
     /// default, and what tests get) means the offline templates and the rule-based
     /// extractor. `atelier serve` sets it from `LlmConfig::from_env()`, as the CLI
@@ -123,6 +129,9 @@ pub struct ServerConfig {
 /// Default request body limit: 10 MiB, enough for a few years of daily sales.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
+/// Default [`ServerConfig::shutdown_grace`]: 30 s.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 impl ServerConfig {
     /// A configuration with defaults for everything but the database.
     pub fn new(db_path: impl Into<PathBuf>) -> ServerConfig {
@@ -132,6 +141,7 @@ impl ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             expiry_check_interval: Duration::from_secs(5),
             stream: StreamConfig::default(),
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             llm: None,
         }
     }

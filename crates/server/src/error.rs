@@ -51,6 +51,11 @@ pub enum ApiError {
         /// What was attempted.
         action: &'static str,
     },
+    /// An open server (no tokens) refuses a request that a web page may have sent:
+    /// a cross-site `Origin`, or a `Host` that is not a loopback name (DNS
+    /// rebinding). The message says which.
+    #[error("{0}")]
+    ForbiddenSite(String),
     /// An unknown workflow, approval, data set or route.
     #[error("{0}")]
     NotFound(String),
@@ -143,7 +148,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::Forbidden { .. } | ApiError::ForbiddenSite(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -10,7 +10,8 @@
 //!   extraction, service);
 //! - [`stream`]: WebSocket fan-out from the store, with resume and lag handling;
 //! - [`catalog`]: the sample and uploaded data sets;
-//! - [`auth`], [`body`], [`error`]: who may call, reading bodies, one error type;
+//! - [`auth`], [`body`], [`error`]: who may call (and, without tokens, from which
+//!   site), reading bodies, one error type;
 //! - [`metrics`], [`openapi`]: Prometheus text and the OpenAPI document;
 //! - [`testing`]: a server on a background thread, for tests and benchmarks.
 //!
@@ -36,7 +37,7 @@ pub use state::{AppState, StartError};
 use atelier_engine::WorkflowState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use tokio::net::TcpListener;
 
 /// The application: routes, body limit, metrics. Built from state so tests can
@@ -46,6 +47,10 @@ pub fn app(state: AppState) -> Router {
     routes::router()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            auth::same_machine_only,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             metrics::track,
         ))
         .layer(DefaultBodyLimit::max(limit))
@@ -53,8 +58,12 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` completes, then stops accepting, closes the streams and
-/// lets in-flight requests finish. Each engine step commits in one transaction, so
-/// an acknowledged write is durable whenever the process stops.
+/// lets in-flight requests finish, for at most `shutdown_grace` (a client holding
+/// a half-sent body would otherwise keep the server forever); then it returns,
+/// and the connections still open are dropped with the runtime. Each engine step
+/// commits in one transaction, and a write already started runs to its end on the
+/// blocking pool (which the runtime waits for), so an acknowledged write is
+/// durable whenever the process stops.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -63,12 +72,32 @@ pub async fn serve(
     let expiry = tokio::spawn(expire_approvals(state.clone()));
     let outside = tokio::spawn(watch_outside_writes(state.clone()));
     let closing = state.clone();
-    let result = axum::serve(listener, app(state))
+    let grace = state.config().shutdown_grace;
+    let (began, shutdown_began) = tokio::sync::oneshot::channel::<()>();
+    let serving = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
             shutdown.await;
             closing.begin_shutdown();
+            let _ = began.send(());
         })
-        .await;
+        .into_future();
+    let deadline = async move {
+        match shutdown_began.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            // The server stopped without a shutdown (an error): it has returned.
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    let result = tokio::select! {
+        result = serving => result,
+        () = deadline => {
+            eprintln!(
+                "atelier-server: connections still open {} s after shutdown began; stopping without them",
+                grace.as_secs_f64()
+            );
+            Ok(())
+        }
+    };
     expiry.abort();
     outside.abort();
     result

@@ -56,9 +56,47 @@ use utoipa::{Modify, OpenApi};
         parameters::ExtractRequest,
         parameters::ExtractedParameters,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &OpenServerRefusals),
 )]
 pub struct ApiDoc;
+
+/// Every operation can be a 403 on an open server (no tokens): a request with a
+/// cross-site `Origin` or a non-loopback `Host` is refused before routing (see
+/// [`crate::auth::same_machine_only`]). Added here to every operation rather than
+/// repeated in each annotation.
+struct OpenServerRefusals;
+
+/// What the 403 of an open server's refusal says.
+const SITE_REFUSAL: &str = "a request a web page may have sent, on a server without tokens: an Origin other than a loopback http:// origin, or a Host other than localhost, 127.0.0.1 or [::1]";
+
+impl Modify for OpenServerRefusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                match op.responses.responses.get_mut("403") {
+                    Some(RefOr::T(response)) => {
+                        response.description =
+                            format!("{}; or {SITE_REFUSAL}", response.description);
+                    }
+                    Some(RefOr::Ref(_)) => {}
+                    None => {
+                        let response = ResponseBuilder::new()
+                            .description(format!("Refused: {SITE_REFUSAL}"))
+                            .content(
+                                "application/json",
+                                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                            )
+                            .build();
+                        op.responses
+                            .responses
+                            .insert("403".to_string(), RefOr::T(response));
+                    }
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

@@ -282,10 +282,15 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&AppState, &dyn Fn()) -> Result<T, ApiError> + Send + 'static,
     {
-        let _guard = lock.lock().await;
+        // The guard is owned by the blocking task, not by this future: a client
+        // that disconnects drops the future, but the write it started runs on to
+        // its end, and the next write to the workflow must wait for it (else it
+        // would find the log moved under it and answer a spurious 409).
+        let guard = lock.lock_owned().await;
         let state = self.clone();
         let id = workflow_id.to_string();
         tokio::task::spawn_blocking(move || {
+            let _guard = guard;
             let hub = state.hubs().hub(&id);
             if !hub.is_synced() {
                 // Baseline, so only this process's appends count as appended.

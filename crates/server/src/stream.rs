@@ -251,6 +251,11 @@ impl Hub {
         Ok((new, first))
     }
 
+    /// The number of the last event read from the store (0 before any).
+    pub fn last_seq(&self) -> u64 {
+        self.lock().encoder.known
+    }
+
     /// Whether the hub has read the store at least once.
     pub fn is_synced(&self) -> bool {
         self.lock().synced

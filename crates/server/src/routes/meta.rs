@@ -63,6 +63,10 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(openapi::document())
 }
 
+/// Largest message or frame a stream client may send (bytes); a bigger one closes
+/// the connection.
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 4 * 1024;
+
 /// The workflow's events as a WebSocket stream: every stored event after `after`,
 /// in order, then live ones. Messages are JSON with `seq`, `workflow_id`,
 /// `timestamp`, `type` (`agent_status`, `agent_completed`, `phase_skipped`,
@@ -72,12 +76,12 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 #[utoipa::path(get, path = "/api/workflows/{id}/stream", tag = "workflows",
     params(
         ("id" = String, Path, description = "Workflow id"),
-        ("after" = Option<u64>, Query, description = "Send events numbered above this (default 0: all)"),
+        ("after" = Option<u64>, Query, description = "Send events numbered above this (default 0: all); at most the workflow's last event"),
         ("token" = Option<String>, Query, description = "Bearer token, for clients that cannot set headers"),
     ),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
-        (status = 400, description = "Not a WebSocket request, or invalid query", body = ErrorBody),
+        (status = 400, description = "Not a WebSocket request, or invalid query (`after` beyond the last event)", body = ErrorBody),
         (status = 401, description = "No or unknown token", body = ErrorBody),
         (status = 404, description = "Unknown workflow", body = ErrorBody),
     ),
@@ -97,6 +101,12 @@ pub async fn stream(
             r.body_text()
         ))
     })?;
+    // Clients only answer pings and close: nothing they send needs axum's default
+    // limits (64 MiB messages, 16 MiB frames), which would let one client make the
+    // server buffer that much.
+    let upgrade = upgrade
+        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
+        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES);
     let wid = id.clone();
     let hub = state
         .read(move |s| {
@@ -105,6 +115,16 @@ pub async fn stream(
             }
             let hub = s.hubs().hub(&wid);
             hub.sync(s.store().as_ref(), &wid)?;
+            // A number beyond the log would silently skip the events to come.
+            let last = hub.last_seq();
+            if after > last {
+                return Err(ApiError::field(
+                    "after",
+                    format!(
+                        "'after' is {after}, beyond the workflow's last event {last}; resume with the last seq received"
+                    ),
+                ));
+            }
             Ok(hub)
         })
         .await?;

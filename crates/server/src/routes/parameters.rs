@@ -70,15 +70,17 @@ pub struct ExtractedParameters {
         (status = 401, description = "No or unknown token", body = ErrorBody),
         (status = 403, description = "Not a planner", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "The text leaves parameters unsaid (named in `missing_parameters`)", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn extract(
     State(state): State<AppState>,
     caller: Caller,
-    mut body: JsonBody,
+    body: Result<JsonBody, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Plan)?;
+    let mut body = body?;
     body.deny_unknown(&["text", "today"])?;
     let text: String = body.take("text")?;
     if text.trim().is_empty() {

@@ -256,15 +256,17 @@ fn full_json(view: &WorkflowView, headers: &HeaderMap) -> Value {
         (status = 401, description = "No or unknown token", body = ErrorBody),
         (status = 403, description = "Not a planner", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    mut body: JsonBody,
+    body: Result<JsonBody, ApiError>,
 ) -> Result<(StatusCode, Json<CreatedWorkflow>), ApiError> {
     caller.require(Permission::Plan)?;
+    let mut body = body?;
     body.deny_unknown(&[
         "category",
         "parameters",
@@ -496,6 +498,8 @@ pub async fn events(
         (status = 403, description = "Not an approver", body = ErrorBody),
         (status = 404, description = "Unknown workflow", body = ErrorBody),
         (status = 409, description = "Not waiting for this approval", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn approve(
@@ -503,9 +507,10 @@ pub async fn approve(
     caller: Caller,
     headers: HeaderMap,
     Path((id, approval_id)): Path<(String, String)>,
-    mut body: JsonBody,
+    body: Result<JsonBody, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Approve)?;
+    let mut body = body?;
     body.deny_unknown(&["action", "modifications"])?;
     let action: String = body.take("action")?;
     let resolution = match action.as_str() {
@@ -661,6 +666,8 @@ fn infer_week(
         (status = 403, description = "Not a planner", body = ErrorBody),
         (status = 404, description = "Unknown workflow", body = ErrorBody),
         (status = 409, description = "Not between weeks of a running season", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn reforecast(
@@ -668,9 +675,10 @@ pub async fn reforecast(
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
-    mut body: JsonBody,
+    body: Result<JsonBody, ApiError>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Plan)?;
+    let mut body = body?;
     body.deny_unknown(&["reason"])?;
     let reason: String = body.take("reason")?;
     if reason.trim().is_empty() {
@@ -736,12 +744,13 @@ pub async fn play(
     let view = state
         .write(&id, move |s, publish| {
             let o = s.orchestrator();
-            let mut view = o.advance(&wid)?;
-            let Some(ActualsSource::Scenario { name }) = view.actuals_source.clone() else {
+            // Refuse before anything is written: a 409 leaves the log as it was.
+            let Some(ActualsSource::Scenario { name }) = o.view(&wid)?.actuals_source else {
                 return Err(ApiError::Conflict(format!(
                     "workflow {wid} was created without a scenario; upload actuals instead"
                 )));
             };
+            let mut view = o.advance(&wid)?;
             let source = view
                 .data
                 .clone()

@@ -45,6 +45,11 @@ pub fn spawn_app_with_clock(clock: Arc<dyn Clock>) -> TestApp {
     spawn(|_| {}, Some(clock))
 }
 
+/// A fresh server reading `clock`, whose config `tweak` adjusts.
+pub fn spawn_app_with_clock_and(clock: Arc<dyn Clock>, tweak: fn(&mut ServerConfig)) -> TestApp {
+    spawn(tweak, Some(clock))
+}
+
 fn spawn(tweak: fn(&mut ServerConfig), clock: Option<Arc<dyn Clock>>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("atelier.db");
@@ -103,6 +108,38 @@ impl TestApp {
     /// `http://addr`.
     pub fn url(&self) -> String {
         self.server.as_ref().expect("running").url()
+    }
+
+    /// Where the server listens.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.as_ref().expect("running").addr
+    }
+
+    /// Sends `request` as written (head and body; say `Connection: close`) and
+    /// reads the answer to its end, or what came within 5 s of silence: status
+    /// and body.
+    pub fn raw(&self, request: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut tcp = std::net::TcpStream::connect(self.addr()).expect("connect");
+        tcp.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        tcp.write_all(request.as_bytes()).expect("send");
+        let mut bytes = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while let Ok(n @ 1..) = tcp.read(&mut chunk) {
+            bytes.extend_from_slice(&chunk[..n]);
+        }
+        let answer = String::from_utf8_lossy(&bytes);
+        let status = answer
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
     }
 
     /// `ws://addr`.

@@ -3,6 +3,7 @@
 
 mod access;
 mod errors;
+mod hardening;
 mod helpers;
 mod multipart;
 mod openapi;

@@ -39,3 +39,33 @@ fn the_document_lists_exactly_the_served_routes() {
         );
     }
 }
+
+/// Every operation documents the open server's 403 (a cross-site Origin or a
+/// non-loopback Host), and every JSON body the 415 of another content type.
+#[test]
+fn the_document_lists_the_refusals_of_every_operation() {
+    let app = spawn_app();
+    let doc = app.get("/api/openapi.json").body;
+    let mut json_bodies = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let responses = &op["responses"];
+            let forbidden = responses["403"]["description"].as_str().unwrap_or_default();
+            assert!(
+                forbidden.contains("Origin") && forbidden.contains("Host"),
+                "{method} {path}: 403 {forbidden:?}"
+            );
+            if op["requestBody"]["content"]
+                .get("application/json")
+                .is_some()
+            {
+                json_bodies += 1;
+                assert!(
+                    responses.get("415").is_some(),
+                    "{method} {path} takes JSON but documents no 415"
+                );
+            }
+        }
+    }
+    assert_eq!(json_bodies, 4, "create, approve, reforecast, extract");
+}

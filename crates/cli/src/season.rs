@@ -325,42 +325,65 @@ pub fn resume(args: &ResumeArgs, reasoner: Arc<dyn Reasoner>) -> Result<()> {
     play(&s, &args.id, &args.play)
 }
 
-fn actuals_for_week(
-    s: &Session,
-    view: &WorkflowView,
-    play: &PlayArgs,
-    week: u32,
-) -> Result<Option<WeekActuals>> {
-    let source = match (&play.actuals, &play.scenario) {
-        (Some(dir), _) => Some(ActualsSource::Directory {
-            path: dir.display().to_string(),
-        }),
-        (None, Some(name)) => Some(ActualsSource::Scenario { name: name.clone() }),
-        (None, None) => view.actuals_source.clone(),
-    };
-    let data_source = view
-        .data
-        .clone()
-        .context("the workflow has no data source")?;
-    let data = s.catalog.load(&data_source).map_err(anyhow::Error::msg)?;
-    match source {
-        None => Ok(None),
-        Some(ActualsSource::Scenario { name }) => {
-            let weeks = sample::scenario(&name, &data.stores)
-                .with_context(|| format!("unknown scenario '{name}'"))??;
-            Ok(weeks.into_iter().nth(week as usize - 1))
-        }
-        Some(ActualsSource::Directory { path }) => {
-            let file = Path::new(&path).join(format!("actuals_week_{week:02}.csv"));
-            if !file.exists() {
-                return Ok(None);
+/// Where a played season's weeks come from, opened once per command: a shipped
+/// scenario is parsed once, a directory is read a file at a time.
+enum WeeklyFeed {
+    /// Nothing to play (uploads only).
+    Nothing,
+    /// A shipped scenario, parsed.
+    Scenario(Vec<WeekActuals>),
+    /// A directory of `actuals_week_NN.csv` files.
+    Directory {
+        path: PathBuf,
+        data: Arc<atelier_engine::agents::SeasonData>,
+    },
+}
+
+impl WeeklyFeed {
+    fn open(s: &Session, view: &WorkflowView, play: &PlayArgs) -> Result<WeeklyFeed> {
+        let source = match (&play.actuals, &play.scenario) {
+            (Some(dir), _) => Some(ActualsSource::Directory {
+                path: dir.display().to_string(),
+            }),
+            (None, Some(name)) => Some(ActualsSource::Scenario { name: name.clone() }),
+            (None, None) => view.actuals_source.clone(),
+        };
+        let Some(source) = source else {
+            return Ok(WeeklyFeed::Nothing);
+        };
+        let data_source = view
+            .data
+            .clone()
+            .context("the workflow has no data source")?;
+        let data = s.catalog.load(&data_source).map_err(anyhow::Error::msg)?;
+        Ok(match source {
+            ActualsSource::Scenario { name } => WeeklyFeed::Scenario(
+                sample::scenario(&name, &data.stores)
+                    .with_context(|| format!("unknown scenario '{name}'"))??,
+            ),
+            ActualsSource::Directory { path } => WeeklyFeed::Directory {
+                path: PathBuf::from(path),
+                data,
+            },
+        })
+    }
+
+    fn week(&self, week: u32) -> Result<Option<WeekActuals>> {
+        match self {
+            WeeklyFeed::Nothing => Ok(None),
+            WeeklyFeed::Scenario(weeks) => Ok(weeks.get(week as usize - 1).cloned()),
+            WeeklyFeed::Directory { path, data } => {
+                let file = path.join(format!("actuals_week_{week:02}.csv"));
+                if !file.exists() {
+                    return Ok(None);
+                }
+                let reader = open_data_file(&file).map_err(anyhow::Error::msg)?;
+                Ok(Some(read_actuals(
+                    reader,
+                    &file.display().to_string(),
+                    &data.stores,
+                )?))
             }
-            let reader = open_data_file(&file).map_err(anyhow::Error::msg)?;
-            Ok(Some(read_actuals(
-                reader,
-                &file.display().to_string(),
-                &data.stores,
-            )?))
         }
     }
 }
@@ -376,14 +399,12 @@ fn approve_mode(play: &PlayArgs) -> ApproveMode {
 /// With a directory of actuals, the files of weeks already recorded are read again:
 /// an unchanged file is a no-op, a changed one is refused (a recorded week cannot be
 /// rewritten), so an edited file never goes unnoticed.
-fn recheck_recorded_weeks(s: &Session, view: &WorkflowView, play: &PlayArgs) -> Result<()> {
-    if play.actuals.is_none()
-        && !matches!(view.actuals_source, Some(ActualsSource::Directory { .. }))
-    {
+fn recheck_recorded_weeks(s: &Session, view: &WorkflowView, feed: &WeeklyFeed) -> Result<()> {
+    if !matches!(feed, WeeklyFeed::Directory { .. }) {
         return Ok(());
     }
     for week in 1..=view.weeks.len() as u32 {
-        if let Some(actuals) = actuals_for_week(s, view, play, week)? {
+        if let Some(actuals) = feed.week(week)? {
             s.orchestrator
                 .record_week(&view.workflow_id, week, &actuals)
                 .with_context(|| {
@@ -398,7 +419,8 @@ fn play(s: &Session, id: &str, play_args: &PlayArgs) -> Result<()> {
     let mode = approve_mode(play_args);
     let o = &s.orchestrator;
     let mut view = o.advance(id)?;
-    recheck_recorded_weeks(s, &view, play_args)?;
+    let feed = WeeklyFeed::open(s, &view, play_args)?;
+    recheck_recorded_weeks(s, &view, &feed)?;
     let bar = ProgressBar::new(u64::from(view.horizon()));
     bar.set_style(
         ProgressStyle::with_template("{spinner} week {pos}/{len} {bar:30} {msg}")
@@ -424,7 +446,7 @@ fn play(s: &Session, id: &str, play_args: &PlayArgs) -> Result<()> {
                 if play_args.until_week.is_some_and(|u| week > u) {
                     break "paused";
                 }
-                match actuals_for_week(s, &view, play_args, week)? {
+                match feed.week(week)? {
                     Some(actuals) => view = o.record_week(id, week, &actuals)?,
                     None => break "no_actuals",
                 }

@@ -12,75 +12,31 @@ use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-/// A model that answers every request after `MODEL_DELAY`, so that a write
-/// asking it for explanations takes a while. Stops when dropped.
-struct SlowModel {
-    url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
 const MODEL_DELAY: Duration = Duration::from_millis(60);
 
-impl SlowModel {
-    fn start() -> SlowModel {
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            runtime().block_on(async move {
-                let app = axum::Router::new().route(
-                    "/v1/chat/completions",
-                    axum::routing::post(|| async {
-                        tokio::time::sleep(MODEL_DELAY).await;
-                        axum::Json(json!({
-                            "id": "chatcmpl-slow", "object": "chat.completion", "model": "slow-model",
-                            "choices": [{"index": 0, "message": {"role": "assistant",
-                                "content": "The figures follow from the parameters and history."},
-                                "finish_reason": "stop"}],
-                            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
-                        }))
-                    }),
-                );
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                let _ = tx.send(listener.local_addr().expect("addr"));
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            });
-        });
-        let addr = rx.recv().expect("the model listens");
-        SlowModel {
-            url: format!("http://{addr}/v1"),
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for SlowModel {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+/// A model that answers every request after `MODEL_DELAY`, so that a write asking
+/// it for explanations takes a while.
+fn slow_model() -> ModelServer {
+    ModelServer::start(axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(|| async {
+            tokio::time::sleep(MODEL_DELAY).await;
+            axum::Json(json!({
+                "id": "chatcmpl-slow", "object": "chat.completion", "model": "slow-model",
+                "choices": [{"index": 0, "message": {"role": "assistant",
+                    "content": "The figures follow from the parameters and history."},
+                    "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
+            }))
+        }),
+    ))
 }
 
 static SLOW_MODEL_URL: Mutex<String> = Mutex::new(String::new());
 
 fn with_slow_model(c: &mut ServerConfig) {
     let url = SLOW_MODEL_URL.lock().map(|u| u.clone()).unwrap_or_default();
-    let mut llm = atelier_llm::LlmConfig::new(url, "slow-model");
-    llm.timeout = Duration::from_secs(5);
-    llm.max_retries = 0;
-    llm.total_budget = Duration::from_secs(10);
-    c.llm = Some(llm);
+    c.llm = Some(local_model(&url, "slow-model"));
 }
 
 /// A write whose client disconnects runs on to its end, and keeps the workflow's
@@ -91,7 +47,7 @@ fn with_slow_model(c: &mut ServerConfig) {
 #[test]
 fn a_write_whose_client_left_still_holds_the_lock() {
     use std::io::Write;
-    let model = SlowModel::start();
+    let model = slow_model();
     *SLOW_MODEL_URL.lock().expect("lock") = model.url.clone();
     let app = spawn_app_with(with_slow_model);
     let id = app.create_zara(Some("normal_season"));

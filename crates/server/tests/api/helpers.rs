@@ -366,3 +366,59 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("runtime")
 }
+
+/// A local OpenAI-compatible model for the tests that configure one: serves `app`
+/// on a free port in its own thread and stops when dropped.
+pub struct ModelServer {
+    /// Base URL to configure (`http://127.0.0.1:PORT/v1`).
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ModelServer {
+    /// Starts serving `app` (which answers `/v1/chat/completions`).
+    pub fn start(app: axum::Router) -> ModelServer {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            runtime().block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                let _ = tx.send(listener.local_addr().expect("addr"));
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
+        });
+        let addr = rx.recv().expect("the model listens");
+        ModelServer {
+            url: format!("http://{addr}/v1"),
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for ModelServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Client settings for a local test model: a short timeout, no retries.
+pub fn local_model(url: &str, model: &str) -> atelier_llm::LlmConfig {
+    let mut llm = atelier_llm::LlmConfig::new(url, model);
+    llm.timeout = Duration::from_secs(5);
+    llm.max_retries = 0;
+    llm.total_budget = Duration::from_secs(10);
+    llm
+}

@@ -170,11 +170,9 @@ const EXAMPLE_TEXT: &str = "12 week season from 2025-02-17, weekly replenishment
 /// answer taken from the model is recognisable; free-text requests (explanations)
 /// get a neutral sentence.
 struct FakeModel {
-    url: String,
+    server: ModelServer,
     structured: Arc<AtomicUsize>,
     free: Arc<AtomicUsize>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl FakeModel {
@@ -183,12 +181,7 @@ impl FakeModel {
         let structured = Arc::new(AtomicUsize::new(0));
         let free = Arc::new(AtomicUsize::new(0));
         let (s, f) = (structured.clone(), free.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let rt = runtime();
-            rt.block_on(async move {
-                let app = axum::Router::new().route(
+        let app = axum::Router::new().route(
                     "/v1/chat/completions",
                     post(move |body: String| {
                         let (s, f) = (s.clone(), f.clone());
@@ -218,35 +211,10 @@ impl FakeModel {
                         }
                     }),
                 );
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                let _ = tx.send(listener.local_addr().expect("addr"));
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            });
-        });
-        let addr = rx.recv().expect("fake model listens");
         FakeModel {
-            url: format!("http://{addr}/v1"),
+            server: ModelServer::start(app),
             structured,
             free,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for FakeModel {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
         }
     }
 }
@@ -255,17 +223,13 @@ static FAKE_URL: Mutex<String> = Mutex::new(String::new());
 
 fn with_fake_model(c: &mut ServerConfig) {
     let url = FAKE_URL.lock().map(|u| u.clone()).unwrap_or_default();
-    let mut llm = atelier_llm::LlmConfig::new(url, "fake-model");
-    llm.timeout = std::time::Duration::from_secs(5);
-    llm.max_retries = 0;
-    llm.total_budget = std::time::Duration::from_secs(10);
-    c.llm = Some(llm);
+    c.llm = Some(local_model(&url, "fake-model"));
 }
 
 #[test]
 fn a_configured_model_extracts_and_explains() {
     let fake = FakeModel::start();
-    *FAKE_URL.lock().expect("lock") = fake.url.clone();
+    *FAKE_URL.lock().expect("lock") = fake.server.url.clone();
     let app = spawn_app_with(with_fake_model);
 
     let a = extract(&app, &json!({"text": EXAMPLE_TEXT, "today": "2025-01-15"}));

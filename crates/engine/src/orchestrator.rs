@@ -497,11 +497,7 @@ impl Orchestrator {
         instruction: String,
         task: Task,
     ) -> StepResult<AgentResult> {
-        let p = step
-            .view
-            .parameters
-            .clone()
-            .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
+        let p = parameters_of(&step.view)?;
         let parameters = match agent {
             AgentName::Demand => serde_json::to_value(p.demand_slice()),
             AgentName::Inventory => serde_json::to_value(p.inventory_slice()),
@@ -579,10 +575,7 @@ impl Orchestrator {
     }
 
     fn step_start(&self, view: &WorkflowView) -> StepResult<Step> {
-        let p = view
-            .parameters
-            .clone()
-            .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
+        let p = parameters_of(view)?;
         let mut step = Self::begin(view);
         self.reason(&mut step, &reasoning::interpretation(&p))?;
         // The optional phases: the route decides, the template words it.
@@ -618,10 +611,7 @@ impl Orchestrator {
 
     fn step_phase_1(&self, view: &WorkflowView) -> StepResult<Step> {
         let data = self.data(view)?;
-        let p = view
-            .parameters
-            .clone()
-            .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
+        let p = parameters_of(view)?;
         let mut step = Self::begin(view);
         let phase = WorkflowState::Phase1Forecasting;
         let order = match (&view.modification, &view.forecast, view.order) {
@@ -727,10 +717,7 @@ impl Orchestrator {
                 )));
             }
         };
-        let p = view
-            .parameters
-            .clone()
-            .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
+        let p = parameters_of(view)?;
         let task = Task::Allocate {
             forecast: Box::new(forecast),
             manufacturing_qty: order.manufacturing_qty,
@@ -831,10 +818,7 @@ impl Orchestrator {
         actuals: &WeekActuals,
         content_hash: String,
     ) -> StepResult<Step> {
-        let p = view
-            .parameters
-            .clone()
-            .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
+        let p = parameters_of(view)?;
         let from = p.week_start(week);
         let to = from + chrono::Duration::days(6);
         if let Some(bad) = actuals.rows.iter().find(|r| r.date < from || r.date > to) {
@@ -1018,11 +1002,7 @@ impl Orchestrator {
     /// Tops stores up from the DC when the cadence says so. It runs after the week's
     /// re-forecast and markdown decision, so the top-up follows the plan in force.
     fn replenish_if_due(&self, step: &mut Step, data: &SeasonData, week: u32) -> StepResult<()> {
-        let p = step
-            .view
-            .parameters
-            .clone()
-            .ok_or_else(|| EngineError::Refused("no parameters".into()))?;
+        let p = parameters_of(&step.view)?;
         let horizon = p.forecast_horizon_weeks;
         if !(Route::InventoryReplenish.enabled(&p)
             && p.replenishment_strategy.replenishes_after(week, horizon))
@@ -1340,6 +1320,14 @@ impl Orchestrator {
             });
         self.settle(&view, outcome)
     }
+}
+
+/// A workflow's parameters; every workflow has them from its first event, so their
+/// absence is a refused call rather than a panic.
+fn parameters_of(view: &WorkflowView) -> Result<SeasonParameters, EngineError> {
+    view.parameters
+        .clone()
+        .ok_or_else(|| EngineError::Refused("no parameters".into()))
 }
 
 /// The template that words an optional phase's decision (runs or is skipped).

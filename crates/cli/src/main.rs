@@ -48,12 +48,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Plan(args) => plan::run(&args),
-        Command::Run(args) => season::run(&args, reasoner(), describe),
-        Command::Approve(args) => season::approve(&args, reasoner()),
-        Command::Resume(args) => season::resume(&args, reasoner()),
+        Command::Run(args) => season::run(&args, llm(), describe),
+        Command::Approve(args) => season::approve(&args, llm()),
+        Command::Resume(args) => season::resume(&args, llm()),
         Command::Status(args) => season::status(&args),
         Command::Events(args) => season::events(&args),
-        Command::Reforecast(args) => season::reforecast(&args, reasoner()),
+        Command::Reforecast(args) => season::reforecast(&args, llm()),
         Command::Serve(args) => serve::run(&args),
         Command::Extract(args) => extract::run(&args),
         Command::States => print_stdout(atelier_engine::state::mermaid_diagram().trim_end()),
@@ -78,15 +78,10 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// The reasoner for season commands: an LLM when `ATELIER_LLM_*` configures one
-/// (falling back to the templates on any failure), the offline templates otherwise.
-fn reasoner() -> std::sync::Arc<dyn atelier_engine::reasoning::Reasoner> {
-    match atelier_llm::LlmConfig::from_env() {
-        Some(config) => std::sync::Arc::new(atelier_engine::reasoning::LlmReasoner::new(
-            atelier_llm::ChatClient::new(config),
-        )),
-        None => std::sync::Arc::new(atelier_engine::reasoning::OfflineReasoner),
-    }
+/// The model for season commands' explanations, when `ATELIER_LLM_*` configures one
+/// (the engine falls back to its templates on any failure); none means the templates.
+fn llm() -> Option<atelier_llm::LlmConfig> {
+    atelier_llm::LlmConfig::from_env()
 }
 
 /// Parameters from a planner's description (phase 0), with default tunables, and the

@@ -6,16 +6,17 @@ use anyhow::{Context, Result, bail};
 use atelier_core::data::{WeekActuals, read_actuals};
 use atelier_core::sample::{self, DEFAULT_CATEGORY, DEFAULT_SCENARIO};
 use atelier_core::variance::VarianceDirection;
-use atelier_engine::agents::AgentRegistry;
 use atelier_engine::catalog::{FileCatalog, fingerprint_files, open_data_file};
 use atelier_engine::clock::SystemClock;
 use atelier_engine::event::{
     ActualsMeaning, ActualsSource, DataSource, ExpiryAction, Modification, Reasoning, Resolution,
 };
-use atelier_engine::reasoning::{OfflineReasoner, Reasoner};
 use atelier_engine::report::workflow_json;
 use atelier_engine::store::SqliteStore;
-use atelier_engine::{DataCatalog, NewWorkflow, Orchestrator, WorkflowState, WorkflowView};
+use atelier_engine::{
+    DataCatalog, NewWorkflow, Orchestrator, WorkflowState, WorkflowView, new_workflow_id,
+};
+use atelier_llm::LlmConfig;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -175,8 +176,8 @@ pub struct ReforecastArgs {
 }
 
 /// `atelier reforecast`: a planner's re-forecast of the remaining weeks.
-pub fn reforecast(args: &ReforecastArgs, reasoner: Arc<dyn Reasoner>) -> Result<()> {
-    let s = session(&args.db, reasoner)?;
+pub fn reforecast(args: &ReforecastArgs, llm: Option<LlmConfig>) -> Result<()> {
+    let s = session(&args.db, llm.as_ref())?;
     let view = s.orchestrator.manual_reforecast(&args.id, &args.reason)?;
     let text = if args.json {
         serde_json::to_string_pretty(&workflow_json(&view))?
@@ -203,18 +204,13 @@ struct Session {
     catalog: Arc<FileCatalog>,
 }
 
-fn session(db: &DbArgs, reasoner: Arc<dyn Reasoner>) -> Result<Session> {
+fn session(db: &DbArgs, llm: Option<&LlmConfig>) -> Result<Session> {
     let path = db.path();
     let store = SqliteStore::open(&path)
         .with_context(|| format!("cannot open the event store {}", path.display()))?;
     let catalog = Arc::new(FileCatalog::default());
-    let orchestrator = Orchestrator::new(
-        Arc::new(store),
-        AgentRegistry::default(),
-        reasoner,
-        Arc::new(SystemClock),
-        catalog.clone(),
-    );
+    let orchestrator =
+        Orchestrator::open(Arc::new(store), catalog.clone(), llm, Arc::new(SystemClock));
     Ok(Session {
         orchestrator,
         catalog,
@@ -222,18 +218,7 @@ fn session(db: &DbArgs, reasoner: Arc<dyn Reasoner>) -> Result<Session> {
 }
 
 fn offline_session(db: &DbArgs) -> Result<Session> {
-    session(db, Arc::new(OfflineReasoner))
-}
-
-/// A fresh workflow id: time and process mixed, so two runs never collide.
-pub fn new_workflow_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mut x = (nanos as u64) ^ (u64::from(std::process::id()) << 32);
-    x = (x ^ (x >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    format!("wf_{:012x}", x & 0xffff_ffff_ffff)
+    session(db, None)
 }
 
 fn absolute(p: &Path) -> String {
@@ -246,7 +231,7 @@ fn absolute(p: &Path) -> String {
 /// `atelier run`.
 pub fn run(
     args: &RunArgs,
-    reasoner: Arc<dyn Reasoner>,
+    llm: Option<LlmConfig>,
     describe: impl Fn(&str, chrono::NaiveDate) -> Result<(atelier_core::SeasonConfig, Reasoning)>,
 ) -> Result<()> {
     let (config, extraction) = match &args.describe {
@@ -293,7 +278,7 @@ pub fn run(
                 .join(", ")
         );
     }
-    let s = session(&args.db, reasoner)?;
+    let s = session(&args.db, llm.as_ref())?;
     let id = args.id.clone().unwrap_or_else(new_workflow_id);
     s.orchestrator.create(NewWorkflow {
         workflow_id: id.clone(),
@@ -319,8 +304,8 @@ pub fn run(
 }
 
 /// `atelier resume`.
-pub fn resume(args: &ResumeArgs, reasoner: Arc<dyn Reasoner>) -> Result<()> {
-    let s = session(&args.db, reasoner)?;
+pub fn resume(args: &ResumeArgs, llm: Option<LlmConfig>) -> Result<()> {
+    let s = session(&args.db, llm.as_ref())?;
     s.orchestrator.resume(&args.id)?;
     play(&s, &args.id, &args.play)
 }
@@ -612,14 +597,14 @@ fn summary(view: &WorkflowView, outcome: &str) -> String {
 }
 
 /// `atelier approve`.
-pub fn approve(args: &ApproveArgs, reasoner: Arc<dyn Reasoner>) -> Result<()> {
+pub fn approve(args: &ApproveArgs, llm: Option<LlmConfig>) -> Result<()> {
     let resolution = match &args.modify {
         Some(text) => Resolution::Modify {
             modifications: parse_modification(text)?,
         },
         None => Resolution::Accept,
     };
-    let s = session(&args.db, reasoner)?;
+    let s = session(&args.db, llm.as_ref())?;
     let view = s
         .orchestrator
         .approve(&args.id, args.approval.as_deref(), resolution, "cli")?;

@@ -19,6 +19,7 @@ pub mod pricing;
 pub mod sample;
 pub mod season;
 pub mod split;
+pub mod stock;
 pub mod variance;
 
 pub use params::{ReplenishmentStrategy, SeasonConfig, SeasonParameters, Tunables};

@@ -11,6 +11,9 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
     /// Waits (a manual clock just moves forward).
     fn sleep(&self, duration: Duration);
+    /// Time since a fixed origin that never goes back, for measuring how long an
+    /// agent worked (wall-clock `now` may jump).
+    fn monotonic(&self) -> Duration;
 }
 
 /// The wall clock.
@@ -23,6 +26,11 @@ impl Clock for SystemClock {
 
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
+    }
+
+    fn monotonic(&self) -> Duration {
+        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        ORIGIN.get_or_init(std::time::Instant::now).elapsed()
     }
 }
 
@@ -74,5 +82,11 @@ impl Clock for ManualClock {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(duration);
         self.advance(duration);
+    }
+
+    /// A manual clock's work takes no time: measured durations are 0, so logs made
+    /// with it are reproducible.
+    fn monotonic(&self) -> Duration {
+        Duration::ZERO
     }
 }

@@ -1,9 +1,9 @@
 //! The events a workflow's log is made of. Every fact the orchestrator learns or
 //! decides is one of these; the state and every view are folded from them.
 
-use crate::agents::{AgentName, Handoff};
+use crate::agents::{AgentName, AgentResult, Handoff};
 use crate::state::WorkflowState;
-use atelier_core::demand::{DemandForecast, ManufacturingOrder};
+use atelier_core::demand::{DemandForecast, ManufacturingOrder, TotalInterval};
 use atelier_core::inventory::Allocation;
 use atelier_core::params::{SeasonParameters, Tunables};
 use atelier_core::pricing::MarkdownProposal;
@@ -184,6 +184,40 @@ pub struct WeekSales {
     pub stock_adjusted_stores: Vec<String>,
 }
 
+/// What a planner is asked to approve, with the numbers behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ApprovalProposal {
+    /// The manufacturing order.
+    Manufacturing {
+        /// Units to make.
+        manufacturing_qty: u64,
+        /// Safety stock on top of the forecast, fraction.
+        safety_stock_pct: f64,
+        /// The season forecast, units.
+        total_forecast: u64,
+        /// The forecast's interval for the season total.
+        interval: Option<TotalInterval>,
+    },
+    /// A markdown at the checkpoint.
+    Markdown {
+        /// The checkpoint week.
+        week: u32,
+        /// Pricing's proposal.
+        proposal: MarkdownProposal,
+    },
+}
+
+impl std::fmt::Display for ApprovalProposal {
+    /// The proposal as compact JSON with sorted keys (what planners' scripts read).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match serde_json::to_value(self) {
+            Ok(v) => write!(f, "{v}"),
+            Err(_) => Err(std::fmt::Error),
+        }
+    }
+}
+
 /// Everything that can happen to a workflow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -234,7 +268,7 @@ pub enum Event {
         /// The agent.
         agent: AgentName,
         /// The result.
-        result: serde_json::Value,
+        result: AgentResult,
         /// Wall time, ms.
         duration_ms: u64,
         /// Attempt number, from 1.
@@ -272,7 +306,7 @@ pub enum Event {
         /// What is to be approved.
         kind: ApprovalKind,
         /// The proposal.
-        data: serde_json::Value,
+        data: ApprovalProposal,
         /// The actions allowed.
         options: Vec<String>,
         /// When it times out, if it does.

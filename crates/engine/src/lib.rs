@@ -9,9 +9,11 @@
 //! - [`store`]: the event store trait and its SQLite implementation;
 //! - [`reasoning`]: decisions in words (offline templates; an LLM plugs in here);
 //! - [`report`]: the JSON views (status, run result) built from a folded workflow;
-//! - [`clock`]: injectable time.
+//! - [`clock`]: injectable time;
+//! - [`assembly`]: the one way front ends open an orchestrator, and workflow ids.
 
 pub mod agents;
+pub mod assembly;
 pub mod catalog;
 pub mod clock;
 pub mod event;
@@ -22,6 +24,8 @@ pub mod state;
 pub mod store;
 pub mod view;
 
-pub use orchestrator::{DataCatalog, EngineError, NewWorkflow, Orchestrator, RetryPolicy};
+pub use assembly::new_workflow_id;
+pub use catalog::{CatalogError, DataCatalog};
+pub use orchestrator::{EngineError, NewWorkflow, Orchestrator, RetryPolicy};
 pub use state::WorkflowState;
 pub use view::WorkflowView;

@@ -4,8 +4,8 @@
 
 use crate::agents::AgentName;
 use crate::event::{
-    ActualsMeaning, ActualsSource, ApprovalKind, DataSource, Event, ExpiryAction, Modification,
-    ReforecastReason, Resolution, StoredEvent,
+    ActualsMeaning, ActualsSource, ApprovalKind, ApprovalProposal, DataSource, Event, ExpiryAction,
+    Modification, ReforecastReason, Resolution, StoredEvent,
 };
 use crate::state::{Trigger, WorkflowState, is_legal};
 use atelier_core::demand::{DemandForecast, ManufacturingOrder};
@@ -65,7 +65,7 @@ pub struct PendingApproval {
     /// What is to be approved.
     pub kind: ApprovalKind,
     /// The proposal.
-    pub data: serde_json::Value,
+    pub data: ApprovalProposal,
     /// The actions allowed.
     pub options: Vec<String>,
     /// When it expires.

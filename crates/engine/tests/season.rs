@@ -274,7 +274,10 @@ fn modify_reruns_the_agent_and_asks_again() {
         .unwrap();
     let pending = view.pending_approval.clone().unwrap();
     assert_eq!(pending.approval_id, "manufacturing-2");
-    assert_eq!(pending.data["manufacturing_qty"], 300_000);
+    assert_eq!(
+        serde_json::to_value(&pending.data).unwrap()["manufacturing_qty"],
+        300_000
+    );
     let m = Modification {
         manufacturing_qty: None,
         safety_stock_pct: Some(0.10),
@@ -650,7 +653,8 @@ fn resuming_after_an_expired_revised_order_asks_for_the_revision_again() {
     let pending = view.pending_approval.unwrap();
     assert_eq!(pending.approval_id, "manufacturing-3");
     assert_eq!(
-        pending.data["manufacturing_qty"], 250_000,
+        serde_json::to_value(&pending.data).unwrap()["manufacturing_qty"],
+        250_000,
         "the planner's revision stands"
     );
     assert_eq!(

@@ -7,10 +7,10 @@
 use crate::error::ApiError;
 use atelier_core::data::{SalesHistory, StoreNetwork, read_sales, read_stores};
 use atelier_core::sample;
-use atelier_engine::DataCatalog;
 use atelier_engine::agents::SeasonData;
 use atelier_engine::catalog::FileCatalog;
 use atelier_engine::event::DataSource;
+use atelier_engine::{CatalogError, DataCatalog};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs;
@@ -122,7 +122,7 @@ impl ServerCatalog {
 
     /// The current data set's stores and history.
     pub fn current_data(&self) -> Result<Arc<SeasonData>, String> {
-        self.load(&self.current())
+        self.load(&self.current()).map_err(|e| e.to_string())
     }
 
     fn manifest(&self, id: &str) -> Result<Manifest, String> {
@@ -320,7 +320,7 @@ fn summarise(id: &str, rows: u64, stores: &StoreNetwork, history: &SalesHistory)
 }
 
 impl DataCatalog for ServerCatalog {
-    fn load(&self, source: &DataSource) -> Result<Arc<SeasonData>, String> {
+    fn load(&self, source: &DataSource) -> Result<Arc<SeasonData>, CatalogError> {
         let DataSource::Uploaded { dataset_id } = source else {
             return self.files.load(source);
         };
@@ -332,7 +332,14 @@ impl DataCatalog for ServerCatalog {
         {
             return Ok(hit.clone());
         }
-        let data = Arc::new(self.load_uploaded(dataset_id)?);
+        let data =
+            Arc::new(
+                self.load_uploaded(dataset_id)
+                    .map_err(|reason| CatalogError::Dataset {
+                        dataset_id: dataset_id.clone(),
+                        reason,
+                    })?,
+            );
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -221,8 +221,9 @@ impl From<EngineError> for ApiError {
             e @ (EngineError::ActualsOutsideWeek { .. } | EngineError::IncompleteWeek { .. }) => {
                 ApiError::field("date", e.to_string())
             }
-            e @ (EngineError::Transition(_)
-            | EngineError::NotWaiting { .. }
+            e @ (EngineError::Transition(_) | EngineError::Internal(_)) => ApiError::internal(e),
+            e @ (EngineError::NotWaiting { .. }
+            | EngineError::StoreCountChanged { .. }
             | EngineError::WrongApproval { .. }
             | EngineError::NotAcceptingActuals { .. }
             | EngineError::WeekOutOfOrder { .. }

@@ -9,9 +9,7 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::stream::Hubs;
 use atelier_engine::Orchestrator;
-use atelier_engine::agents::AgentRegistry;
 use atelier_engine::clock::{Clock, SystemClock};
-use atelier_engine::reasoning::{LlmReasoner, OfflineReasoner, Reasoner};
 use atelier_engine::store::{EventStore, SqliteStore};
 use atelier_llm::ChatClient;
 use std::collections::HashMap;
@@ -80,19 +78,8 @@ impl AppState {
         let catalog = Arc::new(
             ServerCatalog::open(datasets_dir(&config.db_path)).map_err(StartError::Catalog)?,
         );
-        // The same choice as the CLI's: the model when one is configured, else the
-        // offline templates.
-        let reasoner: Arc<dyn Reasoner> = match &config.llm {
-            Some(llm) => Arc::new(LlmReasoner::new(ChatClient::new(llm.clone()))),
-            None => Arc::new(OfflineReasoner),
-        };
-        let orchestrator = Orchestrator::new(
-            Arc::new(store),
-            AgentRegistry::default(),
-            reasoner,
-            clock,
-            catalog.clone(),
-        );
+        let orchestrator =
+            Orchestrator::open(Arc::new(store), catalog.clone(), config.llm.as_ref(), clock);
         Ok(AppState {
             inner: Arc::new(Inner {
                 orchestrator,

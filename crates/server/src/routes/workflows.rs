@@ -23,7 +23,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use utoipa::ToSchema;
 
 /// The seven season parameters as the API takes them (validated by the core).
@@ -206,18 +205,6 @@ pub struct WeekResult {
     pub state: String,
 }
 
-static IDS: AtomicU64 = AtomicU64::new(0);
-
-fn new_workflow_id() -> String {
-    let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0) as u64;
-    let n = IDS.fetch_add(1, Ordering::Relaxed);
-    let mut x =
-        nanos ^ (u64::from(std::process::id()) << 32) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    format!("wf_{:012x}", x & 0xffff_ffff_ffff)
-}
-
 fn stream_path(id: &str) -> String {
     format!("/api/workflows/{id}/stream")
 }
@@ -366,7 +353,7 @@ pub async fn create(
             ));
         }
     };
-    let id = new_workflow_id();
+    let id = atelier_engine::new_workflow_id();
     let request_id = id.clone();
     let view = state
         .write_new(&id, move |s, publish| {

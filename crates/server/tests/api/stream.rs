@@ -50,7 +50,13 @@ fn messages_carry_the_seed_types() {
     assert_eq!(status["status"], "working");
     assert!(status["message"].as_str().is_some_and(|s| !s.is_empty()));
     assert!(status["progress"].is_number());
-    let ask = messages.last().expect("messages");
+    // Explanations are appended after the step they explain, so the approval request
+    // is the last decision in the stream, followed only by reasoning.
+    let ask = messages
+        .iter()
+        .rev()
+        .find(|m| m["type"] != "reasoning_recorded")
+        .expect("messages");
     assert_eq!(ask["type"], "human_input_required");
     assert_eq!(ask["approval_id"], "manufacturing-1");
     assert!(ask["options"].as_array().is_some_and(|o| o.len() == 2));

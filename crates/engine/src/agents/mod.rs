@@ -2,15 +2,15 @@
 //! would be given and answers a [`Handoff`] by calling the core's tested
 //! mathematics; the orchestrator's registry says which handoffs a season enables.
 
-use crate::state::WorkflowState;
+mod contract;
+
 use atelier_core::data::{SalesHistory, StoreNetwork};
-use atelier_core::demand::{
-    DemandForecast, ManufacturingOrder, manufacturing_order, reforecast_remaining,
-};
-use atelier_core::inventory::{Allocation, StoreStock, replenish};
+use atelier_core::demand::{manufacturing_order, reforecast_remaining};
+use atelier_core::inventory::replenish;
 use atelier_core::params::{SeasonParameters, Tunables};
 use atelier_core::plan::{category_sales, cluster_and_allocate, forecast_and_order};
-use atelier_core::pricing::{MarkdownProposal, propose_markdown, reprice, sell_through};
+use atelier_core::pricing::{propose_markdown, reprice, sell_through};
+pub use contract::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
@@ -44,146 +44,6 @@ impl fmt::Display for AgentName {
     }
 }
 
-/// The work a handoff asks for, with the data the previous agent produced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "task", rename_all = "snake_case")]
-pub enum Task {
-    /// Forecast the season and size the order.
-    Forecast {
-        /// Category to forecast.
-        category: String,
-        /// First day of the season.
-        season_start_date: chrono::NaiveDate,
-    },
-    /// Re-size the order after a planner's modification.
-    ReviseOrder {
-        /// The forecast total.
-        forecast_units: u64,
-        /// A new safety stock, if given.
-        safety_stock_pct: Option<f64>,
-        /// A new quantity, if given.
-        manufacturing_qty: Option<u64>,
-    },
-    /// Split the approved order (the forecast object from Demand rides along).
-    Allocate {
-        /// Demand's forecast.
-        forecast: Box<DemandForecast>,
-        /// The approved quantity.
-        manufacturing_qty: u64,
-        /// The category, for store history.
-        category: String,
-    },
-    /// Top stores up from the DC.
-    Replenish {
-        /// After which week.
-        week: u32,
-        /// Weeks still to sell.
-        weeks_left: u32,
-        /// Weeks the top-up must last (2 for bi-weekly).
-        #[serde(default = "one_week")]
-        cover_weeks: u32,
-        /// Each store's stock position.
-        stores: Vec<StoreStock>,
-        /// Units at the DC.
-        dc_available: u64,
-    },
-    /// Re-forecast the remaining weeks from the weeks seen.
-    Reforecast {
-        /// Last week observed.
-        after_week: u32,
-        /// The baseline forecast, weeks 1..=N: Demand's forecast as first made, so
-        /// that successive re-forecasts do not compound one another.
-        forecast_weekly: Vec<u64>,
-        /// Weeks 1..=after_week observed, on the baseline's footing: a markdown's lift
-        /// taken out, and shortfalls of weeks censored by stockouts neutralised.
-        actual_weekly: Vec<u64>,
-        /// Lift to apply on top (a markdown's), fraction.
-        lift_pct: f64,
-    },
-    /// Check sell-through at the checkpoint (Inventory's allocation totals ride along).
-    ProposeMarkdown {
-        /// The checkpoint week.
-        week: u32,
-        /// Units sold so far.
-        units_sold: u64,
-        /// Units manufactured (the allocation's total).
-        units_manufactured: u64,
-    },
-    /// Re-price after a planner's modification of the depth.
-    ReviseMarkdown {
-        /// The week.
-        week: u32,
-        /// The previous proposal.
-        proposal: MarkdownProposal,
-        /// The depth the planner asked for.
-        markdown_pct: f64,
-    },
-}
-
-/// Context handed to an agent, as the seed describes: the workflow, the agent's own
-/// parameter slice only, the phase, an instruction and the data it needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Handoff {
-    /// Unique within the workflow (`h-<seq>`).
-    pub handoff_id: String,
-    /// The workflow.
-    pub workflow_id: String,
-    /// The agent addressed.
-    pub agent: AgentName,
-    /// The phase it serves.
-    pub phase: WorkflowState,
-    /// What to do, in words.
-    pub instruction: String,
-    /// The agent's parameter slice.
-    pub parameters: serde_json::Value,
-    /// The work and its data.
-    pub task: Task,
-}
-
-fn one_week() -> u32 {
-    1
-}
-
-/// An agent's answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
-pub enum AgentResult {
-    /// Demand's forecast and order.
-    Forecast {
-        /// The forecast.
-        forecast: DemandForecast,
-        /// The order.
-        order: ManufacturingOrder,
-    },
-    /// A revised order.
-    Order {
-        /// The order.
-        order: ManufacturingOrder,
-    },
-    /// Inventory's allocation.
-    Allocation {
-        /// The allocation.
-        allocation: Allocation,
-        /// Category's average unit price.
-        unit_price: f64,
-    },
-    /// Top-ups per store.
-    Replenishment {
-        /// Units per store.
-        units: Vec<u64>,
-    },
-    /// The remaining weeks' new forecast.
-    Reforecast {
-        /// Weeks after_week+1..=N.
-        remaining: Vec<u64>,
-    },
-    /// Pricing's proposal.
-    Markdown {
-        /// The proposal.
-        proposal: MarkdownProposal,
-    },
-}
-
 /// Why an agent could not answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AgentError {
@@ -195,7 +55,20 @@ pub enum AgentError {
         /// The task kind.
         task: String,
     },
-    /// The computation failed (bad data, too little history, ...).
+    /// The handoff carried another agent's parameter slice.
+    #[error("agent {agent} was handed another agent's parameters")]
+    WrongParameters {
+        /// The agent.
+        agent: AgentName,
+    },
+    /// The season cannot be planned from its data (unknown category, too little
+    /// history, ...).
+    #[error(transparent)]
+    Plan(#[from] atelier_core::plan::PlanError),
+    /// A markdown depth the rules do not allow.
+    #[error("{0}")]
+    InvalidDepth(String),
+    /// The computation failed for another reason (a test double's failure, say).
     #[error("{0}")]
     Failed(String),
 }
@@ -256,11 +129,8 @@ impl Agent for DemandAgent {
                 category,
                 season_start_date,
             } => {
-                let slice: atelier_core::params::DemandSlice =
-                    serde_json::from_value(handoff.parameters.clone())
-                        .map_err(|e| AgentError::Failed(format!("demand slice: {e}")))?;
-                let sales = category_sales(&ctx.data.history, category)
-                    .map_err(|e| AgentError::Failed(e.to_string()))?;
+                let slice = handoff.parameters.demand()?;
+                let sales = category_sales(&ctx.data.history, category)?;
                 // The slice's strategy sets the safety stock.
                 let (forecast, order) = forecast_and_order(
                     sales,
@@ -268,8 +138,7 @@ impl Agent for DemandAgent {
                     *season_start_date,
                     slice.forecast_horizon_weeks,
                     ctx.tunables.safety_stock_for(slice.replenishment_strategy),
-                )
-                .map_err(|e| AgentError::Failed(e.to_string()))?;
+                )?;
                 Ok(AgentResult::Forecast { forecast, order })
             }
             Task::ReviseOrder {
@@ -277,9 +146,7 @@ impl Agent for DemandAgent {
                 safety_stock_pct,
                 manufacturing_qty,
             } => {
-                let slice: atelier_core::params::DemandSlice =
-                    serde_json::from_value(handoff.parameters.clone())
-                        .map_err(|e| AgentError::Failed(format!("demand slice: {e}")))?;
+                let slice = handoff.parameters.demand()?;
                 let safety = safety_stock_pct
                     .unwrap_or_else(|| ctx.tunables.safety_stock_for(slice.replenishment_strategy));
                 let mut order = manufacturing_order(*forecast_units, safety);
@@ -329,17 +196,14 @@ impl Agent for InventoryAgent {
     }
 
     fn handle(&self, handoff: &Handoff, ctx: &AgentContext<'_>) -> Result<AgentResult, AgentError> {
-        let slice: atelier_core::params::InventorySlice =
-            serde_json::from_value(handoff.parameters.clone())
-                .map_err(|e| AgentError::Failed(format!("inventory slice: {e}")))?;
+        let slice = handoff.parameters.inventory()?;
         match &handoff.task {
             Task::Allocate {
                 manufacturing_qty,
                 category,
                 ..
             } => {
-                let sales = category_sales(&ctx.data.history, category)
-                    .map_err(|e| AgentError::Failed(e.to_string()))?;
+                let sales = category_sales(&ctx.data.history, category)?;
                 let (_, allocation) = cluster_and_allocate(
                     sales,
                     &ctx.data.stores,
@@ -381,9 +245,7 @@ impl Agent for PricingAgent {
     }
 
     fn handle(&self, handoff: &Handoff, ctx: &AgentContext<'_>) -> Result<AgentResult, AgentError> {
-        let slice: atelier_core::params::PricingSlice =
-            serde_json::from_value(handoff.parameters.clone())
-                .map_err(|e| AgentError::Failed(format!("pricing slice: {e}")))?;
+        let slice = handoff.parameters.pricing()?;
         match &handoff.task {
             Task::ProposeMarkdown {
                 units_sold,
@@ -404,7 +266,7 @@ impl Agent for PricingAgent {
                 ..
             } => Ok(AgentResult::Markdown {
                 proposal: reprice(proposal, *markdown_pct, ctx.tunables)
-                    .map_err(AgentError::Failed)?,
+                    .map_err(AgentError::InvalidDepth)?,
             }),
             other => Err(wrong_task(AgentName::Pricing, other)),
         }

@@ -1,0 +1,124 @@
+//! Why an orchestrator call was refused or failed. Refusals (the caller asked for
+//! something the workflow cannot do now) are told apart from internal faults (a bug
+//! or a broken store), so that a service can answer the first with the reason and
+//! log the second without leaking it.
+
+use crate::catalog::CatalogError;
+use crate::state::WorkflowState;
+use crate::store::StoreError;
+use crate::view::TransitionError;
+
+/// Why an orchestrator call was refused or failed. A refused call changes nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The store failed or refused.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An event the state does not allow: a step computed something the fold
+    /// refuses, or a stored log is inconsistent. Always an internal fault.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The call needs a waiting workflow.
+    #[error("workflow {workflow_id} is not waiting for an approval (state {state})")]
+    NotWaiting {
+        /// The workflow.
+        workflow_id: String,
+        /// Its state.
+        state: WorkflowState,
+    },
+    /// The approval id is not the pending one.
+    #[error("workflow {workflow_id} is waiting for approval {pending}, not {given}")]
+    WrongApproval {
+        /// The workflow.
+        workflow_id: String,
+        /// The pending approval.
+        pending: String,
+        /// The id given.
+        given: String,
+    },
+    /// A modification that does not fit the approval.
+    #[error("invalid modification: {0}")]
+    InvalidModification(String),
+    /// Actuals arrived while the workflow cannot take them.
+    #[error("workflow {workflow_id} is in state {state} and cannot record week {week} now")]
+    NotAcceptingActuals {
+        /// The workflow.
+        workflow_id: String,
+        /// Its state.
+        state: WorkflowState,
+        /// The week offered.
+        week: u32,
+    },
+    /// A week out of order.
+    #[error("week {week} cannot be recorded: week {next} is next")]
+    WeekOutOfOrder {
+        /// The week offered.
+        week: u32,
+        /// The week expected.
+        next: u32,
+    },
+    /// The same week again with different content.
+    #[error(
+        "week {week} was already recorded with different actuals; a recorded week cannot be changed"
+    )]
+    ActualsConflict {
+        /// The week.
+        week: u32,
+    },
+    /// Actuals dated outside their week.
+    #[error("actuals for week {week} contain {date}, outside the week ({from}..={to})")]
+    ActualsOutsideWeek {
+        /// The week.
+        week: u32,
+        /// The offending date.
+        date: chrono::NaiveDate,
+        /// First day of the week.
+        from: chrono::NaiveDate,
+        /// Last day of the week.
+        to: chrono::NaiveDate,
+    },
+    /// The season cannot be planned from its data: an unknown category, or a
+    /// history the forecast cannot use (too short, or ending after the season starts).
+    #[error("the season cannot be planned: {0}")]
+    InvalidSeason(String),
+    /// A week's actuals do not cover all seven days.
+    #[error("actuals for week {week} have no rows for {}; a week is recorded whole, once", missing.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "))]
+    IncompleteWeek {
+        /// The week.
+        week: u32,
+        /// The days with no row.
+        missing: Vec<chrono::NaiveDate>,
+    },
+    /// The store network changed size under the season.
+    #[error("the store network has {stores} stores but the allocation has {allocated}")]
+    StoreCountChanged {
+        /// Stores in the data now.
+        stores: usize,
+        /// Stores the allocation was made for.
+        allocated: usize,
+    },
+    /// The workflow's data could not be loaded or does not fit.
+    #[error("data: {0}")]
+    Data(#[from] CatalogError),
+    /// The call is not possible in this state (a refusal, with its reason).
+    #[error("{0}")]
+    Refused(String),
+    /// Something that cannot happen did: a bug or a broken invariant. A service logs
+    /// it and answers with a generic internal error.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl EngineError {
+    /// Whether this is an internal fault rather than a refusal or a bad request: the
+    /// store's own failures, corrupt logs, illegal transitions and broken invariants.
+    pub fn is_internal(&self) -> bool {
+        match self {
+            EngineError::Internal(_) | EngineError::Transition(_) => true,
+            EngineError::Store(e) => {
+                matches!(e, StoreError::Database(_) | StoreError::Corrupt { .. })
+            }
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The executor: the one place a step's effects are performed. It runs a pure step
+//! (again, after a wait, when an agent failed an attempt), commits its events in one
+//! transaction, keeps the folded view in the cache, and turns the step's
+//! explanation requests into reasoning events after the commit, outside the
+//! workflow's lock.
+
+use super::Orchestrator;
+use super::step::{AgentFailure, FailedAttempt, Step, StepContext, StepError};
+use crate::agents::SeasonData;
+use crate::event::Event;
+use crate::orchestrator::EngineError;
+use crate::reasoning::Decision;
+use crate::store::StoreError;
+use crate::view::WorkflowView;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// How many reasoning appends are tried when another process keeps appending.
+const EXPLAIN_ATTEMPTS: u32 = 5;
+
+/// Workflows whose folded view is kept; beyond it the cache starts again (a miss
+/// costs one load and fold, about 0.2 ms).
+const CACHED_VIEWS: usize = 4096;
+
+/// A committed step: the view after it and the decisions it wants explained.
+pub(super) struct Committed {
+    /// The view after the step's events.
+    pub view: WorkflowView,
+    /// What to explain, in order.
+    pub decisions: Vec<Decision>,
+}
+
+/// Per-process state of the executor: a lock per workflow (steps of one workflow
+/// run one at a time in a process; other processes are kept out by the store's
+/// sequence check) and the cache of folded views.
+#[derive(Default)]
+pub(super) struct Executor {
+    locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    views: Mutex<HashMap<String, WorkflowView>>,
+}
+
+/// A held workflow lock.
+pub(super) struct WorkflowGuard {
+    lock: Arc<Mutex<()>>,
+}
+
+impl WorkflowGuard {
+    /// Holds the lock until the returned guard is dropped.
+    pub fn hold(&self) -> MutexGuard<'_, ()> {
+        self.lock.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Executor {
+    /// The lock of `workflow_id`.
+    pub fn lock(&self, workflow_id: &str) -> WorkflowGuard {
+        let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+        let lock = locks.entry(workflow_id.to_string()).or_default().clone();
+        WorkflowGuard { lock }
+    }
+
+    fn cached(&self, workflow_id: &str) -> Option<WorkflowView> {
+        self.views
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(workflow_id)
+            .cloned()
+    }
+
+    fn keep(&self, view: &WorkflowView) {
+        let mut views = self.views.lock().unwrap_or_else(PoisonError::into_inner);
+        if views.len() >= CACHED_VIEWS && !views.contains_key(&view.workflow_id) {
+            views.clear();
+        }
+        views.insert(view.workflow_id.clone(), view.clone());
+    }
+
+    fn forget(&self, workflow_id: &str) {
+        self.views
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(workflow_id);
+    }
+}
+
+impl Orchestrator {
+    /// The workflow folded from its log: the cached view advanced by any events
+    /// another process appended since (one indexed read when nothing changed).
+    pub(super) fn fresh_view(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
+        let mut view = self.executor.cached(workflow_id).unwrap_or_default();
+        let newer = self.store.load(workflow_id, view.last_seq, None)?;
+        if newer.is_empty() {
+            return Ok(view);
+        }
+        for e in &newer {
+            if let Err(e) = view.apply(e) {
+                self.executor.forget(workflow_id);
+                return Err(e.into());
+            }
+        }
+        self.executor.keep(&view);
+        Ok(view)
+    }
+
+    /// Runs a pure step, re-running it after a wait when an agent fails an attempt
+    /// (the failed attempts are recorded in the step that finally succeeds). After
+    /// the last attempt the step is replaced by the workflow's failure.
+    pub(super) fn run_step(
+        &self,
+        view: &WorkflowView,
+        data: Option<&SeasonData>,
+        step: impl Fn(&StepContext<'_>) -> Result<Step, StepError>,
+    ) -> Result<Step, EngineError> {
+        let now = self.clock.now();
+        let attempts = self.retry.max_attempts.max(1);
+        let mut failures: Vec<AgentFailure> = Vec::new();
+        loop {
+            let ctx = StepContext {
+                data,
+                agents: &self.agents,
+                now,
+                clock: self.clock.as_ref(),
+                failures: &failures,
+            };
+            let failed = match step(&ctx) {
+                Ok(step) => return Ok(step),
+                Err(StepError::Engine(e)) => return Err(e),
+                Err(StepError::AgentFailed(failed)) => failed,
+            };
+            let retry = (failed.attempt < attempts).then(|| self.retry.delay_after(failed.attempt));
+            failures.push(AgentFailure {
+                handoff_id: failed.handoff.handoff_id.clone(),
+                event: Event::AgentFailed {
+                    handoff_id: failed.handoff.handoff_id.clone(),
+                    agent: failed.handoff.agent,
+                    attempt: failed.attempt,
+                    error: failed.error.clone(),
+                    retry_in_ms: retry.map(|d| d.as_millis() as u64),
+                },
+            });
+            match retry {
+                Some(delay) => self.clock.sleep(delay),
+                None => return gave_up(view, &failed, &failures, attempts),
+            }
+        }
+    }
+
+    /// Appends a step's events in one transaction and keeps the view it computed.
+    pub(super) fn commit(&self, step: Step) -> Result<Committed, EngineError> {
+        let events = step.events();
+        let decisions = step.decisions();
+        let mut view = step.view;
+        if events.is_empty() {
+            return Ok(Committed { view, decisions });
+        }
+        let state = view.state.unwrap_or(crate::state::WorkflowState::Error);
+        let stored = self
+            .store
+            .append(
+                &view.workflow_id,
+                step.start_seq,
+                &events,
+                state,
+                &view.category,
+                self.clock.now(),
+            )
+            .inspect_err(|_| self.executor.forget(&view.workflow_id))?;
+        // The working view already holds the events' effects (the fold is
+        // deterministic); only the numbering and times come from the store.
+        if let (Some(first), Some(last)) = (stored.first(), stored.last()) {
+            view.last_seq = last.seq;
+            view.created_at.get_or_insert(first.recorded_at);
+            view.updated_at = Some(last.recorded_at);
+        }
+        self.executor.keep(&view);
+        Ok(Committed { view, decisions })
+    }
+
+    /// Explains `decisions` (through the reasoner, which may call a model: the
+    /// workflow's lock is not held) and appends the reasoning events.
+    pub(super) fn explain(
+        &self,
+        workflow_id: &str,
+        decisions: &[Decision],
+    ) -> Result<Option<WorkflowView>, EngineError> {
+        if decisions.is_empty() {
+            return Ok(None);
+        }
+        let events: Vec<Event> = decisions
+            .iter()
+            .flat_map(|d| self.reasoner.explain(d))
+            .collect();
+        let guard = self.executor.lock(workflow_id);
+        let _held = guard.hold();
+        let mut attempt = 1;
+        loop {
+            let view = self.fresh_view(workflow_id)?;
+            let mut step = Step::begin(&view);
+            for e in &events {
+                step.emit(e.clone())?;
+            }
+            match self.commit(step) {
+                Ok(done) => return Ok(Some(done.view)),
+                // Reasoning may follow any event: another process's append only
+                // moves where it lands.
+                Err(EngineError::Store(StoreError::Conflict { .. }))
+                    if attempt < EXPLAIN_ATTEMPTS =>
+                {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// The workflow's failure after an agent's last attempt: the failed handoff, its
+/// attempts and the cause. The step's earlier handoffs are not kept, so the failed
+/// one is numbered after the last handoff the log really has.
+fn gave_up(
+    view: &WorkflowView,
+    failed: &FailedAttempt,
+    failures: &[AgentFailure],
+    attempts: u32,
+) -> Result<Step, EngineError> {
+    let id = format!("h-{}", view.handoffs_sent + 1);
+    let mut step = Step::begin(view);
+    let mut handoff = failed.handoff.clone();
+    handoff.handoff_id.clone_from(&id);
+    step.emit(Event::HandoffSent { handoff })?;
+    for f in failures
+        .iter()
+        .filter(|f| f.handoff_id == failed.handoff.handoff_id)
+    {
+        let mut event = f.event.clone();
+        if let Event::AgentFailed { handoff_id, .. } = &mut event {
+            handoff_id.clone_from(&id);
+        }
+        step.emit(event)?;
+    }
+    step.emit(Event::WorkflowFailed {
+        interrupted: view.state.unwrap_or(crate::state::WorkflowState::Error),
+        cause: format!(
+            "{} agent failed after {attempts} attempt(s): {}",
+            failed.handoff.agent, failed.error
+        ),
+    })?;
+    Ok(step)
+}

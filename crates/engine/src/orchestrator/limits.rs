@@ -1,0 +1,9 @@
+//! The engine's limits, each written once: the CLI and the server refer to these.
+
+/// The longest approval timeout: a year. Longer is not a timeout, and would
+/// overflow date arithmetic for absurd values.
+pub const MAX_APPROVAL_TIMEOUT_SECS: u64 = 365 * 24 * 3600;
+
+/// A planner's quantity may be up to this many times the forecast (or times 1,000
+/// units for a tiny forecast): far beyond any sane order, far below any overflow.
+pub const MAX_ORDER_MULTIPLE: u64 = 10;

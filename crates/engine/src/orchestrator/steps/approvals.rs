@@ -1,0 +1,184 @@
+//! Approvals: asking (ids numbered per kind, the deadline counted from the
+//! command's time), answering (a modification checked before anything is recorded)
+//! and expiring (settled as the workflow was configured).
+
+use crate::event::{ApprovalKind, ApprovalProposal, Event, ExpiryAction, Modification, Resolution};
+use crate::orchestrator::EngineError;
+use crate::orchestrator::limits::MAX_ORDER_MULTIPLE;
+use crate::orchestrator::step::{Step, StepError};
+use crate::reasoning::{self, Decision};
+use crate::view::{PendingApproval, TransitionError, WorkflowView};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// Puts `data` up for approval, with a deadline when the workflow has a timeout.
+pub fn request(
+    step: &mut Step,
+    now: DateTime<Utc>,
+    kind: ApprovalKind,
+    data: ApprovalProposal,
+) -> Result<(), TransitionError> {
+    let (prefix, n) = match kind {
+        ApprovalKind::Manufacturing => ("manufacturing", step.view.manufacturing_approvals + 1),
+        ApprovalKind::Markdown => ("markdown", step.view.markdown_approvals + 1),
+    };
+    let expires_at = step
+        .view
+        .approval_timeout_secs
+        .map(|s| now + chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 2)));
+    step.emit(Event::ApprovalRequested {
+        approval_id: format!("{prefix}-{n}"),
+        kind,
+        data,
+        options: vec!["accept".into(), "modify".into()],
+        expires_at,
+    })
+}
+
+/// The pending approval's expiry, when its deadline has passed at `now`.
+pub fn expire(view: &WorkflowView, now: DateTime<Utc>) -> Result<Option<Step>, StepError> {
+    let Some(pending) = &view.pending_approval else {
+        return Ok(None);
+    };
+    let Some(expires_at) = pending.expires_at else {
+        return Ok(None);
+    };
+    if now < expires_at {
+        return Ok(None);
+    }
+    let action = view.approval_expiry.unwrap_or(ExpiryAction::Fail);
+    let mut step = Step::begin(view);
+    step.emit(Event::ApprovalExpired {
+        approval_id: pending.approval_id.clone(),
+        action,
+    })?;
+    let text = match action {
+        ExpiryAction::Accept => format!(
+            "Approval {} expired at {expires_at}; accepted as proposed, as configured.",
+            pending.approval_id
+        ),
+        ExpiryAction::Fail => format!(
+            "Approval {} expired at {expires_at}; the workflow stops, as configured. Resume it to ask again.",
+            pending.approval_id
+        ),
+    };
+    step.explain(Decision {
+        point: "approval_expired".into(),
+        summary: format!("{action:?}"),
+        facts: json!({"approval_id": pending.approval_id, "expires_at": expires_at}),
+        offline_text: text,
+        claim: reasoning::Claim::Informational,
+    });
+    Ok(Some(step))
+}
+
+/// Records the planner's answer to `pending`, after checking a modification.
+pub fn resolve(
+    view: &WorkflowView,
+    pending: &PendingApproval,
+    resolution: Resolution,
+    by: &str,
+) -> Result<Step, StepError> {
+    if let Resolution::Modify { modifications: m } = &resolution {
+        let forecast_units = view.order.map_or(0, |o| o.forecast_units);
+        check_modification(pending.kind, m, &view.tunables, forecast_units)?;
+    }
+    let mut step = Step::begin(view);
+    step.emit(Event::ApprovalResolved {
+        approval_id: pending.approval_id.clone(),
+        resolution,
+        by: by.to_string(),
+    })?;
+    Ok(step)
+}
+
+/// Whether a planner's modification fits the approval it answers.
+pub fn check_modification(
+    kind: ApprovalKind,
+    m: &Modification,
+    tunables: &atelier_core::Tunables,
+    forecast_units: u64,
+) -> Result<(), EngineError> {
+    let invalid = |s: String| Err(EngineError::InvalidModification(s));
+    let max_qty = forecast_units.max(1_000).saturating_mul(MAX_ORDER_MULTIPLE);
+    match kind {
+        ApprovalKind::Manufacturing => {
+            if m.markdown_pct.is_some() {
+                return invalid("markdown_pct does not apply to a manufacturing approval".into());
+            }
+            match (m.manufacturing_qty, m.safety_stock_pct) {
+                (None, None) => invalid(
+                    "a manufacturing modification needs manufacturing_qty or safety_stock_pct"
+                        .into(),
+                ),
+                (Some(_), Some(_)) => {
+                    invalid("give manufacturing_qty or safety_stock_pct, not both".into())
+                }
+                (Some(0), _) => invalid("manufacturing_qty must be positive".into()),
+                (Some(q), _) if q > max_qty => invalid(format!(
+                    "manufacturing_qty {q} is more than {MAX_ORDER_MULTIPLE} times the forecast ({forecast_units} units); the most is {max_qty}"
+                )),
+                (_, Some(s)) if !(s.is_finite() && (0.0..=5.0).contains(&s)) => invalid(format!(
+                    "safety_stock_pct {s} is outside 0.0..=5.0 (a fraction: 20% is 0.2)"
+                )),
+                _ => Ok(()),
+            }
+        }
+        ApprovalKind::Markdown => {
+            if m.manufacturing_qty.is_some() || m.safety_stock_pct.is_some() {
+                return invalid("only markdown_pct applies to a markdown approval".into());
+            }
+            let Some(pct) = m.markdown_pct else {
+                return invalid("a markdown modification needs markdown_pct".into());
+            };
+            atelier_core::pricing::check_markdown_depth(pct, tunables)
+                .map_err(EngineError::InvalidModification)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atelier_core::Tunables;
+
+    fn modify(qty: Option<u64>, safety: Option<f64>, markdown: Option<f64>) -> Modification {
+        Modification {
+            manufacturing_qty: qty,
+            safety_stock_pct: safety,
+            markdown_pct: markdown,
+        }
+    }
+
+    #[test]
+    fn manufacturing_modifications_are_checked() {
+        let t = Tunables::default();
+        let m = ApprovalKind::Manufacturing;
+        assert!(check_modification(m, &modify(Some(9_000), None, None), &t, 8_000).is_ok());
+        assert!(check_modification(m, &modify(None, Some(0.1), None), &t, 8_000).is_ok());
+        for bad in [
+            modify(None, None, None),
+            modify(Some(1), Some(0.1), None),
+            modify(Some(0), None, None),
+            modify(Some(80_001), None, None),
+            modify(None, Some(5.5), None),
+            modify(None, Some(f64::NAN), None),
+            modify(Some(9_000), None, Some(0.1)),
+        ] {
+            assert!(check_modification(m, &bad, &t, 8_000).is_err(), "{bad:?}");
+        }
+        // Exactly ten times the forecast is still allowed.
+        assert!(check_modification(m, &modify(Some(80_000), None, None), &t, 8_000).is_ok());
+    }
+
+    #[test]
+    fn markdown_modifications_are_checked() {
+        let t = Tunables::default();
+        let k = ApprovalKind::Markdown;
+        assert!(check_modification(k, &modify(None, None, Some(0.15)), &t, 0).is_ok());
+        assert!(check_modification(k, &modify(None, None, Some(0.0)), &t, 0).is_ok());
+        assert!(check_modification(k, &modify(None, None, None), &t, 0).is_err());
+        assert!(check_modification(k, &modify(None, None, Some(0.45)), &t, 0).is_err());
+        assert!(check_modification(k, &modify(Some(5), None, Some(0.1)), &t, 0).is_err());
+    }
+}

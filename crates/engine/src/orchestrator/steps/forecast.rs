@@ -1,0 +1,92 @@
+//! Phase 1: Demand forecasts the season and sizes the order (or re-sizes it after a
+//! planner's modification), and the order is put up for approval.
+
+use crate::agents::{ForecastCall, ReviseOrderCall};
+use crate::event::{ApprovalKind, ApprovalProposal, Event};
+use crate::orchestrator::step::{Step, StepContext, StepError};
+use crate::orchestrator::steps::approvals;
+use crate::reasoning;
+use crate::state::WorkflowState;
+use crate::view::WorkflowView;
+
+/// Forecasts (or revises) the order and asks for its approval.
+pub fn run(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepError> {
+    let mut step = Step::begin(view);
+    let p = step.parameters()?.clone();
+    let phase = WorkflowState::Phase1Forecasting;
+    let order = match (&view.modification, &view.forecast, view.order) {
+        // Back in phase 1 after an expired approval was resumed: the order on the
+        // table (the planner's revision included) is asked again, not re-forecast.
+        (None, Some(_), Some(order)) => order,
+        (Some(m), Some(forecast), _) => {
+            let call = ReviseOrderCall {
+                forecast_units: forecast.total_season_demand,
+                safety_stock_pct: m.safety_stock_pct,
+                manufacturing_qty: m.manufacturing_qty,
+            };
+            let instruction =
+                "Revise the manufacturing order with the planner's modification.".to_string();
+            let order = ctx.hand_off(&mut step, phase, instruction, call)?;
+            step.emit(Event::OrderRevised { order })?;
+            order
+        }
+        _ => {
+            let call = ForecastCall {
+                category: view.category.clone(),
+                season_start_date: p.season_start_date,
+            };
+            let instruction = format!(
+                "Forecast demand for {} weeks. Replenishment strategy: {}. Adjust safety stock accordingly.",
+                p.forecast_horizon_weeks, p.replenishment_strategy
+            );
+            let (forecast, order) = ctx.hand_off(&mut step, phase, instruction, call)?;
+            step.emit(Event::ForecastProduced { forecast, order })?;
+            order
+        }
+    };
+    step.explain(reasoning::manufacturing_order(
+        &order,
+        p.replenishment_strategy,
+    ));
+    let interval = step.view.forecast.as_ref().map(|f| f.interval);
+    approvals::request(
+        &mut step,
+        ctx.now,
+        ApprovalKind::Manufacturing,
+        ApprovalProposal::Manufacturing {
+            manufacturing_qty: order.manufacturing_qty,
+            safety_stock_pct: order.safety_stock_pct,
+            total_forecast: order.forecast_units,
+            interval,
+        },
+    )?;
+    Ok(step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orchestrator::steps::{start, testing};
+
+    #[test]
+    fn zara_orders_the_forecast_plus_a_quarter_and_waits_for_approval() {
+        let data = testing::data();
+        let ctx = testing::context(&data);
+        let view = start::run(&testing::created("zara")).unwrap().view;
+        let step = run(&ctx, &view).unwrap();
+        let order = step.view.order.unwrap();
+        assert_eq!(order.safety_stock_pct, 0.25);
+        assert_eq!(
+            order.manufacturing_qty,
+            (order.forecast_units as f64 * 1.25).round() as u64
+        );
+        assert_eq!(step.view.state, Some(WorkflowState::WaitingMfgApproval));
+        let pending = step.view.pending_approval.as_ref().unwrap();
+        assert_eq!(pending.approval_id, "manufacturing-1");
+        assert!(matches!(
+            pending.data,
+            ApprovalProposal::Manufacturing { manufacturing_qty, .. }
+                if manufacturing_qty == order.manufacturing_qty
+        ));
+    }
+}

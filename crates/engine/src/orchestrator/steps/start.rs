@@ -1,0 +1,95 @@
+//! The first step: the parameters interpreted, the optional phases decided (by the
+//! handoff routes; the templates only word them), then phase 1 begins.
+
+use crate::agents::Route;
+use crate::event::Event;
+use crate::orchestrator::step::{Step, StepError};
+use crate::reasoning::{self, Decision};
+use crate::state::WorkflowState;
+use crate::view::WorkflowView;
+use atelier_core::params::SeasonParameters;
+
+/// The template that words an optional phase's decision (runs or is skipped).
+type PhaseWords = fn(&SeasonParameters, bool) -> Decision;
+
+/// Interprets the parameters and decides the optional phases.
+pub fn run(view: &WorkflowView) -> Result<Step, StepError> {
+    let mut step = Step::begin(view);
+    let p = step.parameters()?.clone();
+    step.explain(reasoning::interpretation(&p));
+    let optional: [(Route, WorkflowState, PhaseWords); 2] = [
+        (
+            Route::InventoryReplenish,
+            WorkflowState::Phase3Replenishment,
+            reasoning::replenishment_phase,
+        ),
+        (
+            Route::PricingMarkdown,
+            WorkflowState::Phase4MarkdownCheck,
+            reasoning::markdown_phase,
+        ),
+    ];
+    for (route, phase, words) in optional {
+        let runs = route.enabled(&p);
+        let decision = words(&p, runs);
+        if !runs {
+            step.emit(Event::PhaseSkipped {
+                phase,
+                reason: decision.offline_text.clone(),
+            })?;
+        }
+        step.explain(decision);
+    }
+    step.emit(Event::PhaseStarted {
+        phase: WorkflowState::Phase1Forecasting,
+        week: 0,
+    })?;
+    Ok(step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orchestrator::step::Effect;
+    use crate::orchestrator::steps::testing::created;
+
+    #[test]
+    fn zara_skips_replenishment_and_explains_every_decision() {
+        let step = run(&created("zara")).unwrap();
+        let events = step.events();
+        assert!(matches!(
+            &events[0],
+            Event::PhaseSkipped { phase: WorkflowState::Phase3Replenishment, reason }
+                if reason.contains("Replenishment strategy is 'none'")
+        ));
+        assert!(matches!(
+            events.last(),
+            Some(Event::PhaseStarted {
+                phase: WorkflowState::Phase1Forecasting,
+                week: 0
+            })
+        ));
+        // Interpretation, replenishment and markdown decisions are explained.
+        let explained = step
+            .items
+            .iter()
+            .filter(|i| matches!(i, Effect::Explain(_)))
+            .count();
+        assert_eq!(explained, 3);
+        assert_eq!(step.view.state, Some(WorkflowState::Phase1Forecasting));
+    }
+
+    #[test]
+    fn luxury_skips_the_markdown_phase_only() {
+        let step = run(&created("luxury")).unwrap();
+        let skipped: Vec<WorkflowState> = step
+            .events()
+            .iter()
+            .filter_map(|e| match e {
+                Event::PhaseSkipped { phase, .. } => Some(*phase),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(skipped, vec![WorkflowState::Phase4MarkdownCheck]);
+    }
+}

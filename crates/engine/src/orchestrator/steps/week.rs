@@ -1,0 +1,183 @@
+//! A season week: its actuals settled store by store, the variance measured, a
+//! re-forecast when it drifts (and an emergency-reorder alert when the stock cannot
+//! cover it), the markdown check at the checkpoint, replenishment on cadence, then
+//! the next week or the report.
+
+use crate::agents::Route;
+use crate::event::{ActualsMeaning, Event, ReforecastReason, WeekSales};
+use crate::orchestrator::EngineError;
+use crate::orchestrator::step::{Step, StepContext, StepError};
+use crate::orchestrator::steps::{markdown, reforecast, replenish};
+use crate::reasoning::{self, Decision};
+use crate::state::WorkflowState;
+use crate::view::WorkflowView;
+use atelier_core::data::WeekActuals;
+use atelier_core::stock::{WeekBasis, reorder_shortfall, settle_week};
+use atelier_core::variance::{VarianceCheck, VarianceDirection, check_week};
+use serde_json::json;
+
+/// Plays week `week` from its actuals (`content_hash` identifies the file's rows).
+pub fn run(
+    ctx: &StepContext<'_>,
+    view: &WorkflowView,
+    week: u32,
+    actuals: &WeekActuals,
+    content_hash: String,
+) -> Result<Step, StepError> {
+    check_actuals(view, week, actuals)?;
+    let data = ctx.data()?;
+    let stores = &data.stores;
+    if stores.len() != view.stock.len() {
+        return Err(EngineError::StoreCountChanged {
+            stores: stores.len(),
+            allocated: view.stock.len(),
+        }
+        .into());
+    }
+    let basis = match view.actuals_meaning {
+        ActualsMeaning::Demand => WeekBasis::Demand {
+            lift_pct: view.lift_pct,
+        },
+        ActualsMeaning::Sales => WeekBasis::RecordedSales,
+    };
+    let on_hand: Vec<u64> = view.stock.iter().map(|s| s.on_hand).collect();
+    let settled = settle_week(&actuals.units_by_store(stores), &on_hand, basis);
+    let id = |i: &usize| stores.stores()[*i].store_id.clone();
+    let mut step = Step::begin(view);
+    step.emit(Event::WeekRecorded {
+        sales: WeekSales {
+            week,
+            content_hash,
+            stockout_stores: settled.stockout.iter().map(id).collect(),
+            stock_adjusted_stores: settled.stock_adjusted.iter().map(id).collect(),
+            demand: settled.demand,
+            sold: settled.sold,
+        },
+    })?;
+    let check = measure_variance(&mut step, week)?;
+    if reforecast_due(&step, &check) {
+        step.emit(Event::PhaseStarted {
+            phase: WorkflowState::Phase5Reforecast,
+            week,
+        })?;
+        reforecast::apply(ctx, &mut step, week, ReforecastReason::Variance)?;
+        if check.emergency && check.direction == VarianceDirection::Over {
+            alert_if_short(&mut step, week, &check)?;
+        }
+    }
+    let p = step.parameters()?;
+    if Route::PricingMarkdown.enabled(p) && p.markdown_checkpoint_week == Some(week) {
+        let waits = markdown::check(ctx, &mut step, week)?;
+        if waits {
+            return Ok(step);
+        }
+    }
+    replenish::if_due(ctx, &mut step, week)?;
+    finish(&mut step, week)?;
+    Ok(step)
+}
+
+/// Refuses actuals dated outside the week or missing any of its seven days: a week
+/// is recorded once and never rewritten, so a file that stops short is refused
+/// rather than read as a collapse in sales.
+fn check_actuals(view: &WorkflowView, week: u32, actuals: &WeekActuals) -> Result<(), StepError> {
+    let p = crate::orchestrator::step::parameters(view)?;
+    let from = p.week_start(week);
+    let to = from + chrono::Duration::days(6);
+    if let Some(bad) = actuals.rows.iter().find(|r| r.date < from || r.date > to) {
+        return Err(EngineError::ActualsOutsideWeek {
+            week,
+            date: bad.date,
+            from,
+            to,
+        }
+        .into());
+    }
+    let missing: Vec<chrono::NaiveDate> = from
+        .iter_days()
+        .take(7)
+        .filter(|d| !actuals.rows.iter().any(|r| r.date == *d))
+        .collect();
+    if !missing.is_empty() {
+        return Err(EngineError::IncompleteWeek { week, missing }.into());
+    }
+    Ok(())
+}
+
+/// Measures the week's sales against the forecast in force and records it.
+fn measure_variance(step: &mut Step, week: u32) -> Result<VarianceCheck, StepError> {
+    let t = step.view.tunables.clone();
+    let forecast = step
+        .view
+        .forecast_weekly
+        .get(week as usize - 1)
+        .copied()
+        .unwrap_or(0);
+    let check = check_week(
+        week,
+        forecast,
+        step.view.weeks.last().map_or(0, |w| w.actual),
+        t.variance_threshold_pct,
+        t.emergency_variance_pct,
+    );
+    let reforecast = reforecast_due(step, &check);
+    step.emit(Event::VarianceMeasured {
+        check,
+        reforecast_triggered: reforecast,
+    })?;
+    step.explain(reasoning::variance(
+        &check,
+        t.variance_threshold_pct,
+        reforecast,
+    ));
+    Ok(check)
+}
+
+/// Whether the variance re-forecasts the remaining weeks: above the threshold with
+/// weeks left (decided once, in the `variance_measured` event).
+fn reforecast_due(step: &Step, check: &VarianceCheck) -> bool {
+    check.threshold_exceeded && check.week < step.view.horizon()
+}
+
+/// Raises the emergency-reorder alert when the re-forecast remaining weeks need
+/// more than the stores and the DC hold.
+fn alert_if_short(step: &mut Step, week: u32, check: &VarianceCheck) -> Result<(), StepError> {
+    let remaining = &step.view.forecast_weekly[week as usize..];
+    let in_stores: u64 = step.view.stock.iter().map(|s| s.on_hand).sum();
+    let Some(shortfall) = reorder_shortfall(remaining, in_stores, step.view.dc_stock) else {
+        return Ok(());
+    };
+    let remaining: u64 = remaining.iter().sum();
+    let available = in_stores + step.view.dc_stock;
+    let threshold = step.view.tunables.emergency_variance_pct;
+    step.emit(Event::EmergencyReorderAlert {
+        week,
+        variance_pct: check.variance_pct,
+        shortfall_units: shortfall,
+    })?;
+    step.explain(Decision {
+        point: "emergency_reorder".into(),
+        summary: format!("short {shortfall} units"),
+        facts: json!({"week": week, "remaining_forecast": remaining, "available": available}),
+        offline_text: format!(
+            "Week {week} variance above {:.0}% and the re-forecast of the remaining weeks ({remaining} units) exceeds the stock in stores and at the DC ({available}). Emergency reorder of about {shortfall} units advised.",
+            threshold * 100.0
+        ),
+        claim: reasoning::Claim::Informational,
+    });
+    Ok(())
+}
+
+/// Ends week `week`: the next week begins, or after the last the report is written.
+pub fn finish(step: &mut Step, week: u32) -> Result<(), StepError> {
+    if week >= step.view.horizon() {
+        let report = crate::orchestrator::report(&step.view);
+        step.emit(Event::WorkflowCompleted { report })?;
+    } else {
+        step.emit(Event::PhaseStarted {
+            phase: WorkflowState::Phase3Monitoring,
+            week: week + 1,
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,162 @@
+//! The golden season logs: whole seasons written by the orchestrator before it was
+//! split into pure steps and one executor (fixtures in `tests/fixtures/`). Two checks:
+//! the same seasons played today write the same events, in the same order, apart from
+//! where the reasoning events fall (they are now appended after the step they explain);
+//! and the old logs still load and fold to the same workflow.
+//!
+//! `ATELIER_WRITE_GOLDEN=1 cargo test -p atelier-engine --test golden` rewrites them.
+
+mod support;
+
+use atelier_engine::WorkflowView;
+use atelier_engine::event::{Event, Modification, Resolution, StoredEvent};
+use serde_json::Value;
+use std::path::PathBuf;
+use support::*;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("{name}.jsonl"))
+}
+
+/// Standard retail on the normal season: weekly top-ups, re-forecasts, a markdown.
+fn standard_retail_normal() -> (Harness, &'static str) {
+    let h = harness();
+    let id = "golden-std";
+    h.orchestrator
+        .create(new_workflow(id, params("standard_retail")))
+        .unwrap();
+    play_auto(&h, id, &scenario("normal_season"));
+    (h, id)
+}
+
+/// Conservative on low demand, with the planner modifying the order and then the
+/// markdown's depth: the approval paths that re-run an agent.
+fn conservative_low_modified() -> (Harness, &'static str) {
+    let h = harness();
+    let id = "golden-cons";
+    let o = &h.orchestrator;
+    o.create(new_workflow(id, params("conservative"))).unwrap();
+    let view = o.advance(id).unwrap();
+    let qty = view.order.unwrap().forecast_units * 11 / 10;
+    let modify = |m: Modification| Resolution::Modify { modifications: m };
+    o.approve(
+        id,
+        None,
+        modify(Modification {
+            manufacturing_qty: Some(qty),
+            safety_stock_pct: None,
+            markdown_pct: None,
+        }),
+        "planner",
+    )
+    .unwrap();
+    o.approve(id, None, Resolution::Accept, "planner").unwrap();
+    let weeks = scenario("low_demand");
+    loop {
+        let view = o.view(id).unwrap();
+        match view.state.unwrap() {
+            atelier_engine::WorkflowState::WaitingMarkdownApproval => {
+                if view.markdown_approvals == 1 {
+                    o.approve(
+                        id,
+                        None,
+                        modify(Modification {
+                            manufacturing_qty: None,
+                            safety_stock_pct: None,
+                            markdown_pct: Some(0.15),
+                        }),
+                        "planner",
+                    )
+                    .unwrap();
+                } else {
+                    o.approve(id, None, Resolution::Accept, "planner").unwrap();
+                }
+            }
+            atelier_engine::WorkflowState::Phase3Monitoring => {
+                let week = view.next_week();
+                o.record_week(id, week, &weeks[week as usize - 1]).unwrap();
+            }
+            _ => break,
+        }
+    }
+    (h, id)
+}
+
+fn is_reasoning(e: &Event) -> bool {
+    matches!(
+        e,
+        Event::ReasoningRecorded { .. } | Event::GuardrailTriggered { .. }
+    )
+}
+
+/// An event as compared: its JSON without the measured agent time.
+fn comparable(e: &Event) -> Value {
+    let mut v = serde_json::to_value(e).unwrap();
+    if let Some(obj) = v.as_object_mut()
+        && obj.contains_key("duration_ms")
+    {
+        obj.insert("duration_ms".into(), Value::from(0));
+    }
+    v
+}
+
+fn split(events: &[StoredEvent]) -> (Vec<Value>, Vec<Value>) {
+    let (reasoning, decisions): (Vec<&StoredEvent>, Vec<&StoredEvent>) =
+        events.iter().partition(|e| is_reasoning(&e.event));
+    (
+        decisions.iter().map(|e| comparable(&e.event)).collect(),
+        reasoning.iter().map(|e| comparable(&e.event)).collect(),
+    )
+}
+
+fn check(name: &str, play: fn() -> (Harness, &'static str)) {
+    let (h, id) = play();
+    let log = events(&h, id);
+    let path = fixture(name);
+    if std::env::var_os("ATELIER_WRITE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let lines: Vec<String> = log
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        return;
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    let golden: Vec<StoredEvent> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (want, want_reasoning) = split(&golden);
+    let (got, got_reasoning) = split(&log);
+    assert_eq!(want.len(), got.len(), "{name}: number of decision events");
+    for (i, (w, g)) in want.iter().zip(&got).enumerate() {
+        assert_eq!(w, g, "{name}: decision event {i} differs");
+    }
+    assert_eq!(
+        want_reasoning, got_reasoning,
+        "{name}: reasoning events differ"
+    );
+    // The old log loads with today's code and folds to the same season.
+    let old = WorkflowView::fold(&golden).unwrap();
+    let new = h.orchestrator.view(id).unwrap();
+    assert_eq!(old.state, new.state);
+    assert_eq!(old.report, new.report);
+    assert_eq!(old.stock, new.stock);
+    assert_eq!(old.weeks, new.weeks);
+}
+
+#[test]
+fn standard_retail_season_log_matches_the_golden_log() {
+    check("golden_standard_retail_normal", standard_retail_normal);
+}
+
+#[test]
+fn modified_approvals_season_log_matches_the_golden_log() {
+    check(
+        "golden_conservative_low_modified",
+        conservative_low_modified,
+    );
+}

@@ -127,7 +127,9 @@ export async function browser(viewport = { width: 1280, height: 800 }) {
   const page = context.pages()[0] || (await context.newPage());
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  // Console errors other than refused requests (a 4xx the page handles is logged
+  // by the browser as a failed resource).
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
   // No request may leave this machine.
   const foreign = [];
   page.on('request', (r) => {

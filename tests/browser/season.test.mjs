@@ -43,6 +43,7 @@ test('a planner runs a whole season from the browser', async () => {
   await page.fill('#f-dc_holdback_percentage', '40');
   assert.equal(await page.locator('[data-unstated=dc_holdback_percentage]').isVisible(), false);
   await page.selectOption('#scenario', 'low_demand');
+  await page.locator('#category option[value="Women\'s Dresses"]').waitFor({ state: 'attached' });
   await page.click('[data-testid=review-season]');
   await page.locator('[data-testid=confirm-dialog]').getByText('40%').waitFor();
   await shots(page, '03-confirm-start');

@@ -82,6 +82,10 @@ export function renderNewSeason(main, ctx) {
 
   function showError(field, message) {
     const name = String(field || '').replace(/^parameters\./, '');
+    if (name === 'category') {
+      errors.category.textContent = message;
+      return true;
+    }
     if (errors[name]) {
       errors[name].textContent = message;
       if (inputs[name]) inputs[name].setAttribute('aria-invalid', 'true');
@@ -142,7 +146,7 @@ export function renderNewSeason(main, ctx) {
   });
 
   // 3. Category, data set, actuals.
-  const category = h('select', { id: 'category' });
+  const category = h('select', { id: 'category' }, h('option', { value: '' }, 'Loading the categories…'));
   errors.category = h('p', { class: 'field-error', role: 'alert', 'data-error-for': 'category' });
   const dataset = h('span', { class: 'mono' }, '…');
   const scenario = h('select', { id: 'scenario' }, (ctx.boot.scenarios || []).map((n) => h('option', { value: n, selected: n === ctx.boot.default_scenario }, n.replaceAll('_', ' '))));
@@ -179,6 +183,7 @@ export function renderNewSeason(main, ctx) {
     for (const n of ['forecast_horizon_weeks', 'season_start_date', 'replenishment_strategy', 'dc_holdback_percentage']) {
       if (p[n] === null) problems.push([n, 'is required']);
     }
+    if (!category.value) problems.push(['category', 'choose a category']);
     if (p.markdown_checkpoint_week !== null && p.markdown_threshold === null) problems.push(['markdown_threshold', 'is required with a markdown check (or empty the check week)']);
     if (p.markdown_checkpoint_week === null && p.markdown_threshold !== null) problems.push(['markdown_checkpoint_week', 'is required with a target (or empty the target)']);
     if (p.markdown_checkpoint_week !== null && p.forecast_horizon_weeks && p.markdown_checkpoint_week > p.forecast_horizon_weeks) problems.push(['markdown_checkpoint_week', `must be within the season (1..${p.forecast_horizon_weeks})`]);

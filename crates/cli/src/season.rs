@@ -2,6 +2,7 @@
 //! workflow in the event store, driven from the command line.
 
 use crate::inputs;
+use crate::wording;
 use anyhow::{Context, Result, bail};
 use atelier_core::data::{WeekActuals, read_actuals};
 use atelier_core::sample::{self, DEFAULT_CATEGORY, DEFAULT_SCENARIO};
@@ -177,11 +178,16 @@ pub struct ReforecastArgs {
 /// `atelier reforecast`: a planner's re-forecast of the remaining weeks.
 pub fn reforecast(args: &ReforecastArgs, reasoner: Arc<dyn Reasoner>) -> Result<()> {
     let s = session(&args.db, reasoner)?;
+    let before = s.orchestrator.view(&args.id)?;
     let view = s.orchestrator.manual_reforecast(&args.id, &args.reason)?;
     let text = if args.json {
         serde_json::to_string_pretty(&workflow_json(&view))?
     } else {
-        summary(&view, "done")
+        format!(
+            "{}\n{}",
+            wording::reforecast_summary(&before, &view),
+            summary(&view, "done")
+        )
     };
     crate::print_stdout(&text)
 }
@@ -294,10 +300,14 @@ pub fn run(
         );
     }
     let s = session(&args.db, reasoner)?;
+    let category = {
+        let loaded = s.catalog.load(&data).map_err(anyhow::Error::msg)?;
+        wording::resolve_category(&args.category, &loaded.history.category_names())?
+    };
     let id = args.id.clone().unwrap_or_else(new_workflow_id);
     s.orchestrator.create(NewWorkflow {
         workflow_id: id.clone(),
-        category: args.category.clone(),
+        category,
         config,
         data,
         // A shipped scenario's files are the week's demand; files from a directory
@@ -321,6 +331,14 @@ pub fn run(
 /// `atelier resume`.
 pub fn resume(args: &ResumeArgs, reasoner: Arc<dyn Reasoner>) -> Result<()> {
     let s = session(&args.db, reasoner)?;
+    let view = s.orchestrator.view(&args.id)?;
+    if view.state == Some(WorkflowState::Completed) && !args.play.json {
+        return crate::print_stdout(&format!(
+            "workflow {} is already complete: nothing to resume.\n{}",
+            args.id,
+            summary(&view, "done")
+        ));
+    }
     s.orchestrator.resume(&args.id)?;
     play(&s, &args.id, &args.play)
 }
@@ -474,8 +492,9 @@ fn prompt(view: &WorkflowView) -> Result<Resolution> {
     use std::io::BufRead;
     let pending = view.pending_approval.clone().context("nothing pending")?;
     eprintln!(
-        "Approval {} ({:?}): {}",
-        pending.approval_id, pending.kind, pending.data
+        "Approval {}: {}",
+        pending.approval_id,
+        wording::approval_summary(&pending)
     );
     eprint!("accept [a] or modify with JSON (e.g. {{\"manufacturing_qty\": 9000}}): ");
     let mut line = String::new();
@@ -571,8 +590,11 @@ fn summary(view: &WorkflowView, outcome: &str) -> String {
     }
     if let Some(p) = &view.pending_approval {
         out.push_str(&format!(
-            "waiting for approval {} ({:?}): {}\n  approve with: atelier approve {} --accept   (or --modify JSON), then atelier resume {}\n",
-            p.approval_id, p.kind, p.data, view.workflow_id, view.workflow_id
+            "waiting for approval {}: {}\n  approve with: atelier approve {} --accept   (or --modify JSON), then atelier resume {}\n",
+            p.approval_id,
+            wording::approval_summary(p),
+            view.workflow_id,
+            view.workflow_id
         ));
     }
     match outcome {

@@ -166,11 +166,21 @@ mod tests {
     #[test]
     fn categories_match_in_any_case_and_suggest_the_closest() {
         let known = vec!["Accessories".to_string(), "Women's Dresses".to_string()];
-        assert_eq!(resolve_category("women's dresses", &known).unwrap(), "Women's Dresses");
-        assert_eq!(resolve_category("ACCESSORIES", &known).unwrap(), "Accessories");
-        let e = resolve_category("Womens Dress", &known).unwrap_err().to_string();
+        assert_eq!(
+            resolve_category("women's dresses", &known).unwrap(),
+            "Women's Dresses"
+        );
+        assert_eq!(
+            resolve_category("ACCESSORIES", &known).unwrap(),
+            "Accessories"
+        );
+        let e = resolve_category("Womens Dress", &known)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("did you mean 'Women's Dresses'"), "{e}");
-        let e = resolve_category("Furniture", &known).unwrap_err().to_string();
+        let e = resolve_category("Furniture", &known)
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("did you mean"), "{e}");
         assert!(e.contains("Accessories, Women's Dresses"), "{e}");
     }

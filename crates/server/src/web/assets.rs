@@ -117,11 +117,17 @@ mod tests {
     fn the_shell_carries_the_boot_data_and_names_only_embedded_files() {
         let page = &shell().body;
         assert!(!page.contains("{{BOOT}}"));
-        assert!(page.contains("\"standard_retail\""), "parameter sets in the shell");
+        assert!(
+            page.contains("\"standard_retail\""),
+            "parameter sets in the shell"
+        );
         assert!(page.contains("normal_season"));
         for link in page.split("/assets/").skip(1) {
             let name: String = link.chars().take_while(|c| *c != '"').collect();
-            assert!(find(&name).is_some(), "the shell loads {name}, which is not embedded");
+            assert!(
+                find(&name).is_some(),
+                "the shell loads {name}, which is not embedded"
+            );
         }
     }
 

@@ -39,7 +39,12 @@ pub fn router() -> Router<AppState> {
 
 async fn shell(headers: HeaderMap) -> Response {
     let page = assets::shell();
-    respond(&headers, "text/html; charset=utf-8", page.body.as_bytes(), &page.etag)
+    respond(
+        &headers,
+        "text/html; charset=utf-8",
+        page.body.as_bytes(),
+        &page.etag,
+    )
 }
 
 async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
@@ -51,7 +56,12 @@ async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
 
 /// The body with its validator: a browser revalidates (`no-cache`) and gets a 304
 /// while the binary is unchanged, so a new release is never served stale.
-fn respond(headers: &HeaderMap, content_type: &'static str, body: &'static [u8], etag: &str) -> Response {
+fn respond(
+    headers: &HeaderMap,
+    content_type: &'static str,
+    body: &'static [u8],
+    etag: &str,
+) -> Response {
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -74,6 +84,9 @@ fn respond(headers: &HeaderMap, content_type: &'static str, body: &'static [u8],
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
 }

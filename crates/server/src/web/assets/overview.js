@@ -29,7 +29,7 @@ function metrics(model, status) {
     card('Season forecast', f ? `${units(f.total_season_demand)} units` : '—', f ? `${pct(f.interval.level)} interval ${units(f.interval.low)}–${units(f.interval.high)}` : 'after phase 1', 'metric-forecast'),
     card('Manufacturing order', o ? `${units(qty)} units` : '—', o ? `safety stock ${pct(o.safety_stock_pct)}${model.money.unit_cost ? ` · cost ${money(qty * model.money.unit_cost, cur)}` : ''}` : '', 'metric-order'),
     card('Sold to date', `${units(sold)} units`, qty ? `sell-through ${pct(sold / qty, 1)} of the order` : '', 'metric-sold'),
-    card('Stock now', model.allocation ? `${units(stock)} in stores` : '—', model.allocation ? `${units(model.dc)} at the DC` : '', 'metric-stock'),
+    card('Stock in stores', model.allocation ? `${units(stock)} units` : '—', model.allocation ? `${units(model.dc)} more at the DC` : '', 'metric-stock'),
     card('Stockouts', `${units(stockouts)} store-weeks`, `${model.weeksPlayed()} of ${(model.parameters || status.parameters || {}).forecast_horizon_weeks || '—'} weeks played`, 'metric-stockouts'),
     card('Markdown', md ? `${pct(md.markdown_pct)}${md.applied ? ' applied' : ' proposed'}` : checkpoint ? 'not yet' : 'none planned', md ? `at week ${md.week}` : checkpoint ? `check at week ${checkpoint}` : '', 'metric-markdown'));
 }

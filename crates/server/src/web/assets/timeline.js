@@ -4,7 +4,7 @@
 // log arrived whole: no number missing, none twice.
 
 import { h } from './dom.js';
-import { clock, percent, pct, units, words } from './format.js';
+import { clock, percent, pct, stateLabel, units, words } from './format.js';
 
 const AGENTS = { demand: 'Demand', inventory: 'Inventory', pricing: 'Pricing', orchestrator: 'Orchestrator' };
 
@@ -25,7 +25,10 @@ function resolutionText(m) {
 export function describe(m) {
   switch (m.type) {
     case 'agent_status':
-      return ['work', m.agent === 'orchestrator' ? 'Phase' : agentName(m.agent), m.message, m.progress !== undefined ? `progress ${pct(m.progress)}` : null];
+      if (m.agent === 'orchestrator') {
+        return ['work', 'Phase', `${words(stateLabel(m.phase))}${m.week ? `, week ${m.week}` : ''}`, m.progress !== undefined ? `progress ${pct(m.progress)}` : null];
+      }
+      return ['work', agentName(m.agent), m.message, m.progress !== undefined ? `progress ${pct(m.progress)}` : null];
     case 'agent_completed':
       return ['done', agentName(m.agent), `${agentName(m.agent)} finished`, `${units(m.duration_ms)} ms${m.attempt > 1 ? `, attempt ${m.attempt}` : ''} · progress ${pct(m.progress)}`];
     case 'phase_skipped':

@@ -115,7 +115,9 @@ export function uploadBox(opts) {
       toast(result.textContent);
     } catch (e) {
       result.textContent = '';
-      showProblems([{ line: e.line, field: e.field, message: e.message }], true);
+      // The server's message repeats where; the list says it once.
+      const message = e.message.replace(/^[^:]*: line \d+, field '[^']*': /, '');
+      showProblems([{ line: e.line, field: e.field, message }], true);
       sendBtn.disabled = false;
     }
   });

@@ -139,10 +139,13 @@ pub fn resolve_category(given: &str, known: &[String]) -> Result<String> {
         .min_by_key(|(d, _)| *d);
     match closest {
         Some((d, k)) if d <= 3.max(lower.len() / 3) => bail!(
-            "unknown category '{given}'; did you mean '{k}'? Known: {}",
+            "category '{given}' is not in the sales history; did you mean '{k}'? Known: {}",
             known.join(", ")
         ),
-        _ => bail!("unknown category '{given}'; known: {}", known.join(", ")),
+        _ => bail!(
+            "category '{given}' is not in the sales history; known: {}",
+            known.join(", ")
+        ),
     }
 }
 

@@ -333,6 +333,9 @@ pub fn resume(args: &ResumeArgs, reasoner: Arc<dyn Reasoner>) -> Result<()> {
     let s = session(&args.db, reasoner)?;
     let view = s.orchestrator.view(&args.id)?;
     if view.state == Some(WorkflowState::Completed) && !args.play.json {
+        // Files of recorded weeks are still checked: an edited one is refused.
+        let feed = WeeklyFeed::open(&s, &view, &args.play)?;
+        recheck_recorded_weeks(&s, &view, &feed)?;
         return crate::print_stdout(&format!(
             "workflow {} is already complete: nothing to resume.\n{}",
             args.id,

@@ -54,11 +54,12 @@ export class ApprovalDialog {
         for (const b of this.el.querySelectorAll('button[data-answer]')) b.disabled = false;
       }
     };
-    const body = approval.kind === 'manufacturing' ? this.manufacturing(approval, model, send) : this.markdown(approval, model, send);
+    const kinds = { manufacturing: this.manufacturing, markdown: this.markdown };
+    const body = (kinds[approval.kind] || this.other).call(this, approval, model, send);
     mount(this.el,
       h('form', { method: 'dialog', class: 'dialog-body' },
         h('div', { class: 'dialog-head' },
-          h('h2', { id: 'approval-title' }, approval.kind === 'manufacturing' ? 'Approve the manufacturing order' : `Decide the week ${approval.data.week} markdown`),
+          h('h2', { id: 'approval-title' }, approval.kind === 'manufacturing' ? 'Approve the manufacturing order' : approval.kind === 'markdown' ? `Decide the week ${approval.data.week} markdown` : `Approve: ${words(approval.kind)}`),
           h('button', { type: 'submit', class: 'link', 'aria-label': 'Close; decide later', value: 'later' }, 'Later')),
         h('p', { class: 'muted small mono' }, `${approval.id}${approval.expires_at ? ` · expires ${new Date(approval.expires_at).toLocaleString()}` : ''}`),
         body,
@@ -110,6 +111,22 @@ export class ApprovalDialog {
     return h('div', {}, facts, modify, h('div', { class: 'actions' },
       h('button', { type: 'button', 'data-answer': 'modify', 'data-testid': 'approval-modify', onclick: () => { modify.hidden = false; qty.focus(); } }, 'Modify…'),
       h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, 'Accept the order')));
+  }
+
+  /** Any other kind (transfers, when they ask for approval): what it proposes, and accept. */
+  other(approval, model, send) {
+    const d = approval.data || {};
+    const cur = d.currency || model.money.currency;
+    const transfers = Array.isArray(d.transfers) ? d.transfers : null;
+    const facts = transfers
+      ? h('table', { class: 'data compact', 'data-testid': 'approval-transfers' },
+        h('thead', {}, h('tr', {}, ['From', 'To', 'Units', 'Cost'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, transfers.map((t) => h('tr', {}, h('td', {}, t.from_store), h('td', {}, t.to_store), h('td', { class: 'num' }, units(t.units)), h('td', { class: 'num' }, money(t.cost, cur, 2))))))
+      : pairs(Object.entries(d).map(([k, v]) => [words(k), typeof v === 'object' ? JSON.stringify(v) : String(v)]));
+    return h('div', {}, facts, h('div', { class: 'actions' },
+      (approval.options || ['accept']).includes('accept')
+        ? h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, 'Accept')
+        : null));
   }
 
   markdown(approval, model, send) {

@@ -38,9 +38,10 @@ function pendingPanel(model, status, ctx, page) {
   const p = status.pending_approval;
   if (!p) return null;
   const d = p.data || {};
-  const what = p.kind === 'manufacturing'
-    ? `The manufacturing order of ${units(d.manufacturing_qty)} units waits for approval.`
-    : `A ${pct(d.proposal ? d.proposal.markdown_pct : null)} markdown at week ${d.week} waits for approval.`;
+  const what = {
+    manufacturing: () => `The manufacturing order of ${units(d.manufacturing_qty)} units waits for approval.`,
+    markdown: () => `A ${pct(d.proposal ? d.proposal.markdown_pct : null)} markdown at week ${d.week} waits for approval.`,
+  }[p.kind]?.() || `${words(p.kind)} (${p.approval_id}) waits for approval.`;
   return h('section', { class: 'card pending', 'data-testid': 'pending-approval' },
     h('h2', {}, 'Waiting for a decision'),
     h('p', {}, what, p.expires_at ? ` It expires ${new Date(p.expires_at).toLocaleString()}.` : ''),

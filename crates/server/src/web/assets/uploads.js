@@ -137,9 +137,10 @@ function weekTable(model, status) {
 }
 
 function queue(model) {
-  if (!model.replenishments.length && !model.transfers.length) return null;
+  const shipped = model.replenishments.filter((r) => r.units > 0);
+  if (!shipped.length && !model.transfers.length) return null;
   return h('section', { class: 'card' }, h('h2', {}, 'Replenishment queue'),
-    h('ol', { class: 'queue' }, [...model.replenishments].reverse().map((r) => h('li', {},
+    h('ol', { class: 'queue' }, [...shipped].reverse().map((r) => h('li', {},
       h('strong', {}, `After week ${r.week}: ${units(r.units)} units to ${r.stores} stores`), ' ',
       h('span', { class: 'muted' }, [...r.byStore].sort((a, b) => b.units - a.units).slice(0, 8).map((x) => `${x.store_id} ${units(x.units)}`).join(' · '))))));
 }

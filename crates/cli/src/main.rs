@@ -7,6 +7,7 @@ mod inputs;
 mod plan;
 mod season;
 mod serve;
+mod wording;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -14,7 +15,11 @@ use std::process::ExitCode;
 /// Plans and runs a retail season: forecast, manufacturing order, allocation,
 /// in-season monitoring and markdowns.
 #[derive(Parser)]
-#[command(name = "atelier", version, about)]
+#[command(
+    name = "atelier",
+    version,
+    after_help = "The planner's dashboard: run `atelier serve` and open http://127.0.0.1:8080/ in a browser.\nEvery command takes --help."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -33,7 +33,8 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     let config = inputs::season_config(args.params.as_deref())?;
     let stores = inputs::stores(args.stores.as_deref())?;
     let history = inputs::history(args.history.as_deref(), &stores)?;
-    let plan = plan_season(&history, &stores, &args.category, &config)?;
+    let category = crate::wording::resolve_category(&args.category, &history.category_names())?;
+    let plan = plan_season(&history, &stores, &category, &config)?;
     let text = if args.json {
         serde_json::to_string_pretty(&plan)?
     } else {

@@ -2,6 +2,7 @@
 //! workflow in the event store, driven from the command line.
 
 use crate::inputs;
+use crate::wording;
 use anyhow::{Context, Result, bail};
 use atelier_core::data::{WeekActuals, read_actuals};
 use atelier_core::sample::{self, DEFAULT_CATEGORY, DEFAULT_SCENARIO};
@@ -92,6 +93,11 @@ pub struct RunArgs {
     /// Date against which dates without a year in --describe are resolved (default: today).
     #[arg(long)]
     today: Option<chrono::NaiveDate>,
+    /// Directory of actuals_week_NN.csv files played as the week's DEMAND, as the
+    /// shipped scenarios are (stores sell what they hold; a markdown's lift applies).
+    /// `--actuals DIR` is recorded sales instead.
+    #[arg(long, conflicts_with_all = ["actuals", "scenario"])]
+    demand: Option<PathBuf>,
     /// Workflow id (default: generated).
     #[arg(long)]
     id: Option<String>,
@@ -178,11 +184,16 @@ pub struct ReforecastArgs {
 /// `atelier reforecast`: a planner's re-forecast of the remaining weeks.
 pub fn reforecast(args: &ReforecastArgs, llm: Option<LlmConfig>) -> Result<()> {
     let s = session(&args.db, llm.as_ref())?;
+    let before = s.orchestrator.view(&args.id)?;
     let view = s.orchestrator.manual_reforecast(&args.id, &args.reason)?;
     let text = if args.json {
         serde_json::to_string_pretty(&workflow_json(&view))?
     } else {
-        summary(&view, "done")
+        format!(
+            "{}\n{}",
+            wording::reforecast_summary(&before, &view),
+            summary(&view, "done")
+        )
     };
     crate::print_stdout(&text)
 }
@@ -221,6 +232,25 @@ fn offline_session(db: &DbArgs) -> Result<Session> {
     session(db, None)
 }
 
+/// Refuses, before anything is created, a folder of weekly files that does not
+/// exist or holds no `actuals_week_NN.csv` file.
+fn check_actuals_dir(dir: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("the actuals folder {} cannot be read", dir.display()))?;
+    let weekly = entries.filter_map(|e| e.ok()).any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        name.starts_with("actuals_week_") && name.ends_with(".csv")
+    });
+    if !weekly {
+        bail!(
+            "the actuals folder {} has no actuals_week_NN.csv file; nothing was created",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 fn absolute(p: &Path) -> String {
     std::fs::canonicalize(p)
         .unwrap_or_else(|_| p.to_path_buf())
@@ -257,7 +287,11 @@ pub fn run(
             fingerprint: Some(fingerprint),
         }
     };
-    let actuals_source = match (&args.play.actuals, &args.play.scenario) {
+    let played_dir = args.demand.as_ref().or(args.play.actuals.as_ref());
+    if let Some(dir) = played_dir {
+        check_actuals_dir(dir)?;
+    }
+    let actuals_source = match (played_dir, &args.play.scenario) {
         (Some(dir), _) => ActualsSource::Directory {
             path: absolute(dir),
         },
@@ -279,16 +313,21 @@ pub fn run(
         );
     }
     let s = session(&args.db, llm.as_ref())?;
+    let category = {
+        let loaded = s.catalog.load(&data)?;
+        wording::resolve_category(&args.category, &loaded.history.category_names())?
+    };
     let id = args.id.clone().unwrap_or_else(new_workflow_id);
     s.orchestrator.create(NewWorkflow {
         workflow_id: id.clone(),
-        category: args.category.clone(),
+        category,
         config,
         data,
         // A shipped scenario's files are the week's demand; files from a directory
         // are what the stores really sold (a markdown's lift is already in them).
         actuals_meaning: match actuals_source {
             ActualsSource::Scenario { .. } => ActualsMeaning::Demand,
+            ActualsSource::Directory { .. } if args.demand.is_some() => ActualsMeaning::Demand,
             ActualsSource::Directory { .. } => ActualsMeaning::Sales,
         },
         actuals_source: Some(actuals_source),
@@ -306,6 +345,17 @@ pub fn run(
 /// `atelier resume`.
 pub fn resume(args: &ResumeArgs, llm: Option<LlmConfig>) -> Result<()> {
     let s = session(&args.db, llm.as_ref())?;
+    let view = s.orchestrator.view(&args.id)?;
+    if view.state == Some(WorkflowState::Completed) && !args.play.json {
+        // Files of recorded weeks are still checked: an edited one is refused.
+        let feed = WeeklyFeed::open(&s, &view, &args.play)?;
+        recheck_recorded_weeks(&s, &view, &feed)?;
+        return crate::print_stdout(&format!(
+            "workflow {} is already complete: nothing to resume.\n{}",
+            args.id,
+            summary(&view, "done")
+        ));
+    }
     s.orchestrator.resume(&args.id)?;
     play(&s, &args.id, &args.play)
 }
@@ -459,8 +509,9 @@ fn prompt(view: &WorkflowView) -> Result<Resolution> {
     use std::io::BufRead;
     let pending = view.pending_approval.clone().context("nothing pending")?;
     eprintln!(
-        "Approval {} ({:?}): {}",
-        pending.approval_id, pending.kind, pending.data
+        "Approval {}: {}",
+        pending.approval_id,
+        wording::approval_summary(&pending)
     );
     eprint!("accept [a] or modify with JSON (e.g. {{\"manufacturing_qty\": 9000}}): ");
     let mut line = String::new();
@@ -556,8 +607,11 @@ fn summary(view: &WorkflowView, outcome: &str) -> String {
     }
     if let Some(p) = &view.pending_approval {
         out.push_str(&format!(
-            "waiting for approval {} ({:?}): {}\n  approve with: atelier approve {} --accept   (or --modify JSON), then atelier resume {}\n",
-            p.approval_id, p.kind, p.data, view.workflow_id, view.workflow_id
+            "waiting for approval {}: {}\n  approve with: atelier approve {} --accept   (or --modify JSON), then atelier resume {}\n",
+            p.approval_id,
+            wording::approval_summary(p),
+            view.workflow_id,
+            view.workflow_id
         ));
     }
     match outcome {

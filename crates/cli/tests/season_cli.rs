@@ -575,3 +575,73 @@ fn a_season_on_files_refuses_files_that_changed_under_it() {
     let status = ok_json(&["status", "files-manual", "--json", "--db", &db]);
     assert_eq!(status["state"], "waiting_mfg_approval");
 }
+
+#[test]
+fn a_missing_or_empty_actuals_folder_is_refused_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for (flag, folder) in [
+        ("--actuals", "./typo_dir".to_string()),
+        ("--demand", "./typo_dir".to_string()),
+        ("--actuals", empty.display().to_string()),
+    ] {
+        let out = atelier(&[
+            "run",
+            "--approve",
+            "auto",
+            flag,
+            &folder,
+            "--db",
+            &db,
+            "--id",
+            "wf_x",
+        ]);
+        assert!(!out.status.success(), "{flag} {folder} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(folder.trim_start_matches("./")), "{err}");
+        let status = atelier(&["status", "wf_x", "--db", &db]);
+        assert!(
+            !status.status.success(),
+            "a workflow was created for {folder}"
+        );
+    }
+}
+
+#[test]
+fn a_demand_folder_plays_like_the_shipped_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/scenarios/normal_season");
+    let params =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/params/standard_retail.json");
+    let params = params.display().to_string();
+    let from_folder = ok_json(&[
+        "run",
+        "--approve",
+        "auto",
+        "--json",
+        "--db",
+        &db,
+        "--params",
+        &params,
+        "--demand",
+        &folder.display().to_string(),
+    ]);
+    let shipped = ok_json(&[
+        "run",
+        "--approve",
+        "auto",
+        "--json",
+        "--db",
+        &db,
+        "--params",
+        &params,
+        "--scenario",
+        "normal_season",
+    ]);
+    assert_eq!(from_folder["state"], "completed");
+    assert_eq!(from_folder["report"], shipped["report"]);
+    assert_eq!(from_folder["weeks"], shipped["weeks"]);
+}

@@ -198,6 +198,15 @@ pub enum ApprovalProposal {
         total_forecast: u64,
         /// The forecast's interval for the season total.
         interval: Option<TotalInterval>,
+        /// Full price of a unit, when the season's economics are known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit_price: Option<f64>,
+        /// Cost of making a unit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit_cost: Option<f64>,
+        /// The currency of the money figures (ISO 4217).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        currency: Option<String>,
     },
     /// A markdown at the checkpoint.
     Markdown {
@@ -205,7 +214,28 @@ pub enum ApprovalProposal {
         week: u32,
         /// Pricing's proposal.
         proposal: MarkdownProposal,
+        /// Sell-through to date (units sold ÷ units ordered).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sell_through: Option<f64>,
+        /// The planner's target at the checkpoint.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        threshold: Option<f64>,
+        /// What the plan itself expected by this week (forecast to date ÷ order).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plan_sell_through: Option<f64>,
+        /// Each depth considered with the margin it is expected to earn.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        depths: Vec<DepthConsidered>,
     },
+}
+
+/// A markdown depth the policy weighed, with the margin of the weeks left it expects.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DepthConsidered {
+    /// The depth, fraction.
+    pub markdown_pct: f64,
+    /// Expected margin of the remaining weeks at that depth, money.
+    pub expected_margin: f64,
 }
 
 impl std::fmt::Display for ApprovalProposal {

@@ -8,6 +8,7 @@
 //! - [`orchestrator`]: the steps, approvals, retries and the season loop;
 //! - [`store`]: the event store trait and its SQLite implementation;
 //! - [`reasoning`]: decisions in words (offline templates; an LLM plugs in here);
+//! - [`simulate`]: seasons played in memory with the same steps, for `atelier simulate`;
 //! - [`report`]: the JSON views (status, run result) built from a folded workflow;
 //! - [`clock`]: injectable time;
 //! - [`assembly`]: the one way front ends open an orchestrator, and workflow ids.
@@ -20,6 +21,7 @@ pub mod event;
 pub mod orchestrator;
 pub mod reasoning;
 pub mod report;
+pub mod simulate;
 pub mod state;
 pub mod store;
 pub mod view;

@@ -733,3 +733,46 @@ fn an_absurd_order_quantity_is_refused_and_nothing_is_recorded() {
     let view = o.approve("huge", None, Resolution::Accept, "t").unwrap();
     assert_eq!(view.allocation.unwrap().manufacturing_qty, forecast * 10);
 }
+
+#[test]
+fn run_and_simulate_give_identical_reports() {
+    use atelier_engine::DataCatalog;
+    use atelier_engine::simulate::SeasonSimulator;
+    let data = catalog()
+        .load(&atelier_engine::event::DataSource::Sample)
+        .unwrap();
+    for (set, scenario_name) in [
+        ("standard_retail", "normal_season"),
+        ("zara", "low_demand"),
+        ("conservative", "underperform"),
+    ] {
+        let h = harness();
+        let id = format!("{set}-{scenario_name}");
+        h.orchestrator
+            .create(new_workflow(&id, params(set)))
+            .unwrap();
+        let weeks = scenario(scenario_name);
+        let run = play_auto(&h, &id, &weeks);
+        let units: Vec<Vec<u64>> = weeks
+            .iter()
+            .map(|w| w.units_by_store(&data.stores))
+            .collect();
+        let sim = SeasonSimulator::prepare("Women's Dresses", &params(set), data.clone()).unwrap();
+        let simulated = sim.play(&units).unwrap();
+        assert_eq!(run.report, simulated.report, "{id}");
+        assert_eq!(run.stock, simulated.stock, "{id}");
+        assert_eq!(
+            run.weeks,
+            simulated
+                .weeks
+                .iter()
+                .cloned()
+                .map(|mut w| {
+                    w.content_hash = run.weeks[w.week as usize - 1].content_hash.clone();
+                    w
+                })
+                .collect::<Vec<_>>(),
+            "{id}"
+        );
+    }
+}

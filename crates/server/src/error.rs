@@ -39,6 +39,8 @@ pub enum ApiError {
         message: String,
         /// The parameters the text does not state, in domain order.
         missing_parameters: Vec<String>,
+        /// What the text did state, so a form can be pre-filled with it.
+        partial: Option<serde_json::Value>,
     },
     /// No or unknown token.
     #[error("missing or unknown token")]
@@ -105,6 +107,11 @@ pub struct ErrorBody {
     /// The parameters a description leaves unsaid (422 of the extraction).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_parameters: Vec<String>,
+    /// With a 422 of the extraction: what the description did state (the seven
+    /// parameters, null where unsaid), to pre-fill a form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub partial: Option<serde_json::Value>,
     /// The log correlation id of a 500.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -164,6 +171,7 @@ impl ApiError {
             line: None,
             fields: Vec::new(),
             missing_parameters: Vec::new(),
+            partial: None,
             id: None,
         };
         match self {
@@ -178,9 +186,12 @@ impl ApiError {
                 body.fields.clone_from(fields);
             }
             ApiError::Unprocessable {
-                missing_parameters, ..
+                missing_parameters,
+                partial,
+                ..
             } => {
                 body.missing_parameters.clone_from(missing_parameters);
+                body.partial.clone_from(partial);
             }
             ApiError::Internal { id, .. } => {
                 body.error = "internal error".into();
@@ -293,10 +304,12 @@ impl From<ExtractError> for ApiError {
         let message = e.to_string();
         match e {
             ExtractError::Missing {
-                missing_parameters, ..
+                missing_parameters,
+                partial,
             } => ApiError::Unprocessable {
                 message,
                 missing_parameters,
+                partial: serde_json::to_value(*partial).ok(),
             },
             ExtractError::Invalid(list) | ExtractError::Ambiguous(list) => {
                 let fields: Vec<FieldProblem> = list

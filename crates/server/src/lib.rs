@@ -13,6 +13,8 @@
 //! - [`auth`], [`body`], [`error`]: who may call (and, without tokens, from which
 //!   site), reading bodies, one error type;
 //! - [`metrics`], [`openapi`]: Prometheus text and the OpenAPI document;
+//! - [`web`]: the planner's dashboard at `/` (embedded page and assets) and
+//!   `GET /api/session`;
 //! - [`testing`]: a server on a background thread, for tests and benchmarks.
 //!
 //! Architecture invariant: the server holds no workflow state of its own. A
@@ -29,6 +31,7 @@ pub mod routes;
 pub mod state;
 pub mod stream;
 pub mod testing;
+pub mod web;
 
 pub use config::{ConfigError, Role, ServerConfig, StreamConfig, TokenEntry};
 pub use error::ApiError;
@@ -45,6 +48,7 @@ use tokio::net::TcpListener;
 pub fn app(state: AppState) -> Router {
     let limit = state.config().max_body_bytes;
     routes::router()
+        .merge(web::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::same_machine_only,

@@ -39,6 +39,7 @@ use utoipa::{Modify, OpenApi};
         data::upload_sales,
         data::upload_stores,
         parameters::extract,
+        crate::web::session::session,
     ),
     components(schemas(
         ErrorBody,
@@ -55,6 +56,7 @@ use utoipa::{Modify, OpenApi};
         workflows::WeekResult,
         parameters::ExtractRequest,
         parameters::ExtractedParameters,
+        crate::web::session::SessionDoc,
     )),
     modifiers(&BearerAuth, &OpenServerRefusals),
 )]

@@ -85,6 +85,7 @@ fn table() -> Table {
     .add(M::POST, "/api/data/historical-sales", data::upload_sales)
     .add(M::POST, "/api/data/stores", data::upload_stores)
     .add(M::POST, "/api/parameters/extract", parameters::extract)
+    .add(M::GET, "/api/session", crate::web::session::session)
 }
 
 /// Every (method, path) the router serves, in the OpenAPI path syntax.

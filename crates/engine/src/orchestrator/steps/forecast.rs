@@ -58,6 +58,9 @@ pub fn run(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepError
             safety_stock_pct: order.safety_stock_pct,
             total_forecast: order.forecast_units,
             interval,
+            unit_price: None,
+            unit_cost: None,
+            currency: None,
         },
     )?;
     Ok(step)

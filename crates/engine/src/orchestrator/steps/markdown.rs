@@ -40,7 +40,14 @@ pub fn check(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<bool, 
         step,
         ctx.now,
         ApprovalKind::Markdown,
-        ApprovalProposal::Markdown { week, proposal },
+        ApprovalProposal::Markdown {
+            week,
+            proposal,
+            sell_through: None,
+            threshold: None,
+            plan_sell_through: None,
+            depths: Vec::new(),
+        },
     )?;
     Ok(true)
 }
@@ -116,6 +123,10 @@ pub fn revised(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepE
             ApprovalProposal::Markdown {
                 week,
                 proposal: revised,
+                sell_through: None,
+                threshold: None,
+                plan_sell_through: None,
+                depths: Vec::new(),
             },
         )?;
     } else {

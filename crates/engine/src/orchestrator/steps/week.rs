@@ -25,9 +25,21 @@ pub fn run(
     content_hash: String,
 ) -> Result<Step, StepError> {
     check_actuals(view, week, actuals)?;
-    let data = ctx.data()?;
-    let stores = &data.stores;
-    if stores.len() != view.stock.len() {
+    let units = actuals.units_by_store(&ctx.data()?.stores);
+    play(ctx, view, week, &units, content_hash)
+}
+
+/// Plays week `week` from each store's units in the week's file (network order):
+/// the step both recorded and simulated seasons take.
+pub fn play(
+    ctx: &StepContext<'_>,
+    view: &WorkflowView,
+    week: u32,
+    file_units: &[u64],
+    content_hash: String,
+) -> Result<Step, StepError> {
+    let stores = &ctx.data()?.stores;
+    if stores.len() != view.stock.len() || file_units.len() != view.stock.len() {
         return Err(EngineError::StoreCountChanged {
             stores: stores.len(),
             allocated: view.stock.len(),
@@ -41,7 +53,7 @@ pub fn run(
         ActualsMeaning::Sales => WeekBasis::RecordedSales,
     };
     let on_hand: Vec<u64> = view.stock.iter().map(|s| s.on_hand).collect();
-    let settled = settle_week(&actuals.units_by_store(stores), &on_hand, basis);
+    let settled = settle_week(file_units, &on_hand, basis);
     let id = |i: &usize| stores.stores()[*i].store_id.clone();
     let mut step = Step::begin(view);
     step.emit(Event::WeekRecorded {

@@ -1,0 +1,217 @@
+//! Seasons played in memory with the orchestrator's own steps and policies: no event
+//! store, no reasoner, no second implementation of the rules. The pre-season (the
+//! forecast, the order, the clusters and the allocation) depends only on the
+//! parameters and the history, so it is computed once and every draw of demand
+//! starts from a copy of it. Approvals are accepted as proposed, as `--approve auto`
+//! does.
+
+use crate::agents::{AgentRegistry, SeasonData};
+use crate::clock::{Clock, ManualClock};
+use crate::event::{ActualsMeaning, DataSource, Event, ExpiryAction, Resolution};
+use crate::orchestrator::steps;
+use crate::orchestrator::{EngineError, Step, StepContext, StepError};
+use crate::state::WorkflowState;
+use crate::view::WorkflowView;
+use atelier_core::params::SeasonConfig;
+use chrono::{TimeZone, Utc};
+use std::sync::Arc;
+
+/// A season ready to be played many times: the pre-season done once.
+pub struct SeasonSimulator {
+    data: Arc<SeasonData>,
+    agents: AgentRegistry,
+    clock: ManualClock,
+    /// The workflow at the start of week 1, with the order approved and allocated.
+    launched: WorkflowView,
+}
+
+/// Why a simulated season could not be played.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulationError {
+    /// The engine refused or failed (an unplannable season, a broken invariant).
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// An agent failed; simulated seasons do not retry.
+    #[error("the {agent} agent failed: {error}")]
+    Agent {
+        /// The agent.
+        agent: crate::agents::AgentName,
+        /// What it said.
+        error: String,
+    },
+    /// The draw does not have a week the season needs, or has the wrong store count.
+    #[error(
+        "the demand draw has {weeks} week(s) of {stores} store(s); the season needs {horizon} weeks of {expected} stores"
+    )]
+    DrawShape {
+        /// Weeks in the draw.
+        weeks: usize,
+        /// Stores in the draw's first week.
+        stores: usize,
+        /// Weeks the season needs.
+        horizon: u32,
+        /// Stores in the network.
+        expected: usize,
+    },
+}
+
+impl From<StepError> for SimulationError {
+    fn from(e: StepError) -> Self {
+        match e {
+            StepError::Engine(e) => SimulationError::Engine(e),
+            StepError::AgentFailed(f) => SimulationError::Agent {
+                agent: f.handoff.agent,
+                error: f.error,
+            },
+        }
+    }
+}
+
+impl From<crate::view::TransitionError> for SimulationError {
+    fn from(e: crate::view::TransitionError) -> Self {
+        SimulationError::Engine(e.into())
+    }
+}
+
+impl SeasonSimulator {
+    /// Plans the season `category` under `config` on `data` and launches it: the
+    /// same steps `atelier run --approve auto` takes up to the start of week 1.
+    pub fn prepare(
+        category: &str,
+        config: &SeasonConfig,
+        data: Arc<SeasonData>,
+    ) -> Result<SeasonSimulator, SimulationError> {
+        let sales = atelier_core::plan::category_sales(&data.history, category)
+            .map_err(|e| EngineError::InvalidSeason(e.to_string()))?;
+        atelier_core::plan::check_season(sales, category, &config.parameters)
+            .map_err(|e| EngineError::InvalidSeason(e.to_string()))?;
+        let mut sim = SeasonSimulator {
+            data,
+            agents: AgentRegistry::default(),
+            clock: ManualClock::new(
+                Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+                    .single()
+                    .unwrap_or_default(),
+            ),
+            launched: WorkflowView {
+                workflow_id: "simulated".into(),
+                ..WorkflowView::default()
+            },
+        };
+        sim.launched.apply_event(&Event::WorkflowCreated {
+            category: category.to_string(),
+            parameters: config.parameters.clone(),
+            tunables: config.tunables.clone(),
+            data: DataSource::Sample,
+            actuals_meaning: ActualsMeaning::Demand,
+            actuals_source: None,
+            approval_timeout_secs: None,
+            approval_expiry: ExpiryAction::Accept,
+        })?;
+        sim.launched = sim.settle(sim.launched.clone())?;
+        Ok(sim)
+    }
+
+    /// The launched season (week 1 next), for its order and allocation.
+    pub fn launched(&self) -> &WorkflowView {
+        &self.launched
+    }
+
+    /// Plays one season from weekly demand per store (`weeks[w][s]`: units store `s`
+    /// was asked for in week `w + 1`, network order) and returns the completed view.
+    pub fn play(&self, weeks: &[Vec<u64>]) -> Result<WorkflowView, SimulationError> {
+        let horizon = self.launched.horizon();
+        let stores = self.launched.stock.len();
+        if weeks.len() < horizon as usize || weeks.iter().any(|w| w.len() != stores) {
+            return Err(SimulationError::DrawShape {
+                weeks: weeks.len(),
+                stores: weeks.first().map_or(0, Vec::len),
+                horizon,
+                expected: stores,
+            });
+        }
+        let mut view = self.launched.clone();
+        while view.state == Some(WorkflowState::Phase3Monitoring) {
+            let week = view.next_week();
+            let units = &weeks[week as usize - 1];
+            let step = steps::week::play(&self.context(), &view, week, units, String::new())?;
+            view = self.settle(step.view)?;
+        }
+        Ok(view)
+    }
+
+    fn context(&self) -> StepContext<'_> {
+        StepContext {
+            data: Some(&self.data),
+            agents: &self.agents,
+            now: self.clock.now(),
+            clock: &self.clock,
+            failures: &[],
+        }
+    }
+
+    /// Takes every step that needs no demand, accepting each approval as proposed.
+    fn settle(&self, mut view: WorkflowView) -> Result<WorkflowView, SimulationError> {
+        loop {
+            if let Some(pending) = view.pending_approval.clone() {
+                let step =
+                    steps::approvals::resolve(&view, &pending, Resolution::Accept, "simulation")?;
+                view = step.view;
+                continue;
+            }
+            let Some(next) = steps::next(&self.context(), &view) else {
+                return Ok(view);
+            };
+            let step: Step = next?;
+            view = step.view;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orchestrator::steps::testing;
+
+    fn config(set: &str) -> SeasonConfig {
+        atelier_core::sample::parameter_set(set).unwrap().unwrap()
+    }
+
+    fn scenario_units(name: &str, data: &SeasonData) -> Vec<Vec<u64>> {
+        atelier_core::sample::scenario(name, &data.stores)
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(|w| w.units_by_store(&data.stores))
+            .collect()
+    }
+
+    #[test]
+    fn a_simulated_season_completes_and_conserves_units() {
+        let data = testing::data();
+        let sim =
+            SeasonSimulator::prepare("Women's Dresses", &config("standard_retail"), data.clone())
+                .unwrap();
+        assert_eq!(sim.launched().state, Some(WorkflowState::Phase3Monitoring));
+        let view = sim.play(&scenario_units("normal_season", &data)).unwrap();
+        assert_eq!(view.state, Some(WorkflowState::Completed));
+        let report = view.report.unwrap();
+        let ordered = view.allocation.unwrap().manufacturing_qty;
+        assert_eq!(report.units_sold + report.leftover_units, ordered);
+    }
+
+    #[test]
+    fn a_short_draw_is_refused() {
+        let data = testing::data();
+        let sim = SeasonSimulator::prepare("Women's Dresses", &config("zara"), data).unwrap();
+        let err = sim.play(&[vec![1; 50]]).unwrap_err();
+        assert!(matches!(
+            err,
+            SimulationError::DrawShape {
+                weeks: 1,
+                horizon: 12,
+                ..
+            }
+        ));
+    }
+}

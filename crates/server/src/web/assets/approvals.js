@@ -1,0 +1,168 @@
+// Approvals as dialogs: the manufacturing order (forecast, interval, members, safety
+// stock, order in units and money; accept or modify) and a markdown (sell-through
+// against threshold and plan, the depths considered, the proposal; accept, modify or
+// decline). The answer goes through the API; the dialog closes when the stream
+// confirms it (approval_resolved), not when the POST returns.
+
+import { h, mount, toast } from './dom.js';
+import * as api from './api.js';
+import { money, pct, units, words } from './format.js';
+
+function pairs(rows) {
+  return h('dl', { class: 'pairs' }, rows.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+export class ApprovalDialog {
+  constructor(el, ctx, page) {
+    this.el = el;
+    this.ctx = ctx;
+    this.page = page;
+    this.current = null;
+    this.el.addEventListener('close', () => {
+      if (this.current && !this.current.sent) page.dismissed.add(this.current.approval.id);
+      this.current = null;
+    });
+  }
+
+  close() {
+    if (this.el.open) this.el.close();
+  }
+
+  /** The stream says an approval was answered: close its dialog. */
+  resolved(m) {
+    if (!this.current || this.current.approval.id !== m.approval_id) return;
+    const who = m.by ? ` by ${m.by}` : '';
+    const what = m.event === 'approval_expired' ? 'expired' : (m.resolution && m.resolution.action === 'modify' ? 'modified' : 'accepted');
+    this.current.sent = true;
+    this.close();
+    toast(`${m.approval_id} ${what}${who}`);
+  }
+
+  open(approval, model, workflowId) {
+    if (this.current && this.current.approval.id === approval.id && this.el.open) return;
+    this.current = { approval, sent: false };
+    const status = h('p', { class: 'dialog-status', role: 'status', 'data-testid': 'approval-status' });
+    const send = async (body, errorSlot) => {
+      for (const b of this.el.querySelectorAll('button[data-answer]')) b.disabled = true;
+      status.textContent = 'Sent. Waiting for the stream to confirm…';
+      try {
+        await api.post(`/api/workflows/${encodeURIComponent(workflowId)}/approvals/${encodeURIComponent(approval.id)}`, body);
+        if (this.current) this.current.sent = true;
+      } catch (e) {
+        status.textContent = '';
+        (errorSlot || status).textContent = e.message;
+        for (const b of this.el.querySelectorAll('button[data-answer]')) b.disabled = false;
+      }
+    };
+    const kinds = { manufacturing: this.manufacturing, markdown: this.markdown };
+    const body = (kinds[approval.kind] || this.other).call(this, approval, model, send);
+    mount(this.el,
+      h('form', { method: 'dialog', class: 'dialog-body' },
+        h('div', { class: 'dialog-head' },
+          h('h2', { id: 'approval-title' }, approval.kind === 'manufacturing' ? 'Approve the manufacturing order' : approval.kind === 'markdown' ? `Decide the week ${approval.data.week} markdown` : `Approve: ${words(approval.kind)}`),
+          h('button', { type: 'submit', class: 'link', 'aria-label': 'Close; decide later', value: 'later' }, 'Later')),
+        h('p', { class: 'muted small mono' }, `${approval.id}${approval.expires_at ? ` · expires ${new Date(approval.expires_at).toLocaleString()}` : ''}`),
+        body,
+        status));
+    if (!this.el.open) this.el.showModal();
+  }
+
+  manufacturing(approval, model, send) {
+    const d = approval.data || {};
+    const f = model.forecast;
+    const cur = d.currency || model.money.currency;
+    const cost = d.unit_cost ?? model.money.unit_cost;
+    const price = d.unit_price ?? model.money.unit_price;
+    const interval = d.interval || (f && f.interval);
+    const facts = pairs([
+      ['Season forecast', `${units(d.total_forecast)} units`],
+      interval ? ['Forecast interval', `${pct(interval.level)}: ${units(interval.low)} to ${units(interval.high)} units`] : null,
+      f && f.members ? ['Ensemble members', f.members.map((m) => `${words(m.model)} ${units(m.total)}`).join(' · ')] : null,
+      ['Safety stock', pct(d.safety_stock_pct, 1)],
+      ['Order', h('strong', { 'data-testid': 'approval-order' }, `${units(d.manufacturing_qty)} units`)],
+      cost ? ['Order cost', `${money(d.manufacturing_qty * cost, cur)} (${money(cost, cur, 2)} a unit)`] : null,
+      price ? ['Forecast at full price', `${money(d.total_forecast * price, cur)} of sales (${money(price, cur, 2)} a unit)`] : null,
+    ]);
+    const qty = h('input', { id: 'mod-qty', type: 'number', min: 1, step: 1, value: d.manufacturing_qty, 'data-testid': 'modify-qty' });
+    const ss = h('input', { id: 'mod-ss', type: 'number', min: 0, max: 100, step: 0.5, value: Math.round((d.safety_stock_pct || 0) * 1000) / 10, 'data-testid': 'modify-safety-stock' });
+    const byQty = h('input', { type: 'radio', name: 'mod', id: 'mod-by-qty', checked: true });
+    const bySs = h('input', { type: 'radio', name: 'mod', id: 'mod-by-ss' });
+    const err = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'modify-error' });
+    const modify = h('fieldset', { class: 'modify', hidden: true },
+      h('legend', {}, 'Change the order'),
+      h('div', { class: 'row' }, byQty, h('label', { for: 'mod-by-qty' }, 'Order quantity (units) '), qty),
+      h('div', { class: 'row' }, bySs, h('label', { for: 'mod-by-ss' }, 'or safety stock (%) '), ss),
+      err,
+      h('button', { type: 'button', class: 'primary', 'data-answer': 'send', 'data-testid': 'approval-send', onclick: () => {
+        err.textContent = '';
+        let mods;
+        if (byQty.checked) {
+          const n = Number(qty.value);
+          if (!Number.isInteger(n) || n < 1) return void (err.textContent = 'The order must be a whole number of units, at least 1.');
+          if (d.total_forecast && n > 10 * d.total_forecast) return void (err.textContent = `At most ten times the forecast (${units(10 * d.total_forecast)} units).`);
+          mods = { manufacturing_qty: n };
+        } else {
+          const p = Number(ss.value);
+          if (!Number.isFinite(p) || p < 0 || p > 100) return void (err.textContent = 'Safety stock is a percentage from 0 to 100.');
+          mods = { safety_stock_pct: p / 100 };
+        }
+        send({ action: 'modify', modifications: mods }, err);
+      } }, 'Send the change'));
+    return h('div', {}, facts, modify, h('div', { class: 'actions' },
+      h('button', { type: 'button', 'data-answer': 'modify', 'data-testid': 'approval-modify', onclick: () => { modify.hidden = false; qty.focus(); } }, 'Modify…'),
+      h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, 'Accept the order')));
+  }
+
+  /** Any other kind (transfers, when they ask for approval): what it proposes, and accept. */
+  other(approval, model, send) {
+    const d = approval.data || {};
+    const cur = d.currency || model.money.currency;
+    const transfers = Array.isArray(d.transfers) ? d.transfers : null;
+    const facts = transfers
+      ? h('table', { class: 'data compact', 'data-testid': 'approval-transfers' },
+        h('thead', {}, h('tr', {}, ['From', 'To', 'Units', 'Cost'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, transfers.map((t) => h('tr', {}, h('td', {}, t.from_store), h('td', {}, t.to_store), h('td', { class: 'num' }, units(t.units)), h('td', { class: 'num' }, money(t.cost, cur, 2))))))
+      : pairs(Object.entries(d).map(([k, v]) => [words(k), typeof v === 'object' ? JSON.stringify(v) : String(v)]));
+    return h('div', {}, facts, h('div', { class: 'actions' },
+      (approval.options || ['accept']).includes('accept')
+        ? h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, 'Accept')
+        : null));
+  }
+
+  markdown(approval, model, send) {
+    const d = approval.data || {};
+    const p = d.proposal || {};
+    const sellThrough = d.sell_through ?? p.sell_through;
+    const threshold = d.threshold ?? p.target;
+    const plan = d.plan_sell_through;
+    const depths = d.depths || [];
+    const cur = model.money.currency;
+    const facts = pairs([
+      ['Sell-through at the check', h('strong', {}, pct(sellThrough, 1))],
+      ['Against the threshold', `${pct(threshold, 1)} (${sellThrough < threshold ? `${pct(threshold - sellThrough, 1)} short` : 'met'})`],
+      plan !== undefined && plan !== null ? ['Against the plan', `${pct(plan, 1)} expected by now (${sellThrough < plan ? `${pct(plan - sellThrough, 1)} behind` : 'ahead'})`] : null,
+      ['Proposal', h('strong', { 'data-testid': 'approval-markdown' }, `${pct(p.markdown_pct)} off`)],
+      p.expected_demand_lift_pct !== undefined ? ['Expected demand lift', pct(p.expected_demand_lift_pct)] : null,
+    ]);
+    const table = depths.length ? h('table', { class: 'data compact', 'data-testid': 'markdown-depths' },
+      h('caption', {}, 'Depths considered'),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Markdown'), h('th', { scope: 'col', class: 'num' }, 'Expected margin'))),
+      h('tbody', {}, depths.map((x) => h('tr', { class: Math.abs(x.markdown_pct - p.markdown_pct) < 1e-9 ? 'chosen' : '' },
+        h('th', { scope: 'row' }, pct(x.markdown_pct)), h('td', { class: 'num' }, money(x.expected_margin, cur)))))) : null;
+    const depth = h('input', { id: 'mod-md', type: 'number', min: 0, max: 90, step: 5, value: Math.round((p.markdown_pct || 0) * 100), 'data-testid': 'modify-markdown' });
+    const err = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'modify-error' });
+    const modify = h('fieldset', { class: 'modify', hidden: true },
+      h('legend', {}, 'Another depth'),
+      h('div', { class: 'row' }, h('label', { for: 'mod-md' }, 'Markdown (%) '), depth),
+      err,
+      h('button', { type: 'button', class: 'primary', 'data-answer': 'send', 'data-testid': 'approval-send', onclick: () => {
+        const v = Number(depth.value);
+        if (!Number.isFinite(v) || v < 0 || v >= 100) return void (err.textContent = 'A markdown is a percentage from 0 to 99.');
+        send({ action: 'modify', modifications: { markdown_pct: v / 100 } }, err);
+      } }, 'Send the change'));
+    return h('div', {}, facts, table, modify, h('div', { class: 'actions' },
+      h('button', { type: 'button', 'data-answer': 'decline', 'data-testid': 'approval-decline', onclick: () => send({ action: 'modify', modifications: { markdown_pct: 0 } }) }, 'Decline (no markdown)'),
+      h('button', { type: 'button', 'data-answer': 'modify', 'data-testid': 'approval-modify', onclick: () => { modify.hidden = false; depth.focus(); } }, 'Modify…'),
+      h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, `Accept ${pct(p.markdown_pct)}`)));
+  }
+}

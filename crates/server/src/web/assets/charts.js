@@ -1,0 +1,191 @@
+// Hand-written SVG charts. Each is a <figure> with a title, an SVG that names itself
+// (role="img", <title>, <desc>), labelled axes, a legend, and a table view of the
+// same numbers, so the chart can be read by a screen reader and checked by eye.
+
+import { h, s, uid } from './dom.js';
+import { units } from './format.js';
+
+const PAD = { top: 16, right: 16, bottom: 44, left: 64 };
+
+function niceStep(max, count) {
+  const raw = max / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw || 1));
+  const n = raw / mag;
+  const step = n <= 1 ? 1 : n <= 2 ? 2 : n <= 2.5 ? 2.5 : n <= 5 ? 5 : 10;
+  return step * mag;
+}
+
+/** Ticks from 0 to at least max. */
+export function ticks(max, count = 5) {
+  const step = niceStep(max || 1, count);
+  const top = Math.ceil((max || 1) / step) * step;
+  const out = [];
+  for (let v = 0; v <= top + step / 2; v += step) out.push(v);
+  return out;
+}
+
+function frame({ title, summary, xLabel, yLabel, width, height, yTicks, yFormat, weeks, x, y, categorical }) {
+  const ids = { t: uid('ct'), d: uid('cd') };
+  const svg = s('svg', {
+    viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-labelledby': `${ids.t} ${ids.d}`, class: 'chart-svg',
+  }, s('title', { id: ids.t }, title), s('desc', { id: ids.d }, summary));
+  const grid = s('g', { class: 'grid' });
+  for (const v of yTicks) {
+    grid.append(
+      s('line', { x1: PAD.left, x2: width - PAD.right, y1: y(v), y2: y(v) }),
+      s('text', { x: PAD.left - 8, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, yFormat(v)),
+    );
+  }
+  const every = weeks > 26 ? 4 : weeks > 13 ? 2 : 1;
+  for (let w = 1; w <= weeks; w += 1) {
+    if ((w - 1) % every !== 0 && w !== weeks) continue;
+    grid.append(s('text', { x: x(w), y: height - PAD.bottom + 16, 'text-anchor': 'middle', class: 'tick' }, categorical ? categorical[w - 1] : String(w)));
+  }
+  svg.append(
+    grid,
+    s('line', { class: 'axis', x1: PAD.left, x2: width - PAD.right, y1: y(0), y2: y(0) }),
+    s('text', { class: 'axis-label', x: PAD.left + (width - PAD.left - PAD.right) / 2, y: height - 6, 'text-anchor': 'middle' }, xLabel),
+    s('text', { class: 'axis-label', x: 14, y: PAD.top + (height - PAD.top - PAD.bottom) / 2, 'text-anchor': 'middle', transform: `rotate(-90 14 ${PAD.top + (height - PAD.top - PAD.bottom) / 2})` }, yLabel),
+  );
+  return svg;
+}
+
+function legend(items) {
+  return h('ul', { class: 'legend' }, items.map((i) => h('li', {}, h('span', { class: `swatch ${i.cls}`, 'aria-hidden': 'true' }), i.name)));
+}
+
+function tableView(columns, rows) {
+  return h('details', { class: 'table-view' },
+    h('summary', {}, 'Table view'),
+    h('div', { class: 'scroll' }, h('table', {},
+      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((v, i) => (i === 0 ? h('th', { scope: 'row' }, v) : h('td', {}, v)))))),
+    )));
+}
+
+function path(points) {
+  let d = '';
+  let pen = false;
+  for (const [px, py] of points) {
+    if (py === null || Number.isNaN(py)) {
+      pen = false;
+      continue;
+    }
+    d += `${pen ? 'L' : 'M'}${px.toFixed(1)},${py.toFixed(1)}`;
+    pen = true;
+  }
+  return d;
+}
+
+/**
+ * A weekly chart: lines, bars and bands over weeks 1..N, with vertical markers and
+ * horizontal reference lines.
+ *
+ * opts: {testid, title, summary, xLabel, yLabel, weeks, width, yFormat,
+ *   series: [{name, cls, kind: 'line'|'bar'|'points', values}],
+ *   bands: [{name, cls, lo, hi}], markers: [{week, label, cls}],
+ *   hlines: [{y, label, cls}], table: {columns, rows}, categories}
+ */
+export function weeklyChart(opts) {
+  const width = Math.max(320, Math.floor(opts.width || 640));
+  const height = opts.height || 280;
+  const weeks = Math.max(1, opts.weeks);
+  const yFormat = opts.yFormat || units;
+  let max = 0;
+  for (const sr of opts.series) for (const v of sr.values) if (v !== null && v !== undefined) max = Math.max(max, v);
+  for (const b of opts.bands || []) for (const v of b.hi) if (v !== null && v !== undefined) max = Math.max(max, v);
+  for (const l of opts.hlines || []) max = Math.max(max, l.y);
+  const yTicks = ticks(max * 1.05);
+  const top = yTicks[yTicks.length - 1] || 1;
+  const plotW = width - PAD.left - PAD.right;
+  const slot = plotW / weeks;
+  const x = (w) => PAD.left + slot * (w - 0.5);
+  const y = (v) => PAD.top + (height - PAD.top - PAD.bottom) * (1 - v / top);
+  const svg = frame({ ...opts, width, height, yTicks, yFormat, weeks, x, y, categorical: opts.categories });
+  for (const b of opts.bands || []) {
+    const upper = [];
+    const lower = [];
+    for (let w = 1; w <= weeks; w += 1) {
+      const lo = b.lo[w - 1];
+      const hi = b.hi[w - 1];
+      if (lo === null || lo === undefined || hi === null || hi === undefined) continue;
+      upper.push(`${x(w).toFixed(1)},${y(hi).toFixed(1)}`);
+      lower.unshift(`${x(w).toFixed(1)},${y(lo).toFixed(1)}`);
+    }
+    if (upper.length) svg.append(s('polygon', { class: `band ${b.cls}`, points: [...upper, ...lower].join(' ') }));
+  }
+  const bars = opts.series.filter((sr) => sr.kind === 'bar');
+  const barW = Math.min(28, (slot * 0.8) / Math.max(1, bars.length));
+  bars.forEach((sr, k) => {
+    const g = s('g', { class: `bars ${sr.cls}` });
+    sr.values.forEach((v, i) => {
+      if (v === null || v === undefined) return;
+      const bx = x(i + 1) - (barW * bars.length) / 2 + k * barW;
+      g.append(s('rect', { x: bx.toFixed(1), y: y(v).toFixed(1), width: Math.max(1, barW - 1).toFixed(1), height: Math.max(0, y(0) - y(v)).toFixed(1) },
+        s('title', {}, `${sr.name}, week ${i + 1}: ${yFormat(v)}`)));
+    });
+    svg.append(g);
+  });
+  for (const l of opts.hlines || []) {
+    svg.append(
+      s('line', { class: `hline ${l.cls}`, x1: PAD.left, x2: width - PAD.right, y1: y(l.y), y2: y(l.y) }),
+      s('text', { class: `hline-label ${l.cls}`, x: width - PAD.right - 4, y: y(l.y) - 4, 'text-anchor': 'end' }, l.label),
+    );
+  }
+  for (const sr of opts.series.filter((q) => q.kind !== 'bar')) {
+    const pts = sr.values.map((v, i) => [x(i + 1), v === null || v === undefined ? null : y(v)]);
+    if (sr.kind !== 'points') svg.append(s('path', { class: `line ${sr.cls}`, d: path(pts) }));
+    const g = s('g', { class: `dots ${sr.cls}` });
+    pts.forEach(([px, py], i) => {
+      if (py === null) return;
+      g.append(s('circle', { cx: px.toFixed(1), cy: py.toFixed(1), r: sr.kind === 'points' ? 4 : 2.5 }, s('title', {}, `${sr.name}, week ${i + 1}: ${yFormat(sr.values[i])}`)));
+    });
+    svg.append(g);
+  }
+  for (const m of opts.markers || []) {
+    const mx = PAD.left + slot * m.week;
+    svg.append(
+      s('line', { class: `marker ${m.cls}`, x1: mx, x2: mx, y1: PAD.top, y2: y(0) }),
+      s('text', { class: `marker-label ${m.cls}`, x: mx + 3, y: PAD.top + 10 + 12 * (m.row || 0) }, m.label),
+    );
+  }
+  const items = [...(opts.bands || []), ...opts.series, ...(opts.hlines || []).filter((l) => l.legend), ...(opts.markerLegend || [])];
+  return h('figure', { class: 'chart', 'data-testid': opts.testid },
+    h('figcaption', {}, h('h3', {}, opts.title), h('p', { class: 'muted' }, opts.summary)),
+    h('div', { class: 'chart-box' }, svg),
+    legend(items),
+    opts.table ? tableView(opts.table.columns, opts.table.rows) : null);
+}
+
+/** Horizontal bars, one per category: [{label, value, note}]. */
+export function barList(opts) {
+  const width = Math.max(320, Math.floor(opts.width || 640));
+  const rowH = 34;
+  const left = 150;
+  const height = PAD.top + rowH * opts.rows.length + 36;
+  const max = Math.max(1, ...opts.rows.map((r) => r.value));
+  const tk = ticks(max);
+  const top = tk[tk.length - 1];
+  const x = (v) => left + (width - left - PAD.right - 60) * (v / top);
+  const ids = { t: uid('ct'), d: uid('cd') };
+  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-labelledby': `${ids.t} ${ids.d}`, class: 'chart-svg' },
+    s('title', { id: ids.t }, opts.title), s('desc', { id: ids.d }, opts.summary));
+  const g = s('g', { class: 'grid' });
+  for (const v of tk) {
+    g.append(s('line', { x1: x(v), x2: x(v), y1: PAD.top - 4, y2: height - 30 }),
+      s('text', { class: 'tick', x: x(v), y: height - 16, 'text-anchor': 'middle' }, (opts.format || units)(v)));
+  }
+  svg.append(g, s('text', { class: 'axis-label', x: left + (width - left) / 2, y: height - 2, 'text-anchor': 'middle' }, opts.xLabel));
+  opts.rows.forEach((r, i) => {
+    const ry = PAD.top + i * rowH;
+    svg.append(
+      s('text', { class: 'bar-label', x: left - 8, y: ry + rowH / 2 + 4, 'text-anchor': 'end' }, r.label),
+      s('rect', { class: `bar ${r.cls || ''}`, x: left, y: ry + 5, width: Math.max(1, x(r.value) - left).toFixed(1), height: rowH - 12 }, s('title', {}, `${r.label}: ${(opts.format || units)(r.value)}`)),
+      s('text', { class: 'bar-value', x: x(r.value) + 6, y: ry + rowH / 2 + 4 }, (opts.format || units)(r.value)),
+    );
+  });
+  return h('figure', { class: 'chart', 'data-testid': opts.testid },
+    h('figcaption', {}, h('h3', {}, opts.title), h('p', { class: 'muted' }, opts.summary)),
+    h('div', { class: 'chart-box' }, svg),
+    opts.table ? tableView(opts.table.columns, opts.table.rows) : null);
+}

@@ -1,0 +1,171 @@
+// Shared helpers of the dashboard's browser tests: start `atelier serve` on a temp
+// database and a free port, launch Debian's Chromium through playwright-core with a
+// fresh profile, call the API from Node, and save screenshots.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+process.setMaxListeners(100);
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = process.env.ATELIER_BIN || join(process.env.CARGO_TARGET_DIR || join(ROOT, 'target'), 'debug', 'atelier');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const SHOTS = process.env.SCREENSHOTS || join(ROOT, 'target', 'browser-screenshots');
+export const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-quic', '--disable-component-update', '--disable-sync'];
+export const TOKENS = 'ana:planner:plan-secret-1,bo:approver:approve-secret-1,cy:viewer:view-secret-1';
+export const PLANNER = 'plan-secret-1';
+export const APPROVER = 'approve-secret-1';
+export const VIEWER = 'view-secret-1';
+
+/** A free TCP port on loopback. */
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/** A temp directory removed at exit. */
+export function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * Starts `atelier serve` and resolves once it listens.
+ * opts: {db, port, tokens}
+ */
+export async function startServer(opts = {}) {
+  const db = opts.db || join(tempDir('atelier-db-'), 'atelier.db');
+  const port = opts.port || (await freePort());
+  const env = { ...process.env };
+  delete env.ATELIER_TOKENS;
+  for (const k of Object.keys(env)) if (k.startsWith('ATELIER_LLM_') || k === 'OPENAI_API_KEY') delete env[k];
+  if (opts.tokens) env.ATELIER_TOKENS = opts.tokens;
+  const proc = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`, '--db', db], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`atelier serve did not start: ${log}`)), 20000);
+    proc.stderr.on('data', (d) => {
+      log += d;
+      if (log.includes('atelier serving on')) {
+        clearTimeout(timer);
+        ok();
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`atelier serve exited ${code}: ${log}`));
+    });
+  });
+  proc.removeAllListeners('exit');
+  const url = `http://127.0.0.1:${port}`;
+  const server = {
+    url, port, db, proc,
+    /** Stops it: SIGTERM (graceful) or SIGKILL (a crash). */
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode !== null || proc.signalCode) return;
+      const exited = new Promise((ok) => proc.once('exit', ok));
+      proc.kill(signal);
+      await exited;
+    },
+  };
+  process.on('exit', () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } });
+  return server;
+}
+
+/** Runs the atelier CLI synchronously; returns stdout. */
+export function cli(args, db) {
+  const r = spawnSync(BIN, args, { env: { ...process.env, ATELIER_DB: db }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`atelier ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Calls the API from Node. */
+export async function call(server, method, path, body, token) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let payload;
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const res = await fetch(server.url + path, { method, headers, body: payload });
+  const text = await res.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return json;
+}
+
+/** Standard retail parameters: weekly replenishment, 45% holdback, week 6 at 60%. */
+export const STANDARD = {
+  forecast_horizon_weeks: 12, season_start_date: '2025-02-17', replenishment_strategy: 'weekly',
+  dc_holdback_percentage: 0.45, markdown_checkpoint_week: 6, markdown_threshold: 0.6,
+};
+
+/** Creates a season through the API; resolves with its id. */
+export async function createSeason(server, token, extra = {}) {
+  const r = await call(server, 'POST', '/api/workflows', { category: "Women's Dresses", parameters: STANDARD, ...extra }, token);
+  return r.workflow_id;
+}
+
+/** Launches Chromium with a fresh profile; resolves with {context, page, close}. */
+export async function browser(viewport = { width: 1280, height: 800 }) {
+  const profile = tempDir('atelier-chromium-');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport, acceptDownloads: true,
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // Console errors other than refused requests (a 4xx the page handles is logged
+  // by the browser as a failed resource).
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
+  // No request may leave this machine.
+  const foreign = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !u.protocol.startsWith('data') && !u.protocol.startsWith('blob')) foreign.push(r.url());
+  });
+  return { context, page, errors, foreign, close: () => context.close() };
+}
+
+/** Saves a screenshot of the page as NAME-WxH.png under SHOTS. */
+export async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  const { width, height } = page.viewportSize();
+  await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`), fullPage: false });
+}
+
+/** Saves the screenshot at both sizes the issue names. */
+export async function shots(page, name) {
+  const before = page.viewportSize();
+  for (const size of [{ width: 1280, height: 800 }, { width: 1920, height: 1080 }]) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(150);
+    await shot(page, name);
+  }
+  await page.setViewportSize(before);
+}
+
+/** The sequence numbers shown in the timeline, in ascending order. */
+export async function timelineSeqs(page) {
+  const seqs = await page.$$eval('[data-testid=event-timeline] li[data-seq]', (els) => els.map((e) => Number(e.dataset.seq)));
+  return seqs.sort((a, b) => a - b);
+}
+
+/** Waits for the stream to have delivered event `seq`. */
+export async function waitForSeq(page, seq, timeout = 20000) {
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=connection-status]')?.dataset.lastSeq || 0) >= n, seq, { timeout });
+}

@@ -181,9 +181,7 @@ pub fn season_money(economics: &Economics, units: &SeasonUnits) -> SeasonMoney {
     let cost_of_goods = units.ordered as f64 * economics.unit_cost;
     let transfer_cost = units.transferred as f64 * economics.transfer_cost_per_unit;
     let gross_margin = revenue + leftover_value - cost_of_goods - transfer_cost;
-    let perfect_foresight_margin = units
-        .demand
-        .map(|d| d as f64 * (p - economics.unit_cost));
+    let perfect_foresight_margin = units.demand.map(|d| d as f64 * (p - economics.unit_cost));
     let margin_capture = perfect_foresight_margin
         .filter(|pf| *pf > 0.0)
         .map(|pf| gross_margin / pf);

@@ -437,7 +437,6 @@ pub const PARAMETER_FIELDS: [&str; 7] = [
     "markdown_threshold",
 ];
 
-
 /// Names every key a parameter file may not have, with the keys it may, so that a
 /// typo is reported as a field rather than as a JSON syntax error.
 fn check_known_fields(value: &serde_json::Value) -> Result<(), ParamError> {
@@ -680,8 +679,14 @@ mod tests {
         assert_eq!(t.unit_price, Some(60.0));
         assert_eq!((t.unit_cost_ratio, t.salvage_ratio), (0.5, 0.1));
         assert_eq!(t.currency, "EUR");
-        assert_eq!((t.transfer_cost_per_unit, t.transfer_approval_units), (1.5, 200));
-        assert_eq!((t.markdown_lift_saturation_pct, t.season_level_sd), (0.8, 0.2));
+        assert_eq!(
+            (t.transfer_cost_per_unit, t.transfer_approval_units),
+            (1.5, 200)
+        );
+        assert_eq!(
+            (t.markdown_lift_saturation_pct, t.season_level_sd),
+            (0.8, 0.2)
+        );
         let err = with_tunables(r#"{"policy": "greedy"}"#).unwrap_err();
         assert_eq!(err.fields()[0].field, "tunables.policy");
         assert!(err.to_string().contains("not one of seed, margin"), "{err}");

@@ -318,7 +318,10 @@ mod tests {
             .iter()
             .find(|x| x.markdown_pct == d.markdown_pct)
             .expect("chosen depth is on the grid");
-        assert!((chosen.expected_margin - d.depths[0].expected_margin - d.gain_over_no_markdown).abs() < 1e-6);
+        assert!(
+            (chosen.expected_margin - d.depths[0].expected_margin - d.gain_over_no_markdown).abs()
+                < 1e-6
+        );
     }
 
     #[test]

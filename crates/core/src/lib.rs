@@ -27,6 +27,7 @@ pub mod rng;
 pub mod sample;
 pub mod season;
 pub mod split;
+pub mod synthetic;
 pub mod variance;
 
 pub use params::{Policy, ReplenishmentStrategy, SeasonConfig, SeasonParameters, Tunables};

@@ -14,8 +14,9 @@
 //! - **store-week noise**, lognormal with mean 1 and log-sd 0.10;
 //! - a **viral spike**, with probability 0.10 a season: from a uniform week, for 2
 //!   weeks (the second at half strength), in each store with probability 0.5,
-//!   demand × (1 + S), S lognormal with median 0.5 and log-sd 0.3;
-//! then rounds each store-day's expectation up or down at random (unbiased). It
+//!   demand × (1 + S), S lognormal with median 0.5 and log-sd 0.3.
+//!
+//! It then rounds each store-day's expectation up or down at random (unbiased). It
 //! also draws **supply disruptions**: with probability 0.10 a season, 1 or 2
 //! consecutive weeks from a uniform week during which the DC cannot ship; they
 //! are returned as weeks, for the simulator to honour, and do not change demand.

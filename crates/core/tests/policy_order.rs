@@ -64,7 +64,10 @@ fn the_order_quantile_and_interval_cover_backtest_seasons() {
     assert_eq!(seasons, 9);
     // At least nominal coverage: the distribution is not narrower than the errors.
     assert!(under as f64 >= q * seasons as f64, "{under} of {seasons}");
-    assert!(inside as f64 >= 0.8 * seasons as f64, "{inside} of {seasons}");
+    assert!(
+        inside as f64 >= 0.8 * seasons as f64,
+        "{inside} of {seasons}"
+    );
     // The backtests alone are too narrow even for the history they come from.
     assert!(inside_history_only < inside, "{inside_history_only}");
 }
@@ -80,8 +83,8 @@ fn the_shipped_season_orders_a_modest_quantile_with_a_wide_interval() {
     // The forecast's own interval is about ±2.4%; this one about ±20%.
     let own = (forecast.interval.high - forecast.interval.low) as f64
         / forecast.total_season_demand as f64;
-    let wide = (order.interval_80.1 - order.interval_80.0) as f64
-        / forecast.total_season_demand as f64;
+    let wide =
+        (order.interval_80.1 - order.interval_80.0) as f64 / forecast.total_season_demand as f64;
     assert!(own < 0.06, "{own}");
     assert!(wide > 0.35, "{wide}");
     assert!(model.origins >= 8, "{model:?}");

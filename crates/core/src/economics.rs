@@ -9,6 +9,7 @@
 //! - perfect-foresight margin = Σ demand × (p − c), when demand is known;
 //! - margin capture = gross margin ÷ perfect-foresight margin.
 
+use crate::data::CategorySales;
 use crate::params::Tunables;
 use crate::pricing::markdown_cost;
 use serde::{Deserialize, Serialize};
@@ -94,6 +95,14 @@ impl Economics {
             transfer_cost_per_unit: tunables.transfer_cost_per_unit,
             currency: tunables.currency.clone(),
         })
+    }
+
+    /// The economics of a category: its price from its own history unless set.
+    pub fn for_category(
+        tunables: &Tunables,
+        sales: &CategorySales,
+    ) -> Result<Economics, EconomicsError> {
+        Economics::new(tunables, sales.revenue, sales.units)
     }
 
     /// The newsvendor's critical ratio (p − c) ÷ (p − s): the probability of selling
@@ -273,6 +282,11 @@ mod tests {
         assert!(close(e.unit_cost, 0.4 * 55.03));
         assert!(close(e.salvage_value, 0.2 * 0.4 * 55.03));
         assert!(close(e.critical_ratio(), 0.6 / 0.92));
+        let stores = crate::sample::stores().expect("stores");
+        let history = crate::sample::history(&stores).expect("history");
+        let dresses = history.category("Women's Dresses").expect("category");
+        let e = Economics::for_category(&Tunables::default(), dresses).expect("price");
+        assert!((e.unit_price - 55.03).abs() < 0.005, "{}", e.unit_price);
         let err = Economics::new(&Tunables::default(), 0.0, 0).expect_err("no price");
         assert!(err.to_string().contains("set tunables.unit_price"), "{err}");
     }

@@ -275,6 +275,30 @@ mod tests {
     }
 
     #[test]
+    fn the_critical_ratio_stays_a_probability() {
+        let flat = Economics {
+            unit_price: 10.0,
+            unit_cost: 10.0,
+            salvage_value: 10.0,
+            transfer_cost_per_unit: 0.0,
+            currency: "USD".into(),
+        };
+        assert_eq!(flat.critical_ratio(), 0.0);
+        let losing = Economics {
+            unit_cost: 12.0,
+            salvage_value: 2.0,
+            ..flat.clone()
+        };
+        assert_eq!(losing.critical_ratio(), 0.0);
+        let free = Economics {
+            unit_cost: 0.0,
+            salvage_value: 0.0,
+            ..flat
+        };
+        assert_eq!(free.critical_ratio(), 1.0);
+    }
+
+    #[test]
     fn the_price_comes_from_the_history_when_not_set() {
         // Women's Dresses: about 55.03 a unit.
         let e = Economics::new(&Tunables::default(), 5_503.0, 100).expect("history price");

@@ -377,15 +377,17 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).expect("date")
     }
 
-    /// Two stores over two years: store 0 sells 10 a day, store 1 sells 30.
+    /// Two stores over two years: store 0 sells 10 a day in 2023 and 20 in 2024,
+    /// store 1 sells 30.
     fn sales() -> CategorySales {
         let mut store_daily_units = vec![BTreeMap::new(), BTreeMap::new()];
         let mut daily_units = BTreeMap::new();
         let mut day = d(2023, 1, 2);
         while day <= d(2024, 12, 29) {
-            store_daily_units[0].insert(day, 10);
+            let first = if day < d(2024, 1, 1) { 10 } else { 20 };
+            store_daily_units[0].insert(day, first);
             store_daily_units[1].insert(day, 30);
-            daily_units.insert(day, 40);
+            daily_units.insert(day, u64::from(first) + 30);
             day += Duration::days(1);
         }
         CategorySales {
@@ -402,22 +404,42 @@ mod tests {
 
     #[test]
     fn the_baseline_is_last_year_and_the_history_must_cover_it() {
-        let g = generator(SyntheticConfig::default());
+        let config = SyntheticConfig::default();
+        let g = generator(config);
         assert_eq!(g.baseline.len(), 2);
         assert_eq!(g.baseline[0].len(), 84);
-        assert_eq!(g.baseline_total(), 84.0 * 40.0);
-        // Two years after the history: still taken from it, 728 days back.
-        assert!(
-            SeasonGenerator::from_history(&sales(), d(2026, 2, 16), 12, SyntheticConfig::default())
-                .is_ok()
-        );
-        let err =
-            SeasonGenerator::from_history(&sales(), d(2023, 6, 1), 12, SyntheticConfig::default())
-                .expect_err("before a year of history");
+        // From 2024-02-19: 20 + 30 a day.
+        assert_eq!(g.baseline_total(), 84.0 * 50.0);
+        assert_eq!(g.baseline[0][0], 20.0);
+        // Two years after the history: still taken from 2024, 728 days back.
+        let later = SeasonGenerator::from_history(&sales(), d(2026, 2, 16), 12, config)
+            .expect("two years on");
+        assert_eq!(later.baseline_total(), 84.0 * 50.0);
+        // A season inside the history takes the year before it.
+        let inside =
+            SeasonGenerator::from_history(&sales(), d(2024, 6, 3), 12, config).expect("inside");
+        assert_eq!(inside.baseline_total(), 84.0 * 40.0);
+        // A season straddling the history's end: each day a year back.
+        let straddle = SeasonGenerator::from_history(&sales(), d(2024, 12, 2), 12, config)
+            .expect("straddles the history's end");
+        assert_eq!(straddle.baseline[0][0], 10.0);
+        assert_eq!(straddle.baseline[0][83], 20.0);
+        let empty =
+            SeasonGenerator::from_history(&CategorySales::default(), d(2025, 2, 17), 12, config);
+        assert!(matches!(
+            empty,
+            Err(SyntheticError::HistoryDoesNotCover { .. })
+        ));
+        let err = SeasonGenerator::from_history(&sales(), d(2023, 6, 1), 12, config)
+            .expect_err("before a year of history");
         assert!(
             err.to_string().contains("no day a whole number of years"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn every_bad_distribution_parameter_is_named() {
         let bad = SyntheticConfig {
             spike_probability: 1.5,
             ..SyntheticConfig::default()
@@ -428,6 +450,94 @@ mod tests {
             err.to_string(),
             "synthetic.spike_probability: 1.5 is not a probability"
         );
+        let d0 = SyntheticConfig::default();
+        let cases = [
+            (
+                SyntheticConfig {
+                    level_shift_mean: -1.0,
+                    ..d0
+                },
+                "level_shift_mean",
+            ),
+            (
+                SyntheticConfig {
+                    level_shift_mean: f64::NAN,
+                    ..d0
+                },
+                "level_shift_mean",
+            ),
+            (
+                SyntheticConfig {
+                    level_shift_sd: -0.1,
+                    ..d0
+                },
+                "level_shift_sd",
+            ),
+            (
+                SyntheticConfig {
+                    store_shock_sd: 6.0,
+                    ..d0
+                },
+                "store_shock_sd",
+            ),
+            (
+                SyntheticConfig {
+                    week_noise_sd: f64::NAN,
+                    ..d0
+                },
+                "week_noise_sd",
+            ),
+            (
+                SyntheticConfig {
+                    store_week_noise_sd: -1.0,
+                    ..d0
+                },
+                "store_week_noise_sd",
+            ),
+            (
+                SyntheticConfig {
+                    spike_lift_sd: 9.0,
+                    ..d0
+                },
+                "spike_lift_sd",
+            ),
+            (
+                SyntheticConfig {
+                    spike_lift_median: -0.5,
+                    ..d0
+                },
+                "spike_lift_median",
+            ),
+            (
+                SyntheticConfig {
+                    spike_store_probability: -0.1,
+                    ..d0
+                },
+                "spike_store_probability",
+            ),
+            (
+                SyntheticConfig {
+                    disruption_probability: 2.0,
+                    ..d0
+                },
+                "disruption_probability",
+            ),
+        ];
+        for (config, field) in cases {
+            match config.validate() {
+                Err(SyntheticError::BadConfig { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        let edges = SyntheticConfig {
+            level_shift_mean: -0.99,
+            level_shift_sd: 0.0,
+            store_shock_sd: 5.0,
+            spike_probability: 1.0,
+            disruption_probability: 0.0,
+            ..d0
+        };
+        assert_eq!(edges.validate(), Ok(()));
     }
 
     #[test]

@@ -182,6 +182,41 @@ mod tests {
     }
 
     #[test]
+    fn the_estimate_weighs_the_evidence_by_its_precision() {
+        // Noise at its 3% floor, three weeks after and four before: the evidence's
+        // variance is 0.03² × (1/3 + 1/4) = 0.000525 against the prior's 0.0625.
+        let w = weeks(&[1_000; 9], 1_000);
+        let e = estimate_lift(&w, 6, 0.6);
+        let weight = 0.0625 / (0.0625 + 0.000_525);
+        assert!((e.evidence_weight - weight).abs() < 1e-12, "{e:?}");
+        assert!((e.estimated_pct - 0.6 * (1.0 - weight)).abs() < 1e-12);
+        // Two weeks before at 0.9 and 1.1: the sample sd is 0.1414.
+        let e = estimate_lift(&weeks(&[900, 1_100, 1_000], 1_000), 2, 0.6);
+        assert!((e.week_noise_sd - 0.02f64.sqrt()).abs() < 1e-12, "{e:?}");
+        // The level rests on the last four weeks only.
+        let e = estimate_lift(
+            &weeks(&[500, 500, 1_000, 1_000, 1_000, 1_000, 1_000], 1_000),
+            6,
+            0.3,
+        );
+        assert!((e.pre_markdown_level - 1.0).abs() < 1e-12, "{e:?}");
+        // Nothing sold before: no level to read a lift against.
+        let e = estimate_lift(&weeks(&[0, 0, 100], 1_000), 2, 0.3);
+        assert_eq!(e.pre_markdown_level, 0.0);
+        assert_eq!(e.estimated_pct, 0.3);
+        assert_eq!(e.evidence_weight, 0.0);
+        // A negative lift handed to the footing counts as none.
+        assert_eq!(
+            observed_on_baseline(&weeks(&[800, 800], 1_000), Some(1), -0.5),
+            vec![800, 800]
+        );
+        assert_eq!(
+            observed_on_baseline(&weeks(&[800, 800], 1_000), None, 0.6),
+            vec![800, 800]
+        );
+    }
+
+    #[test]
     fn a_lift_that_came_is_kept() {
         // Level 0.9 before; +30% after on that level.
         let mut sold = vec![900; 6];

@@ -294,6 +294,7 @@ mod tests {
                 backtest(100.0, 100.0 * e),
                 backtest(100.0, 100.0 / e),
                 backtest(0.0, 5.0),
+                backtest(100.0, 0.0),
             ],
             &[0.05, -0.05],
             0.15,
@@ -349,6 +350,16 @@ mod tests {
         assert_eq!(changes.len(), 49);
         assert!(changes.iter().all(|c| (c - 1.1f64.ln()).abs() < 1e-12));
         assert!(year_over_year_log_changes(&values[..55], 4).is_empty());
+        assert_eq!(year_over_year_log_changes(&values[..56], 4).len(), 1);
+        // Windows with nothing sold either year are left out.
+        let mut gaps = vec![0.0; 4];
+        gaps.extend(vec![10.0; 52]);
+        let changes = year_over_year_log_changes(&gaps, 4);
+        assert_eq!(changes.len(), 0, "{changes:?}");
+        gaps.push(20.0);
+        let changes = year_over_year_log_changes(&gaps, 4);
+        assert_eq!(changes.len(), 1);
+        assert!((changes[0] - 5.0f64.ln()).abs() < 1e-12);
         assert!(year_over_year_log_changes(&values, 0).is_empty());
     }
 }

@@ -223,6 +223,57 @@ mod tests {
     }
 
     #[test]
+    fn shares_without_sales_or_plan_fall_back() {
+        // Weeks seen but nothing sold: the plan.
+        let quiet = [store(0, 0.2, 0), store(0, 0.8, 0)];
+        assert_eq!(demand_shares(&quiet, 3), vec![0.2, 0.8]);
+        // No plan either: even.
+        let blank = [store(0, 0.0, 0), store(0, f64::NAN, 0)];
+        assert_eq!(demand_shares(&blank, 0), vec![0.5, 0.5]);
+        // Every store ran out: their floors are normalised together.
+        let out = [
+            StoreSignal {
+                ran_out: true,
+                ..store(0, 0.5, 300)
+            },
+            StoreSignal {
+                ran_out: true,
+                ..store(0, 0.5, 100)
+            },
+        ];
+        // Observed 0.75 / 0.5 floors: (0.75, 0.5) / 1.25 = (0.6, 0.4); blended
+        // with the plan over 2 weeks: (0.55, 0.45).
+        let s = demand_shares(&out, 2);
+        assert!(
+            (s[0] - 0.55).abs() < 1e-12 && (s[1] - 0.45).abs() < 1e-12,
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn a_last_top_up_that_empties_the_dc_exactly_ships_the_wants() {
+        let stores = [store(0, 0.75, 0), store(0, 0.25, 0)];
+        let window = ReplenishmentWindow {
+            recent_weeks: 0,
+            cover_demand: 100.0,
+            dc_available: 1_000,
+            last: false,
+        };
+        let wants = replenish_to_demand(&stores, window).units;
+        let exact = replenish_to_demand(
+            &stores,
+            ReplenishmentWindow {
+                dc_available: wants.iter().sum(),
+                last: true,
+                ..window
+            },
+        );
+        assert_eq!(exact.units, wants);
+        // 75 expected: 82.5 + 14.29 → 97; 25: 27.5 + 8.25 → 36.
+        assert_eq!(wants, vec![97, 36]);
+    }
+
+    #[test]
     fn targets_carry_both_buffers() {
         // 100 expected: 110 + 1.65 × 10.
         assert!((target_stock(100.0) - 126.5).abs() < 1e-12);

@@ -302,6 +302,44 @@ mod tests {
         assert!(plan.needs_approval);
     }
 
+    #[test]
+    fn cover_and_approval_edges() {
+        let idle = cover(5, 0.0, 4.0);
+        assert_eq!(idle.weeks_of_cover(), f64::INFINITY);
+        assert!((cover(50, 100.0, 4.0).weeks_of_cover() - 0.5).abs() < 1e-12);
+        // Exactly at the approval threshold: no approval needed.
+        let stores = [cover(1_000, 50.0, 4.0), cover(20, 100.0, 4.0)];
+        let at = TransferWeek {
+            approval_units: 224,
+            ..week()
+        };
+        let plan = propose_transfers(&stores, at, &economics(2.0));
+        assert_eq!(plan.units, 224);
+        assert!(!plan.needs_approval);
+        assert!((plan.cost - 448.0).abs() < 1e-9 && (plan.expected_gain - 8_280.0).abs() < 1e-9);
+        // A store with exactly one week of cover is not a receiver.
+        let one_week = [cover(1_000, 50.0, 4.0), cover(100, 100.0, 4.0)];
+        assert!(
+            propose_transfers(&one_week, week(), &economics(2.0))
+                .transfers
+                .is_empty()
+        );
+        // Two donors: the larger gives first, the next tops up.
+        let two = [
+            cover(400, 50.0, 4.0),
+            cover(0, 200.0, 4.0),
+            cover(500, 50.0, 4.0),
+        ];
+        let plan = propose_transfers(&two, week(), &economics(2.0));
+        let moves: Vec<(usize, usize, u64)> = plan
+            .transfers
+            .iter()
+            .map(|t| (t.from, t.to, t.units))
+            .collect();
+        // Excess 256 (store 2) then 156 (store 0); store 1 asks for 473.
+        assert_eq!(moves, vec![(2, 1, 256), (0, 1, 156)]);
+    }
+
     proptest! {
         #[test]
         fn transfers_never_take_more_than_a_donor_spares(

@@ -266,9 +266,9 @@ fn replenish_week(setup: &Setup, s: &mut Play, week: u32, margin: bool) {
                 .collect();
             replenish(&stock, horizon - week, cover, s.dc)
         };
-        for i in 0..units.len() {
-            s.on_hand[i] += units[i];
-            s.shipped[i] += units[i];
+        for (i, u) in units.iter().enumerate() {
+            s.on_hand[i] += u;
+            s.shipped[i] += u;
         }
         s.dc -= units.iter().sum::<u64>();
     }

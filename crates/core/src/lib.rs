@@ -5,21 +5,30 @@
 //! - [`inventory`]: store clustering, allocation, holdback and replenishment;
 //! - [`pricing`]: sell-through and the markdown proposal;
 //! - [`variance`]: the weekly forecast-versus-actual check;
-//! - [`season`]: the end-of-season measures (MAPE, fill rate, leftovers, ...).
+//! - [`season`]: the end-of-season measures (MAPE, fill rate, leftovers, ...);
+//! - [`economics`]: price, cost and salvage, the season's money and the units
+//!   reconciliation;
+//! - [`policy`]: the `margin` policy's decisions (order, markdown, lift, replenishment,
+//!   transfers);
+//! - [`synthetic`]: seeded draws of whole seasons of store demand, for simulation.
 //!
 //! Architecture invariant: nothing here does I/O, reads the clock or draws an
 //! unseeded random number. Readers take any `io::Read` they are handed.
 
 pub mod data;
 pub mod demand;
+pub mod economics;
 pub mod inventory;
 pub mod params;
 pub mod plan;
+pub mod policy;
 pub mod pricing;
+pub mod rng;
 pub mod sample;
 pub mod season;
 pub mod split;
 pub mod stock;
+pub mod synthetic;
 pub mod variance;
 
-pub use params::{ReplenishmentStrategy, SeasonConfig, SeasonParameters, Tunables};
+pub use params::{Policy, ReplenishmentStrategy, SeasonConfig, SeasonParameters, Tunables};

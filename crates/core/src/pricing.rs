@@ -161,6 +161,86 @@ mod tests {
         assert!((sell_through(58, 100) - 0.58).abs() < 1e-12);
     }
 
+    #[test]
+    fn a_planner_depth_must_be_on_the_grid_within_the_cap() {
+        let t = Tunables::default();
+        for ok in [0.0, 0.05, 0.15, 0.40, 0.40 + 5e-10, 0.15 + 1e-8] {
+            assert_eq!(check_markdown_depth(ok, &t), Ok(()), "{ok}");
+        }
+        for bad in [
+            0.17,
+            0.45,
+            0.40 + 2e-9,
+            -0.05,
+            f64::NAN,
+            f64::INFINITY,
+            0.15 + 1e-6,
+        ] {
+            let err = check_markdown_depth(bad, &t).expect_err("refused");
+            assert!(
+                err.contains("must be a multiple of 0.05 within 0..=0.4"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn reprice_keeps_the_measurements_and_moves_the_depth() {
+        let t = Tunables::default();
+        let proposal = propose_markdown(0.40, 0.60, &t);
+        assert_eq!(proposal.markdown_pct, 0.40);
+        let p = reprice(&proposal, 0.10, &t).expect("on the grid");
+        assert_eq!(p.markdown_pct, 0.10);
+        // 10% × 1.5 = 15% lift.
+        assert_eq!(p.expected_demand_lift_pct, 0.15);
+        assert_eq!(
+            (p.sell_through, p.target, p.gap, p.raw_markdown_pct),
+            (
+                proposal.sell_through,
+                proposal.target,
+                proposal.gap,
+                proposal.raw_markdown_pct
+            )
+        );
+        let declined = reprice(&proposal, 0.0, &t).expect("declined");
+        assert!(!declined.is_markdown());
+        assert_eq!(declined.expected_demand_lift_pct, 0.0);
+        assert!(reprice(&proposal, 0.12, &t).is_err());
+        // A depth a hair off the grid is stored on it.
+        let near = reprice(&proposal, 0.15 + 1e-8, &t).expect("near the grid");
+        assert_eq!(near.markdown_pct, 0.15);
+    }
+
+    #[test]
+    fn markdown_cost_is_the_money_given_away() {
+        // 100 units at 20% off 55: 1,100 given away.
+        assert!((markdown_cost(100, 55.0, 0.2) - 1_100.0).abs() < 1e-9);
+        assert_eq!(markdown_cost(0, 55.0, 0.2), 0.0);
+        assert_eq!(markdown_cost(100, 55.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn rounding_and_cap_work_on_other_grids() {
+        // A 10% grid capped at 25%: 16% raw rounds to 20%; 40% raw caps at 20%,
+        // the deepest multiple of the step within the cap.
+        let t = Tunables {
+            markdown_rounding_pct: 0.10,
+            markdown_cap_pct: 0.25,
+            ..Tunables::default()
+        };
+        assert_eq!(propose_markdown(0.52, 0.60, &t).markdown_pct, 0.20);
+        assert_eq!(propose_markdown(0.40, 0.60, &t).markdown_pct, 0.20);
+        // A 2.5 pp gap gives 5% exactly (halves round up).
+        let d = Tunables::default();
+        assert_eq!(propose_markdown(0.575, 0.60, &d).markdown_pct, 0.05);
+        // 1.5 pp → 3% raw → 5%; 1.0 pp → 2% → 0%.
+        assert_eq!(propose_markdown(0.585, 0.60, &d).markdown_pct, 0.05);
+        assert_eq!(propose_markdown(0.59, 0.60, &d).markdown_pct, 0.0);
+        assert!(!propose_markdown(0.59, 0.60, &d).is_markdown());
+        // A tiny positive gap is no markdown either.
+        assert_eq!(propose_markdown(0.59999, 0.60, &d).markdown_pct, 0.0);
+    }
+
     proptest! {
         #[test]
         fn markdown_is_a_multiple_of_5_pct_within_0_to_40(st in 0.0f64..=1.0, target in 0.01f64..0.99) {

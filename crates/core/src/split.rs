@@ -60,6 +60,31 @@ mod tests {
         assert_eq!(largest_remainder(5, &[]), Vec::<u64>::new());
     }
 
+    #[test]
+    fn floors_that_overshoot_a_huge_total_are_trimmed_from_the_largest() {
+        // 0.7, 0.1 and 1.0 of 10^18: the shares sum to a hair over 1 in floating
+        // point and the floors overshoot by 48 units, taken from the largest.
+        let units = largest_remainder(1_000_000_000_000_000_000, &[0.7, 0.1, 1.0]);
+        assert_eq!(
+            units,
+            vec![
+                388_888_888_888_888_896,
+                55_555_555_555_555_568,
+                555_555_555_555_555_536
+            ]
+        );
+        assert_eq!(units.iter().sum::<u64>(), 1_000_000_000_000_000_000);
+    }
+
+    #[test]
+    fn bad_weights_count_as_zero() {
+        assert_eq!(largest_remainder(9, &[f64::NAN, -1.0, 2.0]), vec![0, 0, 9]);
+        assert_eq!(
+            largest_remainder(3, &[f64::INFINITY, 1.0, 1.0]),
+            vec![0, 2, 1]
+        );
+    }
+
     proptest! {
         #[test]
         fn splits_preserve_the_total(total in 0u64..10_000_000, weights in proptest::collection::vec(0.0f64..1000.0, 1..60)) {

@@ -94,6 +94,11 @@ mod tests {
         assert!(!v.threshold_exceeded);
         let v = check_week(2, 1000, 1200, 0.20, 0.30);
         assert!(!v.threshold_exceeded, "exactly 20% is not above 20%");
+        let v = check_week(2, 1000, 1300, 0.20, 0.30);
+        assert!(v.threshold_exceeded);
+        assert!(!v.emergency, "exactly 30% is not above 30%");
+        let v = check_week(2, 1000, 1301, 0.20, 0.30);
+        assert!(v.emergency);
     }
 
     #[test]
@@ -101,9 +106,13 @@ mod tests {
         let v = check_week(3, 0, 0, 0.2, 0.3);
         assert_eq!(v.variance_pct, None);
         assert!(!v.threshold_exceeded);
+        assert!(!v.emergency);
+        assert_eq!(v.direction, VarianceDirection::OnTarget);
+        assert_eq!(v.percent(), None);
         let v = check_week(3, 0, 5, 0.2, 0.3);
         assert_eq!(v.variance_pct, None);
         assert!(v.threshold_exceeded);
+        assert!(v.emergency);
         assert_eq!(v.direction, VarianceDirection::Over);
     }
 }

@@ -7,6 +7,7 @@ use super::{DemandError, DemandForecast, MemberForecast, TotalInterval};
 use crate::data::WeeklySeries;
 use crate::split::largest_remainder;
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 /// Complete weeks the models need: two years, so that every week of the year has
 /// been seen twice and a year-over-year growth can be measured.
@@ -177,6 +178,61 @@ pub fn reforecast_remaining(forecast_weekly: &[u64], actual_weekly: &[u64]) -> V
     let weights: Vec<f64> = remaining.iter().map(|u| *u as f64).collect();
     let total = (weights.iter().sum::<f64>() * factor).round() as u64;
     largest_remainder(total, &weights)
+}
+
+/// One rolling-origin backtest of the ensemble's season total: trained on the
+/// history's first `cutoff_weeks` weeks, forecasting a season at the same gap and
+/// horizon as the real one, against what those weeks sold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TotalBacktest {
+    /// Weeks of history the backtest trained on.
+    pub cutoff_weeks: usize,
+    /// The ensemble's season total.
+    pub forecast: f64,
+    /// What the season's days sold.
+    pub actual: f64,
+}
+
+/// Rolling-origin backtests of the season total at the real season's gap (history
+/// end → `season_start`) and horizon, as [`forecast_season`]'s interval uses, but
+/// over every origin `stride_weeks` apart (newest first, at most `max_origins`),
+/// each training on at least 104 weeks. Empty when the history is too short for
+/// one; the error when the season itself cannot be forecast from this history.
+pub fn backtest_season_totals(
+    history: &WeeklySeries,
+    season_start: NaiveDate,
+    horizon_weeks: u32,
+    stride_weeks: usize,
+    max_origins: usize,
+) -> Result<Vec<TotalBacktest>, DemandError> {
+    check_forecastable(history, season_start, horizon_weeks)?;
+    let values: Vec<f64> = history
+        .values
+        .iter()
+        .map(|v| if v.is_finite() { v.max(0.0) } else { 0.0 })
+        .collect();
+    let window = SeasonWindow {
+        offset_days: (season_start - history.next_monday())
+            .num_days()
+            .unsigned_abs() as usize,
+        weeks: horizon_weeks as usize,
+    };
+    let steps = window.steps();
+    let latest_cutoff = values.len().saturating_sub(steps);
+    Ok((MIN_HISTORY_WEEKS..=latest_cutoff)
+        .rev()
+        .step_by(stride_weeks.max(1))
+        .take(max_origins)
+        .map(|cutoff| {
+            let (train, test) = values.split_at(cutoff);
+            let members = forecast_members(train, window);
+            TotalBacktest {
+                cutoff_weeks: cutoff,
+                forecast: ensemble_mean(&members, window.weeks).iter().sum(),
+                actual: window.season_weeks(&test[..steps]).iter().sum(),
+            }
+        })
+        .collect())
 }
 
 /// Where the season lies relative to the end of a history: `offset_days` after its

@@ -5,7 +5,10 @@
 mod forecast;
 mod models;
 
-pub use forecast::{MAX_GAP_WEEKS, check_forecastable, forecast_season, reforecast_remaining};
+pub use forecast::{
+    MAX_GAP_WEEKS, TotalBacktest, backtest_season_totals, check_forecastable, forecast_season,
+    reforecast_remaining,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -268,6 +268,83 @@ mod tests {
         }
     }
 
+    /// Three stores: S001 (100 sq ft) and S002 (300 sq ft) in one cluster, S003
+    /// alone in another; equal incomes in the first cluster.
+    fn three_stores() -> (StoreNetwork, StoreClusters, Vec<u64>) {
+        let mut rows = crate::sample::stores().unwrap().stores()[..3].to_vec();
+        for (row, size) in rows.iter_mut().zip([100.0, 300.0, 200.0]) {
+            row.store_size_sqft = size;
+            row.median_income = 50_000.0;
+        }
+        rows[2].median_income = 80_000.0;
+        let clusters = StoreClusters {
+            store_cluster: vec![
+                ClusterName::Mainstream,
+                ClusterName::Mainstream,
+                ClusterName::ValueConscious,
+            ],
+            names: vec![ClusterName::Mainstream, ClusterName::ValueConscious],
+            inertia: 0.0,
+        };
+        (
+            StoreNetwork::new(rows).unwrap(),
+            clusters,
+            vec![100, 300, 400],
+        )
+    }
+
+    #[test]
+    fn store_shares_mix_history_and_attributes_seven_to_three() {
+        let (stores, clusters, units) = three_stores();
+        let (cluster_shares, shares) = store_shares(&stores, &clusters, &units);
+        // Each cluster sold 400 of 800 units.
+        assert_eq!(
+            cluster_shares,
+            vec![
+                (ClusterName::Mainstream, 0.5),
+                (ClusterName::ValueConscious, 0.5)
+            ]
+        );
+        // S001: history 100/400 = 0.25; attributes (100/200 + 1) / 2 = 0.75 against
+        // S002's (300/200 + 1) / 2 = 1.25, normalised 0.375. 0.7 × 0.25 + 0.3 × 0.375
+        // = 0.2875 of its cluster, 0.14375 of the order; S002 0.7125 → 0.35625.
+        let expect = [0.14375, 0.35625, 0.5];
+        for (s, e) in shares.iter().zip(expect) {
+            assert!((s - e).abs() < 1e-12, "{shares:?}");
+        }
+        let a = allocate(1_000, 0.45, &stores, &clusters, &units);
+        let season: Vec<u64> = a.stores.iter().map(|s| s.season_allocation).collect();
+        let initial: Vec<u64> = a.stores.iter().map(|s| s.initial).collect();
+        // 143.75 and 356.25 of the cluster's 500: the larger remainder rounds up.
+        assert_eq!(season, vec![144, 356, 500]);
+        // 550 shipped by season allocation: 79.2, 195.8, 275.
+        assert_eq!(initial, vec![79, 196, 275]);
+        assert_eq!((a.initial_shipped, a.dc_holdback), (550, 450));
+        assert_eq!(a.clusters[0].store_ids, vec!["S001", "S002"]);
+        assert_eq!(a.clusters[1].units, 500);
+    }
+
+    #[test]
+    fn a_cluster_without_history_or_attributes_is_shared_evenly() {
+        let (mut stores, clusters, _) = three_stores();
+        let mut rows = stores.stores().to_vec();
+        for row in &mut rows {
+            row.store_size_sqft = 0.0;
+            row.median_income = 0.0;
+        }
+        stores = StoreNetwork::new(rows).unwrap();
+        let (cluster_shares, shares) = store_shares(&stores, &clusters, &[0, 0, 0]);
+        // No sales: clusters by store count; within them, evenly.
+        assert!((cluster_shares[0].1 - 2.0 / 3.0).abs() < 1e-12);
+        assert!((shares[0] - 1.0 / 3.0).abs() < 1e-12);
+        assert!((shares[2] - 1.0 / 3.0).abs() < 1e-12);
+        // Reallocation after a re-forecast adds the shares of the pool.
+        assert_eq!(
+            reallocate_remaining(&[0.25, 0.75], &[10, 20], 100),
+            vec![35, 95]
+        );
+    }
+
     proptest! {
         #[test]
         fn allocations_always_preserve_the_order(qty in 0u64..2_000_000, holdback in 0.0f64..=1.0) {

@@ -3,6 +3,7 @@
 //! gives the same clusters, so a resumed workflow allocates exactly as before.
 
 use crate::data::StoreNetwork;
+use crate::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -124,25 +125,6 @@ fn standardise<const D: usize>(raw: &[[f64; D]]) -> Vec<[f64; D]> {
         .collect()
 }
 
-/// SplitMix64: a tiny, well-known generator, enough for seeding k-means++ and stable
-/// across platforms and crate versions (unlike `rand`'s StdRng).
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 fn distance2<const D: usize>(a: &[f64; D], b: &[f64; D]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum()
 }
@@ -160,7 +142,7 @@ pub fn kmeans_plus_plus<const D: usize>(
     let k = k.min(points.len());
     let mut best: Option<(Vec<usize>, f64)> = None;
     for restart in 0..RESTARTS {
-        let mut rng = SplitMix64(seed ^ restart.wrapping_mul(0xA24B_AED4_963E_E407));
+        let mut rng = SplitMix64::new(seed ^ restart.wrapping_mul(0xA24B_AED4_963E_E407));
         let run = lloyd(points, seed_centroids(points, k, &mut rng));
         if best.as_ref().is_none_or(|b| run.1 < b.1 - 1e-9) {
             best = Some(run);

@@ -5,6 +5,12 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod file;
+mod tunables;
+
+pub use file::{PARAMETER_FIELDS, SeasonConfig};
+pub use tunables::{CURRENCY_DEFAULT, Policy, Tunables};
+
 /// How often the distribution centre tops stores up during the season.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ReplenishmentStrategy {
@@ -88,101 +94,6 @@ pub struct SeasonParameters {
     pub markdown_threshold: Option<f64>,
 }
 
-/// Knobs with domain.md's defaults that a later season may tune. Kept apart from the
-/// seven parameters because a planner's description never sets them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Tunables {
-    /// Safety stock when stores can be replenished (20%).
-    pub safety_stock_pct: f64,
-    /// Safety stock when replenishment is `none`: no way to correct errors later (25%).
-    pub safety_stock_no_replenishment_pct: f64,
-    /// Markdown per point of sell-through gap (2.0).
-    pub markdown_elasticity: f64,
-    /// Deepest markdown Pricing may propose (40%).
-    pub markdown_cap_pct: f64,
-    /// Markdowns are rounded to multiples of this (5%).
-    pub markdown_rounding_pct: f64,
-    /// Demand lift per unit of markdown: 1.5 means +1.5% demand per 1% off (prior design).
-    pub markdown_demand_lift_per_pct: f64,
-    /// Weekly variance above which the remaining weeks are re-forecast (20%).
-    pub variance_threshold_pct: f64,
-    /// Variance above which an emergency reorder is considered when the DC cannot cover (30%).
-    pub emergency_variance_pct: f64,
-}
-
-impl Default for Tunables {
-    fn default() -> Self {
-        Tunables {
-            safety_stock_pct: 0.20,
-            safety_stock_no_replenishment_pct: 0.25,
-            markdown_elasticity: 2.0,
-            markdown_cap_pct: 0.40,
-            markdown_rounding_pct: 0.05,
-            markdown_demand_lift_per_pct: 1.5,
-            variance_threshold_pct: 0.20,
-            emergency_variance_pct: 0.30,
-        }
-    }
-}
-
-impl Tunables {
-    /// The safety stock that applies under a replenishment strategy.
-    pub fn safety_stock_for(&self, strategy: ReplenishmentStrategy) -> f64 {
-        match strategy {
-            ReplenishmentStrategy::None => self.safety_stock_no_replenishment_pct,
-            _ => self.safety_stock_pct,
-        }
-    }
-
-    /// Checks every tunable is in a range the agents can use.
-    pub fn validate(&self) -> Result<(), ParamError> {
-        let mut errors = Vec::new();
-        let mut check = |field: &str, value: f64, lo: f64, hi: f64| {
-            if !(value.is_finite() && value >= lo && value <= hi) {
-                errors.push(FieldError::new(
-                    format!("tunables.{field}"),
-                    format!("{value} is outside {lo}..={hi}"),
-                ));
-            }
-        };
-        check("safety_stock_pct", self.safety_stock_pct, 0.0, 5.0);
-        check(
-            "safety_stock_no_replenishment_pct",
-            self.safety_stock_no_replenishment_pct,
-            0.0,
-            5.0,
-        );
-        check("markdown_elasticity", self.markdown_elasticity, 0.0, 20.0);
-        check("markdown_cap_pct", self.markdown_cap_pct, 0.0, 0.95);
-        check(
-            "markdown_rounding_pct",
-            self.markdown_rounding_pct,
-            0.001,
-            0.5,
-        );
-        check(
-            "markdown_demand_lift_per_pct",
-            self.markdown_demand_lift_per_pct,
-            0.0,
-            20.0,
-        );
-        check(
-            "variance_threshold_pct",
-            self.variance_threshold_pct,
-            0.0,
-            10.0,
-        );
-        check(
-            "emergency_variance_pct",
-            self.emergency_variance_pct,
-            0.0,
-            10.0,
-        );
-        ParamError::from_list(errors)
-    }
-}
-
 /// One field that failed validation, with the reason in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -215,7 +126,7 @@ pub enum ParamError {
 }
 
 impl ParamError {
-    fn from_list(errors: Vec<FieldError>) -> Result<(), ParamError> {
+    pub(crate) fn from_list(errors: Vec<FieldError>) -> Result<(), ParamError> {
         if errors.is_empty() {
             Ok(())
         } else {
@@ -506,135 +417,6 @@ pub struct PricingSlice {
     pub markdown_threshold: Option<f64>,
 }
 
-/// A parameter file: the seven fields at the top level, tunables optionally under
-/// `tunables`. This is the format of `--params F.json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SeasonConfig {
-    /// The validated seven parameters.
-    pub parameters: SeasonParameters,
-    /// Tunables, defaults where the file is silent.
-    pub tunables: Tunables,
-}
-
-/// The top-level keys of a parameter file.
-pub const PARAMETER_FIELDS: [&str; 7] = [
-    "forecast_horizon_weeks",
-    "season_start_date",
-    "season_end_date",
-    "replenishment_strategy",
-    "dc_holdback_percentage",
-    "markdown_checkpoint_week",
-    "markdown_threshold",
-];
-
-const TUNABLE_FIELDS: [&str; 8] = [
-    "safety_stock_pct",
-    "safety_stock_no_replenishment_pct",
-    "markdown_elasticity",
-    "markdown_cap_pct",
-    "markdown_rounding_pct",
-    "markdown_demand_lift_per_pct",
-    "variance_threshold_pct",
-    "emergency_variance_pct",
-];
-
-/// Names every key a parameter file may not have, with the keys it may, so that a
-/// typo is reported as a field rather than as a JSON syntax error.
-fn check_known_fields(value: &serde_json::Value) -> Result<(), ParamError> {
-    let Some(map) = value.as_object() else {
-        return Err(ParamError::Json("parameters must be a JSON object".into()));
-    };
-    let mut errors = Vec::new();
-    for key in map.keys() {
-        if key != "tunables" && !PARAMETER_FIELDS.contains(&key.as_str()) {
-            errors.push(FieldError::new(
-                key.clone(),
-                format!(
-                    "unknown field; expected one of {}, tunables",
-                    PARAMETER_FIELDS.join(", ")
-                ),
-            ));
-        }
-    }
-    if let Some(tunables) = map.get("tunables").and_then(|t| t.as_object()) {
-        for key in tunables.keys() {
-            if !TUNABLE_FIELDS.contains(&key.as_str()) {
-                errors.push(FieldError::new(
-                    format!("tunables.{key}"),
-                    format!(
-                        "unknown tunable; expected one of {}",
-                        TUNABLE_FIELDS.join(", ")
-                    ),
-                ));
-            }
-        }
-    }
-    ParamError::from_list(errors)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    #[serde(flatten)]
-    raw: RawFields,
-    #[serde(default)]
-    tunables: Tunables,
-}
-
-// serde cannot combine `flatten` with `deny_unknown_fields` on the inner struct, so the
-// seven fields are repeated here without it; the outer struct rejects unknown keys.
-#[derive(Deserialize)]
-struct RawFields {
-    forecast_horizon_weeks: Option<i64>,
-    season_start_date: Option<String>,
-    season_end_date: Option<String>,
-    replenishment_strategy: Option<String>,
-    dc_holdback_percentage: Option<f64>,
-    markdown_checkpoint_week: Option<i64>,
-    markdown_threshold: Option<f64>,
-}
-
-impl SeasonConfig {
-    /// Parses and validates a parameter file's JSON text.
-    pub fn from_json(text: &str) -> Result<SeasonConfig, ParamError> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| ParamError::Json(e.to_string()))?;
-        check_known_fields(&value)?;
-        let file: ConfigFile =
-            serde_json::from_value(value).map_err(|e| ParamError::Json(e.to_string()))?;
-        let raw = RawSeasonParameters {
-            forecast_horizon_weeks: file.raw.forecast_horizon_weeks,
-            season_start_date: file.raw.season_start_date,
-            season_end_date: file.raw.season_end_date,
-            replenishment_strategy: file.raw.replenishment_strategy,
-            dc_holdback_percentage: file.raw.dc_holdback_percentage,
-            markdown_checkpoint_week: file.raw.markdown_checkpoint_week,
-            markdown_threshold: file.raw.markdown_threshold,
-        };
-        let parameters = match (raw.validate(), file.tunables.validate()) {
-            (Ok(p), Ok(())) => p,
-            (Err(a), Err(b)) => {
-                let mut all = a.fields().to_vec();
-                all.extend_from_slice(b.fields());
-                return Err(ParamError::Invalid(all));
-            }
-            (Err(e), _) | (_, Err(e)) => return Err(e),
-        };
-        Ok(SeasonConfig {
-            parameters,
-            tunables: file.tunables,
-        })
-    }
-
-    /// Wraps validated parameters with default tunables.
-    pub fn with_defaults(parameters: SeasonParameters) -> SeasonConfig {
-        SeasonConfig {
-            parameters,
-            tunables: Tunables::default(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -718,6 +500,54 @@ mod tests {
             "tunables": {"markdown_cap_pct": 2.0}}"#;
         let err = SeasonConfig::from_json(text).unwrap_err();
         assert_eq!(err.fields()[0].field, "tunables.markdown_cap_pct");
+    }
+
+    fn with_tunables(tunables: &str) -> Result<SeasonConfig, ParamError> {
+        SeasonConfig::from_json(&format!(
+            r#"{{"forecast_horizon_weeks": 12, "season_start_date": "2025-03-01",
+            "replenishment_strategy": "none", "dc_holdback_percentage": 0.0,
+            "tunables": {tunables}}}"#
+        ))
+    }
+
+    #[test]
+    fn parameter_files_without_a_policy_are_margin_seasons() {
+        let bare = SeasonConfig::from_json(zara_json()).unwrap();
+        assert_eq!(bare.tunables.policy, Policy::Margin);
+        let other = with_tunables(r#"{"markdown_cap_pct": 0.3}"#).unwrap();
+        assert_eq!(other.tunables.policy, Policy::Margin);
+        assert_eq!(other.tunables.markdown_cap_pct, 0.3);
+        let seed = with_tunables(r#"{"policy": "Seed"}"#).unwrap();
+        assert_eq!(seed.tunables.policy, Policy::Seed);
+    }
+
+    #[test]
+    fn economics_tunables_are_read_and_checked() {
+        let c = with_tunables(
+            r#"{"unit_price": 60.0, "unit_cost_ratio": 0.5, "salvage_ratio": 0.1,
+                "currency": "EUR", "transfer_cost_per_unit": 1.5,
+                "transfer_approval_units": 200, "markdown_lift_saturation_pct": 0.8,
+                "season_level_sd": 0.2}"#,
+        )
+        .unwrap();
+        let t = &c.tunables;
+        assert_eq!(t.unit_price, Some(60.0));
+        assert_eq!((t.unit_cost_ratio, t.salvage_ratio), (0.5, 0.1));
+        assert_eq!(t.currency, "EUR");
+        assert_eq!(
+            (t.transfer_cost_per_unit, t.transfer_approval_units),
+            (1.5, 200)
+        );
+        assert_eq!(
+            (t.markdown_lift_saturation_pct, t.season_level_sd),
+            (0.8, 0.2)
+        );
+        let err = with_tunables(r#"{"policy": "greedy"}"#).unwrap_err();
+        assert_eq!(err.fields()[0].field, "tunables.policy");
+        assert!(err.to_string().contains("not one of seed, margin"), "{err}");
+        let err = with_tunables(r#"{"currency": "dollars", "unit_cost_ratio": 0}"#).unwrap_err();
+        let fields: Vec<_> = err.fields().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["tunables.unit_cost_ratio", "tunables.currency"]);
     }
 
     #[test]

@@ -1,0 +1,153 @@
+//! Parameter files (`--params F.json`, the body of `POST /api/workflows`): the
+//! seven parameters at the top level and the tunables under `tunables`, every
+//! unknown key and bad value named.
+
+use super::tunables::TUNABLE_FIELDS;
+use super::{FieldError, ParamError, Policy, RawSeasonParameters, SeasonParameters, Tunables};
+use serde::{Deserialize, Serialize};
+
+/// A parameter file: the seven fields at the top level, tunables optionally under
+/// `tunables`. This is the format of `--params F.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeasonConfig {
+    /// The validated seven parameters.
+    pub parameters: SeasonParameters,
+    /// Tunables, defaults where the file is silent.
+    pub tunables: Tunables,
+}
+
+/// The top-level keys of a parameter file.
+pub const PARAMETER_FIELDS: [&str; 7] = [
+    "forecast_horizon_weeks",
+    "season_start_date",
+    "season_end_date",
+    "replenishment_strategy",
+    "dc_holdback_percentage",
+    "markdown_checkpoint_week",
+    "markdown_threshold",
+];
+
+/// Names every key a parameter file may not have, with the keys it may, so that a
+/// typo is reported as a field rather than as a JSON syntax error.
+fn check_known_fields(value: &serde_json::Value) -> Result<(), ParamError> {
+    let Some(map) = value.as_object() else {
+        return Err(ParamError::Json("parameters must be a JSON object".into()));
+    };
+    let mut errors = Vec::new();
+    for key in map.keys() {
+        if key != "tunables" && !PARAMETER_FIELDS.contains(&key.as_str()) {
+            errors.push(FieldError::new(
+                key.clone(),
+                format!(
+                    "unknown field; expected one of {}, tunables",
+                    PARAMETER_FIELDS.join(", ")
+                ),
+            ));
+        }
+    }
+    if let Some(tunables) = map.get("tunables").and_then(|t| t.as_object()) {
+        for key in tunables.keys() {
+            if !TUNABLE_FIELDS.contains(&key.as_str()) {
+                errors.push(FieldError::new(
+                    format!("tunables.{key}"),
+                    format!(
+                        "unknown tunable; expected one of {}",
+                        TUNABLE_FIELDS.join(", ")
+                    ),
+                ));
+            }
+        }
+        let unknown_policy = tunables
+            .get("policy")
+            .filter(|p| p.as_str().and_then(Policy::parse).is_none());
+        if let Some(policy) = unknown_policy {
+            errors.push(FieldError::new(
+                "tunables.policy",
+                format!("{policy} is not one of seed, margin"),
+            ));
+        }
+    }
+    ParamError::from_list(errors)
+}
+
+/// A parameter file that names no policy gets the product's default, `margin`
+/// ([`Tunables`] read from a recorded log defaults to `seed` instead), and a
+/// policy spelt in any case is written the way serde reads it.
+fn fill_in_policy(value: &mut serde_json::Value) {
+    let Some(map) = value.as_object_mut() else {
+        return;
+    };
+    if let Some(tunables) = map.get_mut("tunables").and_then(|t| t.as_object_mut()) {
+        let policy = tunables
+            .get("policy")
+            .and_then(|p| p.as_str())
+            .and_then(Policy::parse)
+            .unwrap_or_default();
+        tunables.insert("policy".into(), policy.as_str().into());
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(flatten)]
+    raw: RawFields,
+    #[serde(default)]
+    tunables: Tunables,
+}
+
+// serde cannot combine `flatten` with `deny_unknown_fields` on the inner struct, so the
+// seven fields are repeated here without it; the outer struct rejects unknown keys.
+#[derive(Deserialize)]
+struct RawFields {
+    forecast_horizon_weeks: Option<i64>,
+    season_start_date: Option<String>,
+    season_end_date: Option<String>,
+    replenishment_strategy: Option<String>,
+    dc_holdback_percentage: Option<f64>,
+    markdown_checkpoint_week: Option<i64>,
+    markdown_threshold: Option<f64>,
+}
+
+impl SeasonConfig {
+    /// Parses and validates a parameter file's JSON text.
+    pub fn from_json(text: &str) -> Result<SeasonConfig, ParamError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ParamError::Json(e.to_string()))?;
+        check_known_fields(&value)?;
+        let mut value = value;
+        fill_in_policy(&mut value);
+        let file: ConfigFile =
+            serde_json::from_value(value).map_err(|e| ParamError::Json(e.to_string()))?;
+        let raw = RawSeasonParameters {
+            forecast_horizon_weeks: file.raw.forecast_horizon_weeks,
+            season_start_date: file.raw.season_start_date,
+            season_end_date: file.raw.season_end_date,
+            replenishment_strategy: file.raw.replenishment_strategy,
+            dc_holdback_percentage: file.raw.dc_holdback_percentage,
+            markdown_checkpoint_week: file.raw.markdown_checkpoint_week,
+            markdown_threshold: file.raw.markdown_threshold,
+        };
+        let parameters = match (raw.validate(), file.tunables.validate()) {
+            (Ok(p), Ok(())) => p,
+            (Err(a), Err(b)) => {
+                let mut all = a.fields().to_vec();
+                all.extend_from_slice(b.fields());
+                return Err(ParamError::Invalid(all));
+            }
+            (Err(e), _) | (_, Err(e)) => return Err(e),
+        };
+        Ok(SeasonConfig {
+            parameters,
+            tunables: file.tunables,
+        })
+    }
+
+    /// Wraps validated parameters with default tunables.
+    pub fn with_defaults(parameters: SeasonParameters) -> SeasonConfig {
+        SeasonConfig {
+            parameters,
+            tunables: Tunables::default(),
+        }
+    }
+}

@@ -7,6 +7,7 @@ mod inputs;
 mod plan;
 mod season;
 mod serve;
+mod simulate;
 mod wording;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,9 @@ enum Command {
     Events(season::EventsArgs),
     /// Turn a planner's plain-language description into the seven season parameters.
     Extract(extract::ExtractArgs),
+    /// Play seasons in memory under each policy and parameter set, on shipped,
+    /// folder or synthetic demand, and compare their money.
+    Simulate(simulate::SimulateArgs),
     /// Print the workflow state diagram (Mermaid), generated from the transition table.
     States,
 }
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Reforecast(args) => season::reforecast(&args, llm()),
         Command::Serve(args) => serve::run(&args),
         Command::Extract(args) => extract::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
         Command::States => print_stdout(atelier_engine::state::mermaid_diagram().trim_end()),
     };
     match result {

@@ -55,6 +55,52 @@ pub struct SeasonReport {
     pub markdown_cost: f64,
     /// Parameter suggestions for next season, in words.
     pub suggestions: Vec<String>,
+    /// The currency of the money figures (ISO 4217); empty in reports written
+    /// before seasons had economics.
+    #[serde(default)]
+    pub currency: String,
+    /// Money taken at the tills: units × price × (1 − markdown in force).
+    #[serde(default)]
+    pub revenue: f64,
+    /// Leftover units at their salvage value.
+    #[serde(default)]
+    pub leftover_value: f64,
+    /// Units ordered × unit cost.
+    #[serde(default)]
+    pub cost_of_goods: f64,
+    /// Store-to-store transfers' cost.
+    #[serde(default)]
+    pub transfer_cost: f64,
+    /// revenue + leftover value − cost of goods − transfer costs.
+    #[serde(default)]
+    pub gross_margin: f64,
+    /// The margin with an order equal to demand and no markdown (when the season
+    /// was played from demand).
+    #[serde(default)]
+    pub perfect_foresight_margin: Option<f64>,
+    /// gross margin ÷ perfect-foresight margin.
+    #[serde(default)]
+    pub margin_capture: Option<f64>,
+    /// Units whose recorded sales exceeded the book stock: ordered + adjustments =
+    /// sold + leftover in stores + leftover at the DC.
+    #[serde(default)]
+    pub stock_adjustments: u64,
+}
+
+impl SeasonReport {
+    /// Adds the season's money.
+    pub fn with_money(mut self, money: crate::economics::SeasonMoney) -> SeasonReport {
+        self.currency = money.currency;
+        self.revenue = money.revenue;
+        self.markdown_cost = money.markdown_cost;
+        self.leftover_value = money.leftover_value;
+        self.cost_of_goods = money.cost_of_goods;
+        self.transfer_cost = money.transfer_cost;
+        self.gross_margin = money.gross_margin;
+        self.perfect_foresight_margin = money.perfect_foresight_margin;
+        self.margin_capture = money.margin_capture;
+        self
+    }
 }
 
 /// Builds the report from the weeks played.
@@ -123,6 +169,15 @@ pub fn season_report(weeks: &[WeekOutcome], totals: SeasonTotals) -> SeasonRepor
         sell_through,
         markdown_cost: totals.markdown_cost,
         suggestions,
+        currency: String::new(),
+        revenue: 0.0,
+        leftover_value: 0.0,
+        cost_of_goods: 0.0,
+        transfer_cost: 0.0,
+        gross_margin: 0.0,
+        perfect_foresight_margin: None,
+        margin_capture: None,
+        stock_adjustments: 0,
     }
 }
 

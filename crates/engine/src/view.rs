@@ -162,7 +162,19 @@ pub struct WorkflowView {
     pub handoffs_sent: u32,
     /// Emergency-reorder alerts raised.
     pub emergency_alerts: u32,
+    /// Units recorded as sold above the book stock (the book was wrong).
+    pub stock_adjustments: u64,
+    /// Units moved from store to store.
+    pub transferred_units: u64,
+    /// Each store's sales over the last few weeks, oldest first (what demand-following
+    /// top-ups read).
+    pub recent_sold: Vec<Vec<u64>>,
+    /// Whether each store ran out in those weeks.
+    pub recent_stockouts: Vec<Vec<bool>>,
 }
+
+/// Weeks of per-store sales the view keeps for replenishment signals.
+pub const RECENT_WEEKS: usize = 4;
 
 impl WorkflowView {
     /// Folds a whole log.
@@ -414,8 +426,21 @@ impl WorkflowView {
                     return Err(self.refuse(event, "a store sold more than it had"));
                 }
                 for (s, sold) in self.stock.iter_mut().zip(&sales.sold) {
+                    self.stock_adjustments += sold.saturating_sub(s.on_hand);
                     s.on_hand = s.on_hand.saturating_sub(*sold);
                 }
+                let out: Vec<bool> = self.allocation.as_ref().map_or_else(Vec::new, |a| {
+                    a.stores
+                        .iter()
+                        .map(|st| sales.stockout_stores.contains(&st.store_id))
+                        .collect()
+                });
+                if self.recent_sold.len() == RECENT_WEEKS {
+                    self.recent_sold.remove(0);
+                    self.recent_stockouts.remove(0);
+                }
+                self.recent_sold.push(sales.sold.clone());
+                self.recent_stockouts.push(out);
                 let forecast = self
                     .forecast_weekly
                     .get(sales.week as usize - 1)

@@ -8,6 +8,8 @@ use crate::state::WorkflowState;
 use atelier_core::demand::{DemandForecast, ManufacturingOrder};
 use atelier_core::inventory::{Allocation, StoreStock};
 use atelier_core::params::{DemandSlice, InventorySlice, PricingSlice, SeasonParameters};
+use atelier_core::policy::markdown::{MarginMarkdown, MarkdownSituation};
+use atelier_core::policy::replenish::{ReplenishmentWindow, StoreSignal};
 use atelier_core::pricing::MarkdownProposal;
 use serde::{Deserialize, Serialize};
 
@@ -85,6 +87,22 @@ pub enum Task {
         /// The depth the planner asked for.
         markdown_pct: f64,
     },
+    /// Choose the checkpoint depth that earns the most (the `margin` policy).
+    ChooseMarkdown {
+        /// The category, for its price.
+        category: String,
+        /// What is known at the checkpoint.
+        situation: MarkdownSituation,
+    },
+    /// Top stores up by observed sell rates and the re-forecast (the `margin` policy).
+    ReplenishToDemand {
+        /// After which week.
+        week: u32,
+        /// Each store's stock and recent sales.
+        signals: Vec<StoreSignal>,
+        /// The network's window: cover demand and the DC's stock.
+        window: ReplenishmentWindow,
+    },
 }
 
 /// Context handed to an agent, as the seed describes: the workflow, the agent's own
@@ -148,6 +166,13 @@ pub enum AgentResult {
     Markdown {
         /// The proposal.
         proposal: MarkdownProposal,
+    },
+    /// Pricing's choice under the `margin` policy, with every depth it weighed.
+    MarkdownChoice {
+        /// The proposal.
+        proposal: MarkdownProposal,
+        /// The depths weighed and the numbers behind the choice.
+        choice: Box<MarginMarkdown>,
     },
 }
 
@@ -293,4 +318,20 @@ agent_call!(
     }
     -> MarkdownProposal,
     |r| AgentResult::Markdown { proposal } => proposal
+);
+
+agent_call!(
+    /// Pricing chooses the depth that earns the most.
+    ChooseMarkdownCall => Pricing, ChooseMarkdown { category: String, situation: MarkdownSituation }
+    -> (MarkdownProposal, Box<MarginMarkdown>),
+    |r| AgentResult::MarkdownChoice { proposal, choice } => (proposal, choice)
+);
+
+agent_call!(
+    /// Inventory tops stores up by observed demand.
+    ReplenishToDemandCall => Inventory, ReplenishToDemand {
+        week: u32, signals: Vec<StoreSignal>, window: ReplenishmentWindow
+    }
+    -> Vec<u64>,
+    |r| AgentResult::Replenishment { units } => units
 );

@@ -3,12 +3,14 @@
 //! mathematics; the orchestrator's registry says which handoffs a season enables.
 
 mod contract;
+mod margin;
 
 use atelier_core::data::{SalesHistory, StoreNetwork};
 use atelier_core::demand::{manufacturing_order, reforecast_remaining};
 use atelier_core::inventory::replenish;
-use atelier_core::params::{SeasonParameters, Tunables};
+use atelier_core::params::{Policy, SeasonParameters, Tunables};
 use atelier_core::plan::{category_sales, cluster_and_allocate, forecast_and_order};
+use atelier_core::policy::replenish::replenish_to_demand;
 use atelier_core::pricing::{propose_markdown, reprice, sell_through};
 pub use contract::*;
 use serde::{Deserialize, Serialize};
@@ -65,6 +67,9 @@ pub enum AgentError {
     /// history, ...).
     #[error(transparent)]
     Plan(#[from] atelier_core::plan::PlanError),
+    /// The season's economics cannot be set (no price).
+    #[error(transparent)]
+    Economics(#[from] atelier_core::economics::EconomicsError),
     /// A markdown depth the rules do not allow.
     #[error("{0}")]
     InvalidDepth(String),
@@ -132,14 +137,27 @@ impl Agent for DemandAgent {
                 let slice = handoff.parameters.demand()?;
                 let sales = category_sales(&ctx.data.history, category)?;
                 // The slice's strategy sets the safety stock.
-                let (forecast, order) = forecast_and_order(
+                let (forecast, seed_order) = forecast_and_order(
                     sales,
                     category,
                     *season_start_date,
                     slice.forecast_horizon_weeks,
                     ctx.tunables.safety_stock_for(slice.replenishment_strategy),
                 )?;
-                Ok(AgentResult::Forecast { forecast, order })
+                match ctx.tunables.policy {
+                    Policy::Seed => Ok(AgentResult::Forecast {
+                        forecast,
+                        order: seed_order,
+                    }),
+                    Policy::Margin => margin::order(
+                        ctx,
+                        category,
+                        sales,
+                        forecast,
+                        *season_start_date,
+                        slice.forecast_horizon_weeks,
+                    ),
+                }
             }
             Task::ReviseOrder {
                 forecast_units,
@@ -224,6 +242,11 @@ impl Agent for InventoryAgent {
             } => Ok(AgentResult::Replenishment {
                 units: replenish(stores, *weeks_left, *cover_weeks, *dc_available),
             }),
+            Task::ReplenishToDemand {
+                signals, window, ..
+            } => Ok(AgentResult::Replenishment {
+                units: replenish_to_demand(signals, *window).units,
+            }),
             other => Err(wrong_task(AgentName::Inventory, other)),
         }
     }
@@ -268,6 +291,10 @@ impl Agent for PricingAgent {
                 proposal: reprice(proposal, *markdown_pct, ctx.tunables)
                     .map_err(AgentError::InvalidDepth)?,
             }),
+            Task::ChooseMarkdown {
+                category,
+                situation,
+            } => margin::markdown(ctx, category, situation),
             other => Err(wrong_task(AgentName::Pricing, other)),
         }
     }

@@ -1,8 +1,10 @@
 //! The season report from a folded workflow, and the fingerprint that tells a week's
 //! file recorded again from one that changed.
 
+use crate::event::ActualsMeaning;
 use crate::view::WorkflowView;
 use atelier_core::data::WeekActuals;
+use atelier_core::economics::{Economics, SeasonUnits, SoldAt, season_money};
 use atelier_core::season::{SeasonTotals, WeekOutcome, season_report};
 
 /// The season report from the folded view.
@@ -27,15 +29,59 @@ pub fn report(view: &WorkflowView) -> atelier_core::season::SeasonReport {
             .sum(),
         _ => 0.0,
     };
-    season_report(
+    let manufactured = view.allocation.as_ref().map_or(0, |a| a.manufacturing_qty);
+    let leftover_in_stores: u64 = view.stock.iter().map(|s| s.on_hand).sum();
+    let mut report = season_report(
         &weeks,
         SeasonTotals {
-            manufactured: view.allocation.as_ref().map_or(0, |a| a.manufacturing_qty),
-            leftover_in_stores: view.stock.iter().map(|s| s.on_hand).sum(),
+            manufactured,
+            leftover_in_stores,
             leftover_at_dc: view.dc_stock,
             markdown_cost,
         },
-    )
+    );
+    report.stock_adjustments = view.stock_adjustments;
+    match Economics::new(&view.tunables, view.unit_price, 1) {
+        Ok(economics) => report.with_money(season_money(&economics, &season_units(view))),
+        // A season without a price (an empty history) reports units only.
+        Err(_) => report,
+    }
+}
+
+/// The season's units as its money is counted: each week's sales at the markdown in
+/// force, the leftover, the transfers, and the demand when it was played.
+fn season_units(view: &WorkflowView) -> SeasonUnits {
+    let markdown = view.markdown.as_ref().filter(|m| m.applied);
+    let depth_in = |week: u32| {
+        markdown
+            .filter(|m| week > m.week)
+            .map_or(0.0, |m| m.markdown_pct)
+    };
+    let lift_in = |week: u32| {
+        markdown
+            .filter(|m| week > m.week)
+            .map_or(0.0, |_| view.lift_pct)
+    };
+    let demand = (view.actuals_meaning == ActualsMeaning::Demand).then(|| {
+        view.weeks
+            .iter()
+            .map(|w| (w.demand as f64 / (1.0 + lift_in(w.week))).round() as u64)
+            .sum()
+    });
+    SeasonUnits {
+        ordered: view.allocation.as_ref().map_or(0, |a| a.manufacturing_qty),
+        sold: view
+            .weeks
+            .iter()
+            .map(|w| SoldAt {
+                units: w.actual,
+                markdown_pct: depth_in(w.week),
+            })
+            .collect(),
+        leftover: view.stock.iter().map(|s| s.on_hand).sum::<u64>() + view.dc_stock,
+        transferred: view.transferred_units,
+        demand,
+    }
 }
 
 /// FNV-1a over the rows in a canonical order: the same week's file, however its rows

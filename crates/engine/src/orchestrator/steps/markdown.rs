@@ -18,6 +18,9 @@ pub fn check(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<bool, 
         phase: WorkflowState::Phase4MarkdownCheck,
         week,
     })?;
+    if step.view.tunables.policy == atelier_core::Policy::Margin {
+        return super::margin_markdown::check(ctx, step, week);
+    }
     let call = ProposeMarkdownCall {
         week,
         units_sold: step.view.units_sold(),

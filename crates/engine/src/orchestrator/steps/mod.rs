@@ -10,11 +10,13 @@
 //!   markdown or a planner's request);
 //! - [`replenish`]: phase 3's top-ups from the DC;
 //! - [`markdown`]: phase 4, the checkpoint, a revised depth, an applied markdown;
+//! - [`margin_markdown`]: phase 4's checkpoint under the `margin` policy;
 //! - [`approvals`]: asking, answering and expiring.
 
 pub mod allocate;
 pub mod approvals;
 pub mod forecast;
+pub mod margin_markdown;
 pub mod markdown;
 pub mod reforecast;
 pub mod replenish;

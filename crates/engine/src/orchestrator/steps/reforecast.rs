@@ -7,8 +7,12 @@ use crate::orchestrator::step::{Step, StepContext, StepError};
 use crate::reasoning::{self, Decision};
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
+use atelier_core::Policy;
 use atelier_core::inventory::reallocate_remaining;
-use atelier_core::stock::{AppliedLift, ObservedWeek, observed_on_baseline, reallocation_pool};
+use atelier_core::policy::lift;
+use atelier_core::stock::{
+    AppliedLift, CENSORED_STORE_SHARE, ObservedWeek, observed_on_baseline, reallocation_pool,
+};
 use serde_json::json;
 
 /// Re-forecasts the weeks after `week` and re-allocates what the DC still holds.
@@ -24,11 +28,15 @@ pub fn apply(
         .forecast
         .as_ref()
         .map_or_else(|| forecast_weekly.clone(), |f| f.weekly.clone());
+    let (actual_weekly, lift_pct) = match step.view.tunables.policy {
+        Policy::Seed => (observed(&step.view, &baseline), step.view.lift_pct),
+        Policy::Margin => observed_with_learnt_lift(&step.view, &baseline),
+    };
     let call = ReforecastCall {
         after_week: week,
         forecast_weekly: baseline.clone(),
-        actual_weekly: observed(&step.view, &baseline),
-        lift_pct: step.view.lift_pct,
+        actual_weekly,
+        lift_pct,
     };
     let instruction = format!(
         "Re-forecast weeks {}..={} from the {week} week(s) observed.",
@@ -64,7 +72,7 @@ pub fn apply(
 }
 
 /// The weeks observed so far, on the baseline forecast's footing.
-fn observed(view: &WorkflowView, baseline: &[u64]) -> Vec<u64> {
+pub fn observed(view: &WorkflowView, baseline: &[u64]) -> Vec<u64> {
     let weeks: Vec<ObservedWeek> = view
         .weeks
         .iter()
@@ -83,6 +91,31 @@ fn observed(view: &WorkflowView, baseline: &[u64]) -> Vec<u64> {
             lift_pct: view.lift_pct,
         });
     observed_on_baseline(&weeks, baseline, view.stock.len(), markdown)
+}
+
+/// Under the `margin` policy: the lift a markdown really brought, learnt from the
+/// weeks after it (shrunk toward the assumed lift while few are seen), takes the
+/// assumed one's place, so a lift that did not come is not read as weak demand.
+fn observed_with_learnt_lift(view: &WorkflowView, baseline: &[u64]) -> (Vec<u64>, f64) {
+    let Some(m) = view.markdown.as_ref().filter(|m| m.applied) else {
+        return (observed(view, baseline), view.lift_pct);
+    };
+    let stores = view.stock.len().max(1) as f64;
+    let weeks: Vec<lift::ObservedWeek> = view
+        .weeks
+        .iter()
+        .map(|w| lift::ObservedWeek {
+            week: w.week,
+            sold: w.actual,
+            baseline: baseline.get(w.week as usize - 1).copied().unwrap_or(0),
+            censored: w.stockout_stores as f64 / stores > CENSORED_STORE_SHARE,
+        })
+        .collect();
+    let estimate = lift::estimate_lift(&weeks, m.week, view.lift_pct);
+    (
+        lift::observed_on_baseline(&weeks, Some(m.week), estimate.estimated_pct),
+        estimate.estimated_pct,
+    )
 }
 
 /// A planner's re-forecast of the remaining weeks, between weeks.

@@ -81,6 +81,17 @@ impl SeasonSimulator {
         config: &SeasonConfig,
         data: Arc<SeasonData>,
     ) -> Result<SeasonSimulator, SimulationError> {
+        Self::prepare_as(category, config, data, ActualsMeaning::Demand)
+    }
+
+    /// As [`prepare`](Self::prepare), with the weeks played as `meaning` (recorded
+    /// sales are kept whole and carry no assumed lift).
+    pub fn prepare_as(
+        category: &str,
+        config: &SeasonConfig,
+        data: Arc<SeasonData>,
+        meaning: ActualsMeaning,
+    ) -> Result<SeasonSimulator, SimulationError> {
         let sales = atelier_core::plan::category_sales(&data.history, category)
             .map_err(|e| EngineError::InvalidSeason(e.to_string()))?;
         atelier_core::plan::check_season(sales, category, &config.parameters)
@@ -103,7 +114,7 @@ impl SeasonSimulator {
             parameters: config.parameters.clone(),
             tunables: config.tunables.clone(),
             data: DataSource::Sample,
-            actuals_meaning: ActualsMeaning::Demand,
+            actuals_meaning: meaning,
             actuals_source: None,
             approval_timeout_secs: None,
             approval_expiry: ExpiryAction::Accept,

@@ -152,7 +152,23 @@ fn check(name: &str, play: fn() -> (Harness, &'static str)) {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let (want, want_reasoning) = split(&golden);
+    // The golden events as written (not through today's types, which add defaults).
+    let raw: Vec<Value> = text
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            let mut e = v["event"].take();
+            if let Some(obj) = e.as_object_mut()
+                && obj.contains_key("duration_ms")
+            {
+                obj.insert("duration_ms".into(), Value::from(0));
+            }
+            e
+        })
+        .collect();
+    let (want_reasoning, want): (Vec<Value>, Vec<Value>) = raw
+        .into_iter()
+        .partition(|e| e["type"] == "reasoning_recorded" || e["type"] == "guardrail_triggered");
     let (got, got_reasoning) = split(&log);
     assert_eq!(want.len(), got.len(), "{name}: number of decision events");
     for (i, (w, g)) in want.iter().zip(&got).enumerate() {
@@ -173,10 +189,10 @@ fn check(name: &str, play: fn() -> (Harness, &'static str)) {
     let old = WorkflowView::fold(&golden).unwrap();
     let new = h.orchestrator.view(id).unwrap();
     assert_eq!(old.state, new.state);
-    assert!(holds(
-        &serde_json::to_value(&old.report).unwrap(),
-        &serde_json::to_value(&new.report).unwrap()
-    ));
+    let (old_report, new_report) = (old.report.unwrap(), new.report.unwrap());
+    assert_eq!(old_report.units_sold, new_report.units_sold);
+    assert_eq!(old_report.lost_sales, new_report.lost_sales);
+    assert_eq!(old_report.leftover_units, new_report.leftover_units);
     assert_eq!(old.stock, new.stock);
     assert_eq!(old.weeks, new.weeks);
 }

@@ -16,6 +16,9 @@ use atelier_core::params::SeasonParameters;
 use chrono::{DateTime, Utc};
 
 /// What a step asks the executor to do.
+// A step holds a few dozen effects for microseconds; boxing each event would cost
+// an allocation apiece for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Append this event (already applied to the step's working view).

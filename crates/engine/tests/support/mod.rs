@@ -58,12 +58,24 @@ pub fn harness() -> Harness {
     harness_with(AgentRegistry::default())
 }
 
+/// A shipped parameter set under the `seed` policy: the rules domain.md's worked
+/// examples are written in (the margin policy has its own tests).
 pub fn params(name: &str) -> SeasonConfig {
+    let mut config = sample::parameter_set(name).unwrap().unwrap();
+    config.tunables.policy = atelier_core::Policy::Seed;
+    config
+}
+
+/// A shipped parameter set under the `margin` policy (the product's default).
+pub fn margin_params(name: &str) -> SeasonConfig {
     sample::parameter_set(name).unwrap().unwrap()
 }
 
+/// A parameter file's JSON under the `seed` policy.
 pub fn config_json(json: &str) -> SeasonConfig {
-    SeasonConfig::from_json(json).unwrap()
+    let mut config = SeasonConfig::from_json(json).unwrap();
+    config.tunables.policy = atelier_core::Policy::Seed;
+    config
 }
 
 pub fn new_workflow(id: &str, config: SeasonConfig) -> NewWorkflow {

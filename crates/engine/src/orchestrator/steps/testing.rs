@@ -44,11 +44,18 @@ pub fn context(data: &SeasonData) -> StepContext<'_> {
     }
 }
 
-/// The view of a workflow just created with a shipped parameter set.
+/// The view of a workflow just created with a shipped parameter set, under the
+/// `seed` policy (domain.md's worked examples).
 pub fn created(set: &str) -> WorkflowView {
-    let config = sample::parameter_set(set)
+    created_under(set, atelier_core::Policy::Seed)
+}
+
+/// The view of a workflow just created with a shipped parameter set and `policy`.
+pub fn created_under(set: &str, policy: atelier_core::Policy) -> WorkflowView {
+    let mut config = sample::parameter_set(set)
         .expect("parameter set")
         .expect("known set");
+    config.tunables.policy = policy;
     let mut view = WorkflowView {
         workflow_id: format!("test-{set}"),
         ..WorkflowView::default()

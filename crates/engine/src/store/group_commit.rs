@@ -68,6 +68,12 @@ impl<R, T> GroupCommit<R, T> {
         }
     }
 
+    /// Requests queued and not yet taken into a batch.
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
+        self.lock().waiting.len()
+    }
+
     /// Batches and requests so far.
     pub(crate) fn stats(&self) -> GroupCommitStats {
         GroupCommitStats {
@@ -197,35 +203,47 @@ mod tests {
         );
     }
 
+    fn wait_until(what: impl Fn() -> bool) {
+        while !what() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
     #[test]
     fn batches_keep_the_arrival_order_and_respect_the_cap() {
         let g: Arc<GroupCommit<u32, u32>> = Arc::new(GroupCommit::new(3));
         let seen = Arc::new(Mutex::new(Vec::<Vec<u32>>::new()));
-        let handles: Vec<_> = (0..10u32)
-            .map(|i| {
-                let (g, seen) = (g.clone(), seen.clone());
-                let h = std::thread::spawn(move || {
-                    g.submit(i, |batch| {
-                        seen.lock().unwrap().push(batch.to_vec());
-                        std::thread::sleep(std::time::Duration::from_millis(5));
-                        batch.to_vec()
-                    })
-                });
-                // Staggered, so the arrival order is known.
-                std::thread::sleep(std::time::Duration::from_millis(1));
-                h
+        let submit = |i: u32| {
+            let (g, seen) = (g.clone(), seen.clone());
+            std::thread::spawn(move || {
+                let inner = g.clone();
+                g.submit(i, |batch| {
+                    if i == 0 {
+                        // The first leader holds its "fsync" until the nine others
+                        // have queued behind it.
+                        wait_until(|| inner.waiting() == 9);
+                    }
+                    seen.lock().unwrap().push(batch.to_vec());
+                    batch.to_vec()
+                })
             })
-            .collect();
+        };
+        let mut handles = vec![submit(0)];
+        wait_until(|| seen.lock().unwrap().is_empty() && g.waiting() == 0 && g.lock().leading);
+        for i in 1..10u32 {
+            handles.push(submit(i));
+            // Queued in a known order: the next one starts once this one waits
+            // (or, for the last, once the first leader saw them all and went on).
+            wait_until(|| g.waiting() == i as usize || !seen.lock().unwrap().is_empty());
+        }
         for (i, h) in handles.into_iter().enumerate() {
             assert_eq!(h.join().unwrap(), Some(i as u32));
         }
         let seen = seen.lock().unwrap();
-        assert!(
-            seen.iter().all(|b| !b.is_empty() && b.len() <= 3),
-            "{seen:?}"
+        assert_eq!(
+            *seen,
+            [vec![0], vec![1, 2, 3], vec![4, 5, 6], vec![7, 8, 9]]
         );
-        let flat: Vec<u32> = seen.iter().flatten().copied().collect();
-        assert_eq!(flat, (0..10).collect::<Vec<_>>());
     }
 
     #[test]

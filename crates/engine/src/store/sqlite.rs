@@ -143,6 +143,15 @@ impl SqliteStore {
     }
 }
 
+/// A configured, migrated in-memory connection, for the batch's unit tests.
+#[cfg(test)]
+pub(super) fn migrated_in_memory() -> Connection {
+    let mut conn = Connection::open_in_memory().expect("in-memory database");
+    configure(&conn).expect("configure");
+    migrate::migrate(&mut SqliteSchema(&mut conn)).expect("migrate");
+    conn
+}
+
 /// The migration runner's view of a SQLite connection: `PRAGMA user_version`
 /// holds the version (as it always has), `BEGIN EXCLUSIVE` is the lock.
 struct SqliteSchema<'a>(&'a mut Connection);

@@ -134,3 +134,98 @@ fn write(conn: &Connection, request: &AppendRequest) -> Result<(), StoreError> {
     .map_err(db)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+    use crate::state::WorkflowState;
+
+    fn request(id: &str, after: u64, n: u32) -> AppendRequest {
+        let events: Vec<Event> = (0..n)
+            .map(|week| Event::PhaseStarted {
+                phase: WorkflowState::Phase3Monitoring,
+                week,
+            })
+            .collect();
+        let now = chrono::Utc::now();
+        AppendRequest::new(
+            id,
+            after,
+            &events,
+            WorkflowState::Phase3Monitoring,
+            "c",
+            now,
+        )
+        .unwrap()
+    }
+
+    fn last_seq(conn: &Connection, id: &str) -> Option<i64> {
+        conn.query_row(
+            "SELECT last_seq FROM workflows WHERE workflow_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()
+        .unwrap()
+    }
+
+    fn events(conn: &Connection, id: &str) -> i64 {
+        conn.query_row(
+            "SELECT count(*) FROM events WHERE workflow_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn one_transaction_keeps_the_good_appends_and_undoes_each_bad_one_alone() {
+        let mut conn = super::super::sqlite::migrated_in_memory();
+        assert!(run_batch(&mut conn, &[request("a", 0, 2)])[0].is_ok());
+        conn.execute_batch(
+            "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.workflow_id = 'poison'
+             BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+        )
+        .unwrap();
+        let batch = [
+            request("a", 2, 1),      // fits
+            request("a", 2, 1),      // stale now: the one before moved it to 3
+            request("b", 0, 2),      // a new workflow
+            request("poison", 0, 2), // fails inside the database, half written
+            request("b", 2, 1),      // after the new one, in the same batch
+            request("nobody", 4, 1), // unknown
+            request("a", 0, 1),      // exists already
+        ];
+        let outcomes = run_batch(&mut conn, &batch);
+        assert!(outcomes[0].is_ok());
+        assert!(matches!(
+            outcomes[1],
+            Err(StoreError::Conflict {
+                expected: 2,
+                found: 3,
+                ..
+            })
+        ));
+        assert!(outcomes[2].is_ok());
+        assert!(matches!(&outcomes[3], Err(StoreError::Database(m)) if m.contains("injected")));
+        assert!(outcomes[4].is_ok());
+        assert!(matches!(outcomes[5], Err(StoreError::UnknownWorkflow(_))));
+        assert!(matches!(outcomes[6], Err(StoreError::AlreadyExists(_))));
+        assert_eq!((last_seq(&conn, "a"), events(&conn, "a")), (Some(3), 3));
+        assert_eq!((last_seq(&conn, "b"), events(&conn, "b")), (Some(3), 3));
+        // The failed creation left no workflow row behind (it was inserted before
+        // the events failed).
+        assert_eq!(last_seq(&conn, "poison"), None);
+        assert!(conn.is_autocommit(), "the transaction is closed");
+    }
+
+    #[test]
+    fn a_batch_of_refusals_only_commits_nothing() {
+        let mut conn = super::super::sqlite::migrated_in_memory();
+        let outcomes = run_batch(&mut conn, &[request("x", 3, 1), request("y", 1, 1)]);
+        assert!(outcomes.iter().all(Result::is_err));
+        assert!(conn.is_autocommit());
+        assert!(run_batch(&mut conn, &[request("x", 0, 1)])[0].is_ok());
+    }
+}

@@ -11,9 +11,10 @@
 //! - `concurrent/{mode}/{threads}`: `threads` threads (1, 4, 16), each appending the
 //!   same step's events to its own workflow as fast as it can, for `mode` `single`
 //!   (one transaction and one fsync per append: the store without group commit) and
-//!   `group` (appends arriving together share one transaction). Criterion's
-//!   throughput line reads as appends per second; after each run the latency of one
-//!   append is printed (p50, p99, max) with the appends per transaction.
+//!   `group` (appends arriving together share one transaction), and `postgres`
+//!   when `ATELIER_BENCH_PG_URL` names a server (`scripts/pg_test_cluster.sh start`
+//!   gives one). Criterion's throughput line reads as appends per second; after each
+//!   run the latency of one append is printed (p50, p99, max).
 
 // `criterion_group!` generates an undocumented `pub fn`.
 #![allow(missing_docs)]
@@ -26,7 +27,7 @@ use atelier_engine::event::{
     ActualsMeaning, ActualsSource, DataSource, Event, ExpiryAction, Resolution,
 };
 use atelier_engine::reasoning::OfflineReasoner;
-use atelier_engine::store::{EventStore, SqliteStore};
+use atelier_engine::store::{EventStore, PostgresStore, SqliteOptions, SqliteStore};
 use atelier_engine::{DataCatalog, NewWorkflow, Orchestrator, WorkflowState};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::path::Path;
@@ -173,22 +174,59 @@ fn bench_single_writer(c: &mut Criterion) {
         events.len(),
         events.iter().map(Event::kind).collect::<Vec<_>>()
     );
-    let dir = tempfile::tempdir().expect("tempdir");
+    let disk = tempfile::tempdir().expect("tempdir");
+    // The same on a memory file system, where an fsync costs nothing: the
+    // difference between the two is the append's CPU cost, which the disk's noise
+    // (on a shared machine, fsyncs vary tenfold) hides.
+    let memfs = Path::new("/dev/shm")
+        .is_dir()
+        .then(|| tempfile::tempdir_in("/dev/shm").expect("tempdir in /dev/shm"));
     let mut g = c.benchmark_group("store");
     g.throughput(Throughput::Elements(1));
-
-    let conn = bare_connection(&dir.path().join("bare.db"));
-    let mut stmt = conn
-        .prepare("INSERT INTO rows (body) VALUES (?1)")
-        .expect("prepare");
-    g.bench_function("bare_commit", |b| {
-        b.iter(|| stmt.execute(["a row of about the size of a short event"]))
-    });
-
-    let store = SqliteStore::open(&dir.path().join("step.db")).expect("open");
-    let mut appender = Appender::new(&store, "step".into(), &events, state);
-    g.bench_function("append_step", |b| b.iter(|| appender.append()));
+    let places =
+        std::iter::once(("", disk.path())).chain(memfs.iter().map(|d| ("_memfs", d.path())));
+    for (suffix, dir) in places {
+        let conn = bare_connection(&dir.join("bare.db"));
+        let mut stmt = conn
+            .prepare("INSERT INTO rows (body) VALUES (?1)")
+            .expect("prepare");
+        g.bench_function(format!("bare_commit{suffix}"), |b| {
+            b.iter(|| stmt.execute(["a row of about the size of a short event"]))
+        });
+        let store = SqliteStore::open(&dir.join("step.db")).expect("open");
+        let mut appender = Appender::new(&store, "step".into(), &events, state);
+        g.bench_function(format!("append_step{suffix}"), |b| {
+            b.iter(|| appender.append())
+        });
+        paired(&mut stmt, &mut appender, suffix);
+    }
     g.finish();
+}
+
+/// Bare commits and appends taken in turns, so that both meet the same disk:
+/// their medians and ratio.
+fn paired(bare: &mut rusqlite::Statement<'_>, appender: &mut Appender<'_>, suffix: &str) {
+    const PAIRS: usize = 400;
+    let (mut commits, mut appends) = (Vec::with_capacity(PAIRS), Vec::with_capacity(PAIRS));
+    for _ in 0..PAIRS {
+        let t = Instant::now();
+        bare.execute(["a row of about the size of a short event"])
+            .expect("bare commit");
+        commits.push(t.elapsed());
+        let t = Instant::now();
+        appender.append();
+        appends.push(t.elapsed());
+    }
+    commits.sort();
+    appends.sort();
+    let (commit, append) = (commits[PAIRS / 2], appends[PAIRS / 2]);
+    eprintln!(
+        "paired{suffix}: {PAIRS} bare commits and step appends in turns: medians {:.1} µs and {:.1} µs, append/commit {:.2}, append - commit {:.1} µs",
+        commit.as_secs_f64() * 1e6,
+        append.as_secs_f64() * 1e6,
+        append.as_secs_f64() / commit.as_secs_f64(),
+        (append.as_secs_f64() - commit.as_secs_f64()) * 1e6,
+    );
 }
 
 /// Latencies of single appends, gathered across a benchmark's runs.
@@ -196,7 +234,7 @@ fn bench_single_writer(c: &mut Criterion) {
 struct Latencies(Mutex<Vec<Duration>>);
 
 impl Latencies {
-    fn report(&self, label: &str, store_note: &str) {
+    fn report(&self, label: &str) {
         let mut all = self.0.lock().expect("latencies").clone();
         if all.is_empty() {
             return;
@@ -204,7 +242,7 @@ impl Latencies {
         all.sort();
         let at = |q: f64| all[((all.len() - 1) as f64 * q).round() as usize];
         eprintln!(
-            "{label}: {} appends, latency p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms{store_note}",
+            "{label}: {} appends, latency p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
             all.len(),
             at(0.50).as_secs_f64() * 1e3,
             at(0.99).as_secs_f64() * 1e3,
@@ -262,18 +300,45 @@ fn bench_concurrent(c: &mut Criterion) {
             g.bench_function(format!("{mode}/{threads}"), |b| {
                 b.iter_custom(|iters| concurrent_appends(iters, &mut appenders, &latencies))
             });
-            latencies.report(&format!("concurrent/{mode}/{threads}"), "");
+            latencies.report(&format!("concurrent/{mode}/{threads}"));
         }
     }
     g.finish();
 }
 
-/// The stores compared, each in its own file.
+/// The stores compared, each in its own file; PostgreSQL too when
+/// `ATELIER_BENCH_PG_URL` names a server (a fresh schema is made on it).
 fn stores(dir: &Path) -> Vec<(&'static str, Box<dyn EventStore>)> {
-    vec![(
-        "current",
-        Box::new(SqliteStore::open(&dir.join("current.db")).expect("open")) as Box<dyn EventStore>,
-    )]
+    let mut stores: Vec<(&'static str, Box<dyn EventStore>)> = vec![
+        (
+            "single",
+            Box::new(
+                SqliteStore::open_with(&dir.join("single.db"), SqliteOptions { max_batch: 1 })
+                    .expect("open"),
+            ),
+        ),
+        (
+            "group",
+            Box::new(SqliteStore::open(&dir.join("group.db")).expect("open")),
+        ),
+    ];
+    if let Some(url) = std::env::var("ATELIER_BENCH_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        let schema = format!("bench_{}", std::process::id());
+        postgres::Client::connect(&url, postgres::NoTls)
+            .expect("connect to ATELIER_BENCH_PG_URL")
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .expect("create the bench's schema");
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        stores.push((
+            "postgres",
+            Box::new(PostgresStore::open(&url).expect("open PostgreSQL")),
+        ));
+    }
+    stores
 }
 
 criterion_group!(benches, bench_single_writer, bench_concurrent);

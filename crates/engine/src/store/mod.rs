@@ -3,13 +3,16 @@
 //! PostgreSQL (several offices, several servers). [`open_store`] picks one from a
 //! location: a `postgres://` URL or a file path.
 
+mod coordination;
 mod encode;
 mod group_commit;
 mod migrate;
 mod postgres;
+mod postgres_live;
 mod sqlite;
 mod sqlite_batch;
 
+pub use coordination::{StoreLock, StoreNotice, StoreWatch};
 pub use group_commit::GroupCommitStats;
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::{SqliteOptions, SqliteStore};
@@ -122,6 +125,31 @@ pub trait EventStore: Send + Sync {
 
     /// All workflows, newest first.
     fn list(&self) -> Result<Vec<WorkflowSummary>, StoreError>;
+
+    /// Takes the workflow's step lock across every process on this database,
+    /// waiting for it: held while a step is computed and committed, so that two
+    /// servers do not both compute the same step (the sequence check would refuse
+    /// the second commit anyway; the lock saves the wasted work and model calls).
+    /// Granted at once by a store one process owns.
+    fn lock_workflow(&self, workflow_id: &str) -> Result<StoreLock, StoreError> {
+        let _ = workflow_id;
+        Ok(StoreLock::uncontended())
+    }
+
+    /// The lock called `name` (e.g. "approval sweep") if no process holds it, without
+    /// waiting: whoever gets it does the job, so that a background sweep runs once
+    /// across servers. A process that dies releases its locks.
+    fn try_lock(&self, name: &str) -> Result<Option<StoreLock>, StoreError> {
+        let _ = name;
+        Ok(Some(StoreLock::uncontended()))
+    }
+
+    /// Notices of appends made by any process on this database, for live streams
+    /// on several servers; `None` when the store is one process's alone (its
+    /// appends are all made through this process).
+    fn watch(&self) -> Result<Option<StoreWatch>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// Whether `location` names a PostgreSQL database rather than a SQLite file.

@@ -9,8 +9,10 @@
 //! PostgreSQL commits concurrent transactions with one WAL flush by itself
 //! (its own group commit), so there is no batching here.
 
+use super::coordination::{StoreLock, StoreWatch};
 use super::encode::{self, AppendRequest};
 use super::migrate::{self, Migration, Schema};
+use super::postgres_live::{self, LockClients};
 use super::{EventStore, StoreError, WorkflowSummary};
 use crate::event::{Event, StoredEvent};
 use crate::state::WorkflowState;
@@ -42,9 +44,12 @@ impl Default for PostgresOptions {
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
-/// The PostgreSQL store: a pool of connections to one database.
+/// The PostgreSQL store: a pool of connections to one database, plus
+/// connections of their own for advisory locks and for watching.
 pub struct PostgresStore {
     pool: Pool,
+    locks: LockClients,
+    config: postgres::Config,
 }
 
 fn pg(e: postgres::Error) -> StoreError {
@@ -93,8 +98,12 @@ impl PostgresStore {
             .max_size(options.max_connections.max(1))
             .min_idle(Some(0))
             .connection_timeout(options.connect_timeout)
-            .build_unchecked(PostgresConnectionManager::new(config, NoTls));
-        Ok(PostgresStore { pool })
+            .build_unchecked(PostgresConnectionManager::new(config.clone(), NoTls));
+        Ok(PostgresStore {
+            pool,
+            locks: LockClients::new(config.clone()),
+            config,
+        })
     }
 
     fn client(
@@ -252,6 +261,15 @@ fn write(tx: &mut postgres::Transaction<'_>, request: &AppendRequest) -> Result<
         &[&id, &request.recorded_at, &seqs, &kinds, &payloads],
     )
     .map_err(pg)?;
+    // Delivered to every listener when (and only if) the transaction commits.
+    tx.execute(
+        "SELECT pg_notify($1, $2)",
+        &[
+            &postgres_live::CHANNEL,
+            &postgres_live::notice_payload(id, request.new_last_seq()),
+        ],
+    )
+    .map_err(pg)?;
     Ok(())
 }
 
@@ -344,6 +362,18 @@ impl EventStore for PostgresStore {
             .map_err(pg)?
             .map(|row| row.get::<_, i64>(0) as u64)
             .ok_or_else(|| StoreError::UnknownWorkflow(workflow_id.to_string()))
+    }
+
+    fn lock_workflow(&self, workflow_id: &str) -> Result<StoreLock, StoreError> {
+        self.locks.lock(format!("atelier workflow {workflow_id}"))
+    }
+
+    fn try_lock(&self, name: &str) -> Result<Option<StoreLock>, StoreError> {
+        self.locks.try_lock(format!("atelier {name}"))
+    }
+
+    fn watch(&self) -> Result<Option<StoreWatch>, StoreError> {
+        postgres_live::watch(self.config.clone()).map(Some)
     }
 
     fn list(&self) -> Result<Vec<WorkflowSummary>, StoreError> {

@@ -75,10 +75,11 @@ fn find_or_start() -> Result<String, String> {
     Ok(url.to_string())
 }
 
-/// `url` with `search_path` set to `schema` (as a connection option).
+/// `url` with `search_path` set to `schema` (as a connection option), and the
+/// schema as the connections' application name, so a test can find its own.
 fn with_search_path(url: &str, schema: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+    format!("{url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}")
 }
 
 /// A schema of its own on the test server, dropped afterwards.
@@ -109,6 +110,21 @@ impl Postgres {
 
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Closes, from the server's side, this test's connections whose last
+    /// statement starts with `statement` (as a crash or a restart would).
+    pub fn terminate(&self, statement: &str) -> u64 {
+        let mut admin = postgres::Client::connect(server_url(), postgres::NoTls)
+            .expect("connect to the test PostgreSQL");
+        admin
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE application_name = $1 AND query LIKE $2",
+                &[&self.schema, &format!("{statement}%")],
+            )
+            .expect("terminate")
+            .len() as u64
     }
 }
 

@@ -1,12 +1,14 @@
 //! The event stores' tests: one conformance suite run against SQLite and against
-//! PostgreSQL (which these tests find or start, and never skip), then SQLite's
-//! group commit under concurrency.
+//! PostgreSQL (which these tests find or start, and never skip), SQLite's group
+//! commit under concurrency, and what several servers on one PostgreSQL need
+//! (locks across processes, notices of each other's appends).
 
 #[path = "../support/mod.rs"]
 mod support;
 
 mod backend;
 mod conformance;
+mod coordination;
 mod group_commit;
 
 /// One test per property and store.

@@ -1,14 +1,28 @@
 //! The event store: one trait, so that the orchestrator does not care whether the
-//! log lives in the embedded SQLite file (now) or in Postgres (next).
+//! log lives in the embedded SQLite file (one planner, the default) or in
+//! PostgreSQL (several offices, several servers). [`open_store`] picks one from a
+//! location: a `postgres://` URL or a file path.
 
+mod coordination;
+mod encode;
+mod group_commit;
+mod migrate;
+mod postgres;
+mod postgres_live;
 mod sqlite;
+mod sqlite_batch;
 
-pub use sqlite::SqliteStore;
+pub use coordination::{StoreLock, StoreNotice, StoreWatch};
+pub use group_commit::GroupCommitStats;
+pub use postgres::{PostgresOptions, PostgresStore};
+pub use sqlite::{SqliteOptions, SqliteStore};
 
 use crate::event::{Event, StoredEvent};
 use crate::state::WorkflowState;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::path::Path;
+use std::sync::Arc;
 
 /// Why the store refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +56,17 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// The database was migrated by a newer Atelier, whose tables this one may
+    /// misread: it is left untouched.
+    #[error(
+        "the database's schema is at version {found}, newer than this Atelier knows ({known}): upgrade Atelier"
+    )]
+    SchemaTooNew {
+        /// The database's version.
+        found: u32,
+        /// The newest this build knows.
+        known: u32,
+    },
 }
 
 /// A line of the workflow list.
@@ -65,7 +90,8 @@ pub struct WorkflowSummary {
 pub trait EventStore: Send + Sync {
     /// Appends `events` after event `expected_last_seq` in one transaction: all or
     /// none, and only if nobody appended in between. `state` is the fold's state after
-    /// the events (cached for listings). Returns the stored events.
+    /// the events (cached for listings). Returns the stored events, once they are
+    /// durably committed.
     fn append(
         &self,
         workflow_id: &str,
@@ -87,6 +113,84 @@ pub trait EventStore: Send + Sync {
     /// Whether the workflow exists.
     fn exists(&self, workflow_id: &str) -> Result<bool, StoreError>;
 
+    /// The workflow's last event number, without reading its log: how a cached
+    /// view checks that nobody (another process, another server) appended since.
+    /// The default reads the log; both stores answer from the workflow's row.
+    fn last_seq(&self, workflow_id: &str) -> Result<u64, StoreError> {
+        if !self.exists(workflow_id)? {
+            return Err(StoreError::UnknownWorkflow(workflow_id.to_string()));
+        }
+        Ok(self.load(workflow_id, 0, None)?.last().map_or(0, |e| e.seq))
+    }
+
     /// All workflows, newest first.
     fn list(&self) -> Result<Vec<WorkflowSummary>, StoreError>;
+
+    /// Takes the workflow's step lock across every process on this database,
+    /// waiting for it: held while a step is computed and committed, so that two
+    /// servers do not both compute the same step (the sequence check would refuse
+    /// the second commit anyway; the lock saves the wasted work and model calls).
+    /// Granted at once by a store one process owns.
+    fn lock_workflow(&self, workflow_id: &str) -> Result<StoreLock, StoreError> {
+        let _ = workflow_id;
+        Ok(StoreLock::uncontended())
+    }
+
+    /// The lock called `name` (e.g. "approval sweep") if no process holds it, without
+    /// waiting: whoever gets it does the job, so that a background sweep runs once
+    /// across servers. A process that dies releases its locks.
+    fn try_lock(&self, name: &str) -> Result<Option<StoreLock>, StoreError> {
+        let _ = name;
+        Ok(Some(StoreLock::uncontended()))
+    }
+
+    /// Notices of appends made by any process on this database, for live streams
+    /// on several servers; `None` when the store is one process's alone (its
+    /// appends are all made through this process).
+    fn watch(&self) -> Result<Option<StoreWatch>, StoreError> {
+        Ok(None)
+    }
+}
+
+/// Whether `location` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// Opens the store at `location`: a `postgres://` (or `postgresql://`) URL opens
+/// the PostgreSQL store with default options, anything else is a SQLite file path.
+/// Either is created and migrated as needed.
+pub fn open_store(location: &str) -> Result<Arc<dyn EventStore>, StoreError> {
+    if is_postgres_url(location) {
+        Ok(Arc::new(PostgresStore::open(location)?))
+    } else {
+        Ok(Arc::new(SqliteStore::open(Path::new(location))?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_opens_sqlite_and_only_postgres_urls_are_read_as_postgres() {
+        assert!(is_postgres_url("postgres://u@localhost/db"));
+        assert!(is_postgres_url("postgresql://localhost"));
+        assert!(!is_postgres_url("atelier.db"));
+        assert!(!is_postgres_url("./postgres/atelier.db"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.db");
+        let store = open_store(path.to_str().unwrap()).unwrap();
+        assert!(!store.exists("w").unwrap());
+        assert!(path.exists());
+    }
+
+    #[test]
+    fn an_unreachable_postgres_is_a_database_error_not_a_file() {
+        // Port 1 on loopback: nothing listens there.
+        let err = open_store("postgres://nobody@127.0.0.1:1/none?connect_timeout=2")
+            .err()
+            .expect("nothing listens on port 1");
+        assert!(matches!(err, StoreError::Database(_)), "{err}");
+    }
 }

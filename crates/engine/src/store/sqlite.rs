@@ -1,107 +1,190 @@
-//! The embedded SQLite event store. Portable SQL only (no SQLite-specific
-//! upsert or JSON functions) so that a Postgres store can share the schema.
+//! The embedded SQLite event store. Portable SQL only (no SQLite-specific upsert
+//! or JSON functions), the same tables as the PostgreSQL store.
+//!
+//! Writes go through [`GroupCommit`](super::group_commit): appends of different
+//! workflows that arrive together share one transaction and one fsync, each in its
+//! own savepoint, so one append's conflict or failure undoes only that append.
+//! Reads use their own connections (WAL lets them run beside a commit), except for
+//! an in-memory database, which has one connection for everything.
 
+use super::encode::{self, AppendRequest};
+use super::group_commit::{GroupCommit, GroupCommitStats};
+use super::migrate::{self, Migration, Schema};
+use super::sqlite_batch;
 use super::{EventStore, StoreError, WorkflowSummary};
 use crate::event::{Event, StoredEvent};
 use crate::state::WorkflowState;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use std::path::Path;
-use std::sync::Mutex;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
-/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE workflows (
-        workflow_id TEXT PRIMARY KEY,
-        category TEXT NOT NULL,
-        state TEXT NOT NULL,
-        last_seq INTEGER NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    CREATE TABLE events (
-        workflow_id TEXT NOT NULL REFERENCES workflows(workflow_id),
-        seq INTEGER NOT NULL,
-        recorded_at TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        PRIMARY KEY (workflow_id, seq)
-    );",
-    "CREATE INDEX workflows_by_update ON workflows(updated_at);",
-];
-
-/// The SQLite store: one connection behind a mutex (SQLite serialises writers
-/// anyway), WAL journal, full sync so an acknowledged append survives a crash.
-pub struct SqliteStore {
-    conn: Mutex<Connection>,
+/// How a SQLite store commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// The most appends one transaction may hold. 1 turns group commit off: every
+    /// append is its own transaction and fsync, as a store with one writer.
+    pub max_batch: usize,
 }
 
-fn db(e: rusqlite::Error) -> StoreError {
+impl Default for SqliteOptions {
+    /// Group commit on, with batches of up to 64 appends: past a few dozen the
+    /// fsync is no longer what a batch waits on.
+    fn default() -> Self {
+        SqliteOptions { max_batch: 64 }
+    }
+}
+
+/// Idle read connections kept for reuse; more may be open while busy.
+const MAX_IDLE_READERS: usize = 8;
+
+/// The SQLite store: one write connection shared through group commit, WAL
+/// journal, full sync so that an acknowledged append survives a crash.
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    group: GroupCommit<AppendRequest, Result<(), StoreError>>,
+    /// The file, for opening read connections; `None` for an in-memory database,
+    /// whose reads use the write connection.
+    path: Option<PathBuf>,
+    idle_readers: Mutex<Vec<Connection>>,
+}
+
+pub(super) fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a connection cannot leave a half-written transaction
+    // (rusqlite rolls back on drop), so a poisoned lock is safe to reuse.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(db)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(db)
+}
+
 impl SqliteStore {
-    /// Opens (creating and migrating) the database file.
+    /// Opens (creating and migrating) the database file, with group commit.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        Self::open_with(path, SqliteOptions::default())
+    }
+
+    /// Opens (creating and migrating) the database file with the given options.
+    pub fn open_with(path: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 StoreError::Database(format!("cannot create {}: {e}", parent.display()))
             })?;
         }
         let conn = Connection::open(path).map_err(db)?;
-        Self::setup(conn)
+        Self::setup(conn, Some(path.to_path_buf()), options)
     }
 
     /// An in-memory database, for tests and benchmarks.
     pub fn in_memory() -> Result<SqliteStore, StoreError> {
-        Self::setup(Connection::open_in_memory().map_err(db)?)
+        Self::setup(
+            Connection::open_in_memory().map_err(db)?,
+            None,
+            SqliteOptions::default(),
+        )
     }
 
-    fn setup(mut conn: Connection) -> Result<SqliteStore, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(db)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(db)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(db)?;
-        if usize::try_from(version).unwrap_or(0) >= MIGRATIONS.len() {
-            // Up to date: no lock taken, so opening never waits on a busy writer.
-            return Ok(SqliteStore {
-                conn: Mutex::new(conn),
-            });
-        }
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Exclusive)
-            .map_err(db)?;
-        // Read again under the lock: another process may have migrated meanwhile.
-        let version: i64 = tx
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(db)?;
-        for (i, sql) in MIGRATIONS
-            .iter()
-            .enumerate()
-            .skip(usize::try_from(version).unwrap_or(0))
-        {
-            tx.execute_batch(sql).map_err(db)?;
-            tx.pragma_update(None, "user_version", i as i64 + 1)
-                .map_err(db)?;
-        }
-        tx.commit().map_err(db)?;
+    fn setup(
+        mut conn: Connection,
+        path: Option<PathBuf>,
+        options: SqliteOptions,
+    ) -> Result<SqliteStore, StoreError> {
+        configure(&conn)?;
+        migrate::migrate(&mut SqliteSchema(&mut conn))?;
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
+            writer: Mutex::new(conn),
+            group: GroupCommit::new(options.max_batch),
+            path,
+            idle_readers: Mutex::new(Vec::new()),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a half-written transaction
-        // (rusqlite rolls back on drop), so a poisoned lock is safe to reuse.
-        self.conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// How many transactions the writes took and how many appends they held.
+    pub fn group_commit_stats(&self) -> GroupCommitStats {
+        self.group.stats()
+    }
+
+    /// Runs `read` on a read connection: a pooled one for a file, the one
+    /// connection for an in-memory database.
+    fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let Some(path) = &self.path else {
+            return read(&lock(&self.writer));
+        };
+        let pooled = lock(&self.idle_readers).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open(path).map_err(db)?;
+                conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+                conn.pragma_update(None, "query_only", "ON").map_err(db)?;
+                conn
+            }
+        };
+        let out = read(&conn);
+        let mut idle = lock(&self.idle_readers);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        out
+    }
+}
+
+/// A configured, migrated in-memory connection, for the batch's unit tests.
+#[cfg(test)]
+pub(super) fn migrated_in_memory() -> Connection {
+    let mut conn = Connection::open_in_memory().expect("in-memory database");
+    configure(&conn).expect("configure");
+    migrate::migrate(&mut SqliteSchema(&mut conn)).expect("migrate");
+    conn
+}
+
+/// The migration runner's view of a SQLite connection: `PRAGMA user_version`
+/// holds the version (as it always has), `BEGIN EXCLUSIVE` is the lock.
+struct SqliteSchema<'a>(&'a mut Connection);
+
+impl Schema for SqliteSchema<'_> {
+    fn version(&mut self) -> Result<u32, StoreError> {
+        let v: i64 = self
+            .0
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(db)?;
+        Ok(u32::try_from(v).unwrap_or(0))
+    }
+
+    fn begin_locked(&mut self) -> Result<u32, StoreError> {
+        self.0.execute_batch("BEGIN EXCLUSIVE").map_err(db)?;
+        // Read again under the lock: another process may have migrated meanwhile.
+        self.version()
+    }
+
+    fn apply(&mut self, migration: &Migration) -> Result<(), StoreError> {
+        self.0.execute_batch(migration.sqlite).map_err(db)?;
+        self.0
+            .pragma_update(None, "user_version", i64::from(migration.version))
+            .map_err(db)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        self.0.execute_batch("COMMIT").map_err(db)
+    }
+
+    fn rollback(&mut self) {
+        // Nothing to do if SQLite already rolled back on the error.
+        let _ = self.0.execute_batch("ROLLBACK");
     }
 }
 
@@ -117,6 +200,15 @@ fn parse_time(text: &str, workflow_id: &str, seq: u64) -> Result<DateTime<Utc>, 
         })
 }
 
+fn last_seq_of(conn: &Connection, workflow_id: &str) -> Result<Option<u64>, StoreError> {
+    conn.prepare_cached("SELECT last_seq FROM workflows WHERE workflow_id = ?1")
+        .map_err(db)?
+        .query_row(params![workflow_id], |r| r.get::<_, i64>(0))
+        .optional()
+        .map(|v| v.map(|v| v as u64))
+        .map_err(db)
+}
+
 impl EventStore for SqliteStore {
     fn append(
         &self,
@@ -127,71 +219,24 @@ impl EventStore for SqliteStore {
         category: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
-        let found: Option<i64> = tx
-            .query_row(
-                "SELECT last_seq FROM workflows WHERE workflow_id = ?1",
-                params![workflow_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)?;
-        let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        match found {
-            None if expected_last_seq == 0 => {
-                tx.execute(
-                    "INSERT INTO workflows (workflow_id, category, state, last_seq, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, 0, ?4, ?4)",
-                    params![workflow_id, category, state.as_str(), stamp],
-                )
-                .map_err(db)?;
-            }
-            None => return Err(StoreError::UnknownWorkflow(workflow_id.to_string())),
-            Some(_) if expected_last_seq == 0 => {
-                return Err(StoreError::AlreadyExists(workflow_id.to_string()));
-            }
-            Some(last) if last as u64 != expected_last_seq => {
-                return Err(StoreError::Conflict {
-                    workflow_id: workflow_id.to_string(),
-                    expected: expected_last_seq,
-                    found: last as u64,
-                });
-            }
-            Some(_) => {}
-        }
-        let mut stored = Vec::with_capacity(events.len());
-        for (i, event) in events.iter().enumerate() {
-            let seq = expected_last_seq + 1 + i as u64;
-            let payload =
-                serde_json::to_string(event).map_err(|e| StoreError::Database(e.to_string()))?;
-            tx.execute(
-                "INSERT INTO events (workflow_id, seq, recorded_at, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![workflow_id, seq as i64, stamp, event.kind(), payload],
-            )
-            .map_err(db)?;
-            stored.push(StoredEvent {
-                workflow_id: workflow_id.to_string(),
-                seq,
-                recorded_at: now,
-                event: event.clone(),
-            });
-        }
-        let last = expected_last_seq + events.len() as u64;
-        tx.execute(
-            "UPDATE workflows SET state = ?2, last_seq = ?3, updated_at = ?4 WHERE workflow_id = ?1",
-            params![workflow_id, state.as_str(), last as i64, stamp],
-        )
-        .map_err(db)?;
-        tx.commit().map_err(db)?;
-        // Timestamps are stored with microseconds; hand back what a reload would give.
-        let recorded_at = parse_time(&stamp, workflow_id, last)?;
-        for s in &mut stored {
-            s.recorded_at = recorded_at;
-        }
-        Ok(stored)
+        // Encoding happens here, on the caller's thread, not in the shared writer.
+        let request =
+            AppendRequest::new(workflow_id, expected_last_seq, events, state, category, now)?;
+        let recorded_at = request.recorded_at;
+        let outcome = self.group.submit(request, |batch| {
+            sqlite_batch::run_batch(&mut lock(&self.writer), batch)
+        });
+        outcome.unwrap_or_else(|| {
+            Err(StoreError::Database(
+                "the writer failed before committing this append; nothing was written".into(),
+            ))
+        })?;
+        Ok(encode::stored(
+            workflow_id,
+            expected_last_seq,
+            events,
+            recorded_at,
+        ))
     }
 
     fn load(
@@ -200,101 +245,90 @@ impl EventStore for SqliteStore {
         after: u64,
         limit: Option<u64>,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let conn = self.lock();
-        let exists: Option<i64> = conn
-            .query_row(
-                "SELECT last_seq FROM workflows WHERE workflow_id = ?1",
-                params![workflow_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)?;
-        if exists.is_none() {
-            return Err(StoreError::UnknownWorkflow(workflow_id.to_string()));
-        }
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT seq, recorded_at, payload FROM events WHERE workflow_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-            )
-            .map_err(db)?;
-        let limit = limit.map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX));
-        let rows = stmt
-            // Numbers past i64 would wrap to negative and return the whole log.
-            .query_map(
-                params![workflow_id, i64::try_from(after).unwrap_or(i64::MAX), limit],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                },
-            )
-            .map_err(db)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, at, payload) = row.map_err(db)?;
-            let event: Event = serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt {
-                workflow_id: workflow_id.to_string(),
-                seq: seq as u64,
-                reason: e.to_string(),
-            })?;
-            out.push(StoredEvent {
-                workflow_id: workflow_id.to_string(),
-                seq: seq as u64,
-                recorded_at: parse_time(&at, workflow_id, seq as u64)?,
-                event,
-            });
-        }
-        Ok(out)
+        self.read(|conn| {
+            if last_seq_of(conn, workflow_id)?.is_none() {
+                return Err(StoreError::UnknownWorkflow(workflow_id.to_string()));
+            }
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT seq, recorded_at, payload FROM events WHERE workflow_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                )
+                .map_err(db)?;
+            let limit = limit.map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX));
+            let rows = stmt
+                // Numbers past i64 would wrap to negative and return the whole log.
+                .query_map(
+                    params![workflow_id, i64::try_from(after).unwrap_or(i64::MAX), limit],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    },
+                )
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, at, payload) = row.map_err(db)?;
+                let seq = seq as u64;
+                out.push(StoredEvent {
+                    workflow_id: workflow_id.to_string(),
+                    seq,
+                    recorded_at: parse_time(&at, workflow_id, seq)?,
+                    event: encode::decode(&payload, workflow_id, seq)?,
+                });
+            }
+            Ok(out)
+        })
     }
 
     fn exists(&self, workflow_id: &str) -> Result<bool, StoreError> {
-        let conn = self.lock();
-        conn.query_row(
-            "SELECT 1 FROM workflows WHERE workflow_id = ?1",
-            params![workflow_id],
-            |_| Ok(()),
-        )
-        .optional()
-        .map(|r| r.is_some())
-        .map_err(db)
+        self.read(|conn| Ok(last_seq_of(conn, workflow_id)?.is_some()))
+    }
+
+    fn last_seq(&self, workflow_id: &str) -> Result<u64, StoreError> {
+        self.read(|conn| {
+            last_seq_of(conn, workflow_id)?
+                .ok_or_else(|| StoreError::UnknownWorkflow(workflow_id.to_string()))
+        })
     }
 
     fn list(&self) -> Result<Vec<WorkflowSummary>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT workflow_id, category, state, last_seq, created_at, updated_at FROM workflows
-                 ORDER BY created_at DESC, workflow_id",
-            )
-            .map_err(db)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                ))
-            })
-            .map_err(db)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, category, state, last, created, updated) = row.map_err(db)?;
-            let created_at = parse_time(&created, &id, 0)?;
-            let updated_at = parse_time(&updated, &id, last as u64)?;
-            out.push(WorkflowSummary {
-                workflow_id: id,
-                category,
-                state: WorkflowState::parse(&state).unwrap_or(WorkflowState::Error),
-                last_seq: last as u64,
-                created_at,
-                updated_at,
-            });
-        }
-        Ok(out)
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT workflow_id, category, state, last_seq, created_at, updated_at FROM workflows
+                     ORDER BY created_at DESC, workflow_id",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                })
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, category, state, last, created, updated) = row.map_err(db)?;
+                let created_at = parse_time(&created, &id, 0)?;
+                let updated_at = parse_time(&updated, &id, last as u64)?;
+                out.push(WorkflowSummary {
+                    workflow_id: id,
+                    category,
+                    state: WorkflowState::parse(&state).unwrap_or(WorkflowState::Error),
+                    last_seq: last as u64,
+                    created_at,
+                    updated_at,
+                });
+            }
+            Ok(out)
+        })
     }
 }

@@ -1,0 +1,165 @@
+//! What both stores do around the SQL of an append: events encoded to their JSON
+//! payloads before any lock is taken, the stored events handed back, payloads
+//! decoded on the way out.
+
+use super::StoreError;
+use crate::event::{Event, StoredEvent};
+use crate::state::WorkflowState;
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// An append ready for the database: payloads encoded, time truncated to what
+/// the database keeps.
+pub(crate) struct AppendRequest {
+    /// The workflow.
+    pub workflow_id: String,
+    /// The last event the caller saw (0: the workflow is new).
+    pub expected_last_seq: u64,
+    /// `(kind, JSON payload)` per event, in order.
+    pub rows: Vec<(&'static str, String)>,
+    /// The fold's state after the events.
+    pub state: WorkflowState,
+    /// The workflow's category (stored when it is created).
+    pub category: String,
+    /// The events' time, to the microsecond: what a reload gives back.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl AppendRequest {
+    /// Encodes an append.
+    pub(crate) fn new(
+        workflow_id: &str,
+        expected_last_seq: u64,
+        events: &[Event],
+        state: WorkflowState,
+        category: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AppendRequest, StoreError> {
+        let rows = events
+            .iter()
+            .map(|e| {
+                serde_json::to_string(e)
+                    .map(|payload| (e.kind(), payload))
+                    .map_err(|err| {
+                        StoreError::Database(format!("cannot encode a {} event: {err}", e.kind()))
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(AppendRequest {
+            workflow_id: workflow_id.to_string(),
+            expected_last_seq,
+            rows,
+            state,
+            category: category.to_string(),
+            recorded_at: now.trunc_subsecs(6),
+        })
+    }
+
+    /// The workflow's last event number once this append is in.
+    pub(crate) fn new_last_seq(&self) -> u64 {
+        self.expected_last_seq + self.rows.len() as u64
+    }
+
+    /// The refusal for a workflow whose last event is `found` (`None`: no such
+    /// workflow), or `None` when the append fits.
+    pub(crate) fn refusal(&self, found: Option<u64>) -> Option<StoreError> {
+        let id = || self.workflow_id.clone();
+        match (found, self.expected_last_seq) {
+            (None, 0) => None,
+            (None, _) => Some(StoreError::UnknownWorkflow(id())),
+            (Some(_), 0) => Some(StoreError::AlreadyExists(id())),
+            (Some(last), expected) if last != expected => Some(StoreError::Conflict {
+                workflow_id: id(),
+                expected,
+                found: last,
+            }),
+            (Some(_), _) => None,
+        }
+    }
+}
+
+/// The events as stored by an append after `expected_last_seq`.
+pub(crate) fn stored(
+    workflow_id: &str,
+    expected_last_seq: u64,
+    events: &[Event],
+    recorded_at: DateTime<Utc>,
+) -> Vec<StoredEvent> {
+    events
+        .iter()
+        .zip(expected_last_seq + 1..)
+        .map(|(event, seq)| StoredEvent {
+            workflow_id: workflow_id.to_string(),
+            seq,
+            recorded_at,
+            event: event.clone(),
+        })
+        .collect()
+}
+
+/// A stored payload read back.
+pub(crate) fn decode(payload: &str, workflow_id: &str, seq: u64) -> Result<Event, StoreError> {
+    serde_json::from_str(payload).map_err(|e| StoreError::Corrupt {
+        workflow_id: workflow_id.to_string(),
+        seq,
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn request(expected: u64) -> AppendRequest {
+        let now = Utc.timestamp_opt(1_700_000_000, 123_456_789).unwrap();
+        let events = [Event::PhaseStarted {
+            phase: WorkflowState::Phase1Forecasting,
+            week: 0,
+        }];
+        AppendRequest::new(
+            "w",
+            expected,
+            &events,
+            WorkflowState::Phase1Forecasting,
+            "c",
+            now,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_time_is_kept_to_the_microsecond_and_payloads_round_trip() {
+        let r = request(0);
+        assert_eq!(r.recorded_at.timestamp_subsec_nanos(), 123_456_000);
+        assert_eq!(r.rows[0].0, "phase_started");
+        let back = decode(&r.rows[0].1, "w", 1).unwrap();
+        assert_eq!(back.kind(), "phase_started");
+        assert!(matches!(
+            decode("{\"nope\":1}", "w", 7),
+            Err(StoreError::Corrupt { seq: 7, .. })
+        ));
+    }
+
+    #[test]
+    fn refusals_follow_the_expected_last_event() {
+        assert!(request(0).refusal(None).is_none());
+        assert!(request(3).refusal(Some(3)).is_none());
+        assert!(matches!(
+            request(2).refusal(None),
+            Some(StoreError::UnknownWorkflow(_))
+        ));
+        assert!(matches!(
+            request(0).refusal(Some(4)),
+            Some(StoreError::AlreadyExists(_))
+        ));
+        assert!(matches!(
+            request(2).refusal(Some(4)),
+            Some(StoreError::Conflict {
+                expected: 2,
+                found: 4,
+                ..
+            })
+        ));
+        assert_eq!(request(2).new_last_seq(), 3);
+    }
+}

@@ -1,0 +1,418 @@
+//! The event store on PostgreSQL, for many seasons from several servers at once.
+//!
+//! The engine is synchronous, so this is the blocking `postgres` client with an
+//! `r2d2` pool (the async clients would need the engine to go async first). Each
+//! append is one transaction on a pooled connection: the workflow's row is updated
+//! only if its last event number is still the one the caller saw (a conditional
+//! `UPDATE`, which waits on the row lock of a concurrent append and then finds the
+//! number moved on), and the events go in with one `INSERT … SELECT FROM UNNEST`.
+//! PostgreSQL commits concurrent transactions with one WAL flush by itself
+//! (its own group commit), so there is no batching here.
+
+use super::coordination::{StoreLock, StoreWatch};
+use super::encode::{self, AppendRequest};
+use super::migrate::{self, Migration, Schema};
+use super::postgres_live::{self, LockClients};
+use super::{EventStore, StoreError, WorkflowSummary};
+use crate::event::{Event, StoredEvent};
+use crate::state::WorkflowState;
+use chrono::{DateTime, Utc};
+use postgres::{Client, NoTls};
+use r2d2_postgres::PostgresConnectionManager;
+use std::time::Duration;
+
+/// How the PostgreSQL store connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// Connections in the pool at most: the writes that can be in flight at once.
+    pub max_connections: u32,
+    /// How long a command waits for a free connection (or for the database to be
+    /// reachable) before it fails.
+    pub connect_timeout: Duration,
+}
+
+impl Default for PostgresOptions {
+    /// 16 connections, enough for the server's blocking pool to keep PostgreSQL's
+    /// own group commit busy; 10 seconds' wait.
+    fn default() -> Self {
+        PostgresOptions {
+            max_connections: 16,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// The PostgreSQL store: a pool of connections to one database, plus
+/// connections of their own for advisory locks and for watching.
+pub struct PostgresStore {
+    pool: Pool,
+    locks: LockClients,
+    config: postgres::Config,
+}
+
+fn pg(e: postgres::Error) -> StoreError {
+    // A server error's own text (the crate's `Display` says only "db error").
+    StoreError::Database(match e.as_db_error() {
+        Some(server) => server.to_string(),
+        None => e.to_string(),
+    })
+}
+
+/// A URL without its password, for messages.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user_info = &url[scheme + 3..at];
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/db?…`),
+    /// migrating it as needed, with default options.
+    pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        Self::open_with(url, PostgresOptions::default())
+    }
+
+    /// Connects with the given options. Fails at once, with the reason, when the
+    /// database cannot be reached.
+    pub fn open_with(url: &str, options: PostgresOptions) -> Result<PostgresStore, StoreError> {
+        let mut config: postgres::Config = url.parse().map_err(|e| {
+            StoreError::Database(format!("not a PostgreSQL URL '{}': {e}", redacted(url)))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(options.connect_timeout);
+        }
+        // One direct connection first: an unreachable database is reported now and
+        // plainly, not after the pool's retries; it also runs the migrations.
+        let mut first = config.connect(NoTls).map_err(|e| {
+            StoreError::Database(format!("cannot connect to {}: {e}", redacted(url)))
+        })?;
+        migrate::migrate(&mut PostgresSchema(&mut first))?;
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_connections.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(options.connect_timeout)
+            .build_unchecked(PostgresConnectionManager::new(config.clone(), NoTls));
+        Ok(PostgresStore {
+            pool,
+            locks: LockClients::new(config.clone()),
+            config,
+        })
+    }
+
+    fn client(
+        &self,
+    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Database(format!("no connection to PostgreSQL: {e}")))
+    }
+
+    /// Connections open and idle in the pool, for the server's metrics.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+}
+
+/// The migration runner's view of PostgreSQL: a table of applied versions, and a
+/// transaction-scoped advisory lock that lets one process migrate at a time.
+struct PostgresSchema<'a>(&'a mut Client);
+
+/// The advisory lock's key: any constant that no other lock in the database uses.
+const MIGRATION_LOCK: i64 = 0x4154_454c_4945_5231; // "ATELIER1"
+
+impl PostgresSchema<'_> {
+    fn applied(&mut self) -> Result<u32, StoreError> {
+        let row = self
+            .0
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM atelier_schema_migrations",
+                &[],
+            )
+            .map_err(pg)?;
+        Ok(u32::try_from(row.get::<_, i32>(0)).unwrap_or(0))
+    }
+}
+
+impl Schema for PostgresSchema<'_> {
+    fn version(&mut self) -> Result<u32, StoreError> {
+        let row = self
+            .0
+            .query_one(
+                "SELECT to_regclass('atelier_schema_migrations') IS NOT NULL",
+                &[],
+            )
+            .map_err(pg)?;
+        if row.get::<_, bool>(0) {
+            self.applied()
+        } else {
+            Ok(0)
+        }
+    }
+
+    fn begin_locked(&mut self) -> Result<u32, StoreError> {
+        self.0.batch_execute("BEGIN").map_err(pg)?;
+        let locked = self
+            .0
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .and_then(|_| {
+                self.0.batch_execute(
+                    "CREATE TABLE IF NOT EXISTS atelier_schema_migrations (
+                        version INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                    )",
+                )
+            });
+        if let Err(e) = locked {
+            self.rollback();
+            return Err(pg(e));
+        }
+        self.applied()
+    }
+
+    fn apply(&mut self, migration: &Migration) -> Result<(), StoreError> {
+        self.0.batch_execute(migration.postgres).map_err(pg)?;
+        let version = i32::try_from(migration.version).unwrap_or(i32::MAX);
+        self.0
+            .execute(
+                "INSERT INTO atelier_schema_migrations (version, name) VALUES ($1, $2)",
+                &[&version, &migration.name],
+            )
+            .map(|_| ())
+            .map_err(pg)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        self.0.batch_execute("COMMIT").map_err(pg)
+    }
+
+    fn rollback(&mut self) {
+        let _ = self.0.batch_execute("ROLLBACK");
+    }
+}
+
+/// A number past what BIGINT holds is clamped: no log gets there.
+fn big(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// One append's statements, in `tx`.
+fn write(tx: &mut postgres::Transaction<'_>, request: &AppendRequest) -> Result<(), StoreError> {
+    let id = request.workflow_id.as_str();
+    let state = request.state.as_str();
+    let last = big(request.new_last_seq());
+    if request.expected_last_seq == 0 {
+        let created = tx
+            .execute(
+                "INSERT INTO workflows (workflow_id, category, state, last_seq, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (workflow_id) DO NOTHING",
+                &[&id, &request.category, &state, &last, &request.recorded_at],
+            )
+            .map_err(pg)?;
+        if created == 0 {
+            return Err(StoreError::AlreadyExists(id.to_string()));
+        }
+    } else {
+        let moved = tx
+            .execute(
+                "UPDATE workflows SET state = $2, last_seq = $3, updated_at = $4
+                 WHERE workflow_id = $1 AND last_seq = $5",
+                &[
+                    &id,
+                    &state,
+                    &last,
+                    &request.recorded_at,
+                    &big(request.expected_last_seq),
+                ],
+            )
+            .map_err(pg)?;
+        if moved == 0 {
+            let found = tx
+                .query_opt(
+                    "SELECT last_seq FROM workflows WHERE workflow_id = $1",
+                    &[&id],
+                )
+                .map_err(pg)?
+                .map(|row| row.get::<_, i64>(0) as u64);
+            return Err(request.refusal(found).unwrap_or_else(|| {
+                StoreError::Database(format!(
+                    "workflow '{id}' refused the append without a reason"
+                ))
+            }));
+        }
+    }
+    let seqs: Vec<i64> = (request.expected_last_seq + 1..=request.new_last_seq())
+        .map(big)
+        .collect();
+    let kinds: Vec<&str> = request.rows.iter().map(|(kind, _)| *kind).collect();
+    let payloads: Vec<&str> = request.rows.iter().map(|(_, p)| p.as_str()).collect();
+    tx.execute(
+        "INSERT INTO events (workflow_id, seq, recorded_at, kind, payload)
+         SELECT $1, t.seq, $2, t.kind, t.payload::json
+         FROM unnest($3::bigint[], $4::text[], $5::text[]) AS t(seq, kind, payload)",
+        &[&id, &request.recorded_at, &seqs, &kinds, &payloads],
+    )
+    .map_err(pg)?;
+    // Delivered to every listener when (and only if) the transaction commits.
+    tx.execute(
+        "SELECT pg_notify($1, $2)",
+        &[
+            &postgres_live::CHANNEL,
+            &postgres_live::notice_payload(id, request.new_last_seq()),
+        ],
+    )
+    .map_err(pg)?;
+    Ok(())
+}
+
+impl EventStore for PostgresStore {
+    fn append(
+        &self,
+        workflow_id: &str,
+        expected_last_seq: u64,
+        events: &[Event],
+        state: WorkflowState,
+        category: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let request =
+            AppendRequest::new(workflow_id, expected_last_seq, events, state, category, now)?;
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(pg)?;
+        write(&mut tx, &request)?;
+        // `synchronous_commit` on (the default): the commit returns once durable.
+        tx.commit().map_err(pg)?;
+        Ok(encode::stored(
+            workflow_id,
+            expected_last_seq,
+            events,
+            request.recorded_at,
+        ))
+    }
+
+    fn load(
+        &self,
+        workflow_id: &str,
+        after: u64,
+        limit: Option<u64>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut client = self.client()?;
+        // One snapshot for the check and the read.
+        let mut tx = client
+            .build_transaction()
+            .read_only(true)
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .start()
+            .map_err(pg)?;
+        if tx
+            .query_opt(
+                "SELECT 1 FROM workflows WHERE workflow_id = $1",
+                &[&workflow_id],
+            )
+            .map_err(pg)?
+            .is_none()
+        {
+            return Err(StoreError::UnknownWorkflow(workflow_id.to_string()));
+        }
+        let rows = tx
+            .query(
+                "SELECT seq, recorded_at, payload::text FROM events
+                 WHERE workflow_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &[&workflow_id, &big(after), &limit.map(big)],
+            )
+            .map_err(pg)?;
+        rows.iter()
+            .map(|row| {
+                let seq = row.get::<_, i64>(0) as u64;
+                Ok(StoredEvent {
+                    workflow_id: workflow_id.to_string(),
+                    seq,
+                    recorded_at: row.get(1),
+                    event: encode::decode(row.get(2), workflow_id, seq)?,
+                })
+            })
+            .collect()
+    }
+
+    fn exists(&self, workflow_id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .client()?
+            .query_opt(
+                "SELECT 1 FROM workflows WHERE workflow_id = $1",
+                &[&workflow_id],
+            )
+            .map_err(pg)?
+            .is_some())
+    }
+
+    fn last_seq(&self, workflow_id: &str) -> Result<u64, StoreError> {
+        self.client()?
+            .query_opt(
+                "SELECT last_seq FROM workflows WHERE workflow_id = $1",
+                &[&workflow_id],
+            )
+            .map_err(pg)?
+            .map(|row| row.get::<_, i64>(0) as u64)
+            .ok_or_else(|| StoreError::UnknownWorkflow(workflow_id.to_string()))
+    }
+
+    fn lock_workflow(&self, workflow_id: &str) -> Result<StoreLock, StoreError> {
+        self.locks.lock(format!("atelier workflow {workflow_id}"))
+    }
+
+    fn try_lock(&self, name: &str) -> Result<Option<StoreLock>, StoreError> {
+        self.locks.try_lock(format!("atelier {name}"))
+    }
+
+    fn watch(&self) -> Result<Option<StoreWatch>, StoreError> {
+        postgres_live::watch(self.config.clone()).map(Some)
+    }
+
+    fn list(&self) -> Result<Vec<WorkflowSummary>, StoreError> {
+        // `COLLATE "C"`: ties in time are ordered by bytes, as SQLite does.
+        let rows = self
+            .client()?
+            .query(
+                "SELECT workflow_id, category, state, last_seq, created_at, updated_at
+                 FROM workflows ORDER BY created_at DESC, workflow_id COLLATE \"C\"",
+                &[],
+            )
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|row| WorkflowSummary {
+                workflow_id: row.get(0),
+                category: row.get(1),
+                state: WorkflowState::parse(row.get::<_, &str>(2)).unwrap_or(WorkflowState::Error),
+                last_seq: row.get::<_, i64>(3) as u64,
+                created_at: row.get(4),
+                updated_at: row.get(5),
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_kept_out_of_messages() {
+        assert_eq!(
+            redacted("postgres://planner:s3cret@db.example:5432/atelier"),
+            "postgres://planner@db.example:5432/atelier"
+        );
+        assert_eq!(
+            redacted("postgres://localhost/atelier"),
+            "postgres://localhost/atelier"
+        );
+    }
+}

@@ -1,0 +1,228 @@
+//! PostgreSQL's side of running several servers on one database: advisory locks
+//! held on connections of their own, and a thread that `LISTEN`s for the notices
+//! every append sends (`pg_notify` in the append's transaction, so a notice is
+//! delivered exactly when the events become visible).
+
+use super::StoreError;
+use super::coordination::{StoreLock, StoreNotice, StoreWatch};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, NoTls};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// The channel appends notify on.
+pub(super) const CHANNEL: &str = "atelier_events";
+
+/// The payload of an append's notice: the number first, so that any workflow id
+/// (spaces included) survives.
+pub(super) fn notice_payload(workflow_id: &str, last_seq: u64) -> String {
+    format!("{last_seq} {workflow_id}")
+}
+
+fn parse_notice(payload: &str) -> Option<StoreNotice> {
+    let (seq, id) = payload.split_once(' ')?;
+    Some(StoreNotice::Appended {
+        workflow_id: id.to_string(),
+        last_seq: seq.parse().ok()?,
+    })
+}
+
+/// Idle lock connections kept for reuse.
+const MAX_IDLE_LOCK_CLIENTS: usize = 8;
+
+/// How long taking a workflow's lock may wait before it fails.
+const LOCK_WAIT: &str = "30s";
+
+/// Connections for advisory locks. Session locks live as long as their connection,
+/// so a lock has a connection of its own, apart from the pool the appends use (a
+/// step holding its lock must still be able to append), and a process that dies
+/// releases its locks with its connections.
+pub(super) struct LockClients {
+    config: postgres::Config,
+    idle: Arc<Mutex<Vec<Client>>>,
+}
+
+/// A held advisory lock: unlocks on drop, and hands its connection back (or
+/// closes it, which releases the lock too, when unlocking failed).
+struct Advisory {
+    client: Option<Client>,
+    key: String,
+    idle: Arc<Mutex<Vec<Client>>>,
+}
+
+impl Drop for Advisory {
+    fn drop(&mut self) {
+        let Some(mut client) = self.client.take() else {
+            return;
+        };
+        let unlocked = client.query_one(
+            "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+            &[&self.key],
+        );
+        if unlocked.is_ok() && !client.is_closed() {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < MAX_IDLE_LOCK_CLIENTS {
+                idle.push(client);
+            }
+        }
+    }
+}
+
+fn pg(e: postgres::Error) -> StoreError {
+    StoreError::Database(match e.as_db_error() {
+        Some(server) => server.to_string(),
+        None => e.to_string(),
+    })
+}
+
+impl LockClients {
+    pub(super) fn new(config: postgres::Config) -> LockClients {
+        LockClients {
+            config,
+            idle: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    fn client(&self) -> Result<Client, StoreError> {
+        let pooled = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        if let Some(client) = pooled.filter(|c| !c.is_closed()) {
+            return Ok(client);
+        }
+        let mut client = self.config.connect(NoTls).map_err(pg)?;
+        client
+            .batch_execute(&format!("SET lock_timeout = '{LOCK_WAIT}'"))
+            .map_err(pg)?;
+        Ok(client)
+    }
+
+    fn held(&self, client: Client, key: String) -> StoreLock {
+        StoreLock::held_by(Advisory {
+            client: Some(client),
+            key,
+            idle: self.idle.clone(),
+        })
+    }
+
+    /// Waits (at most [`LOCK_WAIT`]) for the lock named `key`.
+    pub(super) fn lock(&self, key: String) -> Result<StoreLock, StoreError> {
+        let mut client = self.client()?;
+        client
+            .query_one("SELECT pg_advisory_lock(hashtextextended($1, 0))", &[&key])
+            .map_err(|e| {
+                StoreError::Database(format!("waiting for the lock '{key}': {}", pg(e)))
+            })?;
+        Ok(self.held(client, key))
+    }
+
+    /// The lock named `key` if nobody holds it, without waiting.
+    pub(super) fn try_lock(&self, key: String) -> Result<Option<StoreLock>, StoreError> {
+        let mut client = self.client()?;
+        let got: bool = client
+            .query_one(
+                "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+                &[&key],
+            )
+            .map_err(pg)?
+            .get(0);
+        if !got {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < MAX_IDLE_LOCK_CLIENTS {
+                idle.push(client);
+            }
+            return Ok(None);
+        }
+        Ok(Some(self.held(client, key)))
+    }
+}
+
+fn listen(config: &postgres::Config) -> Result<Client, postgres::Error> {
+    let mut client = config.connect(NoTls)?;
+    client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    Ok(client)
+}
+
+/// Starts watching: connects and listens now (so an unreachable database is an
+/// error here), then forwards notices from a thread of its own until the watch
+/// is dropped, reconnecting (and saying [`StoreNotice::Resync`]) when the
+/// connection is lost.
+pub(super) fn watch(config: postgres::Config) -> Result<StoreWatch, StoreError> {
+    let client = listen(&config).map_err(pg)?;
+    let (notices, receiver) = channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    std::thread::Builder::new()
+        .name("atelier-pg-watch".into())
+        .spawn(move || forward(config, client, &notices, &stopped))
+        .map_err(|e| StoreError::Database(format!("cannot start the watch thread: {e}")))?;
+    Ok(StoreWatch::new(receiver, stop))
+}
+
+/// How often the thread looks at whether its watch was dropped.
+const POLL: Duration = Duration::from_millis(200);
+
+fn forward(
+    config: postgres::Config,
+    mut client: Client,
+    notices: &Sender<StoreNotice>,
+    stop: &AtomicBool,
+) {
+    let mut backoff = POLL;
+    while !stop.load(Ordering::Relaxed) {
+        let next = client.notifications().timeout_iter(POLL).next();
+        match next {
+            Ok(Some(note)) => {
+                if let Some(notice) = parse_notice(note.payload())
+                    && notices.send(notice).is_err()
+                {
+                    return;
+                }
+                continue;
+            }
+            Ok(None) if !client.is_closed() => continue,
+            Ok(None) | Err(_) => {}
+        }
+        // The connection is gone: reconnect, then tell the watcher to catch up.
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(backoff);
+            match listen(&config) {
+                Ok(fresh) => {
+                    client = fresh;
+                    backoff = POLL;
+                    if notices.send(StoreNotice::Resync).is_err() {
+                        return;
+                    }
+                    break;
+                }
+                Err(_) => backoff = (backoff * 2).min(Duration::from_secs(5)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notice_carries_any_workflow_id_and_its_number() {
+        let payload = notice_payload("spring dresses 2025", 42);
+        assert_eq!(
+            parse_notice(&payload),
+            Some(StoreNotice::Appended {
+                workflow_id: "spring dresses 2025".into(),
+                last_seq: 42
+            })
+        );
+        assert_eq!(parse_notice("garbage"), None);
+        assert_eq!(parse_notice("x y"), None);
+    }
+}

@@ -1,0 +1,145 @@
+//! Several servers on one database: locks across processes, and notices of each
+//! other's appends. PostgreSQL provides them; SQLite, owned by one process, grants
+//! every lock and has nothing to notice.
+
+use super::backend::{Backend, Postgres, Sqlite};
+use atelier_engine::WorkflowState;
+use atelier_engine::event::Event;
+use atelier_engine::store::{EventStore, StoreError, StoreNotice, StoreWatch};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn append(store: &dyn EventStore, id: &str, after: u64) -> Result<u64, StoreError> {
+    let e = Event::PhaseStarted {
+        phase: WorkflowState::Phase3Monitoring,
+        week: 1,
+    };
+    store
+        .append(
+            id,
+            after,
+            &[e.clone(), e],
+            WorkflowState::Phase3Monitoring,
+            "c",
+            chrono::Utc::now(),
+        )
+        .map(|s| s.last().map_or(after, |e| e.seq))
+}
+
+/// The next notice about `id`, skipping others (other tests share the server).
+fn next_about(watch: &StoreWatch, id: &str, within: Duration) -> Option<StoreNotice> {
+    let deadline = Instant::now() + within;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match watch.recv_timeout(left) {
+            Some(n @ StoreNotice::Appended { .. }) if matches!(&n, StoreNotice::Appended { workflow_id, .. } if workflow_id == id) =>
+            {
+                return Some(n);
+            }
+            Some(StoreNotice::Resync) => return Some(StoreNotice::Resync),
+            Some(_) => continue,
+            None => return None,
+        }
+    }
+    None
+}
+
+#[test]
+fn a_workflow_lock_holds_across_servers_and_only_for_its_workflow() {
+    let db = Postgres::new();
+    let (a, b) = (db.open(), db.open());
+    let held = a.lock_workflow("w").unwrap();
+    // Another workflow's lock is not held up.
+    let t = Instant::now();
+    drop(b.lock_workflow("other").unwrap());
+    assert!(t.elapsed() < Duration::from_secs(5));
+    let (got, acquired) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let lock = b.lock_workflow("w").unwrap();
+        got.send(Instant::now()).unwrap();
+        drop(lock);
+    });
+    assert!(
+        acquired.recv_timeout(Duration::from_millis(400)).is_err(),
+        "the second server took a held lock"
+    );
+    let released = Instant::now();
+    drop(held);
+    let at = acquired
+        .recv_timeout(Duration::from_secs(10))
+        .expect("taken once released");
+    assert!(at >= released);
+    waiter.join().unwrap();
+}
+
+#[test]
+fn a_sweep_lock_has_one_holder_across_servers() {
+    let db = Postgres::new();
+    let (a, b) = (db.open(), db.open());
+    let lead = a
+        .try_lock("approval sweep")
+        .unwrap()
+        .expect("free at first");
+    assert!(b.try_lock("approval sweep").unwrap().is_none());
+    assert!(b.try_lock("another job").unwrap().is_some());
+    drop(lead);
+    assert!(b.try_lock("approval sweep").unwrap().is_some());
+}
+
+#[test]
+fn appends_through_one_server_are_noticed_by_another() {
+    let db = Postgres::new();
+    let (writer, reader) = (db.open(), db.open());
+    let watch = reader.watch().unwrap().expect("PostgreSQL can be watched");
+    let t = Instant::now();
+    append(writer.as_ref(), "live", 0).unwrap();
+    let notice = next_about(&watch, "live", Duration::from_secs(5));
+    let latency = t.elapsed();
+    assert_eq!(
+        notice,
+        Some(StoreNotice::Appended {
+            workflow_id: "live".into(),
+            last_seq: 2
+        })
+    );
+    eprintln!("append to notice: {latency:?}");
+    // A refused append tells nobody anything.
+    assert!(append(writer.as_ref(), "live", 1).is_err());
+    assert_eq!(next_about(&watch, "live", Duration::from_millis(500)), None);
+    append(writer.as_ref(), "live", 2).unwrap();
+    assert_eq!(
+        next_about(&watch, "live", Duration::from_secs(5)),
+        Some(StoreNotice::Appended {
+            workflow_id: "live".into(),
+            last_seq: 4
+        })
+    );
+}
+
+#[test]
+fn a_watch_that_lost_its_connection_says_so_and_goes_on() {
+    let db = Postgres::new();
+    let (writer, reader) = (db.open(), db.open());
+    let watch = reader.watch().unwrap().expect("PostgreSQL can be watched");
+    assert_eq!(db.terminate("LISTEN"), 1, "the watch's connection");
+    assert_eq!(
+        next_about(&watch, "after", Duration::from_secs(10)),
+        Some(StoreNotice::Resync)
+    );
+    append(writer.as_ref(), "after", 0).unwrap();
+    assert_eq!(
+        next_about(&watch, "after", Duration::from_secs(5)),
+        Some(StoreNotice::Appended {
+            workflow_id: "after".into(),
+            last_seq: 2
+        })
+    );
+}
+
+#[test]
+fn a_store_one_process_owns_grants_every_lock_and_has_nothing_to_watch() {
+    let db = Sqlite::new();
+    let store = db.open();
+    let _a = store.lock_workflow("w").unwrap();
+    let _b = store.try_lock("approval sweep").unwrap().expect("granted");
+    assert!(store.watch().unwrap().is_none());
+}

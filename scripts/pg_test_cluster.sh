@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster for the tests: initdb in a new temporary directory,
+# listening on loopback only (a free port from 25432 up) and on a socket in that
+# directory, trust authentication, superuser `postgres`. Prints the URL to connect to
+# (postgres://postgres@127.0.0.1:PORT/postgres) as the only line on stdout.
+#
+# Usage: scripts/pg_test_cluster.sh start [--owner PID]
+#          With --owner, the cluster is stopped and its directory removed once
+#          process PID has exited (the test binary, or CI's shell).
+#        scripts/pg_test_cluster.sh stop DIR
+#          Stops the cluster in DIR and removes DIR.
+#
+# Finds the server binaries in /usr/lib/postgresql/<newest>/bin, else on PATH
+# (Debian's `postgresql` package; `apt-get install postgresql`). initdb refuses to
+# run as root: as root, the cluster runs as the `postgres` user.
+# Exits non-zero, with the reason on stderr, when PostgreSQL cannot be found or started.
+set -euo pipefail
+
+die() { echo "pg_test_cluster: $*" >&2; exit 1; }
+
+bindir() {
+    local newest
+    newest=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+    if [[ -n "$newest" && -x "$newest/initdb" ]]; then
+        echo "$newest"
+    elif command -v initdb >/dev/null 2>&1; then
+        dirname "$(command -v initdb)"
+    else
+        return 1
+    fi
+}
+
+# Runs a command as the cluster's owner.
+as_owner() {
+    if [[ "$(id -u)" == 0 ]]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+stop_cluster() {
+    local dir="$1" bin
+    bin=$(bindir) || true
+    if [[ -n "${bin:-}" && -f "$dir/data/postmaster.pid" ]]; then
+        as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
+}
+
+start_cluster() {
+    local owner="" bin dir port
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --owner) owner="${2:?--owner needs a PID}"; shift 2 ;;
+            *) die "unknown argument '$1'" ;;
+        esac
+    done
+    bin=$(bindir) || die "PostgreSQL's server binaries (initdb, pg_ctl) were not found in /usr/lib/postgresql/*/bin or on PATH: install Debian's 'postgresql' package (apt-get install postgresql)"
+    if [[ "$(id -u)" == 0 ]] && ! id postgres >/dev/null 2>&1; then
+        die "running as root needs the 'postgres' user to own the cluster (initdb refuses root); Debian's 'postgresql' package creates it"
+    fi
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/atelier-pg.XXXXXX")
+    chmod 755 "$dir"
+    [[ "$(id -u)" == 0 ]] && chown postgres "$dir"
+    if ! as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+        >"$dir/initdb.log" 2>&1; then
+        cat "$dir/initdb.log" >&2
+        rm -rf "$dir"
+        die "initdb failed"
+    fi
+    local started=""
+    for port in $(seq 25432 25531); do
+        # Skip ports something already listens on.
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            continue
+        fi
+        if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200" \
+            start >/dev/null 2>&1; then
+            started=$port
+            break
+        fi
+    done
+    if [[ -z "$started" ]]; then
+        tail -n 20 "$dir/server.log" >&2 2>/dev/null || true
+        rm -rf "$dir"
+        die "the server did not start on any port of 25432..25531"
+    fi
+    if [[ -n "$owner" ]]; then
+        # The reaper: stops the cluster once its owner has gone. Detached, with no
+        # inherited stdout, so whoever reads this script's output sees it end.
+        nohup setsid bash -c '
+            while kill -0 "$1" 2>/dev/null; do sleep 1; done
+            exec "$2" stop "$3"
+        ' reaper "$owner" "$(cd "$(dirname "$0")" && pwd)/$(basename "$0")" "$dir" \
+            </dev/null >/dev/null 2>&1 &
+    fi
+    echo "pg_test_cluster: cluster in $dir, port $started" >&2
+    echo "postgres://postgres@127.0.0.1:$started/postgres"
+}
+
+case "${1:-}" in
+    start) shift; start_cluster "$@" ;;
+    stop) [[ -n "${2:-}" ]] || die "stop needs the cluster's directory"; stop_cluster "$2" ;;
+    *) die "usage: $0 start [--owner PID] | stop DIR" ;;
+esac

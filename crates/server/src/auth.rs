@@ -7,25 +7,49 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use std::marker::PhantomData;
 
-/// What a call needs: reads, planning work, or approvals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    /// Read resources and stream events.
-    Read,
-    /// Create workflows, upload data and actuals, re-forecast, play scenarios.
-    Plan,
-    /// Answer approvals.
-    Approve,
+/// What a call needs: reads, planning work, or approvals. Each is a type, so a
+/// handler states what it needs in its signature ([`Authorized`]) and the check
+/// runs before its body is read.
+pub trait Permission: Send + Sync + 'static {
+    /// What the permission allows, as a 403 names it.
+    const ACTION: &'static str;
+
+    /// Whether `role` has the permission.
+    fn granted_to(role: Role) -> bool;
 }
 
-impl Permission {
-    fn action(self) -> &'static str {
-        match self {
-            Permission::Read => "read",
-            Permission::Plan => "plan (create workflows, upload data or actuals)",
-            Permission::Approve => "answer approvals",
-        }
+/// Read resources and stream events (every role).
+pub struct Read;
+
+/// Create workflows, upload data and actuals, re-forecast, play scenarios.
+pub struct Plan;
+
+/// Answer approvals.
+pub struct Approve;
+
+impl Permission for Read {
+    const ACTION: &'static str = "read";
+
+    fn granted_to(_: Role) -> bool {
+        true
+    }
+}
+
+impl Permission for Plan {
+    const ACTION: &'static str = "plan (create workflows, upload data or actuals)";
+
+    fn granted_to(role: Role) -> bool {
+        role == Role::Planner
+    }
+}
+
+impl Permission for Approve {
+    const ACTION: &'static str = "answer approvals";
+
+    fn granted_to(role: Role) -> bool {
+        role == Role::Approver
     }
 }
 
@@ -39,24 +63,53 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Refuses with 403 unless the caller's role grants `permission`.
-    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        let Some(role) = self.role else {
-            return Ok(());
-        };
-        let allowed = match permission {
-            Permission::Read => true,
-            Permission::Plan => role == Role::Planner,
-            Permission::Approve => role == Role::Approver,
-        };
-        if allowed {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden {
+    /// Refuses with 403 unless the caller's role grants `P`.
+    pub fn require<P: Permission>(&self) -> Result<(), ApiError> {
+        match self.role {
+            Some(role) if !P::granted_to(role) => Err(ApiError::Forbidden {
                 role: role.to_string(),
-                action: permission.action(),
-            })
+                action: P::ACTION,
+            }),
+            _ => Ok(()),
         }
+    }
+
+    /// Who answered, as an approval records it: the token's name and its role
+    /// (`ann (approver)`), or `anonymous` on an open server.
+    pub fn signature(&self) -> String {
+        match self.role {
+            Some(role) => format!("{} ({role})", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// A caller whose role grants `P`: 401 without a known token, 403 without the
+/// permission. As an extractor it runs before the body is read, so a caller
+/// without the right is told so whatever the body.
+pub struct Authorized<P: Permission> {
+    /// Who is calling.
+    pub caller: Caller,
+    permission: PhantomData<P>,
+}
+
+/// Any authenticated caller.
+pub type Viewer = Authorized<Read>;
+/// A caller who may plan.
+pub type Planner = Authorized<Plan>;
+/// A caller who may answer approvals.
+pub type Approver = Authorized<Approve>;
+
+impl<P: Permission> FromRequestParts<AppState> for Authorized<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require::<P>()?;
+        Ok(Authorized {
+            caller,
+            permission: PhantomData,
+        })
     }
 }
 
@@ -256,10 +309,14 @@ mod tests {
             (Role::Approver, [true, false, true]),
         ];
         for (role, expect) in table {
-            let got = [Permission::Read, Permission::Plan, Permission::Approve]
-                .map(|p| c(role).require(p).is_ok());
+            let got = [
+                c(role).require::<Read>().is_ok(),
+                c(role).require::<Plan>().is_ok(),
+                c(role).require::<Approve>().is_ok(),
+            ];
             assert_eq!(got, expect, "{role}");
         }
+        assert_eq!(c(Role::Approver).signature(), "x (approver)");
     }
 
     #[test]

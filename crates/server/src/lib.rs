@@ -6,13 +6,15 @@
 //! - [`config`]: tokens and roles, body limit, stream limits, the model (if any);
 //! - [`state`]: shared state, and the one path by which handlers call the (blocking)
 //!   engine: per-workflow serialised writes on the blocking pool, then publish;
-//! - [`routes`]: the route table and the handlers (workflows, data, parameter
-//!   extraction, service);
+//! - [`routes`]: the route list, built with the OpenAPI document, and the
+//!   handlers (workflows, views, data, parameter extraction, service);
 //! - [`stream`]: WebSocket fan-out from the store, with resume and lag handling;
 //! - [`catalog`]: the sample and uploaded data sets;
-//! - [`auth`], [`body`], [`error`]: who may call (and, without tokens, from which
-//!   site), reading bodies, one error type;
-//! - [`metrics`], [`openapi`]: Prometheus text and the OpenAPI document;
+//! - [`contract`]: the request and response types, which the OpenAPI document
+//!   describes;
+//! - [`extract`], [`auth`], [`error`]: typed bodies, queries and paths, who may
+//!   call (and, without tokens, from which site), one error type;
+//! - [`metrics`], [`openapi`]: Prometheus text and the OpenAPI document's frame;
 //! - [`web`]: the planner's dashboard at `/` (embedded page and assets) and
 //!   `GET /api/session`;
 //! - [`testing`]: a server on a background thread, for tests and benchmarks.
@@ -21,10 +23,11 @@
 //! restarted server continues every workflow from the store.
 
 pub mod auth;
-pub mod body;
 pub mod catalog;
 pub mod config;
+pub mod contract;
 pub mod error;
+pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
@@ -47,17 +50,22 @@ use tokio::net::TcpListener;
 /// serve it on any listener.
 pub fn app(state: AppState) -> Router {
     let limit = state.config().max_body_bytes;
-    routes::router()
-        .merge(web::router())
+    let (router, document) = routes::api();
+    let router = router.merge(web::router());
+    let document = routes::meta::ApiDocument(axum::body::Bytes::from(
+        serde_json::to_vec(&document).unwrap_or_default(),
+    ));
+    router
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::same_machine_only,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.metrics().clone(),
             metrics::track,
         ))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::Extension(document))
         .with_state(state)
 }
 

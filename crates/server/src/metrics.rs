@@ -2,7 +2,6 @@
 //! library would be the largest dependency here): requests and latency per route
 //! and status, workflows by state, events appended, WebSocket clients connected.
 
-use crate::state::AppState;
 use atelier_engine::WorkflowState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
@@ -11,7 +10,7 @@ use axum::response::Response;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 /// Latency histogram bucket bounds, seconds.
@@ -186,7 +185,7 @@ pub fn method_label(method: &Method) -> &'static str {
 
 /// Middleware timing every request under its route template (`/api/workflows/{id}`),
 /// so that ids do not explode the label set; unmatched paths count as `unmatched`.
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_label(req.method());
     let route = req
@@ -194,7 +193,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let response = next.run(req).await;
-    state.metrics().observe(
+    metrics.observe(
         method,
         &route,
         response.status().as_u16(),

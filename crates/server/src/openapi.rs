@@ -1,10 +1,11 @@
-//! The OpenAPI document, generated from the handlers' annotations (utoipa). A test
-//! checks that it lists exactly the routes the router serves.
+//! The OpenAPI document's frame: the description, the security scheme, the error
+//! schemas, and the responses every operation shares (the open server's 403, the
+//! 401 of every secured operation), added once the routes have put their
+//! operations in (see [`crate::routes::api`]).
 
-use crate::catalog::DatasetSummary;
 use crate::error::{ErrorBody, FieldProblem};
-use crate::routes::{data, meta, parameters, workflows};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 /// The API description.
@@ -14,53 +15,56 @@ use utoipa::{Modify, OpenApi};
         title = "Atelier",
         description = "Season planning as a service: start a workflow, watch it live, approve, upload each week's sales. Tokens: viewer (read, stream), planner (create, upload, re-forecast, play), approver (approvals). Parameters from a planner's text: POST /api/parameters/extract (planner). Errors are JSON {error, field?, line?, fields?}; a description that leaves parameters unsaid is a 422 with missing_parameters.",
     ),
-    paths(
-        meta::healthz,
-        meta::metrics,
-        meta::openapi_json,
-        meta::stream,
-        workflows::list,
-        workflows::create,
-        workflows::show,
-        workflows::events,
-        workflows::approve,
-        workflows::actuals,
-        workflows::reforecast,
-        workflows::resume,
-        workflows::play,
-        workflows::forecast,
-        workflows::allocation,
-        workflows::markdowns,
-        workflows::variance,
-        workflows::report,
-        data::stores,
-        data::clusters,
-        data::categories,
-        data::upload_sales,
-        data::upload_stores,
-        parameters::extract,
-        crate::web::session::session,
-    ),
-    components(schemas(
-        ErrorBody,
-        FieldProblem,
-        DatasetSummary,
-        workflows::ParametersDoc,
-        workflows::CreateWorkflowRequest,
-        workflows::ActualsMeaningDoc,
-        workflows::CreatedWorkflow,
-        workflows::WorkflowDoc,
-        workflows::EventsPage,
-        workflows::ApprovalRequest,
-        workflows::ReforecastRequest,
-        workflows::WeekResult,
-        parameters::ExtractRequest,
-        parameters::ExtractedParameters,
-        crate::web::session::SessionDoc,
-    )),
-    modifiers(&BearerAuth, &OpenServerRefusals),
+    components(schemas(ErrorBody, FieldProblem)),
+    modifiers(&BearerAuth),
 )]
-pub struct ApiDoc;
+struct ApiDoc;
+
+/// The document before the routes add their operations.
+pub fn base() -> Document {
+    ApiDoc::openapi()
+}
+
+/// The document with the responses every operation shares added to each.
+pub fn finish(mut document: Document) -> Document {
+    OpenServerRefusals.modify(&mut document);
+    Unauthorized.modify(&mut document);
+    document
+}
+
+/// A response whose body is an [`ErrorBody`].
+fn error_response(description: String) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+            )
+            .build(),
+    )
+}
+
+/// Every secured operation (one whose annotation names the bearer scheme) can be
+/// a 401: no token, or an unknown one. Added here rather than repeated in each
+/// annotation, so that no secured operation can leave it out.
+struct Unauthorized;
+
+impl Modify for Unauthorized {
+    fn modify(&self, openapi: &mut Document) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                let secured = op.security.as_ref().is_some_and(|list| !list.is_empty());
+                if secured {
+                    op.responses
+                        .responses
+                        .entry("401".to_string())
+                        .or_insert_with(|| error_response("No or unknown token".into()));
+                }
+            }
+        }
+    }
+}
 
 /// Every operation can be a 403 on an open server (no tokens): a request with a
 /// cross-site `Origin` or a non-loopback `Host` is refused before routing (see
@@ -72,8 +76,7 @@ struct OpenServerRefusals;
 const SITE_REFUSAL: &str = "a request a web page may have sent, on a server without tokens: an Origin other than a loopback http:// origin, or a Host other than localhost, 127.0.0.1 or [::1]";
 
 impl Modify for OpenServerRefusals {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+    fn modify(&self, openapi: &mut Document) {
         for item in openapi.paths.paths.values_mut() {
             for op in [&mut item.get, &mut item.post].into_iter().flatten() {
                 match op.responses.responses.get_mut("403") {
@@ -83,16 +86,10 @@ impl Modify for OpenServerRefusals {
                     }
                     Some(RefOr::Ref(_)) => {}
                     None => {
-                        let response = ResponseBuilder::new()
-                            .description(format!("Refused: {SITE_REFUSAL}"))
-                            .content(
-                                "application/json",
-                                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
-                            )
-                            .build();
-                        op.responses
-                            .responses
-                            .insert("403".to_string(), RefOr::T(response));
+                        op.responses.responses.insert(
+                            "403".to_string(),
+                            error_response(format!("Refused: {SITE_REFUSAL}")),
+                        );
                     }
                 }
             }
@@ -103,16 +100,11 @@ impl Modify for OpenServerRefusals {
 struct BearerAuth;
 
 impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+    fn modify(&self, openapi: &mut Document) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
-}
-
-/// The document served at `/api/openapi.json`.
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
 }

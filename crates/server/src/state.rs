@@ -28,7 +28,7 @@ struct Inner {
     llm: Option<Arc<ChatClient>>,
     catalog: Arc<ServerCatalog>,
     hubs: Hubs,
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     config: ServerConfig,
     shutdown: watch::Sender<bool>,
@@ -86,7 +86,7 @@ impl AppState {
                 llm: config.llm.clone().map(|c| Arc::new(ChatClient::new(c))),
                 catalog,
                 hubs: Hubs::new(config.stream.ring_capacity),
-                metrics: Metrics::default(),
+                metrics: Arc::new(Metrics::default()),
                 locks: Mutex::new(HashMap::new()),
                 shutdown: watch::Sender::new(false),
                 config,
@@ -135,7 +135,7 @@ impl AppState {
     }
 
     /// Metrics.
-    pub fn metrics(&self) -> &Metrics {
+    pub fn metrics(&self) -> &Arc<Metrics> {
         &self.inner.metrics
     }
 

@@ -1,36 +1,37 @@
 //! Data resources: the stores and categories of the current data set, the store
 //! clusters, and CSV uploads that replace the data set for new workflows.
 
-use crate::auth::{Caller, Permission};
-use crate::body::{CsvFileForm, CsvUpload};
+use crate::auth::{Planner, Viewer};
 use crate::catalog::DatasetSummary;
+use crate::contract::views::{
+    CategoriesView, CategorySummary, ClustersView, StoreCluster, StoresView,
+};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{CsvFileForm, CsvUpload};
 use crate::state::AppState;
 use atelier_core::inventory::cluster_stores;
 use atelier_core::plan::CLUSTER_SEED;
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
+use axum::http::StatusCode;
 
 /// The stores of the current data set.
 #[utoipa::path(get, path = "/api/stores", tag = "data",
     responses(
-        (status = 200, description = "dataset and stores with their attributes", body = Object),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 200, description = "The data set and its stores with their attributes", body = StoresView),
     ),
     security(("bearer" = [])))]
 pub async fn stores(
     State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(Permission::Read)?;
+    _: Viewer,
+) -> Result<Json<StoresView>, ApiError> {
     state
         .read(|s| {
             let data = s.catalog().current_data().map_err(ApiError::internal)?;
-            Ok(Json(json!({
-                "dataset": s.catalog().current(),
-                "stores": data.stores.stores(),
-            })))
+            Ok(Json(StoresView {
+                dataset: s.catalog().current(),
+                stores: data.stores.stores().to_vec(),
+            }))
         })
         .await
 }
@@ -38,38 +39,40 @@ pub async fn stores(
 /// The stores clustered as Inventory clusters them (seeded k-means++).
 #[utoipa::path(get, path = "/api/stores/clusters", tag = "data",
     responses(
-        (status = 200, description = "clusters: name and store ids, inertia", body = Object),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 200, description = "The clusters with their stores, and the inertia", body = ClustersView),
     ),
     security(("bearer" = [])))]
 pub async fn clusters(
     State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(Permission::Read)?;
+    _: Viewer,
+) -> Result<Json<ClustersView>, ApiError> {
     state
         .read(|s| {
             let data = s.catalog().current_data().map_err(ApiError::internal)?;
             let clusters = cluster_stores(&data.stores, CLUSTER_SEED);
-            let list: Vec<Value> = clusters
+            let list = clusters
                 .names
                 .iter()
                 .map(|name| {
-                    let ids: Vec<&str> = clusters
+                    let ids: Vec<String> = clusters
                         .members(*name)
                         .into_iter()
                         .filter_map(|i| data.stores.stores().get(i))
-                        .map(|st| st.store_id.as_str())
+                        .map(|st| st.store_id.clone())
                         .collect();
-                    json!({"cluster": name, "store_count": ids.len(), "stores": ids})
+                    StoreCluster {
+                        cluster: *name,
+                        store_count: ids.len(),
+                        stores: ids,
+                    }
                 })
                 .collect();
-            Ok(Json(json!({
-                "dataset": s.catalog().current(),
-                "seed": CLUSTER_SEED,
-                "inertia": clusters.inertia,
-                "clusters": list,
-            })))
+            Ok(Json(ClustersView {
+                dataset: s.catalog().current(),
+                seed: CLUSTER_SEED,
+                inertia: clusters.inertia,
+                clusters: list,
+            }))
         })
         .await
 }
@@ -77,30 +80,31 @@ pub async fn clusters(
 /// The categories of the current sales history.
 #[utoipa::path(get, path = "/api/categories", tag = "data",
     responses(
-        (status = 200, description = "categories: name, units, revenue, last_date", body = Object),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 200, description = "The categories with their units, revenue and last day", body = CategoriesView),
     ),
     security(("bearer" = [])))]
 pub async fn categories(
     State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(Permission::Read)?;
+    _: Viewer,
+) -> Result<Json<CategoriesView>, ApiError> {
     state
         .read(|s| {
             let data = s.catalog().current_data().map_err(ApiError::internal)?;
-            let list: Vec<Value> = data
+            let list = data
                 .history
                 .categories
                 .iter()
-                .map(|(name, c)| {
-                    json!({"name": name, "units": c.units, "revenue": c.revenue, "last_date": c.last_date()})
+                .map(|(name, c)| CategorySummary {
+                    name: name.clone(),
+                    units: c.units,
+                    revenue: c.revenue,
+                    last_date: c.last_date(),
                 })
                 .collect();
-            Ok(Json(json!({
-                "dataset": s.catalog().current(),
-                "categories": list,
-            })))
+            Ok(Json(CategoriesView {
+                dataset: s.catalog().current(),
+                categories: list,
+            }))
         })
         .await
 }
@@ -120,13 +124,11 @@ pub async fn categories(
     security(("bearer" = [])))]
 pub async fn upload_sales(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Result<CsvUpload, ApiError>,
-) -> Result<(axum::http::StatusCode, Json<DatasetSummary>), ApiError> {
-    caller.require(Permission::Plan)?;
-    let CsvUpload(body) = body?;
+    _: Planner,
+    CsvUpload(body): CsvUpload,
+) -> Result<(StatusCode, Json<DatasetSummary>), ApiError> {
     let summary = state.read(move |s| s.catalog().upload_sales(&body)).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(summary)))
+    Ok((StatusCode::CREATED, Json(summary)))
 }
 
 /// Uploads a store attributes CSV; the current history must fit it.
@@ -143,13 +145,11 @@ pub async fn upload_sales(
     security(("bearer" = [])))]
 pub async fn upload_stores(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Result<CsvUpload, ApiError>,
-) -> Result<(axum::http::StatusCode, Json<DatasetSummary>), ApiError> {
-    caller.require(Permission::Plan)?;
-    let CsvUpload(body) = body?;
+    _: Planner,
+    CsvUpload(body): CsvUpload,
+) -> Result<(StatusCode, Json<DatasetSummary>), ApiError> {
     let summary = state
         .read(move |s| s.catalog().upload_stores(&body))
         .await?;
-    Ok((axum::http::StatusCode::CREATED, Json(summary)))
+    Ok((StatusCode::CREATED, Json(summary)))
 }

@@ -1,41 +1,43 @@
 //! Service endpoints: health, metrics, the OpenAPI document, and the WebSocket
 //! stream's upgrade.
 
-use crate::auth::{Caller, Permission};
-use crate::body::query_u64;
+use crate::auth::Viewer;
+use crate::contract::request::StreamQuery;
+use crate::contract::views::Health;
 use crate::error::{ApiError, ErrorBody};
-use crate::openapi;
+use crate::extract::{PathParams, QueryParams};
 use crate::state::AppState;
 use crate::stream::{self, Ending};
 use atelier_engine::WorkflowState;
-use axum::Json;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::extract::{Extension, State, WebSocketUpgrade};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use axum::{Json, body::Bytes};
+use std::collections::BTreeMap;
+
+/// The OpenAPI document as served, encoded once when the router is built.
+#[derive(Clone)]
+pub struct ApiDocument(pub Bytes);
 
 /// Liveness: the process answers and the store can be read.
 #[utoipa::path(get, path = "/healthz", tag = "service",
     responses(
-        (status = 200, description = "ok", body = Object),
+        (status = 200, description = "ok", body = Health),
         (status = 500, description = "The store cannot be read", body = ErrorBody),
     ))]
-pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     state.read(|s| Ok(s.store().exists("healthz")?)).await?;
-    Ok(Json(json!({"status": "ok"})))
+    Ok(Json(Health { status: "ok" }))
 }
 
 /// Prometheus metrics (text format 0.0.4).
 #[utoipa::path(get, path = "/metrics", tag = "service",
     responses(
         (status = 200, description = "Prometheus text", body = String, content_type = "text/plain"),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
     ),
     security(("bearer" = [])))]
-pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require(Permission::Read)?;
+pub async fn metrics(State(state): State<AppState>, _: Viewer) -> Result<Response, ApiError> {
     let by_state = state
         .read(|s| {
             let mut counts: BTreeMap<WorkflowState, u64> = BTreeMap::new();
@@ -59,8 +61,8 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Re
 /// This API's OpenAPI 3.1 document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "service",
     responses((status = 200, description = "The OpenAPI document", body = Object)))]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi::document())
+pub async fn openapi_json(Extension(document): Extension<ApiDocument>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], document.0).into_response()
 }
 
 /// Largest message or frame a stream client may send (bytes); a bigger one closes
@@ -82,19 +84,17 @@ pub const MAX_CLIENT_MESSAGE_BYTES: usize = 4 * 1024;
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 400, description = "Not a WebSocket request, or invalid query (`after` beyond the last event)", body = ErrorBody),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
         (status = 404, description = "Unknown workflow", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn stream(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    _: Viewer,
+    PathParams(id): PathParams<String>,
+    QueryParams(query): QueryParams<StreamQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::Read)?;
-    let after = query_u64(&query, "after")?.unwrap_or(0);
+    let after = query.after.unwrap_or(0);
     let upgrade = upgrade.map_err(|r| {
         ApiError::bad(format!(
             "this endpoint needs a WebSocket upgrade: {}",

@@ -1,8 +1,8 @@
 //! `GET /api/session`: who the caller is and what they may do, so a page shows
 //! only the buttons its token may press (the API refuses the rest anyway).
 
-use crate::auth::{Caller, Permission};
-use crate::error::{ApiError, ErrorBody};
+use crate::auth::{Approve, Plan, Read, Viewer};
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -26,21 +26,20 @@ pub struct SessionDoc {
 #[utoipa::path(get, path = "/api/session", tag = "service",
     responses(
         (status = 200, description = "The caller: name, role, permissions", body = SessionDoc),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn session(
     State(state): State<AppState>,
-    caller: Caller,
+    viewer: Viewer,
 ) -> Result<Json<SessionDoc>, ApiError> {
-    caller.require(Permission::Read)?;
+    let caller = viewer.caller;
     let permissions = [
-        (Permission::Read, "read"),
-        (Permission::Plan, "plan"),
-        (Permission::Approve, "approve"),
+        (caller.require::<Read>().is_ok(), "read"),
+        (caller.require::<Plan>().is_ok(), "plan"),
+        (caller.require::<Approve>().is_ok(), "approve"),
     ]
     .into_iter()
-    .filter(|(p, _)| caller.require(*p).is_ok())
+    .filter(|(allowed, _)| *allowed)
     .map(|(_, name)| name.to_string())
     .collect();
     Ok(Json(SessionDoc {

@@ -69,3 +69,39 @@ fn the_document_lists_the_refusals_of_every_operation() {
     }
     assert_eq!(json_bodies, 4, "create, approve, reforecast, extract");
 }
+
+/// Every operation that names the bearer scheme documents 401 and 403, and the
+/// server agrees: without a token each of them answers 401, and each operation
+/// without security answers without one.
+#[test]
+fn secured_operations_document_and_answer_401() {
+    let app = spawn_app_with(with_tokens);
+    let doc = app.get_as(None, "/api/openapi.json").body;
+    let mut secured = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let is_secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            let concrete = path
+                .replace("{id}", "wf_nope")
+                .replace("{approval_id}", "a-1");
+            let a = if method == "get" {
+                app.get_as(None, &concrete)
+            } else {
+                app.post_as(None, &concrete, "application/json", "{}".into())
+            };
+            if is_secured {
+                secured += 1;
+                for status in ["401", "403"] {
+                    assert!(
+                        op["responses"].get(status).is_some(),
+                        "{method} {path} documents no {status}"
+                    );
+                }
+                assert_eq!(a.status, 401, "{method} {path}: {:?}", a.body);
+            } else {
+                assert_ne!(a.status, 401, "{method} {path} is documented as open");
+            }
+        }
+    }
+    assert_eq!(secured, 23, "every operation but /healthz and the document");
+}

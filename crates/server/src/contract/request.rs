@@ -1,0 +1,460 @@
+//! What callers send: the JSON bodies and the query strings, as types that refuse
+//! unknown fields and out-of-range values while they are read. A handler gets
+//! them whole and valid, or the caller gets a 400 naming the field.
+
+use super::bounded::{bounded_integer, bounded_text};
+use crate::error::{ApiError, param_error};
+use atelier_core::SeasonConfig;
+use atelier_core::params::{ParamError, RawSeasonParameters, Tunables};
+use atelier_core::sample;
+use atelier_engine::event::{ActualsMeaning, ExpiryAction, Modification, Resolution};
+use atelier_engine::orchestrator::MAX_APPROVAL_TIMEOUT_SECS;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+
+bounded_text!(
+    /// A category name, as `GET /api/categories` lists them.
+    CategoryName,
+    1,
+    200
+);
+
+bounded_text!(
+    /// Why a planner re-forecasts (recorded in the log).
+    ReforecastReasonText,
+    1,
+    2_000
+);
+
+bounded_text!(
+    /// A planner's description of a season, in plain language.
+    SeasonDescription,
+    1,
+    20_000
+);
+
+bounded_integer!(
+    /// Seconds before an approval expires: at least one, at most a year (larger
+    /// values would overflow the engine's date arithmetic).
+    ApprovalTimeoutSecs,
+    1,
+    MAX_APPROVAL_TIMEOUT_SECS
+);
+
+bounded_integer!(
+    /// How many events a page of the log holds.
+    PageLimit,
+    1,
+    1_000
+);
+
+bounded_integer!(
+    /// A season week (the workflow's horizon bounds it further).
+    SeasonWeek,
+    1,
+    52
+);
+
+/// A shipped scenario, played with `POST .../play`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct ScenarioName(String);
+
+impl ScenarioName {
+    /// The name.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for ScenarioName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let name = String::deserialize(d)?;
+        if sample::SCENARIOS.iter().any(|(n, _)| *n == name) {
+            Ok(ScenarioName(name))
+        } else {
+            Err(D::Error::custom(format!(
+                "unknown scenario '{}'; shipped: {}",
+                name.chars().take(100).collect::<String>(),
+                scenario_names().join(", ")
+            )))
+        }
+    }
+}
+
+fn scenario_names() -> Vec<&'static str> {
+    sample::SCENARIOS.iter().map(|(n, _)| *n).collect()
+}
+
+impl PartialSchema for ScenarioName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .enum_values(Some(scenario_names()))
+            .into()
+    }
+}
+
+impl ToSchema for ScenarioName {}
+
+/// The seven season parameters as the API takes them (validated by the core,
+/// every problem named at once).
+// The schema of `RawSeasonParameters`, which the body is read into.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ParametersBody {
+    /// Season length in weeks.
+    #[schema(minimum = 1, maximum = 52)]
+    forecast_horizon_weeks: u32,
+    /// First day of week 1 (YYYY-MM-DD).
+    #[schema(format = Date, value_type = String)]
+    season_start_date: String,
+    /// Optional; derived from start and horizon, checked when given.
+    #[schema(format = Date, value_type = Option<String>)]
+    season_end_date: Option<String>,
+    /// `none`, `weekly` or `bi-weekly`.
+    #[schema(value_type = String)]
+    replenishment_strategy: String,
+    /// Share of the order held at the DC, 0..=1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    dc_holdback_percentage: f64,
+    /// Week of the sell-through check; null for no markdowns.
+    markdown_checkpoint_week: Option<u32>,
+    /// Target sell-through at the checkpoint, 0..1 (with the checkpoint).
+    markdown_threshold: Option<f64>,
+}
+
+/// Knobs with domain.md's defaults (all optional).
+// The schema of `Tunables`, which the body is read into.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct TunablesBody {
+    /// Safety stock when stores can be replenished (0.20).
+    safety_stock_pct: Option<f64>,
+    /// Safety stock when replenishment is `none` (0.25).
+    safety_stock_no_replenishment_pct: Option<f64>,
+    /// Markdown per point of sell-through gap (2.0).
+    markdown_elasticity: Option<f64>,
+    /// Deepest markdown Pricing may propose (0.40).
+    markdown_cap_pct: Option<f64>,
+    /// Markdowns are rounded to multiples of this (0.05).
+    markdown_rounding_pct: Option<f64>,
+    /// Demand lift per unit of markdown (1.5).
+    markdown_demand_lift_per_pct: Option<f64>,
+    /// Weekly variance above which the remaining weeks are re-forecast (0.20).
+    variance_threshold_pct: Option<f64>,
+    /// Variance above which an emergency reorder is considered (0.30).
+    emergency_variance_pct: Option<f64>,
+}
+
+/// What to plan, and what the weekly actuals it will be given mean.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWorkflowRequest {
+    /// A category in the current data set (`GET /api/categories`).
+    pub category: CategoryName,
+    /// The seven parameters.
+    #[schema(value_type = ParametersBody)]
+    pub parameters: RawSeasonParameters,
+    /// Optional tunables (defaults from domain.md), at the top level of the body.
+    #[serde(default)]
+    #[schema(value_type = Option<TunablesBody>)]
+    pub tunables: Option<Tunables>,
+    /// A shipped scenario to play with `POST .../play`.
+    #[serde(default)]
+    pub scenario: Option<ScenarioName>,
+    /// Approvals expire after this many seconds; none by default.
+    #[serde(default)]
+    pub approval_timeout_secs: Option<ApprovalTimeoutSecs>,
+    /// What an expiry does: `accept` or `fail` (default).
+    #[serde(default)]
+    #[schema(value_type = Option<ExpiryActionBody>)]
+    pub on_expiry: Option<ExpiryAction>,
+    /// What the quantities of the weekly actuals are. `sales`: what really sold,
+    /// recorded as it is (a markdown's lift is already in it). `demand`: what
+    /// shoppers wanted; stores sell what they have, the rest is lost, and after a
+    /// markdown the lift multiplies it. Default: `demand` with a `scenario` (a
+    /// shipped scenario's files are demand), `sales` without one.
+    #[serde(default)]
+    #[schema(value_type = Option<ActualsMeaningBody>)]
+    pub actuals_meaning: Option<ActualsMeaning>,
+}
+
+impl CreateWorkflowRequest {
+    /// The validated season: the seven parameters and the tunables, every
+    /// problem named (under `parameters.` for the seven).
+    pub fn season(&self) -> Result<SeasonConfig, ApiError> {
+        let tunables = self.tunables.clone().unwrap_or_default();
+        match (self.parameters.validate(), tunables.validate()) {
+            (Ok(parameters), Ok(())) => Ok(SeasonConfig {
+                parameters,
+                tunables,
+            }),
+            (Err(a), Err(b)) => {
+                let mut all = a.fields().to_vec();
+                all.extend(b.fields().iter().map(|f| {
+                    atelier_core::params::FieldError::new(
+                        format!("tunables.{}", f.field.trim_start_matches("tunables.")),
+                        f.reason.clone(),
+                    )
+                }));
+                Err(param_error(&ParamError::Invalid(all), "parameters."))
+            }
+            (Err(e), Ok(())) => Err(param_error(&e, "parameters.")),
+            (Ok(_), Err(e)) => Err(param_error(&tunables_named(e), "parameters.")),
+        }
+    }
+
+    /// What the workflow's actuals mean: as given, else `demand` for a scenario
+    /// (its files are demand) and `sales` for uploads.
+    pub fn actuals_meaning(&self) -> ActualsMeaning {
+        match (self.actuals_meaning, &self.scenario) {
+            (Some(meaning), _) => meaning,
+            (None, Some(_)) => ActualsMeaning::Demand,
+            (None, None) => ActualsMeaning::Sales,
+        }
+    }
+}
+
+/// Tunable errors named `tunables.<field>` (they sit at the top level of the body).
+fn tunables_named(e: ParamError) -> ParamError {
+    match e {
+        ParamError::Invalid(list) => ParamError::Invalid(
+            list.into_iter()
+                .map(|f| {
+                    atelier_core::params::FieldError::new(
+                        format!("tunables.{}", f.field.trim_start_matches("tunables.")),
+                        f.reason,
+                    )
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// What an approval expiry does.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ExpiryActionBody {
+    /// Accept the proposal as it stands.
+    Accept,
+    /// Move the workflow to `error`.
+    Fail,
+}
+
+/// What the quantities of weekly actuals are: `demand` (lifted after a markdown,
+/// capped by stock) or `sales` (recorded as they are).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ActualsMeaningBody {
+    /// The week's demand (a shipped scenario's files).
+    Demand,
+    /// Recorded sales (uploaded point-of-sale data).
+    Sales,
+}
+
+/// How an approval is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalAction {
+    /// Accept the proposal.
+    Accept,
+    /// Change it (with `modifications`); the agent re-runs and asks again.
+    Modify,
+}
+
+/// A change asked for instead of accepting: one of `manufacturing_qty` or
+/// `safety_stock_pct` (manufacturing), or `markdown_pct` (markdown).
+// The schema of the engine's `Modification`, which the body is read into.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ModificationBody {
+    /// A new manufacturing quantity (manufacturing approvals).
+    manufacturing_qty: Option<u64>,
+    /// A new safety stock fraction (manufacturing approvals).
+    safety_stock_pct: Option<f64>,
+    /// A new markdown depth fraction (markdown approvals).
+    markdown_pct: Option<f64>,
+}
+
+/// An answer to an approval.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRequest {
+    /// `accept` or `modify`.
+    pub action: ApprovalAction,
+    /// With `modify` (and only then): the change.
+    #[serde(default)]
+    #[schema(value_type = Option<ModificationBody>)]
+    pub modifications: Option<Modification>,
+}
+
+impl ApprovalRequest {
+    /// The resolution: `modifications` go with `modify`, and only with it.
+    pub fn resolution(self) -> Result<Resolution, ApiError> {
+        match (self.action, self.modifications) {
+            (ApprovalAction::Accept, None) => Ok(Resolution::Accept),
+            (ApprovalAction::Accept, Some(_)) => Err(ApiError::field(
+                "modifications",
+                "modifications go with action 'modify', not 'accept'",
+            )),
+            (ApprovalAction::Modify, Some(modifications)) => {
+                Ok(Resolution::Modify { modifications })
+            }
+            (ApprovalAction::Modify, None) => Err(ApiError::field(
+                "modifications",
+                "'modifications' is required with action 'modify'",
+            )),
+        }
+    }
+}
+
+/// A planner's re-forecast.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReforecastRequest {
+    /// Why (recorded in the log).
+    pub reason: ReforecastReasonText,
+}
+
+/// A planner's description to read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractRequest {
+    /// The season in plain language ("12 weeks starting March 1, weekly
+    /// replenishment, hold back 30% at the DC, markdown check at week 6 below 60%").
+    pub text: SeasonDescription,
+    /// The date that resolves dates written without a year; default: the
+    /// server's date (UTC).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub today: Option<NaiveDate>,
+}
+
+/// `GET /api/workflows/{id}/events`.
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    /// Only events numbered above this (default 0).
+    #[serde(default)]
+    pub after: Option<u64>,
+    /// Page size (default 500).
+    #[serde(default)]
+    pub limit: Option<PageLimit>,
+}
+
+/// `POST /api/workflows/{id}/actuals`.
+#[derive(Debug, Deserialize)]
+pub struct ActualsQuery {
+    /// The season week; inferred from the dates when absent.
+    #[serde(default)]
+    pub week: Option<SeasonWeek>,
+}
+
+/// `POST /api/workflows/{id}/play`.
+#[derive(Debug, Deserialize)]
+pub struct PlayQuery {
+    /// Stop after this week (default: the season's end).
+    #[serde(default)]
+    pub until_week: Option<SeasonWeek>,
+}
+
+/// `GET /api/workflows/{id}/stream`.
+#[derive(Debug, Deserialize)]
+pub struct StreamQuery {
+    /// Send events numbered above this (default 0).
+    #[serde(default)]
+    pub after: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::parse_json;
+
+    fn refusal(body: &str) -> (Option<String>, String) {
+        match parse_json::<CreateWorkflowRequest>(body.as_bytes()) {
+            Err(ApiError::BadRequest { field, message, .. }) => (field, message),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
+    const PARAMETERS: &str = r#""parameters": {"forecast_horizon_weeks": 12, "season_start_date": "2025-02-17", "replenishment_strategy": "weekly", "dc_holdback_percentage": 0.45}"#;
+
+    #[test]
+    fn out_of_range_values_are_refused_naming_the_field() {
+        for (extra, field, words) in [
+            (
+                r#""approval_timeout_secs": 0"#,
+                "approval_timeout_secs",
+                "0 is outside 1..=31536000",
+            ),
+            (
+                r#""approval_timeout_secs": 31536001"#,
+                "approval_timeout_secs",
+                "31536001 is outside 1..=31536000",
+            ),
+            (
+                r#""actuals_meaning": "units""#,
+                "actuals_meaning",
+                "unknown variant `units`, expected `demand` or `sales`",
+            ),
+            (
+                r#""scenario": "holiday""#,
+                "scenario",
+                "unknown scenario 'holiday'",
+            ),
+            (
+                r#""on_expiry": "later""#,
+                "on_expiry",
+                "unknown variant `later`",
+            ),
+        ] {
+            let body = format!(r#"{{"category": "Scarves", {PARAMETERS}, {extra}}}"#);
+            let (got, message) = refusal(&body);
+            assert_eq!(got.as_deref(), Some(field), "{extra}: {message}");
+            assert!(message.contains(words), "{extra}: {message}");
+        }
+        let body = format!(r#"{{"category": "{}", {PARAMETERS}}}"#, "x".repeat(201));
+        let (field, message) = refusal(&body);
+        assert_eq!(field.as_deref(), Some("category"), "{message}");
+        assert!(message.contains("at most 200 characters"), "{message}");
+    }
+
+    #[test]
+    fn a_valid_body_gives_a_season_and_a_meaning() {
+        let body =
+            format!(r#"{{"category": "Scarves", {PARAMETERS}, "scenario": "normal_season"}}"#);
+        let request = parse_json::<CreateWorkflowRequest>(body.as_bytes()).expect("valid");
+        let season = request.season().expect("valid season");
+        assert_eq!(season.parameters.forecast_horizon_weeks, 12);
+        assert_eq!(request.actuals_meaning(), ActualsMeaning::Demand);
+        let bad = format!(
+            r#"{{"category": "Scarves", {}, "tunables": {{"markdown_cap_pct": 7}}}}"#,
+            PARAMETERS.replace("0.45", "1.5")
+        );
+        let request = parse_json::<CreateWorkflowRequest>(bad.as_bytes()).expect("reads");
+        match request.season() {
+            Err(ApiError::BadRequest { fields, .. }) => {
+                let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+                assert_eq!(
+                    names,
+                    [
+                        "parameters.dc_holdback_percentage",
+                        "tunables.markdown_cap_pct"
+                    ]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

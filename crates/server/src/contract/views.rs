@@ -1,0 +1,178 @@
+//! What the read views answer: a season's forecast, allocation, markdowns,
+//! variance and report, the current data set's stores, clusters and categories,
+//! the workflow list, health, and extracted parameters.
+
+use super::workflow::ManufacturingBody;
+use atelier_core::data::StoreAttributes;
+use atelier_core::demand::TotalInterval;
+use atelier_core::inventory::{Allocation, ClusterName, StoreStock};
+use atelier_core::params::SeasonParameters;
+use atelier_core::season::SeasonReport;
+use atelier_engine::event::DataSource;
+use atelier_engine::view::{MarkdownRow, WeekRow};
+use atelier_llm::extract::{Confidence, Source};
+use chrono::NaiveDate;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The demand forecast and the manufacturing order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForecastView {
+    /// The workflow.
+    pub workflow_id: String,
+    /// Units over the season, as first forecast.
+    pub total_season_demand: u64,
+    /// Units per week as first forecast.
+    pub weekly_initial: Vec<u64>,
+    /// Units per week now (re-forecasts revise the weeks to come).
+    pub weekly_current: Vec<u64>,
+    /// Interval for the season total.
+    #[schema(value_type = Object)]
+    pub interval: TotalInterval,
+    /// The order proposed or approved.
+    pub manufacturing: Option<ManufacturingBody>,
+}
+
+/// The allocation and the stock position now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllocationView {
+    /// The workflow.
+    pub workflow_id: String,
+    /// Clusters and stores with their shares and units.
+    #[schema(value_type = Object)]
+    pub allocation: Allocation,
+    /// Per store, in network order: allocation, shipped so far, on hand.
+    #[schema(value_type = Vec<Object>)]
+    pub stock: Vec<StoreStock>,
+    /// Units at the DC now.
+    pub dc_stock: u64,
+}
+
+/// The markdown checkpoint and what was proposed or applied.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MarkdownsView {
+    /// The workflow.
+    pub workflow_id: String,
+    /// Week of the sell-through check; null for no markdowns.
+    pub checkpoint_week: Option<u32>,
+    /// Target sell-through at the checkpoint.
+    pub threshold: Option<f64>,
+    /// The markdown proposed or applied (empty before the checkpoint).
+    #[schema(value_type = Vec<Object>)]
+    pub markdowns: Vec<MarkdownRow>,
+    /// Why the markdown check was skipped, if it was.
+    pub skipped: Option<String>,
+}
+
+/// The weekly variance table.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VarianceView {
+    /// The workflow.
+    pub workflow_id: String,
+    /// Variance above which the remaining weeks are re-forecast, a fraction.
+    pub threshold_pct: f64,
+    /// Weeks played.
+    #[schema(value_type = Vec<Object>)]
+    pub weeks: Vec<WeekRow>,
+}
+
+/// The season report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportView {
+    /// The workflow.
+    pub workflow_id: String,
+    /// The season's measures and suggestions.
+    #[schema(value_type = Object)]
+    pub report: SeasonReport,
+    /// Weeks played.
+    #[schema(value_type = Vec<Object>)]
+    pub weeks: Vec<WeekRow>,
+    /// The markdown, if one was proposed.
+    #[schema(value_type = Option<Object>)]
+    pub markdown: Option<MarkdownRow>,
+}
+
+/// The current data set's stores.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoresView {
+    /// The data set.
+    #[schema(value_type = Object)]
+    pub dataset: DataSource,
+    /// Every store with its attributes.
+    #[schema(value_type = Vec<Object>)]
+    pub stores: Vec<StoreAttributes>,
+}
+
+/// One cluster of stores.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreCluster {
+    /// The cluster.
+    #[schema(value_type = String)]
+    pub cluster: ClusterName,
+    /// Stores in it.
+    pub store_count: usize,
+    /// Their ids.
+    pub stores: Vec<String>,
+}
+
+/// The stores clustered as Inventory clusters them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClustersView {
+    /// The data set.
+    #[schema(value_type = Object)]
+    pub dataset: DataSource,
+    /// The k-means++ seed.
+    pub seed: u64,
+    /// Within-cluster sum of squares.
+    pub inertia: f64,
+    /// The clusters, fashion-forward first.
+    pub clusters: Vec<StoreCluster>,
+}
+
+/// One category of the sales history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategorySummary {
+    /// Its name.
+    pub name: String,
+    /// Units sold in the history.
+    pub units: u64,
+    /// Revenue in the history.
+    pub revenue: f64,
+    /// Last day with sales.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub last_date: Option<NaiveDate>,
+}
+
+/// The categories of the current sales history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoriesView {
+    /// The data set.
+    #[schema(value_type = Object)]
+    pub dataset: DataSource,
+    /// Its categories.
+    pub categories: Vec<CategorySummary>,
+}
+
+/// Liveness.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
+/// The seven parameters read from a description, with how they were read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExtractedParameters {
+    /// The seven parameters, validated.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub parameters: SeasonParameters,
+    /// `high`, `medium` or `low`.
+    #[schema(value_type = String)]
+    pub extraction_confidence: Confidence,
+    /// Which phrase gave each field.
+    pub extraction_reasoning: String,
+    /// `llm` or `offline` (the rules; also when the model's answer was not usable).
+    #[schema(value_type = String)]
+    pub source: Source,
+}

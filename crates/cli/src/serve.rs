@@ -17,14 +17,43 @@ pub struct ServeArgs {
     /// Event store (SQLite file). Default: $ATELIER_DB or ./atelier.db.
     #[arg(long)]
     db: Option<PathBuf>,
-    /// Config file (JSON): {"tokens":[{"name","token","role"}], "max_body_bytes": N}.
-    /// Tokens may also come from ATELIER_TOKENS="name:role:token,...".
+    /// Config file (JSON): {"tokens":[{"name","role","token_sha256"}],
+    /// "max_body_bytes": N, "limits": {...}, "rate_limits": {...}} (docs/api.md).
+    /// Plain tokens may also come from ATELIER_TOKENS="name:role:token,..." (for
+    /// development).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Log lines as text (default) or as JSON objects, one per line. The level
+    /// comes from RUST_LOG (default `info`).
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+/// Installs the log subscriber: level from RUST_LOG (default `info`), to stderr.
+fn init_logs(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }
 
 /// `atelier serve`.
 pub fn run(args: &ServeArgs) -> Result<()> {
+    init_logs(args.log_format);
     let db = args
         .db
         .clone()
@@ -36,23 +65,29 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     }
     if let Ok(tokens) = std::env::var("ATELIER_TOKENS") {
         config.apply_env_tokens(&tokens)?;
+        if !tokens.trim().is_empty() {
+            tracing::warn!(
+                "ATELIER_TOKENS holds plain tokens: fine for development; in production list their SHA-256 in the config file (token_sha256)"
+            );
+        }
     }
     config.check_bind(&args.addr)?;
     // The same choice as every other subcommand: the model when ATELIER_LLM_*
     // configures one (explanations, POST /api/parameters/extract), else offline.
     config.llm = atelier_llm::LlmConfig::from_env();
     match &config.llm {
-        Some(llm) => eprintln!(
-            "atelier: explanations and parameter extraction use the model {} at {}",
-            llm.model, llm.base_url
+        Some(llm) => tracing::info!(
+            "explanations and parameter extraction use the model {} at {}",
+            llm.model,
+            llm.base_url
         ),
-        None => eprintln!(
-            "atelier: no model configured (ATELIER_LLM_*); explanations and parameter extraction are offline"
+        None => tracing::info!(
+            "no model configured (ATELIER_LLM_*); explanations and parameter extraction are offline"
         ),
     }
     if config.is_open() {
-        eprintln!(
-            "warning: no access tokens configured; the server is open to anyone on this machine and listens on loopback only"
+        tracing::warn!(
+            "no access tokens configured; the server is open to anyone on this machine and listens on loopback only"
         );
     }
     let grace = config.shutdown_grace;
@@ -65,14 +100,19 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
-        eprintln!(
+        let banner = format!(
             "atelier serving on http://{} (OpenAPI at /api/openapi.json)",
             listener.local_addr()?
         );
+        match args.log_format {
+            // The line scripts wait for, as it always was.
+            LogFormat::Text => eprintln!("{banner}"),
+            LogFormat::Json => tracing::info!("{banner}"),
+        }
         // Returns once requests in flight are done, or after `grace` at most: a
         // client holding a connection open cannot keep the process alive.
         atelier_server::serve(listener, state, shutdown_signal(grace)).await?;
-        eprintln!("atelier: stopped");
+        tracing::info!("stopped");
         anyhow::Ok(())
     })
 }
@@ -97,8 +137,8 @@ async fn shutdown_signal(grace: std::time::Duration) {
         () = interrupt => {}
         () = terminate => {}
     }
-    eprintln!(
-        "atelier: shutting down (finishing in-flight requests, for at most {} s)",
+    tracing::info!(
+        "shutting down (finishing in-flight requests, for at most {} s)",
         grace.as_secs()
     );
 }

@@ -2,12 +2,13 @@
 //! stream also accepts `?token=` because browsers cannot set headers on a
 //! WebSocket. With no tokens configured the server is open (and loopback-only).
 
-use crate::config::{Role, TokenEntry};
+use crate::config::{Role, TokenEntry, sha256};
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use std::marker::PhantomData;
+use std::net::SocketAddr;
 
 /// What a call needs: reads, planning work, or approvals. Each is a type, so a
 /// handler states what it needs in its signature ([`Authorized`]) and the check
@@ -113,18 +114,19 @@ impl<P: Permission> FromRequestParts<AppState> for Authorized<P> {
     }
 }
 
-/// Finds the token's entry, comparing every byte so timing says nothing of the prefix.
+/// Finds the token's entry: the given token's SHA-256 is compared with every
+/// entry's in constant time, and every entry is looked at, so the timing says
+/// nothing of the token's length, prefix or position.
 fn lookup<'a>(tokens: &'a [TokenEntry], given: &str) -> Option<&'a TokenEntry> {
-    tokens
-        .iter()
-        .find(|t| constant_time_eq(t.token.as_bytes(), given.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
+    use subtle::ConstantTimeEq;
+    let digest = sha256(given);
+    let mut found = None;
+    for t in tokens {
+        if bool::from(t.token_sha256.ct_eq(&digest)) && found.is_none() {
+            found = Some(t);
+        }
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    found
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -184,14 +186,29 @@ impl FromRequestParts<AppState> for Caller {
                 role: None,
             });
         }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
         let given = match bearer(parts) {
             Some(t) => Some(t.to_string()),
             None => query_token(parts),
         };
-        let entry = given
-            .as_deref()
-            .and_then(|g| lookup(tokens, g))
-            .ok_or(ApiError::Unauthorized)?;
+        let Some(given) = given else {
+            return Err(ApiError::Unauthorized);
+        };
+        let Some(entry) = lookup(tokens, &given) else {
+            if let Some(ip) = peer {
+                state.throttle().auth_failed(ip);
+            }
+            tracing::info!(peer = ?peer, "unknown token refused");
+            return Err(ApiError::Unauthorized);
+        };
+        if let Some(ip) = peer {
+            state.throttle().auth_succeeded(ip);
+        }
+        tracing::Span::current().record("token", entry.name.as_str());
+        state.throttle().admit_token(&entry.name)?;
         Ok(Caller {
             name: entry.name.clone(),
             role: Some(entry.role),
@@ -219,13 +236,15 @@ pub async fn same_machine_only(
     next.run(req).await
 }
 
-/// The checks of [`same_machine_only`].
+/// The checks of [`same_machine_only`]: every `Origin` and every `Host` the
+/// request carries (a duplicate cannot hide a foreign one behind a loopback
+/// one), and the authority of an absolute-form request target.
 fn check_same_machine(
     headers: &axum::http::HeaderMap,
     uri: &axum::http::Uri,
 ) -> Result<(), ApiError> {
     use axum::http::header::{HOST, ORIGIN};
-    if let Some(origin) = headers.get(ORIGIN) {
+    for origin in headers.get_all(ORIGIN) {
         let text = String::from_utf8_lossy(origin.as_bytes());
         if !is_loopback_origin(&text) {
             return Err(ApiError::ForbiddenSite(format!(
@@ -233,17 +252,19 @@ fn check_same_machine(
             )));
         }
     }
-    // HTTP/1.1 sends `Host`; HTTP/2 the URI's authority. Browsers always send one.
-    let host = match headers.get(HOST) {
-        Some(h) => Some(String::from_utf8_lossy(h.as_bytes()).into_owned()),
-        None => uri.authority().map(|a| a.as_str().to_string()),
-    };
-    if let Some(host) = host
-        && !is_loopback_authority(&host)
-    {
-        return Err(ApiError::ForbiddenSite(format!(
-            "refused: Host '{host}' is not a loopback name; without access tokens the server answers requests to localhost, 127.0.0.1 or [::1] only"
-        )));
+    // HTTP/1.1 sends `Host`; an absolute-form target (and HTTP/2) the URI's
+    // authority. Browsers always send one.
+    let hosts = headers
+        .get_all(HOST)
+        .iter()
+        .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
+        .chain(uri.authority().map(|a| a.as_str().to_string()));
+    for host in hosts {
+        if !is_loopback_authority(&host) {
+            return Err(ApiError::ForbiddenSite(format!(
+                "refused: Host '{host}' is not a loopback name; without access tokens the server answers requests to localhost, 127.0.0.1 or [::1] only"
+            )));
+        }
     }
     Ok(())
 }

@@ -52,26 +52,147 @@ impl fmt::Display for Role {
     }
 }
 
-/// One caller's credentials. `Debug` hides the secret so that a logged config never
-/// leaks it.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One caller's credentials: a name, a role, and the SHA-256 of the bearer token
+/// (the token itself is never kept). A token is a long random secret, so a plain
+/// hash is enough to make a leaked config useless for calling the server.
+#[derive(Clone)]
 pub struct TokenEntry {
-    /// Who the token belongs to; recorded as `by` on the approvals it answers.
+    /// Who the token belongs to; recorded with the role as `by` on the approvals
+    /// it answers.
     pub name: String,
-    /// The bearer secret.
-    pub token: String,
     /// What it may do.
     pub role: Role,
+    /// SHA-256 of the token.
+    pub token_sha256: [u8; 32],
+}
+
+impl TokenEntry {
+    /// An entry for a plain token (hashed here).
+    pub fn from_plain(name: &str, role: Role, token: &str) -> TokenEntry {
+        TokenEntry {
+            name: name.to_string(),
+            role,
+            token_sha256: sha256(token),
+        }
+    }
+}
+
+/// SHA-256 of a token's bytes.
+pub fn sha256(token: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Parses 64 hex digits.
+fn parse_hex32(text: &str) -> Option<[u8; 32]> {
+    let text = text.trim();
+    if text.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 impl fmt::Debug for TokenEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenEntry")
             .field("name", &self.name)
-            .field("token", &"<redacted>")
             .field("role", &self.role)
-            .finish()
+            .finish_non_exhaustive()
+    }
+}
+
+/// A token entry as the config file writes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenFileEntry {
+    name: String,
+    role: Role,
+    /// 64 hex digits: `printf %s "$TOKEN" | sha256sum`.
+    token_sha256: Option<String>,
+    /// Refused with a message saying how to hash it.
+    token: Option<String>,
+}
+
+/// What a connection may take before it is closed, and how large a request may
+/// be before it is read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Seconds a connection has to send a request's headers, counted from when
+    /// it opens or its previous answer was sent; so also how long an idle
+    /// keep-alive connection is kept.
+    #[serde(with = "secs")]
+    pub header_read_timeout: Duration,
+    /// Seconds a request has to send its whole body once its handler reads it
+    /// (408 after).
+    #[serde(with = "secs")]
+    pub body_read_timeout: Duration,
+    /// Connections served at once; one more is closed as soon as it is accepted.
+    pub max_connections: usize,
+    /// Longest request target (path and query), bytes (414 above).
+    pub max_uri_bytes: usize,
+    /// Largest header section, bytes (431 above).
+    pub max_header_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// How fast one caller may go (0 turns a rate off), and the back-off on failed
+/// authentication.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    /// Requests per second from one address, sustained.
+    pub per_address_per_sec: u32,
+    /// Requests one address may send at once above its rate.
+    pub per_address_burst: u32,
+    /// Requests per second with one token, sustained.
+    pub per_token_per_sec: u32,
+    /// Requests one token may send at once above its rate.
+    pub per_token_burst: u32,
+    /// Failed authentications an address may make before it is blocked.
+    pub auth_failures_free: u32,
+    /// Longest block after failed authentications, seconds (the blocks double
+    /// up to it: 1 s, 2 s, 4 s, ...).
+    #[serde(with = "secs")]
+    pub auth_backoff_max: Duration,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            per_address_per_sec: 200,
+            per_address_burst: 400,
+            per_token_per_sec: 100,
+            per_token_burst: 200,
+            auth_failures_free: 5,
+            auth_backoff_max: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Durations written as seconds in the config file.
+mod secs {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
     }
 }
 
@@ -107,8 +228,14 @@ pub struct ServerConfig {
     pub db_path: PathBuf,
     /// Known callers; empty means open access, allowed on loopback only.
     pub tokens: Vec<TokenEntry>,
-    /// Largest request body accepted (bytes); bigger ones get 413.
+    /// Largest request body accepted (bytes); bigger ones get 413, from their
+    /// `Content-Length` before they are read. (JSON bodies are held to at most
+    /// 64 KiB as well.)
     pub max_body_bytes: usize,
+    /// Connection and request-size limits.
+    pub limits: Limits,
+    /// Rate limits and authentication back-off.
+    pub rate_limits: RateLimits,
     /// How often waiting workflows are checked for expired approvals.
     pub expiry_check_interval: Duration,
     /// Live stream limits.
@@ -139,6 +266,8 @@ impl ServerConfig {
             db_path: db_path.into(),
             tokens: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            limits: Limits::default(),
+            rate_limits: RateLimits::default(),
             expiry_check_interval: Duration::from_secs(5),
             stream: StreamConfig::default(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
@@ -165,21 +294,50 @@ impl ServerConfig {
         #[serde(deny_unknown_fields)]
         struct File {
             #[serde(default)]
-            tokens: Vec<TokenEntry>,
+            tokens: Vec<TokenFileEntry>,
             max_body_bytes: Option<usize>,
+            limits: Option<Limits>,
+            rate_limits: Option<RateLimits>,
         }
         let file: File = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        for t in &file.tokens {
-            check_entry(t)?;
+        for t in file.tokens {
+            let hash = match (&t.token_sha256, &t.token) {
+                (Some(hex), None) => parse_hex32(hex).ok_or_else(|| {
+                    format!("the token_sha256 of '{}' is not 64 hex digits", t.name)
+                })?,
+                (None, Some(_)) => {
+                    return Err(format!(
+                        "the token of '{}' is written in plain text; write its hash instead: \"token_sha256\": the output of printf %s \"$TOKEN\" | sha256sum",
+                        t.name
+                    ));
+                }
+                _ => {
+                    return Err(format!(
+                        "the entry of '{}' needs token_sha256 (and no token)",
+                        t.name
+                    ));
+                }
+            };
+            self.add_token(TokenEntry {
+                name: t.name,
+                role: t.role,
+                token_sha256: hash,
+            })?;
         }
-        self.tokens.extend(file.tokens);
         if let Some(max) = file.max_body_bytes {
             self.max_body_bytes = max;
+        }
+        if let Some(limits) = file.limits {
+            self.limits = limits;
+        }
+        if let Some(rate) = file.rate_limits {
+            self.rate_limits = rate;
         }
         Ok(())
     }
 
-    /// Applies `ATELIER_TOKENS="name:role:token,..."`.
+    /// Applies `ATELIER_TOKENS="name:role:token,..."`: plain tokens, for
+    /// development (the config file holds hashes).
     pub fn apply_env_tokens(&mut self, value: &str) -> Result<(), ConfigError> {
         for (i, item) in value.split(',').map(str::trim).enumerate() {
             if item.is_empty() {
@@ -196,14 +354,38 @@ impl ServerConfig {
             };
             let role = Role::parse(role)
                 .ok_or_else(|| invalid("role must be viewer, planner or approver"))?;
-            let entry = TokenEntry {
-                name: name.to_string(),
-                token: token.to_string(),
-                role,
-            };
-            check_entry(&entry).map_err(|r| invalid(&r))?;
-            self.tokens.push(entry);
+            if token.len() < 8 {
+                return Err(invalid(&format!(
+                    "the token of '{name}' is shorter than 8 characters"
+                )));
+            }
+            self.add_token(TokenEntry::from_plain(name, role, token))
+                .map_err(|r| invalid(&r))?;
         }
+        Ok(())
+    }
+
+    /// Adds a token, refusing an empty name, a token listed twice, and a name
+    /// listed with two roles (the first entry would otherwise win silently).
+    fn add_token(&mut self, entry: TokenEntry) -> Result<(), String> {
+        if entry.name.trim().is_empty() {
+            return Err("a token entry has an empty name".into());
+        }
+        for t in &self.tokens {
+            if t.token_sha256 == entry.token_sha256 {
+                return Err(format!(
+                    "the same token is listed twice ('{}' and '{}')",
+                    t.name, entry.name
+                ));
+            }
+            if t.name == entry.name && t.role != entry.role {
+                return Err(format!(
+                    "'{}' is listed with two roles ({} and {})",
+                    t.name, t.role, entry.role
+                ));
+            }
+        }
+        self.tokens.push(entry);
         Ok(())
     }
 
@@ -220,19 +402,6 @@ impl ServerConfig {
         }
         Ok(())
     }
-}
-
-fn check_entry(t: &TokenEntry) -> Result<(), String> {
-    if t.name.trim().is_empty() {
-        return Err("a token entry has an empty name".into());
-    }
-    if t.token.len() < 8 {
-        return Err(format!(
-            "the token of '{}' is shorter than 8 characters",
-            t.name
-        ));
-    }
-    Ok(())
 }
 
 /// Why the configuration cannot be used.

@@ -10,7 +10,7 @@ use atelier_llm::ExtractError;
 use axum::Json;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,6 +71,27 @@ pub enum ApiError {
     /// the accepted types.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The path names a route that does not answer this method.
+    #[error("method {0} is not allowed on this route")]
+    MethodNotAllowed(String),
+    /// The request line's target is longer than the server reads.
+    #[error("the request target is longer than {0} bytes")]
+    UriTooLong(usize),
+    /// The request's headers are larger than the server reads.
+    #[error("the request headers are larger than {0} bytes")]
+    HeadersTooLarge(usize),
+    /// The body did not arrive in time.
+    #[error("the request body did not arrive within {0} s")]
+    BodyTimeout(u64),
+    /// Too many requests from this address or token, or too many failed
+    /// authentications from this address: try again after `retry_after_secs`.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What was limited.
+        message: String,
+        /// Seconds to wait (sent as `Retry-After`).
+        retry_after_secs: u64,
+    },
     /// Something failed on our side; the cause is logged under the id.
     #[error("internal error {id}: {cause}")]
     Internal {
@@ -117,6 +138,21 @@ pub struct ErrorBody {
     pub id: Option<String>,
 }
 
+impl ErrorBody {
+    /// A body with only a message.
+    pub fn message(error: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            error: error.into(),
+            field: None,
+            line: None,
+            fields: Vec::new(),
+            missing_parameters: Vec::new(),
+            partial: None,
+            id: None,
+        }
+    }
+}
+
 static INTERNAL_IDS: AtomicU64 = AtomicU64::new(1);
 
 impl ApiError {
@@ -145,7 +181,7 @@ impl ApiError {
         let n = INTERNAL_IDS.fetch_add(1, Ordering::Relaxed);
         let id = format!("err-{}-{n}", std::process::id());
         let cause = cause.to_string();
-        eprintln!("atelier-server: internal error {id}: {cause}");
+        tracing::error!(error_id = %id, "internal error: {cause}");
         ApiError::Internal { id, cause }
     }
 
@@ -160,6 +196,11 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -207,12 +248,21 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut response = (status, Json(self.body())).into_response();
-        if status == StatusCode::UNAUTHORIZED
-            && let Ok(v) = "Bearer".parse()
-        {
-            response
-                .headers_mut()
-                .insert(axum::http::header::WWW_AUTHENTICATE, v);
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            // The connection's rest cannot be trusted to be a new request.
+            ApiError::BodyTimeout(_) | ApiError::PayloadTooLarge => {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            _ => {}
         }
         response
     }

@@ -19,6 +19,7 @@ use axum::http::request::Parts;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::error::Category;
 use std::collections::BTreeMap;
+use std::time::Duration;
 use utoipa::PartialSchema;
 use utoipa::openapi::{RefOr, Schema};
 
@@ -27,6 +28,45 @@ use utoipa::openapi::{RefOr, Schema};
 /// times over, and a larger body is refused from its `Content-Length` before it
 /// is read.
 pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
+
+/// How much body a request may send, and how long it may take: put in the
+/// request's extensions by the application (defaults when absent).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// Largest body, bytes.
+    pub max_bytes: usize,
+    /// Longest a handler waits for the whole body.
+    pub read_timeout: Duration,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits {
+            max_bytes: crate::config::DEFAULT_MAX_BODY_BYTES,
+            read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl BodyLimits {
+    /// The limits of `req`.
+    fn of(req: &Request) -> BodyLimits {
+        req.extensions()
+            .get::<BodyLimits>()
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Reads with `read` within the time allowed, else a 408.
+    async fn within<T>(
+        self,
+        read: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        tokio::time::timeout(self.read_timeout, read)
+            .await
+            .map_err(|_| ApiError::BodyTimeout(self.read_timeout.as_secs()))?
+    }
+}
 
 /// A JSON body deserialized into `T`.
 ///
@@ -53,9 +93,13 @@ where
                 shown(media)
             )));
         }
-        refuse_declared_length(&req, MAX_JSON_BODY_BYTES)?;
-        let bytes = Bytes::from_request(req, state).await?;
-        if bytes.len() > MAX_JSON_BODY_BYTES {
+        let limits = BodyLimits::of(&req);
+        let max = MAX_JSON_BODY_BYTES.min(limits.max_bytes);
+        refuse_declared_length(&req, max)?;
+        let bytes = limits
+            .within(async { Ok(Bytes::from_request(req, state).await?) })
+            .await?;
+        if bytes.len() > max {
             return Err(ApiError::PayloadTooLarge);
         }
         parse_json(&bytes).map(JsonBody)
@@ -245,11 +289,18 @@ impl<S: Send + Sync> FromRequest<S> for CsvUpload {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let media = content_type(&req);
+        let limits = BodyLimits::of(&req);
         match essence(media.as_deref()).as_deref() {
-            Some("text/csv") => Ok(CsvUpload(Bytes::from_request(req, state).await?)),
+            Some("text/csv") => {
+                refuse_declared_length(&req, limits.max_bytes)?;
+                limits
+                    .within(async { Ok(CsvUpload(Bytes::from_request(req, state).await?)) })
+                    .await
+            }
             Some("multipart/form-data") => {
+                refuse_declared_length(&req, limits.max_bytes)?;
                 let multipart = Multipart::from_request(req, state).await?;
-                file_part(multipart).await.map(CsvUpload)
+                limits.within(file_part(multipart)).await.map(CsvUpload)
             }
             _ => Err(ApiError::UnsupportedMediaType(format!(
                 "unsupported Content-Type {}: send the CSV as {CSV_CONTENT_TYPES} (a part named 'file')",

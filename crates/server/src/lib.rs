@@ -25,7 +25,9 @@
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod connection;
 pub mod contract;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod metrics;
@@ -34,6 +36,7 @@ pub mod routes;
 pub mod state;
 pub mod stream;
 pub mod testing;
+pub mod throttle;
 pub mod web;
 
 pub use config::{ConfigError, Role, ServerConfig, StreamConfig, TokenEntry};
@@ -43,13 +46,20 @@ pub use state::{AppState, StartError};
 use atelier_engine::WorkflowState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
-/// The application: routes, body limit, metrics. Built from state so tests can
-/// serve it on any listener.
+/// The application: routes, limits, metrics and request spans. Built from state
+/// so tests can serve it on any listener.
 pub fn app(state: AppState) -> Router {
-    let limit = state.config().max_body_bytes;
+    let config = state.config();
+    let body_limits = extract::BodyLimits {
+        max_bytes: config.max_body_bytes,
+        read_timeout: config.limits.body_read_timeout,
+    };
     let (router, document) = routes::api();
     let router = router.merge(web::router());
     let document = routes::meta::ApiDocument(axum::body::Bytes::from(
@@ -61,21 +71,32 @@ pub fn app(state: AppState) -> Router {
             auth::same_machine_only,
         ))
         .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            edge::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             state.metrics().clone(),
             metrics::track,
         ))
-        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(edge::json_errors))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::Extension(document))
+        .layer(axum::Extension(body_limits))
         .with_state(state)
 }
 
 /// Serves until `shutdown` completes, then stops accepting, closes the streams and
 /// lets in-flight requests finish, for at most `shutdown_grace` (a client holding
 /// a half-sent body would otherwise keep the server forever); then it returns,
-/// and the connections still open are dropped with the runtime. Each engine step
-/// commits in one transaction, and a write already started runs to its end on the
-/// blocking pool (which the runtime waits for), so an acknowledged write is
-/// durable whenever the process stops.
+/// and the connections still open are dropped. Each engine step commits in one
+/// transaction, and a write already started runs to its end on the blocking pool
+/// (which the runtime waits for), so an acknowledged write is durable whenever
+/// the process stops.
+///
+/// Each connection has `limits.header_read_timeout` to send a request's headers
+/// (which also closes a keep-alive connection idle that long), and at most
+/// `limits.max_connections` are served at once: one more is closed as soon as it
+/// is accepted, so held connections cannot exhaust the process's descriptors.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -83,36 +104,60 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let expiry = tokio::spawn(expire_approvals(state.clone()));
     let outside = tokio::spawn(watch_outside_writes(state.clone()));
-    let closing = state.clone();
+    let limits = state.config().limits.clone();
     let grace = state.config().shutdown_grace;
-    let (began, shutdown_began) = tokio::sync::oneshot::channel::<()>();
-    let serving = axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            closing.begin_shutdown();
-            let _ = began.send(());
-        })
-        .into_future();
-    let deadline = async move {
-        match shutdown_began.await {
-            Ok(()) => tokio::time::sleep(grace).await,
-            // The server stopped without a shutdown (an error): it has returned.
-            Err(_) => std::future::pending::<()>().await,
+    let router = app(state.clone());
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let shutdown = std::pin::pin!(shutdown);
+    let mut shutdown = shutdown;
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    let Ok(permit) = permits.clone().try_acquire_owned() else {
+                        state.metrics().connection_refused();
+                        tracing::warn!(%peer, "connection refused: {} connections open", limits.max_connections);
+                        drop(tcp);
+                        continue;
+                    };
+                    connections.spawn(connection::serve(
+                        tcp,
+                        peer,
+                        router.clone(),
+                        limits.clone(),
+                        stopping.clone(),
+                        permit,
+                    ));
+                }
+                Err(e) => {
+                    // Out of descriptors, say: wait rather than spin.
+                    tracing::warn!("cannot accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
-    };
-    let result = tokio::select! {
-        result = serving => result,
-        () = deadline => {
-            eprintln!(
-                "atelier-server: connections still open {} s after shutdown began; stopping without them",
-                grace.as_secs_f64()
-            );
-            Ok(())
-        }
-    };
+    }
+    drop(listener);
+    state.begin_shutdown();
+    let _ = stop.send(true);
+    let drained = tokio::time::timeout(grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            "connections still open {} s after shutdown began; stopping without them",
+            grace.as_secs_f64()
+        );
+        connections.abort_all();
+    }
     expiry.abort();
     outside.abort();
-    result
+    Ok(())
 }
 
 /// How often streamed workflows are checked for events written by another process

@@ -12,6 +12,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
+use tracing::Instrument;
 
 /// Latency histogram bucket bounds, seconds.
 const BUCKETS: [f64; 12] = [
@@ -32,6 +33,7 @@ pub struct Metrics {
     events_appended: AtomicU64,
     ws_clients: AtomicI64,
     ws_lagged: AtomicU64,
+    connections_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -58,6 +60,11 @@ impl Metrics {
     /// A WebSocket client connected (+1) or left (-1).
     pub fn ws_clients(&self, delta: i64) {
         self.ws_clients.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// A connection was closed at once: the server held its cap.
+    pub fn connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A client was closed for lagging.
@@ -157,6 +164,16 @@ impl Metrics {
             "atelier_websocket_lagged_total {}",
             self.ws_lagged.load(Ordering::Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "# HELP atelier_connections_refused_total Connections closed on arrival because the server held its connection cap."
+        );
+        let _ = writeln!(out, "# TYPE atelier_connections_refused_total counter");
+        let _ = writeln!(
+            out,
+            "atelier_connections_refused_total {}",
+            self.connections_refused.load(Ordering::Relaxed)
+        );
         out
     }
 }
@@ -185,6 +202,8 @@ pub fn method_label(method: &Method) -> &'static str {
 
 /// Middleware timing every request under its route template (`/api/workflows/{id}`),
 /// so that ids do not explode the label set; unmatched paths count as `unmatched`.
+/// Each request runs in a span (method, route, and the caller's token name once
+/// authenticated, never the token) that ends with one line: status and latency.
 pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_label(req.method());
@@ -192,12 +211,18 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
-    let response = next.run(req).await;
-    metrics.observe(
+    let span = tracing::info_span!(
+        "request",
         method,
-        &route,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
+        route = %route,
+        token = tracing::field::Empty,
     );
+    let response = next.run(req).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let secs = started.elapsed().as_secs_f64();
+    metrics.observe(method, &route, status, secs);
+    span.in_scope(|| {
+        tracing::info!(status, latency_ms = secs * 1000.0, "request finished");
+    });
     response
 }

@@ -8,6 +8,7 @@ use crate::config::{ServerConfig, StreamConfig, TokenEntry};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::stream::Hubs;
+use crate::throttle::Throttle;
 use atelier_engine::Orchestrator;
 use atelier_engine::clock::{Clock, SystemClock};
 use atelier_engine::store::{EventStore, SqliteStore};
@@ -29,6 +30,7 @@ struct Inner {
     catalog: Arc<ServerCatalog>,
     hubs: Hubs,
     metrics: Arc<Metrics>,
+    throttle: Throttle,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     config: ServerConfig,
     shutdown: watch::Sender<bool>,
@@ -87,6 +89,7 @@ impl AppState {
                 catalog,
                 hubs: Hubs::new(config.stream.ring_capacity),
                 metrics: Arc::new(Metrics::default()),
+                throttle: Throttle::new(config.rate_limits.clone()),
                 locks: Mutex::new(HashMap::new()),
                 shutdown: watch::Sender::new(false),
                 config,
@@ -137,6 +140,11 @@ impl AppState {
     /// Metrics.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.inner.metrics
+    }
+
+    /// Rate limits and authentication back-off.
+    pub fn throttle(&self) -> &Throttle {
+        &self.inner.throttle
     }
 
     /// Tells WebSocket clients to close: graceful shutdown waits for every
@@ -276,8 +284,10 @@ impl AppState {
         let guard = lock.lock_owned().await;
         let state = self.clone();
         let id = workflow_id.to_string();
+        let span = tracing::info_span!("write", workflow_id = %id);
         tokio::task::spawn_blocking(move || {
             let _guard = guard;
+            let _span = span.entered();
             let hub = state.hubs().hub(&id);
             if !hub.is_synced() {
                 // Baseline, so only this process's appends count as appended.
@@ -285,7 +295,7 @@ impl AppState {
             }
             let publish = || match hub.sync(state.store().as_ref(), &id) {
                 Ok((n, _)) => state.metrics().events_appended(n),
-                Err(e) => eprintln!("atelier-server: cannot publish {id}: {e}"),
+                Err(e) => tracing::error!(workflow_id = %id, "cannot publish: {e}"),
             };
             let result = f(&state, &publish);
             publish();

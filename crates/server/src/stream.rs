@@ -419,7 +419,7 @@ pub async fn run_client(
                             page
                         }
                         Ok((Err(e), _)) => {
-                            eprintln!("atelier-server: stream of {workflow_id}: {e}");
+                            tracing::error!(workflow_id = %workflow_id, "stream: {e}");
                             let _ = socket.send(Message::Close(None)).await;
                             return Ending::ClientGone;
                         }

@@ -51,7 +51,7 @@ impl BackgroundServer {
                     let _ = stopped.await;
                 };
                 if let Err(e) = crate::serve(listener, state, shutdown).await {
-                    eprintln!("atelier-server: {e}");
+                    tracing::error!("server stopped: {e}");
                 }
             });
         });

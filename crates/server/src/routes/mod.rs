@@ -48,8 +48,8 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .split_for_parts();
     let router = router
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
-        .method_not_allowed_fallback(|| async {
-            ApiError::NotFound("no such route for this method".into())
+        .method_not_allowed_fallback(|method: Method| async move {
+            ApiError::MethodNotAllowed(method.to_string())
         });
     (router, openapi::finish(document))
 }

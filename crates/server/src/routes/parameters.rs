@@ -42,7 +42,7 @@ pub async fn extract(
         .read(move |s| Ok(extract_parameters(&text, today, s.llm_client())?))
         .await?;
     if let Some(reason) = &extraction.fallback_reason {
-        eprintln!("atelier-server: parameter extraction fell back to the rules: {reason}");
+        tracing::warn!("parameter extraction fell back to the rules: {reason}");
     }
     Ok(Json(ExtractedParameters {
         parameters: extraction.parameters,

@@ -200,7 +200,8 @@ pub async fn approve(
     JsonBody(body): JsonBody<ApprovalRequest>,
 ) -> Result<Json<WorkflowBody>, ApiError> {
     let resolution = body.resolution()?;
-    let by = approver.caller.name;
+    // Who answered, as the event and the report record it: `ann (approver)`.
+    let by = approver.caller.signature();
     let wid = id.clone();
     let view = state
         .write(&id, move |s, _| {

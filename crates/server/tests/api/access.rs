@@ -63,7 +63,7 @@ fn each_role_is_allowed_and_refused() {
         "a refused call changed nothing"
     );
 
-    // Approver approves; the approval records the token's name.
+    // Approver approves; the approval records the token's name and role.
     assert_eq!(approve(Some(APPROVER)).status, 200);
     let events = app
         .get_as(Some(VIEWER), &format!("/api/workflows/{id}/events"))
@@ -73,7 +73,7 @@ fn each_role_is_allowed_and_refused() {
         .and_then(|e| e.iter().find(|e| e["event"]["type"] == "approval_resolved"))
         .cloned()
         .unwrap_or_default();
-    assert_eq!(resolved["event"]["by"], "ann");
+    assert_eq!(resolved["event"]["by"], "ann (approver)");
 
     // Actuals: planner yes, approver and viewer no.
     let upload = |token| {

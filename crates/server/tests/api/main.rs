@@ -6,6 +6,7 @@ mod dashboard;
 mod errors;
 mod hardening;
 mod helpers;
+mod limits;
 mod multipart;
 mod openapi;
 mod parameters;

@@ -29,7 +29,77 @@ pub fn base() -> Document {
 pub fn finish(mut document: Document) -> Document {
     OpenServerRefusals.modify(&mut document);
     Unauthorized.modify(&mut document);
+    Shared.modify(&mut document);
+    Links.modify(&mut document);
+    document.servers = Some(vec![utoipa::openapi::Server::new("/")]);
     document
+}
+
+/// What any operation can answer besides its own statuses: 429 (a rate limit,
+/// or an address blocked after failed authentications) and 500; and `security:
+/// []` on the operations that need no token, so no client sends one there.
+struct Shared;
+
+impl Modify for Shared {
+    fn modify(&self, openapi: &mut Document) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                let responses = &mut op.responses.responses;
+                responses.entry("429".to_string()).or_insert_with(|| {
+                    error_response(
+                        "Too many requests from this address or token, or too many failed authentications from this address (Retry-After says when to try again)".into(),
+                    )
+                });
+                responses.entry("500".to_string()).or_insert_with(|| {
+                    error_response("An internal error; the answer carries only an id that is in the server's log".into())
+                });
+                if op.security.is_none() {
+                    op.security = Some(Vec::new());
+                }
+            }
+        }
+    }
+}
+
+/// Links from a created workflow to every operation that takes its id, and from
+/// a workflow document to the approval it waits for, so that a client (or a
+/// stateful test) can walk a workflow from its creation.
+struct Links;
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut Document) {
+        use utoipa::openapi::link::LinkBuilder;
+        let mut takes_id = Vec::new();
+        for (path, item) in &openapi.paths.paths {
+            for op in [&item.get, &item.post].into_iter().flatten() {
+                if path.contains("{id}")
+                    && let Some(op_id) = &op.operation_id
+                {
+                    takes_id.push((op_id.clone(), path.contains("{approval_id}")));
+                }
+            }
+        }
+        let Some(create) = openapi
+            .paths
+            .paths
+            .get_mut("/api/workflows")
+            .and_then(|item| item.post.as_mut())
+        else {
+            return;
+        };
+        if let Some(RefOr::T(created)) = create.responses.responses.get_mut("201") {
+            for (op_id, approval) in &takes_id {
+                let mut link = LinkBuilder::new()
+                    .operation_id(op_id.clone())
+                    .parameter("id", "$response.body#/workflow_id");
+                if *approval {
+                    // The first approval of every workflow.
+                    link = link.parameter("approval_id", "manufacturing-1");
+                }
+                created.links.insert(op_id.clone(), RefOr::T(link.build()));
+            }
+        }
+    }
 }
 
 /// A response whose body is an [`ErrorBody`].

@@ -5,9 +5,11 @@
 //! - [`bounded`]: texts and numbers whose limits are part of their type;
 //! - [`request`]: JSON bodies and query strings;
 //! - [`workflow`]: the workflow document and the answers of workflow commands;
-//! - [`views`]: the read views.
+//! - [`views`]: the read views;
+//! - [`schema`]: the OpenAPI schemas of engine and core types that responses carry.
 
 pub mod bounded;
 pub mod request;
+pub mod schema;
 pub mod views;
 pub mod workflow;

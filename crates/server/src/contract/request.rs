@@ -118,7 +118,7 @@ pub struct ParametersBody {
     #[schema(format = Date, value_type = Option<String>)]
     season_end_date: Option<String>,
     /// `none`, `weekly` or `bi-weekly`.
-    #[schema(value_type = String)]
+    #[schema(value_type = super::schema::ReplenishmentStrategyBody)]
     replenishment_strategy: String,
     /// Share of the order held at the DC, 0..=1.
     #[schema(minimum = 0.0, maximum = 1.0)]

@@ -2,11 +2,15 @@
 //! variance and report, the current data set's stores, clusters and categories,
 //! the workflow list, health, and extracted parameters.
 
+use super::schema::{
+    AllocationBody, ClusterNameBody, DataSourceBody, MarkdownRowBody, ReplenishmentStrategyBody,
+    SeasonReportBody, StoreAttributesBody, StoreStockBody, TotalIntervalBody, WeekRowBody,
+};
 use super::workflow::ManufacturingBody;
 use atelier_core::data::StoreAttributes;
 use atelier_core::demand::TotalInterval;
 use atelier_core::inventory::{Allocation, ClusterName, StoreStock};
-use atelier_core::params::SeasonParameters;
+use atelier_core::params::{ReplenishmentStrategy, SeasonParameters};
 use atelier_core::season::SeasonReport;
 use atelier_engine::event::DataSource;
 use atelier_engine::view::{MarkdownRow, WeekRow};
@@ -27,7 +31,7 @@ pub struct ForecastView {
     /// Units per week now (re-forecasts revise the weeks to come).
     pub weekly_current: Vec<u64>,
     /// Interval for the season total.
-    #[schema(value_type = Object)]
+    #[schema(value_type = TotalIntervalBody)]
     pub interval: TotalInterval,
     /// The order proposed or approved.
     pub manufacturing: Option<ManufacturingBody>,
@@ -39,10 +43,10 @@ pub struct AllocationView {
     /// The workflow.
     pub workflow_id: String,
     /// Clusters and stores with their shares and units.
-    #[schema(value_type = Object)]
+    #[schema(value_type = AllocationBody)]
     pub allocation: Allocation,
     /// Per store, in network order: allocation, shipped so far, on hand.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<StoreStockBody>)]
     pub stock: Vec<StoreStock>,
     /// Units at the DC now.
     pub dc_stock: u64,
@@ -58,7 +62,7 @@ pub struct MarkdownsView {
     /// Target sell-through at the checkpoint.
     pub threshold: Option<f64>,
     /// The markdown proposed or applied (empty before the checkpoint).
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<MarkdownRowBody>)]
     pub markdowns: Vec<MarkdownRow>,
     /// Why the markdown check was skipped, if it was.
     pub skipped: Option<String>,
@@ -72,7 +76,7 @@ pub struct VarianceView {
     /// Variance above which the remaining weeks are re-forecast, a fraction.
     pub threshold_pct: f64,
     /// Weeks played.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<WeekRowBody>)]
     pub weeks: Vec<WeekRow>,
 }
 
@@ -82,13 +86,13 @@ pub struct ReportView {
     /// The workflow.
     pub workflow_id: String,
     /// The season's measures and suggestions.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SeasonReportBody)]
     pub report: SeasonReport,
     /// Weeks played.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<WeekRowBody>)]
     pub weeks: Vec<WeekRow>,
     /// The markdown, if one was proposed.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<MarkdownRowBody>)]
     pub markdown: Option<MarkdownRow>,
 }
 
@@ -96,10 +100,10 @@ pub struct ReportView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StoresView {
     /// The data set.
-    #[schema(value_type = Object)]
+    #[schema(value_type = DataSourceBody)]
     pub dataset: DataSource,
     /// Every store with its attributes.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<StoreAttributesBody>)]
     pub stores: Vec<StoreAttributes>,
 }
 
@@ -107,7 +111,7 @@ pub struct StoresView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StoreCluster {
     /// The cluster.
-    #[schema(value_type = String)]
+    #[schema(value_type = ClusterNameBody)]
     pub cluster: ClusterName,
     /// Stores in it.
     pub store_count: usize,
@@ -119,7 +123,7 @@ pub struct StoreCluster {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClustersView {
     /// The data set.
-    #[schema(value_type = Object)]
+    #[schema(value_type = DataSourceBody)]
     pub dataset: DataSource,
     /// The k-means++ seed.
     pub seed: u64,
@@ -147,7 +151,7 @@ pub struct CategorySummary {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoriesView {
     /// The data set.
-    #[schema(value_type = Object)]
+    #[schema(value_type = DataSourceBody)]
     pub dataset: DataSource,
     /// Its categories.
     pub categories: Vec<CategorySummary>,
@@ -160,19 +164,81 @@ pub struct Health {
     pub status: &'static str,
 }
 
+/// How sure the extractor is.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ConfidenceBody {
+    /// Several indirect cues or a default were used.
+    Low,
+    /// One field came from an indirect cue.
+    Medium,
+    /// Every field was stated.
+    High,
+}
+
+/// Which extractor read the text.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ExtractionSourceBody {
+    /// The model, its answer validated.
+    Llm,
+    /// The rules (also when the model's answer was not usable).
+    Offline,
+}
+
 /// The seven parameters read from a description, with how they were read.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ExtractedParameters {
-    /// The seven parameters, validated.
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub parameters: SeasonParameters,
+    /// Season length in weeks.
+    #[schema(minimum = 1, maximum = 52)]
+    pub forecast_horizon_weeks: u32,
+    /// First day of week 1.
+    #[schema(value_type = String, format = Date)]
+    pub season_start_date: NaiveDate,
+    /// Last day of the season (derived).
+    #[schema(value_type = String, format = Date)]
+    pub season_end_date: NaiveDate,
+    /// How often the DC tops stores up.
+    #[schema(value_type = ReplenishmentStrategyBody)]
+    pub replenishment_strategy: ReplenishmentStrategy,
+    /// Share of the order held at the DC, 0..=1.
+    pub dc_holdback_percentage: f64,
+    /// Week of the sell-through check; null for no markdowns.
+    pub markdown_checkpoint_week: Option<u32>,
+    /// Target sell-through at the checkpoint; null for no markdowns.
+    pub markdown_threshold: Option<f64>,
     /// `high`, `medium` or `low`.
-    #[schema(value_type = String)]
+    #[schema(value_type = ConfidenceBody)]
     pub extraction_confidence: Confidence,
     /// Which phrase gave each field.
     pub extraction_reasoning: String,
     /// `llm` or `offline` (the rules; also when the model's answer was not usable).
-    #[schema(value_type = String)]
+    #[schema(value_type = ExtractionSourceBody)]
     pub source: Source,
+}
+
+impl ExtractedParameters {
+    /// The answer for validated `parameters` read as the other fields say.
+    pub fn new(
+        parameters: SeasonParameters,
+        extraction_confidence: Confidence,
+        extraction_reasoning: String,
+        source: Source,
+    ) -> ExtractedParameters {
+        ExtractedParameters {
+            forecast_horizon_weeks: parameters.forecast_horizon_weeks,
+            season_start_date: parameters.season_start_date,
+            season_end_date: parameters.season_end_date,
+            replenishment_strategy: parameters.replenishment_strategy,
+            dc_holdback_percentage: parameters.dc_holdback_percentage,
+            markdown_checkpoint_week: parameters.markdown_checkpoint_week,
+            markdown_threshold: parameters.markdown_threshold,
+            extraction_confidence,
+            extraction_reasoning,
+            source,
+        }
+    }
 }

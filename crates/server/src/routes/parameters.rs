@@ -44,10 +44,10 @@ pub async fn extract(
     if let Some(reason) = &extraction.fallback_reason {
         tracing::warn!("parameter extraction fell back to the rules: {reason}");
     }
-    Ok(Json(ExtractedParameters {
-        parameters: extraction.parameters,
-        extraction_confidence: extraction.extraction_confidence,
-        extraction_reasoning: extraction.extraction_reasoning,
-        source: extraction.source,
-    }))
+    Ok(Json(ExtractedParameters::new(
+        extraction.parameters,
+        extraction.extraction_confidence,
+        extraction.extraction_reasoning,
+        extraction.source,
+    )))
 }

@@ -105,3 +105,58 @@ fn secured_operations_document_and_answer_401() {
     }
     assert_eq!(secured, 23, "every operation but /healthz and the document");
 }
+
+/// The document's frame: `servers`, `security: []` on the open operations, 429
+/// and 500 everywhere, closed sets as enums, and links from a created workflow
+/// to every operation that takes its id.
+#[test]
+fn the_document_carries_servers_links_enums_and_shared_statuses() {
+    let app = spawn_app();
+    let doc = app.get("/api/openapi.json").body;
+    assert_eq!(doc["servers"][0]["url"], "/");
+    assert_eq!(
+        doc["paths"]["/healthz"]["get"]["security"],
+        serde_json::json!([])
+    );
+    let mut with_id = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            for status in ["429", "500"] {
+                assert!(
+                    op["responses"].get(status).is_some(),
+                    "{method} {path} lacks {status}"
+                );
+            }
+            if path.contains("{id}") {
+                with_id.insert(op["operationId"].as_str().expect("id").to_string());
+            }
+        }
+    }
+    let links: BTreeSet<String> =
+        doc["paths"]["/api/workflows"]["post"]["responses"]["201"]["links"]
+            .as_object()
+            .expect("links")
+            .keys()
+            .cloned()
+            .collect();
+    assert_eq!(links, with_id);
+    let states = doc["components"]["schemas"]["WorkflowStateBody"]["enum"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(states, 11);
+    let kinds = doc["components"]["schemas"]["EventTypeBody"]["enum"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(kinds, 24);
+    let create = &doc["components"]["schemas"]["CreateWorkflowRequest"];
+    assert_eq!(create["additionalProperties"], false);
+    assert!(
+        doc["components"]["schemas"]["ReforecastRequest"]["properties"]["reason"]
+            .get("$ref")
+            .is_some()
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["ReforecastReasonText"]["maxLength"],
+        2000
+    );
+}

@@ -1,0 +1,436 @@
+//! OpenAPI schemas of the engine's and the core's types that responses carry
+//! (they know nothing of OpenAPI): each mirrors the JSON its type serializes to,
+//! with its closed sets as enums. A test reads whole seasons over HTTP and checks
+//! every answer against the document (keys, required fields, enums), so a
+//! mirror that drifts from its type fails there.
+
+#![allow(dead_code)]
+
+use utoipa::ToSchema;
+
+/// Where a workflow is.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum WorkflowStateBody {
+    /// Parameters set; nothing has run yet.
+    ParametersExtracted,
+    /// Demand is forecasting.
+    #[schema(rename = "phase_1_forecasting")]
+    Phase1Forecasting,
+    /// The manufacturing order waits for a human.
+    WaitingMfgApproval,
+    /// Inventory is allocating.
+    #[schema(rename = "phase_2_allocation")]
+    Phase2Allocation,
+    /// The season is running; the next week's actuals are awaited.
+    #[schema(rename = "phase_3_monitoring")]
+    Phase3Monitoring,
+    /// Stores are being topped up.
+    #[schema(rename = "phase_3_replenishment")]
+    Phase3Replenishment,
+    /// Pricing checks sell-through.
+    #[schema(rename = "phase_4_markdown_check")]
+    Phase4MarkdownCheck,
+    /// A markdown waits for a human.
+    WaitingMarkdownApproval,
+    /// Demand re-forecasts the remaining weeks.
+    #[schema(rename = "phase_5_reforecast")]
+    Phase5Reforecast,
+    /// The season is over and reported.
+    Completed,
+    /// A step failed after its retries; `resume` retries it.
+    Error,
+}
+
+/// How often the DC tops stores up.
+#[derive(ToSchema)]
+pub enum ReplenishmentStrategyBody {
+    /// Never.
+    #[schema(rename = "none")]
+    None,
+    /// Every week.
+    #[schema(rename = "weekly")]
+    Weekly,
+    /// Every other week.
+    #[schema(rename = "bi-weekly")]
+    BiWeekly,
+}
+
+/// A specialist agent.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum AgentNameBody {
+    /// Forecasts demand and sizes the order.
+    Demand,
+    /// Clusters stores, allocates, replenishes.
+    Inventory,
+    /// Proposes markdowns.
+    Pricing,
+}
+
+/// A cluster of stores, by mean fashion tier.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ClusterNameBody {
+    /// Highest mean fashion tier.
+    FashionForward,
+    /// Middle.
+    Mainstream,
+    /// Lowest.
+    ValueConscious,
+}
+
+/// Which money decision an approval is about.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ApprovalKindBody {
+    /// The manufacturing order.
+    Manufacturing,
+    /// A markdown.
+    Markdown,
+}
+
+/// Whether actuals came in above or below the forecast.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum VarianceDirectionBody {
+    /// Above.
+    Over,
+    /// Below.
+    Under,
+    /// Exactly on it.
+    OnTarget,
+}
+
+/// The seven parameters, validated (the end date derived).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeasonParametersBody {
+    /// Season length in weeks.
+    #[schema(minimum = 1, maximum = 52)]
+    forecast_horizon_weeks: u32,
+    /// First day of week 1.
+    #[schema(format = Date)]
+    season_start_date: String,
+    /// Last day of the season.
+    #[schema(format = Date)]
+    season_end_date: String,
+    /// How often the DC tops stores up.
+    replenishment_strategy: ReplenishmentStrategyBody,
+    /// Share of the order held at the DC, 0..=1.
+    dc_holdback_percentage: f64,
+    /// Week of the sell-through check; null for no markdowns.
+    markdown_checkpoint_week: Option<u32>,
+    /// Target sell-through at the checkpoint.
+    markdown_threshold: Option<f64>,
+}
+
+/// An interval for the season total.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotalIntervalBody {
+    /// Nominal coverage (0.8 for 80%).
+    level: f64,
+    /// Lower bound, units.
+    low: u64,
+    /// Upper bound, units.
+    high: u64,
+}
+
+/// A week as the views report it.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeekRowBody {
+    /// Season week.
+    week: u32,
+    /// Forecast in force when the week was played.
+    forecast: u64,
+    /// Units sold.
+    actual: u64,
+    /// Units demanded.
+    demand: u64,
+    /// Variance in percent (30.8 for 30.8%); null against a zero forecast.
+    variance_pct: Option<f64>,
+    /// Over, under or on target.
+    direction: Option<VarianceDirectionBody>,
+    /// Above the threshold.
+    threshold_exceeded: bool,
+    /// A re-forecast followed.
+    reforecast: bool,
+    /// Units sent from the DC after this week.
+    replenished: u64,
+    /// Stores that ran out.
+    stockout_stores: u64,
+}
+
+/// The markdown taken at the checkpoint.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkdownRowBody {
+    /// The checkpoint week.
+    week: u32,
+    /// Sell-through at the checkpoint.
+    sell_through: f64,
+    /// Target minus sell-through.
+    gap: f64,
+    /// Depth proposed or applied.
+    markdown_pct: f64,
+    /// Expected lift.
+    expected_demand_lift_pct: f64,
+    /// Whether it was applied.
+    applied: bool,
+}
+
+/// An approval that is awaited.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PendingApprovalBody {
+    /// The id to answer with (`POST .../approvals/{approval_id}`).
+    approval_id: String,
+    /// What is to be approved.
+    kind: ApprovalKindBody,
+    /// The proposal (the order, or the markdown and its figures).
+    #[schema(value_type = Object)]
+    data: serde_json::Value,
+    /// The actions allowed.
+    options: Vec<String>,
+    /// When it expires; null for never.
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The season report.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeasonReportBody {
+    /// Mean absolute percentage error against weekly demand, a fraction.
+    mape: f64,
+    /// (forecast − demand) / demand over the season.
+    bias: f64,
+    /// Units sold.
+    units_sold: u64,
+    /// Units demanded but not sold for want of stock.
+    lost_sales: u64,
+    /// Units left in stores and at the DC.
+    leftover_units: u64,
+    /// Of which in stores.
+    leftover_in_stores: u64,
+    /// Of which at the DC.
+    leftover_at_dc: u64,
+    /// Sold / demanded.
+    fill_rate: f64,
+    /// Sold / manufactured.
+    sell_through: f64,
+    /// Revenue given up through markdowns.
+    markdown_cost: f64,
+    /// Suggestions for next season, in words.
+    suggestions: Vec<String>,
+}
+
+/// Where a workflow's data come from: the shipped sample, files, or an upload.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataSourceBody {
+    /// `sample`, `files` or `uploaded`.
+    #[schema(value_type = String, pattern = "^(sample|files|uploaded)$")]
+    kind: String,
+    /// With `uploaded`: the data set.
+    dataset_id: Option<String>,
+    /// With `files`: the store attributes file.
+    stores: Option<String>,
+    /// With `files`: the sales history file.
+    history: Option<String>,
+    /// With `files`: the files' fingerprint.
+    fingerprint: Option<String>,
+}
+
+/// One cluster's part of the order.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterAllocationBody {
+    /// The cluster.
+    cluster_id: ClusterNameBody,
+    /// Stores in it.
+    stores: u64,
+    /// Their ids.
+    store_ids: Vec<String>,
+    /// Its share of historical sales.
+    share: f64,
+    /// Units allocated to it.
+    units: u64,
+}
+
+/// One store's part of the order.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreAllocationBody {
+    /// The store.
+    store_id: String,
+    /// Its cluster.
+    cluster_id: ClusterNameBody,
+    /// Its share of the whole order.
+    share: f64,
+    /// Units it is meant to receive over the season.
+    season_allocation: u64,
+    /// Units shipped to it at launch.
+    initial: u64,
+}
+
+/// The split of the order.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationBody {
+    /// The order split.
+    manufacturing_qty: u64,
+    /// The holdback applied.
+    dc_holdback_percentage: f64,
+    /// Units shipped at launch.
+    initial_shipped: u64,
+    /// Units kept at the DC.
+    dc_holdback: u64,
+    /// Per cluster.
+    clusters: Vec<ClusterAllocationBody>,
+    /// Per store, in network order.
+    stores: Vec<StoreAllocationBody>,
+}
+
+/// A store's stock position.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreStockBody {
+    /// Units it is meant to receive over the season.
+    season_allocation: u64,
+    /// Units shipped to it so far.
+    shipped_so_far: u64,
+    /// Units on its shelves now.
+    on_hand: u64,
+}
+
+/// A store and its attributes.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreAttributesBody {
+    /// Store id.
+    store_id: String,
+    /// Average weekly units over the last 12 months.
+    avg_weekly_sales_12mo: f64,
+    /// Selling space.
+    store_size_sqft: f64,
+    /// Median household income of the catchment.
+    median_income: f64,
+    /// `A`, `B` or `C`.
+    #[schema(value_type = String, pattern = "^(A|B|C)$")]
+    location_tier: String,
+    /// `Premium`, `Mainstream` or `Value`.
+    #[schema(value_type = String, pattern = "^(Premium|Mainstream|Value)$")]
+    fashion_tier: String,
+    /// `Mall`, `Standalone`, `ShoppingCenter` or `Outlet`.
+    #[schema(value_type = String, pattern = "^(Mall|Standalone|ShoppingCenter|Outlet)$")]
+    store_format: String,
+    /// `Northeast`, `Southeast`, `Midwest` or `West`.
+    #[schema(value_type = String, pattern = "^(Northeast|Southeast|Midwest|West)$")]
+    region: String,
+    /// Visitors per week.
+    foot_traffic: f64,
+    /// Competing stores nearby.
+    competitor_density: f64,
+    /// Share of the catchment's spend that is online.
+    online_penetration: f64,
+    /// People per square mile.
+    population_density: f64,
+    /// Whether the store is in a mall.
+    mall_location: bool,
+}
+
+/// One workflow in the list.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowSummaryBody {
+    /// The workflow.
+    workflow_id: String,
+    /// Its category.
+    category: String,
+    /// Its state.
+    state: WorkflowStateBody,
+    /// Its last event number.
+    last_seq: u64,
+    /// When it was created.
+    created_at: chrono::DateTime<chrono::Utc>,
+    /// When it last changed.
+    updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What kind of fact an event records.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum EventTypeBody {
+    /// The workflow was created with its parameters.
+    WorkflowCreated,
+    /// A phase started.
+    PhaseStarted,
+    /// A phase was skipped, with why.
+    PhaseSkipped,
+    /// Work was handed to an agent.
+    HandoffSent,
+    /// An agent answered.
+    AgentCompleted,
+    /// An agent failed (and may be retried).
+    AgentFailed,
+    /// Demand's forecast.
+    ForecastProduced,
+    /// The order was revised.
+    OrderRevised,
+    /// A human's decision is awaited.
+    ApprovalRequested,
+    /// A human decided.
+    ApprovalResolved,
+    /// An approval expired.
+    ApprovalExpired,
+    /// The order was allocated.
+    AllocationMade,
+    /// A week's actuals were recorded.
+    WeekRecorded,
+    /// The week's variance was measured.
+    VarianceMeasured,
+    /// The remaining weeks were re-forecast.
+    ReforecastApplied,
+    /// Stores were topped up.
+    ReplenishmentShipped,
+    /// An emergency reorder is advised.
+    EmergencyReorderAlert,
+    /// Pricing proposed a markdown.
+    MarkdownProposed,
+    /// A markdown was applied.
+    MarkdownApplied,
+    /// A decision was explained in words.
+    ReasoningRecorded,
+    /// A guardrail refused a model's words.
+    GuardrailTriggered,
+    /// The season ended.
+    WorkflowCompleted,
+    /// The workflow failed.
+    WorkflowFailed,
+    /// A failed workflow was resumed.
+    WorkflowResumed,
+}
+
+/// An event: its `type` and the fields of that type.
+#[derive(ToSchema)]
+pub struct EventBody {
+    /// What kind of fact it records.
+    #[serde(rename = "type")]
+    kind: EventTypeBody,
+}
+
+/// A stored event.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoredEventBody {
+    /// The workflow.
+    workflow_id: String,
+    /// Its number in the workflow's log, from 1.
+    seq: u64,
+    /// When it was recorded.
+    recorded_at: chrono::DateTime<chrono::Utc>,
+    /// The event.
+    event: EventBody,
+}

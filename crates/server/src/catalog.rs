@@ -12,12 +12,13 @@ use atelier_engine::catalog::FileCatalog;
 use atelier_engine::event::DataSource;
 use atelier_engine::{CatalogError, DataCatalog};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 use utoipa::ToSchema;
 
 const MANIFEST: &str = "manifest.json";
@@ -34,6 +35,10 @@ struct Manifest {
     stores: bool,
     /// `history.csv` is present (else the sample's history).
     history: bool,
+    /// SHA-256 of what the data set holds (its files, or "sample"): an
+    /// identical upload reuses the data set. Absent in data sets written before.
+    #[serde(default)]
+    fingerprint: Option<String>,
 }
 
 /// What an upload produced: the new current data set and what was found in it.
@@ -64,6 +69,8 @@ pub struct ServerCatalog {
     cache: Mutex<HashMap<String, Arc<SeasonData>>>,
     current: RwLock<DataSource>,
     uploads: Mutex<()>,
+    /// Data set id by fingerprint.
+    fingerprints: Mutex<HashMap<String, String>>,
 }
 
 static IDS: AtomicU64 = AtomicU64::new(0);
@@ -103,13 +110,27 @@ impl ServerCatalog {
             }
             _ => DataSource::Sample,
         };
-        Ok(ServerCatalog {
+        let catalog = ServerCatalog {
             dir,
             files: FileCatalog::default(),
             cache: Mutex::new(HashMap::new()),
             current: RwLock::new(current),
             uploads: Mutex::new(()),
-        })
+            fingerprints: Mutex::new(HashMap::new()),
+        };
+        let known: HashMap<String, String> = catalog
+            .dataset_ids()
+            .into_iter()
+            .filter_map(|id| {
+                let fingerprint = catalog.manifest(&id).ok()?.fingerprint?;
+                Some((fingerprint, id))
+            })
+            .collect();
+        *catalog
+            .fingerprints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = known;
+        Ok(catalog)
     }
 
     /// The data set new workflows start with.
@@ -242,31 +263,41 @@ impl ServerCatalog {
         data: SeasonData,
         rows: u64,
     ) -> Result<DatasetSummary, ApiError> {
+        let stores = stores
+            .map(Source::bytes)
+            .transpose()
+            .map_err(ApiError::internal)?;
+        let history = history
+            .map(Source::bytes)
+            .transpose()
+            .map_err(ApiError::internal)?;
+        let fingerprint = fingerprint(stores.as_deref(), history.as_deref());
+        if let Some(id) = self.known(&fingerprint) {
+            // The same content again: the data set it already is becomes current.
+            self.make_current(&id).map_err(ApiError::internal)?;
+            return Ok(summarise(&id, rows, &data.stores, &data.history));
+        }
         let id = new_dataset_id();
         let tmp = self.dir.join(format!(".tmp-{id}"));
         let write = || -> Result<(), String> {
             fs::create_dir_all(&tmp).map_err(|e| io("cannot create", &tmp, e))?;
             if let Some(s) = &stores {
-                s.write_to(&tmp.join(STORES_FILE))?;
+                write_synced(&tmp.join(STORES_FILE), s)?;
             }
             if let Some(h) = &history {
-                h.write_to(&tmp.join(HISTORY_FILE))?;
+                write_synced(&tmp.join(HISTORY_FILE), h)?;
             }
             let manifest = Manifest {
                 dataset_id: id.clone(),
                 created_at: chrono::Utc::now().to_rfc3339(),
                 stores: stores.is_some(),
                 history: history.is_some(),
+                fingerprint: Some(fingerprint.clone()),
             };
             let text = serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?;
             write_synced(&tmp.join(MANIFEST), text.as_bytes())?;
             let dest = self.dir.join(&id);
-            fs::rename(&tmp, &dest).map_err(|e| io("cannot rename into", &dest, e))?;
-            let pointer_tmp = self.dir.join(format!(".{CURRENT}.tmp"));
-            write_synced(&pointer_tmp, id.as_bytes())?;
-            fs::rename(&pointer_tmp, self.dir.join(CURRENT))
-                .map_err(|e| io("cannot move the pointer in", &self.dir, e))?;
-            Ok(())
+            fs::rename(&tmp, &dest).map_err(|e| io("cannot rename into", &dest, e))
         };
         if let Err(e) = write() {
             let _ = fs::remove_dir_all(&tmp);
@@ -277,10 +308,119 @@ impl ServerCatalog {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(id.clone(), Arc::new(data));
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) =
-            DataSource::Uploaded { dataset_id: id };
+        self.fingerprints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(fingerprint, id.clone());
+        self.make_current(&id).map_err(ApiError::internal)?;
         Ok(summary)
     }
+
+    /// The data set holding exactly this content, if one is kept.
+    fn known(&self, fingerprint: &str) -> Option<String> {
+        let id = self
+            .fingerprints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(fingerprint)
+            .cloned()?;
+        self.dir.join(&id).join(MANIFEST).exists().then_some(id)
+    }
+
+    /// Moves the `current` pointer to `id` (written aside, then renamed: a crash
+    /// leaves one pointer or the other). The data set it leaves is touched, so
+    /// its retention age counts from when it stopped being current.
+    fn make_current(&self, id: &str) -> Result<(), String> {
+        let previous = self.current();
+        let pointer_tmp = self.dir.join(format!(".{CURRENT}.tmp"));
+        write_synced(&pointer_tmp, id.as_bytes())?;
+        fs::rename(&pointer_tmp, self.dir.join(CURRENT))
+            .map_err(|e| io("cannot move the pointer in", &self.dir, e))?;
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = DataSource::Uploaded {
+            dataset_id: id.to_string(),
+        };
+        if let DataSource::Uploaded { dataset_id } = previous
+            && dataset_id != id
+            && let Ok(f) = fs::File::options()
+                .append(true)
+                .open(self.dir.join(&dataset_id).join(MANIFEST))
+        {
+            let _ = f.set_modified(std::time::SystemTime::now());
+        }
+        Ok(())
+    }
+
+    /// The ids of the data sets kept.
+    fn dataset_ids(&self) -> Vec<String> {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|name| valid_id(name) && self.dir.join(name).join(MANIFEST).exists())
+            .collect()
+    }
+
+    /// Removes the data sets no workflow uses (`in_use`) that are not current and
+    /// have not been current for `older_than`, and returns their ids. Leftovers of
+    /// uploads cut short are removed as well.
+    pub fn prune(&self, in_use: &HashSet<String>, older_than: Duration) -> Vec<String> {
+        let _guard = self.uploads.lock().unwrap_or_else(PoisonError::into_inner);
+        let current = match self.current() {
+            DataSource::Uploaded { dataset_id } => Some(dataset_id),
+            _ => None,
+        };
+        let now = std::time::SystemTime::now();
+        let mut removed = Vec::new();
+        for id in self.dataset_ids() {
+            if current.as_deref() == Some(id.as_str()) || in_use.contains(&id) {
+                continue;
+            }
+            let age = fs::metadata(self.dir.join(&id).join(MANIFEST))
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|at| now.duration_since(at).ok());
+            if age.is_some_and(|age| age >= older_than)
+                && fs::remove_dir_all(self.dir.join(&id)).is_ok()
+            {
+                removed.push(id);
+            }
+        }
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|id, _| !removed.contains(id));
+        self.fingerprints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, id| !removed.contains(id));
+        if let Ok(entries) = fs::read_dir(&self.dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                if name.to_string_lossy().starts_with(".tmp-") {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        removed
+    }
+}
+
+/// SHA-256 over what a data set holds, each part tagged and length-prefixed.
+fn fingerprint(stores: Option<&[u8]>, history: Option<&[u8]>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for (tag, part) in [("stores", stores), ("history", history)] {
+        hash.update(tag.as_bytes());
+        match part {
+            Some(bytes) => {
+                hash.update((bytes.len() as u64).to_le_bytes());
+                hash.update(bytes);
+            }
+            None => hash.update(b":sample"),
+        }
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 enum Source<'a> {
@@ -289,13 +429,13 @@ enum Source<'a> {
 }
 
 impl Source<'_> {
-    fn write_to(&self, dest: &Path) -> Result<(), String> {
+    /// The bytes to write.
+    fn bytes(self) -> Result<std::borrow::Cow<'static, [u8]>, String> {
         match self {
-            Source::Bytes(b) => write_synced(dest, b),
-            Source::Copy(from) => {
-                let bytes = fs::read(from).map_err(|e| io("cannot read", from, e))?;
-                write_synced(dest, &bytes)
-            }
+            Source::Bytes(b) => Ok(std::borrow::Cow::Owned(b.to_vec())),
+            Source::Copy(from) => fs::read(from)
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| io("cannot read", from, e)),
         }
     }
 }

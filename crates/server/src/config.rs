@@ -236,6 +236,9 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Rate limits and authentication back-off.
     pub rate_limits: RateLimits,
+    /// Uploaded data sets that no workflow uses and that have not been current
+    /// for this long are removed (checked hourly); `None` keeps them all.
+    pub dataset_retention: Option<Duration>,
     /// How often waiting workflows are checked for expired approvals.
     pub expiry_check_interval: Duration,
     /// Live stream limits.
@@ -256,6 +259,9 @@ pub struct ServerConfig {
 /// Default request body limit: 10 MiB, enough for a few years of daily sales.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
+/// Default [`ServerConfig::dataset_retention`]: 30 days.
+pub const DEFAULT_DATASET_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
+
 /// Default [`ServerConfig::shutdown_grace`]: 30 s.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -268,6 +274,7 @@ impl ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             limits: Limits::default(),
             rate_limits: RateLimits::default(),
+            dataset_retention: Some(DEFAULT_DATASET_RETENTION),
             expiry_check_interval: Duration::from_secs(5),
             stream: StreamConfig::default(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
@@ -298,6 +305,8 @@ impl ServerConfig {
             max_body_bytes: Option<usize>,
             limits: Option<Limits>,
             rate_limits: Option<RateLimits>,
+            /// Days; 0 keeps every data set.
+            dataset_retention_days: Option<f64>,
         }
         let file: File = serde_json::from_str(text).map_err(|e| e.to_string())?;
         for t in file.tokens {
@@ -332,6 +341,15 @@ impl ServerConfig {
         }
         if let Some(rate) = file.rate_limits {
             self.rate_limits = rate;
+        }
+        if let Some(days) = file.dataset_retention_days {
+            self.dataset_retention = match days {
+                0.0 => None,
+                d => Some(
+                    Duration::try_from_secs_f64(d * 86_400.0)
+                        .map_err(|e| format!("dataset_retention_days: {e}"))?,
+                ),
+            };
         }
         Ok(())
     }

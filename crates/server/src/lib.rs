@@ -104,6 +104,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let expiry = tokio::spawn(expire_approvals(state.clone()));
     let outside = tokio::spawn(watch_outside_writes(state.clone()));
+    let retention = tokio::spawn(prune_datasets(state.clone()));
     let limits = state.config().limits.clone();
     let grace = state.config().shutdown_grace;
     let router = app(state.clone());
@@ -157,7 +158,26 @@ pub async fn serve(
     }
     expiry.abort();
     outside.abort();
+    retention.abort();
     Ok(())
+}
+
+/// How often unused data sets are looked for.
+const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Removes, every hour, the uploaded data sets past their retention.
+async fn prune_datasets(state: AppState) {
+    let mut tick = tokio::time::interval(RETENTION_INTERVAL);
+    loop {
+        tick.tick().await;
+        match state.prune_datasets().await {
+            Ok(removed) if !removed.is_empty() => {
+                tracing::info!(removed = ?removed, "removed unused data sets");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot prune data sets: {e}"),
+        }
+    }
 }
 
 /// How often streamed workflows are checked for events written by another process

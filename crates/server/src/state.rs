@@ -147,6 +147,31 @@ impl AppState {
         &self.inner.throttle
     }
 
+    /// Removes the uploaded data sets no workflow uses and that have not been
+    /// current for the configured retention; returns their ids.
+    pub async fn prune_datasets(&self) -> Result<Vec<String>, ApiError> {
+        let Some(retention) = self.config().dataset_retention else {
+            return Ok(Vec::new());
+        };
+        self.read(move |s| {
+            let store = s.store();
+            let mut in_use = std::collections::HashSet::new();
+            for w in store.list()? {
+                for e in store.load(&w.workflow_id, 0, Some(1))? {
+                    if let atelier_engine::event::Event::WorkflowCreated {
+                        data: atelier_engine::event::DataSource::Uploaded { dataset_id },
+                        ..
+                    } = e.event
+                    {
+                        in_use.insert(dataset_id);
+                    }
+                }
+            }
+            Ok(s.catalog().prune(&in_use, retention))
+        })
+        .await
+    }
+
     /// Tells WebSocket clients to close: graceful shutdown waits for every
     /// connection, and a stream never ends by itself.
     pub fn begin_shutdown(&self) {

@@ -4,6 +4,7 @@
 mod access;
 mod conformance;
 mod dashboard;
+mod datasets;
 mod errors;
 mod hardening;
 mod helpers;

@@ -1,0 +1,71 @@
+//! Uploaded data sets: an identical upload reuses the data set it already is,
+//! and the ones no workflow uses are removed once past their retention.
+
+use crate::helpers::*;
+use atelier_server::AppState;
+use atelier_server::state::datasets_dir;
+
+const SALES: &str = "date,store_id,category,quantity_sold,revenue\n\
+                     2024-01-01,S001,Scarves,3,45.0\n";
+
+fn kept(app: &TestApp) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(datasets_dir(&app.db))
+        .expect("data set dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("ds_"))
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn an_identical_upload_reuses_the_data_set() {
+    let app = spawn_app();
+    let first = app.post_csv("/api/data/historical-sales", SALES);
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let other = app.post_csv("/api/data/historical-sales", &SALES.replace(",3,", ",4,"));
+    assert_ne!(other.body["dataset_id"], first.body["dataset_id"]);
+    let again = app.post_csv("/api/data/historical-sales", SALES);
+    assert_eq!(again.status, 201);
+    assert_eq!(again.body["dataset_id"], first.body["dataset_id"]);
+    assert_eq!(kept(&app).len(), 2, "{:?}", kept(&app));
+    // And it is current again.
+    assert_eq!(
+        app.get("/api/categories").body["dataset"]["dataset_id"],
+        first.body["dataset_id"]
+    );
+}
+
+#[test]
+fn unused_data_sets_past_their_retention_are_removed() {
+    let mut app = spawn_app_with(|c| c.dataset_retention = Some(std::time::Duration::ZERO));
+    // A: used by a workflow (the stores upload keeps the sample history, so a
+    // season can be planned on it).
+    let stores = include_str!("../../../../data/store_attributes.csv");
+    let a = app.post_csv("/api/data/stores", stores);
+    assert_eq!(a.status, 201, "{:?}", a.body);
+    let id = app.create_zara(None);
+    // B: replaced, unused. C: current.
+    let b = app.post_csv("/api/data/historical-sales", SALES);
+    let c = app.post_csv("/api/data/historical-sales", &SALES.replace(",3,", ",5,"));
+    assert_eq!(kept(&app).len(), 3);
+    app.server = None;
+    let mut config = atelier_server::ServerConfig::new(&app.db);
+    config.dataset_retention = Some(std::time::Duration::ZERO);
+    let state = AppState::open(config).expect("opens");
+    let runtime = runtime();
+    let removed = runtime.block_on(state.prune_datasets()).expect("prunes");
+    assert_eq!(
+        removed,
+        vec![b.body["dataset_id"].as_str().expect("id").to_string()]
+    );
+    let left = kept(&app);
+    assert!(left.contains(&a.body["dataset_id"].as_str().expect("a").to_string()));
+    assert!(left.contains(&c.body["dataset_id"].as_str().expect("c").to_string()));
+    drop(state);
+    app.restart();
+    assert_eq!(
+        app.workflow(&id)["data"]["dataset_id"],
+        a.body["dataset_id"]
+    );
+}

@@ -63,7 +63,7 @@ pub fn app(state: AppState) -> Router {
     let (router, document) = routes::api();
     let router = router.merge(web::router());
     let document = routes::meta::ApiDocument(axum::body::Bytes::from(
-        serde_json::to_vec(&document).unwrap_or_default(),
+        serde_json::to_vec(&openapi::to_json(&document)).unwrap_or_default(),
     ));
     router
         .layer(axum::middleware::from_fn_with_state(

@@ -178,3 +178,31 @@ impl Modify for BearerAuth {
         );
     }
 }
+
+/// The document as JSON. utoipa writes a link's `operationId` as
+/// `operation_id`; OpenAPI (and every client generator) reads `operationId`.
+pub fn to_json(document: &Document) -> serde_json::Value {
+    let mut value = serde_json::to_value(document).unwrap_or_default();
+    if let Some(paths) = value.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
+            for op in item.values_mut() {
+                let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut())
+                else {
+                    continue;
+                };
+                for response in responses.values_mut() {
+                    let Some(links) = response.get_mut("links").and_then(|l| l.as_object_mut())
+                    else {
+                        continue;
+                    };
+                    for link in links.values_mut().filter_map(|l| l.as_object_mut()) {
+                        if let Some(id) = link.remove("operation_id") {
+                            link.insert("operationId".to_string(), id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    value
+}

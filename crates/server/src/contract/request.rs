@@ -136,26 +136,46 @@ pub struct ParametersBody {
 #[allow(dead_code)]
 pub struct TunablesBody {
     /// Safety stock when stores can be replenished (0.20).
-    safety_stock_pct: Option<f64>,
+    #[schema(required = false)]
+    safety_stock_pct: f64,
     /// Safety stock when replenishment is `none` (0.25).
-    safety_stock_no_replenishment_pct: Option<f64>,
+    #[schema(required = false)]
+    safety_stock_no_replenishment_pct: f64,
     /// Markdown per point of sell-through gap (2.0).
-    markdown_elasticity: Option<f64>,
+    #[schema(required = false)]
+    markdown_elasticity: f64,
     /// Deepest markdown Pricing may propose (0.40).
-    markdown_cap_pct: Option<f64>,
+    #[schema(required = false)]
+    markdown_cap_pct: f64,
     /// Markdowns are rounded to multiples of this (0.05).
-    markdown_rounding_pct: Option<f64>,
+    #[schema(required = false)]
+    markdown_rounding_pct: f64,
     /// Demand lift per unit of markdown (1.5).
-    markdown_demand_lift_per_pct: Option<f64>,
+    #[schema(required = false)]
+    markdown_demand_lift_per_pct: f64,
     /// Weekly variance above which the remaining weeks are re-forecast (0.20).
-    variance_threshold_pct: Option<f64>,
+    #[schema(required = false)]
+    variance_threshold_pct: f64,
     /// Variance above which an emergency reorder is considered (0.30).
-    emergency_variance_pct: Option<f64>,
+    #[schema(required = false)]
+    emergency_variance_pct: f64,
 }
 
 /// What to plan, and what the weekly actuals it will be given mean.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "category": "Women's Dresses",
+    "scenario": "normal_season",
+    "parameters": {
+        "forecast_horizon_weeks": 12,
+        "season_start_date": "2025-02-17",
+        "replenishment_strategy": "weekly",
+        "dc_holdback_percentage": 0.45,
+        "markdown_checkpoint_week": 6,
+        "markdown_threshold": 0.6
+    }
+}))]
 pub struct CreateWorkflowRequest {
     /// A category in the current data set (`GET /api/categories`).
     pub category: CategoryName,

@@ -73,8 +73,11 @@ pub struct MarkdownsView {
 pub struct VarianceView {
     /// The workflow.
     pub workflow_id: String,
-    /// Variance above which the remaining weeks are re-forecast, a fraction.
+    /// Variance above which the remaining weeks are re-forecast, a fraction
+    /// (0.2), as the tunables write it.
     pub threshold_pct: f64,
+    /// The same threshold in percent (20.0), the unit of the weeks' `variance_pct`.
+    pub threshold_percent: f64,
     /// Weeks played.
     #[schema(value_type = Vec<WeekRowBody>)]
     pub weeks: Vec<WeekRow>,

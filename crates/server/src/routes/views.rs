@@ -130,6 +130,7 @@ pub async fn variance(
     Ok(Json(VarianceView {
         workflow_id: view.workflow_id,
         threshold_pct: view.tunables.variance_threshold_pct,
+        threshold_percent: view.tunables.variance_threshold_pct * 100.0,
         weeks: view.weeks,
     }))
 }

@@ -224,6 +224,26 @@ pub struct SeasonReportBody {
     markdown_cost: f64,
     /// Suggestions for next season, in words.
     suggestions: Vec<String>,
+    /// The currency of the money figures (ISO 4217); empty in reports written
+    /// before seasons had economics.
+    currency: String,
+    /// Money taken at the tills.
+    revenue: f64,
+    /// Leftover units at their salvage value.
+    leftover_value: f64,
+    /// Units ordered × unit cost.
+    cost_of_goods: f64,
+    /// Store-to-store transfers' cost.
+    transfer_cost: f64,
+    /// revenue + leftover value − cost of goods − transfer costs.
+    gross_margin: f64,
+    /// The margin with an order equal to demand and no markdown (seasons played
+    /// from demand).
+    perfect_foresight_margin: Option<f64>,
+    /// Gross margin ÷ perfect-foresight margin.
+    margin_capture: Option<f64>,
+    /// Units whose recorded sales exceeded the book stock.
+    stock_adjustments: u64,
 }
 
 /// Where a workflow's data come from: the shipped sample, files, or an upload.

@@ -13,7 +13,7 @@ use atelier_engine::event::{
     ActualsMeaning, ActualsSource, DataSource, ExpiryAction, Modification, Reasoning, Resolution,
 };
 use atelier_engine::report::workflow_json;
-use atelier_engine::store::SqliteStore;
+use atelier_engine::store::open_store;
 use atelier_engine::{
     DataCatalog, NewWorkflow, Orchestrator, WorkflowState, WorkflowView, new_workflow_id,
 };
@@ -217,11 +217,11 @@ struct Session {
 
 fn session(db: &DbArgs, llm: Option<&LlmConfig>) -> Result<Session> {
     let path = db.path();
-    let store = SqliteStore::open(&path)
+    // A path is a SQLite file; a postgres:// URL is a PostgreSQL database.
+    let store = open_store(&path.to_string_lossy())
         .with_context(|| format!("cannot open the event store {}", path.display()))?;
     let catalog = Arc::new(FileCatalog::default());
-    let orchestrator =
-        Orchestrator::open(Arc::new(store), catalog.clone(), llm, Arc::new(SystemClock));
+    let orchestrator = Orchestrator::open(store, catalog.clone(), llm, Arc::new(SystemClock));
     Ok(Session {
         orchestrator,
         catalog,
@@ -318,6 +318,7 @@ pub fn run(
         wording::resolve_category(&args.category, &loaded.history.category_names())?
     };
     let id = args.id.clone().unwrap_or_else(new_workflow_id);
+    let stranded = atelier_engine::orchestrator::steps::start::stranded_warning(&config.parameters);
     s.orchestrator.create(NewWorkflow {
         workflow_id: id.clone(),
         category,
@@ -339,6 +340,9 @@ pub fn run(
         extraction,
     })?;
     eprintln!("workflow {id}");
+    if let Some(w) = stranded {
+        eprintln!("{}", w.offline_text);
+    }
     play(&s, &id, &args.play)
 }
 

@@ -11,7 +11,7 @@ use crate::stream::Hubs;
 use crate::throttle::Throttle;
 use atelier_engine::Orchestrator;
 use atelier_engine::clock::{Clock, SystemClock};
-use atelier_engine::store::{EventStore, SqliteStore};
+use atelier_engine::store::{EventStore, open_store};
 use atelier_llm::ChatClient;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -56,7 +56,14 @@ pub enum StartError {
 }
 
 /// Where uploads of the server on `db` live: beside the database.
+///
+/// A PostgreSQL database has no file to sit beside: its uploads go to
+/// `atelier.datasets` in the working directory (one instance's disk; shared
+/// uploads across instances are not built yet).
 pub fn datasets_dir(db: &std::path::Path) -> PathBuf {
+    if atelier_engine::store::is_postgres_url(&db.to_string_lossy()) {
+        return PathBuf::from("atelier.datasets");
+    }
     let mut name = db.as_os_str().to_os_string();
     name.push(".datasets");
     PathBuf::from(name)
@@ -73,15 +80,15 @@ impl AppState {
         config: ServerConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<AppState, StartError> {
-        let store = SqliteStore::open(&config.db_path).map_err(|e| StartError::Store {
-            path: config.db_path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let store =
+            open_store(&config.db_path.to_string_lossy()).map_err(|e| StartError::Store {
+                path: config.db_path.display().to_string(),
+                reason: e.to_string(),
+            })?;
         let catalog = Arc::new(
             ServerCatalog::open(datasets_dir(&config.db_path)).map_err(StartError::Catalog)?,
         );
-        let orchestrator =
-            Orchestrator::open(Arc::new(store), catalog.clone(), config.llm.as_ref(), clock);
+        let orchestrator = Orchestrator::open(store, catalog.clone(), config.llm.as_ref(), clock);
         Ok(AppState {
             inner: Arc::new(Inner {
                 orchestrator,
@@ -302,16 +309,15 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&AppState, &dyn Fn()) -> Result<T, ApiError> + Send + 'static,
     {
-        // The guard is owned by the blocking task, not by this future: a client
-        // that disconnects drops the future, but the write it started runs on to
-        // its end, and the next write to the workflow must wait for it (else it
-        // would find the log moved under it and answer a spurious 409).
-        let guard = lock.lock_owned().await;
+        // The engine serialises each workflow's steps itself, a step at a time, and
+        // explains them after its lock is released (an LLM may take seconds): this
+        // lock is not held around the call, so no model call waits under it. The
+        // lock's entry only marks the workflow as known to this server.
+        drop(lock);
         let state = self.clone();
         let id = workflow_id.to_string();
         let span = tracing::info_span!("write", workflow_id = %id);
         tokio::task::spawn_blocking(move || {
-            let _guard = guard;
             let _span = span.entered();
             let hub = state.hubs().hub(&id);
             if !hub.is_synced() {

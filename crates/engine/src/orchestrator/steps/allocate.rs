@@ -57,6 +57,22 @@ pub fn run(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepError
         unit_price,
     })?;
     step.explain(decision);
+    if let Some(stranded) = atelier_core::policy::holdback::stranded_holdback(
+        step.parameters()?,
+        order.manufacturing_qty,
+    ) {
+        step.explain(Decision {
+            point: "holdback_stranded".into(),
+            summary: format!("{} units stranded at the DC", stranded.units),
+            facts: json!({"units": stranded.units, "order_units": stranded.order_units}),
+            offline_text: format!(
+                "{} units ({:.0}% of the order) stay at the DC and, with replenishment 'none', will never reach a store.",
+                stranded.units,
+                stranded.holdback_pct * 100.0
+            ),
+            claim: reasoning::Claim::Informational,
+        });
+    }
     step.emit(Event::PhaseStarted {
         phase: WorkflowState::Phase3Monitoring,
         week: 1,

@@ -40,11 +40,34 @@ pub fn run(view: &WorkflowView) -> Result<Step, StepError> {
         }
         step.explain(decision);
     }
+    if let Some(warning) = stranded_warning(&p) {
+        step.explain(warning);
+    }
     step.emit(Event::PhaseStarted {
         phase: WorkflowState::Phase1Forecasting,
         week: 0,
     })?;
     Ok(step)
+}
+
+/// A holdback with replenishment `none` can never leave the DC: said at once, with
+/// the share of the order that will be stranded.
+pub fn stranded_warning(p: &SeasonParameters) -> Option<Decision> {
+    if p.replenishment_strategy != atelier_core::ReplenishmentStrategy::None
+        || p.dc_holdback_percentage <= 0.0
+    {
+        return None;
+    }
+    let share = p.dc_holdback_percentage * 100.0;
+    Some(Decision {
+        point: "holdback_stranded".into(),
+        summary: format!("{share:.0}% of the order stranded at the DC"),
+        facts: serde_json::json!({"dc_holdback_percentage": p.dc_holdback_percentage, "replenishment_strategy": "none"}),
+        offline_text: format!(
+            "Warning: replenishment is 'none', so the {share:.0}% held back at the DC can never reach a store; it will be left over at the season's end. Set the holdback to 0% or choose weekly or bi-weekly replenishment."
+        ),
+        claim: crate::reasoning::Claim::Informational,
+    })
 }
 
 #[cfg(test)]
@@ -77,6 +100,26 @@ mod tests {
             .count();
         assert_eq!(explained, 3);
         assert_eq!(step.view.state, Some(WorkflowState::Phase1Forecasting));
+    }
+
+    #[test]
+    fn a_holdback_without_replenishment_is_warned_about() {
+        let mut view = created("zara");
+        let p = view.parameters.as_mut().unwrap();
+        p.dc_holdback_percentage = 0.45;
+        let step = run(&view).unwrap();
+        let warned = step.items.iter().any(|i| {
+            matches!(i, Effect::Explain(d) if d.point == "holdback_stranded"
+                && d.offline_text.contains("45%"))
+        });
+        assert!(warned);
+        let quiet = run(&created("standard_retail")).unwrap();
+        assert!(
+            !quiet
+                .items
+                .iter()
+                .any(|i| matches!(i, Effect::Explain(d) if d.point == "holdback_stranded"))
+        );
     }
 
     #[test]

@@ -102,7 +102,7 @@ pub struct RunArgs {
     #[arg(long)]
     id: Option<String>,
     /// Approval timeout in seconds, at least 1 (none by default).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=atelier_engine::orchestrator::MAX_APPROVAL_TIMEOUT_SECS))]
     approval_timeout: Option<u64>,
     /// What an expired approval does.
     #[arg(long, value_enum, default_value = "fail")]

@@ -173,7 +173,8 @@ fn atelier_serve_answers_and_stops_on_sigterm() {
     let mut warned = false;
     let addr = loop {
         let line = lines.next().expect("a line").expect("text");
-        warned |= line.contains("warning") && line.contains("loopback");
+        // A tracing line at WARN level (or a plain "warning:" line).
+        warned |= line.to_lowercase().contains("warn") && line.contains("loopback");
         if let Some(rest) = line.strip_prefix("atelier serving on http://") {
             break rest
                 .split_whitespace()

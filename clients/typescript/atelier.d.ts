@@ -96,6 +96,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the token belongs to and what it may do. */
+        get: operations["session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stores": {
         parameters: {
             query?: never;
@@ -703,6 +720,11 @@ export interface components {
             line?: number | null;
             /** @description The parameters a description leaves unsaid (422 of the extraction). */
             missing_parameters?: string[];
+            /**
+             * @description With a 422 of the extraction: what the description did state (the seven
+             *     parameters, null where unsaid), to pre-fill a form.
+             */
+            partial?: Record<string, never> | null;
         };
         /** @description An event: its `type` and the fields of that type. */
         EventBody: {
@@ -1051,9 +1073,24 @@ export interface components {
             bias: number;
             /**
              * Format: double
+             * @description Units ordered × unit cost.
+             */
+            cost_of_goods: number;
+            /**
+             * @description The currency of the money figures (ISO 4217); empty in reports written
+             *     before seasons had economics.
+             */
+            currency: string;
+            /**
+             * Format: double
              * @description Sold / demanded.
              */
             fill_rate: number;
+            /**
+             * Format: double
+             * @description revenue + leftover value − cost of goods − transfer costs.
+             */
+            gross_margin: number;
             /**
              * Format: int64
              * @description Of which at the DC.
@@ -1070,6 +1107,11 @@ export interface components {
              */
             leftover_units: number;
             /**
+             * Format: double
+             * @description Leftover units at their salvage value.
+             */
+            leftover_value: number;
+            /**
              * Format: int64
              * @description Units demanded but not sold for want of stock.
              */
@@ -1081,21 +1123,58 @@ export interface components {
             mape: number;
             /**
              * Format: double
+             * @description Gross margin ÷ perfect-foresight margin.
+             */
+            margin_capture?: number | null;
+            /**
+             * Format: double
              * @description Revenue given up through markdowns.
              */
             markdown_cost: number;
             /**
              * Format: double
+             * @description The margin with an order equal to demand and no markdown (seasons played
+             *     from demand).
+             */
+            perfect_foresight_margin?: number | null;
+            /**
+             * Format: double
+             * @description Money taken at the tills.
+             */
+            revenue: number;
+            /**
+             * Format: double
              * @description Sold / manufactured.
              */
             sell_through: number;
+            /**
+             * Format: int64
+             * @description Units whose recorded sales exceeded the book stock.
+             */
+            stock_adjustments: number;
             /** @description Suggestions for next season, in words. */
             suggestions: string[];
+            /**
+             * Format: double
+             * @description Store-to-store transfers' cost.
+             */
+            transfer_cost: number;
             /**
              * Format: int64
              * @description Units sold.
              */
             units_sold: number;
+        };
+        /** @description The caller as the server sees them. */
+        SessionDoc: {
+            /** @description The token's name (`anonymous` on a server without tokens). */
+            name: string;
+            /** @description What the caller may do: `read`, `plan`, `approve`. */
+            permissions: string[];
+            /** @description `viewer`, `planner` or `approver`; null on a server without tokens. */
+            role?: string | null;
+            /** @description Whether the server asks for tokens at all. */
+            tokens_required: boolean;
         };
         /** @description One store's part of the order. */
         StoreAllocationBody: {
@@ -1820,6 +1899,62 @@ export interface operations {
             };
             /** @description The text leaves parameters unsaid (named in `missing_parameters`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address or token, or too many failed authentications from this address (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error; the answer carries only an id that is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller: name, role, permissions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDoc"];
+                };
+            };
+            /** @description No or unknown token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a request a web page may have sent, on a server without tokens: an Origin other than a loopback http:// origin, or a Host other than localhost, 127.0.0.1 or [::1] */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -44,6 +44,7 @@ fn init_logs(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -87,7 +88,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     }
     if config.is_open() {
         tracing::warn!(
-            "no access tokens configured; the server is open to anyone on this machine and listens on loopback only"
+            "warning: no access tokens configured; the server is open to anyone on this machine and listens on loopback only"
         );
     }
     let grace = config.shutdown_grace;

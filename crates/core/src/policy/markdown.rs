@@ -356,6 +356,32 @@ mod tests {
         assert_eq!(d.expected_demand_lift_pct, 0.0);
     }
 
+    fn outcome(markdown_pct: f64, expected_margin: f64) -> DepthOutcome {
+        DepthOutcome {
+            markdown_pct,
+            lift_pct: 0.0,
+            expected_demand: 0.0,
+            expected_units_sold: 0.0,
+            expected_leftover: 0.0,
+            expected_revenue: expected_margin,
+            expected_salvage: 0.0,
+            expected_margin,
+        }
+    }
+
+    #[test]
+    fn float_noise_is_a_tie_and_a_real_gain_is_not() {
+        // 1e-8 above 100 is within 1e-9 × 100: the shallower depth stays.
+        let noise = [outcome(0.0, 100.0), outcome(0.05, 100.0 + 1e-8)];
+        assert_eq!(best_depth(&noise).map(|d| d.markdown_pct), Some(0.0));
+        // Half a unit of money is a real gain.
+        let gain = [outcome(0.0, 100.0), outcome(0.05, 100.5)];
+        assert_eq!(best_depth(&gain).map(|d| d.markdown_pct), Some(0.05));
+        assert_eq!(best_depth(&[]), None);
+        assert!((tolerance(&outcome(0.0, 1e6)) - 1e-3).abs() < 1e-12);
+        assert_eq!(tolerance(&outcome(0.0, 0.5)), 1e-9);
+    }
+
     proptest! {
         #[test]
         fn the_chosen_depth_earns_at_least_every_other(

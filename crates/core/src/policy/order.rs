@@ -351,6 +351,13 @@ mod tests {
         assert!(changes.iter().all(|c| (c - 1.1f64.ln()).abs() < 1e-12));
         assert!(year_over_year_log_changes(&values[..55], 4).is_empty());
         assert_eq!(year_over_year_log_changes(&values[..56], 4).len(), 1);
+        // Shorter than the window, or a window longer than a year: nothing to compare.
+        assert!(year_over_year_log_changes(&[1.0; 3], 4).is_empty());
+        assert!(year_over_year_log_changes(&values, 60).is_empty());
+        // A window that sold nothing this year is left out too.
+        let mut stopped = vec![10.0; 52];
+        stopped.extend([0.0; 4]);
+        assert!(year_over_year_log_changes(&stopped, 4).is_empty());
         // Windows with nothing sold either year are left out.
         let mut gaps = vec![0.0; 4];
         gaps.extend(vec![10.0; 52]);

@@ -60,10 +60,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// How long opening waits on other connections before giving up.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
 fn configure(conn: &Connection) -> Result<(), StoreError> {
-    conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(db)?;
+    conn.busy_timeout(BUSY_WAIT).map_err(db)?;
+    switch_to_wal(conn)?;
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(db)?;
     conn.pragma_update(None, "foreign_keys", "ON").map_err(db)
@@ -129,7 +131,7 @@ impl SqliteStore {
             Some(conn) => conn,
             None => {
                 let conn = Connection::open(path).map_err(db)?;
-                conn.busy_timeout(Duration::from_secs(10)).map_err(db)?;
+                conn.busy_timeout(BUSY_WAIT).map_err(db)?;
                 conn.pragma_update(None, "query_only", "ON").map_err(db)?;
                 conn
             }
@@ -141,6 +143,33 @@ impl SqliteStore {
         }
         out
     }
+}
+
+/// Switches the journal to WAL. On a new file, several connections opening at once
+/// each hold a read lock and want the write lock; SQLite answers that deadlock with
+/// an immediate "database is locked" rather than calling the busy handler, so the
+/// switch is retried (with a short, growing pause) until [`BUSY_WAIT`] has passed.
+fn switch_to_wal(conn: &Connection) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Ok(()) => return Ok(()),
+            Err(e) if is_busy(&e) && started.elapsed() < BUSY_WAIT => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            Err(e) => return Err(db(e)),
+        }
+    }
+}
+
+/// Whether SQLite refused because another connection holds a lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// A configured, migrated in-memory connection, for the batch's unit tests.

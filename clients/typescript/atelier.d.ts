@@ -528,7 +528,7 @@ export interface components {
          * @description Which money decision an approval is about.
          * @enum {string}
          */
-        ApprovalKindBody: "manufacturing" | "markdown";
+        ApprovalKindBody: "manufacturing" | "markdown" | "transfer";
         /** @description An answer to an approval. */
         ApprovalRequest: {
             /** @description `accept` or `modify`. */
@@ -735,7 +735,7 @@ export interface components {
          * @description What kind of fact an event records.
          * @enum {string}
          */
-        EventTypeBody: "workflow_created" | "phase_started" | "phase_skipped" | "handoff_sent" | "agent_completed" | "agent_failed" | "forecast_produced" | "order_revised" | "approval_requested" | "approval_resolved" | "approval_expired" | "allocation_made" | "week_recorded" | "variance_measured" | "reforecast_applied" | "replenishment_shipped" | "emergency_reorder_alert" | "markdown_proposed" | "markdown_applied" | "reasoning_recorded" | "guardrail_triggered" | "workflow_completed" | "workflow_failed" | "workflow_resumed";
+        EventTypeBody: "workflow_created" | "phase_started" | "phase_skipped" | "handoff_sent" | "agent_completed" | "agent_failed" | "forecast_produced" | "order_revised" | "approval_requested" | "approval_resolved" | "approval_expired" | "allocation_made" | "week_recorded" | "variance_measured" | "reforecast_applied" | "replenishment_shipped" | "transfers_shipped" | "emergency_reorder_alert" | "markdown_proposed" | "markdown_applied" | "reasoning_recorded" | "guardrail_triggered" | "workflow_completed" | "workflow_failed" | "workflow_resumed";
         /** @description A page of the event log. */
         EventsPage: {
             /** @description Stored events: workflow_id, seq, recorded_at, event. */
@@ -925,7 +925,8 @@ export interface components {
         };
         /**
          * @description A change asked for instead of accepting: one of `manufacturing_qty` or
-         *     `safety_stock_pct` (manufacturing), or `markdown_pct` (markdown).
+         *     `safety_stock_pct` (manufacturing), `markdown_pct` (markdown) or `transfer_units`
+         *     (transfers).
          */
         ModificationBody: {
             /**
@@ -943,6 +944,11 @@ export interface components {
              * @description A new safety stock fraction (manufacturing approvals).
              */
             safety_stock_pct?: number | null;
+            /**
+             * Format: int64
+             * @description The most units to move (transfer approvals); 0 moves none.
+             */
+            transfer_units?: number | null;
         };
         /**
          * @description The seven season parameters as the API takes them (validated by the core,
@@ -1509,7 +1515,7 @@ export interface components {
          * @description Where a workflow is.
          * @enum {string}
          */
-        WorkflowStateBody: "parameters_extracted" | "phase_1_forecasting" | "waiting_mfg_approval" | "phase_2_allocation" | "phase_3_monitoring" | "phase_3_replenishment" | "phase_4_markdown_check" | "waiting_markdown_approval" | "phase_5_reforecast" | "completed" | "error";
+        WorkflowStateBody: "parameters_extracted" | "phase_1_forecasting" | "waiting_mfg_approval" | "phase_2_allocation" | "phase_3_monitoring" | "phase_3_replenishment" | "phase_4_markdown_check" | "waiting_markdown_approval" | "phase_5_reforecast" | "waiting_transfer_approval" | "completed" | "error";
         /** @description One workflow in the list. */
         WorkflowSummaryBody: {
             /** @description Its category. */

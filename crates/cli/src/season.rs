@@ -141,7 +141,8 @@ pub struct ApproveArgs {
     /// Accept the pending proposal.
     #[arg(long, conflicts_with = "modify", required_unless_present = "modify")]
     accept: bool,
-    /// Modify it: {"manufacturing_qty": N} or {"safety_stock_pct": F} or {"markdown_pct": F}.
+    /// Modify it: {"manufacturing_qty": N} or {"safety_stock_pct": F} (an order),
+    /// {"markdown_pct": F} (a markdown) or {"transfer_units": N} (transfers: move at most N).
     #[arg(long)]
     modify: Option<String>,
     /// The approval id (default: whichever is pending).
@@ -544,7 +545,7 @@ fn prompt(view: &WorkflowView) -> Result<Resolution> {
 
 fn parse_modification(text: &str) -> Result<Modification> {
     serde_json::from_str(text).with_context(|| {
-        format!("--modify must be JSON like {{\"manufacturing_qty\": 9000}}, {{\"safety_stock_pct\": 0.15}} or {{\"markdown_pct\": 0.1}}; got '{text}'")
+        format!("--modify must be JSON like {{\"manufacturing_qty\": 9000}}, {{\"safety_stock_pct\": 0.15}} , {{\"markdown_pct\": 0.1}} or {{\"transfer_units\": 500}}; got '{text}'")
     })
 }
 

@@ -4,7 +4,7 @@
 //! way a planner types it.
 
 use anyhow::{Result, bail};
-use atelier_engine::event::ApprovalKind;
+use atelier_engine::event::{ApprovalKind, ApprovalProposal};
 use atelier_engine::view::{PendingApproval, WorkflowView};
 use serde_json::Value;
 
@@ -98,6 +98,25 @@ pub fn approval_summary(pending: &PendingApproval) -> String {
             }
             text
         }
+        ApprovalKind::Transfer => match &pending.data {
+            ApprovalProposal::Transfers {
+                batch,
+                approval_units,
+                currency,
+            } => {
+                let currency = Some(currency.as_str());
+                format!(
+                    "transfers after week {}: {} units in {} moves between stores (above the {} units that ship unasked); expected gain {} for {} of transfer cost",
+                    batch.week,
+                    units(batch.units),
+                    batch.transfers.len(),
+                    units(*approval_units),
+                    money(batch.expected_gain, currency),
+                    money(batch.cost, currency)
+                )
+            }
+            other => format!("transfers: {other}"),
+        },
     }
 }
 

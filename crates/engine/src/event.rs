@@ -6,6 +6,7 @@ use crate::state::WorkflowState;
 use atelier_core::demand::{DemandForecast, ManufacturingOrder, TotalInterval};
 use atelier_core::inventory::Allocation;
 use atelier_core::params::{SeasonParameters, Tunables};
+use atelier_core::policy::transfers::{Transfer, TransferPlan};
 use atelier_core::pricing::MarkdownProposal;
 use atelier_core::season::SeasonReport;
 use atelier_core::variance::VarianceCheck;
@@ -65,7 +66,7 @@ pub enum ActualsMeaning {
     Sales,
 }
 
-/// The two money decisions a human approves.
+/// The money decisions a human approves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalKind {
@@ -73,6 +74,8 @@ pub enum ApprovalKind {
     Manufacturing,
     /// A markdown (phase 4).
     Markdown,
+    /// A week's store-to-store transfers above the approval size (`margin`).
+    Transfer,
 }
 
 /// What happens when an approval's timeout expires.
@@ -98,6 +101,10 @@ pub struct Modification {
     /// A new markdown depth fraction (markdown approvals).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub markdown_pct: Option<f64>,
+    /// The most units to move (transfer approvals): the most urgent moves ship up
+    /// to this total; 0 ships none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_units: Option<u64>,
 }
 
 /// How an approval was resolved.
@@ -227,6 +234,73 @@ pub enum ApprovalProposal {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         depths: Vec<DepthConsidered>,
     },
+    /// A week's store-to-store transfers, larger than a planner lets go unasked.
+    Transfers {
+        /// The moves and their totals.
+        batch: TransferBatch,
+        /// The size above which transfers are asked for, units.
+        approval_units: u64,
+        /// The currency of the money figures (ISO 4217).
+        currency: String,
+    },
+}
+
+/// One store-to-store move: the stores by id, and Inventory's figures (store
+/// positions, units, covers, expected sales, gain and cost).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreTransfer {
+    /// The store giving stock.
+    pub from_store: String,
+    /// The store receiving it.
+    pub to_store: String,
+    /// The move's figures.
+    #[serde(flatten)]
+    pub figures: Transfer,
+}
+
+/// A week's transfers as a whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransferBatch {
+    /// After which week.
+    pub week: u32,
+    /// The moves, most urgent receiver first.
+    pub transfers: Vec<StoreTransfer>,
+    /// Σ units.
+    pub units: u64,
+    /// Σ cost, money.
+    pub cost: f64,
+    /// Σ expected gain, money.
+    pub expected_gain: f64,
+}
+
+impl TransferBatch {
+    /// The batch cut to at most `max_units`, most urgent moves first (what ships
+    /// when a planner approves only part of it).
+    pub fn capped(&self, max_units: u64) -> TransferBatch {
+        let plan = TransferPlan {
+            transfers: self.transfers.iter().map(|t| t.figures).collect(),
+            units: self.units,
+            cost: self.cost,
+            expected_gain: self.expected_gain,
+            needs_approval: true,
+        };
+        let cut = plan.capped(max_units);
+        TransferBatch {
+            week: self.week,
+            transfers: self
+                .transfers
+                .iter()
+                .zip(cut.transfers)
+                .map(|(t, figures)| StoreTransfer {
+                    figures,
+                    ..t.clone()
+                })
+                .collect(),
+            units: cut.units,
+            cost: cut.cost,
+            expected_gain: cut.expected_gain,
+        }
+    }
 }
 
 /// A markdown depth the policy weighed, with the margin of the weeks left it expects.
@@ -399,6 +473,11 @@ pub enum Event {
         /// Units per store, network order.
         units: Vec<u64>,
     },
+    /// Stock moved from store to store (the `margin` policy, with the DC empty).
+    TransfersShipped {
+        /// The moves and their totals.
+        batch: TransferBatch,
+    },
     /// Variance is severe and the DC cannot cover the remaining forecast.
     EmergencyReorderAlert {
         /// The week.
@@ -477,6 +556,7 @@ impl Event {
             Event::VarianceMeasured { .. } => "variance_measured",
             Event::ReforecastApplied { .. } => "reforecast_applied",
             Event::ReplenishmentShipped { .. } => "replenishment_shipped",
+            Event::TransfersShipped { .. } => "transfers_shipped",
             Event::EmergencyReorderAlert { .. } => "emergency_reorder_alert",
             Event::MarkdownProposed { .. } => "markdown_proposed",
             Event::MarkdownApplied { .. } => "markdown_applied",

@@ -33,6 +33,9 @@ pub enum WorkflowState {
     /// Demand is re-forecasting the remaining weeks.
     #[serde(rename = "phase_5_reforecast")]
     Phase5Reforecast,
+    /// A week's store-to-store transfers wait for a human (the `margin` policy; not
+    /// in the seed's list, which had no transfers).
+    WaitingTransferApproval,
     /// The season is over and reported.
     Completed,
     /// A step failed after its retries; `resume` retries it.
@@ -41,7 +44,7 @@ pub enum WorkflowState {
 
 impl WorkflowState {
     /// Every state, in the seed's order.
-    pub const ALL: [WorkflowState; 11] = [
+    pub const ALL: [WorkflowState; 12] = [
         WorkflowState::ParametersExtracted,
         WorkflowState::Phase1Forecasting,
         WorkflowState::WaitingMfgApproval,
@@ -51,6 +54,7 @@ impl WorkflowState {
         WorkflowState::Phase4MarkdownCheck,
         WorkflowState::WaitingMarkdownApproval,
         WorkflowState::Phase5Reforecast,
+        WorkflowState::WaitingTransferApproval,
         WorkflowState::Completed,
         WorkflowState::Error,
     ];
@@ -67,6 +71,7 @@ impl WorkflowState {
             WorkflowState::Phase4MarkdownCheck => "phase_4_markdown_check",
             WorkflowState::WaitingMarkdownApproval => "waiting_markdown_approval",
             WorkflowState::Phase5Reforecast => "phase_5_reforecast",
+            WorkflowState::WaitingTransferApproval => "waiting_transfer_approval",
             WorkflowState::Completed => "completed",
             WorkflowState::Error => "error",
         }
@@ -86,7 +91,9 @@ impl WorkflowState {
     pub fn is_waiting(self) -> bool {
         matches!(
             self,
-            WorkflowState::WaitingMfgApproval | WorkflowState::WaitingMarkdownApproval
+            WorkflowState::WaitingMfgApproval
+                | WorkflowState::WaitingMarkdownApproval
+                | WorkflowState::WaitingTransferApproval
         )
     }
 }
@@ -239,6 +246,21 @@ pub const TRANSITIONS: &[(WorkflowState, Trigger, WorkflowState)] = &[
         S::WaitingMarkdownApproval,
         Trigger::ApprovalModified,
         S::Phase4MarkdownCheck,
+    ),
+    (
+        S::Phase3Replenishment,
+        Trigger::ApprovalRequested,
+        S::WaitingTransferApproval,
+    ),
+    (
+        S::WaitingTransferApproval,
+        Trigger::ApprovalAccepted,
+        S::Phase3Replenishment,
+    ),
+    (
+        S::WaitingTransferApproval,
+        Trigger::ApprovalModified,
+        S::Phase3Replenishment,
     ),
 ];
 

@@ -2,10 +2,13 @@
 //! changes anything, and it refuses an event the state does not allow: replaying a
 //! log always gives the same view, and an illegal transition never slips in.
 
+mod approvals;
+mod transfers;
+
 use crate::agents::AgentName;
 use crate::event::{
     ActualsMeaning, ActualsSource, ApprovalKind, ApprovalProposal, DataSource, Event, ExpiryAction,
-    Modification, ReforecastReason, Resolution, StoredEvent,
+    Modification, ReforecastReason, Resolution, StoredEvent, TransferBatch,
 };
 use crate::state::{Trigger, WorkflowState, is_legal};
 use atelier_core::demand::{DemandForecast, ManufacturingOrder};
@@ -166,6 +169,13 @@ pub struct WorkflowView {
     pub stock_adjustments: u64,
     /// Units moved from store to store.
     pub transferred_units: u64,
+    /// Transfer approvals requested so far (transfer-1, -2, ...).
+    pub transfer_approvals: u32,
+    /// Transfers put up for approval and not yet shipped.
+    pub transfer_proposal: Option<TransferBatch>,
+    /// Whether those transfers were answered (accepted, modified or accepted on
+    /// expiry): they ship; otherwise resuming asks again.
+    pub transfers_approved: bool,
     /// Each store's sales over the last few weeks, oldest first (what demand-following
     /// top-ups read).
     pub recent_sold: Vec<Vec<u64>>,
@@ -322,14 +332,18 @@ impl WorkflowView {
                 options,
                 expires_at,
             } => {
-                let to = match kind {
-                    ApprovalKind::Manufacturing => WorkflowState::WaitingMfgApproval,
-                    ApprovalKind::Markdown => WorkflowState::WaitingMarkdownApproval,
-                };
-                self.move_to(event, Trigger::ApprovalRequested, to)?;
+                self.move_to(
+                    event,
+                    Trigger::ApprovalRequested,
+                    approvals::waiting_state(*kind),
+                )?;
                 match kind {
                     ApprovalKind::Manufacturing => self.manufacturing_approvals += 1,
                     ApprovalKind::Markdown => self.markdown_approvals += 1,
+                    ApprovalKind::Transfer => {
+                        self.transfer_approvals += 1;
+                        self.propose_transfers(data);
+                    }
                 }
                 self.pending_approval = Some(PendingApproval {
                     approval_id: approval_id.clone(),
@@ -348,12 +362,10 @@ impl WorkflowView {
                 match resolution {
                     Resolution::Accept => self.accept(event, pending.kind)?,
                     Resolution::Modify { modifications } => {
-                        let to = match pending.kind {
-                            ApprovalKind::Manufacturing => WorkflowState::Phase1Forecasting,
-                            ApprovalKind::Markdown => WorkflowState::Phase4MarkdownCheck,
-                        };
+                        let to = approvals::modified_state(pending.kind);
                         self.move_to(event, Trigger::ApprovalModified, to)?;
                         self.modification = Some(modifications.clone());
+                        self.transfers_approved = pending.kind == ApprovalKind::Transfer;
                     }
                 }
                 self.pending_approval = None;
@@ -368,10 +380,7 @@ impl WorkflowView {
                     ExpiryAction::Fail => {
                         self.move_to(event, Trigger::Failed, WorkflowState::Error)?;
                         // Resuming asks again: back to the phase that made the proposal.
-                        self.interrupted = Some(match pending.kind {
-                            ApprovalKind::Manufacturing => WorkflowState::Phase1Forecasting,
-                            ApprovalKind::Markdown => WorkflowState::Phase4MarkdownCheck,
-                        });
+                        self.interrupted = Some(approvals::asking_state(pending.kind));
                         self.error = Some(format!("approval {approval_id} expired"));
                     }
                 }
@@ -508,6 +517,7 @@ impl WorkflowView {
                     row.replenished += total;
                 }
             }
+            Event::TransfersShipped { batch } => self.ship_transfers(event, batch)?,
             Event::EmergencyReorderAlert { .. } => self.emergency_alerts += 1,
             Event::MarkdownProposed { week, proposal } => {
                 self.require(event, WorkflowState::Phase4MarkdownCheck)?;
@@ -585,10 +595,11 @@ impl WorkflowView {
     }
 
     fn accept(&mut self, event: &Event, kind: ApprovalKind) -> Result<(), TransitionError> {
-        let to = match kind {
-            ApprovalKind::Manufacturing => WorkflowState::Phase2Allocation,
-            ApprovalKind::Markdown => WorkflowState::Phase5Reforecast,
-        };
-        self.move_to(event, Trigger::ApprovalAccepted, to)
+        self.transfers_approved = kind == ApprovalKind::Transfer;
+        self.move_to(
+            event,
+            Trigger::ApprovalAccepted,
+            approvals::accepted_state(kind),
+        )
     }
 }

@@ -53,6 +53,7 @@ fn conservative_low_modified() -> (Harness, &'static str) {
             manufacturing_qty: Some(qty),
             safety_stock_pct: None,
             markdown_pct: None,
+            transfer_units: None,
         }),
         "planner",
     )
@@ -71,6 +72,7 @@ fn conservative_low_modified() -> (Harness, &'static str) {
                             manufacturing_qty: None,
                             safety_stock_pct: None,
                             markdown_pct: Some(0.15),
+                            transfer_units: None,
                         }),
                         "planner",
                     )
@@ -102,6 +104,16 @@ fn holds(old: &Value, new: &Value) -> bool {
             .all(|(k, v)| n.get(k).is_some_and(|nv| holds(v, nv))),
         (Value::Array(o), Value::Array(n)) => {
             o.len() == n.len() && o.iter().zip(n).all(|(a, b)| holds(a, b))
+        }
+        // Model internals may differ in the last bit: reading JSON numbers exactly
+        // (serde_json's float_roundtrip) moved some by one ULP. Decisions (integers,
+        // strings) must match exactly.
+        (Value::Number(o), Value::Number(n)) if o.is_f64() || n.is_f64() => {
+            let (a, b) = (
+                o.as_f64().unwrap_or(f64::NAN),
+                n.as_f64().unwrap_or(f64::NAN),
+            );
+            (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
         }
         _ => old == new,
     }

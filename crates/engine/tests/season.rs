@@ -263,6 +263,7 @@ fn modify_reruns_the_agent_and_asks_again() {
         manufacturing_qty: Some(300_000),
         safety_stock_pct: None,
         markdown_pct: None,
+        transfer_units: None,
     };
     let view = o
         .approve(
@@ -282,6 +283,7 @@ fn modify_reruns_the_agent_and_asks_again() {
         manufacturing_qty: None,
         safety_stock_pct: Some(0.10),
         markdown_pct: None,
+        transfer_units: None,
     };
     let view = o
         .approve("mod", None, Resolution::Modify { modifications: m }, "test")
@@ -312,6 +314,7 @@ fn modify_reruns_the_agent_and_asks_again() {
         manufacturing_qty: None,
         safety_stock_pct: None,
         markdown_pct: Some(0.10),
+        transfer_units: None,
     };
     let view = o
         .approve("mod", None, Resolution::Modify { modifications: m }, "test")
@@ -337,6 +340,7 @@ fn bad_modifications_and_wrong_approvals_change_nothing() {
         manufacturing_qty: None,
         safety_stock_pct: None,
         markdown_pct: Some(0.1),
+        transfer_units: None,
     };
     assert!(matches!(
         o.approve(
@@ -353,6 +357,7 @@ fn bad_modifications_and_wrong_approvals_change_nothing() {
         manufacturing_qty: None,
         safety_stock_pct: None,
         markdown_pct: None,
+        transfer_units: None,
     };
     assert!(matches!(
         o.approve(
@@ -506,6 +511,7 @@ fn declining_a_markdown_keeps_full_price_and_says_so() {
         manufacturing_qty: None,
         safety_stock_pct: None,
         markdown_pct: Some(0.0),
+        transfer_units: None,
     };
     let view = o
         .approve(
@@ -644,6 +650,7 @@ fn resuming_after_an_expired_revised_order_asks_for_the_revision_again() {
         manufacturing_qty: Some(250_000),
         safety_stock_pct: None,
         markdown_pct: None,
+        transfer_units: None,
     };
     o.approve("rev", None, Resolution::Modify { modifications: m }, "t")
         .unwrap();
@@ -712,6 +719,7 @@ fn an_absurd_order_quantity_is_refused_and_nothing_is_recorded() {
             manufacturing_qty: Some(qty),
             safety_stock_pct: None,
             markdown_pct: None,
+            transfer_units: None,
         };
         let err = o
             .approve("huge", None, Resolution::Modify { modifications: m }, "t")
@@ -727,6 +735,7 @@ fn an_absurd_order_quantity_is_refused_and_nothing_is_recorded() {
         manufacturing_qty: Some(forecast * 10),
         safety_stock_pct: None,
         markdown_pct: None,
+        transfer_units: None,
     };
     o.approve("huge", None, Resolution::Modify { modifications: m }, "t")
         .unwrap();

@@ -67,8 +67,9 @@ pub struct Transfer {
     pub to: usize,
     /// Units moved.
     pub units: u64,
-    /// The donor's weeks of cover before the move.
-    pub donor_weeks_of_cover: f64,
+    /// The donor's weeks of cover before the move; `None` when it expects no more
+    /// sales (its cover is endless, which JSON cannot carry).
+    pub donor_weeks_of_cover: Option<f64>,
     /// The receiver's weeks of cover before the move.
     pub receiver_weeks_of_cover: f64,
     /// Units of it the receiver is expected to sell.
@@ -92,6 +93,46 @@ pub struct TransferPlan {
     pub expected_gain: f64,
     /// Whether the total is above the approval threshold.
     pub needs_approval: bool,
+}
+
+impl TransferPlan {
+    /// The plan cut to at most `max_units` in total, keeping its order (most urgent
+    /// receiver first): what ships when a planner approves only part of it. A move cut
+    /// short keeps its expected sales up to its new size, its gain and cost scaled
+    /// with them. The planner has decided, so the cut plan needs no further approval.
+    pub fn capped(&self, max_units: u64) -> TransferPlan {
+        let mut out = TransferPlan {
+            transfers: Vec::new(),
+            units: 0,
+            cost: 0.0,
+            expected_gain: 0.0,
+            needs_approval: false,
+        };
+        for t in &self.transfers {
+            let units = t.units.min(max_units - out.units);
+            if units == 0 {
+                break;
+            }
+            let sold = t.expected_units_sold.min(units as f64);
+            let unit_gain = if t.expected_units_sold > 0.0 {
+                t.expected_gain / t.expected_units_sold
+            } else {
+                0.0
+            };
+            let moved = Transfer {
+                units,
+                expected_units_sold: sold,
+                expected_gain: sold * unit_gain,
+                cost: t.cost * units as f64 / t.units as f64,
+                ..*t
+            };
+            out.units += units;
+            out.cost += moved.cost;
+            out.expected_gain += moved.expected_gain;
+            out.transfers.push(moved);
+        }
+        out
+    }
 }
 
 /// The week's transfers (see the module documentation).
@@ -138,7 +179,7 @@ pub fn propose_transfers(
                 from,
                 to,
                 units,
-                donor_weeks_of_cover: stores[from].weeks_of_cover(),
+                donor_weeks_of_cover: Some(stores[from].weeks_of_cover()).filter(|w| w.is_finite()),
                 receiver_weeks_of_cover: receiver.weeks_of_cover(),
                 expected_units_sold: sold,
                 expected_gain: sold * unit_gain,
@@ -165,6 +206,14 @@ fn donor_excess(store: &StoreCover) -> u64 {
     (store.on_hand as f64 - target_stock(store.expected_remaining))
         .floor()
         .max(0.0) as u64
+}
+
+/// Whether any store is about to run out (less than a week of cover): only then is
+/// a transfer worth weighing.
+pub fn any_running_out(stores: &[StoreCover]) -> bool {
+    stores
+        .iter()
+        .any(|s| s.weeks_of_cover() < RECEIVER_COVER_WEEKS)
 }
 
 /// Stores with less than a week of cover, least cover first.
@@ -227,7 +276,7 @@ mod tests {
         assert_eq!(plan.transfers.len(), 1);
         let t = plan.transfers[0];
         assert_eq!((t.from, t.to, t.units), (0, 1, 224));
-        assert!((t.donor_weeks_of_cover - 20.0).abs() < 1e-12);
+        assert!((t.donor_weeks_of_cover.expect("finite") - 20.0).abs() < 1e-12);
         assert!((t.receiver_weeks_of_cover - 0.2).abs() < 1e-12);
         // It expects to sell 180 of them (200 over two weeks − 20): 180 × (50 − 4).
         assert!((t.expected_units_sold - 180.0).abs() < 1e-9);
@@ -338,6 +387,59 @@ mod tests {
             .collect();
         // Excess 256 (store 2) then 156 (store 0); store 1 asks for 473.
         assert_eq!(moves, vec![(2, 1, 256), (0, 1, 156)]);
+    }
+
+    #[test]
+    fn a_donor_without_expected_sales_has_no_finite_cover() {
+        let stores = [cover(500, 0.0, 4.0), cover(10, 100.0, 4.0)];
+        assert!(any_running_out(&stores));
+        assert!(!any_running_out(&[cover(100, 100.0, 4.0)]));
+        let plan = propose_transfers(&stores, week(), &economics(2.0));
+        assert_eq!(plan.transfers[0].from, 0);
+        assert_eq!(plan.transfers[0].donor_weeks_of_cover, None);
+        let json = serde_json::to_string(&plan).expect("json");
+        let back: TransferPlan = serde_json::from_str(&json).expect("round trip");
+        assert_eq!(back, plan);
+    }
+
+    #[test]
+    fn a_capped_plan_keeps_the_most_urgent_moves_and_scales_the_cut_one() {
+        let two = [
+            cover(400, 50.0, 4.0),
+            cover(0, 200.0, 4.0),
+            cover(500, 50.0, 4.0),
+        ];
+        let plan = propose_transfers(&two, week(), &economics(2.0));
+        // 256 from store 2 then 156 from store 0; store 1 expects to sell 400 in two
+        // weeks, so every unit of both moves is expected to sell (× 46).
+        let cut = plan.capped(300);
+        let moves: Vec<(usize, u64)> = cut.transfers.iter().map(|t| (t.from, t.units)).collect();
+        assert_eq!(moves, vec![(2, 256), (0, 44)]);
+        assert_eq!(cut.units, 300);
+        assert!((cut.cost - 600.0).abs() < 1e-9, "{}", cut.cost);
+        assert!((cut.expected_gain - 300.0 * 46.0).abs() < 1e-9);
+        assert!((cut.transfers[1].expected_units_sold - 44.0).abs() < 1e-9);
+        assert!(!cut.needs_approval);
+        assert!(plan.capped(0).transfers.is_empty());
+        assert_eq!(
+            plan.capped(10_000),
+            TransferPlan {
+                needs_approval: false,
+                ..plan.clone()
+            }
+        );
+        // A move whose receiver is expected to sell fewer units than it gets keeps
+        // that expectation when cut above it.
+        let last = TransferWeek {
+            weeks_left: 1,
+            ..week()
+        };
+        let nearly = [cover(1_000, 50.0, 1.0), cover(95, 100.0, 1.0)];
+        let small = propose_transfers(&nearly, last, &economics(2.0)).capped(20);
+        assert_eq!(small.units, 20);
+        assert!((small.transfers[0].expected_units_sold - 5.0).abs() < 1e-9);
+        assert!((small.expected_gain - 230.0).abs() < 1e-9);
+        assert!((small.cost - 40.0).abs() < 1e-9);
     }
 
     proptest! {

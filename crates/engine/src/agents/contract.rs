@@ -10,6 +10,7 @@ use atelier_core::inventory::{Allocation, StoreStock};
 use atelier_core::params::{DemandSlice, InventorySlice, PricingSlice, SeasonParameters};
 use atelier_core::policy::markdown::{MarginMarkdown, MarkdownSituation};
 use atelier_core::policy::replenish::{ReplenishmentWindow, StoreSignal};
+use atelier_core::policy::transfers::{StoreCover, TransferPlan, TransferWeek};
 use atelier_core::pricing::MarkdownProposal;
 use serde::{Deserialize, Serialize};
 
@@ -103,6 +104,17 @@ pub enum Task {
         /// The network's window: cover demand and the DC's stock.
         window: ReplenishmentWindow,
     },
+    /// Weigh moving stock between stores while the DC is empty (the `margin` policy).
+    ProposeTransfers {
+        /// The category, for its price.
+        category: String,
+        /// After which week.
+        week: u32,
+        /// Each store's stock and expected demand.
+        stores: Vec<StoreCover>,
+        /// The DC's stock, the weeks left, the markdown and the approval size.
+        conditions: TransferWeek,
+    },
 }
 
 /// Context handed to an agent, as the seed describes: the workflow, the agent's own
@@ -173,6 +185,11 @@ pub enum AgentResult {
         proposal: MarkdownProposal,
         /// The depths weighed and the numbers behind the choice.
         choice: Box<MarginMarkdown>,
+    },
+    /// Inventory's store-to-store transfers (possibly none).
+    Transfers {
+        /// The moves by store position, and their totals.
+        plan: TransferPlan,
     },
 }
 
@@ -334,4 +351,13 @@ agent_call!(
     }
     -> Vec<u64>,
     |r| AgentResult::Replenishment { units } => units
+);
+
+agent_call!(
+    /// Inventory weighs moving stock between stores.
+    ProposeTransfersCall => Inventory, ProposeTransfers {
+        category: String, week: u32, stores: Vec<StoreCover>, conditions: TransferWeek
+    }
+    -> TransferPlan,
+    |r| AgentResult::Transfers { plan } => plan
 );

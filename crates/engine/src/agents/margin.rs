@@ -10,6 +10,7 @@ use atelier_core::economics::Economics;
 use atelier_core::plan::{PlanError, category_sales};
 use atelier_core::policy::markdown::{MarkdownSituation, PriceResponse, margin_markdown};
 use atelier_core::policy::order::{ForecastErrorModel, newsvendor_order};
+use atelier_core::policy::transfers::{StoreCover, TransferWeek, propose_transfers};
 use atelier_core::pricing::MarkdownProposal;
 
 /// The newsvendor order for `forecast`: the critical-ratio quantile of season
@@ -73,5 +74,19 @@ pub fn markdown(
     Ok(AgentResult::MarkdownChoice {
         proposal,
         choice: Box::new(choice),
+    })
+}
+
+/// The week's store-to-store transfers, at the category's economics.
+pub fn transfers(
+    ctx: &AgentContext<'_>,
+    category: &str,
+    stores: &[StoreCover],
+    conditions: TransferWeek,
+) -> Result<AgentResult, AgentError> {
+    let sales = category_sales(&ctx.data.history, category)?;
+    let economics = Economics::for_category(ctx.tunables, sales)?;
+    Ok(AgentResult::Transfers {
+        plan: propose_transfers(stores, conditions, &economics),
     })
 }

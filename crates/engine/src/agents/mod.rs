@@ -247,6 +247,12 @@ impl Agent for InventoryAgent {
             } => Ok(AgentResult::Replenishment {
                 units: replenish_to_demand(signals, *window).units,
             }),
+            Task::ProposeTransfers {
+                category,
+                stores,
+                conditions,
+                ..
+            } => margin::transfers(ctx, category, stores, *conditions),
             other => Err(wrong_task(AgentName::Inventory, other)),
         }
     }

@@ -293,7 +293,8 @@ pub enum ApprovalAction {
 }
 
 /// A change asked for instead of accepting: one of `manufacturing_qty` or
-/// `safety_stock_pct` (manufacturing), or `markdown_pct` (markdown).
+/// `safety_stock_pct` (manufacturing), `markdown_pct` (markdown) or `transfer_units`
+/// (transfers).
 // The schema of the engine's `Modification`, which the body is read into.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -305,6 +306,8 @@ pub struct ModificationBody {
     safety_stock_pct: Option<f64>,
     /// A new markdown depth fraction (markdown approvals).
     markdown_pct: Option<f64>,
+    /// The most units to move (transfer approvals); 0 moves none.
+    transfer_units: Option<u64>,
 }
 
 /// An answer to an approval.

@@ -36,6 +36,8 @@ pub enum WorkflowStateBody {
     /// Demand re-forecasts the remaining weeks.
     #[schema(rename = "phase_5_reforecast")]
     Phase5Reforecast,
+    /// Store-to-store transfers wait for a human.
+    WaitingTransferApproval,
     /// The season is over and reported.
     Completed,
     /// A step failed after its retries; `resume` retries it.
@@ -88,6 +90,8 @@ pub enum ApprovalKindBody {
     Manufacturing,
     /// A markdown.
     Markdown,
+    /// A week's store-to-store transfers.
+    Transfer,
 }
 
 /// Whether actuals came in above or below the forecast.
@@ -415,6 +419,8 @@ pub enum EventTypeBody {
     ReforecastApplied,
     /// Stores were topped up.
     ReplenishmentShipped,
+    /// Stock moved between stores.
+    TransfersShipped,
     /// An emergency reorder is advised.
     EmergencyReorderAlert,
     /// Pricing proposed a markdown.

@@ -21,6 +21,7 @@ pub fn request(
     let (prefix, n) = match kind {
         ApprovalKind::Manufacturing => ("manufacturing", step.view.manufacturing_approvals + 1),
         ApprovalKind::Markdown => ("markdown", step.view.markdown_approvals + 1),
+        ApprovalKind::Transfer => ("transfer", step.view.transfer_approvals + 1),
     };
     let expires_at = step
         .view
@@ -103,8 +104,11 @@ pub fn check_modification(
     let max_qty = forecast_units.max(1_000).saturating_mul(MAX_ORDER_MULTIPLE);
     match kind {
         ApprovalKind::Manufacturing => {
-            if m.markdown_pct.is_some() {
-                return invalid("markdown_pct does not apply to a manufacturing approval".into());
+            if m.markdown_pct.is_some() || m.transfer_units.is_some() {
+                return invalid(
+                    "only manufacturing_qty or safety_stock_pct apply to a manufacturing approval"
+                        .into(),
+                );
             }
             match (m.manufacturing_qty, m.safety_stock_pct) {
                 (None, None) => invalid(
@@ -125,7 +129,10 @@ pub fn check_modification(
             }
         }
         ApprovalKind::Markdown => {
-            if m.manufacturing_qty.is_some() || m.safety_stock_pct.is_some() {
+            if m.manufacturing_qty.is_some()
+                || m.safety_stock_pct.is_some()
+                || m.transfer_units.is_some()
+            {
                 return invalid("only markdown_pct applies to a markdown approval".into());
             }
             let Some(pct) = m.markdown_pct else {
@@ -133,6 +140,18 @@ pub fn check_modification(
             };
             atelier_core::pricing::check_markdown_depth(pct, tunables)
                 .map_err(EngineError::InvalidModification)
+        }
+        ApprovalKind::Transfer => {
+            if m.manufacturing_qty.is_some()
+                || m.safety_stock_pct.is_some()
+                || m.markdown_pct.is_some()
+            {
+                return invalid("only transfer_units applies to a transfer approval".into());
+            }
+            match m.transfer_units {
+                None => invalid("a transfer modification needs transfer_units".into()),
+                Some(_) => Ok(()),
+            }
         }
     }
 }
@@ -147,7 +166,38 @@ mod tests {
             manufacturing_qty: qty,
             safety_stock_pct: safety,
             markdown_pct: markdown,
+            transfer_units: None,
         }
+    }
+
+    #[test]
+    fn transfer_modifications_are_checked() {
+        let t = Tunables::default();
+        let k = ApprovalKind::Transfer;
+        let cut = |units| Modification {
+            transfer_units: Some(units),
+            ..modify(None, None, None)
+        };
+        assert!(check_modification(k, &cut(0), &t, 0).is_ok());
+        assert!(check_modification(k, &cut(500), &t, 0).is_ok());
+        assert!(check_modification(k, &modify(None, None, None), &t, 0).is_err());
+        let mixed = Modification {
+            markdown_pct: Some(0.1),
+            ..cut(10)
+        };
+        assert!(check_modification(k, &mixed, &t, 0).is_err());
+        // Other kinds refuse transfer_units.
+        let m = ApprovalKind::Manufacturing;
+        let with_units = Modification {
+            manufacturing_qty: Some(9_000),
+            ..cut(10)
+        };
+        assert!(check_modification(m, &with_units, &t, 8_000).is_err());
+        let md = Modification {
+            markdown_pct: Some(0.1),
+            ..cut(10)
+        };
+        assert!(check_modification(ApprovalKind::Markdown, &md, &t, 0).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::agents::{ProposeMarkdownCall, ReviseMarkdownCall};
 use crate::event::{ApprovalKind, ApprovalProposal, Event, ReforecastReason};
 use crate::orchestrator::EngineError;
 use crate::orchestrator::step::{Step, StepContext, StepError};
-use crate::orchestrator::steps::{approvals, reforecast, replenish, week as season_week};
+use crate::orchestrator::steps::{approvals, reforecast, transfers};
 use crate::reasoning;
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
@@ -78,8 +78,7 @@ pub fn applied(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepE
     if week < view.horizon() {
         reforecast::apply(ctx, &mut step, week, ReforecastReason::Markdown)?;
     }
-    replenish::if_due(ctx, &mut step, week)?;
-    season_week::finish(&mut step, week)?;
+    transfers::close_week(ctx, &mut step, week)?;
     Ok(step)
 }
 
@@ -134,8 +133,7 @@ pub fn revised(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepE
         )?;
     } else {
         step.explain(reasoning::markdown_declined(week, &proposal));
-        replenish::if_due(ctx, &mut step, week)?;
-        season_week::finish(&mut step, week)?;
+        transfers::close_week(ctx, &mut step, week)?;
     }
     Ok(step)
 }

@@ -11,6 +11,7 @@
 //! - [`replenish`]: phase 3's top-ups from the DC;
 //! - [`markdown`]: phase 4, the checkpoint, a revised depth, an applied markdown;
 //! - [`margin_markdown`]: phase 4's checkpoint under the `margin` policy;
+//! - [`transfers`]: store-to-store moves while the DC is empty (`margin`);
 //! - [`approvals`]: asking, answering and expiring.
 
 pub mod allocate;
@@ -21,6 +22,7 @@ pub mod markdown;
 pub mod reforecast;
 pub mod replenish;
 pub mod start;
+pub mod transfers;
 pub mod week;
 
 #[cfg(test)]
@@ -40,6 +42,7 @@ pub fn next(ctx: &StepContext<'_>, view: &WorkflowView) -> Option<Result<Step, S
         WorkflowState::Phase2Allocation => allocate::run(ctx, view),
         WorkflowState::Phase5Reforecast => markdown::applied(ctx, view),
         WorkflowState::Phase4MarkdownCheck => markdown::revised(ctx, view),
+        WorkflowState::Phase3Replenishment => transfers::answered(ctx, view),
         _ => return None,
     })
 }
@@ -53,6 +56,7 @@ pub fn runs(state: WorkflowState) -> bool {
             | WorkflowState::Phase2Allocation
             | WorkflowState::Phase5Reforecast
             | WorkflowState::Phase4MarkdownCheck
+            | WorkflowState::Phase3Replenishment
     )
 }
 
@@ -67,6 +71,7 @@ pub fn needs_data(state: Option<WorkflowState>) -> bool {
                 | WorkflowState::Phase5Reforecast
                 | WorkflowState::Phase4MarkdownCheck
                 | WorkflowState::Phase3Monitoring
+                | WorkflowState::Phase3Replenishment
         )
     )
 }

@@ -1,13 +1,13 @@
 //! A season week: its actuals settled store by store, the variance measured, a
 //! re-forecast when it drifts (and an emergency-reorder alert when the stock cannot
-//! cover it), the markdown check at the checkpoint, replenishment on cadence, then
-//! the next week or the report.
+//! cover it), the markdown check at the checkpoint, replenishment on cadence,
+//! transfers while the DC is empty (`margin`), then the next week or the report.
 
 use crate::agents::Route;
 use crate::event::{ActualsMeaning, Event, ReforecastReason, WeekSales};
 use crate::orchestrator::EngineError;
 use crate::orchestrator::step::{Step, StepContext, StepError};
-use crate::orchestrator::steps::{markdown, reforecast, replenish};
+use crate::orchestrator::steps::{markdown, reforecast, transfers};
 use crate::reasoning::{self, Decision};
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
@@ -84,8 +84,7 @@ pub fn play(
             return Ok(step);
         }
     }
-    replenish::if_due(ctx, &mut step, week)?;
-    finish(&mut step, week)?;
+    transfers::close_week(ctx, &mut step, week)?;
     Ok(step)
 }
 

@@ -54,12 +54,12 @@ export class ApprovalDialog {
         for (const b of this.el.querySelectorAll('button[data-answer]')) b.disabled = false;
       }
     };
-    const kinds = { manufacturing: this.manufacturing, markdown: this.markdown };
+    const kinds = { manufacturing: this.manufacturing, markdown: this.markdown, transfer: this.transfer };
     const body = (kinds[approval.kind] || this.other).call(this, approval, model, send);
     mount(this.el,
       h('form', { method: 'dialog', class: 'dialog-body' },
         h('div', { class: 'dialog-head' },
-          h('h2', { id: 'approval-title' }, approval.kind === 'manufacturing' ? 'Approve the manufacturing order' : approval.kind === 'markdown' ? `Decide the week ${approval.data.week} markdown` : `Approve: ${words(approval.kind)}`),
+          h('h2', { id: 'approval-title' }, approval.kind === 'manufacturing' ? 'Approve the manufacturing order' : approval.kind === 'markdown' ? `Decide the week ${approval.data.week} markdown` : approval.kind === 'transfer' ? `Approve the transfers after week ${approval.data.batch.week}` : `Approve: ${words(approval.kind)}`),
           h('button', { type: 'submit', class: 'link', 'aria-label': 'Close; decide later', value: 'later' }, 'Later')),
         h('p', { class: 'muted small mono' }, `${approval.id}${approval.expires_at ? ` · expires ${new Date(approval.expires_at).toLocaleString()}` : ''}`),
         body,
@@ -113,16 +113,46 @@ export class ApprovalDialog {
       h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, 'Accept the order')));
   }
 
-  /** Any other kind (transfers, when they ask for approval): what it proposes, and accept. */
+  /** A week's store-to-store transfers: each move, its totals, and a cut to a size. */
+  transfer(approval, model, send) {
+    const d = approval.data || {};
+    const b = d.batch || { transfers: [] };
+    const cur = d.currency || model.money.currency;
+    const facts = pairs([
+      ['Units to move', h('strong', { 'data-testid': 'approval-transfer-units' }, `${units(b.units)} units`)],
+      ['Ships without asking up to', `${units(d.approval_units)} units`],
+      ['Expected gain', `${money(b.expected_gain, cur)} of sales that would otherwise be salvaged`],
+      ['Transfer cost', money(b.cost, cur)],
+    ]);
+    const cover = (w) => (w === null || w === undefined ? 'no sales expected' : `${w.toFixed(1)} wk`);
+    const table = h('table', { class: 'data compact', 'data-testid': 'approval-transfers' },
+      h('caption', {}, 'Moves, most urgent first'),
+      h('thead', {}, h('tr', {}, ['From', 'To', 'Units', 'Giver cover', 'Receiver cover', 'Expected gain', 'Cost'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, b.transfers.map((t) => h('tr', {},
+        h('td', {}, t.from_store), h('td', {}, t.to_store), h('td', { class: 'num' }, units(t.units)),
+        h('td', { class: 'num' }, cover(t.donor_weeks_of_cover)), h('td', { class: 'num' }, cover(t.receiver_weeks_of_cover)),
+        h('td', { class: 'num' }, money(t.expected_gain, cur)), h('td', { class: 'num' }, money(t.cost, cur, 2))))));
+    const size = h('input', { id: 'mod-transfer', type: 'number', min: 0, max: b.units, step: 1, value: b.units, 'data-testid': 'modify-transfer-units' });
+    const err = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'modify-error' });
+    const modify = h('fieldset', { class: 'modify', hidden: true },
+      h('legend', {}, 'Move fewer units'),
+      h('div', { class: 'row' }, h('label', { for: 'mod-transfer' }, 'At most (units) '), size),
+      err,
+      h('button', { type: 'button', class: 'primary', 'data-answer': 'send', 'data-testid': 'approval-send', onclick: () => {
+        const n = Number(size.value);
+        if (!Number.isInteger(n) || n < 0) return void (err.textContent = 'A whole number of units, 0 or more.');
+        send({ action: 'modify', modifications: { transfer_units: n } }, err);
+      } }, 'Send the change'));
+    return h('div', {}, facts, table, modify, h('div', { class: 'actions' },
+      h('button', { type: 'button', 'data-answer': 'decline', 'data-testid': 'approval-decline', onclick: () => send({ action: 'modify', modifications: { transfer_units: 0 } }) }, 'Decline (move nothing)'),
+      h('button', { type: 'button', 'data-answer': 'modify', 'data-testid': 'approval-modify', onclick: () => { modify.hidden = false; size.focus(); } }, 'Modify…'),
+      h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, `Move ${units(b.units)} units`)));
+  }
+
+  /** Any other kind: what it proposes, and accept. */
   other(approval, model, send) {
     const d = approval.data || {};
-    const cur = d.currency || model.money.currency;
-    const transfers = Array.isArray(d.transfers) ? d.transfers : null;
-    const facts = transfers
-      ? h('table', { class: 'data compact', 'data-testid': 'approval-transfers' },
-        h('thead', {}, h('tr', {}, ['From', 'To', 'Units', 'Cost'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, transfers.map((t) => h('tr', {}, h('td', {}, t.from_store), h('td', {}, t.to_store), h('td', { class: 'num' }, units(t.units)), h('td', { class: 'num' }, money(t.cost, cur, 2))))))
-      : pairs(Object.entries(d).map(([k, v]) => [words(k), typeof v === 'object' ? JSON.stringify(v) : String(v)]));
+    const facts = pairs(Object.entries(d).map(([k, v]) => [words(k), typeof v === 'object' ? JSON.stringify(v) : String(v)]));
     return h('div', {}, facts, h('div', { class: 'actions' },
       (approval.options || ['accept']).includes('accept')
         ? h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, 'Accept')

@@ -61,6 +61,7 @@ export function stateLabel(state) {
     phase_4_markdown_check: 'markdown check',
     waiting_markdown_approval: 'waiting for markdown approval',
     phase_5_reforecast: 're-forecasting',
+    waiting_transfer_approval: 'waiting for transfer approval',
     completed: 'completed',
     error: 'error',
   }[state] || (state || '').replaceAll('_', ' ');

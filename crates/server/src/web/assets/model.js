@@ -169,7 +169,8 @@ export class SeasonModel {
   }
 
   on_transfers_shipped(m) {
-    for (const t of m.transfers || []) {
+    const b = m.batch;
+    for (const t of b.transfers) {
       const from = this.stores[this.index.get(t.from_store)];
       const to = this.stores[this.index.get(t.to_store)];
       if (from) {
@@ -180,9 +181,10 @@ export class SeasonModel {
         to.stock += t.units;
         to.transferred_in += t.units;
       }
-      this.transfers.push({ week: m.week, ...t });
+      this.transfers.push({ week: b.week, ...t });
     }
-    this.snapshot(m.week);
+    this.markers.push({ week: b.week, kind: 'transfers', label: `transfers ${b.units}` });
+    this.snapshot(b.week);
   }
 
   on_markdown_proposed(m) {

@@ -84,8 +84,10 @@ function describeEvent(m) {
       const n = m.units.filter((u) => u > 0).length;
       return ['info', 'Replenishment', `${units(m.units.reduce((a, b) => a + b, 0))} units sent from the DC to ${n} stores after week ${m.week}`, null];
     }
-    case 'transfers_shipped':
-      return ['info', 'Transfers', `${(m.transfers || []).length} transfers between stores after week ${m.week}`, (m.transfers || []).slice(0, 3).map((t) => `${t.from_store}→${t.to_store} ${units(t.units)}`).join(', ')];
+    case 'transfers_shipped': {
+      const b = m.batch;
+      return ['done', 'Transfers', `${units(b.units)} units moved between stores after week ${b.week} (${b.transfers.length} moves)`, b.transfers.slice(0, 3).map((t) => `${t.from_store}→${t.to_store} ${units(t.units)}`).join(', ')];
+    }
     case 'emergency_reorder_alert':
       return ['alert', 'Reorder alert', `Week ${m.week}: the DC cannot cover the remaining forecast, ${units(m.shortfall_units)} units short (variance ${m.variance_pct === null ? '—' : percent(m.variance_pct * 100)})`, null];
     case 'markdown_proposed':

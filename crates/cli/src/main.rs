@@ -8,6 +8,7 @@ mod plan;
 mod season;
 mod serve;
 mod simulate;
+mod tune;
 mod wording;
 
 use clap::{Parser, Subcommand};
@@ -49,6 +50,9 @@ enum Command {
     /// Play seasons in memory under each policy and parameter set, on shipped,
     /// folder or synthetic demand, and compare their money.
     Simulate(simulate::SimulateArgs),
+    /// Recommend next season's safety stock, holdback, checkpoint week and markdown
+    /// cap for a completed season, by simulating each on demand like the season's.
+    Tune(tune::TuneArgs),
     /// Print the workflow state diagram (Mermaid), generated from the transition table.
     States,
 }
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Extract(args) => extract::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Tune(args) => tune::run(&args),
         Command::States => print_stdout(atelier_engine::state::mermaid_diagram().trim_end()),
     };
     match result {

@@ -211,9 +211,10 @@ pub struct EventsArgs {
     db: DbArgs,
 }
 
-struct Session {
-    orchestrator: Orchestrator,
-    catalog: Arc<FileCatalog>,
+/// An orchestrator over the chosen store, and the catalog it loads data with.
+pub(crate) struct Session {
+    pub(crate) orchestrator: Orchestrator,
+    pub(crate) catalog: Arc<FileCatalog>,
 }
 
 fn session(db: &DbArgs, llm: Option<&LlmConfig>) -> Result<Session> {
@@ -229,7 +230,8 @@ fn session(db: &DbArgs, llm: Option<&LlmConfig>) -> Result<Session> {
     })
 }
 
-fn offline_session(db: &DbArgs) -> Result<Session> {
+/// A session without a model (commands that explain nothing new).
+pub(crate) fn offline_session(db: &DbArgs) -> Result<Session> {
     session(db, None)
 }
 
@@ -545,7 +547,7 @@ fn prompt(view: &WorkflowView) -> Result<Resolution> {
 
 fn parse_modification(text: &str) -> Result<Modification> {
     serde_json::from_str(text).with_context(|| {
-        format!("--modify must be JSON like {{\"manufacturing_qty\": 9000}}, {{\"safety_stock_pct\": 0.15}} , {{\"markdown_pct\": 0.1}} or {{\"transfer_units\": 500}}; got '{text}'")
+        format!("--modify must be JSON like {{\"manufacturing_qty\": 9000}}, {{\"safety_stock_pct\": 0.15}}, {{\"markdown_pct\": 0.1}} or {{\"transfer_units\": 500}}; got '{text}'")
     })
 }
 

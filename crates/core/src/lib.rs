@@ -29,6 +29,7 @@ pub mod season;
 pub mod split;
 pub mod stock;
 pub mod synthetic;
+pub mod tune;
 pub mod variance;
 
 pub use params::{Policy, ReplenishmentStrategy, SeasonConfig, SeasonParameters, Tunables};

@@ -24,6 +24,7 @@ pub mod report;
 pub mod simulate;
 pub mod state;
 pub mod store;
+pub mod tune;
 pub mod view;
 
 pub use assembly::new_workflow_id;

@@ -41,6 +41,14 @@ pub fn report(view: &WorkflowView) -> atelier_core::season::SeasonReport {
         },
     );
     report.stock_adjustments = view.stock_adjustments;
+    if view.tunables.policy == atelier_core::Policy::Margin {
+        // The seed's rules of thumb (raise safety stock below 95% fill rate, lower
+        // it above 15% leftover) are not what simulation supports; `atelier tune`
+        // tries each setting on demand like this season's and says what pays.
+        report.suggestions = vec![
+            "For next season's safety stock, holdback, checkpoint week and markdown cap, run `atelier tune` on this season: it simulates each on demand like this season's and recommends only what earns more with confidence.".into(),
+        ];
+    }
     match Economics::new(&view.tunables, view.unit_price, 1) {
         Ok(economics) => report.with_money(season_money(&economics, &season_units(view))),
         // A season without a price (an empty history) reports units only.

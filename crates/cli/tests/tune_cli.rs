@@ -1,0 +1,157 @@
+//! `atelier tune` as a planner runs it after a season: each knob tried on draws
+//! around the season's demand, a recommendation only where the whole 90% interval
+//! of the gain is above zero, the same answer for the same seed, and refusals for a
+//! season that has not finished or a draw count out of range.
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn atelier(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_atelier"))
+        .args(args)
+        .output()
+        .expect("the atelier binary runs")
+}
+
+fn repo(path: &str) -> String {
+    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn a_finished_season_gets_recommendations_simulation_supports() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let db = db.to_str().unwrap();
+    let run = atelier(&[
+        "run",
+        "--db",
+        db,
+        "--id",
+        "done",
+        "--params",
+        &repo("data/params/standard_retail.json"),
+        "--demand",
+        &repo("data/scenarios/normal_season"),
+        "--approve",
+        "auto",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains("atelier tune"), "{text}");
+
+    let tune = |seed: &str| {
+        let out = atelier(&[
+            "tune", "done", "--db", db, "--draws", "12", "--seed", seed, "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let r = tune("7");
+    assert_eq!(r, tune("7"), "the same seed gives the same answer");
+    assert_eq!(r["workflow_id"], "done");
+    assert_eq!(r["policy"], "margin");
+    assert_eq!(r["draws"], 12);
+    assert_eq!(r["currency"], "USD");
+    assert!(r["current_margin_mean"].as_f64().unwrap() > 0.0);
+    // The season's demand as recorded, played as the centre of the draws.
+    assert!(r["observed_demand"].as_u64().unwrap() > 200_000);
+    let knobs = r["knobs"].as_array().unwrap();
+    let names: Vec<&str> = knobs.iter().map(|k| k["knob"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "safety_stock",
+            "holdback",
+            "checkpoint_week",
+            "markdown_cap"
+        ]
+    );
+    assert_eq!(knobs[0]["field"], "tunables.season_level_sd");
+    assert_eq!(knobs[1]["current"], 0.45);
+    assert_eq!(knobs[2]["current"], 6);
+    for k in knobs {
+        let tried = k["tried"].as_array().unwrap();
+        assert!(!tried.is_empty(), "{k}");
+        for t in tried {
+            let g = &t["gain"];
+            let (low, mean, high) = (
+                g["low"].as_f64().unwrap(),
+                g["mean"].as_f64().unwrap(),
+                g["high"].as_f64().unwrap(),
+            );
+            assert!(low <= mean && mean <= high, "{t}");
+            assert_eq!(g["draws"], 12);
+        }
+        let best_supported = tried
+            .iter()
+            .filter(|t| t["gain"]["low"].as_f64().unwrap() > 0.0)
+            .max_by(|a, b| {
+                a["gain"]["mean"]
+                    .as_f64()
+                    .unwrap()
+                    .total_cmp(&b["gain"]["mean"].as_f64().unwrap())
+            });
+        match best_supported {
+            Some(t) => assert_eq!(&k["recommended"], t, "{k}"),
+            None => assert!(k["recommended"].is_null(), "{k}"),
+        }
+    }
+
+    // In words, for a planner.
+    let out = atelier(&["tune", "done", "--db", db, "--draws", "12", "--seed", "7"]);
+    let words = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        words.contains("safety stock (tunables.season_level_sd): now 15%"),
+        "{words}"
+    );
+    assert!(
+        words.contains("holdback (dc_holdback_percentage): now 45%"),
+        "{words}"
+    );
+    assert!(
+        words.contains("checkpoint week (markdown_checkpoint_week): now week 6"),
+        "{words}"
+    );
+}
+
+#[test]
+fn an_unfinished_season_and_a_bad_draw_count_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let db = db.to_str().unwrap();
+    let run = atelier(&[
+        "run",
+        "--db",
+        db,
+        "--id",
+        "open",
+        "--approve",
+        "auto",
+        "--until-week",
+        "2",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = atelier(&["tune", "open", "--db", db, "--draws", "5"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("after 2 of 12 weeks"), "{err}");
+    assert!(out.stdout.is_empty());
+    let out = atelier(&["tune", "open", "--db", db, "--draws", "1"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--draws 1 is outside 2..=10000"));
+    let out = atelier(&["tune", "nosuch", "--db", db]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nosuch"));
+}

@@ -1,0 +1,378 @@
+//! What-if for next season: the knobs a planner sets before a season (safety stock,
+//! holdback, checkpoint week, markdown cap), their candidate values, draws of demand
+//! centred on what a finished season actually saw, and the paired comparison that
+//! decides whether simulation supports a change.
+//!
+//! - A draw multiplies the observed demand of each store and week by three
+//!   log-normal factors with median 1: the season's level (σ = 0.10), the store's
+//!   level (σ = 0.10) and the store-week's noise (σ = 0.10), then rounds
+//!   stochastically. Next season is like this one, give or take a tenth.
+//! - Each knob is tried one at a time, every other setting as it was, on the same
+//!   draws as the current setting, so the difference per draw is paired.
+//! - A change is recommended only when the lower end of the 90% interval of its mean
+//!   gain is above zero and its mean gain is the best of that knob's candidates.
+
+use crate::params::{Policy, SeasonConfig};
+use crate::rng::SplitMix64;
+use serde::{Deserialize, Serialize};
+
+/// Spread of the draws around the observed season (log scale).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DrawSpread {
+    /// The whole season's level.
+    pub season_sd: f64,
+    /// Each store's level.
+    pub store_sd: f64,
+    /// Each store-week's noise.
+    pub store_week_sd: f64,
+}
+
+impl Default for DrawSpread {
+    fn default() -> Self {
+        DrawSpread {
+            season_sd: 0.10,
+            store_sd: 0.10,
+            store_week_sd: 0.10,
+        }
+    }
+}
+
+/// `n` seasons of demand (`[draw][week][store]`) centred on `observed`
+/// (`[week][store]`); the same seed gives the same draws.
+pub fn centred_draws(
+    observed: &[Vec<u64>],
+    n: usize,
+    seed: u64,
+    spread: DrawSpread,
+) -> Vec<Vec<Vec<u64>>> {
+    let stores = observed.first().map_or(0, Vec::len);
+    (0..n)
+        .map(|i| {
+            let mut rng = SplitMix64::new(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let level = rng.normal(0.0, spread.season_sd).exp();
+            let store_levels: Vec<f64> = (0..stores)
+                .map(|_| rng.normal(0.0, spread.store_sd).exp())
+                .collect();
+            observed
+                .iter()
+                .map(|week| {
+                    week.iter()
+                        .zip(&store_levels)
+                        .map(|(units, store)| {
+                            let noise = rng.normal(0.0, spread.store_week_sd).exp();
+                            rng.round_stochastic(*units as f64 * level * store * noise)
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A setting a planner fixes before the season.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Knob {
+    /// Safety stock on the order: the fixed percentage under `seed`; under `margin`
+    /// the spread of the season's level the newsvendor order covers
+    /// (`season_level_sd`), which is what sets its safety stock.
+    SafetyStock,
+    /// Share of the order held at the DC (`dc_holdback_percentage`).
+    Holdback,
+    /// The markdown checkpoint week (`markdown_checkpoint_week`; none = no markdown).
+    CheckpointWeek,
+    /// The deepest markdown (`markdown_cap_pct`).
+    MarkdownCap,
+}
+
+impl Knob {
+    /// Every knob, in the order they are reported.
+    pub const ALL: [Knob; 4] = [
+        Knob::SafetyStock,
+        Knob::Holdback,
+        Knob::CheckpointWeek,
+        Knob::MarkdownCap,
+    ];
+
+    /// The setting's name in the parameter file.
+    pub fn field(self, policy: Policy) -> &'static str {
+        match (self, policy) {
+            (Knob::SafetyStock, Policy::Seed) => "tunables.safety_stock_pct",
+            (Knob::SafetyStock, Policy::Margin) => "tunables.season_level_sd",
+            (Knob::Holdback, _) => "dc_holdback_percentage",
+            (Knob::CheckpointWeek, _) => "markdown_checkpoint_week",
+            (Knob::MarkdownCap, _) => "tunables.markdown_cap_pct",
+        }
+    }
+}
+
+/// A knob's value: a fraction, a week, or none (no checkpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Setting {
+    /// A fraction or a spread.
+    Fraction(f64),
+    /// A week, or `None` for no markdown checkpoint.
+    Week(Option<u32>),
+}
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Setting::Fraction(x) => write!(f, "{:.0}%", x * 100.0),
+            Setting::Week(Some(w)) => write!(f, "week {w}"),
+            Setting::Week(None) => f.write_str("none"),
+        }
+    }
+}
+
+/// The knob's value in `config`.
+pub fn current(config: &SeasonConfig, knob: Knob) -> Setting {
+    let t = &config.tunables;
+    let p = &config.parameters;
+    match knob {
+        Knob::SafetyStock => Setting::Fraction(match t.policy {
+            Policy::Seed if p.replenishment_strategy == crate::ReplenishmentStrategy::None => {
+                t.safety_stock_no_replenishment_pct
+            }
+            Policy::Seed => t.safety_stock_pct,
+            Policy::Margin => t.season_level_sd,
+        }),
+        Knob::Holdback => Setting::Fraction(p.dc_holdback_percentage),
+        Knob::CheckpointWeek => Setting::Week(p.markdown_checkpoint_week),
+        Knob::MarkdownCap => Setting::Fraction(t.markdown_cap_pct),
+    }
+}
+
+/// `config` with the knob set to `value`.
+pub fn with_setting(config: &SeasonConfig, knob: Knob, value: Setting) -> SeasonConfig {
+    let mut c = config.clone();
+    match (knob, value) {
+        (Knob::SafetyStock, Setting::Fraction(x)) => match c.tunables.policy {
+            Policy::Seed => {
+                c.tunables.safety_stock_pct = x;
+                c.tunables.safety_stock_no_replenishment_pct = x;
+            }
+            Policy::Margin => c.tunables.season_level_sd = x,
+        },
+        (Knob::Holdback, Setting::Fraction(x)) => c.parameters.dc_holdback_percentage = x,
+        (Knob::CheckpointWeek, Setting::Week(w)) => {
+            c.parameters.markdown_checkpoint_week = w;
+            if w.is_some() && c.parameters.markdown_threshold.is_none() {
+                c.parameters.markdown_threshold = Some(0.6);
+            }
+            if w.is_none() {
+                c.parameters.markdown_threshold = None;
+            }
+        }
+        (Knob::MarkdownCap, Setting::Fraction(x)) => c.tunables.markdown_cap_pct = x,
+        _ => {}
+    }
+    c
+}
+
+/// The values tried for a knob, the current one excluded.
+pub fn candidates(config: &SeasonConfig, knob: Knob) -> Vec<Setting> {
+    let now = current(config, knob);
+    let fractions = |list: &[f64]| -> Vec<Setting> {
+        list.iter()
+            .map(|x| Setting::Fraction(*x))
+            .filter(|s| !same(*s, now))
+            .collect()
+    };
+    match knob {
+        Knob::SafetyStock => match config.tunables.policy {
+            Policy::Seed => fractions(&[0.0, 0.05, 0.10, 0.15, 0.20, 0.25]),
+            Policy::Margin => fractions(&[0.05, 0.10, 0.15, 0.20, 0.25]),
+        },
+        Knob::Holdback => fractions(&[0.0, 0.15, 0.30, 0.45, 0.60]),
+        Knob::CheckpointWeek => {
+            let horizon = config.parameters.forecast_horizon_weeks;
+            let mut weeks: Vec<Setting> = (2..horizon)
+                .filter(|w| w % 2 == 0 || horizon <= 12)
+                .map(|w| Setting::Week(Some(w)))
+                .collect();
+            weeks.push(Setting::Week(None));
+            weeks.into_iter().filter(|s| !same(*s, now)).collect()
+        }
+        Knob::MarkdownCap if config.parameters.markdown_checkpoint_week.is_none() => Vec::new(),
+        Knob::MarkdownCap => fractions(&[0.15, 0.25, 0.40, 0.50]),
+    }
+}
+
+fn same(a: Setting, b: Setting) -> bool {
+    match (a, b) {
+        (Setting::Fraction(x), Setting::Fraction(y)) => (x - y).abs() < 1e-9,
+        (Setting::Week(x), Setting::Week(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// A candidate's margin against the current setting's on the same draws.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PairedGain {
+    /// Mean of (candidate − current) per draw, money.
+    pub mean: f64,
+    /// 90% interval of that mean: mean ∓ 1.645 × sd ÷ √n.
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
+    /// Draws compared.
+    pub draws: usize,
+}
+
+impl PairedGain {
+    /// The paired comparison of two equally long lists of margins.
+    pub fn of(current: &[f64], candidate: &[f64]) -> PairedGain {
+        let diffs: Vec<f64> = candidate.iter().zip(current).map(|(c, b)| c - b).collect();
+        let n = diffs.len();
+        if n == 0 {
+            return PairedGain {
+                mean: 0.0,
+                low: 0.0,
+                high: 0.0,
+                draws: 0,
+            };
+        }
+        let mean = diffs.iter().sum::<f64>() / n as f64;
+        let var = if n > 1 {
+            diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+        } else {
+            0.0
+        };
+        let half = 1.645 * (var / n as f64).sqrt();
+        PairedGain {
+            mean,
+            low: mean - half,
+            high: mean + half,
+            draws: n,
+        }
+    }
+
+    /// Whether simulation supports the change: the whole interval is a gain.
+    pub fn supports(&self) -> bool {
+        self.draws > 1 && self.low > 0.0
+    }
+}
+
+/// The best supported candidate of a knob, if any: the highest mean gain among
+/// those whose interval is above zero.
+pub fn best(tried: &[(Setting, PairedGain)]) -> Option<&(Setting, PairedGain)> {
+    tried
+        .iter()
+        .filter(|(_, g)| g.supports())
+        .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> SeasonConfig {
+        crate::sample::parameter_set("standard_retail")
+            .expect("set")
+            .expect("shipped")
+    }
+
+    #[test]
+    fn draws_are_seeded_and_centred_on_the_observed_season() {
+        let observed = vec![vec![100u64, 200, 0]; 12];
+        let a = centred_draws(&observed, 400, 7, DrawSpread::default());
+        assert_eq!(a, centred_draws(&observed, 400, 7, DrawSpread::default()));
+        assert_ne!(a, centred_draws(&observed, 400, 8, DrawSpread::default()));
+        assert_eq!(a.len(), 400);
+        assert!(
+            a.iter()
+                .all(|d| d.len() == 12 && d.iter().all(|w| w.len() == 3))
+        );
+        // A store without demand stays without; the others centre near their level
+        // (the mean of three log-normals of σ 0.1 each is e^(0.015) ≈ 1.015).
+        assert!(a.iter().flatten().all(|w| w[2] == 0));
+        let mean0: f64 = a.iter().flatten().map(|w| w[0] as f64).sum::<f64>() / (400.0 * 12.0);
+        assert!((mean0 / 100.0 - 1.015).abs() < 0.03, "{mean0}");
+        // The season's spread: totals vary by roughly √(0.1² + 0.1²/2) ≈ 12%.
+        let totals: Vec<f64> = a
+            .iter()
+            .map(|d| d.iter().flatten().sum::<u64>() as f64)
+            .collect();
+        let m = totals.iter().sum::<f64>() / totals.len() as f64;
+        let sd = (totals.iter().map(|t| (t - m).powi(2)).sum::<f64>() / (totals.len() - 1) as f64)
+            .sqrt();
+        assert!((0.08..0.16).contains(&(sd / m)), "cv {}", sd / m);
+        let flat = centred_draws(
+            &observed,
+            3,
+            7,
+            DrawSpread {
+                season_sd: 0.0,
+                store_sd: 0.0,
+                store_week_sd: 0.0,
+            },
+        );
+        assert!(flat.iter().all(|d| d == &observed));
+    }
+
+    #[test]
+    fn a_knob_is_read_set_and_given_candidates_other_than_its_value() {
+        let c = config();
+        assert_eq!(current(&c, Knob::Holdback), Setting::Fraction(0.45));
+        assert_eq!(current(&c, Knob::CheckpointWeek), Setting::Week(Some(6)));
+        assert_eq!(current(&c, Knob::SafetyStock), Setting::Fraction(0.15));
+        let holdbacks = candidates(&c, Knob::Holdback);
+        assert_eq!(holdbacks.len(), 4);
+        assert!(!holdbacks.contains(&Setting::Fraction(0.45)));
+        let weeks = candidates(&c, Knob::CheckpointWeek);
+        assert!(weeks.contains(&Setting::Week(None)));
+        assert!(!weeks.contains(&Setting::Week(Some(6))));
+        assert!(
+            weeks
+                .iter()
+                .all(|w| !matches!(w, Setting::Week(Some(x)) if *x >= 12))
+        );
+        let none = with_setting(&c, Knob::CheckpointWeek, Setting::Week(None));
+        assert_eq!(none.parameters.markdown_threshold, None);
+        assert!(candidates(&none, Knob::MarkdownCap).is_empty());
+        let cut = with_setting(&c, Knob::MarkdownCap, Setting::Fraction(0.25));
+        assert!((cut.tunables.markdown_cap_pct - 0.25).abs() < 1e-12);
+        let spread = with_setting(&c, Knob::SafetyStock, Setting::Fraction(0.05));
+        assert!((spread.tunables.season_level_sd - 0.05).abs() < 1e-12);
+        let mut seed = c.clone();
+        seed.tunables.policy = Policy::Seed;
+        let seed = with_setting(&seed, Knob::SafetyStock, Setting::Fraction(0.1));
+        assert!((seed.tunables.safety_stock_pct - 0.1).abs() < 1e-12);
+        assert_eq!(current(&seed, Knob::SafetyStock), Setting::Fraction(0.1));
+        assert_eq!(
+            Knob::SafetyStock.field(Policy::Seed),
+            "tunables.safety_stock_pct"
+        );
+        assert_eq!(Setting::Week(None).to_string(), "none");
+        assert_eq!(Setting::Fraction(0.15).to_string(), "15%");
+    }
+
+    #[test]
+    fn a_change_is_supported_only_when_its_whole_interval_gains() {
+        let base = [100.0, 110.0, 90.0, 105.0];
+        // Always 10 more: interval collapses on 10.
+        let better: Vec<f64> = base.iter().map(|b| b + 10.0).collect();
+        let g = PairedGain::of(&base, &better);
+        assert!((g.mean - 10.0).abs() < 1e-9 && (g.low - 10.0).abs() < 1e-9);
+        assert!(g.supports());
+        // Diffs +30, −20, +30, −20: mean 5, sd 28.87, half-width 1.645 × 14.43.
+        let mixed = [130.0, 90.0, 120.0, 85.0];
+        let g = PairedGain::of(&base, &mixed);
+        assert!((g.mean - 5.0).abs() < 1e-9);
+        assert!((g.high - g.low - 2.0 * 1.645 * 28.867_513_459_481_29 / 2.0).abs() < 1e-6);
+        assert!(!g.supports());
+        assert!(!PairedGain::of(&[], &[]).supports());
+        let tried = [
+            (Setting::Fraction(0.1), PairedGain::of(&base, &better)),
+            (Setting::Fraction(0.2), PairedGain::of(&base, &mixed)),
+            (
+                Setting::Fraction(0.3),
+                PairedGain::of(&base, &base.map(|b| b + 20.0)),
+            ),
+        ];
+        assert_eq!(best(&tried).map(|t| t.0), Some(Setting::Fraction(0.3)));
+        assert_eq!(best(&tried[1..2]), None);
+    }
+}

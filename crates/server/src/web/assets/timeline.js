@@ -86,7 +86,7 @@ function describeEvent(m) {
     }
     case 'transfers_shipped': {
       const b = m.batch;
-      return ['done', 'Transfers', `${units(b.units)} units moved between stores after week ${b.week} (${b.transfers.length} moves)`, b.transfers.slice(0, 3).map((t) => `${t.from_store}→${t.to_store} ${units(t.units)}`).join(', ')];
+      return ['done', 'Transfers', `${units(b.units)} units moved between stores after week ${b.week} (${b.transfers.length} ${b.transfers.length === 1 ? 'move' : 'moves'})`, b.transfers.slice(0, 3).map((t) => `${t.from_store}→${t.to_store} ${units(t.units)}`).join(', ')];
     }
     case 'emergency_reorder_alert':
       return ['alert', 'Reorder alert', `Week ${m.week}: the DC cannot cover the remaining forecast, ${units(m.shortfall_units)} units short (variance ${m.variance_pct === null ? '—' : percent(m.variance_pct * 100)})`, null];

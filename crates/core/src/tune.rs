@@ -313,6 +313,40 @@ mod tests {
     }
 
     #[test]
+    fn each_factor_multiplies_the_observed_demand() {
+        // One store, one week, a million units: rounding is negligible, so the draw
+        // over the observation is the product of the factors the seeded generator
+        // gives, in order: the season's level, the store's, the store-week's.
+        let observed = vec![vec![1_000_000u64]];
+        let ratio =
+            |spread: DrawSpread| centred_draws(&observed, 1, 9, spread)[0][0][0] as f64 / 1e6;
+        let mut rng = SplitMix64::new(9);
+        let (z1, z2, z3) = (
+            rng.standard_normal(),
+            rng.standard_normal(),
+            rng.standard_normal(),
+        );
+        let only = |season_sd, store_sd, store_week_sd| DrawSpread {
+            season_sd,
+            store_sd,
+            store_week_sd,
+        };
+        assert!((ratio(only(0.5, 0.0, 0.0)) - (0.5 * z1).exp()).abs() < 1e-5);
+        assert!((ratio(only(0.0, 0.5, 0.0)) - (0.5 * z2).exp()).abs() < 1e-5);
+        assert!((ratio(only(0.0, 0.0, 0.5)) - (0.5 * z3).exp()).abs() < 1e-5);
+        assert!((z1 - z2).abs() > 0.01 && (z2 - z3).abs() > 0.01);
+    }
+
+    #[test]
+    fn the_seed_policy_without_replenishment_reads_its_own_safety_stock() {
+        let mut c = config();
+        c.tunables.policy = Policy::Seed;
+        assert_eq!(current(&c, Knob::SafetyStock), Setting::Fraction(0.20));
+        c.parameters.replenishment_strategy = crate::ReplenishmentStrategy::None;
+        assert_eq!(current(&c, Knob::SafetyStock), Setting::Fraction(0.25));
+    }
+
+    #[test]
     fn a_knob_is_read_set_and_given_candidates_other_than_its_value() {
         let c = config();
         assert_eq!(current(&c, Knob::Holdback), Setting::Fraction(0.45));

@@ -341,26 +341,53 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
     let seasons: Vec<(String, &str)> = (0..SEASONS)
         .map(|i| (create(&lb), SCENARIOS[i % SCENARIOS.len()]))
         .collect();
+    let finished = Arc::new(AtomicUsize::new(0));
     let players: Vec<_> = seasons
         .iter()
         .cloned()
         .map(|(id, scenario)| {
             let lb = lb.clone();
-            std::thread::spawn(move || play(&lb, &id, scenario))
+            let finished = finished.clone();
+            std::thread::spawn(move || {
+                play(&lb, &id, scenario);
+                finished.fetch_add(1, Ordering::Relaxed);
+            })
         })
         .collect();
 
     // A server dies mid-step: requests are in flight on all three.
     std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        finished.load(Ordering::Relaxed),
+        0,
+        "the seasons ended before the kill"
+    );
     let victim = &mut instances[1];
     victim.child.kill().expect("SIGKILL");
     victim.child.wait().expect("reaped");
     // The database stops, then comes back, while the seasons run.
     std::thread::sleep(Duration::from_millis(300));
+    let running = SEASONS - finished.load(Ordering::Relaxed);
     cluster.run("pause");
-    std::thread::sleep(Duration::from_millis(1500));
+    // Meanwhile the health check names the database and fails, so that a load
+    // balancer sends no traffic to an instance that cannot reach it.
+    let mut health = ureq::get(format!("{}/healthz", instances[0].base))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .expect("the instance answers without its database");
+    let status = health.status().as_u16();
+    let body: Value =
+        serde_json::from_str(&health.body_mut().read_to_string().unwrap_or_default())
+            .unwrap_or_default();
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["database"], "postgresql", "{body}");
+    assert_eq!(body["status"], "unavailable", "{body}");
+    std::thread::sleep(Duration::from_millis(500));
     cluster.run("resume");
 
+    assert!(running > 0, "the seasons ended before the restart");
     for (player, (id, _)) in players.into_iter().zip(&seasons) {
         assert!(player.join().is_ok(), "season {id}'s client failed");
     }
@@ -404,8 +431,8 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
     }
     let retried = lb.retried.load(Ordering::Relaxed);
     eprintln!(
-        "{SEASONS} seasons through 3 servers, one killed, PostgreSQL restarted: \
-         {retried} calls retried on another server; {:.1} s",
+        "{SEASONS} seasons through 3 servers, one killed, PostgreSQL restarted with \
+         {running} still running: {retried} calls retried on another server; {:.1} s",
         began.elapsed().as_secs_f64()
     );
     assert!(

@@ -112,7 +112,11 @@ impl Instance {
                 _ => panic!("atelier serve ended before listening: {seen:?}"),
             };
             if let Some(rest) = line.strip_prefix("atelier serving on ") {
-                break rest.split_whitespace().next().unwrap_or_default().to_string();
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
             }
             seen.push(line);
         };
@@ -166,9 +170,11 @@ impl Balancer {
             let url = format!("{}{path}", self.bases[i]);
             let sent = match (method, &body) {
                 ("GET", _) => self.agent.get(&url).call(),
-                (_, Some((content_type, b))) => {
-                    self.agent.post(&url).content_type(*content_type).send(b.as_str())
-                }
+                (_, Some((content_type, b))) => self
+                    .agent
+                    .post(&url)
+                    .content_type(*content_type)
+                    .send(b.as_str()),
                 (_, None) => self.agent.post(&url).send_empty(),
             };
             match sent {
@@ -378,9 +384,8 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
         .call()
         .expect("the instance answers without its database");
     let status = health.status().as_u16();
-    let body: Value =
-        serde_json::from_str(&health.body_mut().read_to_string().unwrap_or_default())
-            .unwrap_or_default();
+    let body: Value = serde_json::from_str(&health.body_mut().read_to_string().unwrap_or_default())
+        .unwrap_or_default();
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["database"], "postgresql", "{body}");
     assert_eq!(body["status"], "unavailable", "{body}");
@@ -395,7 +400,10 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
     let survivor = Balancer::new(vec![instances[0].base.clone(), instances[2].base.clone()]);
     for (id, scenario) in &seasons {
         let log = events(&survivor, id);
-        let numbers: Vec<u64> = log.iter().map(|e| e["seq"].as_u64().expect("seq")).collect();
+        let numbers: Vec<u64> = log
+            .iter()
+            .map(|e| e["seq"].as_u64().expect("seq"))
+            .collect();
         let want: Vec<u64> = (1..=numbers.len() as u64).collect();
         assert_eq!(numbers, want, "season {id}: the log is not numbered 1..N");
         let last = survivor.get(&format!("/api/workflows/{id}"))["last_event"].as_u64();

@@ -87,11 +87,13 @@ impl AppState {
         } else {
             (open_store(&location).map_err(failed)?, None)
         };
-        let catalog = Arc::new(match &postgres {
-            Some(pg) => ServerCatalog::in_database(pg.clone()),
-            None => ServerCatalog::open(datasets_dir(&config.db_path)),
-        }
-        .map_err(StartError::Catalog)?);
+        let catalog = Arc::new(
+            match &postgres {
+                Some(pg) => ServerCatalog::in_database(pg.clone()),
+                None => ServerCatalog::open(datasets_dir(&config.db_path)),
+            }
+            .map_err(StartError::Catalog)?,
+        );
         let orchestrator = Orchestrator::open(store, catalog.clone(), config.llm.as_ref(), clock);
         Ok(AppState {
             inner: Arc::new(Inner {

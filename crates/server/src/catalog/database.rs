@@ -31,7 +31,9 @@ impl Shelf for DatabaseShelf {
         fingerprint: &str,
         parts: &Parts,
     ) -> Result<String, ApiError> {
-        Ok(self.store.keep_current_dataset(new_id, fingerprint, parts)?)
+        Ok(self
+            .store
+            .keep_current_dataset(new_id, fingerprint, parts)?)
     }
 
     fn prune(

@@ -40,12 +40,19 @@ pub(crate) trait Shelf: Send + Sync {
     /// Keeps `parts` as data set `new_id`, unless a data set with the same
     /// `fingerprint` is kept already, and makes whichever it is current; returns
     /// its id.
-    fn keep_current(&self, new_id: &str, fingerprint: &str, parts: &Parts)
-    -> Result<String, ApiError>;
+    fn keep_current(
+        &self,
+        new_id: &str,
+        fingerprint: &str,
+        parts: &Parts,
+    ) -> Result<String, ApiError>;
     /// Removes the data sets that are not current, not in `in_use`, and have not
     /// been current for `older_than`; returns their ids.
-    fn prune(&self, in_use: &HashSet<String>, older_than: Duration)
-    -> Result<Vec<String>, ApiError>;
+    fn prune(
+        &self,
+        in_use: &HashSet<String>,
+        older_than: Duration,
+    ) -> Result<Vec<String>, ApiError>;
     /// A lock that makes uploads one at a time across every server sharing the
     /// shelf, held until dropped (`None`: one server owns the shelf, and the
     /// catalog's own lock suffices).
@@ -223,7 +230,12 @@ impl ServerCatalog {
 
     /// Keeps the new data set (or finds the one with the same content) and makes
     /// it current.
-    fn commit(&self, parts: &Parts, data: SeasonData, rows: u64) -> Result<DatasetSummary, ApiError> {
+    fn commit(
+        &self,
+        parts: &Parts,
+        data: SeasonData,
+        rows: u64,
+    ) -> Result<DatasetSummary, ApiError> {
         let fingerprint = fingerprint(parts.stores.as_deref(), parts.history.as_deref());
         let id = self
             .shelf

@@ -124,7 +124,9 @@ fn running_season(agent: &ureq::Agent, base: &str) -> (String, u64) {
     assert_eq!(status, 201, "{created}");
     let id = created["workflow_id"].as_str().expect("id").to_string();
     let (_, w) = call(agent, &format!("{base}/api/workflows/{id}"), None);
-    let approval = w["pending_approval"]["approval_id"].as_str().expect("approval");
+    let approval = w["pending_approval"]["approval_id"]
+        .as_str()
+        .expect("approval");
     let (status, w) = call(
         agent,
         &format!("{base}/api/workflows/{id}/approvals/{approval}"),
@@ -161,7 +163,10 @@ fn a_stream_on_one_server_sees_what_another_writes_within_100_ms() {
         delays.push(answered.elapsed());
         let numbers = seqs(&got);
         let want: Vec<u64> = (last + 1..=now_last).collect();
-        assert_eq!(numbers, want, "week {week}: B's stream missed or repeated events");
+        assert_eq!(
+            numbers, want,
+            "week {week}: B's stream missed or repeated events"
+        );
         last = now_last;
     }
     delays.sort();
@@ -173,7 +178,10 @@ fn a_stream_on_one_server_sees_what_another_writes_within_100_ms() {
         delays[delays.len() / 2] < Duration::from_millis(100),
         "{delays:?}"
     );
-    assert!(delays.iter().all(|d| *d < Duration::from_secs(1)), "{delays:?}");
+    assert!(
+        delays.iter().all(|d| *d < Duration::from_secs(1)),
+        "{delays:?}"
+    );
 }
 
 #[test]

@@ -3,17 +3,19 @@
 //! The test starts a throwaway PostgreSQL cluster of its own
 //! (`scripts/pg_test_cluster.sh`: it stops and restarts that server, which it
 //! must not do to a database other tests share), three real server processes on
-//! it, and drives seasons through all of them over HTTP, round-robin, as a load
-//! balancer would. Each season is a client that retries a failed call on the
-//! next instance. Meanwhile one instance is killed with SIGKILL while requests
-//! are in flight on it, and PostgreSQL itself is stopped (fast shutdown: every
-//! session cut) and started again. Afterwards, for every season:
+//! it, and nginx in front of them with the configuration `docs/deploy.md` shows
+//! (read from the document; only the addresses are this test's). Seasons are
+//! driven through nginx over HTTP; each season is a client that sends a call
+//! again when it got no answer or a 5xx. Meanwhile one instance is killed with
+//! SIGKILL while requests are in flight on it, and PostgreSQL itself is stopped
+//! (fast shutdown: every session cut) and started again. Afterwards, for every season:
 //! - its log is numbered 1..N without a gap or a duplicate;
 //! - its report equals the report of the same season played uninterrupted;
 //! - each approval was answered once in the log.
 //!
-//! PostgreSQL is found or started like the store's tests do, and the test never
-//! skips: without PostgreSQL's binaries it fails, saying what to install.
+//! The test never skips: without PostgreSQL's server binaries or nginx (Debian's
+//! `postgresql` and `nginx` packages, which `.ci/run` installs) it fails, saying
+//! what to install.
 
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -138,12 +140,137 @@ impl Drop for Instance {
     }
 }
 
+/// nginx in front of the instances, configured as `docs/deploy.md` says.
+struct Nginx {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+/// The nginx configuration of `docs/deploy.md` (its one `nginx` block).
+fn deploy_config() -> String {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/deploy.md"))
+            .expect("docs/deploy.md");
+    let start = doc
+        .find("```nginx\n")
+        .expect("an nginx block in docs/deploy.md")
+        + 9;
+    let len = doc[start..].find("```").expect("the block's end");
+    doc[start..start + len].to_string()
+}
+
+fn nginx_binary() -> PathBuf {
+    for candidate in ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"] {
+        if Path::new(candidate).exists() {
+            return PathBuf::from(candidate);
+        }
+    }
+    let on_path = Command::new("sh")
+        .args(["-c", "command -v nginx"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|p| !p.is_empty());
+    PathBuf::from(on_path.unwrap_or_else(|| {
+        panic!(
+            "this test needs nginx and never skips: install Debian's `nginx` package \
+             (apt-get install nginx; .ci/run does)"
+        )
+    }))
+}
+
+impl Nginx {
+    fn start(upstreams: &[String]) -> Nginx {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // Workers may run as another user: they write their temp files here.
+        let mut perms = std::fs::metadata(dir.path()).expect("dir").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o777);
+        std::fs::set_permissions(dir.path(), perms).expect("chmod");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let servers: String = upstreams
+            .iter()
+            .map(|u| {
+                format!(
+                    "    server {} max_fails=1 fail_timeout=5s;\n",
+                    u.trim_start_matches("http://")
+                )
+            })
+            .collect();
+        let mut site = String::new();
+        let mut replaced = false;
+        for line in deploy_config().lines() {
+            if line.trim_start().starts_with("server 10.0.0.") {
+                if !replaced {
+                    site.push_str(&servers);
+                    replaced = true;
+                }
+            } else if line.trim() == "listen 80;" {
+                site.push_str(&format!("    listen 127.0.0.1:{port};\n"));
+            } else {
+                site.push_str(line);
+                site.push('\n');
+            }
+        }
+        assert!(
+            replaced,
+            "the documented upstream lists no `server 10.0.0.x` line"
+        );
+        let d = dir.path().display();
+        let conf = format!(
+            "error_log {d}/error.log warn;\npid {d}/nginx.pid;\nevents {{ worker_connections 1024; }}\n\
+             http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
+             {site}}}\n"
+        );
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, conf).expect("write nginx.conf");
+        let child = Command::new(nginx_binary())
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&path)
+            .args(["-g", "daemon off; master_process off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "nginx did not listen: {}",
+                std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Nginx {
+            child,
+            base,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The instances as a client sees them: any may fail; a call goes to the next.
 struct Balancer {
     bases: Vec<String>,
     next: AtomicUsize,
     agent: ureq::Agent,
     retried: AtomicUsize,
+    /// Calls answered (the faults are timed by the seasons' progress).
+    answered: AtomicUsize,
 }
 
 impl Balancer {
@@ -157,6 +284,7 @@ impl Balancer {
                 .build()
                 .new_agent(),
             retried: AtomicUsize::new(0),
+            answered: AtomicUsize::new(0),
         }
     }
 
@@ -179,6 +307,7 @@ impl Balancer {
             };
             match sent {
                 Ok(mut r) if r.status().as_u16() < 500 => {
+                    self.answered.fetch_add(1, Ordering::Relaxed);
                     let status = r.status().as_u16();
                     let text = r.body_mut().read_to_string().unwrap_or_default();
                     return (
@@ -324,14 +453,25 @@ fn comparable(mut report: Value) -> Value {
     report
 }
 
+/// Waits until the clients have had `n` answers in all.
+fn wait_for_calls(lb: &Balancer, n: usize) {
+    let started = Instant::now();
+    while lb.answered.load(Ordering::Relaxed) < n {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the seasons made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 #[test]
 fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart() {
     let began = Instant::now();
     let cluster = Cluster::start();
     let mut instances: Vec<Instance> = (0..3).map(|_| Instance::start(&cluster.url)).collect();
-    let lb = Arc::new(Balancer::new(
-        instances.iter().map(|i| i.base.clone()).collect(),
-    ));
+    let nginx = Nginx::start(&instances.iter().map(|i| i.base.clone()).collect::<Vec<_>>());
+    let lb = Arc::new(Balancer::new(vec![nginx.base.clone()]));
 
     // The reference: each scenario played uninterrupted, through one instance.
     let quiet = Balancer::new(vec![instances[0].base.clone()]);
@@ -362,7 +502,7 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
         .collect();
 
     // A server dies mid-step: requests are in flight on all three.
-    std::thread::sleep(Duration::from_millis(400));
+    wait_for_calls(&lb, 40);
     assert_eq!(
         finished.load(Ordering::Relaxed),
         0,
@@ -372,7 +512,7 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
     victim.child.kill().expect("SIGKILL");
     victim.child.wait().expect("reaped");
     // The database stops, then comes back, while the seasons run.
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_calls(&lb, 90);
     let running = SEASONS - finished.load(Ordering::Relaxed);
     cluster.run("pause");
     // Meanwhile the health check names the database and fails, so that a load
@@ -397,7 +537,7 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
         assert!(player.join().is_ok(), "season {id}'s client failed");
     }
 
-    let survivor = Balancer::new(vec![instances[0].base.clone(), instances[2].base.clone()]);
+    let survivor = Balancer::new(vec![nginx.base.clone()]);
     for (id, scenario) in &seasons {
         let log = events(&survivor, id);
         let numbers: Vec<u64> = log
@@ -440,12 +580,12 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
     let retried = lb.retried.load(Ordering::Relaxed);
     eprintln!(
         "{SEASONS} seasons through 3 servers, one killed, PostgreSQL restarted with \
-         {running} still running: {retried} calls retried on another server; {:.1} s",
+         {running} still running: {retried} calls sent again; {:.1} s",
         began.elapsed().as_secs_f64()
     );
     assert!(
         retried > 0,
-        "no call failed over: the faults did not reach the clients"
+        "no call had to be sent again: the faults did not reach the clients"
     );
     let logs: Vec<String> = instances
         .iter()

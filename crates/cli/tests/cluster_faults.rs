@@ -271,6 +271,8 @@ struct Balancer {
     retried: AtomicUsize,
     /// Calls answered (the faults are timed by the seasons' progress).
     answered: AtomicUsize,
+    /// The 5xx answers seen, by status.
+    failures: Mutex<BTreeMap<u16, usize>>,
 }
 
 impl Balancer {
@@ -285,6 +287,7 @@ impl Balancer {
                 .new_agent(),
             retried: AtomicUsize::new(0),
             answered: AtomicUsize::new(0),
+            failures: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -316,6 +319,12 @@ impl Balancer {
                     );
                 }
                 Ok(mut r) => {
+                    *self
+                        .failures
+                        .lock()
+                        .expect("failures")
+                        .entry(r.status().as_u16())
+                        .or_default() += 1;
                     last = format!(
                         "{} {}",
                         r.status(),
@@ -586,6 +595,14 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
     assert!(
         retried > 0,
         "no call had to be sent again: the faults did not reach the clients"
+    );
+    // A database that cannot be reached is a 503 (send it again), never an
+    // internal error; a dead instance is nginx's business (502/504 at worst).
+    let failures = lb.failures.lock().expect("failures").clone();
+    eprintln!("5xx answers seen by the clients: {failures:?}");
+    assert!(
+        failures.keys().all(|s| [502, 503, 504].contains(s)),
+        "{failures:?}"
     );
     let logs: Vec<String> = instances
         .iter()

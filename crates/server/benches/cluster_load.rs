@@ -101,7 +101,13 @@ fn play(target: &Target, agent: &ureq::Agent) -> (Vec<Duration>, u64) {
     lat.push(took);
     assert_eq!(status, 201, "create: {created}");
     let id = created["workflow_id"].as_str().expect("id").to_string();
-    let mut w = created;
+    let (status, mut w, took) = send(
+        agent,
+        &format!("{}/api/workflows/{id}", target.base()),
+        None,
+    );
+    lat.push(took);
+    assert_eq!(status, 200, "{w}");
     loop {
         let state = w["state"].as_str().unwrap_or_default().to_string();
         let (status, answer, took) = match state.as_str() {

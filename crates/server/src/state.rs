@@ -337,12 +337,20 @@ impl AppState {
                 // Baseline, so only this process's appends count as appended.
                 let _ = hub.sync(state.store().as_ref(), &id);
             }
-            let publish = || match hub.sync(state.store().as_ref(), &id) {
-                Ok((n, _)) => state.metrics().events_appended(n),
-                Err(e) => tracing::error!(workflow_id = %id, "cannot publish: {e}"),
+            // Counted as the hub's growth over the write, not by each sync: the
+            // thread following other servers' appends may read this write's
+            // events first (on PostgreSQL every append is also a notice).
+            let before = hub.last_seq();
+            let publish = || {
+                if let Err(e) = hub.sync(state.store().as_ref(), &id) {
+                    tracing::error!(workflow_id = %id, "cannot publish: {e}");
+                }
             };
             let result = f(&state, &publish);
             publish();
+            state
+                .metrics()
+                .events_appended(hub.last_seq().saturating_sub(before));
             result
         })
         .await

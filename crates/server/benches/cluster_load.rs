@@ -90,15 +90,19 @@ fn normal_week(week: usize) -> &'static str {
     weeks[week - 1]
 }
 
-/// Plays one season to its end; returns its request latencies and event count.
-fn play(target: &Target, agent: &ureq::Agent) -> (Vec<Duration>, u64) {
+/// What a request did, for latencies by kind.
+const KINDS: [&str; 4] = ["create", "approval", "weekly upload", "read"];
+
+/// Plays one season to its end; returns its request latencies (by index into
+/// [`KINDS`]) and event count.
+fn play(target: &Target, agent: &ureq::Agent) -> (Vec<(usize, Duration)>, u64) {
     let mut lat = Vec::new();
     let (status, created, took) = send(
         agent,
         &format!("{}/api/workflows", target.base()),
         Some(("application/json", zara_body())),
     );
-    lat.push(took);
+    lat.push((0, took));
     assert_eq!(status, 201, "create: {created}");
     let id = created["workflow_id"].as_str().expect("id").to_string();
     let (status, mut w, took) = send(
@@ -106,10 +110,11 @@ fn play(target: &Target, agent: &ureq::Agent) -> (Vec<Duration>, u64) {
         &format!("{}/api/workflows/{id}", target.base()),
         None,
     );
-    lat.push(took);
+    lat.push((3, took));
     assert_eq!(status, 200, "{w}");
     loop {
         let state = w["state"].as_str().unwrap_or_default().to_string();
+        let kind = if state == "phase_3_monitoring" { 2 } else { 1 };
         let (status, answer, took) = match state.as_str() {
             "completed" => return (lat, w["last_event"].as_u64().unwrap_or(0)),
             "waiting_mfg_approval" | "waiting_markdown_approval" => {
@@ -132,7 +137,7 @@ fn play(target: &Target, agent: &ureq::Agent) -> (Vec<Duration>, u64) {
             }
             other => panic!("season {id} rests in {other}: {w}"),
         };
-        lat.push(took);
+        lat.push((kind, took));
         assert_eq!(status, 200, "season {id} in {state}: {answer}");
         // The answer of an upload is the week's check; read the workflow.
         let (status, now, took) = send(
@@ -140,13 +145,15 @@ fn play(target: &Target, agent: &ureq::Agent) -> (Vec<Duration>, u64) {
             &format!("{}/api/workflows/{id}", target.base()),
             None,
         );
-        lat.push(took);
+        lat.push((3, took));
         assert_eq!(status, 200, "{now}");
         w = now;
     }
 }
 
 struct Figures {
+    /// p50 and p99 of each of [`KINDS`].
+    by_kind: Vec<(Duration, Duration)>,
     seasons_per_min: f64,
     p50: Duration,
     p99: Duration,
@@ -175,9 +182,22 @@ fn run(target: &Arc<Target>, n: usize) -> Figures {
         events += e;
     }
     let wall = started.elapsed();
+    let by_kind = (0..KINDS.len())
+        .map(|k| {
+            let mut of: Vec<Duration> = lat
+                .iter()
+                .filter(|(i, _)| *i == k)
+                .map(|(_, d)| *d)
+                .collect();
+            of.sort_unstable();
+            (quantile(&of, 0.5), quantile(&of, 0.99))
+        })
+        .collect();
+    let mut lat: Vec<Duration> = lat.into_iter().map(|(_, d)| d).collect();
     lat.sort_unstable();
-    let at = |q: f64| lat[((lat.len() as f64 * q).ceil() as usize).clamp(1, lat.len()) - 1];
+    let at = |q: f64| quantile(&lat, q);
     Figures {
+        by_kind,
         seasons_per_min: n as f64 / wall.as_secs_f64() * 60.0,
         p50: at(0.50),
         p99: at(0.99),
@@ -186,6 +206,14 @@ fn run(target: &Arc<Target>, n: usize) -> Figures {
         events_per_sec: events as f64 / wall.as_secs_f64(),
         wall,
     }
+}
+
+/// The `q` quantile of a sorted sample (zero when empty).
+fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 fn config(db: &str) -> ServerConfig {
@@ -197,6 +225,11 @@ fn config(db: &str) -> ServerConfig {
         per_token_per_sec: 0,
         ..config.rate_limits
     };
+    // A client alternates between the instances: its connection to one idles
+    // while the other answers, which under the heaviest load takes longer than
+    // the default 10 s a keep-alive connection may idle (the server would close
+    // it, and the client's next request on it would be reset).
+    config.limits.header_read_timeout = Duration::from_secs(300);
     config
 }
 
@@ -283,6 +316,12 @@ fn main() {
                 ms(f.max),
                 f.events_per_sec
             );
+            let kinds: Vec<String> = KINDS
+                .iter()
+                .zip(&f.by_kind)
+                .map(|(k, (p50, p99))| format!("{k} {} / {}", ms(*p50), ms(*p99)))
+                .collect();
+            println!("    p50 / p99 by request: {}", kinds.join(", "));
         }
     }
 }

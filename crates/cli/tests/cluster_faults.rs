@@ -180,6 +180,40 @@ fn nginx_binary() -> PathBuf {
     }))
 }
 
+/// docs/deploy.md's site with this test's instances as the upstream and a
+/// loopback port to listen on.
+fn site_config(upstreams: &[String], port: u16) -> String {
+    let servers: String = upstreams
+        .iter()
+        .map(|u| {
+            format!(
+                "    server {} max_fails=1 fail_timeout=5s;\n",
+                u.trim_start_matches("http://")
+            )
+        })
+        .collect();
+    let mut site = String::new();
+    let mut replaced = false;
+    for line in deploy_config().lines() {
+        if line.trim_start().starts_with("server 10.0.0.") {
+            if !replaced {
+                site.push_str(&servers);
+                replaced = true;
+            }
+        } else if line.trim() == "listen 80;" {
+            site.push_str(&format!("    listen 127.0.0.1:{port};\n"));
+        } else {
+            site.push_str(line);
+            site.push('\n');
+        }
+    }
+    assert!(
+        replaced,
+        "the documented upstream lists no `server 10.0.0.x` line"
+    );
+    site
+}
+
 impl Nginx {
     fn start(upstreams: &[String]) -> Nginx {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -191,34 +225,7 @@ impl Nginx {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let servers: String = upstreams
-            .iter()
-            .map(|u| {
-                format!(
-                    "    server {} max_fails=1 fail_timeout=5s;\n",
-                    u.trim_start_matches("http://")
-                )
-            })
-            .collect();
-        let mut site = String::new();
-        let mut replaced = false;
-        for line in deploy_config().lines() {
-            if line.trim_start().starts_with("server 10.0.0.") {
-                if !replaced {
-                    site.push_str(&servers);
-                    replaced = true;
-                }
-            } else if line.trim() == "listen 80;" {
-                site.push_str(&format!("    listen 127.0.0.1:{port};\n"));
-            } else {
-                site.push_str(line);
-                site.push('\n');
-            }
-        }
-        assert!(
-            replaced,
-            "the documented upstream lists no `server 10.0.0.x` line"
-        );
+        let site = site_config(upstreams, port);
         let d = dir.path().display();
         let conf = format!(
             "error_log {d}/error.log warn;\npid {d}/nginx.pid;\nevents {{ worker_connections 1024; }}\n\
@@ -462,6 +469,78 @@ fn comparable(mut report: Value) -> Value {
     report
 }
 
+/// The checks on one season after the faults: its log numbered 1..N, each
+/// approval answered once, its report that of the uninterrupted play.
+fn check_season(survivor: &Balancer, id: &str, scenario: &str, reference: &Value) {
+    let log = events(survivor, id);
+    let numbers: Vec<u64> = log
+        .iter()
+        .map(|e| e["seq"].as_u64().expect("seq"))
+        .collect();
+    let want: Vec<u64> = (1..=numbers.len() as u64).collect();
+    assert_eq!(numbers, want, "season {id}: the log is not numbered 1..N");
+    let last = survivor.get(&format!("/api/workflows/{id}"))["last_event"].as_u64();
+    assert_eq!(last, Some(numbers.len() as u64), "season {id}: last_seq");
+
+    let mut answered = BTreeSet::new();
+    let mut requested = 0;
+    for e in &log {
+        match e["event"]["type"].as_str() {
+            Some("approval_requested") => requested += 1,
+            Some("approval_resolved") => {
+                let approval = e["event"]["approval_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                assert!(
+                    answered.insert(approval.clone()),
+                    "season {id}: approval {approval} applied twice"
+                );
+            }
+            _ => {}
+        }
+    }
+    assert!(requested > 0, "season {id} asked for no approval: {log:?}");
+    assert_eq!(answered.len(), requested, "season {id}: approvals answered");
+
+    let report = survivor.get(&format!("/api/workflows/{id}/report"));
+    assert_eq!(
+        comparable(report),
+        *reference,
+        "season {id} ({scenario}) differs from its uninterrupted play"
+    );
+}
+
+/// `/healthz` on `base` says the database cannot be reached.
+fn assert_database_unavailable(base: &str) {
+    let mut health = ureq::get(format!("{base}/healthz"))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .expect("the instance answers without its database");
+    let status = health.status().as_u16();
+    let body: Value = serde_json::from_str(&health.body_mut().read_to_string().unwrap_or_default())
+        .unwrap_or_default();
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["database"], "postgresql", "{body}");
+    assert_eq!(body["status"], "unavailable", "{body}");
+}
+
+/// The reference: each scenario played uninterrupted through the instance at
+/// `base`, its report as compared.
+fn uninterrupted_reports(base: &str) -> BTreeMap<&'static str, Value> {
+    let quiet = Balancer::new(vec![base.to_string()]);
+    let mut reference = BTreeMap::new();
+    for scenario in SCENARIOS {
+        let id = create(&quiet);
+        play(&quiet, &id, scenario);
+        let report = quiet.get(&format!("/api/workflows/{id}/report"));
+        reference.insert(scenario, comparable(report));
+    }
+    reference
+}
+
 /// Waits until the clients have had `n` answers in all.
 fn wait_for_calls(lb: &Balancer, n: usize) {
     let started = Instant::now();
@@ -482,15 +561,7 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
     let nginx = Nginx::start(&instances.iter().map(|i| i.base.clone()).collect::<Vec<_>>());
     let lb = Arc::new(Balancer::new(vec![nginx.base.clone()]));
 
-    // The reference: each scenario played uninterrupted, through one instance.
-    let quiet = Balancer::new(vec![instances[0].base.clone()]);
-    let mut reference = BTreeMap::new();
-    for scenario in SCENARIOS {
-        let id = create(&quiet);
-        play(&quiet, &id, scenario);
-        let report = quiet.get(&format!("/api/workflows/{id}/report"));
-        reference.insert(scenario, comparable(report));
-    }
+    let reference = uninterrupted_reports(&instances[0].base);
 
     // The seasons under faults, created first so that each has one log.
     let seasons: Vec<(String, &str)> = (0..SEASONS)
@@ -526,18 +597,7 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
     cluster.run("pause");
     // Meanwhile the health check names the database and fails, so that a load
     // balancer sends no traffic to an instance that cannot reach it.
-    let mut health = ureq::get(format!("{}/healthz", instances[0].base))
-        .config()
-        .http_status_as_error(false)
-        .build()
-        .call()
-        .expect("the instance answers without its database");
-    let status = health.status().as_u16();
-    let body: Value = serde_json::from_str(&health.body_mut().read_to_string().unwrap_or_default())
-        .unwrap_or_default();
-    assert_eq!(status, 503, "{body}");
-    assert_eq!(body["database"], "postgresql", "{body}");
-    assert_eq!(body["status"], "unavailable", "{body}");
+    assert_database_unavailable(&instances[0].base);
     std::thread::sleep(Duration::from_millis(500));
     cluster.run("resume");
 
@@ -548,43 +608,7 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
 
     let survivor = Balancer::new(vec![nginx.base.clone()]);
     for (id, scenario) in &seasons {
-        let log = events(&survivor, id);
-        let numbers: Vec<u64> = log
-            .iter()
-            .map(|e| e["seq"].as_u64().expect("seq"))
-            .collect();
-        let want: Vec<u64> = (1..=numbers.len() as u64).collect();
-        assert_eq!(numbers, want, "season {id}: the log is not numbered 1..N");
-        let last = survivor.get(&format!("/api/workflows/{id}"))["last_event"].as_u64();
-        assert_eq!(last, Some(numbers.len() as u64), "season {id}: last_seq");
-
-        let mut answered = BTreeSet::new();
-        let mut requested = 0;
-        for e in &log {
-            match e["event"]["type"].as_str() {
-                Some("approval_requested") => requested += 1,
-                Some("approval_resolved") => {
-                    let approval = e["event"]["approval_id"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string();
-                    assert!(
-                        answered.insert(approval.clone()),
-                        "season {id}: approval {approval} applied twice"
-                    );
-                }
-                _ => {}
-            }
-        }
-        assert!(requested > 0, "season {id} asked for no approval: {log:?}");
-        assert_eq!(answered.len(), requested, "season {id}: approvals answered");
-
-        let report = survivor.get(&format!("/api/workflows/{id}/report"));
-        assert_eq!(
-            comparable(report),
-            reference[scenario],
-            "season {id} ({scenario}) differs from its uninterrupted play"
-        );
+        check_season(&survivor, id, scenario, &reference[scenario]);
     }
     let retried = lb.retried.load(Ordering::Relaxed);
     eprintln!(

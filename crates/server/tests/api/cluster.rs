@@ -286,3 +286,50 @@ fn a_sweep_runs_on_one_server_at_a_time() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn data_sets_in_the_database_are_pruned_unless_current_or_used() {
+    const SALES: &str = "date,store_id,category,quantity_sold,revenue\n\
+                         2024-01-01,S001,Scarves,3,45.0\n";
+    let db = Database::new();
+    let mut config = ServerConfig::new(&db.url);
+    config.dataset_retention = Some(Duration::ZERO);
+    let server = BackgroundServer::start(config.clone()).expect("server");
+    let agent = client();
+    let upload = |path: &str, csv: String| -> String {
+        let (status, up) = call(
+            &agent,
+            &format!("{}{path}", server.url()),
+            Some(("text/csv", csv)),
+        );
+        assert_eq!(status, 201, "{up}");
+        up["dataset_id"].as_str().expect("id").to_string()
+    };
+    // A: used by a season. B: replaced and unused. C: current.
+    let a = upload(
+        "/api/data/stores",
+        include_str!("../../../../data/store_attributes.csv").to_string(),
+    );
+    let (season, _) = running_season(&agent, &server.url());
+    let b = upload("/api/data/historical-sales", SALES.to_string());
+    let c = upload("/api/data/historical-sales", SALES.replace(",3,", ",5,"));
+    // Another server on the database prunes (as the hourly sweep would).
+    let other = AppState::open(config).expect("another server");
+    let removed = runtime().block_on(other.prune_datasets()).expect("prunes");
+    assert_eq!(removed, vec![b.clone()]);
+    let (_, categories) = call(&agent, &format!("{}/api/categories", server.url()), None);
+    assert_eq!(categories["dataset"]["dataset_id"], c.as_str());
+    // The season on A still reads its data set.
+    let (status, answer) = call(
+        &agent,
+        &format!("{}/api/workflows/{season}/actuals", server.url()),
+        Some(("text/csv", normal_week(1).to_string())),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let (_, w) = call(
+        &agent,
+        &format!("{}/api/workflows/{season}", server.url()),
+        None,
+    );
+    assert_eq!(w["data"]["dataset_id"], a.as_str());
+}

@@ -403,7 +403,7 @@ fn play(lb: &Balancer, id: &str, scenario: &str) {
         let state = w["state"].as_str().unwrap_or_default().to_string();
         let (status, answer) = match state.as_str() {
             "completed" => return,
-            "waiting_mfg_approval" | "waiting_markdown_approval" => {
+            s if s.starts_with("waiting_") && s.ends_with("_approval") => {
                 let approval = w["pending_approval"]["approval_id"]
                     .as_str()
                     .expect("a pending approval");

@@ -117,7 +117,7 @@ fn play(target: &Target, agent: &ureq::Agent) -> (Vec<(usize, Duration)>, u64) {
         let kind = if state == "phase_3_monitoring" { 2 } else { 1 };
         let (status, answer, took) = match state.as_str() {
             "completed" => return (lat, w["last_event"].as_u64().unwrap_or(0)),
-            "waiting_mfg_approval" | "waiting_markdown_approval" => {
+            s if s.starts_with("waiting_") && s.ends_with("_approval") => {
                 let approval = w["pending_approval"]["approval_id"]
                     .as_str()
                     .expect("approval");

@@ -228,6 +228,7 @@ async fn expire_approvals(state: AppState) {
                             w.state,
                             WorkflowState::WaitingMfgApproval
                                 | WorkflowState::WaitingMarkdownApproval
+                                | WorkflowState::WaitingTransferApproval
                         )
                     })
                     .map(|w| w.workflow_id)

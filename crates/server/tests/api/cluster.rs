@@ -237,8 +237,10 @@ fn health_names_the_database_and_metrics_show_the_pool() {
             .unwrap_or_else(|| panic!("{name} missing: {text}"))
     };
     assert_eq!(gauge("atelier_db_pool_connections_max"), 16);
-    assert!(gauge("atelier_db_pool_connections_idle") >= 1, "{text}");
-    assert!(gauge("atelier_db_pool_connections_in_use") <= 16);
+    // The health check opened one; a background sweep may hold it right now.
+    let open =
+        gauge("atelier_db_pool_connections_idle") + gauge("atelier_db_pool_connections_in_use");
+    assert!((1..=16).contains(&open), "{text}");
 }
 
 #[test]

@@ -9,6 +9,11 @@
 #          process PID has exited (the test binary, or CI's shell).
 #        scripts/pg_test_cluster.sh stop DIR
 #          Stops the cluster in DIR and removes DIR.
+#        scripts/pg_test_cluster.sh pause DIR
+#          Stops the server (fast shutdown: sessions are cut, as in a restart)
+#          and keeps its data, for tests of what clients do without a database.
+#        scripts/pg_test_cluster.sh resume DIR
+#          Starts the paused server again, on the same port.
 #
 # Finds the server binaries in /usr/lib/postgresql/<newest>/bin, else on PATH
 # (Debian's `postgresql` package; `apt-get install postgresql`). initdb refuses to
@@ -96,12 +101,31 @@ start_cluster() {
         ' reaper "$owner" "$(cd "$(dirname "$0")" && pwd)/$(basename "$0")" "$dir" \
             </dev/null >/dev/null 2>&1 &
     fi
+    echo "$started" >"$dir/port"
     echo "pg_test_cluster: cluster in $dir, port $started" >&2
     echo "postgres://postgres@127.0.0.1:$started/postgres"
 }
 
+pause_cluster() {
+    local dir="$1" bin
+    bin=$(bindir) || die "PostgreSQL's server binaries were not found"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null \
+        || die "the server in $dir did not stop"
+}
+
+resume_cluster() {
+    local dir="$1" bin port
+    bin=$(bindir) || die "PostgreSQL's server binaries were not found"
+    port=$(cat "$dir/port") || die "no port recorded in $dir (was it started by this script?)"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200" \
+        start >/dev/null || die "the server in $dir did not start again on port $port"
+}
+
 case "${1:-}" in
     start) shift; start_cluster "$@" ;;
+    pause) [[ -n "${2:-}" ]] || die "pause needs the cluster's directory"; pause_cluster "$2" ;;
+    resume) [[ -n "${2:-}" ]] || die "resume needs the cluster's directory"; resume_cluster "$2" ;;
     stop) [[ -n "${2:-}" ]] || die "stop needs the cluster's directory"; stop_cluster "$2" ;;
-    *) die "usage: $0 start [--owner PID] | stop DIR" ;;
+    *) die "usage: $0 start [--owner PID] | stop DIR | pause DIR | resume DIR" ;;
 esac

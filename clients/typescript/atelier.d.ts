@@ -411,7 +411,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process answers and the store can be read. */
+        /**
+         * Liveness and the database's reachability: 200 when the store can be read, 503
+         *     naming the database when it cannot (a load balancer then sends the traffic to
+         *     another instance).
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -428,7 +432,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics (text format 0.0.4). */
+        /**
+         * Prometheus metrics (text format 0.0.4); on PostgreSQL, the connection
+         *     pool's use too.
+         */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -851,9 +858,13 @@ export interface components {
             /** @description The workflow. */
             workflow_id: string;
         };
-        /** @description Liveness. */
+        /** @description Liveness, and the database's reachability. */
         Health: {
-            /** @description `ok`. */
+            /** @description The event store's database: `sqlite` or `postgresql`. */
+            database: string;
+            /** @description Why the database cannot be reached (with `unavailable` only). */
+            error?: string | null;
+            /** @description `ok`, or `unavailable` when the database cannot be reached. */
             status: string;
         };
         /** @description The order proposed or approved. */
@@ -1603,6 +1614,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     upload_sales: {
@@ -1688,6 +1708,15 @@ export interface operations {
             };
             /** @description An internal error; the answer carries only an id that is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1787,6 +1816,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     openapi_json: {
@@ -1827,6 +1865,15 @@ export interface operations {
             };
             /** @description An internal error; the answer carries only an id that is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1930,6 +1977,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     session: {
@@ -1979,6 +2035,15 @@ export interface operations {
             };
             /** @description An internal error; the answer carries only an id that is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2042,6 +2107,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     clusters: {
@@ -2098,6 +2172,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list: {
@@ -2147,6 +2230,15 @@ export interface operations {
             };
             /** @description An internal error; the answer carries only an id that is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2241,6 +2333,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     show: {
@@ -2302,6 +2403,15 @@ export interface operations {
             };
             /** @description An internal error; the answer carries only an id that is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2425,6 +2535,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     allocation: {
@@ -2495,6 +2614,15 @@ export interface operations {
             };
             /** @description An internal error; the answer carries only an id that is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2612,6 +2740,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     events: {
@@ -2687,6 +2824,15 @@ export interface operations {
             };
             /** @description An internal error; the answer carries only an id that is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2771,6 +2917,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     markdowns: {
@@ -2832,6 +2987,15 @@ export interface operations {
             };
             /** @description An internal error; the answer carries only an id that is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2921,6 +3085,15 @@ export interface operations {
             };
             /** @description An internal error; the answer carries only an id that is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3036,6 +3209,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     report: {
@@ -3113,6 +3295,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     resume: {
@@ -3183,6 +3374,15 @@ export interface operations {
             };
             /** @description An internal error; the answer carries only an id that is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3270,6 +3470,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     variance: {
@@ -3338,6 +3547,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     healthz: {
@@ -3383,6 +3601,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached: `status` is `unavailable`, `database` names it and `error` says why */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
                 };
             };
         };
@@ -3434,6 +3661,15 @@ export interface operations {
             };
             /** @description An internal error; the answer carries only an id that is in the server's log */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -92,6 +92,14 @@ pub enum ApiError {
         /// Seconds to wait (sent as `Retry-After`).
         retry_after_secs: u64,
     },
+    /// The database cannot be reached now (it restarts, or the network to it is
+    /// down): the request changed nothing and can be sent again shortly. The
+    /// cause is logged, never sent.
+    #[error("the database is unavailable; nothing was changed: try again shortly")]
+    Unavailable {
+        /// Logged, never sent.
+        cause: String,
+    },
     /// Something failed on our side; the cause is logged under the id.
     #[error("internal error {id}: {cause}")]
     Internal {
@@ -185,6 +193,13 @@ impl ApiError {
         ApiError::Internal { id, cause }
     }
 
+    /// A 503 for a database that cannot be reached; the cause is logged.
+    pub fn unavailable(cause: impl std::fmt::Display) -> ApiError {
+        let cause = cause.to_string();
+        tracing::warn!("database unavailable: {cause}");
+        ApiError::Unavailable { cause }
+    }
+
     /// The response status.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -201,6 +216,7 @@ impl ApiError {
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -258,6 +274,9 @@ impl IntoResponse for ApiError {
             } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
+            ApiError::Unavailable { .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(1u64));
+            }
             // The connection's rest cannot be trusted to be a new request.
             ApiError::BodyTimeout(_) | ApiError::PayloadTooLarge => {
                 headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -277,6 +296,7 @@ impl From<EngineError> for ApiError {
             EngineError::Store(
                 s @ (StoreError::AlreadyExists(_) | StoreError::Conflict { .. }),
             ) => ApiError::Conflict(s.to_string()),
+            EngineError::Store(StoreError::Database(cause)) => ApiError::unavailable(cause),
             EngineError::Store(s) => ApiError::internal(s),
             EngineError::InvalidModification(m) => ApiError::field("modifications", m),
             e @ (EngineError::ActualsOutsideWeek { .. } | EngineError::IncompleteWeek { .. }) => {

@@ -10,6 +10,8 @@
 //!   handlers (workflows, views, data, parameter extraction, service);
 //! - [`stream`]: WebSocket fan-out from the store, with resume and lag handling;
 //! - [`catalog`]: the sample and uploaded data sets;
+//! - [`cluster`]: several servers on one database: sweeps run once, streams
+//!   follow the others' appends;
 //! - [`contract`]: the request and response types, which the OpenAPI document
 //!   describes;
 //! - [`extract`], [`auth`], [`error`]: typed bodies, queries and paths, who may
@@ -24,6 +26,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod contract;
@@ -105,6 +108,7 @@ pub async fn serve(
     let expiry = tokio::spawn(expire_approvals(state.clone()));
     let outside = tokio::spawn(watch_outside_writes(state.clone()));
     let retention = tokio::spawn(prune_datasets(state.clone()));
+    cluster::follow_other_servers(&state);
     let limits = state.config().limits.clone();
     let grace = state.config().shutdown_grace;
     let router = app(state.clone());
@@ -170,6 +174,9 @@ async fn prune_datasets(state: AppState) {
     let mut tick = tokio::time::interval(RETENTION_INTERVAL);
     loop {
         tick.tick().await;
+        let Some(_sweeping) = cluster::sweep_lock(&state, cluster::RETENTION_SWEEP).await else {
+            continue;
+        };
         match state.prune_datasets().await {
             Ok(removed) if !removed.is_empty() => {
                 tracing::info!(removed = ?removed, "removed unused data sets");
@@ -181,7 +188,8 @@ async fn prune_datasets(state: AppState) {
 }
 
 /// How often streamed workflows are checked for events written by another process
-/// (the CLI on the same database): the server's own writes wake streams at once.
+/// (the CLI on the same database): the server's own writes wake streams at once,
+/// and on PostgreSQL other servers' writes arrive as notices (`cluster`).
 const OUTSIDE_WRITES_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Picks up events another process appended to a streamed workflow, so that live
@@ -201,11 +209,15 @@ async fn watch_outside_writes(state: AppState) {
 
 /// Settles expired approvals: a timeout is an event scheduled against the
 /// workflow, so waiting workflows are advanced every few seconds and the engine
-/// decides whether the time has come.
+/// decides whether the time has come. With several servers on one database, the
+/// one holding the sweep's lock runs each round.
 async fn expire_approvals(state: AppState) {
     let mut tick = tokio::time::interval(state.config().expiry_check_interval);
     loop {
         tick.tick().await;
+        let Some(_sweeping) = cluster::sweep_lock(&state, cluster::APPROVAL_SWEEP).await else {
+            continue;
+        };
         let waiting = state
             .read(|s| {
                 Ok(s.store()
@@ -216,6 +228,7 @@ async fn expire_approvals(state: AppState) {
                             w.state,
                             WorkflowState::WaitingMfgApproval
                                 | WorkflowState::WaitingMarkdownApproval
+                                | WorkflowState::WaitingTransferApproval
                         )
                     })
                     .map(|w| w.workflow_id)

@@ -1,6 +1,7 @@
 //! Prometheus metrics, written by hand (the text format is simple and a client
 //! library would be the largest dependency here): requests and latency per route
-//! and status, workflows by state, events appended, WebSocket clients connected.
+//! and status, workflows by state, events appended, WebSocket clients connected,
+//! and on PostgreSQL the connection pool's use.
 
 use atelier_engine::WorkflowState;
 use axum::extract::{MatchedPath, Request, State};
@@ -175,6 +176,32 @@ impl Metrics {
             self.connections_refused.load(Ordering::Relaxed)
         );
         out
+    }
+}
+
+/// Appends the PostgreSQL connection pool's use: connections lent out, idle, and
+/// the most the pool opens.
+pub fn render_pool(out: &mut String, pool: atelier_engine::store::PoolUse) {
+    for (name, help, value) in [
+        (
+            "atelier_db_pool_connections_in_use",
+            "PostgreSQL connections lent out to requests now.",
+            pool.in_use,
+        ),
+        (
+            "atelier_db_pool_connections_idle",
+            "PostgreSQL connections open and idle in the pool.",
+            pool.idle,
+        ),
+        (
+            "atelier_db_pool_connections_max",
+            "The most PostgreSQL connections the pool opens.",
+            pool.max,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        let _ = writeln!(out, "{name} {value}");
     }
 }
 

@@ -36,7 +36,8 @@ pub fn finish(mut document: Document) -> Document {
 }
 
 /// What any operation can answer besides its own statuses: 429 (a rate limit,
-/// or an address blocked after failed authentications) and 500; and `security:
+/// or an address blocked after failed authentications), 503 (the database is
+/// unreachable for now) and 500; and `security:
 /// []` on the operations that need no token, so no client sends one there.
 struct Shared;
 
@@ -49,6 +50,9 @@ impl Modify for Shared {
                     error_response(
                         "Too many requests from this address or token, or too many failed authentications from this address (Retry-After says when to try again)".into(),
                     )
+                });
+                responses.entry("503".to_string()).or_insert_with(|| {
+                    error_response("The database cannot be reached now; nothing was changed (Retry-After says when to try again)".into())
                 });
                 responses.entry("500".to_string()).or_insert_with(|| {
                     error_response("An internal error; the answer carries only an id that is in the server's log".into())

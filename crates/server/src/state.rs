@@ -1,4 +1,4 @@
-//! The state every handler shares: the orchestrator over the SQLite store and the
+//! The state every handler shares: the orchestrator over the event store and the
 //! server's catalog, the stream hubs, metrics, per-workflow write locks and the
 //! configuration. All engine calls are blocking and go through
 //! [`AppState::read`] / [`AppState::write`], which run them on the blocking pool.
@@ -11,7 +11,7 @@ use crate::stream::Hubs;
 use crate::throttle::Throttle;
 use atelier_engine::Orchestrator;
 use atelier_engine::clock::{Clock, SystemClock};
-use atelier_engine::store::{EventStore, open_store};
+use atelier_engine::store::{EventStore, PostgresStore, is_postgres_url, open_store};
 use atelier_llm::ChatClient;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -26,6 +26,8 @@ pub struct AppState {
 
 struct Inner {
     orchestrator: Orchestrator,
+    /// The same store when it is PostgreSQL: its pool's use and reachability.
+    postgres: Option<Arc<PostgresStore>>,
     llm: Option<Arc<ChatClient>>,
     catalog: Arc<ServerCatalog>,
     hubs: Hubs,
@@ -55,15 +57,9 @@ pub enum StartError {
     Listen(String),
 }
 
-/// Where uploads of the server on `db` live: beside the database.
-///
-/// A PostgreSQL database has no file to sit beside: its uploads go to
-/// `atelier.datasets` in the working directory (one instance's disk; shared
-/// uploads across instances are not built yet).
+/// Where uploads of the server on the SQLite file `db` live: beside it. (On
+/// PostgreSQL they live in the database, which every server shares.)
 pub fn datasets_dir(db: &std::path::Path) -> PathBuf {
-    if atelier_engine::store::is_postgres_url(&db.to_string_lossy()) {
-        return PathBuf::from("atelier.datasets");
-    }
     let mut name = db.as_os_str().to_os_string();
     name.push(".datasets");
     PathBuf::from(name)
@@ -80,18 +76,29 @@ impl AppState {
         config: ServerConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<AppState, StartError> {
-        let store =
-            open_store(&config.db_path.to_string_lossy()).map_err(|e| StartError::Store {
-                path: config.db_path.display().to_string(),
-                reason: e.to_string(),
-            })?;
+        let location = config.db_path.to_string_lossy().to_string();
+        let failed = |e: atelier_engine::store::StoreError| StartError::Store {
+            path: config.db_path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let (store, postgres): (Arc<dyn EventStore>, _) = if is_postgres_url(&location) {
+            let pg = Arc::new(PostgresStore::open(&location).map_err(failed)?);
+            (pg.clone(), Some(pg))
+        } else {
+            (open_store(&location).map_err(failed)?, None)
+        };
         let catalog = Arc::new(
-            ServerCatalog::open(datasets_dir(&config.db_path)).map_err(StartError::Catalog)?,
+            match &postgres {
+                Some(pg) => ServerCatalog::in_database(pg.clone()),
+                None => ServerCatalog::open(datasets_dir(&config.db_path)),
+            }
+            .map_err(StartError::Catalog)?,
         );
         let orchestrator = Orchestrator::open(store, catalog.clone(), config.llm.as_ref(), clock);
         Ok(AppState {
             inner: Arc::new(Inner {
                 orchestrator,
+                postgres,
                 llm: config.llm.clone().map(|c| Arc::new(ChatClient::new(c))),
                 catalog,
                 hubs: Hubs::new(config.stream.ring_capacity),
@@ -134,6 +141,12 @@ impl AppState {
         self.inner.orchestrator.store().clone()
     }
 
+    /// The store as PostgreSQL, when it is (for its pool's use and a health
+    /// check with a short wait).
+    pub fn postgres(&self) -> Option<&Arc<PostgresStore>> {
+        self.inner.postgres.as_ref()
+    }
+
     /// The data catalog.
     pub fn catalog(&self) -> &Arc<ServerCatalog> {
         &self.inner.catalog
@@ -174,7 +187,7 @@ impl AppState {
                     }
                 }
             }
-            Ok(s.catalog().prune(&in_use, retention))
+            s.catalog().prune(&in_use, retention)
         })
         .await
     }
@@ -324,12 +337,20 @@ impl AppState {
                 // Baseline, so only this process's appends count as appended.
                 let _ = hub.sync(state.store().as_ref(), &id);
             }
-            let publish = || match hub.sync(state.store().as_ref(), &id) {
-                Ok((n, _)) => state.metrics().events_appended(n),
-                Err(e) => tracing::error!(workflow_id = %id, "cannot publish: {e}"),
+            // Counted as the hub's growth over the write, not by each sync: the
+            // thread following other servers' appends may read this write's
+            // events first (on PostgreSQL every append is also a notice).
+            let before = hub.last_seq();
+            let publish = || {
+                if let Err(e) = hub.sync(state.store().as_ref(), &id) {
+                    tracing::error!(workflow_id = %id, "cannot publish: {e}");
+                }
             };
             let result = f(&state, &publish);
             publish();
+            state
+                .metrics()
+                .events_appended(hub.last_seq().saturating_sub(before));
             result
         })
         .await

@@ -308,6 +308,17 @@ impl Hubs {
             .collect()
     }
 
+    /// The workflow's hub if a client is connected to it (another server's
+    /// append matters only then).
+    pub fn watched_hub(&self, workflow_id: &str) -> Option<Arc<Hub>> {
+        self.map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(workflow_id)
+            .filter(|hub| hub.tx.receiver_count() > 0)
+            .cloned()
+    }
+
     /// Drops the workflow's hub unless a client is connected to it (for ids that
     /// turned out to name no workflow).
     pub fn remove_unwatched(&self, workflow_id: &str) {

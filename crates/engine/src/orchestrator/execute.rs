@@ -10,7 +10,7 @@ use crate::agents::SeasonData;
 use crate::event::Event;
 use crate::orchestrator::EngineError;
 use crate::reasoning::Decision;
-use crate::store::StoreError;
+use crate::store::{EventStore, StoreError, StoreLock};
 use crate::view::WorkflowView;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -31,8 +31,9 @@ pub(super) struct Committed {
 }
 
 /// Per-process state of the executor: a lock per workflow (steps of one workflow
-/// run one at a time in a process; other processes are kept out by the store's
-/// sequence check) and the cache of folded views.
+/// run one at a time in a process; other processes on the same database are kept
+/// out by the store's workflow lock, and the store's sequence check stays the last
+/// line of defence) and the cache of folded views.
 #[derive(Default)]
 pub(super) struct Executor {
     locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
@@ -44,10 +45,27 @@ pub(super) struct WorkflowGuard {
     lock: Arc<Mutex<()>>,
 }
 
+/// A workflow's lock, held in this process and in the store (across every
+/// process on the same database) until dropped.
+pub(super) struct Held<'a> {
+    // Dropped in this order: the store's lock first, so another process may take
+    // it while this process's next caller still waits on the local one.
+    _store: StoreLock,
+    _local: MutexGuard<'a, ()>,
+}
+
 impl WorkflowGuard {
-    /// Holds the lock until the returned guard is dropped.
-    pub fn hold(&self) -> MutexGuard<'_, ()> {
-        self.lock.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Holds the lock until the returned guard is dropped: this process's first
+    /// (so that one process asks the store for a workflow's lock once at a time),
+    /// then the store's. Fails when the store cannot grant it (the database is
+    /// unreachable, or another process held it too long).
+    pub fn hold(&self, store: &dyn EventStore, workflow_id: &str) -> Result<Held<'_>, StoreError> {
+        let local = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let store = store.lock_workflow(workflow_id)?;
+        Ok(Held {
+            _store: store,
+            _local: local,
+        })
     }
 }
 
@@ -191,7 +209,7 @@ impl Orchestrator {
             .flat_map(|d| self.reasoner.explain(d))
             .collect();
         let guard = self.executor.lock(workflow_id);
-        let _held = guard.hold();
+        let _held = guard.hold(self.store.as_ref(), workflow_id)?;
         let mut attempt = 1;
         loop {
             let view = self.fresh_view(workflow_id)?;

@@ -179,7 +179,7 @@ impl Orchestrator {
             step.emit(Event::ReasoningRecorded { reasoning })?;
         }
         let guard = self.executor.lock(&request.workflow_id);
-        let _held = guard.hold();
+        let _held = guard.hold(self.store.as_ref(), &request.workflow_id)?;
         Ok(self.commit(step)?.view)
     }
 
@@ -223,7 +223,7 @@ impl Orchestrator {
     /// step ran.
     fn advance_once(&self, workflow_id: &str) -> Result<(execute::Committed, bool), EngineError> {
         let guard = self.executor.lock(workflow_id);
-        let _held = guard.hold();
+        let _held = guard.hold(self.store.as_ref(), workflow_id)?;
         let view = self.fresh_view(workflow_id)?;
         if let Some(expired) =
             steps::approvals::expire(&view, self.clock.now()).map_err(step_refusal)?
@@ -266,7 +266,7 @@ impl Orchestrator {
         let hash = content_hash(actuals);
         let done = {
             let guard = self.executor.lock(workflow_id);
-            let _held = guard.hold();
+            let _held = guard.hold(self.store.as_ref(), workflow_id)?;
             let view = self.fresh_view(workflow_id)?;
             if let Some(row) = week.checked_sub(1).and_then(|i| view.weeks.get(i as usize)) {
                 return if row.content_hash == hash {
@@ -324,7 +324,7 @@ impl Orchestrator {
         self.advance(workflow_id)?;
         {
             let guard = self.executor.lock(workflow_id);
-            let _held = guard.hold();
+            let _held = guard.hold(self.store.as_ref(), workflow_id)?;
             let view = self.fresh_view(workflow_id)?;
             let state = view.state.unwrap_or(WorkflowState::Error);
             let Some(pending) = view.pending_approval.clone() else {
@@ -357,7 +357,7 @@ impl Orchestrator {
     pub fn resume(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
         {
             let guard = self.executor.lock(workflow_id);
-            let _held = guard.hold();
+            let _held = guard.hold(self.store.as_ref(), workflow_id)?;
             let view = self.fresh_view(workflow_id)?;
             if view.state == Some(WorkflowState::Error) {
                 let to = view.interrupted.ok_or_else(|| {
@@ -380,7 +380,7 @@ impl Orchestrator {
         self.advance(workflow_id)?;
         let done = {
             let guard = self.executor.lock(workflow_id);
-            let _held = guard.hold();
+            let _held = guard.hold(self.store.as_ref(), workflow_id)?;
             let view = self.fresh_view(workflow_id)?;
             let state = view.state.unwrap_or(WorkflowState::Error);
             if state != WorkflowState::Phase3Monitoring || view.weeks.is_empty() {

@@ -65,6 +65,40 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: "CREATE INDEX workflows_by_update ON workflows(updated_at);",
         postgres: "CREATE INDEX workflows_by_update ON workflows(updated_at);",
     },
+    // Uploaded data sets, shared by every server on the database. A data set is
+    // immutable; `stores` or `history` NULL means the shipped sample's; one row
+    // of `dataset_current` names the data set new workflows start with, and
+    // `retired_at` when a data set stopped being current (its retention counts
+    // from then). SQLite gets the tables too, so both schemas stay one, though a
+    // server on SQLite keeps its uploads as files beside the database.
+    Migration {
+        version: 3,
+        name: "uploaded data sets",
+        sqlite: "CREATE TABLE datasets (
+            dataset_id TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            retired_at TEXT,
+            stores BLOB,
+            history BLOB
+        );
+        CREATE TABLE dataset_current (
+            singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+            dataset_id TEXT NOT NULL REFERENCES datasets(dataset_id)
+        );",
+        postgres: "CREATE TABLE datasets (
+            dataset_id TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL UNIQUE,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            retired_at TIMESTAMPTZ,
+            stores BYTEA,
+            history BYTEA
+        );
+        CREATE TABLE dataset_current (
+            singleton BOOLEAN PRIMARY KEY DEFAULT true CHECK (singleton),
+            dataset_id TEXT NOT NULL REFERENCES datasets(dataset_id)
+        );",
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -178,7 +212,10 @@ mod tests {
             ..Recorder::default()
         };
         migrate(&mut db).unwrap();
-        assert_eq!(db.log, ["begin", "apply 2", "commit"]);
+        let mut want = vec!["begin".to_string()];
+        want.extend((2..=latest()).map(|v| format!("apply {v}")));
+        want.push("commit".into());
+        assert_eq!(db.log, want);
         let mut db = Recorder {
             version: latest(),
             ..Recorder::default()

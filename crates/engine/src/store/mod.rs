@@ -8,13 +8,15 @@ mod encode;
 mod group_commit;
 mod migrate;
 mod postgres;
+mod postgres_datasets;
 mod postgres_live;
 mod sqlite;
 mod sqlite_batch;
 
 pub use coordination::{StoreLock, StoreNotice, StoreWatch};
 pub use group_commit::GroupCommitStats;
-pub use postgres::{PostgresOptions, PostgresStore};
+pub use postgres::{PoolUse, PostgresOptions, PostgresStore};
+pub use postgres_datasets::DatasetParts;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
 use crate::event::{Event, StoredEvent};

@@ -44,15 +44,26 @@ impl Default for PostgresOptions {
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
+/// How much of the connection pool is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections lent out now.
+    pub in_use: u32,
+    /// Connections open and waiting in the pool.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
 /// The PostgreSQL store: a pool of connections to one database, plus
 /// connections of their own for advisory locks and for watching.
 pub struct PostgresStore {
     pool: Pool,
-    locks: LockClients,
+    pub(super) locks: LockClients,
     config: postgres::Config,
 }
 
-fn pg(e: postgres::Error) -> StoreError {
+pub(super) fn pg(e: postgres::Error) -> StoreError {
     // A server error's own text (the crate's `Display` says only "db error").
     StoreError::Database(match e.as_db_error() {
         Some(server) => server.to_string(),
@@ -101,12 +112,12 @@ impl PostgresStore {
             .build_unchecked(PostgresConnectionManager::new(config.clone(), NoTls));
         Ok(PostgresStore {
             pool,
-            locks: LockClients::new(config.clone()),
+            locks: LockClients::new(config.clone(), options.max_connections),
             config,
         })
     }
 
-    fn client(
+    pub(super) fn client(
         &self,
     ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
         self.pool
@@ -114,10 +125,25 @@ impl PostgresStore {
             .map_err(|e| StoreError::Database(format!("no connection to PostgreSQL: {e}")))
     }
 
-    /// Connections open and idle in the pool, for the server's metrics.
-    pub fn pool_state(&self) -> (u32, u32) {
+    /// The pool's use now, for the server's metrics.
+    pub fn pool_use(&self) -> PoolUse {
         let state = self.pool.state();
-        (state.connections, state.idle_connections)
+        PoolUse {
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            idle: state.idle_connections,
+            max: self.pool.max_size(),
+        }
+    }
+
+    /// Whether the database answers now: one trivial query on a pooled
+    /// connection, waiting at most `within` for one (a health check must answer
+    /// sooner than a load balancer gives up on it).
+    pub fn ping(&self, within: Duration) -> Result<(), StoreError> {
+        self.pool
+            .get_timeout(within)
+            .map_err(|e| StoreError::Database(format!("no connection to PostgreSQL: {e}")))?
+            .batch_execute("SELECT 1")
+            .map_err(pg)
     }
 }
 

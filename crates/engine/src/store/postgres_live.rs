@@ -9,7 +9,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Sender, channel};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 /// The channel appends notify on.
@@ -35,13 +35,61 @@ const MAX_IDLE_LOCK_CLIENTS: usize = 8;
 /// How long taking a workflow's lock may wait before it fails.
 const LOCK_WAIT: &str = "30s";
 
+/// How long a caller waits for one of the process's lock connections.
+const SLOT_WAIT: Duration = Duration::from_secs(30);
+
 /// Connections for advisory locks. Session locks live as long as their connection,
 /// so a lock has a connection of its own, apart from the pool the appends use (a
 /// step holding its lock must still be able to append), and a process that dies
-/// releases its locks with its connections.
+/// releases its locks with its connections. At most `max` are open at once, so
+/// that hundreds of concurrent steps do not open hundreds of connections (the
+/// server's `max_connections` is shared by every instance); past it, a caller
+/// waits for one to be released.
 pub(super) struct LockClients {
     config: postgres::Config,
-    idle: Arc<Mutex<Vec<Client>>>,
+    shared: Arc<Slots>,
+}
+
+/// The lock connections' bookkeeping, shared with the held locks.
+struct Slots {
+    idle: Mutex<Vec<Client>>,
+    /// Lock connections lent out now.
+    busy: Mutex<u32>,
+    freed: Condvar,
+    max: u32,
+}
+
+impl Slots {
+    fn take(&self) -> Result<(), StoreError> {
+        let busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut busy, waited) = self
+            .freed
+            .wait_timeout_while(busy, SLOT_WAIT, |b| *b >= self.max)
+            .unwrap_or_else(PoisonError::into_inner);
+        if waited.timed_out() && *busy >= self.max {
+            return Err(StoreError::Database(format!(
+                "all {} lock connections stayed busy for {} s",
+                self.max,
+                SLOT_WAIT.as_secs()
+            )));
+        }
+        *busy += 1;
+        Ok(())
+    }
+
+    /// Gives a slot back, keeping `client` for reuse if given.
+    fn give_back(&self, client: Option<Client>) {
+        if let Some(client) = client.filter(|c| !c.is_closed()) {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < MAX_IDLE_LOCK_CLIENTS {
+                idle.push(client);
+            }
+        }
+        let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        *busy = busy.saturating_sub(1);
+        drop(busy);
+        self.freed.notify_one();
+    }
 }
 
 /// A held advisory lock: unlocks on drop, and hands its connection back (or
@@ -49,7 +97,7 @@ pub(super) struct LockClients {
 struct Advisory {
     client: Option<Client>,
     key: String,
-    idle: Arc<Mutex<Vec<Client>>>,
+    slots: Arc<Slots>,
 }
 
 impl Drop for Advisory {
@@ -61,12 +109,7 @@ impl Drop for Advisory {
             "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
             &[&self.key],
         );
-        if unlocked.is_ok() && !client.is_closed() {
-            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-            if idle.len() < MAX_IDLE_LOCK_CLIENTS {
-                idle.push(client);
-            }
-        }
+        self.slots.give_back(unlocked.is_ok().then_some(client));
     }
 }
 
@@ -78,22 +121,36 @@ fn pg(e: postgres::Error) -> StoreError {
 }
 
 impl LockClients {
-    pub(super) fn new(config: postgres::Config) -> LockClients {
+    /// At most `max` lock connections open at once (at least 4: a sweep holds
+    /// one while the steps it runs take others).
+    pub(super) fn new(config: postgres::Config, max: u32) -> LockClients {
         LockClients {
             config,
-            idle: Arc::new(Mutex::new(Vec::new())),
+            shared: Arc::new(Slots {
+                idle: Mutex::new(Vec::new()),
+                busy: Mutex::new(0),
+                freed: Condvar::new(),
+                max: max.max(4),
+            }),
         }
     }
 
-    fn client(&self) -> Result<Client, StoreError> {
+    /// An idle connection if one is kept (`true`: it may have died since, as when
+    /// the database restarted), else a new one. The caller holds a slot.
+    fn client(&self) -> Result<(Client, bool), StoreError> {
         let pooled = self
+            .shared
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
         if let Some(client) = pooled.filter(|c| !c.is_closed()) {
-            return Ok(client);
+            return Ok((client, true));
         }
+        Ok((self.connect()?, false))
+    }
+
+    fn connect(&self) -> Result<Client, StoreError> {
         let mut client = self.config.connect(NoTls).map_err(pg)?;
         client
             .batch_execute(&format!("SET lock_timeout = '{LOCK_WAIT}'"))
@@ -101,40 +158,52 @@ impl LockClients {
         Ok(client)
     }
 
+    /// Takes a slot and runs `query` (one row) on a lock connection: a kept
+    /// connection that turns out dead (the database restarted since it was last
+    /// used) is replaced by a new one, once. On failure the slot is given back.
+    fn on_lock_client(
+        &self,
+        query: &str,
+        key: &str,
+    ) -> Result<(Client, postgres::Row), StoreError> {
+        self.shared.take()?;
+        let run = || -> Result<(Client, postgres::Row), StoreError> {
+            let (mut client, reused) = self.client()?;
+            match client.query_one(query, &[&key]) {
+                Ok(row) => Ok((client, row)),
+                Err(e) if reused && e.as_db_error().is_none() => {
+                    let mut fresh = self.connect()?;
+                    let row = fresh.query_one(query, &[&key]).map_err(pg)?;
+                    Ok((fresh, row))
+                }
+                Err(e) => Err(pg(e)),
+            }
+        };
+        run().inspect_err(|_| self.shared.give_back(None))
+    }
+
     fn held(&self, client: Client, key: String) -> StoreLock {
         StoreLock::held_by(Advisory {
             client: Some(client),
             key,
-            idle: self.idle.clone(),
+            slots: self.shared.clone(),
         })
     }
 
     /// Waits (at most [`LOCK_WAIT`]) for the lock named `key`.
     pub(super) fn lock(&self, key: String) -> Result<StoreLock, StoreError> {
-        let mut client = self.client()?;
-        client
-            .query_one("SELECT pg_advisory_lock(hashtextextended($1, 0))", &[&key])
-            .map_err(|e| {
-                StoreError::Database(format!("waiting for the lock '{key}': {}", pg(e)))
-            })?;
+        let (client, _) = self
+            .on_lock_client("SELECT pg_advisory_lock(hashtextextended($1, 0))", &key)
+            .map_err(|e| StoreError::Database(format!("waiting for the lock '{key}': {e}")))?;
         Ok(self.held(client, key))
     }
 
     /// The lock named `key` if nobody holds it, without waiting.
     pub(super) fn try_lock(&self, key: String) -> Result<Option<StoreLock>, StoreError> {
-        let mut client = self.client()?;
-        let got: bool = client
-            .query_one(
-                "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
-                &[&key],
-            )
-            .map_err(pg)?
-            .get(0);
-        if !got {
-            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-            if idle.len() < MAX_IDLE_LOCK_CLIENTS {
-                idle.push(client);
-            }
+        let (client, row) =
+            self.on_lock_client("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", &key)?;
+        if !row.get::<_, bool>(0) {
+            self.shared.give_back(Some(client));
             return Ok(None);
         }
         Ok(Some(self.held(client, key)))

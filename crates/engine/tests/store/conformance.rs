@@ -41,7 +41,7 @@ fn append(
     store.append(id, after, &events, state, CATEGORY, now)
 }
 
-fn orchestrator(store: Arc<dyn EventStore>) -> Orchestrator {
+pub fn orchestrator(store: Arc<dyn EventStore>) -> Orchestrator {
     Orchestrator::new(
         store,
         AgentRegistry::default(),

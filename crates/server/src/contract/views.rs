@@ -160,11 +160,16 @@ pub struct CategoriesView {
     pub categories: Vec<CategorySummary>,
 }
 
-/// Liveness.
+/// Liveness, and the database's reachability.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`.
+    /// `ok`, or `unavailable` when the database cannot be reached.
     pub status: &'static str,
+    /// The event store's database: `sqlite` or `postgresql`.
+    pub database: &'static str,
+    /// Why the database cannot be reached (with `unavailable` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// How sure the extractor is.

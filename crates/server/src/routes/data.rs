@@ -27,9 +27,9 @@ pub async fn stores(
 ) -> Result<Json<StoresView>, ApiError> {
     state
         .read(|s| {
-            let data = s.catalog().current_data().map_err(ApiError::internal)?;
+            let (dataset, data) = s.catalog().current_data()?;
             Ok(Json(StoresView {
-                dataset: s.catalog().current(),
+                dataset,
                 stores: data.stores.stores().to_vec(),
             }))
         })
@@ -48,7 +48,7 @@ pub async fn clusters(
 ) -> Result<Json<ClustersView>, ApiError> {
     state
         .read(|s| {
-            let data = s.catalog().current_data().map_err(ApiError::internal)?;
+            let (dataset, data) = s.catalog().current_data()?;
             let clusters = cluster_stores(&data.stores, CLUSTER_SEED);
             let list = clusters
                 .names
@@ -68,7 +68,7 @@ pub async fn clusters(
                 })
                 .collect();
             Ok(Json(ClustersView {
-                dataset: s.catalog().current(),
+                dataset,
                 seed: CLUSTER_SEED,
                 inertia: clusters.inertia,
                 clusters: list,
@@ -89,7 +89,7 @@ pub async fn categories(
 ) -> Result<Json<CategoriesView>, ApiError> {
     state
         .read(|s| {
-            let data = s.catalog().current_data().map_err(ApiError::internal)?;
+            let (dataset, data) = s.catalog().current_data()?;
             let list = data
                 .history
                 .categories
@@ -102,7 +102,7 @@ pub async fn categories(
                 })
                 .collect();
             Ok(Json(CategoriesView {
-                dataset: s.catalog().current(),
+                dataset,
                 categories: list,
             }))
         })

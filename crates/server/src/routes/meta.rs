@@ -20,18 +20,56 @@ use std::collections::BTreeMap;
 #[derive(Clone)]
 pub struct ApiDocument(pub Bytes);
 
-/// Liveness: the process answers and the store can be read.
+/// How long the health check waits for a PostgreSQL connection: shorter than a
+/// load balancer's check timeout, so that a dead database reads as a 503, not as
+/// a hung server.
+const HEALTH_DB_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Liveness and the database's reachability: 200 when the store can be read, 503
+/// naming the database when it cannot (a load balancer then sends the traffic to
+/// another instance).
 #[utoipa::path(get, path = "/healthz", tag = "service",
     responses(
         (status = 200, description = "ok", body = Health),
+        (status = 503, description = "The database cannot be reached: `status` is `unavailable`, `database` names it and `error` says why", body = Health),
         (status = 500, description = "The store cannot be read", body = ErrorBody),
     ))]
-pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    state.read(|s| Ok(s.store().exists("healthz")?)).await?;
-    Ok(Json(Health { status: "ok" }))
+pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let database = if state.postgres().is_some() {
+        "postgresql"
+    } else {
+        "sqlite"
+    };
+    let reached = state
+        .read(|s| {
+            Ok(match s.postgres() {
+                Some(pg) => pg.ping(HEALTH_DB_WAIT),
+                None => s.store().exists("healthz").map(|_| ()),
+            })
+        })
+        .await?;
+    Ok(match reached {
+        Ok(()) => Json(Health {
+            status: "ok",
+            database,
+            error: None,
+        })
+        .into_response(),
+        Err(e) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            Json(Health {
+                status: "unavailable",
+                database,
+                error: Some(format!("the {database} database cannot be reached: {e}")),
+            }),
+        )
+            .into_response(),
+    })
 }
 
-/// Prometheus metrics (text format 0.0.4).
+/// Prometheus metrics (text format 0.0.4); on PostgreSQL, the connection
+/// pool's use too.
 #[utoipa::path(get, path = "/metrics", tag = "service",
     responses(
         (status = 200, description = "Prometheus text", body = String, content_type = "text/plain"),
@@ -47,7 +85,10 @@ pub async fn metrics(State(state): State<AppState>, _: Viewer) -> Result<Respons
             Ok(counts)
         })
         .await?;
-    let text = state.metrics().render(&by_state);
+    let mut text = state.metrics().render(&by_state);
+    if let Some(pg) = state.postgres() {
+        crate::metrics::render_pool(&mut text, pg.pool_use());
+    }
     Ok((
         [(
             header::CONTENT_TYPE,

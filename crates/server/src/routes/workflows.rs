@@ -67,7 +67,7 @@ pub async fn create(
     let request_id = id.clone();
     let view = state
         .write_new(&id, move |s, publish| {
-            let data_source = s.catalog().current();
+            let data_source = s.catalog().current()?;
             let data = s.catalog().load(&data_source).map_err(ApiError::internal)?;
             if data.history.category(&category).is_none() {
                 return Err(ApiError::field(

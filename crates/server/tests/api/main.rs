@@ -2,6 +2,7 @@
 //! database, a real HTTP client and a real WebSocket client.
 
 mod access;
+mod cluster;
 mod conformance;
 mod dashboard;
 mod datasets;

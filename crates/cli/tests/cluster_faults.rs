@@ -1,0 +1,639 @@
+//! Three `atelier serve` processes on one PostgreSQL, with faults (issue 12).
+//!
+//! The test starts a throwaway PostgreSQL cluster of its own
+//! (`scripts/pg_test_cluster.sh`: it stops and restarts that server, which it
+//! must not do to a database other tests share), three real server processes on
+//! it, and nginx in front of them with the configuration `docs/deploy.md` shows
+//! (read from the document; only the addresses are this test's). Seasons are
+//! driven through nginx over HTTP; each season is a client that sends a call
+//! again when it got no answer or a 5xx. Meanwhile one instance is killed with
+//! SIGKILL while requests are in flight on it, and PostgreSQL itself is stopped
+//! (fast shutdown: every session cut) and started again. Afterwards, for every season:
+//! - its log is numbered 1..N without a gap or a duplicate;
+//! - its report equals the report of the same season played uninterrupted;
+//! - each approval was answered once in the log.
+//!
+//! The test never skips: without PostgreSQL's server binaries or nginx (Debian's
+//! `postgresql` and `nginx` packages, which `.ci/run` installs) it fails, saying
+//! what to install.
+
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The seasons played through the cluster (and one more each, uninterrupted).
+const SEASONS: usize = 6;
+/// The shipped scenarios the seasons cycle through.
+const SCENARIOS: [&str; 3] = ["normal_season", "low_demand", "underperform"];
+/// How long a client keeps retrying one call before the test fails.
+const CALL_DEADLINE: Duration = Duration::from_secs(40);
+
+/// A PostgreSQL cluster of this test's own, stopped when the test process ends.
+struct Cluster {
+    url: String,
+    dir: PathBuf,
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pg_test_cluster.sh")
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let advice = "This test needs PostgreSQL's server binaries and never skips: install \
+                      Debian's `postgresql` package (apt-get install postgresql).";
+        let out = Command::new("bash")
+            .arg(script())
+            .args(["start", "--owner", &std::process::id().to_string()])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}. {advice}", script().display()));
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(
+            out.status.success() && !url.is_empty(),
+            "PostgreSQL could not be started: {stderr}. {advice}"
+        );
+        let dir = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("pg_test_cluster: cluster in "))
+            .and_then(|rest| rest.split(", port").next())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| panic!("the script did not say where the cluster is: {stderr}"));
+        Cluster { url, dir }
+    }
+
+    fn run(&self, verb: &str) {
+        let out = Command::new("bash")
+            .arg(script())
+            .arg(verb)
+            .arg(&self.dir)
+            .output()
+            .expect("the cluster script runs");
+        assert!(
+            out.status.success(),
+            "{verb}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.run("stop");
+    }
+}
+
+/// One `atelier serve` process.
+struct Instance {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Instance {
+    fn start(db: &str) -> Instance {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_atelier"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--db", db])
+            .env_remove("ATELIER_TOKENS")
+            .env_remove("ATELIER_LLM_API_KEY")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("atelier serve starts");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let mut seen = Vec::new();
+        let base = loop {
+            let line = match lines.next() {
+                Some(Ok(line)) => line,
+                _ => panic!("atelier serve ended before listening: {seen:?}"),
+            };
+            if let Some(rest) = line.strip_prefix("atelier serving on ") {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+            }
+            seen.push(line);
+        };
+        let log = Arc::new(Mutex::new(seen));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().expect("log").push(line);
+            }
+        });
+        Instance { child, base, log }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// nginx in front of the instances, configured as `docs/deploy.md` says.
+struct Nginx {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+/// The nginx configuration of `docs/deploy.md` (its one `nginx` block).
+fn deploy_config() -> String {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/deploy.md"))
+            .expect("docs/deploy.md");
+    let start = doc
+        .find("```nginx\n")
+        .expect("an nginx block in docs/deploy.md")
+        + 9;
+    let len = doc[start..].find("```").expect("the block's end");
+    doc[start..start + len].to_string()
+}
+
+fn nginx_binary() -> PathBuf {
+    for candidate in ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"] {
+        if Path::new(candidate).exists() {
+            return PathBuf::from(candidate);
+        }
+    }
+    let on_path = Command::new("sh")
+        .args(["-c", "command -v nginx"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|p| !p.is_empty());
+    PathBuf::from(on_path.unwrap_or_else(|| {
+        panic!(
+            "this test needs nginx and never skips: install Debian's `nginx` package \
+             (apt-get install nginx; .ci/run does)"
+        )
+    }))
+}
+
+/// docs/deploy.md's site with this test's instances as the upstream and a
+/// loopback port to listen on.
+fn site_config(upstreams: &[String], port: u16) -> String {
+    let servers: String = upstreams
+        .iter()
+        .map(|u| {
+            format!(
+                "    server {} max_fails=1 fail_timeout=5s;\n",
+                u.trim_start_matches("http://")
+            )
+        })
+        .collect();
+    let mut site = String::new();
+    let mut replaced = false;
+    for line in deploy_config().lines() {
+        if line.trim_start().starts_with("server 10.0.0.") {
+            if !replaced {
+                site.push_str(&servers);
+                replaced = true;
+            }
+        } else if line.trim() == "listen 80;" {
+            site.push_str(&format!("    listen 127.0.0.1:{port};\n"));
+        } else {
+            site.push_str(line);
+            site.push('\n');
+        }
+    }
+    assert!(
+        replaced,
+        "the documented upstream lists no `server 10.0.0.x` line"
+    );
+    site
+}
+
+impl Nginx {
+    fn start(upstreams: &[String]) -> Nginx {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // Workers may run as another user: they write their temp files here.
+        let mut perms = std::fs::metadata(dir.path()).expect("dir").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o777);
+        std::fs::set_permissions(dir.path(), perms).expect("chmod");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let site = site_config(upstreams, port);
+        let d = dir.path().display();
+        let conf = format!(
+            "error_log {d}/error.log warn;\npid {d}/nginx.pid;\nevents {{ worker_connections 1024; }}\n\
+             http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
+             {site}}}\n"
+        );
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, conf).expect("write nginx.conf");
+        let child = Command::new(nginx_binary())
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&path)
+            .args(["-g", "daemon off; master_process off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "nginx did not listen: {}",
+                std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Nginx {
+            child,
+            base,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The instances as a client sees them: any may fail; a call goes to the next.
+struct Balancer {
+    bases: Vec<String>,
+    next: AtomicUsize,
+    agent: ureq::Agent,
+    retried: AtomicUsize,
+    /// Calls answered (the faults are timed by the seasons' progress).
+    answered: AtomicUsize,
+    /// The 5xx answers seen, by status.
+    failures: Mutex<BTreeMap<u16, usize>>,
+}
+
+impl Balancer {
+    fn new(bases: Vec<String>) -> Balancer {
+        Balancer {
+            bases,
+            next: AtomicUsize::new(0),
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(20)))
+                .build()
+                .new_agent(),
+            retried: AtomicUsize::new(0),
+            answered: AtomicUsize::new(0),
+            failures: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Sends the call to the instances in turn until one answers with a status
+    /// that is not a server failure (5xx) or the deadline passes.
+    fn call(&self, method: &str, path: &str, body: Option<(&str, String)>) -> (u16, Value) {
+        let started = Instant::now();
+        let mut last = String::new();
+        while started.elapsed() < CALL_DEADLINE {
+            let i = self.next.fetch_add(1, Ordering::Relaxed) % self.bases.len();
+            let url = format!("{}{path}", self.bases[i]);
+            let sent = match (method, &body) {
+                ("GET", _) => self.agent.get(&url).call(),
+                (_, Some((content_type, b))) => self
+                    .agent
+                    .post(&url)
+                    .content_type(*content_type)
+                    .send(b.as_str()),
+                (_, None) => self.agent.post(&url).send_empty(),
+            };
+            match sent {
+                Ok(mut r) if r.status().as_u16() < 500 => {
+                    self.answered.fetch_add(1, Ordering::Relaxed);
+                    let status = r.status().as_u16();
+                    let text = r.body_mut().read_to_string().unwrap_or_default();
+                    return (
+                        status,
+                        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                    );
+                }
+                Ok(mut r) => {
+                    *self
+                        .failures
+                        .lock()
+                        .expect("failures")
+                        .entry(r.status().as_u16())
+                        .or_default() += 1;
+                    last = format!(
+                        "{} {}",
+                        r.status(),
+                        r.body_mut().read_to_string().unwrap_or_default()
+                    );
+                }
+                Err(e) => last = e.to_string(),
+            }
+            self.retried.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{method} {path}: no instance answered within {CALL_DEADLINE:?}; last: {last}");
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let (status, body) = self.call("GET", path, None);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+}
+
+fn zara() -> Value {
+    let zara = atelier_core::sample::PARAMETER_SETS
+        .iter()
+        .find(|(n, _)| *n == "zara")
+        .map(|(_, j)| *j)
+        .expect("zara parameters");
+    serde_json::from_str(zara).expect("zara JSON")
+}
+
+fn week_csv(scenario: &str, week: usize) -> &'static str {
+    let (_, weeks) = atelier_core::sample::SCENARIOS
+        .iter()
+        .find(|(n, _)| *n == scenario)
+        .expect("a shipped scenario");
+    weeks[week - 1]
+}
+
+/// Creates a season (its first steps run) and returns its id.
+fn create(lb: &Balancer) -> String {
+    let body = json!({
+        "category": atelier_core::sample::DEFAULT_CATEGORY,
+        "parameters": zara(),
+        // The scenarios' files are demand, as `atelier run` plays them.
+        "actuals_meaning": "demand",
+    });
+    let (status, created) = lb.call(
+        "POST",
+        "/api/workflows",
+        Some(("application/json", body.to_string())),
+    );
+    assert_eq!(status, 201, "create: {created}");
+    created["workflow_id"].as_str().expect("id").to_string()
+}
+
+/// Plays a season to its end: accepts each approval, uploads each week's
+/// actuals, and resumes a workflow left between steps (its server died
+/// mid-step). Every call may land on any instance, and is retried elsewhere
+/// when one fails; a 409 means the state moved (the lost answer of a call that
+/// did succeed): the workflow is read again.
+fn play(lb: &Balancer, id: &str, scenario: &str) {
+    let started = Instant::now();
+    loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(50),
+            "season {id} did not finish"
+        );
+        let w = lb.get(&format!("/api/workflows/{id}"));
+        let state = w["state"].as_str().unwrap_or_default().to_string();
+        let (status, answer) = match state.as_str() {
+            "completed" => return,
+            s if s.starts_with("waiting_") && s.ends_with("_approval") => {
+                let approval = w["pending_approval"]["approval_id"]
+                    .as_str()
+                    .expect("a pending approval");
+                lb.call(
+                    "POST",
+                    &format!("/api/workflows/{id}/approvals/{approval}"),
+                    Some(("application/json", json!({"action": "accept"}).to_string())),
+                )
+            }
+            "phase_3_monitoring" => {
+                let week = w["next_week"].as_u64().expect("next_week") as usize;
+                lb.call(
+                    "POST",
+                    &format!("/api/workflows/{id}/actuals?week={week}"),
+                    Some(("text/csv", week_csv(scenario, week).to_string())),
+                )
+            }
+            _ => lb.call("POST", &format!("/api/workflows/{id}/resume"), None),
+        };
+        assert!(
+            status == 200 || status == 409,
+            "season {id} in {state}: {status} {answer}"
+        );
+    }
+}
+
+/// Every event of the season, by number.
+fn events(lb: &Balancer, id: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    loop {
+        let page = lb.get(&format!(
+            "/api/workflows/{id}/events?after={}&limit=1000",
+            out.len()
+        ));
+        let batch = page["events"].as_array().cloned().unwrap_or_default();
+        let more = page["has_more"].as_bool().unwrap_or(false);
+        out.extend(batch);
+        if !more {
+            return out;
+        }
+    }
+}
+
+/// The report without what differs between two plays of one season: ids and
+/// times.
+fn comparable(mut report: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                map.retain(|k, _| {
+                    k != "workflow_id"
+                        && !k.ends_with("_at")
+                        && k != "timestamp"
+                        && k != "duration_ms"
+                });
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut report);
+    report
+}
+
+/// The checks on one season after the faults: its log numbered 1..N, each
+/// approval answered once, its report that of the uninterrupted play.
+fn check_season(survivor: &Balancer, id: &str, scenario: &str, reference: &Value) {
+    let log = events(survivor, id);
+    let numbers: Vec<u64> = log
+        .iter()
+        .map(|e| e["seq"].as_u64().expect("seq"))
+        .collect();
+    let want: Vec<u64> = (1..=numbers.len() as u64).collect();
+    assert_eq!(numbers, want, "season {id}: the log is not numbered 1..N");
+    let last = survivor.get(&format!("/api/workflows/{id}"))["last_event"].as_u64();
+    assert_eq!(last, Some(numbers.len() as u64), "season {id}: last_seq");
+
+    let mut answered = BTreeSet::new();
+    let mut requested = 0;
+    for e in &log {
+        match e["event"]["type"].as_str() {
+            Some("approval_requested") => requested += 1,
+            Some("approval_resolved") => {
+                let approval = e["event"]["approval_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                assert!(
+                    answered.insert(approval.clone()),
+                    "season {id}: approval {approval} applied twice"
+                );
+            }
+            _ => {}
+        }
+    }
+    assert!(requested > 0, "season {id} asked for no approval: {log:?}");
+    assert_eq!(answered.len(), requested, "season {id}: approvals answered");
+
+    let report = survivor.get(&format!("/api/workflows/{id}/report"));
+    assert_eq!(
+        comparable(report),
+        *reference,
+        "season {id} ({scenario}) differs from its uninterrupted play"
+    );
+}
+
+/// `/healthz` on `base` says the database cannot be reached.
+fn assert_database_unavailable(base: &str) {
+    let mut health = ureq::get(format!("{base}/healthz"))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .expect("the instance answers without its database");
+    let status = health.status().as_u16();
+    let body: Value = serde_json::from_str(&health.body_mut().read_to_string().unwrap_or_default())
+        .unwrap_or_default();
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["database"], "postgresql", "{body}");
+    assert_eq!(body["status"], "unavailable", "{body}");
+}
+
+/// The reference: each scenario played uninterrupted through the instance at
+/// `base`, its report as compared.
+fn uninterrupted_reports(base: &str) -> BTreeMap<&'static str, Value> {
+    let quiet = Balancer::new(vec![base.to_string()]);
+    let mut reference = BTreeMap::new();
+    for scenario in SCENARIOS {
+        let id = create(&quiet);
+        play(&quiet, &id, scenario);
+        let report = quiet.get(&format!("/api/workflows/{id}/report"));
+        reference.insert(scenario, comparable(report));
+    }
+    reference
+}
+
+/// Waits until the clients have had `n` answers in all.
+fn wait_for_calls(lb: &Balancer, n: usize) {
+    let started = Instant::now();
+    while lb.answered.load(Ordering::Relaxed) < n {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the seasons made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart() {
+    let began = Instant::now();
+    let cluster = Cluster::start();
+    let mut instances: Vec<Instance> = (0..3).map(|_| Instance::start(&cluster.url)).collect();
+    let nginx = Nginx::start(&instances.iter().map(|i| i.base.clone()).collect::<Vec<_>>());
+    let lb = Arc::new(Balancer::new(vec![nginx.base.clone()]));
+
+    let reference = uninterrupted_reports(&instances[0].base);
+
+    // The seasons under faults, created first so that each has one log.
+    let seasons: Vec<(String, &str)> = (0..SEASONS)
+        .map(|i| (create(&lb), SCENARIOS[i % SCENARIOS.len()]))
+        .collect();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let players: Vec<_> = seasons
+        .iter()
+        .cloned()
+        .map(|(id, scenario)| {
+            let lb = lb.clone();
+            let finished = finished.clone();
+            std::thread::spawn(move || {
+                play(&lb, &id, scenario);
+                finished.fetch_add(1, Ordering::Relaxed);
+            })
+        })
+        .collect();
+
+    // A server dies mid-step: requests are in flight on all three.
+    wait_for_calls(&lb, 40);
+    assert_eq!(
+        finished.load(Ordering::Relaxed),
+        0,
+        "the seasons ended before the kill"
+    );
+    let victim = &mut instances[1];
+    victim.child.kill().expect("SIGKILL");
+    victim.child.wait().expect("reaped");
+    // The database stops, then comes back, while the seasons run.
+    wait_for_calls(&lb, 90);
+    let running = SEASONS - finished.load(Ordering::Relaxed);
+    cluster.run("pause");
+    // Meanwhile the health check names the database and fails, so that a load
+    // balancer sends no traffic to an instance that cannot reach it.
+    assert_database_unavailable(&instances[0].base);
+    std::thread::sleep(Duration::from_millis(500));
+    cluster.run("resume");
+
+    assert!(running > 0, "the seasons ended before the restart");
+    for (player, (id, _)) in players.into_iter().zip(&seasons) {
+        assert!(player.join().is_ok(), "season {id}'s client failed");
+    }
+
+    let survivor = Balancer::new(vec![nginx.base.clone()]);
+    for (id, scenario) in &seasons {
+        check_season(&survivor, id, scenario, &reference[scenario]);
+    }
+    let retried = lb.retried.load(Ordering::Relaxed);
+    eprintln!(
+        "{SEASONS} seasons through 3 servers, one killed, PostgreSQL restarted with \
+         {running} still running: {retried} calls sent again; {:.1} s",
+        began.elapsed().as_secs_f64()
+    );
+    assert!(
+        retried > 0,
+        "no call had to be sent again: the faults did not reach the clients"
+    );
+    // A database that cannot be reached is a 503 (send it again), never an
+    // internal error; a dead instance is nginx's business (502/504 at worst).
+    let failures = lb.failures.lock().expect("failures").clone();
+    eprintln!("5xx answers seen by the clients: {failures:?}");
+    assert!(
+        failures.keys().all(|s| [502, 503, 504].contains(s)),
+        "{failures:?}"
+    );
+    let logs: Vec<String> = instances
+        .iter()
+        .flat_map(|i| i.log.lock().map(|l| l.clone()).unwrap_or_default())
+        .collect();
+    assert!(
+        !logs.iter().any(|l| l.contains("panicked")),
+        "a server panicked: {logs:?}"
+    );
+}

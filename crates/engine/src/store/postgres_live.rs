@@ -105,11 +105,23 @@ impl Drop for Advisory {
         let Some(mut client) = self.client.take() else {
             return;
         };
-        let unlocked = client.query_one(
-            "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
-            &[&self.key],
-        );
-        self.slots.give_back(unlocked.is_ok().then_some(client));
+        // On a thread of its own, joined at once: the lock may be dropped on an async
+        // runtime's worker (a sweep cancelled at shutdown), where the client's own
+        // `block_on` would panic; a fresh thread has no runtime, and the release stays
+        // synchronous for the caller.
+        let key = &self.key;
+        let back = std::thread::scope(|scope| {
+            scope
+                .spawn(move || {
+                    let unlocked = client
+                        .query_one("SELECT pg_advisory_unlock(hashtextextended($1, 0))", &[key]);
+                    unlocked.is_ok().then_some(client)
+                })
+                .join()
+                .ok()
+                .flatten()
+        });
+        self.slots.give_back(back);
     }
 }
 

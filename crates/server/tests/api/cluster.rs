@@ -255,7 +255,10 @@ fn take(
         if let Some(lock) = rt.block_on(atelier_server::cluster::sweep_lock(state, name)) {
             return lock;
         }
-        assert!(started.elapsed() < Duration::from_secs(5), "{name} never free");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{name} never free"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }

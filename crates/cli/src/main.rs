@@ -2,6 +2,7 @@
 //! subcommand parses its flags, loads inputs (the shipped sample by default) and
 //! calls the core or the engine.
 
+mod backup;
 mod extract;
 mod inputs;
 mod plan;
@@ -53,6 +54,10 @@ enum Command {
     /// Recommend next season's safety stock, holdback, checkpoint week and markdown
     /// cap for a completed season, by simulating each on demand like the season's.
     Tune(tune::TuneArgs),
+    /// Copy the SQLite event store to OUT while it is in use (SQLite's online backup).
+    Backup(backup::BackupArgs),
+    /// Replace the SQLite event store with a backup, after checking the backup.
+    Restore(backup::RestoreArgs),
     /// Print the workflow state diagram (Mermaid), generated from the transition table.
     States,
 }
@@ -71,6 +76,8 @@ fn main() -> ExitCode {
         Command::Extract(args) => extract::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Tune(args) => tune::run(&args),
+        Command::Backup(args) => backup::backup(&args),
+        Command::Restore(args) => backup::restore(&args),
         Command::States => print_stdout(atelier_engine::state::mermaid_diagram().trim_end()),
     };
     match result {

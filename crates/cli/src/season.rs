@@ -44,7 +44,8 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    fn path(&self) -> PathBuf {
+    /// The database: the flag, else $ATELIER_DB, else ./atelier.db.
+    pub(crate) fn path(&self) -> PathBuf {
         self.db
             .clone()
             .or_else(|| std::env::var_os("ATELIER_DB").map(PathBuf::from))

@@ -37,6 +37,8 @@ fn help_lists_every_command() {
         "events",
         "extract",
         "states",
+        "backup",
+        "restore",
     ] {
         assert!(
             stdout.lines().any(|l| l.trim_start().starts_with(command)),

@@ -122,11 +122,14 @@ struct TokenFileEntry {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Seconds a connection has to send a request's headers, counted from when
-    /// it opens or its previous answer was sent; so also how long an idle
-    /// keep-alive connection is kept.
+    /// Seconds a connection has to send a request's head, counted from when it
+    /// opens or from the first byte of its next request.
     #[serde(with = "secs")]
     pub header_read_timeout: Duration,
+    /// Seconds a keep-alive connection may wait, with nothing in flight, for its
+    /// next request after an answer.
+    #[serde(with = "secs")]
+    pub idle_timeout: Duration,
     /// Seconds a request has to send its whole body once its handler reads it
     /// (408 after).
     #[serde(with = "secs")]
@@ -143,6 +146,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
             max_uri_bytes: 8 * 1024,

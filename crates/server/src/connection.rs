@@ -1,20 +1,186 @@
 //! One client connection: HTTP/1.1 (with upgrades, for the stream) under the
-//! header read timeout, the peer's address put in every request's extensions,
-//! and a graceful close when the server stops.
+//! header and idle timeouts, the peer's address put in every request's
+//! extensions, and a graceful close when the server stops.
+//!
+//! The two timeouts are kept apart by watching the connection's bytes: a new
+//! connection, and one whose next request has begun (a byte arrived after the
+//! previous answer), has `header_read_timeout` to finish the request's head; a
+//! keep-alive connection with nothing in flight may then wait `idle_timeout` for
+//! the next request. While a request is served neither applies (the body has its
+//! own timeout, a handler may take its time).
 
 use crate::config::Limits;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, watch};
+use tokio::time::Instant;
 use tower::ServiceExt;
 
 /// Read buffer above the request line and header limits that the router checks
 /// (which answer 414 and 431 in JSON); past it hyper refuses on its own.
 const READ_BUFFER_SLACK: usize = 16 * 1024;
+
+/// Longest a connection's timeout is checked late.
+const CHECK_EVERY: Duration = Duration::from_millis(250);
+
+/// Where a connection is between its requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// A request's head is expected: since the connection opened, or since the
+    /// first byte after the previous answer.
+    Head {
+        /// When the head's time started.
+        since: Instant,
+    },
+    /// A request is being served.
+    Request,
+    /// The previous answer is given; nothing has arrived since.
+    Idle {
+        /// The last byte sent or received.
+        since: Instant,
+    },
+}
+
+/// The connection's phase, shared by its bytes and its requests.
+#[derive(Debug)]
+struct Activity {
+    phase: Mutex<Phase>,
+    header_timeout: Duration,
+    idle_timeout: Duration,
+}
+
+impl Activity {
+    fn new(limits: &Limits, now: Instant) -> Activity {
+        Activity {
+            phase: Mutex::new(Phase::Head { since: now }),
+            header_timeout: limits.header_read_timeout,
+            idle_timeout: limits.idle_timeout,
+        }
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Phase)) {
+        change(&mut self.phase.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// Bytes arrived: an idle connection starts its next request's head.
+    fn received(&self, now: Instant) {
+        self.update(|p| {
+            if let Phase::Idle { .. } = p {
+                *p = Phase::Head { since: now };
+            }
+        });
+    }
+
+    /// Bytes went out: an idle connection's wait starts again (a slow reader of a
+    /// long answer is not idle).
+    fn sent(&self, now: Instant) {
+        self.update(|p| {
+            if let Phase::Idle { since } = p {
+                *since = now;
+            }
+        });
+    }
+
+    /// A request's head was read.
+    fn request_started(&self) {
+        self.update(|p| *p = Phase::Request);
+    }
+
+    /// Its answer is ready.
+    fn answered(&self, now: Instant) {
+        self.update(|p| *p = Phase::Idle { since: now });
+    }
+
+    /// When the connection is to be closed, if nothing happens before.
+    fn deadline(&self) -> Option<Instant> {
+        match *self.phase.lock().unwrap_or_else(PoisonError::into_inner) {
+            Phase::Head { since } => Some(since + self.header_timeout),
+            Phase::Idle { since } => Some(since + self.idle_timeout),
+            Phase::Request => None,
+        }
+    }
+
+    /// Completes when the deadline passes.
+    async fn expired(&self) {
+        loop {
+            let now = Instant::now();
+            match self.deadline() {
+                Some(deadline) if deadline <= now => return,
+                Some(deadline) => tokio::time::sleep_until(deadline.min(now + CHECK_EVERY)).await,
+                None => tokio::time::sleep(CHECK_EVERY).await,
+            }
+        }
+    }
+}
+
+/// The TCP stream, telling the connection's [`Activity`] of every byte.
+struct Watched {
+    tcp: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.tcp).poll_read(cx, buf);
+        if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.received(Instant::now());
+        }
+        result
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let result = Pin::new(&mut self.tcp).poll_write(cx, data);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.sent(Instant::now());
+        }
+        result
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let result = Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.sent(Instant::now());
+        }
+        result
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+}
 
 /// Serves `tcp` until the client leaves, a timeout closes it, or `stopping`
 /// turns true (then the request in flight is finished first). `permit` is the
@@ -27,19 +193,34 @@ pub async fn serve(
     mut stopping: watch::Receiver<bool>,
     permit: OwnedSemaphorePermit,
 ) {
+    let activity = Arc::new(Activity::new(&limits, Instant::now()));
+    let requests = activity.clone();
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
-        router.clone().oneshot(req)
+        requests.request_started();
+        let answer = router.clone().oneshot(req);
+        let activity = requests.clone();
+        async move {
+            let response = answer.await;
+            activity.answered(Instant::now());
+            response
+        }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
+        // hyper counts this from the end of the previous answer; the watch above
+        // applies the header and idle timeouts apart, this is only a backstop.
+        .header_read_timeout(limits.header_read_timeout + limits.idle_timeout)
         .max_buf_size(
             (limits.max_uri_bytes + limits.max_header_bytes + READ_BUFFER_SLACK).max(8192),
         );
+    let io = Watched {
+        tcp,
+        activity: activity.clone(),
+    };
     let connection = builder
-        .serve_connection(TokioIo::new(tcp), service)
+        .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
     let mut connection = std::pin::pin!(connection);
     tokio::select! {
@@ -48,10 +229,52 @@ pub async fn serve(
                 tracing::debug!(%peer, "connection closed: {e}");
             }
         }
+        () = activity.expired() => {
+            tracing::debug!(%peer, "connection closed: header or idle timeout");
+        }
         _ = async { stopping.wait_for(|stop| *stop).await.map(|_| ()) } => {
             connection.as_mut().graceful_shutdown();
             let _ = connection.await;
         }
     }
     drop(permit);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn activity(now: Instant) -> Activity {
+        let limits = Limits {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            ..Limits::default()
+        };
+        Activity::new(&limits, now)
+    }
+
+    #[test]
+    fn a_new_connection_has_the_header_timeout_and_an_idle_one_the_idle_timeout() {
+        let t0 = Instant::now();
+        let a = activity(t0);
+        assert_eq!(a.deadline(), Some(t0 + Duration::from_secs(10)));
+        a.received(t0 + Duration::from_secs(1));
+        // Bytes of the head do not extend it.
+        assert_eq!(a.deadline(), Some(t0 + Duration::from_secs(10)));
+        a.request_started();
+        assert_eq!(a.deadline(), None, "a request in flight has no deadline");
+        let t1 = t0 + Duration::from_secs(30);
+        a.answered(t1);
+        assert_eq!(a.deadline(), Some(t1 + Duration::from_secs(60)));
+        let t2 = t1 + Duration::from_secs(5);
+        a.sent(t2);
+        assert_eq!(a.deadline(), Some(t2 + Duration::from_secs(60)));
+        // The next request's first byte starts its header time.
+        let t3 = t2 + Duration::from_secs(50);
+        a.received(t3);
+        assert_eq!(a.deadline(), Some(t3 + Duration::from_secs(10)));
+        // Sending while a head is expected does not extend it.
+        a.sent(t3 + Duration::from_secs(3));
+        assert_eq!(a.deadline(), Some(t3 + Duration::from_secs(10)));
+    }
 }

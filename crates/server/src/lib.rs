@@ -96,8 +96,8 @@ pub fn app(state: AppState) -> Router {
 /// (which the runtime waits for), so an acknowledged write is durable whenever
 /// the process stops.
 ///
-/// Each connection has `limits.header_read_timeout` to send a request's headers
-/// (which also closes a keep-alive connection idle that long), and at most
+/// Each connection has `limits.header_read_timeout` to send a request's head and,
+/// between requests, waits at most `limits.idle_timeout` for the next one; at most
 /// `limits.max_connections` are served at once: one more is closed as soon as it
 /// is accepted, so held connections cannot exhaust the process's descriptors.
 pub async fn serve(

@@ -19,7 +19,7 @@ use atelier_engine::event::{Event, StoredEvent};
 use atelier_engine::report::progress;
 use atelier_engine::store::{EventStore, StoreError};
 use atelier_engine::view::WorkflowView;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, close_code};
 use chrono::SecondsFormat;
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
@@ -374,11 +374,29 @@ pub fn store_page(
     Ok(out)
 }
 
+/// Largest message a stream client may send (bytes). Clients need send nothing
+/// but pongs and a close; a bigger message is answered with a close frame, code
+/// 1009 (message too big) and a reason naming this limit.
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 4 * 1024;
+
+/// Largest frame or message the WebSocket layer buffers at all (bytes), far below
+/// axum's defaults (16 MiB frames, 64 MiB messages). Up to it, a message over
+/// [`MAX_CLIENT_MESSAGE_BYTES`] is read whole and refused with a close handshake;
+/// past it the frame is refused from its header, with the same close frame, but
+/// its unread bytes may make the client's system drop that frame on its side.
+pub const MAX_CLIENT_FRAME_BYTES: usize = 64 * 1024;
+
+/// How long a refused client has to answer the server's close frame.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How a client's session ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Ending {
     /// The client closed or went away.
     ClientGone,
+    /// The client sent a message over the limit, or one the protocol refuses, and
+    /// was closed with a close frame saying so.
+    Refused,
     /// The client fell behind and was told so.
     Lagged,
     /// The server is shutting down.
@@ -462,7 +480,11 @@ pub async fn run_client(
                 }
             }
             incoming = socket.recv() => match incoming {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ending::ClientGone,
+                None | Some(Ok(Message::Close(_))) => return Ending::ClientGone,
+                Some(Err(e)) => return refuse_unreadable(&mut socket, e, &config).await,
+                Some(Ok(m)) if client_message_len(&m) > MAX_CLIENT_MESSAGE_BYTES => {
+                    return refuse_too_big(&mut socket, client_message_len(&m), &config).await;
+                }
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
@@ -479,6 +501,73 @@ pub async fn run_client(
             }
         }
     }
+}
+
+/// The payload size of a message a client sent.
+fn client_message_len(message: &Message) -> usize {
+    match message {
+        Message::Text(t) => t.len(),
+        Message::Binary(b) | Message::Ping(b) | Message::Pong(b) => b.len(),
+        Message::Close(_) => 0,
+    }
+}
+
+/// Sends a close frame with `code` and `reason`, then reads (and drops) what the
+/// client still sends until it answers with its own close or [`CLOSE_WAIT`]
+/// passes: closing a socket with unread bytes would reset the connection, and the
+/// client could lose the close frame.
+async fn close_with(socket: &mut WebSocket, code: u16, reason: String, config: &StreamConfig) {
+    let frame = axum::extract::ws::CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let sent = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(Some(frame))));
+    if !matches!(sent.await, Ok(Ok(()))) {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Some(Ok(m)) = socket.recv().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// Closes a client whose message is over [`MAX_CLIENT_MESSAGE_BYTES`]: code 1009.
+async fn refuse_too_big(socket: &mut WebSocket, len: usize, config: &StreamConfig) -> Ending {
+    let reason = format!(
+        "message of {len} bytes is over the limit of {MAX_CLIENT_MESSAGE_BYTES} bytes"
+    );
+    close_with(socket, close_code::SIZE, reason, config).await;
+    Ending::Refused
+}
+
+/// Closes a client whose frame the WebSocket layer refused: 1009 for one over
+/// [`MAX_CLIENT_FRAME_BYTES`], 1007 for text that is not UTF-8, 1002 for anything
+/// else that breaks the protocol. A connection already gone just ends.
+async fn refuse_unreadable(socket: &mut WebSocket, e: axum::Error, config: &StreamConfig) -> Ending {
+    use tungstenite::error::{CapacityError, Error as WsError};
+    let (code, reason) = match e.into_inner().downcast::<WsError>().map(|e| *e) {
+        Ok(WsError::Capacity(CapacityError::MessageTooLong { size, .. })) => (
+            close_code::SIZE,
+            format!(
+                "message of {size} bytes is over the limit of {MAX_CLIENT_MESSAGE_BYTES} bytes"
+            ),
+        ),
+        Ok(WsError::Capacity(c)) => (close_code::SIZE, format!("{c}; the limit is {MAX_CLIENT_MESSAGE_BYTES} bytes")),
+        Ok(WsError::Utf8(_)) => (close_code::INVALID, "text message is not UTF-8".to_string()),
+        Ok(WsError::Protocol(p)) => (close_code::PROTOCOL, p.to_string()),
+        _ => return Ending::ClientGone,
+    };
+    // The refused frame's bytes are still unread, so no reply is waited for.
+    let frame = axum::extract::ws::CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(Some(frame)))).await;
+    Ending::Refused
 }
 
 async fn lagged(

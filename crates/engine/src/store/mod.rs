@@ -3,6 +3,7 @@
 //! PostgreSQL (several offices, several servers). [`open_store`] picks one from a
 //! location: a `postgres://` URL or a file path.
 
+mod backup;
 mod coordination;
 mod encode;
 mod group_commit;
@@ -13,6 +14,7 @@ mod postgres_live;
 mod sqlite;
 mod sqlite_batch;
 
+pub use backup::{BackupError, BackupSummary, backup_sqlite, restore_sqlite};
 pub use coordination::{StoreLock, StoreNotice, StoreWatch};
 pub use group_commit::GroupCommitStats;
 pub use postgres::{PoolUse, PostgresOptions, PostgresStore};

@@ -106,10 +106,6 @@ pub async fn openapi_json(Extension(document): Extension<ApiDocument>) -> Respon
     ([(header::CONTENT_TYPE, "application/json")], document.0).into_response()
 }
 
-/// Largest message or frame a stream client may send (bytes); a bigger one closes
-/// the connection.
-pub const MAX_CLIENT_MESSAGE_BYTES: usize = 4 * 1024;
-
 /// The workflow's events as a WebSocket stream: every stored event after `after`,
 /// in order, then live ones. Messages are JSON with `seq`, `workflow_id`,
 /// `timestamp`, `type` (`agent_status`, `agent_completed`, `phase_skipped`,
@@ -144,10 +140,11 @@ pub async fn stream(
     })?;
     // Clients only answer pings and close: nothing they send needs axum's default
     // limits (64 MiB messages, 16 MiB frames), which would let one client make the
-    // server buffer that much.
+    // server buffer that much. A message over the stated limit is refused with a
+    // close frame (1009) by the client's task.
     let upgrade = upgrade
-        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
-        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES);
+        .max_message_size(stream::MAX_CLIENT_FRAME_BYTES)
+        .max_frame_size(stream::MAX_CLIENT_FRAME_BYTES);
     let wid = id.clone();
     let hub = state
         .read(move |s| {

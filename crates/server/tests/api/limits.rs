@@ -228,6 +228,7 @@ fn an_open_server_checks_every_host_and_origin() {
 
 fn short_timeouts(c: &mut ServerConfig) {
     c.limits.header_read_timeout = Duration::from_secs(1);
+    c.limits.idle_timeout = Duration::from_secs(1);
     c.limits.body_read_timeout = Duration::from_secs(1);
 }
 

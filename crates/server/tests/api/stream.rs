@@ -243,3 +243,69 @@ fn events_written_by_another_process_reach_live_clients() {
             .any(|m| m["event"] == "approval_resolved" || m["type"] == "approval_resolved")
     );
 }
+
+/// What a client gets after sending `message`: the close frame's code and reason,
+/// or `None` when the connection ended without one.
+async fn close_after(ws: &mut Ws, message: tokio_tungstenite::tungstenite::Message) -> Option<(u16, String)> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    ws.send(message).await.ok()?;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => {
+                return Some((u16::from(frame.code), frame.reason.to_string()));
+            }
+            Ok(Some(Ok(Message::Close(None)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => {
+                return None;
+            }
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+/// A message over the stated limit (4 KiB) is answered with a close frame, code
+/// 1009 (message too big) and a reason naming the limit, then the close handshake
+/// completes; a message at the limit is taken without a word.
+#[test]
+fn a_client_message_over_the_limit_gets_close_code_1009() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let app = spawn_app();
+    let rt = runtime();
+    let id = app.create_zara(None);
+    let last = last_event(&app, &id);
+    rt.block_on(async {
+        let mut ws = connect(&app.ws_url(), &id, 0, None).await.expect("connect");
+        assert_eq!(read_until(&mut ws, last).await.len() as u64, last);
+        ws.send(Message::Text("x".repeat(4096).into()))
+            .await
+            .expect("sent");
+        assert!(
+            matches!(
+                next_message(&mut ws, Duration::from_millis(500)).await,
+                Next::Silence
+            ),
+            "a 4 KiB message closed the stream"
+        );
+        let (code, reason) = close_after(&mut ws, Message::Text("x".repeat(5 * 1024).into()))
+            .await
+            .expect("a close frame");
+        assert_eq!(code, 1009);
+        assert!(reason.contains("5120") && reason.contains("4096"), "{reason}");
+        // The client's close reply ends the connection cleanly.
+        assert!(
+            matches!(
+                tokio::time::timeout(Duration::from_secs(5), ws.next()).await,
+                Ok(None) | Ok(Some(Err(_)))
+            ),
+            "the connection stayed open"
+        );
+
+        // A binary message too, and one far over the limit.
+        let mut ws = connect(&app.ws_url(), &id, last, None).await.expect("connect");
+        let (code, _) = close_after(&mut ws, Message::Binary(vec![0u8; 8 * 1024].into()))
+            .await
+            .expect("a close frame");
+        assert_eq!(code, 1009);
+    });
+}

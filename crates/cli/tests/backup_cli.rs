@@ -1,0 +1,206 @@
+//! `atelier backup` and `atelier restore` as an operator uses them: a backup taken
+//! while a server writes to the database, restored into a new file, and a season
+//! resumed from it to the report of an uninterrupted run; and the files a restore
+//! must refuse (damaged, foreign, an existing database without --force, PostgreSQL).
+
+use atelier_core::sample;
+use atelier_server::ServerConfig;
+use atelier_server::testing::BackgroundServer;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+fn atelier(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_atelier"))
+        .args(args)
+        .env_remove("ATELIER_LLM_BASE_URL")
+        .env_remove("ATELIER_LLM_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ATELIER_DB")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the atelier binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = atelier(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn ok_json(args: &[&str]) -> Value {
+    let text = ok(args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {text}"))
+}
+
+fn refused(args: &[&str]) -> String {
+    let out = atelier(args);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn event_count(db: &str, id: &str) -> usize {
+    ok(&["events", id, "--db", db])
+        .lines()
+        .filter(|l| !l.is_empty())
+        .count()
+}
+
+/// Plays seasons over the API until `stop` is set, counting the writes.
+fn write_seasons(base: String, stop: Arc<AtomicBool>, writes: Arc<AtomicU64>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let post = |path: &str, content_type: &str, body: String| -> Value {
+        let mut response = agent
+            .post(format!("{base}{path}"))
+            .content_type(content_type)
+            .send(body)
+            .expect("request sent");
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        assert!((200..300).contains(&status), "POST {path}: {status} {text}");
+        writes.fetch_add(1, Ordering::SeqCst);
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    };
+    let zara = sample::parameter_set(sample::DEFAULT_PARAMETER_SET)
+        .expect("shipped")
+        .expect("valid");
+    let (_, weeks) = sample::SCENARIOS
+        .iter()
+        .find(|(n, _)| *n == sample::DEFAULT_SCENARIO)
+        .expect("scenario");
+    while !stop.load(Ordering::SeqCst) {
+        let created = post(
+            "/api/workflows",
+            "application/json",
+            json!({"category": sample::DEFAULT_CATEGORY, "parameters": zara.parameters,
+                   "tunables": zara.tunables, "actuals_meaning": "demand"})
+            .to_string(),
+        );
+        let id = created["workflow_id"].as_str().expect("id").to_string();
+        let mut pending = created["pending_approval"]["approval_id"].as_str().map(String::from);
+        for csv in weeks.iter() {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            if let Some(approval) = pending.take() {
+                post(
+                    &format!("/api/workflows/{id}/approvals/{approval}"),
+                    "application/json",
+                    json!({"action": "accept"}).to_string(),
+                );
+            }
+            let week = post(
+                &format!("/api/workflows/{id}/actuals"),
+                "text/csv",
+                (*csv).to_string(),
+            );
+            if week["state"] == "waiting_markdown_approval" {
+                pending = Some("markdown-1".into());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_backup_taken_while_a_server_writes_resumes_to_the_uninterrupted_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = path(&dir.path().join("live.db"));
+    let paused = ok_json(&[
+        "run", "--approve", "auto", "--until-week", "5", "--json", "--db", &live, "--id", "w",
+    ]);
+    assert_eq!(paused["state"], "phase_3_monitoring");
+    let events_before = event_count(&live, "w");
+
+    // A server on the same file, writing other seasons from before the backup starts
+    // until after it has ended.
+    let server = BackgroundServer::start(ServerConfig::new(&live)).expect("server starts");
+    let stop = Arc::new(AtomicBool::new(false));
+    let writes = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let (base, stop, writes) = (server.url(), stop.clone(), writes.clone());
+        std::thread::spawn(move || write_seasons(base, stop, writes))
+    };
+    while writes.load(Ordering::SeqCst) < 3 {
+        assert!(!writer.is_finished(), "the writer stopped early");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let backup = path(&dir.path().join("live.backup"));
+    let said = ok(&["backup", "--db", &live, &backup]);
+    let during = writes.load(Ordering::SeqCst);
+    stop.store(true, Ordering::SeqCst);
+    writer.join().expect("the writer ran without failing");
+    assert!(said.starts_with("backed up "), "{said}");
+    assert!(said.contains("schema version 2"), "{said}");
+
+    let restored = path(&dir.path().join("restored.db"));
+    let said = ok(&["restore", &backup, "--db", &restored]);
+    assert!(said.starts_with("restored "), "{said}");
+    assert_eq!(event_count(&restored, "w"), events_before);
+    let status = ok_json(&["status", "w", "--json", "--db", &restored]);
+    assert_eq!(status["state"], "phase_3_monitoring");
+    assert_eq!(status["weeks"].as_array().map(Vec::len), Some(5));
+    drop(server);
+    eprintln!("writes through the server before the backup returned: {during}");
+
+    let resumed = ok_json(&["resume", "w", "--approve", "auto", "--json", "--db", &restored]);
+    assert_eq!(resumed["state"], "completed");
+    let straight = path(&dir.path().join("straight.db"));
+    let uninterrupted = ok_json(&["run", "--approve", "auto", "--json", "--db", &straight, "--id", "w"]);
+    assert_eq!(uninterrupted["state"], "completed");
+    for key in ["report", "weeks", "markdown", "allocation", "manufacturing"] {
+        assert_eq!(resumed[key], uninterrupted[key], "{key} differs");
+    }
+}
+
+#[test]
+fn restore_refuses_damaged_and_foreign_files_and_keeps_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = path(&dir.path().join("events.db"));
+    ok_json(&["run", "--approve", "auto", "--json", "--db", &db, "--id", "kept"]);
+    let n = event_count(&db, "kept");
+    let backup = path(&dir.path().join("events.backup"));
+    ok(&["backup", "--db", &db, &backup]);
+
+    // An existing backup file or database is not replaced without --force.
+    let err = refused(&["backup", "--db", &db, &backup]);
+    assert!(err.contains("already exists") && err.contains("--force"), "{err}");
+    let err = refused(&["restore", &backup, "--db", &db]);
+    assert!(err.contains("already exists") && err.contains("--force"), "{err}");
+
+    let garbage = dir.path().join("garbage.backup");
+    std::fs::write(&garbage, "date,store_id,quantity_sold\n".repeat(400)).unwrap();
+    let err = refused(&["restore", &path(&garbage), "--db", &db, "--force"]);
+    assert!(err.contains("not a usable Atelier database"), "{err}");
+
+    let bytes = std::fs::read(&backup).unwrap();
+    let truncated = dir.path().join("truncated.backup");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let err = refused(&["restore", &path(&truncated), "--db", &db, "--force"]);
+    assert!(err.contains("not a usable Atelier database"), "{err}");
+
+    let missing = path(&dir.path().join("nowhere.backup"));
+    let err = refused(&["restore", &missing, "--db", &db, "--force"]);
+    assert!(err.contains("does not exist"), "{err}");
+
+    let err = refused(&["backup", "--db", "postgres://atelier@127.0.0.1:1/atelier", &backup]);
+    assert!(err.contains("pg_dump"), "{err}");
+
+    assert_eq!(event_count(&db, "kept"), n, "a refused restore changed the database");
+    // With --force, a good backup replaces it.
+    ok(&["restore", &backup, "--db", &db, "--force"]);
+    assert_eq!(event_count(&db, "kept"), n);
+}

@@ -1,0 +1,22 @@
+//! Event decoding, as the stores read a payload back: arbitrary text is an event or
+//! an error, never a panic; and what decodes encodes back to text that decodes to
+//! the same event.
+#![no_main]
+
+use atelier_engine::event::Event;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(event) = serde_json::from_str::<Event>(text) {
+        let encoded = serde_json::to_string(&event).expect("a decoded event encodes");
+        let again: Event = serde_json::from_str(&encoded).expect("an encoded event decodes");
+        assert_eq!(
+            serde_json::to_string(&again).expect("encodes"),
+            encoded,
+            "re-encoding changed the event"
+        );
+    }
+});

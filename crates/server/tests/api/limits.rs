@@ -287,6 +287,72 @@ fn a_slow_header_connection_is_closed_within_the_timeout() {
     assert!(started.elapsed() < Duration::from_secs(4), "idle kept open");
 }
 
+/// Reads one answer (head and `Content-Length` body) from a kept-alive
+/// connection; `None` when the server closed it first.
+fn read_answer(tcp: &mut TcpStream) -> Option<String> {
+    let mut bytes = Vec::new();
+    let mut byte = [0u8; 1];
+    while !bytes.ends_with(b"\r\n\r\n") {
+        match tcp.read(&mut byte) {
+            Ok(1) => bytes.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let head = String::from_utf8_lossy(&bytes).into_owned();
+    let length: usize = header(&head, "content-length")?.parse().ok()?;
+    let mut body = vec![0u8; length];
+    tcp.read_exact(&mut body).ok()?;
+    Some(head + &String::from_utf8_lossy(&body))
+}
+
+/// Whether the server closes `tcp` within `wait`, and after how long.
+fn closed_within(tcp: &mut TcpStream, wait: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    tcp.set_read_timeout(Some(wait)).expect("timeout");
+    let mut buf = [0u8; 64];
+    match tcp.read(&mut buf) {
+        Ok(0) => Some(started.elapsed()),
+        Err(e) if e.kind() != std::io::ErrorKind::WouldBlock && e.kind() != std::io::ErrorKind::TimedOut => {
+            Some(started.elapsed())
+        }
+        _ => None,
+    }
+}
+
+/// The idle timeout is not the header timeout: a keep-alive connection waits
+/// `idle_timeout` (3 s here) for its next request, well past the 1 s a request's
+/// head may take, and is closed once it has waited that long; a connection that
+/// opens and sends nothing has only the header timeout.
+#[test]
+fn an_idle_keep_alive_connection_has_its_own_timeout() {
+    let app = spawn_app_with(|c| {
+        c.limits.header_read_timeout = Duration::from_secs(1);
+        c.limits.idle_timeout = Duration::from_secs(3);
+    });
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", app.addr());
+    let mut tcp = TcpStream::connect(app.addr()).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    tcp.write_all(request.as_bytes()).expect("send");
+    let first = read_answer(&mut tcp).expect("an answer");
+    assert_eq!(status_of(&first), 200, "{first}");
+    // Twice the header timeout of silence: the connection is still served.
+    std::thread::sleep(Duration::from_secs(2));
+    tcp.write_all(request.as_bytes()).expect("send");
+    let second = read_answer(&mut tcp).expect("kept alive past the header timeout");
+    assert_eq!(status_of(&second), 200, "{second}");
+    // Then left idle: closed after the idle timeout, not before.
+    let after = closed_within(&mut tcp, Duration::from_secs(6)).expect("closed when idle");
+    assert!(
+        after >= Duration::from_millis(2500) && after < Duration::from_secs(5),
+        "closed after {after:?}, not about 3 s"
+    );
+
+    // A new connection that sends nothing is closed after the header timeout.
+    let mut silent = TcpStream::connect(app.addr()).expect("connect");
+    let after = closed_within(&mut silent, Duration::from_secs(4)).expect("closed");
+    assert!(after < Duration::from_millis(2500), "closed after {after:?}");
+}
+
 /// A body that does not arrive within the body timeout is a 408, and nothing is
 /// written.
 #[test]

@@ -307,5 +307,13 @@ fn a_client_message_over_the_limit_gets_close_code_1009() {
             .await
             .expect("a close frame");
         assert_eq!(code, 1009);
+        // Past what the WebSocket layer buffers at all, the frame is refused from
+        // its header with the same code.
+        let mut ws = connect(&app.ws_url(), &id, last, None).await.expect("connect");
+        let (code, reason) = close_after(&mut ws, Message::Binary(vec![0u8; 100 * 1024].into()))
+            .await
+            .expect("a close frame");
+        assert_eq!(code, 1009);
+        assert!(reason.contains("102400") && reason.contains("4096"), "{reason}");
     });
 }

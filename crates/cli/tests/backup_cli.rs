@@ -121,7 +121,16 @@ fn a_backup_taken_while_a_server_writes_resumes_to_the_uninterrupted_report() {
     let dir = tempfile::tempdir().unwrap();
     let live = path(&dir.path().join("live.db"));
     let paused = ok_json(&[
-        "run", "--approve", "auto", "--until-week", "5", "--json", "--db", &live, "--id", "w",
+        "run",
+        "--approve",
+        "auto",
+        "--until-week",
+        "5",
+        "--json",
+        "--db",
+        &live,
+        "--id",
+        "w",
     ]);
     assert_eq!(paused["state"], "phase_3_monitoring");
     let events_before = event_count(&live, "w");
@@ -157,10 +166,27 @@ fn a_backup_taken_while_a_server_writes_resumes_to_the_uninterrupted_report() {
     drop(server);
     eprintln!("writes through the server before the backup returned: {during}");
 
-    let resumed = ok_json(&["resume", "w", "--approve", "auto", "--json", "--db", &restored]);
+    let resumed = ok_json(&[
+        "resume",
+        "w",
+        "--approve",
+        "auto",
+        "--json",
+        "--db",
+        &restored,
+    ]);
     assert_eq!(resumed["state"], "completed");
     let straight = path(&dir.path().join("straight.db"));
-    let uninterrupted = ok_json(&["run", "--approve", "auto", "--json", "--db", &straight, "--id", "w"]);
+    let uninterrupted = ok_json(&[
+        "run",
+        "--approve",
+        "auto",
+        "--json",
+        "--db",
+        &straight,
+        "--id",
+        "w",
+    ]);
     assert_eq!(uninterrupted["state"], "completed");
     for key in ["report", "weeks", "markdown", "allocation", "manufacturing"] {
         assert_eq!(resumed[key], uninterrupted[key], "{key} differs");
@@ -171,16 +197,31 @@ fn a_backup_taken_while_a_server_writes_resumes_to_the_uninterrupted_report() {
 fn restore_refuses_damaged_and_foreign_files_and_keeps_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = path(&dir.path().join("events.db"));
-    ok_json(&["run", "--approve", "auto", "--json", "--db", &db, "--id", "kept"]);
+    ok_json(&[
+        "run",
+        "--approve",
+        "auto",
+        "--json",
+        "--db",
+        &db,
+        "--id",
+        "kept",
+    ]);
     let n = event_count(&db, "kept");
     let backup = path(&dir.path().join("events.backup"));
     ok(&["backup", "--db", &db, &backup]);
 
     // An existing backup file or database is not replaced without --force.
     let err = refused(&["backup", "--db", &db, &backup]);
-    assert!(err.contains("already exists") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
     let err = refused(&["restore", &backup, "--db", &db]);
-    assert!(err.contains("already exists") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
 
     let garbage = dir.path().join("garbage.backup");
     std::fs::write(&garbage, "date,store_id,quantity_sold\n".repeat(400)).unwrap();
@@ -197,10 +238,19 @@ fn restore_refuses_damaged_and_foreign_files_and_keeps_the_database() {
     let err = refused(&["restore", &missing, "--db", &db, "--force"]);
     assert!(err.contains("does not exist"), "{err}");
 
-    let err = refused(&["backup", "--db", "postgres://atelier@127.0.0.1:1/atelier", &backup]);
+    let err = refused(&[
+        "backup",
+        "--db",
+        "postgres://atelier@127.0.0.1:1/atelier",
+        &backup,
+    ]);
     assert!(err.contains("pg_dump"), "{err}");
 
-    assert_eq!(event_count(&db, "kept"), n, "a refused restore changed the database");
+    assert_eq!(
+        event_count(&db, "kept"),
+        n,
+        "a refused restore changed the database"
+    );
     // With --force, a good backup replaces it.
     ok(&["restore", &backup, "--db", &db, "--force"]);
     assert_eq!(event_count(&db, "kept"), n);

@@ -46,7 +46,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         let store = Arc::new(SqliteStore::open(&out)?);
         let catalog = Arc::new(FileCatalog::default());
         let clock = Arc::new(ManualClock::new(
-            Utc.with_ymd_and_hms(2025, 2, 1, 9, 0, 0).single().ok_or("time")?,
+            Utc.with_ymd_and_hms(2025, 2, 1, 9, 0, 0)
+                .single()
+                .ok_or("time")?,
         ));
         let orchestrator = Orchestrator::new(
             store,
@@ -55,8 +57,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             clock,
             catalog.clone(),
         );
-        let config = sample::parameter_set(sample::DEFAULT_PARAMETER_SET)
-            .ok_or("no shipped Zara set")??;
+        let config =
+            sample::parameter_set(sample::DEFAULT_PARAMETER_SET).ok_or("no shipped Zara set")??;
         orchestrator.create(NewWorkflow {
             workflow_id: WORKFLOW.to_string(),
             category: sample::DEFAULT_CATEGORY.to_string(),
@@ -93,6 +95,9 @@ fn main() -> Result<(), Box<dyn Error>> {
          PRAGMA journal_mode = DELETE;
          VACUUM;",
     )?;
-    println!("wrote {} (schema version 1, {WORKFLOW} after week {WEEKS})", out.display());
+    println!(
+        "wrote {} (schema version 1, {WORKFLOW} after week {WEEKS})",
+        out.display()
+    );
     Ok(())
 }

@@ -52,6 +52,7 @@ pub fn workflow_json(view: &WorkflowView) -> Value {
         "weeks": view.weeks,
         "markdown": view.markdown,
         "pending_approval": view.pending_approval,
+        "approvals": view.answered_approvals,
         "emergency_alerts": view.emergency_alerts,
         "report": view.report,
         "error": view.error,

@@ -7,8 +7,8 @@ mod transfers;
 
 use crate::agents::AgentName;
 use crate::event::{
-    ActualsMeaning, ActualsSource, ApprovalKind, ApprovalProposal, DataSource, Event, ExpiryAction,
-    Modification, ReforecastReason, Resolution, StoredEvent, TransferBatch,
+    ActualsMeaning, ActualsSource, AnsweredApproval, ApprovalKind, ApprovalProposal, DataSource,
+    Event, ExpiryAction, Modification, ReforecastReason, Resolution, StoredEvent, TransferBatch,
 };
 use crate::state::{Trigger, WorkflowState, is_legal};
 use atelier_core::demand::{DemandForecast, ManufacturingOrder};
@@ -151,6 +151,8 @@ pub struct WorkflowView {
     pub manufacturing_approvals: u32,
     /// Markdown approvals requested so far (markdown-1, -2, ...).
     pub markdown_approvals: u32,
+    /// Every approval answered or expired, in order, with who answered.
+    pub answered_approvals: Vec<AnsweredApproval>,
     /// The last modification, for the agent's re-run.
     pub modification: Option<Modification>,
     /// The season report.
@@ -356,9 +358,11 @@ impl WorkflowView {
             Event::ApprovalResolved {
                 approval_id,
                 resolution,
-                ..
+                by,
             } => {
                 let pending = self.check_pending(event, approval_id)?;
+                let answer = AnsweredApproval::by(approval_id, pending.kind, resolution, by);
+                self.answered_approvals.push(answer);
                 match resolution {
                     Resolution::Accept => self.accept(event, pending.kind)?,
                     Resolution::Modify { modifications } => {
@@ -375,6 +379,8 @@ impl WorkflowView {
                 action,
             } => {
                 let pending = self.check_pending(event, approval_id)?;
+                let answer = AnsweredApproval::expired(approval_id, pending.kind, *action);
+                self.answered_approvals.push(answer);
                 match action {
                     ExpiryAction::Accept => self.accept(event, pending.kind)?,
                     ExpiryAction::Fail => {

@@ -43,7 +43,11 @@ fn a_version_1_database_is_migrated_and_its_season_plays_on_to_the_same_report()
     assert_eq!(schema(&db), (1, false), "the fixture is not at version 1");
 
     let store = Arc::new(SqliteStore::open(&db).unwrap());
-    assert_eq!(schema(&db), (2, true), "opening did not migrate to version 2");
+    assert_eq!(
+        schema(&db),
+        (2, true),
+        "opening did not migrate to version 2"
+    );
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2025, 2, 1, 9, 0, 0).unwrap(),
     ));

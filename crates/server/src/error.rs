@@ -67,6 +67,15 @@ pub enum ApiError {
     /// The body is larger than the configured limit.
     #[error("request body larger than the limit")]
     PayloadTooLarge,
+    /// What the request would record is over a limit of the store: one event over
+    /// its size limit (`field` names the event's kind); nothing was written.
+    #[error("{message}")]
+    RecordTooLarge {
+        /// What is too large, in words.
+        message: String,
+        /// The event's kind.
+        field: String,
+    },
     /// The body's `Content-Type` is not one the endpoint reads; the message names
     /// the accepted types.
     #[error("{0}")]
@@ -209,7 +218,9 @@ impl ApiError {
             ApiError::Forbidden { .. } | ApiError::ForbiddenSite(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge | ApiError::RecordTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
@@ -250,6 +261,7 @@ impl ApiError {
                 body.missing_parameters.clone_from(missing_parameters);
                 body.partial.clone_from(partial);
             }
+            ApiError::RecordTooLarge { field, .. } => body.field = Some(field.clone()),
             ApiError::Internal { id, .. } => {
                 body.error = "internal error".into();
                 body.id = Some(id.clone());
@@ -297,7 +309,14 @@ impl From<EngineError> for ApiError {
                 s @ (StoreError::AlreadyExists(_) | StoreError::Conflict { .. }),
             ) => ApiError::Conflict(s.to_string()),
             EngineError::Store(StoreError::Database(cause)) => ApiError::unavailable(cause),
+            EngineError::Store(e @ StoreError::EventTooLarge { kind, .. }) => {
+                ApiError::RecordTooLarge {
+                    field: kind.to_string(),
+                    message: e.to_string(),
+                }
+            }
             EngineError::Store(s) => ApiError::internal(s),
+            e @ EngineError::TextTooLong { field, .. } => ApiError::field(field, e.to_string()),
             EngineError::InvalidModification(m) => ApiError::field("modifications", m),
             e @ (EngineError::ActualsOutsideWeek { .. } | EngineError::IncompleteWeek { .. }) => {
                 ApiError::field("date", e.to_string())
@@ -441,5 +460,34 @@ mod tests {
         assert_eq!(body["error"], "internal error");
         assert!(body["id"].as_str().is_some_and(|id| id.starts_with("err-")));
         assert!(!body.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn an_event_over_the_store_limit_is_a_413_naming_it_and_a_long_text_a_400() {
+        let e = ApiError::from(EngineError::Store(StoreError::EventTooLarge {
+            workflow_id: "w".into(),
+            kind: "reforecast_applied",
+            bytes: 5_000_000,
+            max: 4_194_304,
+        }));
+        let body = serde_json::to_value(e.body()).unwrap_or_default();
+        assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["field"], "reforecast_applied");
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|m| m.contains("5000000") && m.contains("nothing was written")),
+            "{body}"
+        );
+        let e = ApiError::from(EngineError::TextTooLong {
+            field: "reason",
+            chars: 2_001,
+            max: 2_000,
+        });
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            serde_json::to_value(e.body()).unwrap_or_default()["field"],
+            "reason"
+        );
     }
 }

@@ -521,7 +521,10 @@ async fn close_with(socket: &mut WebSocket, code: u16, reason: String, config: &
         code,
         reason: reason.into(),
     };
-    let sent = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(Some(frame))));
+    let sent = tokio::time::timeout(
+        config.send_timeout,
+        socket.send(Message::Close(Some(frame))),
+    );
     if !matches!(sent.await, Ok(Ok(()))) {
         return;
     }
@@ -537,9 +540,8 @@ async fn close_with(socket: &mut WebSocket, code: u16, reason: String, config: &
 
 /// Closes a client whose message is over [`MAX_CLIENT_MESSAGE_BYTES`]: code 1009.
 async fn refuse_too_big(socket: &mut WebSocket, len: usize, config: &StreamConfig) -> Ending {
-    let reason = format!(
-        "message of {len} bytes is over the limit of {MAX_CLIENT_MESSAGE_BYTES} bytes"
-    );
+    let reason =
+        format!("message of {len} bytes is over the limit of {MAX_CLIENT_MESSAGE_BYTES} bytes");
     close_with(socket, close_code::SIZE, reason, config).await;
     Ending::Refused
 }
@@ -547,7 +549,11 @@ async fn refuse_too_big(socket: &mut WebSocket, len: usize, config: &StreamConfi
 /// Closes a client whose frame the WebSocket layer refused: 1009 for one over
 /// [`MAX_CLIENT_FRAME_BYTES`], 1007 for text that is not UTF-8, 1002 for anything
 /// else that breaks the protocol. A connection already gone just ends.
-async fn refuse_unreadable(socket: &mut WebSocket, e: axum::Error, config: &StreamConfig) -> Ending {
+async fn refuse_unreadable(
+    socket: &mut WebSocket,
+    e: axum::Error,
+    config: &StreamConfig,
+) -> Ending {
     use tungstenite::error::{CapacityError, Error as WsError};
     let (code, reason) = match e.into_inner().downcast::<WsError>().map(|e| *e) {
         Ok(WsError::Capacity(CapacityError::MessageTooLong { size, .. })) => (
@@ -556,7 +562,10 @@ async fn refuse_unreadable(socket: &mut WebSocket, e: axum::Error, config: &Stre
                 "message of {size} bytes is over the limit of {MAX_CLIENT_MESSAGE_BYTES} bytes"
             ),
         ),
-        Ok(WsError::Capacity(c)) => (close_code::SIZE, format!("{c}; the limit is {MAX_CLIENT_MESSAGE_BYTES} bytes")),
+        Ok(WsError::Capacity(c)) => (
+            close_code::SIZE,
+            format!("{c}; the limit is {MAX_CLIENT_MESSAGE_BYTES} bytes"),
+        ),
         Ok(WsError::Utf8(_)) => (close_code::INVALID, "text message is not UTF-8".to_string()),
         Ok(WsError::Protocol(p)) => (close_code::PROTOCOL, p.to_string()),
         _ => return Ending::ClientGone,
@@ -566,7 +575,11 @@ async fn refuse_unreadable(socket: &mut WebSocket, e: axum::Error, config: &Stre
         code,
         reason: reason.into(),
     };
-    let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(Some(frame)))).await;
+    let _ = tokio::time::timeout(
+        config.send_timeout,
+        socket.send(Message::Close(Some(frame))),
+    )
+    .await;
     Ending::Refused
 }
 

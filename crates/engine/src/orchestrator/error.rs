@@ -100,6 +100,16 @@ pub enum EngineError {
     /// The workflow's data could not be loaded or does not fit.
     #[error("data: {0}")]
     Data(#[from] CatalogError),
+    /// A free text over its limit, refused before anything is written.
+    #[error("the {field} has {chars} characters, over the limit of {max}; nothing was recorded")]
+    TextTooLong {
+        /// The text's name (`reason`).
+        field: &'static str,
+        /// Its length in characters.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The call is not possible in this state (a refusal, with its reason).
     #[error("{0}")]
     Refused(String),

@@ -7,3 +7,9 @@ pub const MAX_APPROVAL_TIMEOUT_SECS: u64 = 365 * 24 * 3600;
 /// A planner's quantity may be up to this many times the forecast (or times 1,000
 /// units for a tiny forecast): far beyond any sane order, far below any overflow.
 pub const MAX_ORDER_MULTIPLE: u64 = 10;
+
+/// The longest free text a planner records in the log (a re-forecast's reason),
+/// in characters: the server states the same bound in its schema.
+pub const MAX_REASON_CHARS: usize = 2_000;
+
+pub use crate::store::MAX_EVENT_BYTES;

@@ -20,7 +20,7 @@ pub mod steps;
 
 pub use crate::catalog::DataCatalog;
 pub use error::EngineError;
-pub use limits::MAX_APPROVAL_TIMEOUT_SECS;
+pub use limits::{MAX_APPROVAL_TIMEOUT_SECS, MAX_EVENT_BYTES, MAX_REASON_CHARS};
 pub use season_report::{content_hash, report};
 pub use step::{AgentCall, Effect, Step, StepContext, StepError};
 
@@ -377,6 +377,14 @@ impl Orchestrator {
         workflow_id: &str,
         reason: &str,
     ) -> Result<WorkflowView, EngineError> {
+        let chars = reason.chars().count();
+        if chars > MAX_REASON_CHARS {
+            return Err(EngineError::TextTooLong {
+                field: "reason",
+                chars,
+                max: MAX_REASON_CHARS,
+            });
+        }
         self.advance(workflow_id)?;
         let done = {
             let guard = self.executor.lock(workflow_id);

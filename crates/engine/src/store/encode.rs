@@ -25,7 +25,8 @@ pub(crate) struct AppendRequest {
 }
 
 impl AppendRequest {
-    /// Encodes an append.
+    /// Encodes an append; refuses it whole if any event's payload is over
+    /// [`MAX_EVENT_BYTES`](super::MAX_EVENT_BYTES).
     pub(crate) fn new(
         workflow_id: &str,
         expected_last_seq: u64,
@@ -43,7 +44,18 @@ impl AppendRequest {
                         StoreError::Database(format!("cannot encode a {} event: {err}", e.kind()))
                     })
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some((kind, payload)) = rows
+            .iter()
+            .find(|(_, payload)| payload.len() > super::MAX_EVENT_BYTES)
+        {
+            return Err(StoreError::EventTooLarge {
+                workflow_id: workflow_id.to_string(),
+                kind,
+                bytes: payload.len(),
+                max: super::MAX_EVENT_BYTES,
+            });
+        }
         Ok(AppendRequest {
             workflow_id: workflow_id.to_string(),
             expected_last_seq,
@@ -138,6 +150,33 @@ mod tests {
             decode("{\"nope\":1}", "w", 7),
             Err(StoreError::Corrupt { seq: 7, .. })
         ));
+    }
+
+    #[test]
+    fn an_event_over_the_size_limit_refuses_the_whole_append() {
+        let now = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let small = Event::PhaseStarted {
+            phase: WorkflowState::Phase1Forecasting,
+            week: 0,
+        };
+        let huge = Event::PhaseSkipped {
+            phase: WorkflowState::Phase3Replenishment,
+            reason: "x".repeat(super::super::MAX_EVENT_BYTES),
+        };
+        let err = AppendRequest::new(
+            "w",
+            0,
+            &[small, huge],
+            WorkflowState::Phase1Forecasting,
+            "c",
+            now,
+        )
+        .err()
+        .expect("refused");
+        assert!(
+            matches!(err, StoreError::EventTooLarge { kind: "phase_skipped", bytes, max, .. } if bytes > max),
+            "{err}"
+        );
     }
 
     #[test]

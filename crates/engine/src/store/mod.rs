@@ -60,6 +60,21 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// An event's encoded payload is over [`MAX_EVENT_BYTES`]: the append is
+    /// refused whole and nothing is written.
+    #[error(
+        "a {kind} event of workflow '{workflow_id}' would take {bytes} bytes, over the limit of {max} bytes for one event; nothing was written"
+    )]
+    EventTooLarge {
+        /// The workflow.
+        workflow_id: String,
+        /// The event's kind (`reforecast_applied`, ...).
+        kind: &'static str,
+        /// Its encoded size.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The database was migrated by a newer Atelier, whose tables this one may
     /// misread: it is left untouched.
     #[error(
@@ -72,6 +87,12 @@ pub enum StoreError {
         known: u32,
     },
 }
+
+/// The largest encoded event a store accepts (bytes). The largest events of a
+/// season are the agents' results, about 140 bytes per store (7 KB for the
+/// sample's 50 stores): this leaves room for some 30,000 stores while a stray
+/// free text of megabytes is refused before anything is written.
+pub const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
 
 /// A line of the workflow list.
 #[derive(Debug, Clone, PartialEq, Serialize)]

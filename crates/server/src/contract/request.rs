@@ -26,7 +26,7 @@ bounded_text!(
     /// Why a planner re-forecasts (recorded in the log).
     ReforecastReasonText,
     1,
-    2_000
+    atelier_engine::orchestrator::MAX_REASON_CHARS
 );
 
 bounded_text!(

@@ -202,6 +202,24 @@ pub struct PendingApprovalBody {
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// An approval once answered or expired, with who answered.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnsweredApprovalBody {
+    /// The approval.
+    approval_id: String,
+    /// What was approved.
+    kind: ApprovalKindBody,
+    /// How a person answered (`action`, and `modifications` with `modify`); null
+    /// when nobody answered in time.
+    resolution: Option<crate::contract::request::ApprovalRequest>,
+    /// What the expiry did, when nobody answered in time.
+    expired: Option<crate::contract::request::ExpiryActionBody>,
+    /// Who answered: the token's name and role (`ann (approver)`), or `cli` /
+    /// `auto` from the command line; null when the approval expired.
+    by: Option<String>,
+}
+
 /// The season report.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -3,8 +3,9 @@
 //! the workflow list, health, and extracted parameters.
 
 use super::schema::{
-    AllocationBody, ClusterNameBody, DataSourceBody, MarkdownRowBody, ReplenishmentStrategyBody,
-    SeasonReportBody, StoreAttributesBody, StoreStockBody, TotalIntervalBody, WeekRowBody,
+    AllocationBody, AnsweredApprovalBody, ClusterNameBody, DataSourceBody, MarkdownRowBody,
+    ReplenishmentStrategyBody, SeasonReportBody, StoreAttributesBody, StoreStockBody,
+    TotalIntervalBody, WeekRowBody,
 };
 use super::workflow::ManufacturingBody;
 use atelier_core::data::StoreAttributes;
@@ -12,7 +13,7 @@ use atelier_core::demand::TotalInterval;
 use atelier_core::inventory::{Allocation, ClusterName, StoreStock};
 use atelier_core::params::{ReplenishmentStrategy, SeasonParameters};
 use atelier_core::season::SeasonReport;
-use atelier_engine::event::DataSource;
+use atelier_engine::event::{AnsweredApproval, DataSource};
 use atelier_engine::view::{MarkdownRow, WeekRow};
 use atelier_llm::extract::{Confidence, Source};
 use chrono::NaiveDate;
@@ -97,6 +98,9 @@ pub struct ReportView {
     /// The markdown, if one was proposed.
     #[schema(value_type = Option<MarkdownRowBody>)]
     pub markdown: Option<MarkdownRow>,
+    /// Every approval answered or expired, in order, with who answered.
+    #[schema(value_type = Vec<AnsweredApprovalBody>)]
+    pub approvals: Vec<AnsweredApproval>,
 }
 
 /// The current data set's stores.

@@ -159,5 +159,6 @@ pub async fn report(
         report,
         weeks: view.weeks,
         markdown: view.markdown,
+        approvals: view.answered_approvals,
     }))
 }

@@ -119,3 +119,65 @@ fn tokens_are_never_echoed() {
     assert_eq!(a.status, 401);
     assert!(!a.body.to_string().contains("leaky-secret-token"));
 }
+
+/// The season report lists every approval answered, in order, with who answered:
+/// the approver token's name and role, and the change when one was asked for.
+#[test]
+fn the_report_names_who_answered_each_approval() {
+    let app = spawn_app_with(with_tokens);
+    let id = create(&app, Some(PLANNER)).body["workflow_id"]
+        .as_str()
+        .expect("created")
+        .to_string();
+    let answer = |approval: &str, body: serde_json::Value| {
+        let a = app.post_as(
+            Some(APPROVER),
+            &format!("/api/workflows/{id}/approvals/{approval}"),
+            "application/json",
+            body.to_string(),
+        );
+        assert_eq!(a.status, 200, "{approval}: {:?}", a.body);
+        a.body
+    };
+    let proposed = app.get_as(Some(VIEWER), &format!("/api/workflows/{id}")).body;
+    let qty = proposed["manufacturing"]["manufacturing_qty"]
+        .as_u64()
+        .expect("an order");
+    answer(
+        "manufacturing-1",
+        json!({"action": "modify", "modifications": {"manufacturing_qty": qty + 100}}),
+    );
+    answer("manufacturing-2", json!({"action": "accept"}));
+    for week in 1..=12 {
+        let a = app.post_as(
+            Some(PLANNER),
+            &format!("/api/workflows/{id}/actuals"),
+            "text/csv",
+            normal_week(week).to_string(),
+        );
+        assert_eq!(a.status, 200, "week {week}: {:?}", a.body);
+        if a.body["state"] == "waiting_markdown_approval" {
+            answer("markdown-1", json!({"action": "accept"}));
+        }
+    }
+    let report = app.get_as(Some(VIEWER), &format!("/api/workflows/{id}/report"));
+    assert_eq!(report.status, 200, "{:?}", report.body);
+    let approvals = report.body["approvals"].as_array().expect("approvals listed");
+    let ids: Vec<&str> = approvals
+        .iter()
+        .filter_map(|a| a["approval_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["manufacturing-1", "manufacturing-2", "markdown-1"]);
+    for a in approvals {
+        assert_eq!(a["by"], "ann (approver)", "{a}");
+        assert!(a["expired"].is_null(), "{a}");
+    }
+    assert_eq!(approvals[0]["kind"], "manufacturing");
+    assert_eq!(approvals[0]["resolution"]["action"], "modify");
+    assert_eq!(
+        approvals[0]["resolution"]["modifications"]["manufacturing_qty"],
+        json!(qty + 100)
+    );
+    assert_eq!(approvals[2]["kind"], "markdown");
+    assert_eq!(approvals[2]["resolution"]["action"], "accept");
+}

@@ -312,7 +312,10 @@ fn closed_within(tcp: &mut TcpStream, wait: Duration) -> Option<Duration> {
     let mut buf = [0u8; 64];
     match tcp.read(&mut buf) {
         Ok(0) => Some(started.elapsed()),
-        Err(e) if e.kind() != std::io::ErrorKind::WouldBlock && e.kind() != std::io::ErrorKind::TimedOut => {
+        Err(e)
+            if e.kind() != std::io::ErrorKind::WouldBlock
+                && e.kind() != std::io::ErrorKind::TimedOut =>
+        {
             Some(started.elapsed())
         }
         _ => None,
@@ -331,7 +334,8 @@ fn an_idle_keep_alive_connection_has_its_own_timeout() {
     });
     let request = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", app.addr());
     let mut tcp = TcpStream::connect(app.addr()).expect("connect");
-    tcp.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    tcp.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
     tcp.write_all(request.as_bytes()).expect("send");
     let first = read_answer(&mut tcp).expect("an answer");
     assert_eq!(status_of(&first), 200, "{first}");
@@ -350,7 +354,10 @@ fn an_idle_keep_alive_connection_has_its_own_timeout() {
     // A new connection that sends nothing is closed after the header timeout.
     let mut silent = TcpStream::connect(app.addr()).expect("connect");
     let after = closed_within(&mut silent, Duration::from_secs(4)).expect("closed");
-    assert!(after < Duration::from_millis(2500), "closed after {after:?}");
+    assert!(
+        after < Duration::from_millis(2500),
+        "closed after {after:?}"
+    );
 }
 
 /// A body that does not arrive within the body timeout is a 408, and nothing is

@@ -246,7 +246,10 @@ fn events_written_by_another_process_reach_live_clients() {
 
 /// What a client gets after sending `message`: the close frame's code and reason,
 /// or `None` when the connection ended without one.
-async fn close_after(ws: &mut Ws, message: tokio_tungstenite::tungstenite::Message) -> Option<(u16, String)> {
+async fn close_after(
+    ws: &mut Ws,
+    message: tokio_tungstenite::tungstenite::Message,
+) -> Option<(u16, String)> {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
     ws.send(message).await.ok()?;
@@ -291,7 +294,10 @@ fn a_client_message_over_the_limit_gets_close_code_1009() {
             .await
             .expect("a close frame");
         assert_eq!(code, 1009);
-        assert!(reason.contains("5120") && reason.contains("4096"), "{reason}");
+        assert!(
+            reason.contains("5120") && reason.contains("4096"),
+            "{reason}"
+        );
         // The client's close reply ends the connection cleanly.
         assert!(
             matches!(
@@ -302,18 +308,25 @@ fn a_client_message_over_the_limit_gets_close_code_1009() {
         );
 
         // A binary message too, and one far over the limit.
-        let mut ws = connect(&app.ws_url(), &id, last, None).await.expect("connect");
+        let mut ws = connect(&app.ws_url(), &id, last, None)
+            .await
+            .expect("connect");
         let (code, _) = close_after(&mut ws, Message::Binary(vec![0u8; 8 * 1024].into()))
             .await
             .expect("a close frame");
         assert_eq!(code, 1009);
         // Past what the WebSocket layer buffers at all, the frame is refused from
         // its header with the same code.
-        let mut ws = connect(&app.ws_url(), &id, last, None).await.expect("connect");
+        let mut ws = connect(&app.ws_url(), &id, last, None)
+            .await
+            .expect("connect");
         let (code, reason) = close_after(&mut ws, Message::Binary(vec![0u8; 100 * 1024].into()))
             .await
             .expect("a close frame");
         assert_eq!(code, 1009);
-        assert!(reason.contains("102400") && reason.contains("4096"), "{reason}");
+        assert!(
+            reason.contains("102400") && reason.contains("4096"),
+            "{reason}"
+        );
     });
 }

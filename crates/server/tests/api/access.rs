@@ -139,7 +139,9 @@ fn the_report_names_who_answered_each_approval() {
         assert_eq!(a.status, 200, "{approval}: {:?}", a.body);
         a.body
     };
-    let proposed = app.get_as(Some(VIEWER), &format!("/api/workflows/{id}")).body;
+    let proposed = app
+        .get_as(Some(VIEWER), &format!("/api/workflows/{id}"))
+        .body;
     let qty = proposed["manufacturing"]["manufacturing_qty"]
         .as_u64()
         .expect("an order");
@@ -162,7 +164,9 @@ fn the_report_names_who_answered_each_approval() {
     }
     let report = app.get_as(Some(VIEWER), &format!("/api/workflows/{id}/report"));
     assert_eq!(report.status, 200, "{:?}", report.body);
-    let approvals = report.body["approvals"].as_array().expect("approvals listed");
+    let approvals = report.body["approvals"]
+        .as_array()
+        .expect("approvals listed");
     let ids: Vec<&str> = approvals
         .iter()
         .filter_map(|a| a["approval_id"].as_str())

@@ -526,6 +526,20 @@ export interface components {
             /** @description The workflow. */
             workflow_id: string;
         };
+        /** @description An approval once answered or expired, with who answered. */
+        AnsweredApprovalBody: {
+            /** @description The approval. */
+            approval_id: string;
+            /**
+             * @description Who answered: the token's name and role (`ann (approver)`), or `cli` /
+             *     `auto` from the command line; null when the approval expired.
+             */
+            by?: string | null;
+            expired?: null | components["schemas"]["ExpiryActionBody"];
+            /** @description What was approved. */
+            kind: components["schemas"]["ApprovalKindBody"];
+            resolution?: null | components["schemas"]["ApprovalRequest"];
+        };
         /**
          * @description How an approval is answered.
          * @enum {string}
@@ -1035,6 +1049,8 @@ export interface components {
         ReplenishmentStrategyBody: "none" | "weekly" | "bi-weekly";
         /** @description The season report. */
         ReportView: {
+            /** @description Every approval answered or expired, in order, with who answered. */
+            approvals: components["schemas"]["AnsweredApprovalBody"][];
             markdown?: null | components["schemas"]["MarkdownRowBody"];
             /** @description The season's measures and suggestions. */
             report: components["schemas"]["SeasonReportBody"];

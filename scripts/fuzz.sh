@@ -9,7 +9,8 @@
 # (libFuzzer's sanitizer flags); without nightly, stable is used with
 # RUSTC_BOOTSTRAP=1. The corpora start from the repository's own files (data/,
 # the extractor's examples, the golden event logs) and grow in fuzz/corpus/.
-# A crash is saved under fuzz/artifacts/TARGET/; replay it with
+# Each run's output is kept in fuzz/logs/TARGET.log. A crash is saved under
+# fuzz/artifacts/TARGET/; replay it with
 #   cargo +nightly fuzz run TARGET fuzz/artifacts/TARGET/crash-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,8 @@ seed() { mkdir -p "$corpus/$1"; cp "$2" "$corpus/$1/seed-$(basename "$2")"; }
 for f in data/store_attributes.csv; do seed stores_csv "$f"; done
 head -n 12 data/store_attributes.csv >"$corpus/stores_csv/seed-head.csv"
 mkdir -p "$corpus/history_csv"
-gzip -dc data/historical_sales_2022_2024.csv.gz | head -n 400 >"$corpus/history_csv/seed-head.csv"
+# (gzip stops on the closed pipe once head has its lines: not an error.)
+(gzip -dc data/historical_sales_2022_2024.csv.gz || true) | head -n 400 >"$corpus/history_csv/seed-head.csv"
 for f in data/scenarios/*/actuals_week_0[1-3].csv; do
   mkdir -p "$corpus/actuals_csv"
   cp "$f" "$corpus/actuals_csv/seed-$(basename "$(dirname "$f")")-$(basename "$f")"
@@ -64,8 +66,9 @@ PY
 cargo "${toolchain[@]}" fuzz build
 summary=()
 found=0
+mkdir -p fuzz/logs
 for t in "${targets[@]}"; do
-  log=$(mktemp)
+  log=fuzz/logs/$t.log
   set +e
   nice -n 19 cargo "${toolchain[@]}" fuzz run "$t" "$corpus/$t" -- \
     -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1
@@ -82,7 +85,7 @@ for t in "${targets[@]}"; do
     tail -n 40 "$log" >&2
   fi
   summary+=("fuzz $t: ${runs:-?} executions in ${took:-?} s, corpus $files files, $verdict")
-  rm -f "$log"
+  echo "${summary[-1]}" >&2
 done
 printf '%s\n' "${summary[@]}"
 exit "$found"

@@ -22,16 +22,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::{OwnedSemaphorePermit, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
 /// Read buffer above the request line and header limits that the router checks
 /// (which answer 414 and 431 in JSON); past it hyper refuses on its own.
 const READ_BUFFER_SLACK: usize = 16 * 1024;
-
-/// Longest a connection's timeout is checked late.
-const CHECK_EVERY: Duration = Duration::from_millis(250);
 
 /// Where a connection is between its requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +52,8 @@ enum Phase {
 #[derive(Debug)]
 struct Activity {
     phase: Mutex<Phase>,
+    /// Woken when the phase changes (a deadline may have come closer).
+    changed: Notify,
     header_timeout: Duration,
     idle_timeout: Duration,
 }
@@ -63,13 +62,24 @@ impl Activity {
     fn new(limits: &Limits, now: Instant) -> Activity {
         Activity {
             phase: Mutex::new(Phase::Head { since: now }),
+            changed: Notify::new(),
             header_timeout: limits.header_read_timeout,
             idle_timeout: limits.idle_timeout,
         }
     }
 
+    /// Changes the phase, waking the watch if it moved to another phase (within
+    /// one phase a deadline only moves later, which the watch finds on waking).
     fn update(&self, change: impl FnOnce(&mut Phase)) {
-        change(&mut self.phase.lock().unwrap_or_else(PoisonError::into_inner));
+        let moved = {
+            let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+            let before = std::mem::discriminant(&*phase);
+            change(&mut phase);
+            before != std::mem::discriminant(&*phase)
+        };
+        if moved {
+            self.changed.notify_one();
+        }
     }
 
     /// Bytes arrived: an idle connection starts its next request's head.
@@ -113,11 +123,15 @@ impl Activity {
     /// Completes when the deadline passes.
     async fn expired(&self) {
         loop {
-            let now = Instant::now();
             match self.deadline() {
-                Some(deadline) if deadline <= now => return,
-                Some(deadline) => tokio::time::sleep_until(deadline.min(now + CHECK_EVERY)).await,
-                None => tokio::time::sleep(CHECK_EVERY).await,
+                Some(deadline) if deadline <= Instant::now() => return,
+                Some(deadline) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(deadline) => {}
+                        () = self.changed.notified() => {}
+                    }
+                }
+                None => self.changed.notified().await,
             }
         }
     }

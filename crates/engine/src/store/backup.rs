@@ -276,9 +276,15 @@ fn release(db: &Path) -> Result<(), BackupError> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| in_use(db, e.to_string()))?;
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0))
-        .map_err(|e| in_use(db, e.to_string()))?;
+    let mode: String =
+        match conn.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0)) {
+            Ok(mode) => mode,
+            // Not a database at all (--force over a damaged file): nothing to protect.
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
+                return Ok(());
+            }
+            Err(e) => return Err(in_use(db, e.to_string())),
+        };
     if !mode.eq_ignore_ascii_case("delete") {
         return Err(in_use(db, format!("it stays in {mode} mode")));
     }
@@ -463,5 +469,9 @@ mod tests {
         assert_eq!(live.list().unwrap().len(), 1);
         drop(live);
         restore_sqlite(&copy, &db, true).unwrap();
+        // A damaged file in the way is replaced with --force.
+        std::fs::write(&db, vec![9u8; 4096]).unwrap();
+        restore_sqlite(&copy, &db, true).unwrap();
+        assert_eq!(SqliteStore::open(&db).unwrap().list().unwrap().len(), 1);
     }
 }

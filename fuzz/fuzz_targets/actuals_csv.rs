@@ -3,7 +3,7 @@
 #![no_main]
 
 use atelier_core::data::StoreNetwork;
-use libfuzzer_sys::fuzz_target;
+use atelier_fuzz::fuzz_target;
 use std::sync::OnceLock;
 
 fn stores() -> &'static StoreNetwork {

@@ -4,7 +4,7 @@
 #![no_main]
 
 use atelier_engine::event::Event;
-use libfuzzer_sys::fuzz_target;
+use atelier_fuzz::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -13,6 +13,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(event) = serde_json::from_str::<Event>(text) {
         let encoded = serde_json::to_string(&event).expect("a decoded event encodes");
         let again: Event = serde_json::from_str(&encoded).expect("an encoded event decodes");
-        assert_eq!(again, event, "the event read back differs from the one written");
+        assert_eq!(
+            again, event,
+            "the event read back differs from the one written"
+        );
     }
 });

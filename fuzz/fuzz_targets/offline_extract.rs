@@ -2,8 +2,8 @@
 //! arbitrary text: parameters or an error, never a panic.
 #![no_main]
 
+use atelier_fuzz::fuzz_target;
 use chrono::NaiveDate;
-use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

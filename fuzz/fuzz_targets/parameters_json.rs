@@ -2,7 +2,7 @@
 //! parameters or an error naming the field, never a panic.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+use atelier_fuzz::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -2,7 +2,7 @@
 //! answers a network or an error naming the line, and never panics.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+use atelier_fuzz::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(network) = atelier_core::data::read_stores(data, "stores.csv") {

@@ -4,16 +4,16 @@
 
 use super::request::ActualsMeaningBody;
 use super::schema::{
-    AgentNameBody, ClusterNameBody, DataSourceBody, MarkdownRowBody, PendingApprovalBody,
-    SeasonParametersBody, SeasonReportBody, StoredEventBody, TotalIntervalBody, WeekRowBody,
-    WorkflowStateBody,
+    AgentNameBody, AnsweredApprovalBody, ClusterNameBody, DataSourceBody, MarkdownRowBody,
+    PendingApprovalBody, SeasonParametersBody, SeasonReportBody, StoredEventBody,
+    TotalIntervalBody, WeekRowBody, WorkflowStateBody,
 };
 use atelier_core::demand::{ManufacturingOrder, TotalInterval};
 use atelier_core::inventory::ClusterName;
 use atelier_core::params::SeasonParameters;
 use atelier_core::season::SeasonReport;
 use atelier_engine::agents::AgentName;
-use atelier_engine::event::{ActualsMeaning, DataSource, StoredEvent};
+use atelier_engine::event::{ActualsMeaning, AnsweredApproval, DataSource, StoredEvent};
 use atelier_engine::report::progress;
 use atelier_engine::view::{MarkdownRow, PendingApproval, WeekRow};
 use atelier_engine::{WorkflowState, WorkflowView};
@@ -143,6 +143,9 @@ pub struct WorkflowBody {
     /// The approval awaited.
     #[schema(value_type = Option<PendingApprovalBody>)]
     pub pending_approval: Option<PendingApproval>,
+    /// Every approval answered or expired, in order, with who answered.
+    #[schema(value_type = Vec<AnsweredApprovalBody>)]
+    pub approvals: Vec<AnsweredApproval>,
     /// Emergency-reorder alerts raised.
     pub emergency_alerts: u32,
     /// The season report once completed.
@@ -206,6 +209,7 @@ impl WorkflowBody {
             weeks: view.weeks.clone(),
             markdown: view.markdown.clone(),
             pending_approval: view.pending_approval.clone(),
+            approvals: view.answered_approvals.clone(),
             emergency_alerts: view.emergency_alerts,
             report: view.report.clone(),
             error: view.error.clone(),

@@ -1496,6 +1496,8 @@ export interface components {
             /** @description What its weekly actuals mean. */
             actuals_meaning: components["schemas"]["ActualsMeaningBody"];
             allocation?: null | components["schemas"]["AllocationSummary"];
+            /** @description Every approval answered or expired, in order, with who answered. */
+            approvals: components["schemas"]["AnsweredApprovalBody"][];
             /** @description The category. */
             category: string;
             current_agent?: null | components["schemas"]["AgentNameBody"];

@@ -120,47 +120,6 @@ pub enum Resolution {
     },
 }
 
-/// An approval once answered, as the report lists it: who answered, and how.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AnsweredApproval {
-    /// The approval.
-    pub approval_id: String,
-    /// What was approved.
-    pub kind: ApprovalKind,
-    /// How a person answered (`accept`, or `modify` with the change); null when
-    /// nobody answered in time.
-    pub resolution: Option<Resolution>,
-    /// What the expiry did, when nobody answered in time.
-    pub expired: Option<ExpiryAction>,
-    /// Who answered: a token's name and role over the API (`ann (approver)`), `cli`
-    /// or `auto` from the command line; null when the approval expired.
-    pub by: Option<String>,
-}
-
-impl AnsweredApproval {
-    /// An approval a person answered.
-    pub fn by(approval_id: &str, kind: ApprovalKind, resolution: &Resolution, by: &str) -> Self {
-        AnsweredApproval {
-            approval_id: approval_id.to_string(),
-            kind,
-            resolution: Some(resolution.clone()),
-            expired: None,
-            by: Some(by.to_string()),
-        }
-    }
-
-    /// An approval nobody answered in time.
-    pub fn expired(approval_id: &str, kind: ApprovalKind, action: ExpiryAction) -> Self {
-        AnsweredApproval {
-            approval_id: approval_id.to_string(),
-            kind,
-            resolution: None,
-            expired: Some(action),
-            by: None,
-        }
-    }
-}
-
 /// Where a re-forecast came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

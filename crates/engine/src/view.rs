@@ -5,10 +5,12 @@
 mod approvals;
 mod transfers;
 
+pub use approvals::AnsweredApproval;
+
 use crate::agents::AgentName;
 use crate::event::{
-    ActualsMeaning, ActualsSource, AnsweredApproval, ApprovalKind, ApprovalProposal, DataSource,
-    Event, ExpiryAction, Modification, ReforecastReason, Resolution, StoredEvent, TransferBatch,
+    ActualsMeaning, ActualsSource, ApprovalKind, ApprovalProposal, DataSource, Event, ExpiryAction,
+    Modification, ReforecastReason, Resolution, StoredEvent, TransferBatch,
 };
 use crate::state::{Trigger, WorkflowState, is_legal};
 use atelier_core::demand::{DemandForecast, ManufacturingOrder};

@@ -169,6 +169,7 @@ mod tests {
                         manufacturing_qty: None,
                         safety_stock_pct: Some(v),
                         markdown_pct: Some(v / 7.0),
+                        transfer_units: None,
                     },
                 },
                 by: "t".into(),

@@ -43,10 +43,12 @@ fn a_version_1_database_is_migrated_and_its_season_plays_on_to_the_same_report()
     assert_eq!(schema(&db), (1, false), "the fixture is not at version 1");
 
     let store = Arc::new(SqliteStore::open(&db).unwrap());
-    assert_eq!(
-        schema(&db),
-        (2, true),
-        "opening did not migrate to version 2"
+    // Migrated past version 1 to today's latest (3: data sets in the database),
+    // migration 2's index included.
+    let (version, index) = schema(&db);
+    assert!(
+        version >= 3 && index,
+        "opening did not migrate: version {version}, index {index}"
     );
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2025, 2, 1, 9, 0, 0).unwrap(),

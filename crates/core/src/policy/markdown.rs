@@ -127,7 +127,11 @@ impl MarginMarkdown {
 /// points so that 15% is 0.15 and not 0.15000000000000002.
 pub fn markdown_grid(tunables: &Tunables) -> Vec<f64> {
     let step_bp = (tunables.markdown_rounding_pct * 10_000.0).round().max(1.0) as u64;
-    let cap_bp = (tunables.markdown_cap_pct * 10_000.0).round().max(0.0) as u64;
+    // Rounded down (with a hair of tolerance for 0.15 × 10,000 = 1499.999…): a cap
+    // of 9.996% allows 5%, not 10%.
+    let cap_bp = (tunables.markdown_cap_pct * 10_000.0 + 1e-6)
+        .floor()
+        .max(0.0) as u64;
     (0..=cap_bp / step_bp)
         .map(|i| (i * step_bp) as f64 / 10_000.0)
         .collect()
@@ -267,6 +271,18 @@ mod tests {
             ..Tunables::default()
         };
         assert_eq!(markdown_grid(&odd).last(), Some(&0.30));
+        // A cap a hair under a grid step never lets that step in (found by the
+        // property test below; the cap used to be rounded to the nearest point).
+        let under = Tunables {
+            markdown_cap_pct: 0.099_959_621_726_136_57,
+            ..Tunables::default()
+        };
+        assert_eq!(markdown_grid(&under).last(), Some(&0.05));
+        let exact = Tunables {
+            markdown_cap_pct: 0.1 + 0.05,
+            ..Tunables::default()
+        };
+        assert_eq!(markdown_grid(&exact).last(), Some(&0.15));
     }
 
     #[test]

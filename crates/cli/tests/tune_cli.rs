@@ -17,28 +17,37 @@ fn repo(path: &str) -> String {
     format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
-#[test]
-fn a_finished_season_gets_recommendations_simulation_supports() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("t.db");
-    let db = db.to_str().unwrap();
-    let run = atelier(&[
-        "run",
-        "--db",
-        db,
-        "--id",
-        "done",
-        "--params",
-        &repo("data/params/standard_retail.json"),
-        "--demand",
-        &repo("data/scenarios/normal_season"),
-        "--approve",
-        "auto",
-    ]);
+fn db_in(dir: &tempfile::TempDir) -> String {
+    dir.path().join("t.db").to_string_lossy().into_owned()
+}
+
+/// `atelier run --approve auto` of season `id` into `db`, which must succeed.
+fn season(db: &str, id: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["run", "--db", db, "--id", id, "--approve", "auto"];
+    args.extend_from_slice(extra);
+    let run = atelier(&args);
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
+    );
+    run
+}
+
+#[test]
+fn a_finished_season_gets_recommendations_simulation_supports() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    let db = db.as_str();
+    let run = season(
+        db,
+        "done",
+        &[
+            "--params",
+            &repo("data/params/standard_retail.json"),
+            "--demand",
+            &repo("data/scenarios/normal_season"),
+        ],
     );
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(text.contains("atelier tune"), "{text}");
@@ -125,24 +134,9 @@ fn a_finished_season_gets_recommendations_simulation_supports() {
 #[test]
 fn an_unfinished_season_and_a_bad_draw_count_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("t.db");
-    let db = db.to_str().unwrap();
-    let run = atelier(&[
-        "run",
-        "--db",
-        db,
-        "--id",
-        "open",
-        "--approve",
-        "auto",
-        "--until-week",
-        "2",
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let db = db_in(&dir);
+    let db = db.as_str();
+    season(db, "open", &["--until-week", "2"]);
     let out = atelier(&["tune", "open", "--db", db, "--draws", "5"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);

@@ -368,7 +368,7 @@ impl WorkflowView {
                 match resolution {
                     Resolution::Accept => self.accept(event, pending.kind)?,
                     Resolution::Modify { modifications } => {
-                        let to = approvals::modified_state(pending.kind);
+                        let to = approvals::proposing_state(pending.kind);
                         self.move_to(event, Trigger::ApprovalModified, to)?;
                         self.modification = Some(modifications.clone());
                         self.transfers_approved = pending.kind == ApprovalKind::Transfer;
@@ -388,7 +388,7 @@ impl WorkflowView {
                     ExpiryAction::Fail => {
                         self.move_to(event, Trigger::Failed, WorkflowState::Error)?;
                         // Resuming asks again: back to the phase that made the proposal.
-                        self.interrupted = Some(approvals::asking_state(pending.kind));
+                        self.interrupted = Some(approvals::proposing_state(pending.kind));
                         self.error = Some(format!("approval {approval_id} expired"));
                     }
                 }

@@ -25,19 +25,11 @@ pub(super) fn accepted_state(kind: ApprovalKind) -> WorkflowState {
     }
 }
 
-/// Where a modification goes: back to the agent that proposed (the order and the
-/// markdown are proposed again); transfers cut to the planner's size ship at once.
-pub(super) fn modified_state(kind: ApprovalKind) -> WorkflowState {
-    match kind {
-        ApprovalKind::Manufacturing => WorkflowState::Phase1Forecasting,
-        ApprovalKind::Markdown => WorkflowState::Phase4MarkdownCheck,
-        ApprovalKind::Transfer => WorkflowState::Phase3Replenishment,
-    }
-}
-
-/// The state `resume` returns to after an expiry set to fail: the phase that asks
-/// again.
-pub(super) fn asking_state(kind: ApprovalKind) -> WorkflowState {
+/// The phase that proposes what an approval of `kind` decides: where a modification
+/// goes (the order and the markdown are proposed again; transfers cut to the
+/// planner's size ship at once) and where `resume` returns after an expiry set to
+/// fail (the proposal is asked again).
+pub(super) fn proposing_state(kind: ApprovalKind) -> WorkflowState {
     match kind {
         ApprovalKind::Manufacturing => WorkflowState::Phase1Forecasting,
         ApprovalKind::Markdown => WorkflowState::Phase4MarkdownCheck,

@@ -107,7 +107,10 @@ pub fn answered(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, Step
         return Ok(step);
     }
     let cut = view.modification.as_ref().and_then(|m| m.transfer_units);
-    let batch = cut.map_or(batch.clone(), |units| batch.capped(units));
+    let batch = match cut {
+        Some(units) => batch.capped(units),
+        None => batch,
+    };
     let currency = view.tunables.currency.clone();
     if batch.units > 0 {
         step.explain(shipped(&batch, &currency));
@@ -206,31 +209,46 @@ fn moves_in_words(batch: &TransferBatch) -> String {
 }
 
 fn shipped(batch: &TransferBatch, currency: &str) -> Decision {
-    Decision {
-        point: "transfers".into(),
-        summary: format!("{} units transferred", batch.units),
-        facts: json!({"batch": batch}),
-        offline_text: format!(
-            "The DC is empty after week {}. Moving {} units between stores: {}. Expected to earn {:.0} {currency} of sales that would otherwise be salvaged, for {:.0} {currency} of transfer cost.",
-            batch.week,
-            batch.units,
-            moves_in_words(batch),
-            batch.expected_gain,
-            batch.cost
-        ),
-        claim: Claim::Informational,
-    }
+    explained(
+        batch,
+        format!("{} units transferred", batch.units),
+        json!({"batch": batch}),
+        format!("Moving {} units between stores", batch.units),
+        "",
+        currency,
+    )
 }
 
 fn asked(batch: &TransferBatch, approval_units: u64, currency: &str) -> Decision {
+    explained(
+        batch,
+        format!("{} units to transfer, awaiting approval", batch.units),
+        json!({"batch": batch, "approval_units": approval_units}),
+        format!(
+            "Inventory proposes moving {} units between stores, more than the {approval_units} units that ship without approval",
+            batch.units
+        ),
+        " Awaiting approval.",
+        currency,
+    )
+}
+
+/// A batch's explanation: what is done, each move, and its gain against its cost.
+fn explained(
+    batch: &TransferBatch,
+    summary: String,
+    facts: serde_json::Value,
+    what: String,
+    then: &str,
+    currency: &str,
+) -> Decision {
     Decision {
         point: "transfers".into(),
-        summary: format!("{} units to transfer, awaiting approval", batch.units),
-        facts: json!({"batch": batch, "approval_units": approval_units}),
+        summary,
+        facts,
         offline_text: format!(
-            "The DC is empty after week {}. Inventory proposes moving {} units between stores ({}), more than the {approval_units} units that ship without approval. Expected gain {:.0} {currency} for {:.0} {currency} of transfer cost. Awaiting approval.",
+            "The DC is empty after week {}. {what}: {}. Expected to earn {:.0} {currency} of sales that would otherwise be salvaged, for {:.0} {currency} of transfer cost.{then}",
             batch.week,
-            batch.units,
             moves_in_words(batch),
             batch.expected_gain,
             batch.cost

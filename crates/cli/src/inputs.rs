@@ -53,3 +53,15 @@ pub fn season_config(path: Option<&Path>) -> Result<SeasonConfig> {
             .context("the shipped parameter set is invalid"),
     }
 }
+
+/// The world of a demand folder: its `world.json` (checked, every bad field named)
+/// when there is one, the standard world otherwise.
+pub fn world(dir: &Path) -> Result<atelier_core::world::World> {
+    use atelier_core::world::{WORLD_FILE, World};
+    let file = dir.join(WORLD_FILE);
+    match std::fs::read_to_string(&file) {
+        Ok(text) => Ok(World::from_json(&text, &file.display().to_string())?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(World::standard()),
+        Err(e) => Err(anyhow::anyhow!("{}: {e}", file.display())),
+    }
+}

@@ -295,6 +295,12 @@ pub fn run(
     if let Some(dir) = played_dir {
         check_actuals_dir(dir)?;
     }
+    // A demand folder's world (how its demand answers a markdown) is read and
+    // checked before anything is recorded; recorded sales have none.
+    let world = match &args.demand {
+        Some(dir) => Some(inputs::world(dir)?),
+        None => None,
+    };
     let actuals_source = match (played_dir, &args.play.scenario) {
         (Some(dir), _) => ActualsSource::Directory {
             path: absolute(dir),
@@ -342,6 +348,7 @@ pub fn run(
             Expiry::Fail => ExpiryAction::Fail,
         },
         extraction,
+        world,
     })?;
     eprintln!("workflow {id}");
     if let Some(w) = stranded {

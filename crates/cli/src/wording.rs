@@ -117,6 +117,31 @@ pub fn approval_summary(pending: &PendingApproval) -> String {
             }
             other => format!("transfers: {other}"),
         },
+        ApprovalKind::Reorder => match &pending.data {
+            ApprovalProposal::Reorder { plan, currency } => {
+                let currency = Some(currency.as_str());
+                format!(
+                    "reorder after week {}: {} units at {} a unit, {} in all, landing after week {}; demand left reads {} against {} held or on order; expected to add {} of margin",
+                    plan.week,
+                    units(plan.units),
+                    money_exact(plan.unit_cost, currency),
+                    money(plan.cost, currency),
+                    plan.arrival_week,
+                    units(plan.expected_demand.round() as u64),
+                    units(plan.units_held),
+                    money(plan.expected_gain, currency)
+                )
+            }
+            other => format!("reorder: {other}"),
+        },
+    }
+}
+
+/// A unit price with cents: "25.31 USD".
+fn money_exact(amount: f64, currency: Option<&str>) -> String {
+    match currency {
+        Some(c) => format!("{amount:.2} {c}"),
+        None => format!("{amount:.2}"),
     }
 }
 

@@ -49,6 +49,8 @@ fn benches(c: &mut Criterion) {
         order_units: 320_000,
         planned_to_date: 120_000,
         threshold: 0.6,
+        demand_sd: 0.0,
+        stores: Vec::new(),
     };
     let response = PriceResponse::from_tunables(&tunables);
     c.bench_function("policy/markdown", |b| {

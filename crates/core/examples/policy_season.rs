@@ -107,6 +107,7 @@ fn play(setup: &Setup, weekly_demand: &[Vec<u64>], margin: bool) -> (f64, f64) {
             leftover,
             transferred: s.transferred,
             demand: Some(s.demand),
+            reorder_premium: 0.0,
         },
     );
     (money.gross_margin, money.margin_capture.unwrap_or(0.0))
@@ -198,6 +199,8 @@ fn play_week(setup: &Setup, s: &mut Play, file: &[u64], week: u32, margin: bool)
                 order_units: s.order,
                 planned_to_date: setup.baseline[..week as usize].iter().sum(),
                 threshold,
+                demand_sd: 0.0,
+                stores: Vec::new(),
             };
             let d = margin_markdown(
                 &situation,

@@ -145,6 +145,10 @@ pub struct SeasonUnits {
     pub transferred: u64,
     /// Units demanded, when known (a played scenario); `None` for recorded sales.
     pub demand: Option<u64>,
+    /// What reorders cost above the first buy's unit cost: Σ units × (c' − c).
+    /// `ordered` counts their units, so cost of goods = ordered × c + this.
+    #[serde(default)]
+    pub reorder_premium: f64,
 }
 
 /// What a season earned, in the category's currency. Full precision; round for
@@ -187,7 +191,7 @@ pub fn season_money(economics: &Economics, units: &SeasonUnits) -> SeasonMoney {
         .map(|s| markdown_cost(s.units, p, s.markdown_pct))
         .sum();
     let leftover_value = units.leftover as f64 * economics.salvage_value;
-    let cost_of_goods = units.ordered as f64 * economics.unit_cost;
+    let cost_of_goods = units.ordered as f64 * economics.unit_cost + units.reorder_premium;
     let transfer_cost = units.transferred as f64 * economics.transfer_cost_per_unit;
     let gross_margin = revenue + leftover_value - cost_of_goods - transfer_cost;
     let perfect_foresight_margin = units.demand.map(|d| d as f64 * (p - economics.unit_cost));
@@ -333,6 +337,7 @@ mod tests {
             ],
             leftover: 50,
             transferred: 10,
+            reorder_premium: 0.0,
             demand: Some(180),
         };
         let m = season_money(&fifty(), &units);
@@ -364,6 +369,7 @@ mod tests {
             leftover: 0,
             transferred: 0,
             demand: None,
+            reorder_premium: 0.0,
         };
         let m = season_money(&fifty(), &units);
         assert_eq!(m.perfect_foresight_margin, None);
@@ -372,6 +378,7 @@ mod tests {
         assert!(close(m.gross_margin, 300.0));
         assert!(close(m.markdown_cost, 0.0));
         let no_demand = SeasonUnits {
+            reorder_premium: 0.0,
             demand: Some(0),
             ..units
         };

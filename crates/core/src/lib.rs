@@ -10,7 +10,9 @@
 //!   reconciliation;
 //! - [`policy`]: the `margin` policy's decisions (order, markdown, lift, replenishment,
 //!   transfers);
-//! - [`synthetic`]: seeded draws of whole seasons of store demand, for simulation.
+//! - [`synthetic`]: seeded draws of whole seasons of store demand, for simulation;
+//! - [`world`]: how the world a season is played in answers a markdown and when
+//!   its supply falters (the demand source's, never a policy's).
 //!
 //! Architecture invariant: nothing here does I/O, reads the clock or draws an
 //! unseeded random number. Readers take any `io::Read` they are handed.
@@ -31,5 +33,6 @@ pub mod stock;
 pub mod synthetic;
 pub mod tune;
 pub mod variance;
+pub mod world;
 
 pub use params::{Policy, ReplenishmentStrategy, SeasonConfig, SeasonParameters, Tunables};

@@ -85,6 +85,12 @@ pub struct SeasonReport {
     /// sold + leftover in stores + leftover at the DC.
     #[serde(default)]
     pub stock_adjustments: u64,
+    /// Units bought in season (reorders), included in the units manufactured.
+    #[serde(default)]
+    pub units_reordered: u64,
+    /// What those reorders cost, premium included.
+    #[serde(default)]
+    pub reorder_cost: f64,
 }
 
 impl SeasonReport {
@@ -178,6 +184,8 @@ pub fn season_report(weeks: &[WeekOutcome], totals: SeasonTotals) -> SeasonRepor
         perfect_foresight_margin: None,
         margin_capture: None,
         stock_adjustments: 0,
+        units_reordered: 0,
+        reorder_cost: 0.0,
     }
 }
 

@@ -97,7 +97,7 @@ impl Knob {
     /// The setting's name in the parameter file.
     pub fn field(self, policy: Policy) -> &'static str {
         match (self, policy) {
-            (Knob::SafetyStock, Policy::Seed) => "tunables.safety_stock_pct",
+            (Knob::SafetyStock, Policy::Seed | Policy::Rule) => "tunables.safety_stock_pct",
             (Knob::SafetyStock, Policy::Margin) => "tunables.season_level_sd",
             (Knob::Holdback, _) => "dc_holdback_percentage",
             (Knob::CheckpointWeek, _) => "markdown_checkpoint_week",
@@ -132,10 +132,12 @@ pub fn current(config: &SeasonConfig, knob: Knob) -> Setting {
     let p = &config.parameters;
     match knob {
         Knob::SafetyStock => Setting::Fraction(match t.policy {
-            Policy::Seed if p.replenishment_strategy == crate::ReplenishmentStrategy::None => {
+            Policy::Seed | Policy::Rule
+                if p.replenishment_strategy == crate::ReplenishmentStrategy::None =>
+            {
                 t.safety_stock_no_replenishment_pct
             }
-            Policy::Seed => t.safety_stock_pct,
+            Policy::Seed | Policy::Rule => t.safety_stock_pct,
             Policy::Margin => t.season_level_sd,
         }),
         Knob::Holdback => Setting::Fraction(p.dc_holdback_percentage),
@@ -149,7 +151,7 @@ pub fn with_setting(config: &SeasonConfig, knob: Knob, value: Setting) -> Season
     let mut c = config.clone();
     match (knob, value) {
         (Knob::SafetyStock, Setting::Fraction(x)) => match c.tunables.policy {
-            Policy::Seed => {
+            Policy::Seed | Policy::Rule => {
                 c.tunables.safety_stock_pct = x;
                 c.tunables.safety_stock_no_replenishment_pct = x;
             }
@@ -182,7 +184,7 @@ pub fn candidates(config: &SeasonConfig, knob: Knob) -> Vec<Setting> {
     };
     match knob {
         Knob::SafetyStock => match config.tunables.policy {
-            Policy::Seed => fractions(&[0.0, 0.05, 0.10, 0.15, 0.20, 0.25]),
+            Policy::Seed | Policy::Rule => fractions(&[0.0, 0.05, 0.10, 0.15, 0.20, 0.25]),
             Policy::Margin => fractions(&[0.05, 0.10, 0.15, 0.20, 0.25]),
         },
         Knob::Holdback => fractions(&[0.0, 0.15, 0.30, 0.45, 0.60]),

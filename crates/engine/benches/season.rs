@@ -81,6 +81,7 @@ fn new_workflow(id: &str) -> NewWorkflow {
         approval_timeout_secs: None,
         approval_expiry: ExpiryAction::Fail,
         extraction: None,
+        world: None,
     }
 }
 

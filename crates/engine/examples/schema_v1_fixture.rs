@@ -69,6 +69,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             approval_timeout_secs: None,
             approval_expiry: ExpiryAction::Fail,
             extraction: None,
+            world: None,
         })?;
         let data = catalog.load(&DataSource::Sample)?;
         let weeks = sample::scenario(sample::DEFAULT_SCENARIO, &data.stores)

@@ -6,6 +6,7 @@ use crate::state::WorkflowState;
 use atelier_core::demand::{DemandForecast, ManufacturingOrder, TotalInterval};
 use atelier_core::inventory::Allocation;
 use atelier_core::params::{SeasonParameters, Tunables};
+use atelier_core::policy::chase::ReorderPlan;
 use atelier_core::policy::transfers::{Transfer, TransferPlan};
 use atelier_core::pricing::MarkdownProposal;
 use atelier_core::season::SeasonReport;
@@ -76,6 +77,8 @@ pub enum ApprovalKind {
     Markdown,
     /// A week's store-to-store transfers above the approval size (`margin`).
     Transfer,
+    /// An in-season second buy (`margin` with a chase).
+    Reorder,
 }
 
 /// What happens when an approval's timeout expires.
@@ -105,6 +108,9 @@ pub struct Modification {
     /// to this total; 0 ships none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_units: Option<u64>,
+    /// The units to reorder instead (reorder approvals); 0 declines the reorder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_units: Option<u64>,
 }
 
 /// How an approval was resolved.
@@ -243,6 +249,13 @@ pub enum ApprovalProposal {
         /// The currency of the money figures (ISO 4217).
         currency: String,
     },
+    /// A second buy: units, cost, arrival week and the margin it should add.
+    Reorder {
+        /// Inventory's reorder.
+        plan: ReorderPlan,
+        /// The currency of the money figures (ISO 4217).
+        currency: String,
+    },
 }
 
 /// One store-to-store move: the stores by id, and Inventory's figures (store
@@ -345,6 +358,12 @@ pub enum Event {
         approval_timeout_secs: Option<u64>,
         /// What a timeout does.
         approval_expiry: ExpiryAction,
+        /// The world the season's demand is played in (how it answers a markdown,
+        /// when supply falters): the demand source's, never the policy's. Absent for
+        /// recorded sales, and in logs written before worlds (their weeks were
+        /// lifted by the policy's own assumption).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        world: Option<atelier_core::world::World>,
     },
     /// A phase begins (this is what moves the state).
     PhaseStarted {
@@ -478,6 +497,23 @@ pub enum Event {
         /// The moves and their totals.
         batch: TransferBatch,
     },
+    /// A second buy was placed with the supplier (as approved).
+    ReorderPlaced {
+        /// The reorder as placed (units as approved).
+        plan: ReorderPlan,
+    },
+    /// The planner declined a proposed reorder.
+    ReorderDeclined {
+        /// The week it was proposed after.
+        week: u32,
+    },
+    /// A reorder landed at the DC.
+    ReorderArrived {
+        /// The week at whose end it landed.
+        week: u32,
+        /// Units received.
+        units: u64,
+    },
     /// Variance is severe and the DC cannot cover the remaining forecast.
     EmergencyReorderAlert {
         /// The week.
@@ -557,6 +593,9 @@ impl Event {
             Event::ReforecastApplied { .. } => "reforecast_applied",
             Event::ReplenishmentShipped { .. } => "replenishment_shipped",
             Event::TransfersShipped { .. } => "transfers_shipped",
+            Event::ReorderPlaced { .. } => "reorder_placed",
+            Event::ReorderDeclined { .. } => "reorder_declined",
+            Event::ReorderArrived { .. } => "reorder_arrived",
             Event::EmergencyReorderAlert { .. } => "emergency_reorder_alert",
             Event::MarkdownProposed { .. } => "markdown_proposed",
             Event::MarkdownApplied { .. } => "markdown_applied",

@@ -9,6 +9,7 @@
 //! - [`store`]: the event store trait and its SQLite implementation;
 //! - [`reasoning`]: decisions in words (offline templates; an LLM plugs in here);
 //! - [`simulate`]: seasons played in memory with the same steps, for `atelier simulate`;
+//! - [`rule_tuning`]: the best fixed rule found on training draws (the baseline);
 //! - [`report`]: the JSON views (status, run result) built from a folded workflow;
 //! - [`clock`]: injectable time;
 //! - [`assembly`]: the one way front ends open an orchestrator, and workflow ids.
@@ -21,6 +22,7 @@ pub mod event;
 pub mod orchestrator;
 pub mod reasoning;
 pub mod report;
+pub mod rule_tuning;
 pub mod simulate;
 pub mod state;
 pub mod store;

@@ -431,3 +431,37 @@ mod tests {
         assert!(d.offline_text.contains("Triggering re-forecast"));
     }
 }
+
+/// An amount for people: whole units with thousands separators and the currency
+/// (`1,234,567 USD`), or two decimals under a thousand (`25.31 USD`).
+pub fn money(amount: f64, currency: &str) -> String {
+    if !amount.is_finite() {
+        return format!("{amount} {currency}");
+    }
+    if amount.abs() < 1_000.0 {
+        return format!("{amount:.2} {currency}");
+    }
+    let whole = amount.abs().round() as u128;
+    let digits = whole.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(d);
+    }
+    let sign = if amount < 0.0 { "-" } else { "" };
+    format!("{sign}{grouped} {currency}")
+}
+
+#[cfg(test)]
+mod money_tests {
+    #[test]
+    fn amounts_read_as_people_write_them() {
+        assert_eq!(super::money(25.314, "USD"), "25.31 USD");
+        assert_eq!(super::money(-999.5, "EUR"), "-999.50 EUR");
+        assert_eq!(super::money(1_000.4, "USD"), "1,000 USD");
+        assert_eq!(super::money(6_197_011.2, "USD"), "6,197,011 USD");
+        assert_eq!(super::money(-123_456.0, "USD"), "-123,456 USD");
+    }
+}

@@ -118,6 +118,10 @@ impl SeasonSimulator {
             actuals_source: None,
             approval_timeout_secs: None,
             approval_expiry: ExpiryAction::Accept,
+            world: match meaning {
+                ActualsMeaning::Demand => Some(atelier_core::world::World::standard()),
+                ActualsMeaning::Sales => None,
+            },
         })?;
         sim.launched = sim.settle(sim.launched.clone())?;
         Ok(sim)
@@ -131,6 +135,25 @@ impl SeasonSimulator {
     /// Plays one season from weekly demand per store (`weeks[w][s]`: units store `s`
     /// was asked for in week `w + 1`, network order) and returns the completed view.
     pub fn play(&self, weeks: &[Vec<u64>]) -> Result<WorkflowView, SimulationError> {
+        self.play_with(weeks, None)
+    }
+
+    /// As [`play`](Self::play), in `world` (how demand answers a markdown, when
+    /// supply falters) instead of the standard one: the world belongs to the draw,
+    /// and every policy compared is played in the same one.
+    pub fn play_in(
+        &self,
+        weeks: &[Vec<u64>],
+        world: &atelier_core::world::World,
+    ) -> Result<WorkflowView, SimulationError> {
+        self.play_with(weeks, Some(world))
+    }
+
+    fn play_with(
+        &self,
+        weeks: &[Vec<u64>],
+        world: Option<&atelier_core::world::World>,
+    ) -> Result<WorkflowView, SimulationError> {
         let horizon = self.launched.horizon();
         let stores = self.launched.stock.len();
         if weeks.len() < horizon as usize || weeks.iter().any(|w| w.len() != stores) {
@@ -142,6 +165,11 @@ impl SeasonSimulator {
             });
         }
         let mut view = self.launched.clone();
+        if let Some(world) = world
+            && view.world.is_some()
+        {
+            view.world = Some(world.clone());
+        }
         while view.state == Some(WorkflowState::Phase3Monitoring) {
             let week = view.next_week();
             let units = &weeks[week as usize - 1];
@@ -177,6 +205,62 @@ impl SeasonSimulator {
             view = step.view;
         }
     }
+}
+
+/// One season to play: weekly demand per store (`weeks[w][s]`) and the world it
+/// is played in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draw {
+    /// Units each store is asked for, week by week.
+    pub weeks: Vec<Vec<u64>>,
+    /// How that demand answers a markdown, when supply falters.
+    pub world: atelier_core::world::World,
+}
+
+/// Plays every draw on `threads` workers (at least one), in draw order, calling
+/// `progress` after each season; the reports of the completed seasons.
+pub fn play_many(
+    sim: &SeasonSimulator,
+    draws: &[Draw],
+    threads: usize,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<atelier_core::season::SeasonReport>, SimulationError> {
+    let chunk = draws.len().div_ceil(threads.clamp(1, 64)).max(1);
+    let parts: Vec<Result<Vec<_>, SimulationError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = draws
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|draw| {
+                            let view = sim.play_in(&draw.weeks, &draw.world)?;
+                            progress();
+                            view.report.ok_or_else(|| {
+                                SimulationError::Engine(EngineError::Internal(
+                                    "a simulated season ended without a report".into(),
+                                ))
+                            })
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(SimulationError::Engine(EngineError::Internal(
+                        "a simulation worker panicked".into(),
+                    )))
+                })
+            })
+            .collect()
+    });
+    let mut all = Vec::with_capacity(draws.len());
+    for part in parts {
+        all.extend(part?);
+    }
+    Ok(all)
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ pub enum WorkflowState {
     /// A week's store-to-store transfers wait for a human (the `margin` policy; not
     /// in the seed's list, which had no transfers).
     WaitingTransferApproval,
+    /// A second buy waits for a human (the `margin` policy with a chase).
+    WaitingReorderApproval,
     /// The season is over and reported.
     Completed,
     /// A step failed after its retries; `resume` retries it.
@@ -44,7 +46,7 @@ pub enum WorkflowState {
 
 impl WorkflowState {
     /// Every state, in the seed's order.
-    pub const ALL: [WorkflowState; 12] = [
+    pub const ALL: [WorkflowState; 13] = [
         WorkflowState::ParametersExtracted,
         WorkflowState::Phase1Forecasting,
         WorkflowState::WaitingMfgApproval,
@@ -55,6 +57,7 @@ impl WorkflowState {
         WorkflowState::WaitingMarkdownApproval,
         WorkflowState::Phase5Reforecast,
         WorkflowState::WaitingTransferApproval,
+        WorkflowState::WaitingReorderApproval,
         WorkflowState::Completed,
         WorkflowState::Error,
     ];
@@ -72,6 +75,7 @@ impl WorkflowState {
             WorkflowState::WaitingMarkdownApproval => "waiting_markdown_approval",
             WorkflowState::Phase5Reforecast => "phase_5_reforecast",
             WorkflowState::WaitingTransferApproval => "waiting_transfer_approval",
+            WorkflowState::WaitingReorderApproval => "waiting_reorder_approval",
             WorkflowState::Completed => "completed",
             WorkflowState::Error => "error",
         }
@@ -94,6 +98,7 @@ impl WorkflowState {
             WorkflowState::WaitingMfgApproval
                 | WorkflowState::WaitingMarkdownApproval
                 | WorkflowState::WaitingTransferApproval
+                | WorkflowState::WaitingReorderApproval
         )
     }
 }
@@ -259,6 +264,21 @@ pub const TRANSITIONS: &[(WorkflowState, Trigger, WorkflowState)] = &[
     ),
     (
         S::WaitingTransferApproval,
+        Trigger::ApprovalModified,
+        S::Phase3Replenishment,
+    ),
+    (
+        S::Phase3Replenishment,
+        Trigger::ApprovalRequested,
+        S::WaitingReorderApproval,
+    ),
+    (
+        S::WaitingReorderApproval,
+        Trigger::ApprovalAccepted,
+        S::Phase3Replenishment,
+    ),
+    (
+        S::WaitingReorderApproval,
         Trigger::ApprovalModified,
         S::Phase3Replenishment,
     ),

@@ -3,6 +3,7 @@
 //! log always gives the same view, and an illegal transition never slips in.
 
 mod approvals;
+mod reorders;
 mod transfers;
 
 pub use approvals::AnsweredApproval;
@@ -119,6 +120,8 @@ pub struct WorkflowView {
     pub actuals_meaning: ActualsMeaning,
     /// Where played actuals come from.
     pub actuals_source: Option<ActualsSource>,
+    /// The world played demand answers in (see `Event::WorkflowCreated`).
+    pub world: Option<atelier_core::world::World>,
     /// Approval timeout, seconds.
     pub approval_timeout_secs: Option<u64>,
     /// Expiry action.
@@ -185,6 +188,16 @@ pub struct WorkflowView {
     pub recent_sold: Vec<Vec<u64>>,
     /// Whether each store ran out in those weeks.
     pub recent_stockouts: Vec<Vec<bool>>,
+    /// Reorder approvals requested so far (reorder-1, -2, ...).
+    pub reorder_approvals: u32,
+    /// The reorder put up for approval and not yet placed or declined.
+    pub reorder_proposal: Option<atelier_core::policy::chase::ReorderPlan>,
+    /// Whether that reorder was answered (accepted, modified, accepted on expiry).
+    pub reorder_answered: bool,
+    /// Reorders placed, in order.
+    pub reorders: Vec<atelier_core::policy::chase::ReorderPlan>,
+    /// Reordered units that have landed at the DC.
+    pub reorder_units_arrived: u64,
 }
 
 /// Weeks of per-store sales the view keeps for replenishment signals.
@@ -210,6 +223,23 @@ impl WorkflowView {
         self.parameters
             .as_ref()
             .map_or(0, |p| p.forecast_horizon_weeks)
+    }
+
+    /// The markdown in force (0 before one is applied).
+    pub fn markdown_in_force(&self) -> f64 {
+        self.markdown
+            .as_ref()
+            .filter(|m| m.applied)
+            .map_or(0.0, |m| m.markdown_pct)
+    }
+
+    /// The demand lift the world gives the markdown in force; a log written before
+    /// worlds lifts by the policy's own assumption, as it was played.
+    pub fn world_lift(&self) -> f64 {
+        match &self.world {
+            Some(w) => w.lift_at(self.markdown_in_force()),
+            None => self.lift_pct,
+        }
     }
 
     /// Units sold so far.
@@ -287,6 +317,7 @@ impl WorkflowView {
                 actuals_source,
                 approval_timeout_secs,
                 approval_expiry,
+                world,
             } => {
                 if self.state.is_some() {
                     return Err(self.refuse(event, "the workflow already exists"));
@@ -300,6 +331,7 @@ impl WorkflowView {
                 self.actuals_meaning = *actuals_meaning;
                 self.approval_timeout_secs = *approval_timeout_secs;
                 self.approval_expiry = Some(*approval_expiry);
+                self.world.clone_from(world);
             }
             Event::PhaseStarted { phase, .. } => {
                 self.move_to(event, Trigger::PhaseStarted, *phase)?
@@ -348,6 +380,10 @@ impl WorkflowView {
                         self.transfer_approvals += 1;
                         self.propose_transfers(data);
                     }
+                    ApprovalKind::Reorder => {
+                        self.reorder_approvals += 1;
+                        self.propose_reorder(data);
+                    }
                 }
                 self.pending_approval = Some(PendingApproval {
                     approval_id: approval_id.clone(),
@@ -372,6 +408,7 @@ impl WorkflowView {
                         self.move_to(event, Trigger::ApprovalModified, to)?;
                         self.modification = Some(modifications.clone());
                         self.transfers_approved = pending.kind == ApprovalKind::Transfer;
+                        self.reorder_answered = pending.kind == ApprovalKind::Reorder;
                     }
                 }
                 self.pending_approval = None;
@@ -526,6 +563,9 @@ impl WorkflowView {
                 }
             }
             Event::TransfersShipped { batch } => self.ship_transfers(event, batch)?,
+            Event::ReorderPlaced { plan } => self.place_reorder(event, plan)?,
+            Event::ReorderDeclined { .. } => self.decline_reorder(event)?,
+            Event::ReorderArrived { units, .. } => self.land_reorder(event, *units)?,
             Event::EmergencyReorderAlert { .. } => self.emergency_alerts += 1,
             Event::MarkdownProposed { week, proposal } => {
                 self.require(event, WorkflowState::Phase4MarkdownCheck)?;
@@ -604,6 +644,7 @@ impl WorkflowView {
 
     fn accept(&mut self, event: &Event, kind: ApprovalKind) -> Result<(), TransitionError> {
         self.transfers_approved = kind == ApprovalKind::Transfer;
+        self.reorder_answered = kind == ApprovalKind::Reorder;
         self.move_to(
             event,
             Trigger::ApprovalAccepted,

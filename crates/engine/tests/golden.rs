@@ -54,6 +54,7 @@ fn conservative_low_modified() -> (Harness, &'static str) {
             safety_stock_pct: None,
             markdown_pct: None,
             transfer_units: None,
+            reorder_units: None,
         }),
         "planner",
     )
@@ -73,6 +74,7 @@ fn conservative_low_modified() -> (Harness, &'static str) {
                             safety_stock_pct: None,
                             markdown_pct: Some(0.15),
                             transfer_units: None,
+                            reorder_units: None,
                         }),
                         "planner",
                     )

@@ -264,6 +264,7 @@ fn modify_reruns_the_agent_and_asks_again() {
         safety_stock_pct: None,
         markdown_pct: None,
         transfer_units: None,
+        reorder_units: None,
     };
     let view = o
         .approve(
@@ -284,6 +285,7 @@ fn modify_reruns_the_agent_and_asks_again() {
         safety_stock_pct: Some(0.10),
         markdown_pct: None,
         transfer_units: None,
+        reorder_units: None,
     };
     let view = o
         .approve("mod", None, Resolution::Modify { modifications: m }, "test")
@@ -315,6 +317,7 @@ fn modify_reruns_the_agent_and_asks_again() {
         safety_stock_pct: None,
         markdown_pct: Some(0.10),
         transfer_units: None,
+        reorder_units: None,
     };
     let view = o
         .approve("mod", None, Resolution::Modify { modifications: m }, "test")
@@ -341,6 +344,7 @@ fn bad_modifications_and_wrong_approvals_change_nothing() {
         safety_stock_pct: None,
         markdown_pct: Some(0.1),
         transfer_units: None,
+        reorder_units: None,
     };
     assert!(matches!(
         o.approve(
@@ -358,6 +362,7 @@ fn bad_modifications_and_wrong_approvals_change_nothing() {
         safety_stock_pct: None,
         markdown_pct: None,
         transfer_units: None,
+        reorder_units: None,
     };
     assert!(matches!(
         o.approve(
@@ -512,6 +517,7 @@ fn declining_a_markdown_keeps_full_price_and_says_so() {
         safety_stock_pct: None,
         markdown_pct: Some(0.0),
         transfer_units: None,
+        reorder_units: None,
     };
     let view = o
         .approve(
@@ -651,6 +657,7 @@ fn resuming_after_an_expired_revised_order_asks_for_the_revision_again() {
         safety_stock_pct: None,
         markdown_pct: None,
         transfer_units: None,
+        reorder_units: None,
     };
     o.approve("rev", None, Resolution::Modify { modifications: m }, "t")
         .unwrap();
@@ -720,6 +727,7 @@ fn an_absurd_order_quantity_is_refused_and_nothing_is_recorded() {
             safety_stock_pct: None,
             markdown_pct: None,
             transfer_units: None,
+            reorder_units: None,
         };
         let err = o
             .approve("huge", None, Resolution::Modify { modifications: m }, "t")
@@ -736,6 +744,7 @@ fn an_absurd_order_quantity_is_refused_and_nothing_is_recorded() {
         safety_stock_pct: None,
         markdown_pct: None,
         transfer_units: None,
+        reorder_units: None,
     };
     o.approve("huge", None, Resolution::Modify { modifications: m }, "t")
         .unwrap();

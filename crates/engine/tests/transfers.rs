@@ -157,6 +157,7 @@ fn cut(units: u64) -> Resolution {
             safety_stock_pct: None,
             markdown_pct: None,
             transfer_units: Some(units),
+            reorder_units: None,
         },
     }
 }
@@ -193,6 +194,7 @@ fn a_large_batch_waits_and_a_cut_ships_only_that_many() {
                 safety_stock_pct: None,
                 markdown_pct: None,
                 transfer_units: None,
+                reorder_units: None,
             }
         },
     };

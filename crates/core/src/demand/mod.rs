@@ -101,7 +101,9 @@ pub struct ManufacturingOrder {
 
 /// domain.md's rule: order = round(forecast × (1 + safety stock)).
 pub fn manufacturing_order(forecast_units: u64, safety_stock_pct: f64) -> ManufacturingOrder {
-    let qty = (forecast_units as f64 * (1.0 + safety_stock_pct.max(0.0))).round();
+    // A negative safety stock orders below the forecast (the `rule` policy tunes
+    // it there when seasons land under the forecast); never below a tenth of it.
+    let qty = (forecast_units as f64 * (1.0 + safety_stock_pct.max(-0.9))).round();
     ManufacturingOrder {
         forecast_units,
         safety_stock_pct,

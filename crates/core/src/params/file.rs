@@ -63,7 +63,7 @@ fn check_known_fields(value: &serde_json::Value) -> Result<(), ParamError> {
         if let Some(policy) = unknown_policy {
             errors.push(FieldError::new(
                 "tunables.policy",
-                format!("{policy} is not one of seed, margin"),
+                format!("{policy} is not one of seed, rule, margin"),
             ));
         }
     }
@@ -77,13 +77,53 @@ fn fill_in_policy(value: &mut serde_json::Value) {
     let Some(map) = value.as_object_mut() else {
         return;
     };
-    if let Some(tunables) = map.get_mut("tunables").and_then(|t| t.as_object_mut()) {
-        let policy = tunables
+    if let Some(tunables) = map.get_mut("tunables") {
+        fill_in_input_defaults(tunables);
+    }
+}
+
+/// The one rule for tunables a planner gives (a file, a request body, the CLI):
+/// what they leave out takes the product's defaults (policy `margin`, a chase on
+/// its default terms), while a recorded log that predates a field keeps what it
+/// ran (`seed`, no chase).
+fn fill_in_input_defaults(tunables: &mut serde_json::Value) {
+    let Some(tunables) = tunables.as_object_mut() else {
+        return;
+    };
+    let policy = tunables
+        .get("policy")
+        .and_then(|p| p.as_str())
+        .and_then(Policy::parse)
+        .unwrap_or_default();
+    tunables.insert("policy".into(), policy.as_str().into());
+    if !tunables.contains_key("chase") {
+        let chase = serde_json::to_value(super::tunables::Chase::default())
+            .unwrap_or(serde_json::Value::Null);
+        tunables.insert("chase".into(), chase);
+    }
+}
+
+/// Tunables as a planner gives them (a request body's `tunables`): read by the
+/// same rule as a parameter file's, so the same knobs run the same policy
+/// whichever way they arrive.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InputTunables(pub Tunables);
+
+impl<'de> Deserialize<'de> for InputTunables {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<InputTunables, D::Error> {
+        let mut value = serde_json::Value::deserialize(d)?;
+        if let Some(policy) = value
             .get("policy")
-            .and_then(|p| p.as_str())
-            .and_then(Policy::parse)
-            .unwrap_or_default();
-        tunables.insert("policy".into(), policy.as_str().into());
+            .filter(|p| p.as_str().and_then(Policy::parse).is_none())
+        {
+            return Err(serde::de::Error::custom(format!(
+                "policy {policy} is not one of seed, rule, margin"
+            )));
+        }
+        fill_in_input_defaults(&mut value);
+        Tunables::deserialize(value)
+            .map(InputTunables)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -110,6 +150,20 @@ struct RawFields {
 }
 
 impl SeasonConfig {
+    /// The parameter file that reads back as this config: the seven at the top
+    /// level, the tunables under `tunables` (what `--params F.json` takes).
+    pub fn to_file_json(&self) -> serde_json::Value {
+        let mut file = serde_json::to_value(&self.parameters)
+            .unwrap_or_else(|_| serde_json::Value::Object(Default::default()));
+        if let Some(map) = file.as_object_mut() {
+            map.insert(
+                "tunables".into(),
+                serde_json::to_value(&self.tunables).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        file
+    }
+
     /// Parses and validates a parameter file's JSON text.
     pub fn from_json(text: &str) -> Result<SeasonConfig, ParamError> {
         let value: serde_json::Value =

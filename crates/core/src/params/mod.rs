@@ -8,8 +8,8 @@ use std::fmt;
 mod file;
 mod tunables;
 
-pub use file::{PARAMETER_FIELDS, SeasonConfig};
-pub use tunables::{CURRENCY_DEFAULT, Policy, Tunables};
+pub use file::{InputTunables, PARAMETER_FIELDS, SeasonConfig};
+pub use tunables::{CURRENCY_DEFAULT, Chase, ChaseTerms, MarkdownBasis, Policy, Tunables};
 
 /// How often the distribution centre tops stores up during the season.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -419,6 +419,48 @@ pub struct PricingSlice {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_config_written_as_a_file_reads_back_the_same() {
+        let text = r#"{"forecast_horizon_weeks": 12, "season_start_date": "2025-02-17",
+            "replenishment_strategy": "weekly", "dc_holdback_percentage": 0.45,
+            "markdown_checkpoint_week": 6, "markdown_threshold": 0.6,
+            "tunables": {"policy": "rule", "safety_stock_pct": -0.25, "markdown_basis": "plan",
+                         "chase": "none", "prior_seasons": [0.8, 0.75]}}"#;
+        let config = SeasonConfig::from_json(text).unwrap();
+        assert_eq!(config.tunables.safety_stock_pct, -0.25);
+        assert_eq!(config.tunables.chase, Chase::None);
+        assert_eq!(config.tunables.markdown_basis, MarkdownBasis::Plan);
+        let back = SeasonConfig::from_json(&config.to_file_json().to_string()).unwrap();
+        assert_eq!(back, config);
+        // Left out, the chase takes its default terms in a file, and none in a log.
+        let bare = SeasonConfig::from_json(
+            r#"{"forecast_horizon_weeks": 12, "season_start_date": "2025-02-17",
+            "replenishment_strategy": "none", "dc_holdback_percentage": 0.0,
+            "tunables": {"policy": "margin"}}"#,
+        )
+        .unwrap();
+        assert_eq!(bare.tunables.chase, Chase::default());
+        let logged: Tunables = serde_json::from_str(r#"{"policy": "margin"}"#).unwrap();
+        assert_eq!(logged.chase, Chase::None);
+        let bad = SeasonConfig::from_json(
+            r#"{"forecast_horizon_weeks": 12, "season_start_date": "2025-02-17",
+            "replenishment_strategy": "none", "dc_holdback_percentage": 0.0,
+            "tunables": {"chase": "sometimes"}}"#,
+        )
+        .unwrap_err();
+        assert!(bad.to_string().contains("chase"), "{bad}");
+    }
+
+    #[test]
+    fn request_tunables_follow_the_file_rule() {
+        let body: InputTunables = serde_json::from_str(r#"{"markdown_cap_pct": 0.2}"#).unwrap();
+        assert_eq!(body.0.policy, Policy::Margin);
+        assert_eq!(body.0.chase, Chase::default());
+        let rule: InputTunables = serde_json::from_str(r#"{"policy": "Rule"}"#).unwrap();
+        assert_eq!(rule.0.policy, Policy::Rule);
+        assert!(serde_json::from_str::<InputTunables>(r#"{"policy": "greedy"}"#).is_err());
+    }
+
     use super::*;
 
     fn zara_json() -> &'static str {
@@ -544,7 +586,10 @@ mod tests {
         );
         let err = with_tunables(r#"{"policy": "greedy"}"#).unwrap_err();
         assert_eq!(err.fields()[0].field, "tunables.policy");
-        assert!(err.to_string().contains("not one of seed, margin"), "{err}");
+        assert!(
+            err.to_string().contains("not one of seed, rule, margin"),
+            "{err}"
+        );
         let err = with_tunables(r#"{"currency": "dollars", "unit_cost_ratio": 0}"#).unwrap_err();
         let fields: Vec<_> = err.fields().iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["tunables.unit_cost_ratio", "tunables.currency"]);

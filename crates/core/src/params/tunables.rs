@@ -14,9 +14,15 @@ pub enum Policy {
     /// manufactured, flat-pace replenishment. Kept as the reference `margin` is
     /// measured against, and what every season recorded before policies existed ran.
     Seed,
+    /// The seed's rules with every knob free: safety stock (negative orders below
+    /// the forecast), markdown judged against the plan or the order
+    /// (`markdown_basis`), threshold, depth per point of gap, cap, checkpoint week and
+    /// holdback. Tuned on training seasons (`atelier simulate --tune-rule`) it is the
+    /// best fixed rule a planner could run: the baseline `margin` must beat.
+    Rule,
     /// The rules that maximise expected gross margin (`core::policy`): newsvendor
     /// order, markdown judged against the plan, demand-following replenishment,
-    /// store-to-store transfers. The product's default.
+    /// store-to-store transfers, a second buy. The product's default.
     #[default]
     Margin,
 }
@@ -26,6 +32,7 @@ impl Policy {
     pub fn as_str(self) -> &'static str {
         match self {
             Policy::Seed => "seed",
+            Policy::Rule => "rule",
             Policy::Margin => "margin",
         }
     }
@@ -34,6 +41,7 @@ impl Policy {
     pub fn parse(text: &str) -> Option<Policy> {
         match text.trim().to_ascii_lowercase().as_str() {
             "seed" => Some(Policy::Seed),
+            "rule" => Some(Policy::Rule),
             "margin" => Some(Policy::Margin),
             _ => None,
         }
@@ -44,6 +52,116 @@ impl Policy {
     /// must not turn it into a margin season.
     fn recorded_before_policies() -> Policy {
         Policy::Seed
+    }
+
+    /// Every policy, in the order reports list them.
+    pub const ALL: [Policy; 3] = [Policy::Seed, Policy::Rule, Policy::Margin];
+}
+
+/// What the fixed rule's sell-through is judged against at the checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkdownBasis {
+    /// Units sold ÷ units manufactured (domain.md's rule).
+    #[default]
+    Order,
+    /// Units sold ÷ the plan's forecast of the weeks to date: 1.0 is on plan.
+    Plan,
+}
+
+/// The terms of an in-season second buy (a chase): what quick-response
+/// production charges and how fast it delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChaseTerms {
+    /// Weeks from placing a reorder to its arrival at the DC (3).
+    pub lead_weeks: u32,
+    /// Cost per unit above the first buy's unit cost, a share of it (0.15).
+    pub premium_pct: f64,
+    /// Smallest reorder a supplier takes, units (500).
+    pub min_units: u64,
+    /// Last season week a reorder may be placed; `None`: as late as its arrival
+    /// leaves two weeks to sell it.
+    pub last_week: Option<u32>,
+}
+
+impl Default for ChaseTerms {
+    fn default() -> Self {
+        ChaseTerms {
+            lead_weeks: 3,
+            premium_pct: 0.15,
+            min_units: 500,
+            last_week: None,
+        }
+    }
+}
+
+impl ChaseTerms {
+    /// The last week a reorder may be placed in a season of `horizon` weeks.
+    pub fn last_order_week(&self, horizon: u32) -> u32 {
+        let latest = horizon.saturating_sub(self.lead_weeks + 2);
+        self.last_week.map_or(latest, |w| w.min(latest))
+    }
+}
+
+/// Whether a second buy is possible: `"none"` turns it off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Chase {
+    /// No reorder in season.
+    None,
+    /// Reorders on these terms.
+    Terms(ChaseTerms),
+}
+
+impl Chase {
+    /// The terms, when a chase is possible.
+    pub fn terms(&self) -> Option<&ChaseTerms> {
+        match self {
+            Chase::None => None,
+            Chase::Terms(t) => Some(t),
+        }
+    }
+
+    /// What a recorded log without the field ran: no chase existed.
+    fn recorded_before_chases() -> Chase {
+        Chase::None
+    }
+}
+
+impl Default for Chase {
+    fn default() -> Self {
+        Chase::Terms(ChaseTerms::default())
+    }
+}
+
+impl Serialize for Chase {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Chase::None => s.serialize_str("none"),
+            Chase::Terms(t) => t.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Chase {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Chase, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Word(String),
+            Terms(ChaseTerms),
+        }
+        match Form::deserialize(d).map_err(|_| {
+            serde::de::Error::custom(
+                "chase must be \"none\" or {lead_weeks, premium_pct, min_units, last_week}",
+            )
+        })? {
+            Form::Word(w) if w.trim().eq_ignore_ascii_case("none") => Ok(Chase::None),
+            Form::Word(w) => Err(serde::de::Error::custom(format!(
+                "chase '{w}' is not \"none\" or an object of terms"
+            ))),
+            Form::Terms(t) => Ok(Chase::Terms(t)),
+        }
     }
 }
 
@@ -111,6 +229,17 @@ pub struct Tunables {
     /// scale, 0.15) that the category's own backtests cannot show: the spread of
     /// `margin`'s order distribution is at least this. See `policy::order`.
     pub season_level_sd: f64,
+    /// What the `rule` policy judges sell-through against (`order`, as the seed
+    /// does, or `plan`).
+    pub markdown_basis: MarkdownBasis,
+    /// Earlier seasons of the category: actual season demand ÷ the forecast made
+    /// for it. `margin` centres its order on them (shrunk toward the backtests'
+    /// bias, see `policy::order`); empty: the backtests alone.
+    pub prior_seasons: Vec<f64>,
+    /// The in-season second buy (`"none"` turns it off). `margin` decides the first
+    /// buy and the chase together; the fixed rules never chase.
+    #[serde(default = "Chase::recorded_before_chases")]
+    pub chase: Chase,
 }
 
 impl Default for Tunables {
@@ -133,13 +262,16 @@ impl Default for Tunables {
             transfer_approval_units: 1_000,
             markdown_lift_saturation_pct: 1.0,
             season_level_sd: 0.15,
+            markdown_basis: MarkdownBasis::Order,
+            prior_seasons: Vec::new(),
+            chase: Chase::default(),
         }
     }
 }
 
 /// The keys a parameter file's `tunables` object may have (see the test that keeps
 /// it in step with the struct).
-pub(crate) const TUNABLE_FIELDS: [&str; 17] = [
+pub(crate) const TUNABLE_FIELDS: [&str; 20] = [
     "safety_stock_pct",
     "safety_stock_no_replenishment_pct",
     "markdown_elasticity",
@@ -157,6 +289,9 @@ pub(crate) const TUNABLE_FIELDS: [&str; 17] = [
     "transfer_approval_units",
     "markdown_lift_saturation_pct",
     "season_level_sd",
+    "markdown_basis",
+    "prior_seasons",
+    "chase",
 ];
 
 impl Tunables {
@@ -179,11 +314,11 @@ impl Tunables {
                 ));
             }
         };
-        check("safety_stock_pct", self.safety_stock_pct, 0.0, 5.0);
+        check("safety_stock_pct", self.safety_stock_pct, -0.9, 5.0);
         check(
             "safety_stock_no_replenishment_pct",
             self.safety_stock_no_replenishment_pct,
-            0.0,
+            -0.9,
             5.0,
         );
         check("markdown_elasticity", self.markdown_elasticity, 0.0, 20.0);
@@ -226,6 +361,13 @@ impl Tunables {
             20.0,
         );
         check("season_level_sd", self.season_level_sd, 0.0, 2.0);
+        for (i, r) in self.prior_seasons.iter().enumerate() {
+            check(&format!("prior_seasons[{i}]"), *r, 0.01, 100.0);
+        }
+        if let Chase::Terms(t) = &self.chase {
+            check("chase.premium_pct", t.premium_pct, 0.0, 10.0);
+            check("chase.lead_weeks", t.lead_weeks as f64, 1.0, 26.0);
+        }
         errors.extend(self.economics_errors());
         ParamError::from_list(errors)
     }

@@ -69,7 +69,31 @@ pub struct MarkdownSituation {
     pub planned_to_date: u64,
     /// The planner's target sell-through at the checkpoint.
     pub threshold: f64,
+    /// The log spread of the remaining demand (0: the re-forecast taken as
+    /// certain). With a spread, units sold at a depth are E[min(D, stock)] rather
+    /// than min(E[D], stock): a season expected to sell through still leaves some
+    /// stock in its unlucky draws, and a cut is weighed against that, not against
+    /// the average.
+    #[serde(default)]
+    pub demand_sd: f64,
+    /// Each store's stock and share of the remaining demand, when the DC cannot
+    /// move stock between them (empty: the network's stock is pooled). A store's
+    /// demand carries [`STORE_SD`] more spread.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stores: Vec<StoreShare>,
 }
+
+/// One store's stock and share of the network's remaining demand.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StoreShare {
+    /// Units on its shelves.
+    pub on_hand: u64,
+    /// Its share of the network's demand.
+    pub share: f64,
+}
+
+/// The extra log spread of one store's demand around its share of the network's.
+pub const STORE_SD: f64 = 0.15;
 
 /// One depth on the grid and what the model expects of it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -165,6 +189,24 @@ pub fn depth_outcome(
     }
 }
 
+/// Units expected to sell from `available` (pooled) or from each store's stock
+/// when demand is `demand` with log spread `sd`.
+fn expected_sold(demand: f64, available: f64, sd: f64, stores: &[StoreShare]) -> f64 {
+    use crate::policy::chase::expected_sales;
+    if stores.is_empty() {
+        return if sd > 0.0 {
+            expected_sales(demand, sd, available)
+        } else {
+            demand.min(available)
+        };
+    }
+    let store_sd = (sd * sd + STORE_SD * STORE_SD).sqrt();
+    stores
+        .iter()
+        .map(|s| expected_sales(demand * s.share, store_sd, s.on_hand as f64))
+        .sum()
+}
+
 /// Picks the depth with the highest expected margin (ties go to the shallower).
 pub fn margin_markdown(
     situation: &MarkdownSituation,
@@ -178,9 +220,27 @@ pub fn margin_markdown(
     } else {
         (situation.units_in_stores, situation.units_at_dc)
     };
+    let uncertain = situation.demand_sd > 0.0 || !situation.stores.is_empty();
     let depths: Vec<DepthOutcome> = markdown_grid(tunables)
         .into_iter()
-        .map(|m| depth_outcome(m, base, available, stranded, economics, response))
+        .map(|m| {
+            let mut d = depth_outcome(m, base, available, stranded, economics, response);
+            if uncertain {
+                let sold = expected_sold(
+                    d.expected_demand,
+                    available as f64,
+                    situation.demand_sd,
+                    &situation.stores,
+                )
+                .min(available as f64);
+                d.expected_units_sold = sold;
+                d.expected_leftover = available as f64 - sold + stranded as f64;
+                d.expected_revenue = sold * economics.price_at(m);
+                d.expected_salvage = d.expected_leftover * economics.salvage_value;
+                d.expected_margin = d.expected_revenue + d.expected_salvage;
+            }
+            d
+        })
         .collect();
     let none = depths.first().map_or(0.0, |d| d.expected_margin);
     let best = best_depth(&depths);
@@ -240,7 +300,55 @@ mod tests {
             order_units: 10_000,
             planned_to_date: 3_700,
             threshold: 0.6,
+            demand_sd: 0.0,
+            stores: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_season_expected_to_sell_through_is_not_cut_under_uncertainty() {
+        let e = economics();
+        let t = Tunables::default();
+        let r = PriceResponse::from_tunables(&t);
+        // Stock a tenth above expected demand: certain demand would take a cut to
+        // sell it; the spread says the tenth is the unlucky draws' cushion.
+        let mut s = situation(vec![1_000; 6], 6_600, 0);
+        let certain = margin_markdown(&s, &e, &r, &t);
+        s.demand_sd = 0.15;
+        let uncertain = margin_markdown(&s, &e, &r, &t);
+        assert!(uncertain.markdown_pct <= certain.markdown_pct);
+        // Units sold follow E[min(D, S)].
+        let d0 = &uncertain.depths[0];
+        let expect = crate::policy::chase::expected_sales(6_000.0, 0.15, 6_600.0);
+        assert!((d0.expected_units_sold - expect).abs() < 1e-6);
+        assert!((d0.expected_leftover - (6_600.0 - expect)).abs() < 1e-6);
+        // Far too much stock: a cut still pays.
+        let mut heavy = situation(vec![1_000; 6], 12_000, 0);
+        heavy.demand_sd = 0.15;
+        assert!(margin_markdown(&heavy, &e, &r, &t).markdown_pct > 0.0);
+    }
+
+    #[test]
+    fn stores_that_cannot_share_stock_sell_less_than_the_pool() {
+        let e = economics();
+        let t = Tunables::default();
+        let r = PriceResponse::from_tunables(&t);
+        let mut s = situation(vec![1_000; 6], 6_000, 0);
+        s.demand_sd = 0.05;
+        let pooled = margin_markdown(&s, &e, &r, &t).depths[0].expected_units_sold;
+        // All the stock in one store of two equal ones: half the demand finds none.
+        s.stores = vec![
+            StoreShare {
+                on_hand: 6_000,
+                share: 0.5,
+            },
+            StoreShare {
+                on_hand: 0,
+                share: 0.5,
+            },
+        ];
+        let split = margin_markdown(&s, &e, &r, &t).depths[0].expected_units_sold;
+        assert!(split < pooled * 0.6, "{split} vs {pooled}");
     }
 
     #[test]

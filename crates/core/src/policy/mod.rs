@@ -9,10 +9,12 @@
 //!   observed weeks put on the baseline's footing with it;
 //! - [`replenish`]: DC stock shared by observed sell rates and the re-forecast;
 //! - [`transfers`]: store-to-store moves when the DC is empty, when they pay;
-//! - [`holdback`]: the stock a holdback strands when nothing leaves the DC.
+//! - [`holdback`]: the stock a holdback strands when nothing leaves the DC;
+//! - [`chase`]: the first buy and an in-season reorder decided together.
 //!
 //! `docs/policies.md` explains each rule, its formula and its tunables.
 
+pub mod chase;
 pub mod holdback;
 pub mod lift;
 pub mod markdown;

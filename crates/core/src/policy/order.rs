@@ -52,7 +52,17 @@ pub struct ForecastErrorModel {
     pub level_sd: f64,
     /// √(model_sd² + level_sd²): the spread the order uses.
     pub sd: f64,
+    /// Earlier seasons the centre was calibrated on (0: the backtests alone).
+    #[serde(default)]
+    pub prior_seasons: usize,
 }
+
+/// The prior's spread of the season centre around the backtests' bias (log): a
+/// level the history has not shown is as likely as the level floor says.
+pub const CENTRE_PRIOR_SD: f64 = 0.15;
+/// Weight of the level floor against the seasons' own spread, in seasons: with two
+/// earlier seasons the floor and their spread count alike.
+pub const LEVEL_FLOOR_SEASONS: f64 = 2.0;
 
 impl ForecastErrorModel {
     /// The model from backtest results and year-over-year log changes.
@@ -77,6 +87,40 @@ impl ForecastErrorModel {
             level_sd_floor,
             level_sd,
             sd: (model_sd * model_sd + level_sd * level_sd).sqrt(),
+            prior_seasons: 0,
+        }
+    }
+
+    /// The model centred on earlier seasons of the category: `ratios` are each
+    /// season's actual demand ÷ the forecast made for it. Normal-normal shrinkage of
+    /// the centre: prior N(bias, [`CENTRE_PRIOR_SD`]²) from the backtests, seasons
+    /// ln(ratio) ~ N(centre, level²), where the level spread pools the floor
+    /// (weight [`LEVEL_FLOOR_SEASONS`]) with the seasons' own spread. The order's
+    /// spread is the level's plus the centre's remaining uncertainty; the
+    /// backtests' own spread is inside each season's ratio, so it is not added
+    /// again. Ratios that are not positive and finite are left out.
+    pub fn calibrated(&self, ratios: &[f64]) -> ForecastErrorModel {
+        let logs: Vec<f64> = ratios
+            .iter()
+            .filter(|r| r.is_finite() && **r > 0.0)
+            .map(|r| r.ln())
+            .collect();
+        if logs.is_empty() {
+            return *self;
+        }
+        let n = logs.len() as f64;
+        let (mean, spread) = mean_sd(&logs);
+        let k = LEVEL_FLOOR_SEASONS;
+        let level_var = (k * self.level_sd.powi(2) + n * spread.powi(2)) / (k + n);
+        let prior_var = CENTRE_PRIOR_SD * CENTRE_PRIOR_SD;
+        let post_var = 1.0 / (1.0 / prior_var + n / level_var.max(1e-12));
+        let centre = post_var * (self.bias / prior_var + n * mean / level_var.max(1e-12));
+        ForecastErrorModel {
+            bias: centre,
+            level_sd: level_var.sqrt(),
+            sd: (level_var + post_var).sqrt(),
+            prior_seasons: logs.len(),
+            ..*self
         }
     }
 
@@ -166,7 +210,16 @@ pub fn newsvendor_order(
     economics: &Economics,
     errors: &ForecastErrorModel,
 ) -> NewsvendorOrder {
-    let critical_ratio = economics.critical_ratio();
+    newsvendor_order_at(forecast_units, economics.critical_ratio(), errors)
+}
+
+/// The order at a given critical ratio: a first buy that a chase can top up
+/// commits at a lower one (`policy::chase::first_buy_ratio`).
+pub fn newsvendor_order_at(
+    forecast_units: u64,
+    critical_ratio: f64,
+    errors: &ForecastErrorModel,
+) -> NewsvendorOrder {
     let z = normal_quantile(critical_ratio);
     let quantile_ratio = errors.quantile_ratio(critical_ratio);
     let order = (forecast_units as f64 * quantile_ratio).round();
@@ -339,6 +392,31 @@ mod tests {
         let lower = newsvendor_order(100_000, &economics, &low);
         assert!(lower.order_units < order.order_units);
         assert!((lower.quantile_ratio - (ratio * (-0.1f64).exp())).abs() < 1e-12);
+    }
+
+    #[test]
+    fn earlier_seasons_move_the_centre_by_shrinkage() {
+        let model = ForecastErrorModel::from_parts(&[], &[], 0.15);
+        assert_eq!(model.calibrated(&[]), model);
+        // One season 22% under: prior var 0.0225, level var (2·0.0225 + 0)/3 = 0.015;
+        // posterior var 1/(1/0.0225 + 1/0.015) = 0.009, centre 0.009·ln(0.78)/0.015.
+        let one = model.calibrated(&[0.78, -1.0, f64::NAN]);
+        assert_eq!(one.prior_seasons, 1);
+        assert!(
+            (one.bias - 0.6 * 0.78f64.ln()).abs() < 1e-12,
+            "{}",
+            one.bias
+        );
+        assert!((one.level_sd - 0.015f64.sqrt()).abs() < 1e-12);
+        assert!((one.sd - 0.024f64.sqrt()).abs() < 1e-12);
+        // Many seasons: the centre is theirs and the spread their own.
+        let ratios: Vec<f64> = (0..400)
+            .map(|i| (-0.25f64 + if i % 2 == 0 { 0.1 } else { -0.1 }).exp())
+            .collect();
+        let many = model.calibrated(&ratios);
+        assert!((many.bias + 0.25).abs() < 0.002, "{}", many.bias);
+        assert!((many.level_sd - 0.1).abs() < 0.002, "{}", many.level_sd);
+        assert!(many.sd > many.level_sd && many.sd < 0.102);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::state::WorkflowState;
 use atelier_core::demand::{DemandForecast, ManufacturingOrder};
 use atelier_core::inventory::{Allocation, StoreStock};
 use atelier_core::params::{DemandSlice, InventorySlice, PricingSlice, SeasonParameters};
+use atelier_core::policy::chase::{ChaseSituation, ReorderPlan};
 use atelier_core::policy::markdown::{MarginMarkdown, MarkdownSituation};
 use atelier_core::policy::replenish::{ReplenishmentWindow, StoreSignal};
 use atelier_core::policy::transfers::{StoreCover, TransferPlan, TransferWeek};
@@ -76,7 +77,9 @@ pub enum Task {
         week: u32,
         /// Units sold so far.
         units_sold: u64,
-        /// Units manufactured (the allocation's total).
+        /// The units sell-through is judged against: those manufactured (the
+        /// allocation's total), or under the `rule` policy with `markdown_basis`
+        /// `plan`, the plan's forecast of the weeks to date.
         units_manufactured: u64,
     },
     /// Re-price after a planner's modification of the depth.
@@ -114,6 +117,13 @@ pub enum Task {
         stores: Vec<StoreCover>,
         /// The DC's stock, the weeks left, the markdown and the approval size.
         conditions: TransferWeek,
+    },
+    /// Weigh a second buy against the demand read so far (the `margin` policy).
+    ProposeReorder {
+        /// The category, for its price.
+        category: String,
+        /// The re-forecast, the stock held and awaited, the spread.
+        situation: ChaseSituation,
     },
 }
 
@@ -190,6 +200,11 @@ pub enum AgentResult {
     Transfers {
         /// The moves by store position, and their totals.
         plan: TransferPlan,
+    },
+    /// Inventory's reorder, when one pays.
+    Reorder {
+        /// The reorder, or none.
+        plan: Option<ReorderPlan>,
     },
 }
 
@@ -275,6 +290,13 @@ macro_rules! agent_call {
         }
     };
 }
+
+agent_call!(
+    /// Inventory weighs a second buy.
+    ProposeReorderCall => Inventory, ProposeReorder { category: String, situation: ChaseSituation }
+    -> Option<ReorderPlan>,
+    |r| AgentResult::Reorder { plan } => plan
+);
 
 agent_call!(
     /// Demand forecasts the season and sizes the order.

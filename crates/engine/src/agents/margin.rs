@@ -9,7 +9,7 @@ use atelier_core::demand::{DemandForecast, ManufacturingOrder, TotalInterval};
 use atelier_core::economics::Economics;
 use atelier_core::plan::{PlanError, category_sales};
 use atelier_core::policy::markdown::{MarkdownSituation, PriceResponse, margin_markdown};
-use atelier_core::policy::order::{ForecastErrorModel, newsvendor_order};
+use atelier_core::policy::order::{ForecastErrorModel, newsvendor_order_at};
 use atelier_core::policy::transfers::{StoreCover, TransferWeek, propose_transfers};
 use atelier_core::pricing::MarkdownProposal;
 
@@ -34,8 +34,19 @@ pub fn order(
         horizon_weeks,
         ctx.tunables.season_level_sd,
     )
-    .map_err(PlanError::from)?;
-    let nv = newsvendor_order(forecast.total_season_demand, &economics, &errors);
+    .map_err(PlanError::from)?
+    .calibrated(&ctx.tunables.prior_seasons);
+    // With a chase possible the first buy commits at a lower ratio: what it does
+    // not cover, the reorder can (`policy::chase`).
+    let ratio = match ctx.tunables.chase.terms() {
+        Some(terms) => atelier_core::policy::chase::first_buy_ratio(
+            &economics,
+            terms,
+            atelier_core::policy::chase::chaseable_share(&forecast.weekly, terms),
+        ),
+        None => economics.critical_ratio(),
+    };
+    let nv = newsvendor_order_at(forecast.total_season_demand, ratio, &errors);
     forecast.interval = TotalInterval {
         level: 0.8,
         low: nv.interval_80.0,
@@ -88,5 +99,22 @@ pub fn transfers(
     let economics = Economics::for_category(ctx.tunables, sales)?;
     Ok(AgentResult::Transfers {
         plan: propose_transfers(stores, conditions, &economics),
+    })
+}
+
+/// The second buy after a week, when one pays (`policy::chase`); none when the
+/// season's tunables allow no chase.
+pub fn reorder(
+    ctx: &AgentContext<'_>,
+    category: &str,
+    situation: &atelier_core::policy::chase::ChaseSituation,
+) -> Result<AgentResult, AgentError> {
+    let Some(terms) = ctx.tunables.chase.terms() else {
+        return Ok(AgentResult::Reorder { plan: None });
+    };
+    let sales = category_sales(&ctx.data.history, category)?;
+    let economics = Economics::for_category(ctx.tunables, sales)?;
+    Ok(AgentResult::Reorder {
+        plan: atelier_core::policy::chase::plan_reorder(situation, &economics, terms),
     })
 }

@@ -145,7 +145,7 @@ impl Agent for DemandAgent {
                     ctx.tunables.safety_stock_for(slice.replenishment_strategy),
                 )?;
                 match ctx.tunables.policy {
-                    Policy::Seed => Ok(AgentResult::Forecast {
+                    Policy::Seed | Policy::Rule => Ok(AgentResult::Forecast {
                         forecast,
                         order: seed_order,
                     }),
@@ -253,6 +253,10 @@ impl Agent for InventoryAgent {
                 conditions,
                 ..
             } => margin::transfers(ctx, category, stores, *conditions),
+            Task::ProposeReorder {
+                category,
+                situation,
+            } => margin::reorder(ctx, category, situation),
             other => Err(wrong_task(AgentName::Inventory, other)),
         }
     }

@@ -91,6 +91,9 @@ pub struct NewWorkflow {
     /// How the parameters were extracted from a planner's description (phase 0), if
     /// they were.
     pub extraction: Option<Reasoning>,
+    /// The world played demand answers in (a `--demand` folder's `world.json`);
+    /// `None`: the standard world for demand, none for recorded sales.
+    pub world: Option<atelier_core::world::World>,
 }
 
 /// The orchestrator over a store, the agents, a reasoner, a clock and a data catalog.
@@ -172,6 +175,10 @@ impl Orchestrator {
             actuals_source: request.actuals_source,
             approval_timeout_secs: request.approval_timeout_secs,
             approval_expiry: request.approval_expiry,
+            world: match request.actuals_meaning {
+                ActualsMeaning::Demand => Some(request.world.unwrap_or_default()),
+                ActualsMeaning::Sales => None,
+            },
         })?;
         // Phase 0's record (how the parameters were read from the planner's words)
         // is written with the creation, so no crash can separate them.

@@ -29,7 +29,7 @@ pub fn report(view: &WorkflowView) -> atelier_core::season::SeasonReport {
             .sum(),
         _ => 0.0,
     };
-    let manufactured = view.allocation.as_ref().map_or(0, |a| a.manufacturing_qty);
+    let manufactured = view.units_ordered();
     let leftover_in_stores: u64 = view.stock.iter().map(|s| s.on_hand).sum();
     let mut report = season_report(
         &weeks,
@@ -41,6 +41,8 @@ pub fn report(view: &WorkflowView) -> atelier_core::season::SeasonReport {
         },
     );
     report.stock_adjustments = view.stock_adjustments;
+    report.units_reordered = view.reorders.iter().map(|r| r.units).sum();
+    report.reorder_cost = view.reorders.iter().map(|r| r.cost).sum();
     if view.tunables.policy == atelier_core::Policy::Margin {
         // The seed's rules of thumb (raise safety stock below 95% fill rate, lower
         // it above 15% leftover) are not what simulation supports; `atelier tune`
@@ -65,10 +67,14 @@ fn season_units(view: &WorkflowView) -> SeasonUnits {
             .filter(|m| week > m.week)
             .map_or(0.0, |m| m.markdown_pct)
     };
+    // The lift the world gave the weeks after the markdown (the policy's own
+    // assumption in logs written before worlds).
     let lift_in = |week: u32| {
-        markdown
-            .filter(|m| week > m.week)
-            .map_or(0.0, |_| view.lift_pct)
+        markdown.filter(|m| week > m.week).map_or(0.0, |m| {
+            view.world
+                .as_ref()
+                .map_or(view.lift_pct, |w| w.lift_at(m.markdown_pct))
+        })
     };
     let demand = (view.actuals_meaning == ActualsMeaning::Demand).then(|| {
         view.weeks
@@ -77,7 +83,7 @@ fn season_units(view: &WorkflowView) -> SeasonUnits {
             .sum()
     });
     SeasonUnits {
-        ordered: view.allocation.as_ref().map_or(0, |a| a.manufacturing_qty),
+        ordered: view.units_ordered(),
         sold: view
             .weeks
             .iter()
@@ -89,6 +95,19 @@ fn season_units(view: &WorkflowView) -> SeasonUnits {
         leftover: view.stock.iter().map(|s| s.on_hand).sum::<u64>() + view.dc_stock,
         transferred: view.transferred_units,
         demand,
+        reorder_premium: reorder_premium(view),
+    }
+}
+
+/// Σ reorder units × (their unit cost − the first buy's).
+fn reorder_premium(view: &WorkflowView) -> f64 {
+    match Economics::new(&view.tunables, view.unit_price, 1) {
+        Ok(e) => view
+            .reorders
+            .iter()
+            .map(|r| r.units as f64 * (r.unit_cost - e.unit_cost))
+            .sum(),
+        Err(_) => 0.0,
     }
 }
 

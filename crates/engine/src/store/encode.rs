@@ -170,6 +170,7 @@ mod tests {
                         safety_stock_pct: Some(v),
                         markdown_pct: Some(v / 7.0),
                         transfer_units: None,
+                        reorder_units: None,
                     },
                 },
                 by: "t".into(),

@@ -12,6 +12,7 @@ pub(super) fn waiting_state(kind: ApprovalKind) -> WorkflowState {
         ApprovalKind::Manufacturing => WorkflowState::WaitingMfgApproval,
         ApprovalKind::Markdown => WorkflowState::WaitingMarkdownApproval,
         ApprovalKind::Transfer => WorkflowState::WaitingTransferApproval,
+        ApprovalKind::Reorder => WorkflowState::WaitingReorderApproval,
     }
 }
 
@@ -21,7 +22,7 @@ pub(super) fn accepted_state(kind: ApprovalKind) -> WorkflowState {
     match kind {
         ApprovalKind::Manufacturing => WorkflowState::Phase2Allocation,
         ApprovalKind::Markdown => WorkflowState::Phase5Reforecast,
-        ApprovalKind::Transfer => WorkflowState::Phase3Replenishment,
+        ApprovalKind::Transfer | ApprovalKind::Reorder => WorkflowState::Phase3Replenishment,
     }
 }
 
@@ -33,7 +34,7 @@ pub(super) fn proposing_state(kind: ApprovalKind) -> WorkflowState {
     match kind {
         ApprovalKind::Manufacturing => WorkflowState::Phase1Forecasting,
         ApprovalKind::Markdown => WorkflowState::Phase4MarkdownCheck,
-        ApprovalKind::Transfer => WorkflowState::Phase3Replenishment,
+        ApprovalKind::Transfer | ApprovalKind::Reorder => WorkflowState::Phase3Replenishment,
     }
 }
 

@@ -89,6 +89,7 @@ pub fn new_workflow(id: &str, config: SeasonConfig) -> NewWorkflow {
         approval_timeout_secs: None,
         approval_expiry: ExpiryAction::Fail,
         extraction: None,
+        world: None,
     }
 }
 

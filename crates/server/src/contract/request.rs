@@ -5,7 +5,7 @@
 use super::bounded::{bounded_integer, bounded_text};
 use crate::error::{ApiError, param_error};
 use atelier_core::SeasonConfig;
-use atelier_core::params::{ParamError, RawSeasonParameters, Tunables};
+use atelier_core::params::{ParamError, RawSeasonParameters};
 use atelier_core::sample;
 use atelier_engine::event::{ActualsMeaning, ExpiryAction, Modification, Resolution};
 use atelier_engine::orchestrator::MAX_APPROVAL_TIMEOUT_SECS;
@@ -185,7 +185,7 @@ pub struct CreateWorkflowRequest {
     /// Optional tunables (defaults from domain.md), at the top level of the body.
     #[serde(default)]
     #[schema(value_type = Option<TunablesBody>)]
-    pub tunables: Option<Tunables>,
+    pub tunables: Option<atelier_core::params::InputTunables>,
     /// A shipped scenario to play with `POST .../play`.
     #[serde(default)]
     pub scenario: Option<ScenarioName>,
@@ -210,7 +210,7 @@ impl CreateWorkflowRequest {
     /// The validated season: the seven parameters and the tunables, every
     /// problem named (under `parameters.` for the seven).
     pub fn season(&self) -> Result<SeasonConfig, ApiError> {
-        let tunables = self.tunables.clone().unwrap_or_default();
+        let tunables = self.tunables.clone().map(|t| t.0).unwrap_or_default();
         match (self.parameters.validate(), tunables.validate()) {
             (Ok(parameters), Ok(())) => Ok(SeasonConfig {
                 parameters,
@@ -293,8 +293,8 @@ pub enum ApprovalAction {
 }
 
 /// A change asked for instead of accepting: one of `manufacturing_qty` or
-/// `safety_stock_pct` (manufacturing), `markdown_pct` (markdown) or `transfer_units`
-/// (transfers).
+/// `safety_stock_pct` (manufacturing), `markdown_pct` (markdown), `transfer_units`
+/// (transfers) or `reorder_units` (reorders).
 // The schema of the engine's `Modification`, which the body is read into.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -308,6 +308,8 @@ pub struct ModificationBody {
     markdown_pct: Option<f64>,
     /// The most units to move (transfer approvals); 0 moves none.
     transfer_units: Option<u64>,
+    /// The units to reorder instead (reorder approvals); 0 declines the reorder.
+    reorder_units: Option<u64>,
 }
 
 /// An answer to an approval.

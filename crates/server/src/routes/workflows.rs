@@ -90,6 +90,7 @@ pub async fn create(
                 approval_timeout_secs: approval_timeout_secs.map(|t| t.get()),
                 approval_expiry: on_expiry.unwrap_or(ExpiryAction::Fail),
                 extraction: None,
+                world: None,
             })?;
             publish();
             Ok(s.orchestrator().advance(&request_id)?)

@@ -22,6 +22,7 @@ pub fn request(
         ApprovalKind::Manufacturing => ("manufacturing", step.view.manufacturing_approvals + 1),
         ApprovalKind::Markdown => ("markdown", step.view.markdown_approvals + 1),
         ApprovalKind::Transfer => ("transfer", step.view.transfer_approvals + 1),
+        ApprovalKind::Reorder => ("reorder", step.view.reorder_approvals + 1),
     };
     let expires_at = step
         .view
@@ -101,6 +102,9 @@ pub fn check_modification(
     forecast_units: u64,
 ) -> Result<(), EngineError> {
     let invalid = |s: String| Err(EngineError::InvalidModification(s));
+    if kind != ApprovalKind::Reorder && m.reorder_units.is_some() {
+        return invalid("reorder_units applies only to a reorder approval".into());
+    }
     let max_qty = forecast_units.max(1_000).saturating_mul(MAX_ORDER_MULTIPLE);
     match kind {
         ApprovalKind::Manufacturing => {
@@ -153,6 +157,22 @@ pub fn check_modification(
                 Some(_) => Ok(()),
             }
         }
+        ApprovalKind::Reorder => {
+            if m.manufacturing_qty.is_some()
+                || m.safety_stock_pct.is_some()
+                || m.markdown_pct.is_some()
+                || m.transfer_units.is_some()
+            {
+                return invalid("only reorder_units applies to a reorder approval".into());
+            }
+            match m.reorder_units {
+                None => invalid("a reorder modification needs reorder_units (0 declines)".into()),
+                Some(q) if q > max_qty => invalid(format!(
+                    "reorder_units {q} is more than {MAX_ORDER_MULTIPLE} times the forecast ({forecast_units} units); the most is {max_qty}"
+                )),
+                Some(_) => Ok(()),
+            }
+        }
     }
 }
 
@@ -167,6 +187,7 @@ mod tests {
             safety_stock_pct: safety,
             markdown_pct: markdown,
             transfer_units: None,
+            reorder_units: None,
         }
     }
 

@@ -11,24 +11,46 @@ use crate::reasoning::{Claim, Decision};
 use crate::state::WorkflowState;
 use atelier_core::ReplenishmentStrategy;
 use atelier_core::demand::reforecast_remaining;
-use atelier_core::policy::markdown::{MarginMarkdown, MarkdownSituation};
+use atelier_core::policy::markdown::{MarginMarkdown, MarkdownSituation, StoreShare};
 use serde_json::json;
 
 /// Chooses the checkpoint depth; returns whether the step now waits for approval.
 pub fn check(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<bool, StepError> {
     let p = step.parameters()?.clone();
     let view = &step.view;
-    let baseline = view
-        .forecast
-        .as_ref()
-        .map_or_else(|| view.forecast_weekly.clone(), |f| f.weekly.clone());
+    let (baseline, prior_sd) = reforecast::calibrated_baseline(view);
     let footing = reforecast::observed(view, &baseline);
+    let dc_reachable = p.replenishment_strategy != ReplenishmentStrategy::None;
+    // Where the DC cannot move stock, each store sells only its own.
+    let stores = if dc_reachable {
+        Vec::new()
+    } else {
+        let covers = super::transfers::covers(view, week);
+        let total: f64 = covers.iter().map(|c| c.expected_remaining).sum();
+        covers
+            .iter()
+            .map(|c| StoreShare {
+                on_hand: c.on_hand,
+                share: if total > 0.0 {
+                    c.expected_remaining / total
+                } else {
+                    0.0
+                },
+            })
+            .collect()
+    };
     let situation = MarkdownSituation {
         week,
         remaining_demand: reforecast_remaining(&baseline, &footing),
         units_in_stores: view.stock.iter().map(|s| s.on_hand).sum(),
         units_at_dc: view.dc_stock,
-        dc_reachable: p.replenishment_strategy != ReplenishmentStrategy::None,
+        dc_reachable,
+        demand_sd: atelier_core::policy::chase::remaining_sd(
+            prior_sd,
+            week,
+            view.horizon().saturating_sub(week),
+        ),
+        stores,
         units_sold_to_date: view.units_sold(),
         order_units: view.allocation.as_ref().map_or(0, |a| a.manufacturing_qty),
         planned_to_date: baseline.iter().take(week as usize).sum(),

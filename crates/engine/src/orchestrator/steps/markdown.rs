@@ -21,14 +21,24 @@ pub fn check(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<bool, 
     if step.view.tunables.policy == atelier_core::Policy::Margin {
         return super::margin_markdown::check(ctx, step, week);
     }
+    let view = &step.view;
+    let ordered = view.allocation.as_ref().map_or(0, |a| a.manufacturing_qty);
+    // The fixed rule may judge sell-through against the plan to date instead of
+    // the order: 1.0 is then a season on plan.
+    let judged_against = match (view.tunables.policy, view.tunables.markdown_basis) {
+        (atelier_core::Policy::Rule, atelier_core::params::MarkdownBasis::Plan) => {
+            let plan = view
+                .forecast
+                .as_ref()
+                .map_or(&view.forecast_weekly, |f| &f.weekly);
+            plan.iter().take(week as usize).sum::<u64>()
+        }
+        _ => ordered,
+    };
     let call = ProposeMarkdownCall {
         week,
-        units_sold: step.view.units_sold(),
-        units_manufactured: step
-            .view
-            .allocation
-            .as_ref()
-            .map_or(0, |a| a.manufacturing_qty),
+        units_sold: view.units_sold(),
+        units_manufactured: judged_against,
     };
     let instruction = format!(
         "Check sell-through at week {week} against the target and propose a markdown if behind."

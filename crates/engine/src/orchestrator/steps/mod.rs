@@ -12,10 +12,12 @@
 //! - [`markdown`]: phase 4, the checkpoint, a revised depth, an applied markdown;
 //! - [`margin_markdown`]: phase 4's checkpoint under the `margin` policy;
 //! - [`transfers`]: store-to-store moves while the DC is empty (`margin`);
+//! - [`chase`]: the in-season second buy and its arrival (`margin`);
 //! - [`approvals`]: asking, answering and expiring.
 
 pub mod allocate;
 pub mod approvals;
+pub mod chase;
 pub mod forecast;
 pub mod margin_markdown;
 pub mod markdown;
@@ -42,6 +44,9 @@ pub fn next(ctx: &StepContext<'_>, view: &WorkflowView) -> Option<Result<Step, S
         WorkflowState::Phase2Allocation => allocate::run(ctx, view),
         WorkflowState::Phase5Reforecast => markdown::applied(ctx, view),
         WorkflowState::Phase4MarkdownCheck => markdown::revised(ctx, view),
+        WorkflowState::Phase3Replenishment if view.reorder_proposal.is_some() => {
+            chase::answered(ctx, view)
+        }
         WorkflowState::Phase3Replenishment => transfers::answered(ctx, view),
         _ => return None,
     })

@@ -29,7 +29,7 @@ pub fn apply(
         .as_ref()
         .map_or_else(|| forecast_weekly.clone(), |f| f.weekly.clone());
     let (actual_weekly, lift_pct) = match step.view.tunables.policy {
-        Policy::Seed => (observed(&step.view, &baseline), step.view.lift_pct),
+        Policy::Seed | Policy::Rule => (observed(&step.view, &baseline), step.view.lift_pct),
         Policy::Margin => observed_with_learnt_lift(&step.view, &baseline),
     };
     let call = ReforecastCall {
@@ -139,4 +139,28 @@ pub fn manual(ctx: &StepContext<'_>, view: &WorkflowView, reason: &str) -> Resul
         week: week + 1,
     })?;
     Ok(step)
+}
+
+/// The plan centred where earlier seasons say demand lands (`margin`'s order
+/// centre from `prior_seasons`, shrunk toward the forecast), so that the weeks seen
+/// move the level from there rather than from a forecast known to run high; with
+/// the log spread of the season's level before any week is seen.
+pub fn calibrated_baseline(view: &WorkflowView) -> (Vec<u64>, f64) {
+    let model = atelier_core::policy::order::ForecastErrorModel::from_parts(
+        &[],
+        &[],
+        view.tunables.season_level_sd,
+    )
+    .calibrated(&view.tunables.prior_seasons);
+    let centre = model.bias.exp();
+    let plan = view
+        .forecast
+        .as_ref()
+        .map_or(&view.forecast_weekly, |f| &f.weekly);
+    (
+        plan.iter()
+            .map(|u| (*u as f64 * centre).round() as u64)
+            .collect(),
+        model.sd,
+    )
 }

@@ -19,10 +19,12 @@ pub fn if_due(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<(), S
     {
         return Ok(());
     }
-    step.emit(Event::PhaseStarted {
-        phase: WorkflowState::Phase3Replenishment,
-        week,
-    })?;
+    if step.view.state != Some(WorkflowState::Phase3Replenishment) {
+        step.emit(Event::PhaseStarted {
+            phase: WorkflowState::Phase3Replenishment,
+            week,
+        })?;
+    }
     if step.view.tunables.policy == Policy::Margin {
         return to_demand(ctx, step, week);
     }

@@ -69,6 +69,7 @@ pub fn created_under(set: &str, policy: atelier_core::Policy) -> WorkflowView {
         actuals_source: None,
         approval_timeout_secs: None,
         approval_expiry: ExpiryAction::Fail,
+        world: Some(atelier_core::world::World::standard()),
     })
     .expect("created");
     view

@@ -20,7 +20,17 @@ use serde_json::json;
 /// Ends week `week` after its decisions: the top-up when due, the transfers when
 /// they pay, then the next week or the report, unless transfers wait for approval.
 pub fn close_week(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<(), StepError> {
+    super::chase::arrivals(ctx, step, week)?;
     replenish::if_due(ctx, step, week)?;
+    if super::chase::if_due(ctx, step, week)? {
+        return Ok(());
+    }
+    after_reorder(ctx, step, week)
+}
+
+/// The rest of week `week` once any reorder is settled: the transfers when they
+/// pay, then the next week or the report, unless transfers wait for approval.
+pub fn after_reorder(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<(), StepError> {
     if if_due(ctx, step, week)? {
         return Ok(());
     }
@@ -154,10 +164,7 @@ pub fn covers(view: &WorkflowView, week: u32) -> Vec<StoreCover> {
 
 /// The depth of the markdown applied, 0 before any.
 fn markdown_in_force(view: &WorkflowView) -> f64 {
-    view.markdown
-        .as_ref()
-        .filter(|m| m.applied)
-        .map_or(0.0, |m| m.markdown_pct)
+    view.markdown_in_force()
 }
 
 /// Inventory's plan with store ids for people.

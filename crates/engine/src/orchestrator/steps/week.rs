@@ -48,7 +48,7 @@ pub fn play(
     }
     let basis = match view.actuals_meaning {
         ActualsMeaning::Demand => WeekBasis::Demand {
-            lift_pct: view.lift_pct,
+            lift_pct: view.world_lift(),
         },
         ActualsMeaning::Sales => WeekBasis::RecordedSales,
     };

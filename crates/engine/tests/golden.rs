@@ -29,7 +29,7 @@ fn standard_retail_normal() -> (Harness, &'static str) {
     let h = harness();
     let id = "golden-std";
     h.orchestrator
-        .create(new_workflow(id, seed(params("standard_retail"))))
+        .create(legacy_workflow(id, seed(params("standard_retail"))))
         .unwrap();
     play_auto(&h, id, &scenario("normal_season"));
     (h, id)
@@ -41,7 +41,7 @@ fn conservative_low_modified() -> (Harness, &'static str) {
     let h = harness();
     let id = "golden-cons";
     let o = &h.orchestrator;
-    o.create(new_workflow(id, seed(params("conservative"))))
+    o.create(legacy_workflow(id, seed(params("conservative"))))
         .unwrap();
     let view = o.advance(id).unwrap();
     let qty = view.order.unwrap().forecast_units * 11 / 10;

@@ -131,7 +131,7 @@ fn units_reconcile_in_every_simulated_season() {
             let weeks: Vec<Vec<u64>> = (1..=12).map(|w| season.week_units(w)).collect();
             let v = sim.play(&weeks).unwrap();
             let r = v.report.as_ref().unwrap();
-            let ordered = v.allocation.as_ref().unwrap().manufacturing_qty;
+            let ordered = v.units_ordered();
             reconcile_units(&UnitsLedger {
                 ordered,
                 stock_adjustments: r.stock_adjustments,

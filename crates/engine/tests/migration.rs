@@ -79,7 +79,7 @@ fn a_version_1_database_is_migrated_and_its_season_plays_on_to_the_same_report()
     let straight = harness();
     straight
         .orchestrator
-        .create(new_workflow(
+        .create(support::legacy_workflow(
             "straight",
             margin_params(sample::DEFAULT_PARAMETER_SET),
         ))

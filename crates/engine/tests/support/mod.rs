@@ -148,3 +148,25 @@ pub fn assert_contiguous(events: &[StoredEvent]) {
         );
     }
 }
+
+/// A new workflow played in the world a log written before worlds was played in:
+/// demand lifted by the policy's own assumed response (the seed's linear 1.5 per
+/// point, `margin`'s saturating one), and no chase, which did not exist yet.
+pub fn legacy_workflow(id: &str, mut config: SeasonConfig) -> NewWorkflow {
+    let t = &config.tunables;
+    let curve = match t.policy {
+        atelier_core::Policy::Margin => atelier_core::world::LiftCurve::from_response(
+            t.markdown_demand_lift_per_pct,
+            Some(t.markdown_lift_saturation_pct),
+        ),
+        _ => atelier_core::world::LiftCurve::from_response(t.markdown_demand_lift_per_pct, None),
+    };
+    config.tunables.chase = atelier_core::params::Chase::None;
+    NewWorkflow {
+        world: Some(atelier_core::world::World {
+            markdown_lift: curve,
+            supply: None,
+        }),
+        ..new_workflow(id, config)
+    }
+}

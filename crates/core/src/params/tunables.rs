@@ -295,6 +295,12 @@ pub(crate) const TUNABLE_FIELDS: [&str; 20] = [
 ];
 
 impl Tunables {
+    /// Every key a parameter file's `tunables` may hold: what the API document
+    /// must list too.
+    pub fn field_names() -> &'static [&'static str] {
+        &TUNABLE_FIELDS
+    }
+
     /// The safety stock that applies under a replenishment strategy.
     pub fn safety_stock_for(&self, strategy: ReplenishmentStrategy) -> f64 {
         match strategy {

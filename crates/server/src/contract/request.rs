@@ -129,38 +129,6 @@ pub struct ParametersBody {
     markdown_threshold: Option<f64>,
 }
 
-/// Knobs with domain.md's defaults (all optional).
-// The schema of `Tunables`, which the body is read into.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct TunablesBody {
-    /// Safety stock when stores can be replenished (0.20).
-    #[schema(required = false)]
-    safety_stock_pct: f64,
-    /// Safety stock when replenishment is `none` (0.25).
-    #[schema(required = false)]
-    safety_stock_no_replenishment_pct: f64,
-    /// Markdown per point of sell-through gap (2.0).
-    #[schema(required = false)]
-    markdown_elasticity: f64,
-    /// Deepest markdown Pricing may propose (0.40).
-    #[schema(required = false)]
-    markdown_cap_pct: f64,
-    /// Markdowns are rounded to multiples of this (0.05).
-    #[schema(required = false)]
-    markdown_rounding_pct: f64,
-    /// Demand lift per unit of markdown (1.5).
-    #[schema(required = false)]
-    markdown_demand_lift_per_pct: f64,
-    /// Weekly variance above which the remaining weeks are re-forecast (0.20).
-    #[schema(required = false)]
-    variance_threshold_pct: f64,
-    /// Variance above which an emergency reorder is considered (0.30).
-    #[schema(required = false)]
-    emergency_variance_pct: f64,
-}
-
 /// What to plan, and what the weekly actuals it will be given mean.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -184,7 +152,7 @@ pub struct CreateWorkflowRequest {
     pub parameters: RawSeasonParameters,
     /// Optional tunables (defaults from domain.md), at the top level of the body.
     #[serde(default)]
-    #[schema(value_type = Option<TunablesBody>)]
+    #[schema(value_type = Option<super::tunables::TunablesBody>)]
     pub tunables: Option<atelier_core::params::InputTunables>,
     /// A shipped scenario to play with `POST .../play`.
     #[serde(default)]

@@ -133,6 +133,20 @@ test('every money figure on the order carries the currency', async () => {
   await dialog.locator('[data-testid=approval-order]').waitFor();
   const cost = await dialog.locator('[data-testid=order-cost]').textContent();
   assert.match(cost, /^\$[\d,]+/);
+  // The order's money and other sizes, like the markdown's depths (item 2).
+  const margin = await dialog.locator('[data-testid=order-margin]').textContent();
+  assert.match(margin, /^-?\$[\d,]+$/);
+  assert.match(await dialog.locator('[data-testid=order-revenue]').textContent(), /^\$[\d,]+ \([\d,]+ units expected to sell at \$[\d.]+\)$/);
+  const table = dialog.locator('[data-testid=order-alternatives]');
+  assert.ok(await table.locator('tbody tr').count() >= 4);
+  assert.equal(await table.locator('tr[data-kind=proposed] td').nth(3).textContent(), margin, 'the table agrees with the figure');
+  const wf = await call(server, 'GET', `/api/workflows/${id}`);
+  // Under the margin policy the order is the best size itself (then listed once, as the proposal).
+  const best = wf.order_value.alternatives.find((a) => a.kind === 'best') || wf.order_value.proposed;
+  assert.ok(wf.order_value.alternatives.every((a) => a.expected_margin <= best.expected_margin + 1e-6), 'the best size earns the most');
+  for (const td of await table.locator('tbody td:nth-child(3), tbody td:nth-child(4), tbody td:nth-child(5)').allTextContents()) assert.match(td, /\$/);
+  const overflow = await dialog.evaluate((d) => d.scrollWidth - d.clientWidth);
+  assert.ok(overflow <= 1, `the dialog does not scroll sideways: ${overflow}px`);
   await dialog.locator('button[value=later]').click();
   const metric = await page.locator('[data-testid=metric-order] .metric-sub').textContent();
   assert.match(metric, /\$[\d,]+/);

@@ -101,17 +101,17 @@ export class ApprovalDialog {
       ov ? ['Chance of selling out', pct(ov.proposed.sell_out_probability)] : null,
       !ov && price ? ['Forecast at full price', `${money(d.total_forecast * price, cur)} of sales (${money(price, cur, 2)} a unit)`] : null,
     ]);
-    const why = { proposed: 'this order', forecast: 'the forecast, no safety stock', best: 'highest expected margin', scaled: '' };
-    const alternatives = ov ? h('table', { class: 'data compact', 'data-testid': 'order-alternatives' },
+    const why = { proposed: 'this order', forecast: 'the forecast', best: 'the most margin', scaled: '' };
+    const alternatives = ov ? h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Other order sizes' }, h('table', { class: 'data compact', 'data-testid': 'order-alternatives' },
       h('caption', {}, `Other order sizes (${cur}): expected before any markdown, as the report counts gross margin`),
-      h('thead', {}, h('tr', {}, ['Order', '', 'Cost', 'Expected revenue', 'Expected margin', 'Against this order'].map((c, i) => h('th', { scope: 'col', class: i && i !== 1 ? 'num' : '' }, c)))),
+      h('thead', {}, h('tr', {}, ['Units', '', 'Cost', 'Expected revenue', 'Expected margin', 'Against this order'].map((c, i) => h('th', { scope: 'col', class: i !== 1 ? 'num' : '' }, c)))),
       h('tbody', {}, ov.alternatives.map((a) => h('tr', { class: a.kind === 'proposed' ? 'chosen' : '', 'data-kind': a.kind },
-        h('th', { scope: 'row', class: 'num' }, `${units(a.order_units)} units`),
-        h('td', { class: 'muted small' }, why[a.kind] || `${a.order_units > ov.order_units ? '+' : ''}${pct(a.order_units / ov.order_units - 1)}`),
+        h('th', { scope: 'row', class: 'num' }, units(a.order_units)),
+        h('td', { class: 'muted small' }, a.kind === 'proposed' && !ov.alternatives.some((x) => x.kind === 'best') ? 'this order, the most margin' : why[a.kind] || `${a.order_units > ov.order_units ? '+' : ''}${pct(a.order_units / ov.order_units - 1)}`),
         h('td', { class: 'num' }, money(a.cost, cur)),
         h('td', { class: 'num' }, money(a.expected_revenue, cur)),
         h('td', { class: 'num' }, money(a.expected_margin, cur)),
-        h('td', { class: 'num' }, a.kind === 'proposed' ? '—' : `${a.expected_margin >= ov.proposed.expected_margin ? '+' : '−'}${money(Math.abs(a.expected_margin - ov.proposed.expected_margin), cur)}`))))) : null;
+        h('td', { class: 'num' }, a.kind === 'proposed' ? '—' : `${a.expected_margin >= ov.proposed.expected_margin ? '+' : '−'}${money(Math.abs(a.expected_margin - ov.proposed.expected_margin), cur)}`)))))) : null;
     const spread = ov ? h('p', { class: 'muted small' }, `Valued under season demand with a median of ${units(ov.demand.median_units)} units and an 80% range of ${units(ov.demand.p10_units)} to ${units(ov.demand.p90_units)}: revenue at full price plus leftovers at salvage, less the order's cost.`) : null;
     const qty = h('input', { id: 'mod-qty', type: 'number', min: 1, step: 1, value: d.manufacturing_qty, 'data-testid': 'modify-qty' });
     const ss = h('input', { id: 'mod-ss', type: 'number', min: 0, max: 100, step: 'any', value: Math.round((d.safety_stock_pct || 0) * 1000) / 10, 'data-testid': 'modify-safety-stock' });

@@ -192,6 +192,13 @@ test('the seasons list names each season and asks the server once', async () => 
   const names = await page.locator('[data-testid=seasons-table] tbody [data-testid=season-name]').allTextContents();
   assert.ok(names.length >= 2);
   assert.ok(new Set(names).size > 1, `names differ: ${names.join(' | ')}`);
+  // The approvals waiting across seasons, each linked to its season (item 6).
+  const inbox = page.locator('[data-testid=approvals-inbox]');
+  await inbox.locator(`li[data-workflow="${a}"] a`).filter({ hasText: 'Manufacturing order' }).waitFor();
+  const waiting = (await call(server, 'GET', '/api/seasons')).filter((s) => s.pending_approval).length;
+  assert.equal(await inbox.locator('li').count(), waiting);
+  await page.fill('[data-testid=season-search]', '3 Mar 2025');
+  assert.equal(await page.locator('[data-testid=seasons-table] tbody tr[data-workflow]').count(), 1, 'search by date');
   await page.waitForTimeout(500);
   const perSeason = calls.filter((p) => /^\/api\/workflows\/[^/]+$/.test(p));
   assert.deepEqual(perSeason, [], 'no request per season');

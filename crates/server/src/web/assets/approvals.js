@@ -104,10 +104,10 @@ export class ApprovalDialog {
     const why = { proposed: 'this order', forecast: 'the forecast', best: 'the most margin', scaled: '' };
     const alternatives = ov ? h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Other order sizes' }, h('table', { class: 'data compact', 'data-testid': 'order-alternatives' },
       h('caption', {}, `Other order sizes (${cur}): expected before any markdown, as the report counts gross margin`),
-      h('thead', {}, h('tr', {}, ['Units', '', 'Cost', 'Expected revenue', 'Expected margin', 'Against this order'].map((c, i) => h('th', { scope: 'col', class: i !== 1 ? 'num' : '' }, c)))),
+      h('thead', {}, h('tr', {}, ['Units', '', 'Cost', 'Expected revenue', 'Expected margin', 'Difference'].map((c, i) => h('th', { scope: 'col', class: i !== 1 ? 'num' : '' }, c)))),
       h('tbody', {}, ov.alternatives.map((a) => h('tr', { class: a.kind === 'proposed' ? 'chosen' : '', 'data-kind': a.kind },
         h('th', { scope: 'row', class: 'num' }, units(a.order_units)),
-        h('td', { class: 'muted small' }, a.kind === 'proposed' && !ov.alternatives.some((x) => x.kind === 'best') ? 'this order, the most margin' : why[a.kind] || `${a.order_units > ov.order_units ? '+' : ''}${pct(a.order_units / ov.order_units - 1)}`),
+        h('td', { class: 'muted small' }, a.kind === 'proposed' && !ov.alternatives.some((x) => x.kind === 'best') ? 'this order (best)' : why[a.kind] || `${a.order_units > ov.order_units ? '+' : ''}${pct(a.order_units / ov.order_units - 1)}`),
         h('td', { class: 'num' }, money(a.cost, cur)),
         h('td', { class: 'num' }, money(a.expected_revenue, cur)),
         h('td', { class: 'num' }, money(a.expected_margin, cur)),

@@ -96,6 +96,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/seasons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every season with its name, dates, category, policy, state and the approval it
+         *     waits for, the most recently changed first.
+         */
+        get: operations["seasons"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;
@@ -247,6 +267,46 @@ export interface paths {
         };
         /** The event log after `after`, at most `limit` events (default 500, max 1000). */
         get: operations["events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflows/{id}/export.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The season as an xlsx workbook: sheets summary, weeks, stores, approvals (who
+         *     answered) and timeline, with number formats.
+         */
+        get: operations["xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflows/{id}/export/{table}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One table of the season as CSV: `summary`, `weeks`, `stores`, `approvals` or
+         *     `timeline` (text that could read as a formula is escaped with an apostrophe).
+         */
+        get: operations["table_csv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -526,6 +586,11 @@ export interface components {
             /** @description The workflow. */
             workflow_id: string;
         };
+        /**
+         * @description Why an order size is listed beside the proposal.
+         * @enum {string}
+         */
+        AlternativeKindBody: "proposed" | "forecast" | "best" | "scaled";
         /** @description An approval once answered or expired, with who answered. */
         AnsweredApprovalBody: {
             /** @description The approval. */
@@ -723,6 +788,34 @@ export interface components {
             rows: number;
             /** @description Stores in the data set. */
             stores: number;
+        };
+        /** @description Season demand as the order is valued under: a lognormal (ln D ~ N(mu, sigma²)). */
+        DemandSpreadBody: {
+            /**
+             * Format: double
+             * @description The median, units.
+             */
+            median_units: number;
+            /**
+             * Format: double
+             * @description Mean of ln D.
+             */
+            mu: number;
+            /**
+             * Format: double
+             * @description The 10th percentile, units.
+             */
+            p10_units: number;
+            /**
+             * Format: double
+             * @description The 90th percentile, units.
+             */
+            p90_units: number;
+            /**
+             * Format: double
+             * @description Standard deviation of ln D.
+             */
+            sigma: number;
         };
         /** @description The JSON body of every error response. */
         ErrorBody: {
@@ -975,6 +1068,133 @@ export interface components {
              */
             transfer_units?: number | null;
         };
+        /** @description One order size beside the proposal, with its expected money. */
+        OrderAlternativeBody: {
+            /**
+             * Format: double
+             * @description Units × unit cost.
+             */
+            cost: number;
+            /**
+             * Format: double
+             * @description Units expected to be left.
+             */
+            expected_leftover_units: number;
+            /**
+             * Format: double
+             * @description expected revenue + expected salvage − cost.
+             */
+            expected_margin: number;
+            /**
+             * Format: double
+             * @description Expected sales at full price.
+             */
+            expected_revenue: number;
+            /**
+             * Format: double
+             * @description Expected leftover at salvage value.
+             */
+            expected_salvage: number;
+            /**
+             * Format: double
+             * @description Units expected to sell.
+             */
+            expected_sold_units: number;
+            /** @description Why it is listed. */
+            kind: components["schemas"]["AlternativeKindBody"];
+            /**
+             * Format: int64
+             * @description Units ordered.
+             */
+            order_units: number;
+            /**
+             * Format: double
+             * @description The chance of selling out.
+             */
+            sell_out_probability: number;
+        };
+        /**
+         * @description The manufacturing order's money: cost, expected revenue and margin, and other
+         *     sizes beside it.
+         */
+        OrderValuationBody: {
+            /** @description Other sizes, smallest first. */
+            alternatives: components["schemas"]["OrderAlternativeBody"][];
+            /** @description ISO 4217 code of every money figure here. */
+            currency: string;
+            /** @description The demand distribution it is valued under. */
+            demand: components["schemas"]["DemandSpreadBody"];
+            /**
+             * Format: int64
+             * @description The season forecast, units.
+             */
+            forecast_units: number;
+            /**
+             * Format: int64
+             * @description The order, units.
+             */
+            order_units: number;
+            /** @description The order's expected money. */
+            proposed: components["schemas"]["OrderValueBody"];
+            /**
+             * Format: double
+             * @description What a leftover unit fetches.
+             */
+            salvage_value: number;
+            /**
+             * Format: double
+             * @description Cost of a unit.
+             */
+            unit_cost: number;
+            /**
+             * Format: double
+             * @description Full price of a unit.
+             */
+            unit_price: number;
+        };
+        /** @description What an order of one size is expected to earn. */
+        OrderValueBody: {
+            /**
+             * Format: double
+             * @description Units × unit cost.
+             */
+            cost: number;
+            /**
+             * Format: double
+             * @description Units expected to be left, E[(Q − D)⁺].
+             */
+            expected_leftover_units: number;
+            /**
+             * Format: double
+             * @description expected revenue + expected salvage − cost.
+             */
+            expected_margin: number;
+            /**
+             * Format: double
+             * @description Expected sales at full price.
+             */
+            expected_revenue: number;
+            /**
+             * Format: double
+             * @description Expected leftover at salvage value.
+             */
+            expected_salvage: number;
+            /**
+             * Format: double
+             * @description Units expected to sell, E[min(D, Q)].
+             */
+            expected_sold_units: number;
+            /**
+             * Format: int64
+             * @description Units ordered.
+             */
+            order_units: number;
+            /**
+             * Format: double
+             * @description The chance of selling out, P(D > Q).
+             */
+            sell_out_probability: number;
+        };
         /**
          * @description The seven season parameters as the API takes them (validated by the core,
          *     every problem named at once).
@@ -1198,6 +1418,57 @@ export interface components {
              */
             units_sold: number;
         };
+        /** @description One season as the list shows it. */
+        SeasonRow: {
+            /** @description The category. */
+            category: string;
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            created_at: string;
+            /** @description ISO 4217 code of the margin. */
+            currency: string;
+            /**
+             * Format: double
+             * @description Gross margin once the report has money figures.
+             */
+            gross_margin?: number | null;
+            /**
+             * Format: int32
+             * @description Season length in weeks.
+             */
+            horizon_weeks?: number | null;
+            /** @description A name in words: the category and its dates. */
+            name: string;
+            pending_approval?: null | components["schemas"]["WaitingApproval"];
+            /** @description The decision policy (`seed` or `margin`). */
+            policy: string;
+            /**
+             * Format: date
+             * @description Last day of the season.
+             */
+            season_end_date?: string | null;
+            /**
+             * Format: date
+             * @description First day of week 1.
+             */
+            season_start_date?: string | null;
+            /** @description Its state. */
+            state: components["schemas"]["WorkflowStateBody"];
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updated_at: string;
+            /**
+             * Format: int32
+             * @description Weeks recorded so far.
+             */
+            weeks_played: number;
+            /** @description The workflow. */
+            workflow_id: string;
+        };
         /** @description The caller as the server sees them. */
         SessionDoc: {
             /** @description The token's name (`anonymous` on a server without tokens). */
@@ -1416,6 +1687,23 @@ export interface components {
             /** @description The workflow. */
             workflow_id: string;
         };
+        /** @description An approval a season waits for. */
+        WaitingApproval: {
+            /** @description The id to answer with. */
+            approval_id: string;
+            /**
+             * Format: date-time
+             * @description When it was asked (the season's last change).
+             */
+            asked_at: string;
+            /**
+             * Format: date-time
+             * @description Its deadline; null for none.
+             */
+            expires_at?: string | null;
+            /** @description What it is about. */
+            kind: components["schemas"]["ApprovalKindBody"];
+        };
         /** @description A recorded week's variance check. */
         WeekResult: {
             /**
@@ -1522,6 +1810,7 @@ export interface components {
              * @description The week whose actuals are awaited next.
              */
             next_week: number;
+            order_value?: null | components["schemas"]["OrderValuationBody"];
             parameters?: null | components["schemas"]["SeasonParametersBody"];
             pending_approval?: null | components["schemas"]["PendingApprovalBody"];
             /** @description Phases skipped and why. */
@@ -1970,6 +2259,71 @@ export interface operations {
             };
             /** @description The text leaves parameters unsaid (named in `missing_parameters`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address or token, or too many failed authentications from this address (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error; the answer carries only an id that is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    seasons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Seasons, the most recently changed first (at most 500) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeasonRow"][];
+                };
+            };
+            /** @description No or unknown token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a request a web page may have sent, on a server without tokens: an Origin other than a loopback http:// origin, or a Host other than localhost, 127.0.0.1 or [::1] */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2823,6 +3177,162 @@ export interface operations {
                 };
             };
             /** @description Unknown workflow */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address or token, or too many failed authentications from this address (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error; the answer carries only an id that is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    xlsx: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description No or unknown token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a request a web page may have sent, on a server without tokens: an Origin other than a loopback http:// origin, or a Host other than localhost, 127.0.0.1 or [::1] */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown workflow */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address or token, or too many failed authentications from this address (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error; the answer carries only an id that is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    table_csv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow id */
+                id: string;
+                /** @description summary, weeks, stores, approvals or timeline */
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description No or unknown token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a request a web page may have sent, on a server without tokens: an Origin other than a loopback http:// origin, or a Host other than localhost, 127.0.0.1 or [::1] */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown workflow or table */
             404: {
                 headers: {
                     [name: string]: unknown;

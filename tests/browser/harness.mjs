@@ -3,7 +3,8 @@
 // fresh profile, call the API from Node, and save screenshots.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -168,4 +169,20 @@ export async function timelineSeqs(page) {
 /** Waits for the stream to have delivered event `seq`. */
 export async function waitForSeq(page, seq, timeout = 20000) {
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid=connection-status]')?.dataset.lastSeq || 0) >= n, seq, { timeout });
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core (tests/browser/package.json pins it) on the page as it is now and
+ * resolves with the violations of impact critical or serious, each as
+ * "rule: target (summary)". The source is evaluated through the debugging
+ * protocol, so the page's Content-Security-Policy stays as served.
+ */
+export async function axeViolations(page, context = 'body') {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(async (ctx) => window.axe.run(ctx, { resultTypes: ['violations'] }), context);
+  return result.violations
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')} ${n.failureSummary ? n.failureSummary.split('\n').slice(1, 2).join('') : ''}`));
 }

@@ -3,6 +3,7 @@
 //! calls the core or the engine.
 
 mod backup;
+mod export;
 mod extract;
 mod inputs;
 mod plan;
@@ -46,6 +47,8 @@ enum Command {
     Reforecast(season::ReforecastArgs),
     /// Print a workflow's events as JSON lines.
     Events(season::EventsArgs),
+    /// Export a season: the xlsx workbook (--xlsx FILE) and each table as CSV (--csv DIR).
+    Export(export::ExportArgs),
     /// Turn a planner's plain-language description into the seven season parameters.
     Extract(extract::ExtractArgs),
     /// Play seasons in memory under each policy and parameter set, on shipped,
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Resume(args) => season::resume(&args, llm()),
         Command::Status(args) => season::status(&args),
         Command::Events(args) => season::events(&args),
+        Command::Export(args) => export::run(&args),
         Command::Reforecast(args) => season::reforecast(&args, llm()),
         Command::Serve(args) => serve::run(&args),
         Command::Extract(args) => extract::run(&args),

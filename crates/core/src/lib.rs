@@ -8,6 +8,8 @@
 //! - [`season`]: the end-of-season measures (MAPE, fill rate, leftovers, ...);
 //! - [`economics`]: price, cost and salvage, the season's money and the units
 //!   reconciliation;
+//! - [`order_value`]: what a manufacturing order of any size is expected to earn
+//!   under the order's lognormal demand (the money beside an order approval);
 //! - [`policy`]: the `margin` policy's decisions (order, markdown, lift, replenishment,
 //!   transfers);
 //! - [`synthetic`]: seeded draws of whole seasons of store demand, for simulation;
@@ -21,6 +23,7 @@ pub mod data;
 pub mod demand;
 pub mod economics;
 pub mod inventory;
+pub mod order_value;
 pub mod params;
 pub mod plan;
 pub mod policy;

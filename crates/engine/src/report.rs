@@ -1,8 +1,14 @@
 //! The JSON views of a workflow that the CLI prints and the server returns: one
 //! shape, built from the folded view, so every surface says the same thing.
 
+use crate::event::ApprovalProposal;
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
+use atelier_core::economics::Economics;
+use atelier_core::order_value::{
+    DemandDistribution, OrderAlternative, OrderValue, order_alternatives, order_value,
+};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// Share of the workflow done, 0..1: phases 1–2 count for 10%, the weeks for the rest.
@@ -19,6 +25,84 @@ pub fn progress(view: &WorkflowView) -> f64 {
     }
 }
 
+/// Season demand as the order sees it: the lognormal fitted to the forecast's
+/// interval (`core::order_value::DemandDistribution::from_interval`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DemandSpread {
+    /// The median, units.
+    pub median_units: f64,
+    /// The 10th percentile, units.
+    pub p10_units: f64,
+    /// The 90th percentile, units.
+    pub p90_units: f64,
+    /// Mean of ln D.
+    pub mu: f64,
+    /// Standard deviation of ln D.
+    pub sigma: f64,
+}
+
+/// The money of the manufacturing order: what it costs, what it is expected to
+/// earn, and a few other sizes beside it (`core::order_value`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderValuation {
+    /// ISO 4217 code of every money figure here.
+    pub currency: String,
+    /// Full price of a unit.
+    pub unit_price: f64,
+    /// Cost of a unit.
+    pub unit_cost: f64,
+    /// What a unit left at the end fetches.
+    pub salvage_value: f64,
+    /// The season forecast, units.
+    pub forecast_units: u64,
+    /// The order on the table (or approved), units.
+    pub order_units: u64,
+    /// The demand distribution it is valued under.
+    pub demand: DemandSpread,
+    /// The order's expected money.
+    pub proposed: OrderValue,
+    /// Other sizes, smallest first (the proposal among them).
+    pub alternatives: Vec<OrderAlternative>,
+}
+
+/// The order's money, once a forecast, an order and a price are known: the price
+/// comes with the manufacturing approval (or, for a log written before it did,
+/// from the allocation). `None` before the forecast or without a price.
+pub fn order_valuation(view: &WorkflowView) -> Option<OrderValuation> {
+    let (forecast, order) = (view.forecast.as_ref()?, view.order?);
+    let proposed_price = view.pending_approval.as_ref().and_then(|p| match &p.data {
+        ApprovalProposal::Manufacturing { unit_price, .. } => *unit_price,
+        _ => None,
+    });
+    let price = proposed_price.or((view.unit_price > 0.0).then_some(view.unit_price))?;
+    let economics = Economics::new(&view.tunables, price, 1).ok()?;
+    let i = forecast.interval;
+    let demand = DemandDistribution::from_interval(i.low, i.high, i.level)
+        .unwrap_or_else(|| DemandDistribution::certain(forecast.total_season_demand));
+    Some(OrderValuation {
+        currency: economics.currency.clone(),
+        unit_price: economics.unit_price,
+        unit_cost: economics.unit_cost,
+        salvage_value: economics.salvage_value,
+        forecast_units: order.forecast_units,
+        order_units: order.manufacturing_qty,
+        demand: DemandSpread {
+            median_units: demand.median(),
+            p10_units: demand.quantile(0.1),
+            p90_units: demand.quantile(0.9),
+            mu: demand.mu,
+            sigma: demand.sigma,
+        },
+        proposed: order_value(order.manufacturing_qty, &demand, &economics),
+        alternatives: order_alternatives(
+            order.manufacturing_qty,
+            order.forecast_units,
+            &demand,
+            &economics,
+        ),
+    })
+}
+
 /// The workflow summary of `run --json`, `resume --json`, `status --json` and
 /// `GET /api/workflows/{id}`.
 pub fn workflow_json(view: &WorkflowView) -> Value {
@@ -30,6 +114,7 @@ pub fn workflow_json(view: &WorkflowView) -> Value {
         "current_agent": view.current_agent,
         "progress": progress(view),
         "last_event": view.last_seq,
+        "order_value": order_valuation(view),
         "manufacturing": view.order.map(|o| json!({
             "forecast_units": o.forecast_units,
             "safety_stock_pct": o.safety_stock_pct,
@@ -57,4 +142,52 @@ pub fn workflow_json(view: &WorkflowView) -> Value {
         "report": view.report,
         "error": view.error,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atelier_core::demand::{DemandForecast, TotalInterval, manufacturing_order};
+
+    fn view_with_order(unit_price: f64) -> WorkflowView {
+        let mut view = WorkflowView {
+            workflow_id: "wf_1".into(),
+            category: "Dresses".into(),
+            state: Some(WorkflowState::Phase3Monitoring),
+            unit_price,
+            ..WorkflowView::default()
+        };
+        view.forecast = Some(DemandForecast {
+            season_start: chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap_or_default(),
+            weekly: vec![1_000; 8],
+            total_season_demand: 8_000,
+            members: Vec::new(),
+            interval: TotalInterval {
+                level: 0.8,
+                low: 6_500,
+                high: 9_800,
+            },
+        });
+        view.order = Some(manufacturing_order(8_000, 0.2));
+        view
+    }
+
+    #[test]
+    fn the_order_is_valued_once_its_price_is_known() {
+        assert_eq!(order_valuation(&view_with_order(0.0)), None);
+        let view = view_with_order(50.0);
+        let v = order_valuation(&view).expect("a price");
+        assert_eq!(v.order_units, 9_600);
+        assert!((v.unit_cost - 50.0 * view.tunables.unit_cost_ratio).abs() < 1e-9);
+        assert!((v.proposed.cost - 9_600.0 * v.unit_cost).abs() < 1e-6);
+        assert!(v.demand.p10_units >= 6_499.0 && v.demand.p10_units <= 6_501.0);
+        assert!(v.demand.p90_units >= 9_799.0 && v.demand.p90_units <= 9_801.0);
+        assert!(
+            v.alternatives
+                .iter()
+                .any(|a| a.value.order_units == 9_600 && a.value == v.proposed)
+        );
+        let json = workflow_json(&view_with_order(50.0));
+        assert_eq!(json["order_value"]["order_units"], 9_600);
+    }
 }

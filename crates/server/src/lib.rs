@@ -32,6 +32,7 @@ pub mod connection;
 pub mod contract;
 pub mod edge;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;

@@ -478,3 +478,104 @@ pub struct StoredEventBody {
     /// The event.
     event: EventBody,
 }
+
+/// Season demand as the order is valued under: a lognormal (ln D ~ N(mu, sigma²)).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DemandSpreadBody {
+    /// The median, units.
+    median_units: f64,
+    /// The 10th percentile, units.
+    p10_units: f64,
+    /// The 90th percentile, units.
+    p90_units: f64,
+    /// Mean of ln D.
+    mu: f64,
+    /// Standard deviation of ln D.
+    sigma: f64,
+}
+
+/// What an order of one size is expected to earn.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderValueBody {
+    /// Units ordered.
+    order_units: u64,
+    /// Units × unit cost.
+    cost: f64,
+    /// Units expected to sell, E[min(D, Q)].
+    expected_sold_units: f64,
+    /// Units expected to be left, E[(Q − D)⁺].
+    expected_leftover_units: f64,
+    /// Expected sales at full price.
+    expected_revenue: f64,
+    /// Expected leftover at salvage value.
+    expected_salvage: f64,
+    /// expected revenue + expected salvage − cost.
+    expected_margin: f64,
+    /// The chance of selling out, P(D > Q).
+    sell_out_probability: f64,
+}
+
+/// Why an order size is listed beside the proposal.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum AlternativeKindBody {
+    /// The order on the table.
+    Proposed,
+    /// The season forecast, no safety stock.
+    Forecast,
+    /// The size with the highest expected margin.
+    Best,
+    /// The proposal scaled by 0.8, 0.9, 1.1 or 1.2.
+    Scaled,
+}
+
+/// One order size beside the proposal, with its expected money.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderAlternativeBody {
+    /// Why it is listed.
+    kind: AlternativeKindBody,
+    /// Units ordered.
+    order_units: u64,
+    /// Units × unit cost.
+    cost: f64,
+    /// Units expected to sell.
+    expected_sold_units: f64,
+    /// Units expected to be left.
+    expected_leftover_units: f64,
+    /// Expected sales at full price.
+    expected_revenue: f64,
+    /// Expected leftover at salvage value.
+    expected_salvage: f64,
+    /// expected revenue + expected salvage − cost.
+    expected_margin: f64,
+    /// The chance of selling out.
+    sell_out_probability: f64,
+}
+
+/// The manufacturing order's money: cost, expected revenue and margin, and other
+/// sizes beside it.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderValuationBody {
+    /// ISO 4217 code of every money figure here.
+    currency: String,
+    /// Full price of a unit.
+    unit_price: f64,
+    /// Cost of a unit.
+    unit_cost: f64,
+    /// What a leftover unit fetches.
+    salvage_value: f64,
+    /// The season forecast, units.
+    forecast_units: u64,
+    /// The order, units.
+    order_units: u64,
+    /// The demand distribution it is valued under.
+    demand: DemandSpreadBody,
+    /// The order's expected money.
+    proposed: OrderValueBody,
+    /// Other sizes, smallest first.
+    alternatives: Vec<OrderAlternativeBody>,
+}

@@ -5,8 +5,8 @@
 use super::request::ActualsMeaningBody;
 use super::schema::{
     AgentNameBody, AnsweredApprovalBody, ClusterNameBody, DataSourceBody, MarkdownRowBody,
-    PendingApprovalBody, SeasonParametersBody, SeasonReportBody, StoredEventBody,
-    TotalIntervalBody, WeekRowBody, WorkflowStateBody,
+    OrderValuationBody, PendingApprovalBody, SeasonParametersBody, SeasonReportBody,
+    StoredEventBody, TotalIntervalBody, WeekRowBody, WorkflowStateBody,
 };
 use atelier_core::demand::{ManufacturingOrder, TotalInterval};
 use atelier_core::inventory::ClusterName;
@@ -14,7 +14,7 @@ use atelier_core::params::SeasonParameters;
 use atelier_core::season::SeasonReport;
 use atelier_engine::agents::AgentName;
 use atelier_engine::event::{ActualsMeaning, DataSource, StoredEvent};
-use atelier_engine::report::progress;
+use atelier_engine::report::{OrderValuation, order_valuation, progress};
 use atelier_engine::view::{AnsweredApproval, MarkdownRow, PendingApproval, WeekRow};
 use atelier_engine::{WorkflowState, WorkflowView};
 use serde::Serialize;
@@ -128,6 +128,10 @@ pub struct WorkflowBody {
     pub last_event: u64,
     /// The order proposed or approved.
     pub manufacturing: Option<ManufacturingBody>,
+    /// The order's money (cost, expected revenue and margin, other sizes), once
+    /// its price is known.
+    #[schema(value_type = Option<OrderValuationBody>)]
+    pub order_value: Option<OrderValuation>,
     /// The forecast.
     pub forecast: Option<ForecastBody>,
     /// The allocation.
@@ -177,6 +181,7 @@ impl WorkflowBody {
             progress: progress(view),
             last_event: view.last_seq,
             manufacturing: view.order.as_ref().map(ManufacturingBody::from),
+            order_value: order_valuation(view),
             forecast: view.forecast.as_ref().map(|f| ForecastBody {
                 total_season_demand: f.total_season_demand,
                 weekly_initial: f.weekly.clone(),

@@ -4,8 +4,10 @@
 //! served undocumented, nor documented unserved.
 
 pub mod data;
+pub mod export;
 pub mod meta;
 pub mod parameters;
+pub mod seasons;
 pub mod views;
 pub mod workflows;
 
@@ -25,6 +27,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(meta::metrics))
         .routes(routes!(meta::openapi_json))
         .routes(routes!(workflows::list, workflows::create))
+        .routes(routes!(seasons::seasons))
         .routes(routes!(workflows::show))
         .routes(routes!(workflows::events))
         .routes(routes!(meta::stream))
@@ -38,6 +41,8 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(views::markdowns))
         .routes(routes!(views::variance))
         .routes(routes!(views::report))
+        .routes(routes!(export::xlsx))
+        .routes(routes!(export::table_csv))
         .routes(routes!(data::stores))
         .routes(routes!(data::clusters))
         .routes(routes!(data::categories))

@@ -20,6 +20,7 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower_http::compression::CompressionLayer;
 
 /// What the page may load and connect to: this origin only (WebSocket included),
 /// no inline script, no framing.
@@ -35,6 +36,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(shell))
         .route("/assets/{name}", get(asset))
+        // gzip or brotli, as the browser accepts (issue 18: first loads were
+        // 223–256 KB of uncompressed text).
+        .layer(CompressionLayer::new())
 }
 
 async fn shell(headers: HeaderMap) -> Response {

@@ -81,6 +81,39 @@ fn the_page_and_every_asset_it_names_are_served_without_a_token() {
 }
 
 #[test]
+fn assets_are_compressed_as_the_browser_accepts() {
+    let app = spawn_app();
+    let (_, plain_head, plain) = fetch(&app, "/assets/season.js", "");
+    assert_eq!(header(&plain_head, "content-encoding"), None);
+    for (accept, encoding) in [("gzip", "gzip"), ("br", "br"), ("gzip, deflate, br", "br")] {
+        let (status, head, body) = fetch(
+            &app,
+            "/assets/season.js",
+            &format!("Accept-Encoding: {accept}\r\n"),
+        );
+        assert_eq!(status, 200);
+        assert_eq!(
+            header(&head, "content-encoding"),
+            Some(encoding),
+            "{accept}"
+        );
+        // The body is read as lossy text, which inflates binary bytes: still smaller.
+        assert!(
+            body.len() < plain.len(),
+            "{accept}: {} bytes against {}",
+            body.len(),
+            plain.len()
+        );
+    }
+    let (_, head, _) = fetch(&app, "/", "Accept-Encoding: gzip\r\n");
+    assert_eq!(
+        header(&head, "content-encoding"),
+        Some("gzip"),
+        "the shell too"
+    );
+}
+
+#[test]
 fn an_unchanged_page_is_revalidated_not_resent() {
     let app = spawn_app();
     let (_, head, _) = fetch(&app, "/assets/app.js", "");

@@ -7,6 +7,7 @@ mod conformance;
 mod dashboard;
 mod datasets;
 mod errors;
+mod export;
 mod hardening;
 mod helpers;
 mod limits;

@@ -103,7 +103,7 @@ fn secured_operations_document_and_answer_401() {
             }
         }
     }
-    assert_eq!(secured, 23, "every operation but /healthz and the document");
+    assert_eq!(secured, 26, "every operation but /healthz and the document");
 }
 
 /// The document's frame: `servers`, `security: []` on the open operations, 429

@@ -8,6 +8,8 @@ use crate::orchestrator::steps::approvals;
 use crate::reasoning;
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
+use atelier_core::economics::Economics;
+use atelier_core::plan::category_sales;
 
 /// Forecasts (or revises) the order and asks for its approval.
 pub fn run(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepError> {
@@ -49,6 +51,13 @@ pub fn run(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepError
         p.replenishment_strategy,
     ));
     let interval = step.view.forecast.as_ref().map(|f| f.interval);
+    // The money beside the order (issue 18): the category's price, cost and
+    // currency, so an approver sees what the order costs and may earn. A history
+    // that gives no price leaves them out, as before.
+    let economics = ctx
+        .data
+        .and_then(|d| category_sales(&d.history, &view.category).ok())
+        .and_then(|sales| Economics::for_category(&view.tunables, sales).ok());
     approvals::request(
         &mut step,
         ctx.now,
@@ -58,9 +67,9 @@ pub fn run(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepError
             safety_stock_pct: order.safety_stock_pct,
             total_forecast: order.forecast_units,
             interval,
-            unit_price: None,
-            unit_cost: None,
-            currency: None,
+            unit_price: economics.as_ref().map(|e| e.unit_price),
+            unit_cost: economics.as_ref().map(|e| e.unit_cost),
+            currency: economics.map(|e| e.currency),
         },
     )?;
     Ok(step)
@@ -91,5 +100,26 @@ mod tests {
             ApprovalProposal::Manufacturing { manufacturing_qty, .. }
                 if manufacturing_qty == order.manufacturing_qty
         ));
+    }
+
+    #[test]
+    fn the_order_carries_its_price_cost_and_currency() {
+        let data = testing::data();
+        let ctx = testing::context(&data);
+        let view = start::run(&testing::created("zara")).unwrap().view;
+        let step = run(&ctx, &view).unwrap();
+        let pending = step.view.pending_approval.as_ref().unwrap();
+        let ApprovalProposal::Manufacturing {
+            unit_price: Some(price),
+            unit_cost: Some(cost),
+            currency: Some(currency),
+            ..
+        } = &pending.data
+        else {
+            panic!("no money on the order: {:?}", pending.data);
+        };
+        assert!(*price > 0.0);
+        assert!((cost - view.tunables.unit_cost_ratio * price).abs() < 1e-9);
+        assert_eq!(currency, &view.tunables.currency);
     }
 }

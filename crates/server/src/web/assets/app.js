@@ -2,7 +2,7 @@
 // (#/ seasons, #/new, #/data, #/season/ID[/tab]). Pages are plain functions or
 // classes that render into <main>; a page with leave() is told when it is left.
 
-import { h, mount, toast } from './dom.js';
+import { clearToast, h, mount, toast } from './dom.js';
 import * as api from './api.js';
 import { renderSeasons } from './seasons.js';
 import { renderNewSeason } from './new_season.js';
@@ -80,6 +80,7 @@ function signIn(message) {
 function route() {
   if (!ctx.session) return;
   if (page && page.leave) page.leave();
+  clearToast();
   page = null;
   const hash = location.hash || '#/';
   const parts = hash.slice(2).split('/');

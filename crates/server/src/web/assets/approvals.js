@@ -6,7 +6,7 @@
 
 import { h, mount, toast } from './dom.js';
 import * as api from './api.js';
-import { money, pct, units, words } from './format.js';
+import { fieldLabel, money, pct, units, when, words } from './format.js';
 
 function pairs(rows) {
   return h('dl', { class: 'pairs' }, rows.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
@@ -19,8 +19,17 @@ export class ApprovalDialog {
     this.page = page;
     this.current = null;
     this.el.addEventListener('close', () => {
+      // A close event is queued: when the next approval opened the dialog again in
+      // the same frame (the answer and the next question arrive together), it
+      // belongs to the one before, and the open one stays current.
+      if (this.el.open) return;
       if (this.current && !this.current.sent) page.dismissed.add(this.current.approval.id);
       this.current = null;
+      // The dialog hands focus back to what opened it; when that is gone (a
+      // re-render) or was nothing, the season takes it, never <body>.
+      setTimeout(() => {
+        if (!document.activeElement || document.activeElement === document.body) page.refocus(this.opener);
+      }, 0);
     });
   }
 
@@ -40,6 +49,7 @@ export class ApprovalDialog {
 
   open(approval, model, workflowId) {
     if (this.current && this.current.approval.id === approval.id && this.el.open) return;
+    if (!this.el.open) this.opener = document.activeElement;
     this.current = { approval, sent: false };
     const status = h('p', { class: 'dialog-status', role: 'status', 'data-testid': 'approval-status' });
     const send = async (body, errorSlot) => {
@@ -60,8 +70,9 @@ export class ApprovalDialog {
       h('form', { method: 'dialog', class: 'dialog-body' },
         h('div', { class: 'dialog-head' },
           h('h2', { id: 'approval-title' }, approval.kind === 'manufacturing' ? 'Approve the manufacturing order' : approval.kind === 'markdown' ? `Decide the week ${approval.data.week} markdown` : approval.kind === 'transfer' ? `Approve the transfers after week ${approval.data.batch.week}` : `Approve: ${words(approval.kind)}`),
-          h('button', { type: 'submit', class: 'link', 'aria-label': 'Close; decide later', value: 'later' }, 'Later')),
-        h('p', { class: 'muted small mono' }, `${approval.id}${approval.expires_at ? ` · expires ${new Date(approval.expires_at).toLocaleString()}` : ''}`),
+          // formnovalidate: a half-typed change below must never keep "Later" from closing.
+          h('button', { type: 'submit', class: 'link', 'aria-label': 'Close; decide later', value: 'later', formnovalidate: true }, 'Later')),
+        h('p', { class: 'muted small' }, h('span', { class: 'mono' }, approval.id), approval.expires_at ? ` · expires ${when(approval.expires_at)}` : ''),
         body,
         status));
     if (!this.el.open) this.el.showModal();
@@ -70,9 +81,12 @@ export class ApprovalDialog {
   manufacturing(approval, model, send) {
     const d = approval.data || {};
     const f = model.forecast;
-    const cur = d.currency || model.money.currency;
-    const cost = d.unit_cost ?? model.money.unit_cost;
-    const price = d.unit_price ?? model.money.unit_price;
+    // The order's money from the workflow document (core::order_value): the
+    // proposal's expected figures and other sizes beside it.
+    const ov = this.page.status && this.page.status.order_value && this.page.status.order_value.order_units === d.manufacturing_qty ? this.page.status.order_value : null;
+    const cur = (ov && ov.currency) || d.currency || model.money.currency || (model.tunables && model.tunables.currency);
+    const cost = (ov && ov.unit_cost) ?? d.unit_cost ?? model.money.unit_cost;
+    const price = (ov && ov.unit_price) ?? d.unit_price ?? model.money.unit_price;
     const interval = d.interval || (f && f.interval);
     const facts = pairs([
       ['Season forecast', `${units(d.total_forecast)} units`],
@@ -80,11 +94,27 @@ export class ApprovalDialog {
       f && f.members ? ['Ensemble members', f.members.map((m) => `${words(m.model)} ${units(m.total)}`).join(' · ')] : null,
       ['Safety stock', pct(d.safety_stock_pct, 1)],
       ['Order', h('strong', { 'data-testid': 'approval-order' }, `${units(d.manufacturing_qty)} units`)],
-      cost ? ['Order cost', `${money(d.manufacturing_qty * cost, cur)} (${money(cost, cur, 2)} a unit)`] : null,
-      price ? ['Forecast at full price', `${money(d.total_forecast * price, cur)} of sales (${money(price, cur, 2)} a unit)`] : null,
+      cost ? ['Order cost', h('span', { 'data-testid': 'order-cost' }, `${money(d.manufacturing_qty * cost, cur)} (${money(cost, cur, 2)} a unit)`)] : null,
+      ov ? ['Expected revenue', h('span', { 'data-testid': 'order-revenue' }, `${money(ov.proposed.expected_revenue, cur)} (${units(ov.proposed.expected_sold_units)} units expected to sell at ${money(price, cur, 2)})`)] : null,
+      ov ? ['Expected leftover', `${units(ov.proposed.expected_leftover_units)} units, worth ${money(ov.proposed.expected_salvage, cur)} at salvage (${money(ov.salvage_value, cur, 2)} a unit)`] : null,
+      ov ? ['Expected margin', h('strong', { 'data-testid': 'order-margin' }, money(ov.proposed.expected_margin, cur))] : null,
+      ov ? ['Chance of selling out', pct(ov.proposed.sell_out_probability)] : null,
+      !ov && price ? ['Forecast at full price', `${money(d.total_forecast * price, cur)} of sales (${money(price, cur, 2)} a unit)`] : null,
     ]);
+    const why = { proposed: 'this order', forecast: 'the forecast', best: 'the most margin', scaled: '' };
+    const alternatives = ov ? h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Other order sizes' }, h('table', { class: 'data compact', 'data-testid': 'order-alternatives' },
+      h('caption', {}, `Other order sizes (${cur}): expected before any markdown, as the report counts gross margin`),
+      h('thead', {}, h('tr', {}, ['Units', '', 'Cost', 'Expected revenue', 'Expected margin', 'Difference'].map((c, i) => h('th', { scope: 'col', class: i !== 1 ? 'num' : '' }, c)))),
+      h('tbody', {}, ov.alternatives.map((a) => h('tr', { class: a.kind === 'proposed' ? 'chosen' : '', 'data-kind': a.kind },
+        h('th', { scope: 'row', class: 'num' }, units(a.order_units)),
+        h('td', { class: 'muted small' }, a.kind === 'proposed' && !ov.alternatives.some((x) => x.kind === 'best') ? 'this order (best)' : why[a.kind] || `${a.order_units > ov.order_units ? '+' : ''}${pct(a.order_units / ov.order_units - 1)}`),
+        h('td', { class: 'num' }, money(a.cost, cur)),
+        h('td', { class: 'num' }, money(a.expected_revenue, cur)),
+        h('td', { class: 'num' }, money(a.expected_margin, cur)),
+        h('td', { class: 'num' }, a.kind === 'proposed' ? '—' : `${a.expected_margin >= ov.proposed.expected_margin ? '+' : '−'}${money(Math.abs(a.expected_margin - ov.proposed.expected_margin), cur)}`)))))) : null;
+    const spread = ov ? h('p', { class: 'muted small' }, `Valued under season demand with a median of ${units(ov.demand.median_units)} units and an 80% range of ${units(ov.demand.p10_units)} to ${units(ov.demand.p90_units)}: revenue at full price plus leftovers at salvage, less the order's cost.`) : null;
     const qty = h('input', { id: 'mod-qty', type: 'number', min: 1, step: 1, value: d.manufacturing_qty, 'data-testid': 'modify-qty' });
-    const ss = h('input', { id: 'mod-ss', type: 'number', min: 0, max: 100, step: 0.5, value: Math.round((d.safety_stock_pct || 0) * 1000) / 10, 'data-testid': 'modify-safety-stock' });
+    const ss = h('input', { id: 'mod-ss', type: 'number', min: 0, max: 100, step: 'any', value: Math.round((d.safety_stock_pct || 0) * 1000) / 10, 'data-testid': 'modify-safety-stock' });
     const byQty = h('input', { type: 'radio', name: 'mod', id: 'mod-by-qty', checked: true });
     const bySs = h('input', { type: 'radio', name: 'mod', id: 'mod-by-ss' });
     const err = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'modify-error' });
@@ -108,7 +138,7 @@ export class ApprovalDialog {
         }
         send({ action: 'modify', modifications: mods }, err);
       } }, 'Send the change'));
-    return h('div', {}, facts, modify, h('div', { class: 'actions' },
+    return h('div', {}, facts, alternatives, spread, modify, h('div', { class: 'actions' },
       h('button', { type: 'button', 'data-answer': 'modify', 'data-testid': 'approval-modify', onclick: () => { modify.hidden = false; qty.focus(); } }, 'Modify…'),
       h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, 'Accept the order')));
   }
@@ -117,7 +147,7 @@ export class ApprovalDialog {
   transfer(approval, model, send) {
     const d = approval.data || {};
     const b = d.batch || { transfers: [] };
-    const cur = d.currency || model.money.currency;
+    const cur = d.currency || model.money.currency || (model.tunables && model.tunables.currency);
     const facts = pairs([
       ['Units to move', h('strong', { 'data-testid': 'approval-transfer-units' }, `${units(b.units)} units`)],
       ['Ships without asking up to', `${units(d.approval_units)} units`],
@@ -152,7 +182,7 @@ export class ApprovalDialog {
   /** Any other kind: what it proposes, and accept. */
   other(approval, model, send) {
     const d = approval.data || {};
-    const facts = pairs(Object.entries(d).map(([k, v]) => [words(k), typeof v === 'object' ? JSON.stringify(v) : String(v)]));
+    const facts = pairs(Object.entries(d).filter(([, v]) => typeof v !== 'object').map(([k, v]) => [fieldLabel(k), typeof v === 'number' ? units(v) : String(v)]));
     return h('div', {}, facts, h('div', { class: 'actions' },
       (approval.options || ['accept']).includes('accept')
         ? h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, 'Accept')
@@ -165,8 +195,15 @@ export class ApprovalDialog {
     const sellThrough = d.sell_through ?? p.sell_through;
     const threshold = d.threshold ?? p.target;
     const plan = d.plan_sell_through;
-    const depths = d.depths || [];
-    const cur = model.money.currency;
+    // A modified markdown is asked again without its depths: they are those of the
+    // first asking at the same week.
+    let depths = d.depths || [];
+    if (!depths.length) {
+      for (const a of model.approvals.values()) {
+        if (a.kind === 'markdown' && a.data && a.data.week === d.week && (a.data.depths || []).length) depths = a.data.depths;
+      }
+    }
+    const cur = model.money.currency || (model.tunables && model.tunables.currency);
     const facts = pairs([
       ['Sell-through at the check', h('strong', {}, pct(sellThrough, 1))],
       ['Against the threshold', `${pct(threshold, 1)} (${sellThrough < threshold ? `${pct(threshold - sellThrough, 1)} short` : 'met'})`],
@@ -175,10 +212,11 @@ export class ApprovalDialog {
       p.expected_demand_lift_pct !== undefined ? ['Expected demand lift', pct(p.expected_demand_lift_pct)] : null,
     ]);
     const table = depths.length ? h('table', { class: 'data compact', 'data-testid': 'markdown-depths' },
-      h('caption', {}, 'Depths considered'),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Markdown'), h('th', { scope: 'col', class: 'num' }, 'Expected margin'))),
+      h('caption', {}, `Depths considered: expected margin of the weeks left${cur ? ` (${cur})` : ''}`),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Markdown'), h('th', { scope: 'col', class: 'num' }, 'Expected margin, weeks left'))),
       h('tbody', {}, depths.map((x) => h('tr', { class: Math.abs(x.markdown_pct - p.markdown_pct) < 1e-9 ? 'chosen' : '' },
         h('th', { scope: 'row' }, pct(x.markdown_pct)), h('td', { class: 'num' }, money(x.expected_margin, cur)))))) : null;
+    const note = depths.length ? h('p', { class: 'muted small' }, 'Revenue of the remaining weeks at each depth plus the salvage of what is left; the season report\'s gross margin adds the weeks already sold and subtracts the cost of the order.') : null;
     const depth = h('input', { id: 'mod-md', type: 'number', min: 0, max: 90, step: 5, value: Math.round((p.markdown_pct || 0) * 100), 'data-testid': 'modify-markdown' });
     const err = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'modify-error' });
     const modify = h('fieldset', { class: 'modify', hidden: true },
@@ -190,7 +228,7 @@ export class ApprovalDialog {
         if (!Number.isFinite(v) || v < 0 || v >= 100) return void (err.textContent = 'A markdown is a percentage from 0 to 99.');
         send({ action: 'modify', modifications: { markdown_pct: v / 100 } }, err);
       } }, 'Send the change'));
-    return h('div', {}, facts, table, modify, h('div', { class: 'actions' },
+    return h('div', {}, facts, table, note, modify, h('div', { class: 'actions' },
       h('button', { type: 'button', 'data-answer': 'decline', 'data-testid': 'approval-decline', onclick: () => send({ action: 'modify', modifications: { markdown_pct: 0 } }) }, 'Decline (no markdown)'),
       h('button', { type: 'button', 'data-answer': 'modify', 'data-testid': 'approval-modify', onclick: () => { modify.hidden = false; depth.focus(); } }, 'Modify…'),
       h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, `Accept ${pct(p.markdown_pct)}`)));

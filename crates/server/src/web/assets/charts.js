@@ -15,9 +15,12 @@ function niceStep(max, count) {
   return step * mag;
 }
 
-/** Ticks from 0 to at least max. */
-export function ticks(max, count = 5) {
-  const step = niceStep(max || 1, count);
+/**
+ * Ticks from 0 to at least max. Whole units (`integer`) never step below 1, so an
+ * empty chart reads 0, 1 rather than 0, 0, 0, 1, 1, 1.
+ */
+export function ticks(max, count = 5, integer = false) {
+  const step = integer ? Math.max(1, niceStep(max || 1, count)) : niceStep(max || 1, count);
   const top = Math.ceil((max || 1) / step) * step;
   const out = [];
   for (let v = 0; v <= top + step / 2; v += step) out.push(v);
@@ -33,13 +36,13 @@ function frame({ title, summary, xLabel, yLabel, width, height, yTicks, yFormat,
   for (const v of yTicks) {
     grid.append(
       s('line', { x1: PAD.left, x2: width - PAD.right, y1: y(v), y2: y(v) }),
-      s('text', { x: PAD.left - 8, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, yFormat(v)),
+      s('text', { x: PAD.left - 8, y: y(v) + 4, 'text-anchor': 'end', class: 'tick tick-y' }, yFormat(v)),
     );
   }
   const every = weeks > 26 ? 4 : weeks > 13 ? 2 : 1;
   for (let w = 1; w <= weeks; w += 1) {
     if ((w - 1) % every !== 0 && w !== weeks) continue;
-    grid.append(s('text', { x: x(w), y: height - PAD.bottom + 16, 'text-anchor': 'middle', class: 'tick' }, categorical ? categorical[w - 1] : String(w)));
+    grid.append(s('text', { x: x(w), y: height - PAD.bottom + 16, 'text-anchor': 'middle', class: 'tick tick-x' }, categorical ? categorical[w - 1] : String(w)));
   }
   svg.append(
     grid,
@@ -57,7 +60,7 @@ function legend(items) {
 function tableView(columns, rows) {
   return h('details', { class: 'table-view' },
     h('summary', {}, 'Table view'),
-    h('div', { class: 'scroll' }, h('table', {},
+    h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Table view, scrolls sideways' }, h('table', {},
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, rows.map((r) => h('tr', {}, r.map((v, i) => (i === 0 ? h('th', { scope: 'row' }, v) : h('td', {}, v)))))),
     )));
@@ -95,7 +98,7 @@ export function weeklyChart(opts) {
   for (const sr of opts.series) for (const v of sr.values) if (v !== null && v !== undefined) max = Math.max(max, v);
   for (const b of opts.bands || []) for (const v of b.hi) if (v !== null && v !== undefined) max = Math.max(max, v);
   for (const l of opts.hlines || []) max = Math.max(max, l.y);
-  const yTicks = ticks(max * 1.05);
+  const yTicks = ticks(max * 1.05, 5, !opts.yFormat);
   const top = yTicks[yTicks.length - 1] || 1;
   const plotW = width - PAD.left - PAD.right;
   const slot = plotW / weeks;
@@ -112,7 +115,7 @@ export function weeklyChart(opts) {
       upper.push(`${x(w).toFixed(1)},${y(hi).toFixed(1)}`);
       lower.unshift(`${x(w).toFixed(1)},${y(lo).toFixed(1)}`);
     }
-    if (upper.length) svg.append(s('polygon', { class: `band ${b.cls}`, points: [...upper, ...lower].join(' ') }));
+    if (upper.length) svg.append(s('polygon', { class: `band ${b.cls}`, points: [...upper, ...lower].join(' '), 'data-hi': JSON.stringify(b.hi.map((v) => (v === null || v === undefined ? null : Math.round(v * 100) / 100))) }));
   }
   const bars = opts.series.filter((sr) => sr.kind === 'bar');
   const barW = Math.min(28, (slot * 0.8) / Math.max(1, bars.length));
@@ -142,12 +145,22 @@ export function weeklyChart(opts) {
     });
     svg.append(g);
   }
+  // Marker labels take the first row where they do not overprint the one before
+  // (about 6 px a character at 10.5 px); with no room left the label is dropped and
+  // the marker keeps its <title> and the legend.
+  const rowEnds = [];
+  const rows = Math.max(1, Math.min(4, Math.floor((height - PAD.top - PAD.bottom) / 40)));
   for (const m of opts.markers || []) {
     const mx = PAD.left + slot * m.week;
-    svg.append(
-      s('line', { class: `marker ${m.cls}`, x1: mx, x2: mx, y1: PAD.top, y2: y(0) }),
-      s('text', { class: `marker-label ${m.cls}`, x: mx + 3, y: PAD.top + 10 + 12 * (m.row || 0) }, m.label),
-    );
+    const line = s('line', { class: `marker ${m.cls}`, x1: mx, x2: mx, y1: PAD.top, y2: y(0) }, s('title', {}, m.label));
+    svg.append(line);
+    const w = m.label.length * 6;
+    const left = mx + 3 + w > width - PAD.right ? mx - 3 - w : mx + 3;
+    let r = 0;
+    while (r < rows && rowEnds[r] !== undefined && rowEnds[r] > left - 4) r += 1;
+    if (r >= rows) continue;
+    rowEnds[r] = left + w;
+    svg.append(s('text', { class: `marker-label ${m.cls}`, x: left, y: PAD.top + 10 + 12 * r }, m.label));
   }
   const items = [...(opts.bands || []), ...opts.series, ...(opts.hlines || []).filter((l) => l.legend), ...(opts.markerLegend || [])];
   return h('figure', { class: 'chart', 'data-testid': opts.testid },
@@ -164,7 +177,7 @@ export function barList(opts) {
   const left = 150;
   const height = PAD.top + rowH * opts.rows.length + 36;
   const max = Math.max(1, ...opts.rows.map((r) => r.value));
-  const tk = ticks(max);
+  const tk = ticks(max, 5, !opts.format);
   const top = tk[tk.length - 1];
   const x = (v) => left + (width - left - PAD.right - 60) * (v / top);
   const ids = { t: uid('ct'), d: uid('cd') };

@@ -2,6 +2,8 @@
 // always set as text (never parsed as HTML), so words from the event log cannot
 // inject markup.
 
+import { humanize } from './format.js';
+
 const SVG = 'http://www.w3.org/2000/svg';
 
 function build(el, attrs, children) {
@@ -49,20 +51,35 @@ export function uid(prefix = 'id') {
   return `${prefix}-${next}`;
 }
 
-/** Shows a short message in the corner. */
+/** Shows a short message in the corner, in the planner's words. */
 export function toast(text, kind = 'info') {
   const el = document.getElementById('toast');
   if (!el) return;
-  el.textContent = text;
+  el.textContent = humanize(text);
   el.dataset.kind = kind;
   el.classList.add('show');
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => el.classList.remove('show'), 4000);
 }
 
+/** Takes the message down at once (a page that is left takes its messages along). */
+export function clearToast() {
+  const el = document.getElementById('toast');
+  clearTimeout(toast.timer);
+  if (el) {
+    el.classList.remove('show');
+    el.textContent = '';
+  }
+}
+
 /** Saves text as a file the browser downloads. */
 export function download(name, type, text) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  downloadBlob(name, new Blob([text], { type }));
+}
+
+/** Saves a blob (e.g. a workbook fetched from the API) as a file. */
+export function downloadBlob(name, blob) {
+  const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: name });
   document.body.append(a);
   a.click();

@@ -72,3 +72,64 @@ export function words(name) {
   const t = String(name || '').replaceAll('_', ' ');
   return t.charAt(0).toUpperCase() + t.slice(1);
 }
+
+const dayFmt = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+/** An ISO date (YYYY-MM-DD) as "17 Feb 2025": one date style on every view. */
+export function day(iso) {
+  if (!iso) return '';
+  const d = new Date(`${String(iso).slice(0, 10)}T00:00:00Z`);
+  return Number.isNaN(d.getTime()) ? String(iso) : dayFmt.format(d);
+}
+
+/** The planner's words for the parameters and tunables the API names in snake_case. */
+export const FIELD_LABELS = {
+  forecast_horizon_weeks: 'Season length',
+  season_start_date: 'First day of week 1',
+  season_end_date: 'Last day of the season',
+  replenishment_strategy: 'Replenishment from the DC',
+  dc_holdback_percentage: 'Held back at the DC',
+  markdown_checkpoint_week: 'Markdown check at week',
+  markdown_threshold: 'Target sell-through at the check',
+  safety_stock_pct: 'Safety stock',
+  safety_stock_no_replenishment_pct: 'Safety stock without replenishment',
+  markdown_demand_lift_per_pct: 'Demand lift per point of markdown',
+  markdown_lift_saturation_pct: 'Markdown lift saturation',
+  transfer_approval_units: 'Transfers asked for above (units)',
+  markdown_elasticity: 'Markdown elasticity',
+  markdown_cap_pct: 'Markdown cap',
+  markdown_rounding_pct: 'Markdown rounding',
+  variance_threshold_pct: 'Variance that triggers a re-forecast',
+  emergency_variance_pct: 'Variance that raises a reorder alert',
+  policy: 'Decision policy',
+  unit_price: 'Unit price',
+  unit_cost_ratio: 'Unit cost (share of the price)',
+  salvage_ratio: 'Salvage value (share of the cost)',
+  currency: 'Currency',
+  transfer_cost_per_unit: 'Transfer cost per unit',
+  season_level_sd: 'Season level uncertainty',
+  manufacturing_qty: 'Order quantity',
+  markdown_pct: 'Markdown',
+  transfer_units: 'Units to move',
+  category: 'Category',
+  date: 'Date',
+  store_id: 'Store',
+  quantity_sold: 'Units sold',
+};
+
+/** A field's label: the planner's word for it, or its name in words. */
+export function fieldLabel(name) {
+  const key = String(name || '').replace(/^(parameters|tunables|modifications)\./, '');
+  return FIELD_LABELS[key] || words(key);
+}
+
+/**
+ * A server message in the planner's words: Rust ranges ("1..=12") read "1 to 12",
+ * snake_case field names become their labels, and long integers get separators.
+ */
+export function humanize(message) {
+  return String(message || '')
+    .replace(/(-?\d+(?:\.\d+)?)\s*\.\.=?\s*(-?\d+(?:\.\d+)?)/g, '$1 to $2')
+    .replace(/\b([a-z]+(?:_[a-z0-9]+)+)\b/g, (m) => (FIELD_LABELS[m] ? FIELD_LABELS[m].charAt(0).toLowerCase() + FIELD_LABELS[m].slice(1) : m.replaceAll('_', ' ')))
+    .replace(/(^|[\s(])(\d{4,})(?![\d\-/:A-Za-z_])/g, (m, pre, n) => (/^(19|20)\d\d$/.test(n) ? m : `${pre}${intFmt.format(Number(n))}`));
+}

@@ -77,13 +77,13 @@ export class SeasonModel {
 
   on_approval_resolved(m) {
     const a = this.approvals.get(m.approval_id);
-    if (a) Object.assign(a, { resolution: m.resolution, by: m.by });
+    if (a) Object.assign(a, { resolution: m.resolution, by: m.by, at: m.timestamp });
     if (this.pending && this.pending.id === m.approval_id) this.pending = null;
   }
 
   on_approval_expired(m) {
     const a = this.approvals.get(m.approval_id);
-    if (a) a.expired = m.action;
+    if (a) Object.assign(a, { expired: m.action, at: m.timestamp });
     if (this.pending && this.pending.id === m.approval_id) this.pending = null;
   }
 

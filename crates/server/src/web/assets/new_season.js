@@ -4,6 +4,7 @@
 
 import { h, mount } from './dom.js';
 import * as api from './api.js';
+import { day, humanize } from './format.js';
 
 const FIELDS = [
   { name: 'forecast_horizon_weeks', label: 'Season length', unit: 'weeks', type: 'number', min: 1, max: 52, step: 1 },
@@ -54,7 +55,7 @@ export function renderNewSeason(main, ctx) {
 
   const end = h('output', { class: 'mono', 'data-testid': 'season-end' });
   const showEnd = () => {
-    end.textContent = endDate(inputs.season_start_date.value, Number(inputs.forecast_horizon_weeks.value)) || '—';
+    end.textContent = day(endDate(inputs.season_start_date.value, Number(inputs.forecast_horizon_weeks.value))) || '—';
   };
 
   function fill(values, missing = []) {
@@ -87,7 +88,7 @@ export function renderNewSeason(main, ctx) {
       return true;
     }
     if (errors[name]) {
-      errors[name].textContent = message;
+      errors[name].textContent = humanize(message);
       if (inputs[name]) inputs[name].setAttribute('aria-invalid', 'true');
       return true;
     }
@@ -98,7 +99,7 @@ export function renderNewSeason(main, ctx) {
     let placed = false;
     for (const p of e.fields || []) placed = showError(p.field, p.reason) || placed;
     if (!placed && e.field) placed = showError(e.field, e.message);
-    if (!placed) formError.textContent = e.message;
+    if (!placed) formError.textContent = humanize(e.message);
   }
 
   // 1. Describe.
@@ -111,14 +112,20 @@ export function renderNewSeason(main, ctx) {
     try {
       const r = await api.post('/api/parameters/extract', { text: text.value });
       fill(r);
-      mount(readout, h('p', {}, h('span', { class: `badge conf-${r.extraction_confidence}` }, `${r.extraction_confidence} confidence`), ` read by ${r.source === 'llm' ? 'the model' : 'the rules'}. `, r.extraction_reasoning));
+      // Every field was found (a 422 says which are missing): the confidence label
+      // is the reader's, not a doubt about the fields, so only a model's is shown.
+      const found = FIELDS.every((f) => r[f.name] !== undefined);
+      const badge = r.source === 'llm' && r.extraction_confidence !== 'high'
+        ? h('span', { class: `badge conf-${r.extraction_confidence}` }, `${r.extraction_confidence} confidence`)
+        : h('span', { class: 'badge conf-high' }, found ? 'every field found' : 'read');
+      mount(readout, h('p', {}, badge, ` read by ${r.source === 'llm' ? 'the model' : 'the rules'}. `, humanize(r.extraction_reasoning)));
     } catch (e) {
       if (e.status === 422) {
         fill(e.body.partial || {}, e.body.missing_parameters || []);
-        mount(readout, h('p', { class: 'warn-text' }, `${e.message}. The marked fields are yours to fill in.`));
+        mount(readout, h('p', { class: 'warn-text' }, `${humanize(e.message)}. The marked fields are yours to fill in.`));
       } else {
         showApiError(e);
-        mount(readout, h('p', { class: 'field-error' }, e.message));
+        mount(readout, h('p', { class: 'field-error' }, humanize(e.message)));
       }
     } finally {
       extract.disabled = false;
@@ -141,7 +148,7 @@ export function renderNewSeason(main, ctx) {
     try {
       loadParams(JSON.parse(await f.text()));
     } catch (err) {
-      formError.textContent = `${f.name} is not a JSON parameter file: ${err.message}`;
+      formError.textContent = `${f.name} is not a JSON parameter file: ${humanize(err.message)}`;
     }
   });
 
@@ -149,7 +156,7 @@ export function renderNewSeason(main, ctx) {
   const category = h('select', { id: 'category' }, h('option', { value: '' }, 'Loading the categories…'));
   errors.category = h('p', { class: 'field-error', role: 'alert', 'data-error-for': 'category' });
   const dataset = h('span', { class: 'mono' }, '…');
-  const scenario = h('select', { id: 'scenario' }, (ctx.boot.scenarios || []).map((n) => h('option', { value: n, selected: n === ctx.boot.default_scenario }, n.replaceAll('_', ' '))));
+  const scenario = h('select', { id: 'scenario', 'aria-label': 'Shipped scenario' }, (ctx.boot.scenarios || []).map((n) => h('option', { value: n, selected: n === ctx.boot.default_scenario }, n.replaceAll('_', ' '))));
   const viaScenario = h('input', { type: 'radio', name: 'actuals', id: 'via-scenario', value: 'scenario', checked: true });
   const viaUploads = h('input', { type: 'radio', name: 'actuals', id: 'via-uploads', value: 'uploads' });
   errors.actuals = h('p', { class: 'field-error', role: 'alert', 'data-error-for': 'scenario' });
@@ -173,7 +180,7 @@ export function renderNewSeason(main, ctx) {
       if (f.type === 'number') {
         const n = Number(raw);
         if (!Number.isFinite(n)) problems.push([f.name, 'must be a number']);
-        else if (n < f.min || n > f.max) problems.push([f.name, `must be within ${f.min}..${f.max}`]);
+        else if (n < f.min || n > f.max) problems.push([f.name, `must be from ${f.min} to ${f.max}`]);
         else if (f.step === 1 && !f.percent && !Number.isInteger(n)) problems.push([f.name, 'must be a whole number']);
         p[f.name] = f.percent ? n / 100 : n;
       } else {
@@ -186,7 +193,7 @@ export function renderNewSeason(main, ctx) {
     if (!category.value) problems.push(['category', 'choose a category']);
     if (p.markdown_checkpoint_week !== null && p.markdown_threshold === null) problems.push(['markdown_threshold', 'is required with a markdown check (or empty the check week)']);
     if (p.markdown_checkpoint_week === null && p.markdown_threshold !== null) problems.push(['markdown_checkpoint_week', 'is required with a target (or empty the target)']);
-    if (p.markdown_checkpoint_week !== null && p.forecast_horizon_weeks && p.markdown_checkpoint_week > p.forecast_horizon_weeks) problems.push(['markdown_checkpoint_week', `must be within the season (1..${p.forecast_horizon_weeks})`]);
+    if (p.markdown_checkpoint_week !== null && p.forecast_horizon_weeks && p.markdown_checkpoint_week > p.forecast_horizon_weeks) problems.push(['markdown_checkpoint_week', `must be within the season (weeks 1 to ${p.forecast_horizon_weeks})`]);
     const body = { category: category.value, parameters: p };
     if (tunables) body.tunables = tunables;
     if (viaScenario.checked) body.scenario = scenario.value;
@@ -205,7 +212,7 @@ export function renderNewSeason(main, ctx) {
     const p = body.parameters;
     const rows = [
       ['Category', body.category],
-      ['Season', `${p.forecast_horizon_weeks} weeks, ${p.season_start_date} to ${endDate(p.season_start_date, p.forecast_horizon_weeks)}`],
+      ['Season', `${p.forecast_horizon_weeks} weeks, ${day(p.season_start_date)} to ${day(endDate(p.season_start_date, p.forecast_horizon_weeks))}`],
       ['Replenishment', p.replenishment_strategy],
       ['Held back at the DC', `${Math.round(p.dc_holdback_percentage * 100)}%`],
       ['Markdown', p.markdown_checkpoint_week ? `check at week ${p.markdown_checkpoint_week} against ${Math.round(p.markdown_threshold * 100)}% sell-through` : 'none'],

@@ -4,7 +4,7 @@
 
 import { h } from './dom.js';
 import { barList, weeklyChart } from './charts.js';
-import { money, pct, units, words } from './format.js';
+import { money, pct, units, when, words } from './format.js';
 
 function card(label, value, sub, testid) {
   return h('div', { class: 'metric', 'data-testid': testid }, h('div', { class: 'metric-label' }, label), h('div', { class: 'metric-value' }, value), sub ? h('div', { class: 'metric-sub muted' }, sub) : null);
@@ -22,12 +22,14 @@ function metrics(model, status) {
   const sold = model.soldToDate();
   const stock = model.stores.reduce((a, st) => a + st.stock, 0);
   const stockouts = model.stores.reduce((a, st) => a + st.stockout_weeks, 0);
-  const cur = model.money.currency;
+  const ov = status.order_value;
+  const cur = (ov && ov.currency) || model.money.currency || (model.tunables && model.tunables.currency);
+  const unitCost = (ov && ov.unit_cost) || model.money.unit_cost;
   const md = model.markdown;
   const checkpoint = model.parameters ? model.parameters.markdown_checkpoint_week : null;
   return h('div', { class: 'metrics' },
     card('Season forecast', f ? `${units(f.total_season_demand)} units` : '—', f ? `${pct(f.interval.level)} interval ${units(f.interval.low)}–${units(f.interval.high)}` : 'after phase 1', 'metric-forecast'),
-    card('Manufacturing order', o ? `${units(qty)} units` : '—', o ? `safety stock ${pct(o.safety_stock_pct)}${model.money.unit_cost ? ` · cost ${money(qty * model.money.unit_cost, cur)}` : ''}` : '', 'metric-order'),
+    card('Manufacturing order', o ? `${units(qty)} units` : '—', o ? `safety stock ${pct(o.safety_stock_pct)}${unitCost ? ` · cost ${money(qty * unitCost, cur)}` : ''}${ov && ov.order_units === qty ? ` · expected margin ${money(ov.proposed.expected_margin, cur)}` : ''}` : '', 'metric-order'),
     card('Sold to date', `${units(sold)} units`, qty ? `sell-through ${pct(sold / qty, 1)} of the order` : '', 'metric-sold'),
     card('Stock in stores', model.allocation ? `${units(stock)} units` : '—', model.allocation ? `${units(model.dc)} more at the DC` : '', 'metric-stock'),
     card('Stockouts', `${units(stockouts)} store-weeks`, `${model.weeksPlayed()} of ${(model.parameters || status.parameters || {}).forecast_horizon_weeks || '—'} weeks played`, 'metric-stockouts'),
@@ -45,7 +47,7 @@ function pendingPanel(model, status, ctx, page) {
   }[p.kind]?.() || `${words(p.kind)} (${p.approval_id}) waits for approval.`;
   return h('section', { class: 'card pending', 'data-testid': 'pending-approval' },
     h('h2', {}, 'Waiting for a decision'),
-    h('p', {}, what, p.expires_at ? ` It expires ${new Date(p.expires_at).toLocaleString()}.` : ''),
+    h('p', {}, what, p.expires_at ? ` It expires ${when(p.expires_at)}.` : ''),
     ctx.can('approve')
       ? h('button', { type: 'button', class: 'primary', onclick: () => page.openApproval(true) }, 'Review and decide')
       : h('p', { class: 'muted' }, 'An approver answers it; you will see the decision here as it is made.'));
@@ -70,9 +72,14 @@ function forecastChart(model, width) {
   model.versions.forEach((v, i) => {
     const last = i === model.versions.length - 1;
     const values = v.weekly.map((u, k) => (k + 1 >= v.from ? u : null));
-    series.push({ name: i === 0 ? 'Initial forecast' : last ? `${v.label} (in force)` : v.label, cls: i === 0 ? 'initial' : last ? 'current' : 'older', kind: 'line', values });
+    // Each superseded re-forecast its own colour (older-1..6), so they can be told apart.
+    const cls = i === 0 ? 'initial' : last ? 'current' : `older older-${((i - 1) % 6) + 1}`;
+    series.push({ name: i === 0 ? 'Initial forecast' : last ? `${v.label} (in force)` : v.label, cls, kind: 'line', values });
   });
-  const markers = model.markers.map((m, i) => ({ week: m.week, label: m.label, cls: m.kind, row: i % 3 }));
+  const markers = model.markers.map((m) => ({ week: m.week, label: m.label, cls: m.kind }));
+  // The band of a played week is drawn around the forecast it was checked against
+  // (the one in force when it was played); weeks to come, around the latest.
+  const centre = latest.map((u, k) => (model.weeks[k] && model.weeks[k].forecast !== null && model.weeks[k].forecast !== undefined ? model.weeks[k].forecast : u));
   const rows = [];
   for (let w = 1; w <= n; w += 1) {
     const r = model.weeks[w - 1];
@@ -82,10 +89,10 @@ function forecastChart(model, width) {
   return weeklyChart({
     testid: 'weekly-chart',
     title: 'Forecast against actual, per week',
-    summary: `Units per week: the first forecast, each re-forecast from the week it starts, the band of ±${pct(band)} around the forecast in force (beyond it a re-forecast is triggered), and the units sold.`,
+    summary: `Units per week: the first forecast, each re-forecast from the week it starts, the band of ±${pct(band)} around the forecast each week is checked against (beyond it a re-forecast is triggered), and the units sold.`,
     xLabel: 'Season week', yLabel: 'Units', weeks: n, width,
     series,
-    bands: latest.length ? [{ name: `±${pct(band)} variance band`, cls: 'variance', lo: latest.map((u) => u * (1 - band)), hi: latest.map((u) => u * (1 + band)) }] : [],
+    bands: latest.length ? [{ name: `±${pct(band)} variance band`, cls: 'variance', lo: centre.map((u) => u * (1 - band)), hi: centre.map((u) => u * (1 + band)) }] : [],
     markers,
     markerLegend: [{ name: 'Re-forecast', cls: 'reforecast-mark' }, { name: 'Markdown', cls: 'markdown-mark' }],
     table: { columns: ['Week', 'Initial forecast', 'Forecast when played', 'Latest forecast', 'Sold', 'Demand', 'Variance'], rows },

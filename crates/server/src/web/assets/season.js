@@ -4,7 +4,7 @@
 // the workflow resource (GET /api/workflows/{id}) gives the authoritative state and
 // is re-read shortly after events arrive.
 
-import { h, mount, toast } from './dom.js';
+import { clearToast, downloadBlob, h, mount, toast } from './dom.js';
 import * as api from './api.js';
 import { SeasonStream } from './stream.js';
 import { SeasonModel } from './model.js';
@@ -14,7 +14,7 @@ import { renderStores } from './stores.js';
 import { renderWeeks } from './uploads.js';
 import { renderReport } from './report.js';
 import { ApprovalDialog } from './approvals.js';
-import { pct, stateLabel, words } from './format.js';
+import { day, fieldLabel, money, pct, stateLabel, units, words } from './format.js';
 
 const TABS = [
   ['overview', 'Overview'],
@@ -35,11 +35,13 @@ export class SeasonPage {
     this.busy = false;
     this.dismissed = new Set();
     this.frame = 0;
+    this.inbox = [];
     this.head = h('div', { class: 'season-head' });
     this.tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Season views' });
     this.panel = h('div', { class: 'tab-panel', role: 'tabpanel', id: 'season-panel' });
     this.conn = h('span', { class: 'conn', 'data-testid': 'connection-status', 'data-state': 'connecting', role: 'status' }, 'connecting');
-    this.timeline = h('ol', { class: 'timeline', 'data-testid': 'event-timeline', 'aria-label': 'Agent activity, newest first' });
+    // tabindex: a scrolling list must be reachable (and scrolled) by keyboard.
+    this.timeline = h('ol', { class: 'timeline', 'data-testid': 'event-timeline', 'aria-label': 'Agent activity, newest first', tabindex: 0 });
     this.dialog = new ApprovalDialog(document.getElementById('approval'), ctx, this);
     mount(main,
       h('div', { class: 'season' },
@@ -72,6 +74,7 @@ export class SeasonPage {
   }
 
   leave() {
+    clearToast();
     this.stream.stop();
     this.dialog.close();
     window.removeEventListener('resize', this.onResize);
@@ -83,13 +86,31 @@ export class SeasonPage {
   connection(state, s) {
     const text = { connecting: 'connecting…', live: 'live', offline: 'offline, reconnecting…', reconnecting: 'reconnecting…' }[state] || state;
     this.conn.textContent = text;
+    // lastSeq is what the page shows (set when a frame adds its rows), not what
+    // the socket has received.
     Object.assign(this.conn.dataset, {
-      state, lastSeq: s.lastSeq, received: s.received, duplicates: s.duplicates, gaps: s.gaps, reconnects: s.reconnects,
+      state, duplicates: s.duplicates, gaps: s.gaps, reconnects: s.reconnects,
     });
     this.conn.title = `last event #${s.lastSeq}, ${s.reconnects} reconnections`;
   }
 
+  /**
+   * Messages from the stream wait for the next animation frame: however many
+   * arrive before it (a burst, a replayed log, fifty events a second), they are
+   * folded, added to the timeline and drawn once, in that frame.
+   */
   receive(msgs) {
+    this.inbox.push(...msgs);
+    this.schedule();
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => this.refresh(), 150);
+  }
+
+  /** Folds the messages waiting for this frame and adds their timeline rows. */
+  drain() {
+    if (!this.inbox.length) return;
+    const msgs = this.inbox;
+    this.inbox = [];
     const rows = document.createDocumentFragment();
     for (const m of msgs) {
       this.model.apply(m);
@@ -97,10 +118,8 @@ export class SeasonPage {
       if (m.event === 'approval_resolved' || m.event === 'approval_expired') this.dialog.resolved(m);
     }
     this.timeline.prepend(rows);
-    Object.assign(this.conn.dataset, { lastSeq: this.stream.lastSeq, received: this.stream.received });
-    this.schedule();
-    clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => this.refresh(), 150);
+    const last = msgs[msgs.length - 1];
+    Object.assign(this.conn.dataset, { lastSeq: last.seq, received: this.stream.received });
   }
 
   async refresh() {
@@ -116,25 +135,43 @@ export class SeasonPage {
     if (this.frame || this.gone) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
+      this.drain();
       this.render();
     });
   }
 
+  /** Shows tab `key` (and moves focus to it when `focus`). */
+  selectTab(key, focus) {
+    this.tab = key;
+    history.replaceState(null, '', `#/season/${encodeURIComponent(this.id)}/${key}`);
+    this.drawTabs();
+    this.render();
+    if (focus) this.tabs.querySelector(`[data-tab=${key}]`).focus();
+  }
+
+  /** The tab list: one tab stop (the selected tab); arrows, Home and End move. */
   drawTabs() {
+    const keys = TABS.map(([k]) => k);
+    const onkeydown = (e) => {
+      const at = keys.indexOf(this.tab);
+      const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: keys.length - 1 }[e.key];
+      if (next === undefined) return;
+      e.preventDefault();
+      this.selectTab(keys[(next + keys.length) % keys.length], true);
+    };
+    this.panel.setAttribute('aria-labelledby', `tab-${this.tab}`);
     mount(this.tabs, TABS.map(([key, label]) => h('button', {
       type: 'button', role: 'tab', id: `tab-${key}`, 'aria-selected': String(key === this.tab), 'aria-controls': 'season-panel', 'data-tab': key,
-      onclick: () => {
-        this.tab = key;
-        history.replaceState(null, '', `#/season/${encodeURIComponent(this.id)}/${key}`);
-        this.drawTabs();
-        this.render();
-      },
+      tabindex: key === this.tab ? 0 : -1,
+      onclick: () => this.selectTab(key, false),
+      onkeydown,
     }, label)));
   }
 
   /** Runs an action (a POST), keeping the buttons disabled meanwhile. */
   async act(label, fn) {
     if (this.busy) return;
+    const opener = document.activeElement;
     this.busy = true;
     this.render();
     try {
@@ -143,7 +180,9 @@ export class SeasonPage {
       toast(`${label}: ${e.message}`, 'error');
     } finally {
       this.busy = false;
-      this.refresh();
+      await this.refresh();
+      this.render();
+      this.refocus(opener);
     }
   }
 
@@ -163,16 +202,80 @@ export class SeasonPage {
     if (this.ctx.can('plan') && st.state === 'error') {
       out.push(h('button', { type: 'button', class: 'primary', 'data-testid': 'resume', disabled: this.busy, onclick: () => this.act('Resume', () => api.post(`${path}/resume`)) }, 'Resume'));
     }
+    if (st.state) {
+      out.push(h('button', { type: 'button', 'data-testid': 'export-xlsx', onclick: () => this.act('Download', () => this.download('export.xlsx', `season-${this.id}.xlsx`)) }, 'Download workbook (xlsx)'));
+    }
     if (this.ctx.can('approve') && st.pending_approval) {
       out.push(h('button', { type: 'button', class: 'primary', 'data-testid': 'review-approval', onclick: () => this.openApproval(true) }, 'Review the approval'));
     }
     return out;
   }
 
+  /**
+   * Downloads one of the season's exports (`export.xlsx`, `export/weeks`, ...)
+   * with the signed-in token: a plain link could not carry it.
+   */
+  async download(path, name) {
+    const t = api.token();
+    const res = await fetch(`/api/workflows/${encodeURIComponent(this.id)}/${path}`, { headers: t ? { Authorization: `Bearer ${t}` } : {} });
+    if (!res.ok) throw new Error(`the server answered ${res.status}`);
+    downloadBlob(name, await res.blob());
+  }
+
+  /** Asks why in a dialog of the page (recorded in the log), then re-forecasts. */
   reforecast() {
-    const reason = window.prompt('Why re-forecast the remaining weeks now? (recorded in the log)');
-    if (!reason || !reason.trim()) return;
-    this.act('Re-forecast', () => api.post(`/api/workflows/${encodeURIComponent(this.id)}/reforecast`, { reason: reason.trim() }));
+    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'rf-title', 'data-testid': 'reforecast-dialog' });
+    const reason = h('textarea', { id: 'rf-reason', rows: 3, maxlength: 500, required: true, 'data-testid': 'reforecast-reason' });
+    const err = h('p', { class: 'field-error', role: 'alert', id: 'rf-error' });
+    const opener = document.activeElement;
+    const done = () => {
+      dialog.close();
+      dialog.remove();
+      this.refocus(opener);
+    };
+    mount(dialog, h('form', { onsubmit: (e) => {
+      e.preventDefault();
+      const why = reason.value.trim();
+      if (!why) {
+        err.textContent = 'Say why: the reason is recorded in the season\'s log.';
+        reason.setAttribute('aria-invalid', 'true');
+        reason.focus();
+        return;
+      }
+      done();
+      this.act('Re-forecast', () => api.post(`/api/workflows/${encodeURIComponent(this.id)}/reforecast`, { reason: why }));
+    } },
+    h('h2', { id: 'rf-title' }, 'Re-forecast the remaining weeks'),
+    h('label', { for: 'rf-reason' }, 'Why now? (recorded in the log)'),
+    reason, err,
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', onclick: done }, 'Cancel'),
+      h('button', { type: 'submit', class: 'primary', 'data-testid': 'reforecast-send' }, 'Re-forecast'))));
+    reason.setAttribute('aria-describedby', 'rf-error');
+    dialog.addEventListener('cancel', (e) => { e.preventDefault(); done(); });
+    document.body.append(dialog);
+    dialog.showModal();
+    reason.focus();
+  }
+
+  /**
+   * Puts focus back after an action or a dialog: on `el` if it is still on the page,
+   * else on its stand-in after a re-render (same data-testid or data-tab), else on
+   * the season's title, never on <body>.
+   */
+  refocus(el) {
+    if (this.gone) return;
+    if (el && el.isConnected && el !== document.body && !el.disabled) {
+      el.focus({ preventScroll: true });
+      return;
+    }
+    const key = el && el.dataset ? (el.dataset.testid ? `[data-testid="${el.dataset.testid}"]` : el.dataset.tab ? `[data-tab="${el.dataset.tab}"]` : null) : null;
+    const twin = key ? this.main.querySelector(key) : null;
+    if (twin && !twin.disabled) twin.focus({ preventScroll: true });
+    else {
+      const title = this.head.querySelector('h1');
+      if (title) title.focus({ preventScroll: true });
+    }
   }
 
   openApproval(force) {
@@ -187,10 +290,18 @@ export class SeasonPage {
     const p = st.parameters || this.model.parameters || {};
     const horizon = p.forecast_horizon_weeks || 0;
     const played = (st.weeks || []).length;
+    const dates = p.season_start_date ? `${day(p.season_start_date)} to ${day(p.season_end_date || '')}` : '';
+    // The head is rebuilt only when what it shows changes: a button replaced
+    // between a press and its release loses the click (events stream in while
+    // a planner reaches for "Play").
+    const key = JSON.stringify([st.state, played, horizon, st.progress, st.current_agent, st.error, st.next_week, this.busy, Boolean(st.pending_approval), this.model.scenario, dates, this.model.category]);
+    if (key === this.headKey) return;
+    this.headKey = key;
     mount(this.head,
       h('div', { class: 'crumbs' }, h('a', { href: '#/' }, 'Seasons'), ' / ', h('span', { class: 'mono' }, this.id)),
       h('div', { class: 'title-row' },
-        h('h1', {}, st.category || this.model.category || 'Season'),
+        h('h1', { tabindex: -1, 'data-testid': 'season-title' }, st.category || this.model.category || 'Season'),
+        dates ? h('span', { class: 'muted', 'data-testid': 'season-dates' }, dates) : null,
         h('span', { class: `badge state-${st.state}`, 'data-testid': 'season-state', 'data-state': st.state || '' }, stateLabel(st.state)),
         h('span', { class: 'muted' }, horizon ? `week ${played} of ${horizon}` : ''),
         h('progress', { max: 100, value: Math.round((st.progress || 0) * 100), 'aria-label': 'Season progress' }),
@@ -202,6 +313,9 @@ export class SeasonPage {
 
   render() {
     if (this.gone) return;
+    // Re-rendering replaces the buttons: the one that had focus gets it back.
+    const had = document.activeElement;
+    const inside = had && had !== document.body && (this.head.contains(had) || this.panel.contains(had));
     this.renderHead();
     const width = this.panel.clientWidth || 800;
     const args = { model: this.model, status: this.status || {}, ctx: this.ctx, page: this, width };
@@ -209,6 +323,7 @@ export class SeasonPage {
     const keepScroll = window.scrollY;
     mount(this.panel, views[this.tab](args));
     window.scrollTo(0, keepScroll);
+    if (inside && !had.isConnected) this.refocus(had);
     if (!this.charted && this.panel.querySelector('.chart svg')) {
       // For the benchmark (scripts/dashboard_bench.mjs): navigation to first chart.
       this.charted = true;
@@ -218,16 +333,34 @@ export class SeasonPage {
   }
 }
 
+/** A parameter's or tunable's value in words. */
+function valueText(key, v, currency) {
+  if (v === null || v === undefined) return key === 'markdown_checkpoint_week' || key === 'markdown_threshold' ? 'none (no markdown check)' : key === 'unit_price' ? 'from the history' : 'none';
+  if (key.endsWith('_date')) return day(v);
+  if (key === 'forecast_horizon_weeks') return `${v} weeks`;
+  if (key === 'markdown_checkpoint_week') return `week ${v}`;
+  if (key === 'replenishment_strategy') return { none: 'none (everything at launch)', weekly: 'weekly', 'bi-weekly': 'every two weeks' }[v] || String(v);
+  if (key === 'policy') return { margin: 'margin (earns the most, measured)', seed: 'seed (the original rules)' }[v] || String(v);
+  if (key === 'unit_price' || key === 'transfer_cost_per_unit') return money(v, currency, 2);
+  if (key === 'markdown_elasticity' || key === 'markdown_demand_lift_per_pct') return String(v);
+  if (key.endsWith('_units')) return `${units(v)} units`;
+  if (typeof v === 'number') return /pct|percentage|threshold|ratio|_sd$/.test(key) ? pct(v, 1) : units(v);
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${fieldLabel(k)}: ${valueText(k, x, currency)}`).join('; ');
+  return words(String(v));
+}
+
 function renderParameters({ status, model }) {
   const p = status.parameters || model.parameters || {};
   const t = model.tunables || {};
-  const rows = Object.entries(p).map(([k, v]) => [words(k), v === null ? 'none' : k.endsWith('percentage') || k.endsWith('threshold') ? pct(v) : String(v)]);
-  const trows = Object.entries(t).map(([k, v]) => [words(k), typeof v === 'number' && v < 1 && v > 0 ? pct(v, 1) : JSON.stringify(v)]);
-  const data = status.data ? (status.data.kind === 'uploaded' ? `uploaded data set ${status.data.dataset_id}` : status.data.kind) : '';
+  const cur = t.currency || model.money.currency;
+  const rows = Object.entries(p).map(([k, v]) => [fieldLabel(k), valueText(k, v, cur)]);
+  const trows = Object.entries(t).map(([k, v]) => [fieldLabel(k), valueText(k, v, cur)]);
+  const data = status.data ? (status.data.kind === 'uploaded' ? `uploaded data set ${status.data.dataset_id}` : status.data.kind === 'sample' ? 'the shipped sample' : words(status.data.kind)) : '';
   return h('div', { class: 'grid2' },
     h('section', { class: 'card' }, h('h2', {}, 'The seven parameters'), h('dl', { class: 'pairs' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))),
     h('section', { class: 'card' }, h('h2', {}, 'Tunables and data'), h('dl', { class: 'pairs' },
       trows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
       h('dt', {}, 'Data set'), h('dd', {}, data),
-      h('dt', {}, 'Weekly actuals'), h('dd', {}, model.scenario ? `scenario ${model.scenario} (${status.actuals_meaning})` : `uploads (${status.actuals_meaning})`))));
+      h('dt', {}, 'Weekly actuals'), h('dd', {}, `${model.scenario ? `played from the scenario ${words(model.scenario).toLowerCase()}` : 'uploaded each week'} (${status.actuals_meaning === 'demand' ? 'read as demand' : 'recorded sales'})`))));
 }

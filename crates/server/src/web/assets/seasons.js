@@ -1,10 +1,11 @@
-// The seasons list: each season's category, state, week, waiting approval and
-// margin, filtered by state. The list comes from GET /api/workflows; each row's
-// details from GET /api/workflows/{id}, a few at a time.
+// The seasons list: each season's name (category and dates), policy, state, week,
+// waiting approval and margin, filtered by state and searched by name, with the
+// approvals waiting across seasons above it (an approver's inbox, deadline first).
+// One request: GET /api/seasons.
 
 import { h, mount } from './dom.js';
 import * as api from './api.js';
-import { money, stateLabel, when } from './format.js';
+import { day, money, stateLabel, when, words } from './format.js';
 
 const GROUPS = {
   all: () => true,
@@ -14,83 +15,88 @@ const GROUPS = {
   error: (s) => s === 'error',
 };
 
-/** The detail columns of one season. */
-function detailCells(d) {
-  if (!d) return [h('td', { class: 'muted' }, '…'), h('td', {}), h('td', {})];
-  const horizon = d.parameters ? d.parameters.forecast_horizon_weeks : null;
-  const played = (d.weeks || []).length;
-  const week = horizon ? `${played} of ${horizon}` : '—';
-  const pending = d.pending_approval;
-  const r = d.report || {};
-  const margin = r.gross_margin ?? null;
-  return [
-    h('td', { class: 'num' }, week),
-    h('td', {}, pending ? h('span', { class: 'badge warn' }, `${pending.kind} (${pending.approval_id})`) : h('span', { class: 'muted' }, 'none')),
-    h('td', { class: 'num' }, margin === null ? h('span', { class: 'muted', title: 'Known when the season report has money figures' }, '—') : money(margin, r.currency)),
-  ];
+const KIND = { manufacturing: 'Manufacturing order', markdown: 'Markdown', transfer: 'Transfers' };
+
+/** A season's name in words: "Women's Dresses · 17 Feb 2025 – 11 May 2025". */
+export function seasonName(s) {
+  return s.season_start_date ? `${s.category} · ${day(s.season_start_date)} – ${day(s.season_end_date)}` : s.category;
+}
+
+function inbox(list, ctx) {
+  const waiting = list.filter((s) => s.pending_approval)
+    .sort((a, b) => String(a.pending_approval.expires_at || '9999').localeCompare(String(b.pending_approval.expires_at || '9999'))
+      || String(a.pending_approval.asked_at).localeCompare(String(b.pending_approval.asked_at)));
+  if (!waiting.length) return null;
+  return h('section', { class: 'card pending', 'data-testid': 'approvals-inbox', 'aria-labelledby': 'inbox-title' },
+    h('h2', { id: 'inbox-title' }, `Waiting for a decision (${waiting.length})`),
+    h('ul', { class: 'inbox' }, waiting.map((s) => {
+      const p = s.pending_approval;
+      return h('li', { 'data-workflow': s.workflow_id },
+        h('a', { href: `#/season/${encodeURIComponent(s.workflow_id)}` }, `${KIND[p.kind] || words(p.kind)}: ${seasonName(s)}`),
+        h('span', { class: 'muted small' }, ` · asked ${when(p.asked_at)}${p.expires_at ? ` · due ${when(p.expires_at)}` : ' · no deadline'}`),
+        ctx.can('approve') ? null : h('span', { class: 'muted small' }, ' · an approver answers it'));
+    })));
 }
 
 export function renderSeasons(main, ctx) {
-  let alive = true;
   let list = [];
-  const details = new Map();
   const filter = h('select', { id: 'state-filter', 'data-testid': 'state-filter' },
     h('option', { value: 'all' }, 'All states'),
     h('option', { value: 'running' }, 'Running'),
     h('option', { value: 'waiting' }, 'Waiting for approval'),
     h('option', { value: 'completed' }, 'Completed'),
     h('option', { value: 'error' }, 'Error'));
+  const search = h('input', { id: 'season-search', type: 'search', placeholder: 'Category, date or id', 'data-testid': 'season-search' });
   const body = h('tbody');
+  const top = h('div');
   const count = h('p', { class: 'muted', 'aria-live': 'polite' });
   filter.addEventListener('change', draw);
+  search.addEventListener('input', draw);
 
   function draw() {
     const keep = GROUPS[filter.value] || GROUPS.all;
-    const rows = list.filter((w) => keep(w.state));
+    const words_ = search.value.trim().toLowerCase();
+    const rows = list.filter((w) => keep(w.state) && (!words_ || `${seasonName(w)} ${w.workflow_id} ${w.policy}`.toLowerCase().includes(words_)));
     count.textContent = `${rows.length} of ${list.length} seasons`;
-    mount(body, rows.length ? rows.map((w) => h('tr', { 'data-workflow': w.workflow_id },
-      h('td', {}, h('a', { href: `#/season/${encodeURIComponent(w.workflow_id)}` }, w.category), h('div', { class: 'muted small mono' }, w.workflow_id)),
-      h('td', {}, h('span', { class: `badge state-${w.state}` }, stateLabel(w.state))),
-      ...detailCells(details.get(w.workflow_id)),
-      h('td', { class: 'muted small' }, when(w.updated_at)))) : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, list.length ? 'No season in this state.' : 'No seasons yet.')));
+    mount(body, rows.length ? rows.map((w) => {
+      const pending = w.pending_approval;
+      return h('tr', { 'data-workflow': w.workflow_id },
+        h('td', {}, h('a', { href: `#/season/${encodeURIComponent(w.workflow_id)}`, 'data-testid': 'season-name' }, seasonName(w)), h('div', { class: 'muted small mono' }, w.workflow_id)),
+        h('td', {}, h('span', { class: `badge state-${w.state}` }, stateLabel(w.state))),
+        h('td', {}, w.policy),
+        h('td', { class: 'num' }, w.horizon_weeks ? `${w.weeks_played} of ${w.horizon_weeks}` : '—'),
+        h('td', {}, pending ? h('span', { class: 'badge warn' }, KIND[pending.kind] || words(pending.kind)) : h('span', { class: 'muted' }, 'none')),
+        h('td', { class: 'num' }, w.gross_margin === null || w.gross_margin === undefined ? h('span', { class: 'muted', title: 'Known when the season report has money figures' }, '—') : money(w.gross_margin, w.currency)),
+        h('td', { class: 'muted small' }, when(w.updated_at)));
+    }) : h('tr', {}, h('td', { colspan: 7, class: 'muted' }, list.length ? 'No season matches.' : 'No seasons yet.')));
+    mount(top, inbox(list, ctx));
   }
 
   async function load() {
     try {
-      list = await api.get('/api/workflows');
+      list = await api.get('/api/seasons');
     } catch (e) {
-      mount(body, h('tr', {}, h('td', { colspan: 6, class: 'field-error' }, e.message)));
+      mount(body, h('tr', {}, h('td', { colspan: 7, class: 'field-error' }, e.message)));
       return;
     }
     draw();
-    // Details for the first hundred, four requests at a time.
-    const queue = list.slice(0, 100).map((w) => w.workflow_id);
-    const worker = async () => {
-      while (alive && queue.length) {
-        const id = queue.shift();
-        try {
-          details.set(id, await api.get(`/api/workflows/${encodeURIComponent(id)}`));
-        } catch {
-          details.set(id, { weeks: [] });
-        }
-        draw();
-      }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
   }
 
   mount(main,
     h('div', { class: 'page-head' },
       h('h1', {}, 'Seasons'),
       h('div', { class: 'actions' },
+        h('label', { for: 'season-search' }, 'Search '), search,
         h('label', { for: 'state-filter' }, 'Show '), filter,
         ctx.can('plan') ? h('a', { class: 'button primary', href: '#/new' }, 'New season') : null)),
+    top,
     count,
-    h('div', { class: 'card scroll' }, h('table', { class: 'data', 'data-testid': 'seasons-table' },
+    h('div', { class: 'card scroll', tabindex: 0, role: 'region', 'aria-label': 'Seasons' }, h('table', { class: 'data', 'data-testid': 'seasons-table' },
+      h('caption', { class: 'visually-hidden' }, 'Seasons, the most recently changed first'),
       h('thead', {}, h('tr', {},
-        h('th', { scope: 'col' }, 'Season'), h('th', { scope: 'col' }, 'State'), h('th', { scope: 'col', class: 'num' }, 'Week'),
+        h('th', { scope: 'col' }, 'Season'), h('th', { scope: 'col' }, 'State'), h('th', { scope: 'col' }, 'Policy'), h('th', { scope: 'col', class: 'num' }, 'Week'),
         h('th', { scope: 'col' }, 'Waiting approval'), h('th', { scope: 'col', class: 'num' }, 'Margin'), h('th', { scope: 'col' }, 'Updated'))),
       body)));
   load();
-  return { leave() { alive = false; } };
+  return null;
 }

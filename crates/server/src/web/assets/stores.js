@@ -57,7 +57,7 @@ export function renderStores({ model, page }) {
         h('p', { class: 'muted' }, `${units(totals.stock)} units in stores, ${units(model.dc)} at the DC; ${stockouts} stores ran out at least once (${pct(stockouts / model.stores.length)}).`)),
       h('div', { class: 'actions' },
         h('button', { type: 'button', 'data-testid': 'export-csv', onclick: () => download(`stores-${page.id}.csv`, 'text/csv', storesCsv(model)) }, 'Export CSV'))),
-    h('div', { class: 'scroll tall' }, h('table', { class: 'data sticky', 'data-testid': 'stores-table' },
+    h('div', { class: 'scroll tall', tabindex: 0, role: 'region', 'aria-label': 'Stores table' }, h('table', { class: 'data sticky', 'data-testid': 'stores-table' },
       h('caption', { class: 'visually-hidden' }, 'Stores, sortable by any column'),
       h('thead', {}, h('tr', {}, head)),
       h('tbody', {}, rows.map((st) => h('tr', { 'data-store': st.store_id },

@@ -4,7 +4,7 @@
 // log arrived whole: no number missing, none twice.
 
 import { h } from './dom.js';
-import { clock, percent, pct, stateLabel, units, words } from './format.js';
+import { clock, day, fieldLabel, humanize, percent, pct, stateLabel, units, words } from './format.js';
 
 const AGENTS = { demand: 'Demand', inventory: 'Inventory', pricing: 'Pricing', orchestrator: 'Orchestrator' };
 
@@ -15,7 +15,7 @@ function agentName(a) {
 function resolutionText(m) {
   const r = m.resolution || {};
   if (r.action === 'modify') {
-    const mods = Object.entries(r.modifications || {}).map(([k, v]) => `${words(k).toLowerCase()} ${k.endsWith('_pct') ? pct(v, 1) : units(v)}`);
+    const mods = Object.entries(r.modifications || {}).map(([k, v]) => `${fieldLabel(k).toLowerCase()} ${k.endsWith('_pct') ? pct(v, 1) : units(v)}`);
     return `${m.approval_id} modified by ${m.by}: ${mods.join(', ')}`;
   }
   return `${m.approval_id} accepted by ${m.by}`;
@@ -40,7 +40,8 @@ export function describe(m) {
     case 'human_input_required':
       return ['ask', 'Approval needed', `${words(m.kind)} approval ${m.approval_id} is waiting`, approvalSummary(m)];
     case 'workflow_complete':
-      return ['done', 'Complete', 'The season is complete; the report is ready.', m.report ? `fill rate ${pct(m.report.fill_rate, 1)}, sell-through ${pct(m.report.sell_through, 1)}` : null];
+      // Fill rate is only known when demand was (a played scenario); the report says which.
+      return ['done', 'Complete', 'The season is complete; the report is ready.', m.report ? `${units(m.report.units_sold)} units sold, sell-through ${pct(m.report.sell_through, 1)}` : null];
     case 'error':
       return ['alert', 'Error', m.message, m.interrupted ? `interrupted ${words(m.interrupted).toLowerCase()}; resume retries it` : null];
     default:
@@ -58,7 +59,7 @@ function approvalSummary(m) {
 function describeEvent(m) {
   switch (m.event) {
     case 'workflow_created':
-      return ['info', 'Created', `Season created: ${m.category}, ${m.parameters.forecast_horizon_weeks} weeks from ${m.parameters.season_start_date}`, null];
+      return ['info', 'Created', `Season created: ${m.category}, ${m.parameters.forecast_horizon_weeks} weeks from ${day(m.parameters.season_start_date)}`, null];
     case 'reasoning_recorded':
       return ['why', 'Why', m.reasoning.text, `${words(m.reasoning.decision_point)} · ${m.reasoning.source === 'llm' ? `model ${m.reasoning.model || ''}` : 'template'}`];
     case 'forecast_produced':
@@ -113,6 +114,8 @@ export function row(m) {
       h('span', { class: 'ev-seq mono' }, `#${m.seq}`),
       h('span', { class: `ev-label ${kind}` }, label),
       h('time', { datetime: m.timestamp, class: 'muted small' }, clock(m.timestamp))),
-    h('p', { class: 'ev-text' }, text),
-    detail ? h('p', { class: 'ev-detail muted small' }, detail) : null);
+    // Words from the engine (templates, a model, the store) read as the rest of the
+    // page: no field names or ranges, separators in large numbers.
+    h('p', { class: 'ev-text' }, humanize(text)),
+    detail ? h('p', { class: 'ev-detail muted small' }, humanize(detail)) : null);
 }

@@ -6,7 +6,7 @@
 
 import { h, mount, toast } from './dom.js';
 import * as api from './api.js';
-import { percent, units, words } from './format.js';
+import { day, humanize, percent, units, words } from './format.js';
 
 /** Splits CSV text into rows of fields (quotes and doubled quotes understood). */
 export function parseCsv(text) {
@@ -74,8 +74,15 @@ export function uploadBox(opts) {
   const zone = h('label', { for: input.id, class: 'drop', tabindex: 0 }, h('strong', {}, 'Drop a CSV file here'), ' or click to choose one. ', h('span', { class: 'muted' }, opts.hint));
 
   function showProblems(list, fromServer) {
+    // "Line 3, column store_id: …", or without a line "The dates: …" / "Column x: …".
+    const where = (p) => {
+      if (p.line) return [h('strong', {}, `Line ${p.line}`), p.field ? [', column ', h('code', {}, p.field)] : null, ': '];
+      if (p.field === 'date') return [h('strong', {}, 'The dates'), ': '];
+      if (p.field) return [h('strong', {}, `Column ${p.field}`), ': '];
+      return null;
+    };
     mount(problems, list.length ? h('ul', {}, list.map((p) => h('li', { 'data-line': p.line || '' },
-      p.line ? h('strong', {}, `Line ${p.line}`) : null, p.field ? [', field ', h('code', {}, p.field)] : null, p.line || p.field ? ': ' : '', p.message,
+      where(p), humanize(p.message),
       fromServer && p.line && lines[p.line - 1] !== undefined ? h('div', { class: 'mono small muted' }, `${p.line} │ ${lines[p.line - 1]}`) : null))) : null);
     for (const tr of preview.querySelectorAll('tr[data-line]')) tr.classList.toggle('bad', list.some((p) => String(p.line) === tr.dataset.line));
   }
@@ -88,7 +95,7 @@ export function uploadBox(opts) {
     const rows = parseCsv(text);
     mount(preview,
       h('p', { class: 'muted' }, `${f.name}: ${units(Math.max(0, rows.length - 1))} rows. The first rows:`),
-      h('div', { class: 'scroll' }, h('table', { class: 'data compact' },
+      h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'The file\'s first rows' }, h('table', { class: 'data compact' },
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Line'), (rows[0] || []).map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, rows.slice(1, 6).map((r, i) => h('tr', { 'data-line': i + 2 }, h('td', { class: 'muted' }, String(i + 2)), r.map((c) => h('td', {}, c))))))));
     const found = check(opts.kind, rows);
@@ -128,7 +135,7 @@ export function uploadBox(opts) {
 function weekTable(model, status) {
   const rows = status.weeks || [];
   if (!rows.length) return h('p', { class: 'muted' }, 'No week recorded yet.');
-  return h('div', { class: 'scroll' }, h('table', { class: 'data', 'data-testid': 'weeks-table' },
+  return h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Weeks' }, h('table', { class: 'data', 'data-testid': 'weeks-table' },
     h('thead', {}, h('tr', {}, ['Week', 'Forecast', 'Sold', 'Demand', 'Variance', 'Re-forecast', 'Replenished', 'Stores out'].map((c, i) => h('th', { scope: 'col', class: i ? 'num' : '' }, c)))),
     h('tbody', {}, rows.map((w) => h('tr', { class: w.threshold_exceeded ? 'alert-row' : '' },
       h('th', { scope: 'row' }, `Week ${w.week}`), h('td', { class: 'num' }, units(w.forecast)), h('td', { class: 'num' }, units(w.actual)), h('td', { class: 'num' }, units(w.demand)),
@@ -183,14 +190,14 @@ export function renderData(main, ctx) {
         h('p', {}, `New seasons use ${ds}: ${stores.stores.length} stores, ${cats.categories.length} categories.`),
         h('table', { class: 'data compact' },
           h('thead', {}, h('tr', {}, ['Category', 'Units', 'Revenue', 'Last sale'].map((c, i) => h('th', { scope: 'col', class: i && i < 3 ? 'num' : '' }, c)))),
-          h('tbody', {}, cats.categories.map((c) => h('tr', {}, h('th', { scope: 'row' }, c.name), h('td', { class: 'num' }, units(c.units)), h('td', { class: 'num' }, units(c.revenue)), h('td', {}, c.last_date))))));
+          h('tbody', {}, cats.categories.map((c) => h('tr', {}, h('th', { scope: 'row' }, c.name), h('td', { class: 'num' }, units(c.units)), h('td', { class: 'num' }, units(c.revenue)), h('td', {}, day(c.last_date)))))));
     } catch (e) {
       mount(summary, h('p', { class: 'field-error' }, e.message));
     }
   };
   const done = (r) => {
     load();
-    return `Data set ${r.dataset_id} is now current: ${units(r.stores)} stores, ${units(r.history_rows)} history rows (${r.first_date} to ${r.last_date}), categories ${r.categories.map(words).join(', ')}.`;
+    return `Data set ${r.dataset_id} is now current: ${units(r.stores)} stores, ${units(r.history_rows)} history rows (${day(r.first_date)} to ${day(r.last_date)}), categories ${r.categories.map(words).join(', ')}.`;
   };
   mount(main,
     h('h1', {}, 'Data sets'),

@@ -15,7 +15,7 @@ use atelier_engine::{Orchestrator, WorkflowState};
 use chrono::{TimeZone, Utc};
 use std::path::Path;
 use std::sync::Arc;
-use support::{Harness, catalog, harness, margin_params, new_workflow, play_auto, scenario};
+use support::{Harness, catalog, harness, margin_params, play_auto, scenario};
 
 const FIXTURE: &str = "tests/fixtures/schema_v1_season.sqlite";
 

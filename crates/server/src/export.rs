@@ -309,6 +309,7 @@ fn kind_name(kind: ApprovalKind) -> &'static str {
         ApprovalKind::Manufacturing => "manufacturing order",
         ApprovalKind::Markdown => "markdown",
         ApprovalKind::Transfer => "transfers",
+        ApprovalKind::Reorder => "reorder",
     }
 }
 
@@ -333,6 +334,10 @@ fn proposal_text(p: &ApprovalProposal) -> String {
             batch.transfers.len(),
             batch.week
         ),
+        ApprovalProposal::Reorder { plan, currency } => format!(
+            "reorder {} units after week {} for {:.0} {currency}, landing after week {}",
+            plan.units, plan.week, plan.cost, plan.arrival_week
+        ),
     }
 }
 
@@ -352,6 +357,9 @@ fn resolution_text(r: &Resolution) -> String {
             }
             if let Some(u) = m.transfer_units {
                 parts.push(format!("move at most {u} units"));
+            }
+            if let Some(u) = m.reorder_units {
+                parts.push(format!("reorder {u} units"));
             }
             format!("modified: {}", parts.join(", "))
         }

@@ -321,6 +321,7 @@ impl From<EngineError> for ApiError {
             e @ (EngineError::ActualsOutsideWeek { .. } | EngineError::IncompleteWeek { .. }) => {
                 ApiError::field("date", e.to_string())
             }
+            e @ EngineError::IncompleteStores { .. } => ApiError::field("store_id", e.to_string()),
             e @ (EngineError::Transition(_) | EngineError::Internal(_)) => ApiError::internal(e),
             e @ (EngineError::NotWaiting { .. }
             | EngineError::StoreCountChanged { .. }

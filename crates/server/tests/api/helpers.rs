@@ -422,3 +422,18 @@ pub fn local_model(url: &str, model: &str) -> atelier_llm::LlmConfig {
     llm.total_budget = Duration::from_secs(10);
     llm
 }
+
+/// A sales history an upload accepts: the sample's three categories plus
+/// `Scarves`, one row a day at store S001 over 105 complete weeks (2022-01-03 to
+/// 2024-01-07), each day selling `units` (vary it to get a different data set).
+pub fn history_csv(units: u32) -> String {
+    let mut csv = String::from("date,store_id,category,quantity_sold,revenue\n");
+    let first = chrono::NaiveDate::from_ymd_opt(2022, 1, 3).expect("date");
+    for day in first.iter_days().take(105 * 7) {
+        for category in ["Accessories", "Men's Shirts", "Women's Dresses", "Scarves"] {
+            let revenue = f64::from(units) * 15.0;
+            csv.push_str(&format!("{day},S001,{category},{units},{revenue}\n"));
+        }
+    }
+    csv
+}

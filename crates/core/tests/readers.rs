@@ -280,3 +280,19 @@ fn a_history_that_cannot_forecast_names_the_categories_and_weeks_it_lacks() {
          a season's forecast needs 104 (two years, Monday to Sunday)"
     );
 }
+
+/// A store id a spreadsheet would run as a formula never gets in, so no CSV
+/// export can carry one.
+#[test]
+fn a_store_id_that_a_spreadsheet_would_run_is_refused() {
+    for bad in ["=HYPERLINK(\"http://x\";\"S1\")", "+S1", "-S1", "@S1"] {
+        let text = STORES.replace("S002", &format!("\"{}\"", bad.replace('"', "\"\"")));
+        let e = read_stores(text.as_bytes(), "stores.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("stores.csv: line 3, field 'store_id'") && e.contains("formula"),
+            "{bad}: {e}"
+        );
+    }
+}

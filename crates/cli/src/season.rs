@@ -221,8 +221,12 @@ pub(crate) struct Session {
 fn session(db: &DbArgs, llm: Option<&LlmConfig>) -> Result<Session> {
     let path = db.path();
     // A path is a SQLite file; a postgres:// URL is a PostgreSQL database.
-    let store = open_store(&path.to_string_lossy())
-        .with_context(|| format!("cannot open the event store {}", path.display()))?;
+    let store = open_store(&path.to_string_lossy()).with_context(|| {
+        format!(
+            "cannot open the event store {}",
+            atelier_engine::store::redact_url(&path.to_string_lossy())
+        )
+    })?;
     let catalog = Arc::new(FileCatalog::default());
     let orchestrator = Orchestrator::open(store, catalog.clone(), llm, Arc::new(SystemClock));
     Ok(Session {

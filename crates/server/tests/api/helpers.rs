@@ -217,6 +217,32 @@ impl TestApp {
         }
     }
 
+    /// POST with an `Idempotency-Key` and the default token; the answer and
+    /// whether it was a replay (`Idempotent-Replayed: true`).
+    pub fn post_keyed(
+        &self,
+        key: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (Answer, bool) {
+        let mut req = self
+            .agent
+            .post(format!("{}{path}", self.url()))
+            .content_type(content_type)
+            .header("Idempotency-Key", key);
+        if let Some(t) = self.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        let r = req.send(body.to_string());
+        let replayed = r
+            .as_ref()
+            .ok()
+            .and_then(|r| r.headers().get("idempotent-replayed"))
+            .is_some();
+        (self.finish(r), replayed)
+    }
+
     /// Creates a Zara season on the default category; returns its id.
     pub fn create_zara(&self, scenario: Option<&str>) -> String {
         let a = self.post_json("/api/workflows", &create_body(scenario));

@@ -353,3 +353,39 @@ fn a_week_missing_stores_or_cut_mid_row_is_refused_and_nothing_is_recorded() {
     let a = app.post_csv(&path, whole);
     assert_eq!(a.status, 200, "{:?}", a.body);
 }
+
+/// The stream URL a creation answers: from a trusted proxy's forwarded scheme and
+/// host (`wss://` behind TLS, the port kept); relative when the forwarded headers
+/// come from an address not trusted; `ws://<Host>` for a client that came
+/// straight.
+#[test]
+fn the_stream_url_follows_trusted_proxies_and_is_relative_otherwise() {
+    fn created(app: &TestApp, forwarded: &str) -> String {
+        let body = create_body(None).to_string();
+        let (status, answer) = app.raw(&format!(
+            "POST /api/workflows HTTP/1.1\r\nHost: {}\r\n{forwarded}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            app.addr(),
+            body.len()
+        ));
+        assert_eq!(status, 201, "{answer}");
+        let answer: serde_json::Value = serde_json::from_str(&answer).expect("json");
+        answer["websocket_url"].as_str().expect("url").to_string()
+    }
+    let forwarded = "X-Forwarded-Proto: https\r\nX-Forwarded-Host: atelier.example.com:8443\r\n";
+    let app = spawn_app();
+    let direct = created(&app, "");
+    assert!(
+        direct.starts_with(&format!("ws://{}/api/workflows/", app.addr())),
+        "{direct}"
+    );
+    let untrusted = created(&app, forwarded);
+    assert!(untrusted.starts_with("/api/workflows/"), "{untrusted}");
+    let proxied = spawn_app_with(|c| {
+        c.trusted_proxies = vec![atelier_server::config::ProxyNet::parse("127.0.0.1").expect("ip")];
+    });
+    let url = created(&proxied, forwarded);
+    assert!(
+        url.starts_with("wss://atelier.example.com:8443/api/workflows/"),
+        "{url}"
+    );
+}

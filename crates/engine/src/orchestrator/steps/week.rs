@@ -100,6 +100,18 @@ fn check_actuals(
     stores: &StoreNetwork,
 ) -> Result<(), StepError> {
     let p = crate::orchestrator::step::parameters(view)?;
+    Ok(check_week_actuals(p, week, actuals, stores)?)
+}
+
+/// The checks a week's actuals pass before they are recorded (every day of the
+/// week, every store on each, nothing outside it), for callers that check a
+/// season's files before the workflow is created (`atelier run --actuals`).
+pub fn check_week_actuals(
+    p: &atelier_core::params::SeasonParameters,
+    week: u32,
+    actuals: &WeekActuals,
+    stores: &StoreNetwork,
+) -> Result<(), EngineError> {
     let from = p.week_start(week);
     let to = from + chrono::Duration::days(6);
     if let Some(bad) = actuals.rows.iter().find(|r| r.date < from || r.date > to) {
@@ -108,8 +120,7 @@ fn check_actuals(
             date: bad.date,
             from,
             to,
-        }
-        .into());
+        });
     }
     let missing: Vec<chrono::NaiveDate> = from
         .iter_days()
@@ -117,7 +128,7 @@ fn check_actuals(
         .filter(|d| !actuals.rows.iter().any(|r| r.date == *d))
         .collect();
     if !missing.is_empty() {
-        return Err(EngineError::IncompleteWeek { week, missing }.into());
+        return Err(EngineError::IncompleteWeek { week, missing });
     }
     let days: Vec<chrono::NaiveDate> = from.iter_days().take(7).collect();
     let mut seen = vec![[false; 7]; stores.len()];
@@ -148,8 +159,7 @@ fn check_actuals(
             week,
             stores_missing,
             missing_store_days,
-        }
-        .into());
+        });
     }
     Ok(())
 }

@@ -88,7 +88,39 @@ impl SqliteStore {
             })?;
         }
         let conn = Connection::open(path).map_err(db)?;
+        if conn.is_readonly(rusqlite::MAIN_DB).map_err(db)? {
+            drop(conn);
+            return Self::open_read_only(path);
+        }
         Self::setup(conn, Some(path.to_path_buf()), options)
+    }
+
+    /// A file this process may not write (its permissions, a read-only mount, a
+    /// backup kept read-only) is still read: `status` and `events` work, and
+    /// an append is refused by SQLite as a write to a read-only database. It is
+    /// opened immutable, since its WAL index could not be created beside it; its
+    /// schema must be current, as it cannot be migrated.
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+        let uri = format!("file:{}?immutable=1", path.display());
+        let mut conn = Connection::open_with_flags(
+            uri,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(db)?;
+        let found = SqliteSchema(&mut conn).version()?;
+        let known = migrate::latest();
+        if found != known {
+            return Err(StoreError::Database(format!(
+                "{} is read-only and at schema version {found}; this Atelier needs version {known}: open it once where it can be written, to migrate it",
+                path.display()
+            )));
+        }
+        Ok(SqliteStore {
+            writer: Mutex::new(conn),
+            group: GroupCommit::new(1),
+            path: None,
+            idle_readers: Mutex::new(Vec::new()),
+        })
     }
 
     /// An in-memory database, for tests and benchmarks.

@@ -141,3 +141,48 @@ fn unknown_schemes_and_missing_folders_are_refused_creating_nothing() {
     let created: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(created.is_empty(), "{created:?}");
 }
+
+/// A database this process may not write is still read (what `status` needs):
+/// `open` falls back to `open_read_only` when the OS refuses writes; here it is
+/// called directly, since the tests may run as root, whom permissions do not
+/// stop. An append is refused, and the file is left as it was.
+#[test]
+fn a_read_only_database_is_still_readable() {
+    use atelier_engine::WorkflowState;
+    use atelier_engine::event::Event;
+    use atelier_engine::store::{EventStore, SqliteStore};
+    let sqlite = backend::Sqlite::new();
+    let e = Event::PhaseStarted {
+        phase: WorkflowState::Phase1Forecasting,
+        week: 0,
+    };
+    {
+        let store = SqliteStore::open(&sqlite.path()).unwrap();
+        store
+            .append(
+                "w",
+                0,
+                &[e.clone()],
+                WorkflowState::Phase1Forecasting,
+                "c",
+                chrono::Utc::now(),
+            )
+            .unwrap();
+    }
+    let before = std::fs::read(sqlite.path()).unwrap();
+    let store = SqliteStore::open_read_only(&sqlite.path()).unwrap();
+    assert_eq!(store.last_seq("w").unwrap(), 1);
+    assert_eq!(store.load("w", 0, None).unwrap().len(), 1);
+    assert_eq!(store.list().unwrap().len(), 1);
+    let refused = store.append(
+        "w",
+        1,
+        &[e],
+        WorkflowState::Phase1Forecasting,
+        "c",
+        chrono::Utc::now(),
+    );
+    assert!(refused.is_err());
+    drop(store);
+    assert_eq!(std::fs::read(sqlite.path()).unwrap(), before);
+}

@@ -162,7 +162,7 @@ fn a_read_only_database_is_still_readable() {
             .append(
                 "w",
                 0,
-                &[e.clone()],
+                std::slice::from_ref(&e),
                 WorkflowState::Phase1Forecasting,
                 "c",
                 chrono::Utc::now(),

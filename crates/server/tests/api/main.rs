@@ -13,6 +13,7 @@ mod idempotency;
 mod limits;
 mod multipart;
 mod openapi;
+mod outage;
 mod parameters;
 mod recovery;
 mod season;

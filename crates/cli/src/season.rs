@@ -221,8 +221,12 @@ pub(crate) struct Session {
 fn session(db: &DbArgs, llm: Option<&LlmConfig>) -> Result<Session> {
     let path = db.path();
     // A path is a SQLite file; a postgres:// URL is a PostgreSQL database.
-    let store = open_store(&path.to_string_lossy())
-        .with_context(|| format!("cannot open the event store {}", path.display()))?;
+    let store = open_store(&path.to_string_lossy()).with_context(|| {
+        format!(
+            "cannot open the event store {}",
+            atelier_engine::store::redact_url(&path.to_string_lossy())
+        )
+    })?;
     let catalog = Arc::new(FileCatalog::default());
     let orchestrator = Orchestrator::open(store, catalog.clone(), llm, Arc::new(SystemClock));
     Ok(Session {
@@ -251,6 +255,37 @@ fn check_actuals_dir(dir: &Path) -> Result<()> {
             "the actuals folder {} has no actuals_week_NN.csv file; nothing was created",
             dir.display()
         );
+    }
+    Ok(())
+}
+
+/// Reads every week's file of an actuals folder and checks it as recording it
+/// would (readable, known stores, every store on every day of its week), so a
+/// bad file is found before the workflow is created, not when its week comes.
+fn check_actuals_files(
+    dir: &Path,
+    parameters: &atelier_core::params::SeasonParameters,
+    stores: &atelier_core::data::StoreNetwork,
+) -> Result<()> {
+    for week in 1..=parameters.forecast_horizon_weeks {
+        let file = dir.join(format!("actuals_week_{week:02}.csv"));
+        if !file.exists() {
+            continue;
+        }
+        let reader = open_data_file(&file).map_err(anyhow::Error::msg)?;
+        let actuals =
+            read_actuals(reader, &file.display().to_string(), stores).with_context(|| {
+                format!("week {week}'s actuals are not usable; nothing was created")
+            })?;
+        atelier_engine::orchestrator::steps::week::check_week_actuals(
+            parameters, week, &actuals, stores,
+        )
+        .with_context(|| {
+            format!(
+                "{}: week {week}'s actuals are not usable; nothing was created",
+                file.display()
+            )
+        })?;
     }
     Ok(())
 }
@@ -327,6 +362,9 @@ pub fn run(
         let loaded = s.catalog.load(&data)?;
         wording::resolve_category(&args.category, &loaded.history.category_names())?
     };
+    if let Some(dir) = played_dir {
+        check_actuals_files(dir, &config.parameters, &s.catalog.load(&data)?.stores)?;
+    }
     let id = args.id.clone().unwrap_or_else(new_workflow_id);
     let stranded = atelier_engine::orchestrator::steps::start::stranded_warning(&config.parameters);
     s.orchestrator.create(NewWorkflow {

@@ -92,14 +92,22 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         );
     }
     let grace = config.shutdown_grace;
+    // The port first: a start that cannot listen (the port is taken) leaves
+    // nothing behind, no new database and no data set folder. Bound here, outside
+    // the async runtime: opening a PostgreSQL store blocks on a runtime of the
+    // driver's own, which may not run inside another.
+    let listener = std::net::TcpListener::bind(args.addr)
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    listener
+        .set_nonblocking(true)
+        .context("cannot set the listener non-blocking")?;
     let state = AppState::open(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.addr)
-            .await
+        let listener = tokio::net::TcpListener::from_std(listener)
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         let banner = format!(
             "atelier serving on http://{} (OpenAPI at /api/openapi.json)",

@@ -263,3 +263,88 @@ fn restore_refuses_damaged_and_foreign_files_and_keeps_the_database() {
     ok(&["restore", &backup, "--db", &db, "--force"]);
     assert_eq!(event_count(&db, "kept"), n);
 }
+
+/// The data sets uploaded beside the database go into the backup and come back
+/// with it: a season created on an upload, restored to a new path, plays its
+/// next week; a backup missing them is refused before anything changes.
+#[test]
+fn a_backup_carries_the_uploaded_data_sets_and_restore_checks_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let live = path(&db);
+    let server =
+        atelier_server::testing::BackgroundServer::start(atelier_server::ServerConfig::new(&db))
+            .expect("server");
+    let agent = ureq::Agent::new_with_defaults();
+    let stores = include_str!("../../../data/store_attributes.csv");
+    let up: Value = agent
+        .post(format!("{}/api/data/stores", server.url()))
+        .content_type("text/csv")
+        .send(stores)
+        .expect("upload")
+        .body_mut()
+        .read_json()
+        .expect("json");
+    let zara = atelier_core::sample::PARAMETER_SETS
+        .iter()
+        .find(|(n, _)| *n == "zara")
+        .map(|(_, j)| *j)
+        .unwrap();
+    let body = serde_json::json!({
+        "category": atelier_core::sample::DEFAULT_CATEGORY,
+        "parameters": serde_json::from_str::<Value>(zara).unwrap(),
+    });
+    let created: Value = agent
+        .post(format!("{}/api/workflows", server.url()))
+        .send_json(&body)
+        .expect("create")
+        .body_mut()
+        .read_json()
+        .expect("json");
+    let id = created["workflow_id"].as_str().unwrap().to_string();
+    drop(server);
+
+    let backup = dir.path().join("live.backup");
+    let said = ok(&["backup", "--db", &live, &path(&backup)]);
+    assert!(said.contains("1 uploaded data set"), "{said}");
+    let restored = dir.path().join("elsewhere").join("restored.db");
+    std::fs::create_dir(restored.parent().unwrap()).unwrap();
+    let said = ok(&["restore", &path(&backup), "--db", &path(&restored)]);
+    assert!(said.contains("1 uploaded data set"), "{said}");
+    let dataset = up["dataset_id"].as_str().unwrap();
+    assert!(
+        atelier_server::state::datasets_dir(&restored)
+            .join(dataset)
+            .is_dir()
+    );
+    // The season restored to the new path goes on: approve, then its next
+    // upload (a week's actuals) is recorded.
+    let server = BackgroundServer::start(ServerConfig::new(&restored)).expect("server");
+    let approved = agent
+        .post(format!(
+            "{}/api/workflows/{id}/approvals/manufacturing-1",
+            server.url()
+        ))
+        .send_json(json!({"action": "accept"}))
+        .expect("approve");
+    assert_eq!(approved.status(), 200);
+    let week = agent
+        .post(format!("{}/api/workflows/{id}/actuals", server.url()))
+        .content_type("text/csv")
+        .send(include_str!(
+            "../../../data/scenarios/normal_season/actuals_week_01.csv"
+        ))
+        .expect("week 1");
+    assert_eq!(week.status(), 200);
+    drop(server);
+
+    // Without its data sets a backup is refused, and nothing is restored.
+    std::fs::remove_dir_all(atelier_server::state::datasets_dir(&backup)).unwrap();
+    let other = dir.path().join("other.db");
+    let err = refused(&["restore", &path(&backup), "--db", &path(&other)]);
+    assert!(
+        err.contains(dataset) && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert!(!other.exists());
+}

@@ -645,3 +645,92 @@ fn a_demand_folder_plays_like_the_shipped_scenario() {
     assert_eq!(from_folder["report"], shipped["report"]);
     assert_eq!(from_folder["weeks"], shipped["weeks"]);
 }
+
+/// A bad week's file (here week 3 cut to one store) is found before the workflow
+/// is created, not when its week comes.
+#[test]
+fn a_bad_actuals_file_is_refused_before_the_workflow_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let actuals = dir.path().join("actuals");
+    std::fs::create_dir(&actuals).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/scenarios/normal_season");
+    for entry in std::fs::read_dir(&shipped).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, actuals.join(path.file_name().unwrap())).unwrap();
+    }
+    let week3 = actuals.join("actuals_week_03.csv");
+    let text = std::fs::read_to_string(&week3).unwrap();
+    let one_store: String = text
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.contains(",S001,"))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    std::fs::write(&week3, one_store).unwrap();
+    let folder = actuals.display().to_string();
+    let out = atelier(&[
+        "run",
+        "--approve",
+        "auto",
+        "--actuals",
+        &folder,
+        "--db",
+        &db,
+        "--id",
+        "wf_bad",
+    ]);
+    assert!(!out.status.success(), "a bad week 3 was accepted");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("actuals_week_03.csv"), "{err}");
+    assert!(err.contains("nothing was created"), "{err}");
+    let status = atelier(&["status", "wf_bad", "--db", &db]);
+    assert!(!status.status.success(), "the workflow was created");
+}
+
+/// `--db` locations that cannot be meant are refused with a clear error and
+/// nothing created: another database's URL, a folder that does not exist; a
+/// PostgreSQL URL's password is never printed.
+#[test]
+fn unknown_db_schemes_and_missing_folders_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/dir/x.db").display().to_string();
+    for (db, says) in [
+        ("mysql://root:hunter2@localhost/atelier", "mysql://"),
+        (missing.as_str(), "does not exist"),
+        (
+            "postgres://u:hunter2@127.0.0.1:1/atelier",
+            "connection refused",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_atelier"))
+            .args(["status", "wf_1", "--db", db])
+            .current_dir(dir.path())
+            .env_remove("PGPASSWORD")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{db} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{db}: {err}");
+        assert!(!err.contains("hunter2"), "{db}: {err}");
+    }
+    let created: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(created.is_empty(), "{created:?}");
+}
+
+/// `serve` on a port already taken fails and leaves nothing behind: no
+/// database, no data set folder.
+#[test]
+fn serve_on_a_busy_port_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let db = dir.path().join("fresh.db").display().to_string();
+    let out = atelier(&["serve", "--addr", &addr, "--db", &db]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot listen"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    drop(busy);
+}

@@ -4,8 +4,8 @@
 
 use crate::data::{CategorySales, SalesHistory, StoreNetwork};
 use crate::demand::{
-    DemandError, DemandForecast, ManufacturingOrder, check_forecastable, forecast_season,
-    manufacturing_order,
+    DemandError, DemandForecast, MIN_HISTORY_WEEKS, ManufacturingOrder, check_forecastable,
+    forecast_season, manufacturing_order,
 };
 use crate::inventory::{Allocation, StoreClusters, allocate, cluster_stores};
 use crate::params::{SeasonConfig, SeasonParameters};
@@ -32,6 +32,85 @@ pub enum PlanError {
     /// The forecast failed.
     #[error(transparent)]
     Demand(#[from] DemandError),
+    /// A sales history that could not plan the seasons the one it would replace
+    /// plans: categories missing, or too few complete weeks to forecast.
+    #[error("{}", history_gaps_text(.missing_categories, .short_categories))]
+    HistoryGaps {
+        /// Categories the replaced history has and this one lacks.
+        missing_categories: Vec<String>,
+        /// Categories with fewer complete weeks than a forecast needs: (name,
+        /// complete weeks, first date, last date).
+        short_categories: Vec<ShortCategory>,
+    },
+}
+
+/// A category whose history is too short to forecast a season from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShortCategory {
+    /// The category.
+    pub category: String,
+    /// Its complete Monday-to-Sunday weeks.
+    pub complete_weeks: usize,
+    /// Its first day with a row.
+    pub first_date: Option<NaiveDate>,
+    /// Its last day with a row.
+    pub last_date: Option<NaiveDate>,
+}
+
+fn history_gaps_text(missing: &[String], short: &[ShortCategory]) -> String {
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!(
+            "the history lacks categories the current one has: {}",
+            missing.join(", ")
+        ));
+    }
+    for s in short {
+        let span = match (s.first_date, s.last_date) {
+            (Some(a), Some(b)) => format!(" ({a} to {b})"),
+            _ => String::new(),
+        };
+        parts.push(format!(
+            "category '{}' has {} complete weeks{span}; a season's forecast needs {MIN_HISTORY_WEEKS} (two years, Monday to Sunday)",
+            s.category, s.complete_weeks
+        ));
+    }
+    parts.join("; ")
+}
+
+/// Whether a sales history can plan the seasons another plans: it holds every
+/// category of `required_categories`, and each of its categories has the two years
+/// of complete weeks a forecast needs. Checked before an upload replaces the current
+/// history, so that one short file cannot make every new season unplannable.
+pub fn check_history_covers(
+    history: &SalesHistory,
+    required_categories: &[String],
+) -> Result<(), PlanError> {
+    let missing_categories: Vec<String> = required_categories
+        .iter()
+        .filter(|c| history.category(c).is_none())
+        .cloned()
+        .collect();
+    let short_categories: Vec<ShortCategory> = history
+        .categories
+        .iter()
+        .filter_map(|(name, sales)| {
+            let complete_weeks = sales.weekly().map_or(0, |w| w.values.len());
+            (complete_weeks < MIN_HISTORY_WEEKS).then(|| ShortCategory {
+                category: name.clone(),
+                complete_weeks,
+                first_date: sales.daily_units.keys().next().copied(),
+                last_date: sales.last_date(),
+            })
+        })
+        .collect();
+    if missing_categories.is_empty() && short_categories.is_empty() {
+        return Ok(());
+    }
+    Err(PlanError::HistoryGaps {
+        missing_categories,
+        short_categories,
+    })
 }
 
 /// The pre-season plan.

@@ -232,3 +232,67 @@ fn the_shipped_sample_reads_whole() {
     assert_eq!(weeks[0].total_units(), 11266);
     assert_eq!(weeks[11].total_units(), 23739);
 }
+
+/// A week's file cut short in its last row (`S001,1` of `S001,12`) reads as a
+/// smaller sale, so a file without a final line break is refused, naming the line.
+#[test]
+fn an_actuals_file_cut_mid_row_is_refused_naming_the_line() {
+    let s = stores();
+    let whole = "date,store_id,quantity_sold\n2025-02-17,S001,12\n";
+    assert_eq!(
+        read_actuals(whole.as_bytes(), "week1.csv", &s)
+            .unwrap()
+            .total_units(),
+        12
+    );
+    let cut = &whole[..whole.len() - 2];
+    let e = read_actuals(cut.as_bytes(), "week1.csv", &s)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "week1.csv: line 2: the file ends in the middle of this row (no line break after it): it looks cut short; send the whole file"
+    );
+    // CRLF files end in a line break too.
+    let crlf = "date,store_id,quantity_sold\r\n2025-02-17,S001,12\r\n";
+    assert!(read_actuals(crlf.as_bytes(), "week1.csv", &s).is_ok());
+}
+
+/// A history upload must plan what the current one plans: every category it has,
+/// each with the two years of complete weeks a forecast needs.
+#[test]
+fn a_history_that_cannot_forecast_names_the_categories_and_weeks_it_lacks() {
+    use atelier_core::plan::check_history_covers;
+    let stores = atelier_core::sample::stores().unwrap();
+    let full = atelier_core::sample::history(&stores).unwrap();
+    let required = full.category_names();
+    assert_eq!(check_history_covers(&full, &required), Ok(()));
+    let one_row =
+        "date,store_id,category,quantity_sold,revenue\n2024-12-30,S001,Accessories,3,60\n";
+    let short = read_sales(one_row.as_bytes(), "upload", &stores).unwrap();
+    let e = check_history_covers(&short, &required)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "the history lacks categories the current one has: Men's Shirts, Women's Dresses; \
+         category 'Accessories' has 0 complete weeks (2024-12-30 to 2024-12-30); \
+         a season's forecast needs 104 (two years, Monday to Sunday)"
+    );
+}
+
+/// A store id a spreadsheet would run as a formula never gets in, so no CSV
+/// export can carry one.
+#[test]
+fn a_store_id_that_a_spreadsheet_would_run_is_refused() {
+    for bad in ["=HYPERLINK(\"http://x\";\"S1\")", "+S1", "-S1", "@S1"] {
+        let text = STORES.replace("S002", &format!("\"{}\"", bad.replace('"', "\"\"")));
+        let e = read_stores(text.as_bytes(), "stores.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("stores.csv: line 3, field 'store_id'") && e.contains("formula"),
+            "{bad}: {e}"
+        );
+    }
+}

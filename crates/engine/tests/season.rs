@@ -621,6 +621,59 @@ fn a_week_missing_days_is_refused_whole() {
     assert_eq!(events(&h, "part").len(), before);
 }
 
+/// A file with one store of fifty (every day present) was recorded as the week's
+/// actual and set off a re-forecast; now it is refused naming the stores it lacks,
+/// and so is a file that leaves one store out on one day.
+#[test]
+fn a_week_missing_stores_is_refused_naming_them() {
+    let h = harness();
+    let o = &h.orchestrator;
+    o.create(new_workflow("stores", params("zara"))).unwrap();
+    o.advance("stores").unwrap();
+    o.approve("stores", None, Resolution::Accept, "t").unwrap();
+    let whole = scenario("normal_season")[0].clone();
+    let first_store = whole.rows[0].store_id.clone();
+    let before = events(&h, "stores").len();
+
+    let mut one_store = whole.clone();
+    one_store.rows.retain(|r| r.store_id == first_store);
+    let err = o.record_week("stores", 1, &one_store).unwrap_err();
+    let EngineError::IncompleteStores {
+        week: 1,
+        stores_missing,
+        missing_store_days,
+    } = &err
+    else {
+        panic!("not refused for its stores: {err}");
+    };
+    assert_eq!(stores_missing.len(), 49, "{err}");
+    assert_eq!(*missing_store_days, 49 * 7);
+    assert!(
+        stores_missing
+            .iter()
+            .all(|(s, days)| *s != first_store && days.len() == 7)
+    );
+    assert!(err.to_string().contains("(every day)"), "{err}");
+    assert!(err.to_string().contains("and 39 more stores"), "{err}");
+
+    let mut one_gap = whole.clone();
+    let gap = one_gap
+        .rows
+        .iter()
+        .position(|r| r.store_id != first_store)
+        .unwrap();
+    let gone = one_gap.rows.remove(gap);
+    let err = o.record_week("stores", 1, &one_gap).unwrap_err();
+    assert!(
+        matches!(&err, EngineError::IncompleteStores { stores_missing, missing_store_days: 1, .. }
+            if stores_missing == &vec![(gone.store_id.clone(), vec![gone.date])]),
+        "{err}"
+    );
+    assert_eq!(events(&h, "stores").len(), before, "nothing half-written");
+    let view = o.record_week("stores", 1, &whole).unwrap();
+    assert_eq!(view.weeks.len(), 1);
+}
+
 #[test]
 fn absurd_timeouts_and_far_future_seasons_are_refused_at_creation() {
     use atelier_engine::store::EventStore;

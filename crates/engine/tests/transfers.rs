@@ -270,3 +270,64 @@ fn an_expired_transfer_approval_set_to_fail_is_asked_again_on_resume() {
     assert_eq!(done.transferred_units, asked.units);
     assert_eq!(batches(&h, "exp"), vec![asked]);
 }
+
+/// Every transfer proposal put up for approval in the log, in order.
+fn proposals(h: &Harness, id: &str) -> Vec<TransferBatch> {
+    events(h, id)
+        .into_iter()
+        .filter_map(|e| match e.event {
+            Event::ApprovalRequested {
+                data: ApprovalProposal::Transfers { batch, .. },
+                ..
+            } => Some(batch),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A cut is an answer to one batch: the batches accepted after it ship whole
+/// (docs/policies.md), and a cut to none does not stop the next accepted batch.
+#[test]
+fn a_cut_applies_to_its_batch_only_and_later_accepted_batches_ship_whole() {
+    for first_cut in [25, 0] {
+        let h = harness();
+        let o = &h.orchestrator;
+        let id = format!("cut-{first_cut}");
+        until_transfer_approval(&h, &id, zara(r#"{"transfer_approval_units": 40}"#));
+        o.approve(&id, None, cut(first_cut), "planner").unwrap();
+        let weeks = uneven_season();
+        let mut view = o.view(&id).unwrap();
+        while !view.state.unwrap().is_terminal() {
+            view = match view.state.unwrap() {
+                s if s.is_waiting() => o.approve(&id, None, Resolution::Accept, "test").unwrap(),
+                WorkflowState::Phase3Monitoring => {
+                    let week = view.next_week();
+                    o.record_week(&id, week, &weeks[week as usize - 1]).unwrap()
+                }
+                other => panic!("the season stopped in {other}"),
+            };
+        }
+        let asked = proposals(&h, &id);
+        assert!(
+            asked.len() >= 3,
+            "{first_cut}: only {} transfer approvals; the test needs several batches after the cut",
+            asked.len()
+        );
+        let shipped = batches(&h, &id);
+        let in_week = |week: u32| shipped.iter().find(|b| b.week == week);
+        let first = in_week(asked[0].week).map(|b| b.units);
+        let first_expected = (first_cut > 0).then_some(first_cut);
+        assert_eq!(first, first_expected, "the cut batch");
+        for proposal in &asked[1..] {
+            let got = in_week(proposal.week).map(|b| b.units);
+            assert_eq!(
+                got,
+                Some(proposal.units),
+                "after a cut to {first_cut}: week {}'s accepted batch of {} units",
+                proposal.week,
+                proposal.units
+            );
+            assert_eq!(in_week(proposal.week), Some(proposal));
+        }
+    }
+}

@@ -129,9 +129,25 @@ fn lookup<'a>(tokens: &'a [TokenEntry], given: &str) -> Option<&'a TokenEntry> {
     found
 }
 
+/// The name of the token a request's bearer header presents (`anonymous` on an
+/// open server), or `None` when it presents none or an unknown one; no back-off
+/// or rate limit is counted, since the handler's own check counts them. Scopes
+/// an idempotency key to its caller.
+pub fn token_name(state: &AppState, headers: &axum::http::HeaderMap) -> Option<String> {
+    let tokens = state.tokens();
+    if tokens.is_empty() {
+        return Some("anonymous".into());
+    }
+    let given = bearer_of(headers)?;
+    lookup(tokens, given).map(|entry| entry.name.clone())
+}
+
 fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
+    bearer_of(&parts.headers)
+}
+
+fn bearer_of(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;
@@ -139,15 +155,36 @@ fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The token a request presents: its bearer header, else `?token=` on the
+/// stream route. What the back-off keys a blocked address's requests by.
+pub fn presented_token(headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> Option<String> {
+    match bearer_of(headers) {
+        Some(t) => Some(t.to_string()),
+        None => query_token_of(uri),
+    }
+}
+
 /// The stream route's `?token=`, read only there (tokens in URLs end up in logs).
 fn query_token(parts: &Parts) -> Option<String> {
-    if !parts.uri.path().ends_with("/stream") {
+    query_token_of(&parts.uri)
+}
+
+fn query_token_of(uri: &axum::http::Uri) -> Option<String> {
+    if !is_stream_route(uri.path()) {
         return None;
     }
-    parts.uri.query()?.split('&').find_map(|pair| {
+    uri.query()?.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
         (k == "token").then(|| percent_decode(v))
     })
+}
+
+/// Whether `path` is the stream route, `/api/workflows/{id}/stream`, and no
+/// other path that merely ends in `/stream`.
+fn is_stream_route(path: &str) -> bool {
+    path.strip_prefix("/api/workflows/")
+        .and_then(|rest| rest.strip_suffix("/stream"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 fn percent_decode(text: &str) -> String {
@@ -205,7 +242,7 @@ impl FromRequestParts<AppState> for Caller {
             return Err(ApiError::Unauthorized);
         };
         if let Some(ip) = peer {
-            state.throttle().auth_succeeded(ip);
+            state.throttle().auth_succeeded(ip, sha256(&given));
         }
         tracing::Span::current().record("token", entry.name.as_str());
         state.throttle().admit_token(&entry.name)?;
@@ -317,6 +354,21 @@ fn is_loopback_authority(authority: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_query_token_is_read_on_the_stream_route_only() {
+        assert!(is_stream_route("/api/workflows/wf_1/stream"));
+        for other in [
+            "/stream",
+            "/api/workflows/stream",
+            "/api/workflows//stream",
+            "/api/workflows/wf_1/events/stream",
+            "/metrics/stream",
+            "/api/stores/stream",
+        ] {
+            assert!(!is_stream_route(other), "{other}");
+        }
+    }
 
     #[test]
     fn roles_grant_what_the_issue_says() {

@@ -134,8 +134,12 @@ pub struct Limits {
     /// (408 after).
     #[serde(with = "secs")]
     pub body_read_timeout: Duration,
-    /// Connections served at once; one more is closed as soon as it is accepted.
+    /// Connections served at once, WebSocket streams included; one more is
+    /// closed as soon as it is accepted.
     pub max_connections: usize,
+    /// Connections from one address at once (0: no limit), so one client cannot
+    /// take every place; trusted proxies are exempt (cap them at the proxy).
+    pub max_connections_per_address: usize,
     /// Longest request target (path and query), bytes (414 above).
     pub max_uri_bytes: usize,
     /// Largest header section, bytes (431 above).
@@ -149,6 +153,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            max_connections_per_address: default_per_address(),
             max_uri_bytes: 8 * 1024,
             max_header_bytes: 16 * 1024,
         }
@@ -243,8 +248,18 @@ pub struct ServerConfig {
     /// Uploaded data sets that no workflow uses and that have not been current
     /// for this long are removed (checked hourly); `None` keeps them all.
     pub dataset_retention: Option<Duration>,
-    /// How often waiting workflows are checked for expired approvals.
+    /// How often waiting workflows are checked for expired approvals, and running
+    /// ones for being left mid-step.
     pub expiry_check_interval: Duration,
+    /// How long a workflow may sit in a running state before the sweep takes it
+    /// for left mid-step and finishes it (a step takes milliseconds; a model's
+    /// retries some seconds).
+    pub orphan_grace: Duration,
+    /// The reverse proxies whose `X-Forwarded-Proto` and `X-Forwarded-Host` are
+    /// believed (addresses or CIDR blocks): the stream URL a creation answers is
+    /// built from them, since the proxy's `Host` may lack the port and the client
+    /// may have come over TLS. Forwarded headers from anyone else are ignored.
+    pub trusted_proxies: Vec<ProxyNet>,
     /// Live stream limits.
     pub stream: StreamConfig,
     /// How long a graceful shutdown waits for requests in flight and open
@@ -280,6 +295,8 @@ impl ServerConfig {
             rate_limits: RateLimits::default(),
             dataset_retention: Some(DEFAULT_DATASET_RETENTION),
             expiry_check_interval: Duration::from_secs(5),
+            orphan_grace: Duration::from_secs(30),
+            trusted_proxies: Vec::new(),
             stream: StreamConfig::default(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             llm: None,
@@ -311,6 +328,8 @@ impl ServerConfig {
             rate_limits: Option<RateLimits>,
             /// Days; 0 keeps every data set.
             dataset_retention_days: Option<f64>,
+            #[serde(default)]
+            trusted_proxies: Vec<String>,
         }
         let file: File = serde_json::from_str(text).map_err(|e| e.to_string())?;
         for t in file.tokens {
@@ -345,6 +364,12 @@ impl ServerConfig {
         }
         if let Some(rate) = file.rate_limits {
             self.rate_limits = rate;
+        }
+        for net in &file.trusted_proxies {
+            self.trusted_proxies
+                .push(ProxyNet::parse(net).ok_or_else(|| {
+                    format!("trusted_proxies: '{net}' is not an address or a CIDR block")
+                })?);
         }
         if let Some(days) = file.dataset_retention_days {
             self.dataset_retention = match days {
@@ -450,4 +475,82 @@ pub enum ConfigError {
         "refusing to listen on {0} without access tokens: configure tokens (--config or ATELIER_TOKENS) or bind a loopback address"
     )]
     OpenOnNetwork(String),
+}
+
+/// An address or a block of them (`10.0.0.5`, `10.0.0.0/24`, `::1`), as
+/// `trusted_proxies` lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyNet {
+    /// The block's first address.
+    pub addr: std::net::IpAddr,
+    /// Leading bits that must match.
+    pub prefix: u8,
+}
+
+impl ProxyNet {
+    /// Reads `addr` or `addr/prefix`; `None` when it is neither.
+    pub fn parse(text: &str) -> Option<ProxyNet> {
+        let (addr, prefix) = match text.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p.parse::<u8>().ok()?)),
+            None => (text.trim(), None),
+        };
+        let addr: std::net::IpAddr = addr.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(ProxyNet { addr, prefix })
+    }
+
+    /// Whether `ip` is in the block.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (std::net::IpAddr::V4(net), std::net::IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (std::net::IpAddr::V6(net), std::net::IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Default [`Limits::max_connections_per_address`]: an eighth of the default
+/// cap, plenty for one planner's browser tabs and tools.
+fn default_per_address() -> usize {
+    128
+}
+
+#[cfg(test)]
+mod proxy_net_tests {
+    use super::ProxyNet;
+
+    #[test]
+    fn blocks_contain_their_addresses_only() {
+        let net = ProxyNet::parse("10.0.0.0/24").expect("block");
+        assert!(net.contains("10.0.0.7".parse().expect("ip")));
+        assert!(!net.contains("10.0.1.7".parse().expect("ip")));
+        assert!(net.contains("::ffff:10.0.0.9".parse().expect("ip")));
+        let one = ProxyNet::parse("127.0.0.1").expect("address");
+        assert!(one.contains("127.0.0.1".parse().expect("ip")));
+        assert!(!one.contains("127.0.0.2".parse().expect("ip")));
+        assert!(
+            ProxyNet::parse("::1")
+                .expect("v6")
+                .contains("::1".parse().expect("ip"))
+        );
+        assert!(ProxyNet::parse("10.0.0.0/33").is_none());
+        assert!(ProxyNet::parse("proxy.local").is_none());
+    }
 }

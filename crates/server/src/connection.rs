@@ -196,21 +196,116 @@ impl AsyncWrite for Watched {
     }
 }
 
+/// A connection's place under the server's caps (the total, and its address's
+/// share): held by the HTTP connection and, after an upgrade, by the WebSocket
+/// that takes the socket over, so a stream counts as the connection it is. The
+/// place is given back when the last holder drops it.
+#[derive(Clone)]
+pub struct ConnectionSlot {
+    _held: Arc<SlotInner>,
+}
+
+struct SlotInner {
+    _permit: OwnedSemaphorePermit,
+    addr: std::net::IpAddr,
+    per_address: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+}
+
+impl Drop for SlotInner {
+    fn drop(&mut self) {
+        let mut counts = self
+            .per_address
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = counts.get_mut(&self.addr) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.remove(&self.addr);
+            }
+        }
+    }
+}
+
+/// The connections open now, in all and per address.
+pub struct ConnectionCaps {
+    permits: Arc<tokio::sync::Semaphore>,
+    per_address: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+    max_per_address: usize,
+    exempt: Vec<crate::config::ProxyNet>,
+}
+
+/// Why a connection was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The server's cap on connections is reached.
+    Total,
+    /// The address's share is reached.
+    PerAddress,
+}
+
+impl ConnectionCaps {
+    /// `max_total` connections at once, `max_per_address` of them from one
+    /// address (0: no per-address cap) except from `exempt` (trusted proxies,
+    /// through which every client comes).
+    pub fn new(
+        max_total: usize,
+        max_per_address: usize,
+        exempt: Vec<crate::config::ProxyNet>,
+    ) -> Self {
+        ConnectionCaps {
+            permits: Arc::new(tokio::sync::Semaphore::new(max_total.max(1))),
+            per_address: Arc::default(),
+            max_per_address,
+            exempt,
+        }
+    }
+
+    /// A place for a connection from `addr`, or why not.
+    pub fn admit(&self, addr: std::net::IpAddr) -> Result<ConnectionSlot, Refusal> {
+        let permit = self
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Refusal::Total)?;
+        let mut counts = self
+            .per_address
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = counts.entry(addr).or_default();
+        let capped = self.max_per_address > 0 && !self.exempt.iter().any(|net| net.contains(addr));
+        if capped && *n >= self.max_per_address {
+            return Err(Refusal::PerAddress);
+        }
+        *n += 1;
+        drop(counts);
+        Ok(ConnectionSlot {
+            _held: Arc::new(SlotInner {
+                _permit: permit,
+                addr,
+                per_address: self.per_address.clone(),
+            }),
+        })
+    }
+}
+
 /// Serves `tcp` until the client leaves, a timeout closes it, or `stopping`
-/// turns true (then the request in flight is finished first). `permit` is the
-/// connection's place under the cap, given back when this returns.
+/// turns true (then the request in flight is finished first). `slot` is the
+/// connection's place under the caps; each request carries a copy, which an
+/// upgraded stream keeps for as long as it lives.
 pub async fn serve(
     tcp: TcpStream,
     peer: SocketAddr,
     router: Router,
     limits: Limits,
     mut stopping: watch::Receiver<bool>,
-    permit: OwnedSemaphorePermit,
+    slot: ConnectionSlot,
 ) {
     let activity = Arc::new(Activity::new(&limits, Instant::now()));
     let requests = activity.clone();
+    let request_slot = slot.clone();
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(request_slot.clone());
         requests.request_started();
         let answer = router.clone().oneshot(req);
         let activity = requests.clone();
@@ -251,7 +346,7 @@ pub async fn serve(
             let _ = connection.await;
         }
     }
-    drop(permit);
+    drop(slot);
 }
 
 #[cfg(test)]

@@ -56,7 +56,9 @@ fn check(state: &AppState, req: &Request) -> Result<(), ApiError> {
         return Err(ApiError::PayloadTooLarge);
     }
     if let Some(addr) = peer(req) {
-        state.throttle().admit_address(addr.ip())?;
+        let presented = crate::auth::presented_token(req.headers(), req.uri())
+            .map(|t| crate::config::sha256(&t));
+        state.throttle().admit_address(addr.ip(), presented)?;
     }
     Ok(())
 }

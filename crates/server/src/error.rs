@@ -109,6 +109,17 @@ pub enum ApiError {
         /// Logged, never sent.
         cause: String,
     },
+    /// The database was lost while the request's change was being committed, and
+    /// could not be read back to tell whether it was: the request may have been
+    /// recorded. Sent again with the same `Idempotency-Key`, it is resolved from
+    /// the log (answered as the first, or run); the cause is logged, never sent.
+    #[error(
+        "the database was lost while this change was being committed and whether it was recorded is not known yet: send the request again with the same Idempotency-Key (without one, read the workflow first)"
+    )]
+    OutcomeUnknown {
+        /// Logged, never sent.
+        cause: String,
+    },
     /// Something failed on our side; the cause is logged under the id.
     #[error("internal error {id}: {cause}")]
     Internal {
@@ -227,7 +238,9 @@ impl ApiError {
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } | ApiError::OutcomeUnknown { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -276,6 +289,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut response = (status, Json(self.body())).into_response();
+        if matches!(self, ApiError::OutcomeUnknown { .. }) {
+            response
+                .extensions_mut()
+                .insert(crate::idempotency::OutcomeUnknown);
+        }
         let headers = response.headers_mut();
         match &self {
             ApiError::Unauthorized => {
@@ -286,7 +304,7 @@ impl IntoResponse for ApiError {
             } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
-            ApiError::Unavailable { .. } => {
+            ApiError::Unavailable { .. } | ApiError::OutcomeUnknown { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(1u64));
             }
             // The connection's rest cannot be trusted to be a new request.
@@ -309,6 +327,12 @@ impl From<EngineError> for ApiError {
                 s @ (StoreError::AlreadyExists(_) | StoreError::Conflict { .. }),
             ) => ApiError::Conflict(s.to_string()),
             EngineError::Store(StoreError::Database(cause)) => ApiError::unavailable(cause),
+            EngineError::Store(e @ StoreError::CommitUnknown { .. }) => {
+                tracing::warn!("commit outcome unknown: {e}");
+                ApiError::OutcomeUnknown {
+                    cause: e.to_string(),
+                }
+            }
             EngineError::Store(e @ StoreError::EventTooLarge { kind, .. }) => {
                 ApiError::RecordTooLarge {
                     field: kind.to_string(),
@@ -321,6 +345,7 @@ impl From<EngineError> for ApiError {
             e @ (EngineError::ActualsOutsideWeek { .. } | EngineError::IncompleteWeek { .. }) => {
                 ApiError::field("date", e.to_string())
             }
+            e @ EngineError::IncompleteStores { .. } => ApiError::field("store_id", e.to_string()),
             e @ (EngineError::Transition(_) | EngineError::Internal(_)) => ApiError::internal(e),
             e @ (EngineError::NotWaiting { .. }
             | EngineError::StoreCountChanged { .. }

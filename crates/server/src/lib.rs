@@ -34,6 +34,7 @@ pub mod edge;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
@@ -48,13 +49,12 @@ pub use error::ApiError;
 pub use state::{AppState, StartError};
 
 use atelier_engine::WorkflowState;
+use atelier_engine::orchestrator::steps;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 /// The application: routes, limits, metrics and request spans. Built from state
 /// so tests can serve it on any listener.
@@ -70,6 +70,10 @@ pub fn app(state: AppState) -> Router {
         serde_json::to_vec(&openapi::to_json(&document)).unwrap_or_default(),
     ));
     router
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::same_machine_only,
@@ -113,7 +117,11 @@ pub async fn serve(
     let limits = state.config().limits.clone();
     let grace = state.config().shutdown_grace;
     let router = app(state.clone());
-    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let caps = connection::ConnectionCaps::new(
+        limits.max_connections,
+        limits.max_connections_per_address,
+        state.config().trusted_proxies.clone(),
+    );
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
     let shutdown = std::pin::pin!(shutdown);
@@ -123,11 +131,17 @@ pub async fn serve(
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
-                    let Ok(permit) = permits.clone().try_acquire_owned() else {
-                        state.metrics().connection_refused();
-                        tracing::warn!(%peer, "connection refused: {} connections open", limits.max_connections);
-                        drop(tcp);
-                        continue;
+                    let slot = match caps.admit(peer.ip()) {
+                        Ok(slot) => slot,
+                        Err(why) => {
+                            state.metrics().connection_refused();
+                            match why {
+                                connection::Refusal::Total => tracing::warn!(%peer, "connection refused: {} connections open (streams included)", limits.max_connections),
+                                connection::Refusal::PerAddress => tracing::warn!(%peer, "connection refused: {} connections open from this address", limits.max_connections_per_address),
+                            }
+                            drop(tcp);
+                            continue;
+                        }
                     };
                     connections.spawn(connection::serve(
                         tcp,
@@ -135,7 +149,7 @@ pub async fn serve(
                         router.clone(),
                         limits.clone(),
                         stopping.clone(),
-                        permit,
+                        slot,
                     ));
                 }
                 Err(e) => {
@@ -208,10 +222,13 @@ async fn watch_outside_writes(state: AppState) {
     }
 }
 
-/// Settles expired approvals: a timeout is an event scheduled against the
-/// workflow, so waiting workflows are advanced every few seconds and the engine
-/// decides whether the time has come. With several servers on one database, the
-/// one holding the sweep's lock runs each round.
+/// The sweep: settles expired approvals (a timeout is an event scheduled against
+/// the workflow, so waiting workflows are advanced every few seconds and the
+/// engine decides whether the time has come) and finishes workflows left mid-step
+/// (a running state unchanged for `orphan_grace`: the process that ran it died),
+/// by advancing them as a client's next write would. With several servers on one
+/// database, the one holding the sweep's lock runs each round, so one instance at
+/// a time does this work.
 async fn expire_approvals(state: AppState) {
     let mut tick = tokio::time::interval(state.config().expiry_check_interval);
     loop {
@@ -219,40 +236,55 @@ async fn expire_approvals(state: AppState) {
         let Some(_sweeping) = cluster::sweep_lock(&state, cluster::APPROVAL_SWEEP).await else {
             continue;
         };
-        let waiting = state
-            .read(|s| {
+        let grace = chrono::Duration::from_std(state.config().orphan_grace)
+            .unwrap_or(chrono::Duration::MAX);
+        let due = state
+            .read(move |s| {
+                let now = s.orchestrator().clock().now();
                 Ok(s.store()
                     .list()?
                     .into_iter()
-                    .filter(|w| {
-                        matches!(
+                    .filter_map(|w| {
+                        let waiting = matches!(
                             w.state,
                             WorkflowState::WaitingMfgApproval
                                 | WorkflowState::WaitingMarkdownApproval
                                 | WorkflowState::WaitingTransferApproval
-                        )
+                        );
+                        // Left mid-step: a running state nobody has moved on for a
+                        // while (its process died between two steps, or before
+                        // the first after its creation).
+                        let orphan = steps::runs(w.state) && now - w.updated_at >= grace;
+                        (waiting || orphan).then_some((w.workflow_id, orphan))
                     })
-                    .map(|w| w.workflow_id)
                     .collect::<Vec<_>>())
             })
             .await
             .unwrap_or_default();
-        for id in waiting {
+        for (id, orphan) in due {
             let wid = id.clone();
-            let _ = state
+            let finished = state
                 .write(&id, move |s, _| {
+                    if orphan {
+                        tracing::info!(workflow_id = %wid, "finishing a workflow left mid-step");
+                        s.orchestrator().advance(&wid)?;
+                        return Ok(());
+                    }
                     let view = s.orchestrator().view(&wid)?;
-                    let due = view
+                    let expired = view
                         .pending_approval
                         .as_ref()
                         .and_then(|p| p.expires_at)
                         .is_some_and(|at| s.orchestrator().clock().now() >= at);
-                    if due {
+                    if expired {
                         s.orchestrator().advance(&wid)?;
                     }
                     Ok(())
                 })
                 .await;
+            if let Err(e) = finished {
+                tracing::warn!(workflow_id = %id, "sweep: {e}");
+            }
         }
     }
 }

@@ -179,6 +179,17 @@ impl Metrics {
     }
 }
 
+/// Appends whether the database answered while the metrics were read (1) or
+/// not (0: the workflow counts are then missing).
+pub fn render_db_up(out: &mut String, up: bool) {
+    let _ = writeln!(
+        out,
+        "# HELP atelier_db_up Whether the database answered for this scrape."
+    );
+    let _ = writeln!(out, "# TYPE atelier_db_up gauge");
+    let _ = writeln!(out, "atelier_db_up {}", u8::from(up));
+}
+
 /// Appends the PostgreSQL connection pool's use: connections lent out, idle, and
 /// the most the pool opens.
 pub fn render_pool(out: &mut String, pool: atelier_engine::store::PoolUse) {

@@ -11,7 +11,7 @@ use crate::stream::Hubs;
 use crate::throttle::Throttle;
 use atelier_engine::Orchestrator;
 use atelier_engine::clock::{Clock, SystemClock};
-use atelier_engine::store::{EventStore, PostgresStore, is_postgres_url, open_store};
+use atelier_engine::store::{EventStore, PostgresStore, is_postgres_url, open_store, redact_url};
 use atelier_llm::ChatClient;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -78,7 +78,7 @@ impl AppState {
     ) -> Result<AppState, StartError> {
         let location = config.db_path.to_string_lossy().to_string();
         let failed = |e: atelier_engine::store::StoreError| StartError::Store {
-            path: config.db_path.display().to_string(),
+            path: redact_url(&config.db_path.display().to_string()),
             reason: e.to_string(),
         };
         let (store, postgres): (Arc<dyn EventStore>, _) = if is_postgres_url(&location) {

@@ -4,8 +4,11 @@
 //!
 //! The limits are token buckets (`governor`'s GCRA): a sustained rate plus a
 //! burst. The back-off lets a few failures pass (a typo), then blocks the
-//! address for 1 s, 2 s, 4 s, ... up to a cap; a success from it clears its
-//! record.
+//! address for 1 s, 2 s, 4 s, ... up to a cap. A block is keyed by address and
+//! the token presented: it refuses every request from the address except those
+//! presenting a token that authenticated from it before, so the other callers
+//! behind one proxy keep working. A success clears nothing (only time does): a
+//! holder of one valid token cannot reset the back-off between guesses.
 
 use crate::config::RateLimits;
 use crate::error::ApiError;
@@ -24,6 +27,10 @@ type Limiter<K> = RateLimiter<K, HashMapStateStore<K>, DefaultClock>;
 
 /// Keys kept before stale ones are dropped (each is a few dozen bytes).
 const MAX_KEYS: usize = 10_000;
+/// Tokens remembered per address (the callers behind one proxy).
+const MAX_TOKENS_PER_ADDRESS: usize = 256;
+/// How long a token that authenticated from an address passes its blocks.
+const KNOWN_FOR: Duration = Duration::from_secs(24 * 3600);
 
 /// An address's failed authentications.
 struct Failures {
@@ -37,6 +44,9 @@ pub struct Throttle {
     per_address: Option<Limiter<IpAddr>>,
     per_token: Option<Limiter<String>>,
     failures: Mutex<HashMap<IpAddr, Failures>>,
+    /// Per address, the tokens (SHA-256) that authenticated from it, and when
+    /// last: they pass its block.
+    known: Mutex<HashMap<IpAddr, HashMap<[u8; 32], Instant>>>,
     config: RateLimits,
     clock: DefaultClock,
 }
@@ -61,6 +71,7 @@ impl Throttle {
             per_address: limiter(config.per_address_per_sec, config.per_address_burst),
             per_token: limiter(config.per_token_per_sec, config.per_token_burst),
             failures: Mutex::new(HashMap::new()),
+            known: Mutex::new(HashMap::new()),
             config,
             clock: DefaultClock::default(),
         }
@@ -87,10 +98,13 @@ impl Throttle {
         })
     }
 
-    /// Admits a request from `addr`: within the address's rate, and not blocked
-    /// by failed authentications.
-    pub fn admit_address(&self, addr: IpAddr) -> Result<(), ApiError> {
-        if let Some(until) = self.blocked_until(addr) {
+    /// Admits a request from `addr` presenting the token whose SHA-256 is
+    /// `presented` (if any): within the address's rate, and not blocked by failed
+    /// authentications unless the token authenticated from this address before.
+    pub fn admit_address(&self, addr: IpAddr, presented: Option<[u8; 32]>) -> Result<(), ApiError> {
+        if let Some(until) = self.blocked_until(addr)
+            && !presented.is_some_and(|digest| self.is_known(addr, &digest))
+        {
             let secs = whole_secs(until.saturating_duration_since(Instant::now())).max(1);
             return Err(ApiError::TooManyRequests {
                 message: format!(
@@ -148,12 +162,34 @@ impl Throttle {
         }
     }
 
-    /// Forgets `addr`'s failures after a success.
-    pub fn auth_succeeded(&self, addr: IpAddr) {
-        let mut map = self.lock();
-        if map.contains_key(&addr) {
-            map.remove(&addr);
+    /// Records that the token whose SHA-256 is `digest` authenticated from
+    /// `addr`: it passes the address's blocks from now on. The address's failures
+    /// stay as they are.
+    pub fn auth_succeeded(&self, addr: IpAddr, digest: [u8; 32]) {
+        let now = Instant::now();
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.len() > MAX_KEYS {
+            let horizon = self.config.auth_backoff_max.max(KNOWN_FOR);
+            known.retain(|_, tokens| {
+                tokens.retain(|_, at| now.duration_since(*at) < horizon);
+                !tokens.is_empty()
+            });
         }
+        let tokens = known.entry(addr).or_default();
+        if tokens.len() >= MAX_TOKENS_PER_ADDRESS && !tokens.contains_key(&digest) {
+            return;
+        }
+        tokens.insert(digest, now);
+    }
+
+    fn is_known(&self, addr: IpAddr, digest: &[u8; 32]) -> bool {
+        let now = Instant::now();
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&addr)
+            .and_then(|tokens| tokens.get(digest))
+            .is_some_and(|at| now.duration_since(*at) < KNOWN_FOR)
     }
 }
 
@@ -202,25 +238,38 @@ mod tests {
     }
 
     #[test]
-    fn a_blocked_address_is_refused_and_a_success_clears_it() {
+    fn a_block_spares_tokens_known_from_the_address_and_a_success_clears_nothing() {
         let throttle = Throttle::new(RateLimits {
             auth_failures_free: 2,
             ..RateLimits::default()
         });
         let addr: IpAddr = [127, 0, 0, 9].into();
+        let ann = [1u8; 32];
+        let guess = [2u8; 32];
+        throttle.auth_succeeded(addr, ann);
         for _ in 0..2 {
             throttle.auth_failed(addr);
-            assert!(throttle.admit_address(addr).is_ok());
+            assert!(throttle.admit_address(addr, Some(guess)).is_ok());
         }
         throttle.auth_failed(addr);
-        match throttle.admit_address(addr) {
+        match throttle.admit_address(addr, Some(guess)) {
             Err(ApiError::TooManyRequests {
                 retry_after_secs, ..
             }) => assert_eq!(retry_after_secs, 1),
             other => panic!("{other:?}"),
         }
-        throttle.auth_succeeded(addr);
-        assert!(throttle.admit_address(addr).is_ok());
+        assert!(throttle.admit_address(addr, None).is_err());
+        // Ann, behind the same address, keeps working through the block...
+        assert!(throttle.admit_address(addr, Some(ann)).is_ok());
+        // ...and her success does not lift it for the guesser.
+        throttle.auth_succeeded(addr, ann);
+        assert!(throttle.admit_address(addr, Some(guess)).is_err());
+        // Another address is not concerned.
+        assert!(
+            throttle
+                .admit_address([127, 0, 0, 10].into(), Some(guess))
+                .is_ok()
+        );
     }
 
     #[test]

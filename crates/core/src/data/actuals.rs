@@ -45,13 +45,15 @@ impl WeekActuals {
 
 const COLUMNS: &[&str] = &["date", "store_id", "quantity_sold"];
 
-/// Reads a week of actuals; every store must be known and each (date, store) unique.
+/// Reads a week of actuals; every store must be known, each (date, store) unique,
+/// and the file must end with a line break: a week is recorded once, so a file cut
+/// short in its last row (`…,S050,1` of `…,S050,12`) is refused, not recorded.
 pub fn read_actuals<R: Read>(
     input: R,
     file: &str,
     stores: &StoreNetwork,
 ) -> Result<WeekActuals, DataError> {
-    let mut rows = CsvRows::open(input, file, COLUMNS)?;
+    let mut rows = CsvRows::open(LastByte::new(input), file, COLUMNS)?;
     let mut out = Vec::new();
     let mut seen: HashMap<(NaiveDate, usize), u64> = HashMap::new();
     while rows.next_row()? {
@@ -79,5 +81,35 @@ pub fn read_actuals<R: Read>(
     if out.is_empty() {
         return Err(DataError::Empty { file: file.into() });
     }
+    if !matches!(rows.input().last, Some(b'\n' | b'\r')) {
+        return Err(DataError::Row {
+            file: file.into(),
+            line: rows.line(),
+            reason: "the file ends in the middle of this row (no line break after it): it looks cut short; send the whole file".into(),
+        });
+    }
     Ok(WeekActuals { rows: out })
+}
+
+/// A reader that remembers the last byte it passed on, to tell a file that ends
+/// with a line break from one cut short mid-row.
+struct LastByte<R> {
+    inner: R,
+    last: Option<u8>,
+}
+
+impl<R> LastByte<R> {
+    fn new(inner: R) -> Self {
+        LastByte { inner, last: None }
+    }
+}
+
+impl<R: Read> Read for LastByte<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(b) = buf[..n].last() {
+            self.last = Some(*b);
+        }
+        Ok(n)
+    }
 }

@@ -111,6 +111,11 @@ impl<R: Read> CsvRows<R> {
         }
     }
 
+    /// The input under the CSV reader (for what it saw of the bytes).
+    pub(crate) fn input(&self) -> &R {
+        self.reader.get_ref()
+    }
+
     /// The line number of the current row.
     pub(crate) fn line(&self) -> u64 {
         self.line

@@ -208,6 +208,10 @@ const COLUMNS: &[&str] = &[
     "mall_location",
 ];
 
+/// The first characters that make a spreadsheet cell a formula (with tab and
+/// carriage return, which some spreadsheets strip first).
+const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
 /// Reads `store_attributes.csv`. `file` names the source in errors.
 pub fn read_stores<R: Read>(input: R, file: &str) -> Result<StoreNetwork, DataError> {
     let mut rows = CsvRows::open(input, file, COLUMNS)?;
@@ -215,6 +219,17 @@ pub fn read_stores<R: Read>(input: R, file: &str) -> Result<StoreNetwork, DataEr
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     while rows.next_row()? {
         let store_id = rows.text(0)?.to_string();
+        // A spreadsheet runs a cell that begins with one of these as a formula
+        // (`=HYPERLINK(...)`): such an id would reach every CSV export as one.
+        if store_id.starts_with(FORMULA_STARTS) {
+            return Err(rows.field_error(
+                0,
+                format!(
+                    "'{store_id}' begins with '{}'; a spreadsheet would run it as a formula: a store id begins with a letter or a digit",
+                    store_id.chars().next().unwrap_or_default()
+                ),
+            ));
+        }
         if let Some(first) = seen.insert(store_id.clone(), rows.line()) {
             return Err(rows.field_error(
                 0,

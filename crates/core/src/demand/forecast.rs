@@ -10,8 +10,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// Complete weeks the models need: two years, so that every week of the year has
-/// been seen twice and a year-over-year growth can be measured.
-const MIN_HISTORY_WEEKS: usize = 2 * PERIOD;
+/// been seen twice and a year-over-year growth can be measured. Public so that an
+/// upload of history can be refused before it replaces one that forecasts.
+pub const MIN_HISTORY_WEEKS: usize = 2 * PERIOD;
 /// At most this many backtests, `BACKTEST_STRIDE` weeks apart, newest first: enough
 /// to see the error of different times of year, few enough to stay fast.
 const MAX_BACKTESTS: usize = 8;

@@ -6,8 +6,8 @@ mod forecast;
 mod models;
 
 pub use forecast::{
-    MAX_GAP_WEEKS, TotalBacktest, backtest_season_totals, check_forecastable, forecast_season,
-    reforecast_remaining,
+    MAX_GAP_WEEKS, MIN_HISTORY_WEEKS, TotalBacktest, backtest_season_totals, check_forecastable,
+    forecast_season, reforecast_remaining,
 };
 
 use serde::{Deserialize, Serialize};

@@ -89,6 +89,19 @@ pub enum EngineError {
         /// The days with no row.
         missing: Vec<chrono::NaiveDate>,
     },
+    /// A week's actuals leave stores out, wholly or on some days: a store with no
+    /// row would be recorded for good as selling nothing and could set off a
+    /// re-forecast, so the week is refused naming them.
+    #[error("actuals for week {week} have no rows for {} store-days: {}; a week is recorded whole (every store, every day), once", missing_store_days, store_gaps_text(.stores_missing))]
+    IncompleteStores {
+        /// The week.
+        week: u32,
+        /// Each store with a missing day and the days it lacks (every day when the
+        /// store is absent from the file), in network order.
+        stores_missing: Vec<(String, Vec<chrono::NaiveDate>)>,
+        /// Store-days with no row in all.
+        missing_store_days: usize,
+    },
     /// The store network changed size under the season.
     #[error("the store network has {stores} stores but the allocation has {allocated}")]
     StoreCountChanged {
@@ -131,4 +144,25 @@ impl EngineError {
             _ => false,
         }
     }
+}
+
+/// The stores missing from a week, the first few named with their days.
+fn store_gaps_text(stores: &[(String, Vec<chrono::NaiveDate>)]) -> String {
+    const NAMED: usize = 10;
+    let mut named: Vec<String> = stores
+        .iter()
+        .take(NAMED)
+        .map(|(store, days)| {
+            if days.len() == 7 {
+                format!("{store} (every day)")
+            } else {
+                let days: Vec<String> = days.iter().map(|d| d.to_string()).collect();
+                format!("{store} ({})", days.join(", "))
+            }
+        })
+        .collect();
+    if stores.len() > NAMED {
+        named.push(format!("and {} more stores", stores.len() - NAMED));
+    }
+    named.join(", ")
 }

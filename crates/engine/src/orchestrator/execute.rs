@@ -7,7 +7,7 @@
 use super::Orchestrator;
 use super::step::{AgentFailure, FailedAttempt, Step, StepContext, StepError};
 use crate::agents::SeasonData;
-use crate::event::Event;
+use crate::event::{Event, StoredEvent};
 use crate::orchestrator::EngineError;
 use crate::reasoning::Decision;
 use crate::store::{EventStore, StoreError, StoreLock};
@@ -172,17 +172,24 @@ impl Orchestrator {
             return Ok(Committed { view, decisions });
         }
         let state = view.state.unwrap_or(crate::state::WorkflowState::Error);
-        let stored = self
-            .store
-            .append(
-                &view.workflow_id,
-                step.start_seq,
-                &events,
-                state,
-                &view.category,
-                self.clock.now(),
-            )
-            .inspect_err(|_| self.executor.forget(&view.workflow_id))?;
+        let appended = self.store.append(
+            &view.workflow_id,
+            step.start_seq,
+            &events,
+            state,
+            &view.category,
+            self.clock.now(),
+        );
+        let stored = match appended {
+            Err(StoreError::CommitUnknown {
+                workflow_id,
+                reason,
+            }) => {
+                self.executor.forget(&view.workflow_id);
+                self.resolve_commit(&workflow_id, step.start_seq, &events, reason)?
+            }
+            other => other.inspect_err(|_| self.executor.forget(&view.workflow_id))?,
+        };
         // The working view already holds the events' effects (the fold is
         // deterministic); only the numbering and times come from the store.
         if let (Some(first), Some(last)) = (stored.first(), stored.last()) {
@@ -192,6 +199,50 @@ impl Orchestrator {
         }
         self.executor.keep(&view);
         Ok(Committed { view, decisions })
+    }
+
+    /// Reads the log back after a commit with an unknown outcome: the events
+    /// stored after `start_seq` are either this step's (it was committed: they
+    /// are returned) or absent (it was not: a database error, nothing written).
+    /// The read is tried a few times over about a second and a half, since the
+    /// connection just failed; if it keeps failing the outcome stays unknown.
+    fn resolve_commit(
+        &self,
+        workflow_id: &str,
+        start_seq: u64,
+        events: &[Event],
+        reason: String,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        for wait_ms in [0, 100, 300, 1000] {
+            std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+            let found = match self
+                .store
+                .load(workflow_id, start_seq, Some(events.len() as u64))
+            {
+                Ok(found) => found,
+                Err(StoreError::UnknownWorkflow(_)) if start_seq == 0 => Vec::new(),
+                Err(_) => continue,
+            };
+            let ours =
+                found.len() == events.len() && found.iter().zip(events).all(|(f, e)| &f.event == e);
+            return if ours {
+                Ok(found)
+            } else if found.is_empty() {
+                Err(StoreError::Database(format!(
+                    "{reason} (the log shows the commit did not happen)"
+                )))
+            } else {
+                Err(StoreError::Conflict {
+                    workflow_id: workflow_id.to_string(),
+                    expected: start_seq,
+                    found: found.last().map_or(start_seq, |e| e.seq),
+                })
+            };
+        }
+        Err(StoreError::CommitUnknown {
+            workflow_id: workflow_id.to_string(),
+            reason,
+        })
     }
 
     /// Explains `decisions` (through the reasoner, which may call a model: the

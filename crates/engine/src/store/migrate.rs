@@ -99,6 +99,34 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             dataset_id TEXT NOT NULL REFERENCES datasets(dataset_id)
         );",
     },
+    // Idempotency keys (`Idempotency-Key` of the HTTP API): the request's
+    // fingerprint and the answer it got, kept `KEY_RETENTION` (a day). An answer
+    // NULL is a request still running, or one whose process died before it
+    // answered (resolved by the next request with the key).
+    Migration {
+        version: 4,
+        name: "idempotency keys",
+        sqlite: "CREATE TABLE idempotency_keys (
+            key_id TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            claimed_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            status INTEGER,
+            content_type TEXT,
+            body BLOB
+        );
+        CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys(expires_at);",
+        postgres: "CREATE TABLE idempotency_keys (
+            key_id TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            claimed_at TIMESTAMPTZ NOT NULL,
+            expires_at TIMESTAMPTZ NOT NULL,
+            status INTEGER,
+            content_type TEXT,
+            body BYTEA
+        );
+        CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys(expires_at);",
+    },
 ];
 
 /// The newest schema version this build knows.

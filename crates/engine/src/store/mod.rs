@@ -7,8 +7,10 @@ mod backup;
 mod coordination;
 mod encode;
 mod group_commit;
+mod idempotency;
 mod migrate;
 mod postgres;
+mod postgres_connect;
 mod postgres_datasets;
 mod postgres_live;
 mod sqlite;
@@ -17,7 +19,9 @@ mod sqlite_batch;
 pub use backup::{BackupError, BackupSummary, backup_sqlite, restore_sqlite};
 pub use coordination::{StoreLock, StoreNotice, StoreWatch};
 pub use group_commit::GroupCommitStats;
+pub use idempotency::{KEY_RETENTION, KeyAnswer, KeyClaim, KeyRecord};
 pub use postgres::{PoolUse, PostgresOptions, PostgresStore};
+pub use postgres_connect::{DEFAULT_APPLICATION_NAME, redact_url};
 pub use postgres_datasets::DatasetParts;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
@@ -47,9 +51,23 @@ pub enum StoreError {
         /// The last event in the store.
         found: u64,
     },
+    /// The database's location names nothing Atelier can open (an unknown URL
+    /// scheme, a missing folder); nothing was created.
+    #[error("{0}")]
+    UnknownLocation(String),
     /// The database failed.
     #[error("database error: {0}")]
     Database(String),
+    /// The connection failed while a commit was under way: the append may or may
+    /// not be durable. The orchestrator resolves it by reading the log back before
+    /// it answers; this error reaches a caller only when that read fails too.
+    #[error("the commit of workflow '{workflow_id}' has an unknown outcome: {reason}")]
+    CommitUnknown {
+        /// The workflow.
+        workflow_id: String,
+        /// The connection's failure.
+        reason: String,
+    },
     /// A stored payload could not be read back.
     #[error("event {seq} of workflow '{workflow_id}' is unreadable: {reason}")]
     Corrupt {
@@ -169,6 +187,25 @@ pub trait EventStore: Send + Sync {
         Ok(Some(StoreLock::uncontended()))
     }
 
+    /// Claims the idempotency key `key_id` for a request whose fingerprint is
+    /// `fingerprint`: a new (or expired) key is recorded and `Fresh` returned; a
+    /// known one returns its record, answered or not, for the caller to replay,
+    /// refuse (another fingerprint) or resolve (no answer). Keys expire
+    /// [`KEY_RETENTION`] after `now`.
+    fn claim_key(
+        &self,
+        key_id: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<KeyClaim, StoreError>;
+
+    /// Records the answer given to the request that claimed `key_id`.
+    fn answer_key(&self, key_id: &str, answer: &KeyAnswer) -> Result<(), StoreError>;
+
+    /// Forgets `key_id`: its request changed nothing (a refusal that a retry may
+    /// not get again, such as an unreachable database), so a retry runs afresh.
+    fn release_key(&self, key_id: &str) -> Result<(), StoreError>;
+
     /// Notices of appends made by any process on this database, for live streams
     /// on several servers; `None` when the store is one process's alone (its
     /// appends are all made through this process).
@@ -186,11 +223,43 @@ pub fn is_postgres_url(location: &str) -> bool {
 /// the PostgreSQL store with default options, anything else is a SQLite file path.
 /// Either is created and migrated as needed.
 pub fn open_store(location: &str) -> Result<Arc<dyn EventStore>, StoreError> {
+    check_location(location)?;
     if is_postgres_url(location) {
         Ok(Arc::new(PostgresStore::open(location)?))
     } else {
         Ok(Arc::new(SqliteStore::open(Path::new(location))?))
     }
+}
+
+/// Refuses, before anything is created, a location that cannot be meant: a URL
+/// of a database Atelier does not speak (`mysql://…` would otherwise become a
+/// SQLite file under a folder named `mysql:`), or a SQLite file whose folder does
+/// not exist (a mistyped path would otherwise create folders anywhere, even at
+/// the root).
+pub fn check_location(location: &str) -> Result<(), StoreError> {
+    if let Some((scheme, _)) = location.split_once("://")
+        && !is_postgres_url(location)
+    {
+        return Err(StoreError::UnknownLocation(format!(
+            "'{}' is a {scheme}:// URL; Atelier keeps its log in a SQLite file (a path) or PostgreSQL (postgres://…)",
+            redact_url(location)
+        )));
+    }
+    if is_postgres_url(location) {
+        return Ok(());
+    }
+    let path = Path::new(location);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(StoreError::UnknownLocation(format!(
+            "the folder {} of the database {} does not exist: create it first (mkdir -p {})",
+            parent.display(),
+            path.display(),
+            parent.display()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,8 +12,11 @@
 use super::coordination::{StoreLock, StoreWatch};
 use super::encode::{self, AppendRequest};
 use super::migrate::{self, Migration, Schema};
+use super::postgres_connect;
 use super::postgres_live::{self, LockClients};
-use super::{EventStore, StoreError, WorkflowSummary};
+use super::{
+    EventStore, KEY_RETENTION, KeyAnswer, KeyClaim, KeyRecord, StoreError, WorkflowSummary,
+};
 use crate::event::{Event, StoredEvent};
 use crate::state::WorkflowState;
 use chrono::{DateTime, Utc};
@@ -33,14 +36,20 @@ pub struct PostgresOptions {
 
 impl Default for PostgresOptions {
     /// 16 connections, enough for the server's blocking pool to keep PostgreSQL's
-    /// own group commit busy; 10 seconds' wait.
+    /// own group commit busy; a second and a half's wait, so that a request that
+    /// finds the database down is answered (503) within two seconds.
     fn default() -> Self {
         PostgresOptions {
             max_connections: 16,
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_millis(1500),
         }
     }
 }
+
+/// After a connection to the database failed, how long further requests fail at
+/// once instead of each waiting `connect_timeout` again: an outage answers every
+/// request quickly, and one request a second still tries.
+const UNREACHABLE_FOR: Duration = Duration::from_secs(1);
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
@@ -61,6 +70,8 @@ pub struct PostgresStore {
     pool: Pool,
     pub(super) locks: LockClients,
     config: postgres::Config,
+    /// Until when the database counts as unreachable (see [`UNREACHABLE_FOR`]).
+    unreachable_until: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 pub(super) fn pg(e: postgres::Error) -> StoreError {
@@ -69,18 +80,6 @@ pub(super) fn pg(e: postgres::Error) -> StoreError {
         Some(server) => server.to_string(),
         None => e.to_string(),
     })
-}
-
-/// A URL without its password, for messages.
-fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let user_info = &url[scheme + 3..at];
-            let user = user_info.split(':').next().unwrap_or("");
-            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
-        }
-        _ => url.to_string(),
-    }
 }
 
 impl PostgresStore {
@@ -93,16 +92,15 @@ impl PostgresStore {
     /// Connects with the given options. Fails at once, with the reason, when the
     /// database cannot be reached.
     pub fn open_with(url: &str, options: PostgresOptions) -> Result<PostgresStore, StoreError> {
-        let mut config: postgres::Config = url.parse().map_err(|e| {
-            StoreError::Database(format!("not a PostgreSQL URL '{}': {e}", redacted(url)))
-        })?;
+        let mut config = postgres_connect::config_from_env(url)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(options.connect_timeout);
         }
         // One direct connection first: an unreachable database is reported now and
-        // plainly, not after the pool's retries; it also runs the migrations.
+        // plainly (its cause named, its password not), not after the pool's
+        // retries; it also runs the migrations.
         let mut first = config.connect(NoTls).map_err(|e| {
-            StoreError::Database(format!("cannot connect to {}: {e}", redacted(url)))
+            StoreError::Database(postgres_connect::connect_failure(&e, &config, url))
         })?;
         migrate::migrate(&mut PostgresSchema(&mut first))?;
         let pool = r2d2::Pool::builder()
@@ -114,15 +112,32 @@ impl PostgresStore {
             pool,
             locks: LockClients::new(config.clone(), options.max_connections),
             config,
+            unreachable_until: std::sync::Mutex::new(None),
         })
     }
 
     pub(super) fn client(
         &self,
     ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
-        self.pool
-            .get()
-            .map_err(|e| StoreError::Database(format!("no connection to PostgreSQL: {e}")))
+        let until = || {
+            self.unreachable_until
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if until().is_some_and(|t| std::time::Instant::now() < t) {
+            return Err(StoreError::Database(
+                "PostgreSQL cannot be reached (a connection failed within the last second)".into(),
+            ));
+        }
+        self.pool.get().map_err(|e| {
+            // r2d2 names the last connection error when connecting failed; a
+            // pool merely busy times out without one.
+            let text = e.to_string();
+            if text.contains("connection:") || self.pool.state().connections == 0 {
+                *until() = Some(std::time::Instant::now() + UNREACHABLE_FOR);
+            }
+            StoreError::Database(format!("no connection to PostgreSQL: {text}"))
+        })
     }
 
     /// The pool's use now, for the server's metrics.
@@ -230,9 +245,21 @@ fn big(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// The transaction lock every append of a workflow holds until its commit ends;
+/// the next holder of the workflow's step lock waits on it (see
+/// `LockClients::lock_after_commit`).
+fn commit_key(workflow_id: &str) -> String {
+    format!("atelier commit {workflow_id}")
+}
+
 /// One append's statements, in `tx`.
 fn write(tx: &mut postgres::Transaction<'_>, request: &AppendRequest) -> Result<(), StoreError> {
     let id = request.workflow_id.as_str();
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[&commit_key(id)],
+    )
+    .map_err(pg)?;
     let state = request.state.as_str();
     let last = big(request.new_last_seq());
     if request.expected_last_seq == 0 {
@@ -315,7 +342,12 @@ impl EventStore for PostgresStore {
         let mut tx = client.transaction().map_err(pg)?;
         write(&mut tx, &request)?;
         // `synchronous_commit` on (the default): the commit returns once durable.
-        tx.commit().map_err(pg)?;
+        // A failure here may come after the server committed (the connection
+        // dropped before its answer): the outcome is unknown, not "nothing written".
+        tx.commit().map_err(|e| StoreError::CommitUnknown {
+            workflow_id: workflow_id.to_string(),
+            reason: pg(e).to_string(),
+        })?;
         Ok(encode::stored(
             workflow_id,
             expected_last_seq,
@@ -368,6 +400,75 @@ impl EventStore for PostgresStore {
             .collect()
     }
 
+    fn claim_key(
+        &self,
+        key_id: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<KeyClaim, StoreError> {
+        let mut client = self.client()?;
+        let expires = now + KEY_RETENTION;
+        client
+            .execute(
+                "DELETE FROM idempotency_keys WHERE expires_at < $1",
+                &[&now],
+            )
+            .map_err(pg)?;
+        let inserted = client
+            .execute(
+                "INSERT INTO idempotency_keys (key_id, fingerprint, claimed_at, expires_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (key_id) DO NOTHING",
+                &[&key_id, &fingerprint, &now, &expires],
+            )
+            .map_err(pg)?;
+        if inserted == 1 {
+            return Ok(KeyClaim::Fresh);
+        }
+        let row = client
+            .query_one(
+                "SELECT fingerprint, claimed_at, status, content_type, body
+                 FROM idempotency_keys WHERE key_id = $1",
+                &[&key_id],
+            )
+            .map_err(pg)?;
+        let answer = row.get::<_, Option<i32>>(2).map(|status| KeyAnswer {
+            status: u16::try_from(status).unwrap_or(500),
+            content_type: row.get::<_, Option<String>>(3).unwrap_or_default(),
+            body: row.get::<_, Option<Vec<u8>>>(4).unwrap_or_default(),
+        });
+        Ok(KeyClaim::Known(KeyRecord {
+            fingerprint: row.get(0),
+            answer,
+            claimed_at: row.get(1),
+        }))
+    }
+
+    fn answer_key(&self, key_id: &str, answer: &KeyAnswer) -> Result<(), StoreError> {
+        self.client()?
+            .execute(
+                "UPDATE idempotency_keys SET status = $2, content_type = $3, body = $4
+                 WHERE key_id = $1",
+                &[
+                    &key_id,
+                    &i32::from(answer.status),
+                    &answer.content_type,
+                    &answer.body,
+                ],
+            )
+            .map(|_| ())
+            .map_err(pg)
+    }
+
+    fn release_key(&self, key_id: &str) -> Result<(), StoreError> {
+        self.client()?
+            .execute(
+                "DELETE FROM idempotency_keys WHERE key_id = $1 AND status IS NULL",
+                &[&key_id],
+            )
+            .map(|_| ())
+            .map_err(pg)
+    }
+
     fn exists(&self, workflow_id: &str) -> Result<bool, StoreError> {
         Ok(self
             .client()?
@@ -391,7 +492,10 @@ impl EventStore for PostgresStore {
     }
 
     fn lock_workflow(&self, workflow_id: &str) -> Result<StoreLock, StoreError> {
-        self.locks.lock(format!("atelier workflow {workflow_id}"))
+        self.locks.lock_after_commit(
+            format!("atelier workflow {workflow_id}"),
+            &commit_key(workflow_id),
+        )
     }
 
     fn try_lock(&self, name: &str) -> Result<Option<StoreLock>, StoreError> {
@@ -423,22 +527,5 @@ impl EventStore for PostgresStore {
                 updated_at: row.get(5),
             })
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_kept_out_of_messages() {
-        assert_eq!(
-            redacted("postgres://planner:s3cret@db.example:5432/atelier"),
-            "postgres://planner@db.example:5432/atelier"
-        );
-        assert_eq!(
-            redacted("postgres://localhost/atelier"),
-            "postgres://localhost/atelier"
-        );
     }
 }

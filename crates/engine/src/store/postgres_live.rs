@@ -210,6 +210,36 @@ impl LockClients {
         Ok(self.held(client, key))
     }
 
+    /// Waits for the lock named `key`, then for any transaction still holding the
+    /// transaction lock `commit_key` to end: a holder that died mid-commit loses
+    /// its session lock with its connection, possibly before its last commit has
+    /// finished, so the next holder waits for that commit's outcome (durable or
+    /// rolled back) before it reads the log.
+    pub(super) fn lock_after_commit(
+        &self,
+        key: String,
+        commit_key: &str,
+    ) -> Result<StoreLock, StoreError> {
+        let (mut client, _) = self
+            .on_lock_client("SELECT pg_advisory_lock(hashtextextended($1, 0))", &key)
+            .map_err(|e| StoreError::Database(format!("waiting for the lock '{key}': {e}")))?;
+        // On the lock's own connection, so no second slot is needed; the
+        // transaction lock is taken and released within the one statement.
+        if let Err(e) = client.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[&commit_key],
+        ) {
+            // Closing the connection releases the session lock just taken.
+            drop(client);
+            self.shared.give_back(None);
+            return Err(StoreError::Database(format!(
+                "waiting for the last commit of '{key}': {}",
+                pg(e)
+            )));
+        }
+        Ok(self.held(client, key))
+    }
+
     /// The lock named `key` if nobody holds it, without waiting.
     pub(super) fn try_lock(&self, key: String) -> Result<Option<StoreLock>, StoreError> {
         let (client, row) =

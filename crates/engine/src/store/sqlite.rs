@@ -9,9 +9,12 @@
 
 use super::encode::{self, AppendRequest};
 use super::group_commit::{GroupCommit, GroupCommitStats};
+use super::idempotency;
 use super::migrate::{self, Migration, Schema};
 use super::sqlite_batch;
-use super::{EventStore, StoreError, WorkflowSummary};
+use super::{
+    EventStore, KEY_RETENTION, KeyAnswer, KeyClaim, KeyRecord, StoreError, WorkflowSummary,
+};
 use crate::event::{Event, StoredEvent};
 use crate::state::WorkflowState;
 use chrono::{DateTime, Utc};
@@ -85,7 +88,39 @@ impl SqliteStore {
             })?;
         }
         let conn = Connection::open(path).map_err(db)?;
+        if conn.is_readonly(rusqlite::MAIN_DB).map_err(db)? {
+            drop(conn);
+            return Self::open_read_only(path);
+        }
         Self::setup(conn, Some(path.to_path_buf()), options)
+    }
+
+    /// A file this process may not write (its permissions, a read-only mount, a
+    /// backup kept read-only) is still read: `status` and `events` work, and
+    /// an append is refused by SQLite as a write to a read-only database. It is
+    /// opened immutable, since its WAL index could not be created beside it; its
+    /// schema must be current, as it cannot be migrated.
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+        let uri = format!("file:{}?immutable=1", path.display());
+        let mut conn = Connection::open_with_flags(
+            uri,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(db)?;
+        let found = SqliteSchema(&mut conn).version()?;
+        let known = migrate::latest();
+        if found != known {
+            return Err(StoreError::Database(format!(
+                "{} is read-only and at schema version {found}; this Atelier needs version {known}: open it once where it can be written, to migrate it",
+                path.display()
+            )));
+        }
+        Ok(SqliteStore {
+            writer: Mutex::new(conn),
+            group: GroupCommit::new(1),
+            path: None,
+            idle_readers: Mutex::new(Vec::new()),
+        })
     }
 
     /// An in-memory database, for tests and benchmarks.
@@ -314,6 +349,88 @@ impl EventStore for SqliteStore {
 
     fn exists(&self, workflow_id: &str) -> Result<bool, StoreError> {
         self.read(|conn| Ok(last_seq_of(conn, workflow_id)?.is_some()))
+    }
+
+    fn claim_key(
+        &self,
+        key_id: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<KeyClaim, StoreError> {
+        let conn = lock(&self.writer);
+        let at = idempotency::sqlite_time(now);
+        let expires = idempotency::sqlite_time(now + KEY_RETENTION);
+        // Expired keys go first (all of them: the table stays a day's keys).
+        conn.execute(
+            "DELETE FROM idempotency_keys WHERE expires_at < ?1",
+            params![at],
+        )
+        .map_err(db)?;
+        let inserted = conn
+            .execute(
+                "INSERT INTO idempotency_keys (key_id, fingerprint, claimed_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key_id) DO NOTHING",
+                params![key_id, fingerprint, at, expires],
+            )
+            .map_err(db)?;
+        if inserted == 1 {
+            return Ok(KeyClaim::Fresh);
+        }
+        let (fingerprint, claimed_at, status, content_type, body) = conn
+            .query_row(
+                "SELECT fingerprint, claimed_at, status, content_type, body
+                 FROM idempotency_keys WHERE key_id = ?1",
+                params![key_id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<Vec<u8>>>(4)?,
+                    ))
+                },
+            )
+            .map_err(db)?;
+        let claimed_at = DateTime::parse_from_rfc3339(&claimed_at)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| StoreError::Database(format!("idempotency key time: {e}")))?;
+        let answer = status.map(|status| KeyAnswer {
+            status: u16::try_from(status).unwrap_or(500),
+            content_type: content_type.unwrap_or_default(),
+            body: body.unwrap_or_default(),
+        });
+        Ok(KeyClaim::Known(KeyRecord {
+            fingerprint,
+            answer,
+            claimed_at,
+        }))
+    }
+
+    fn answer_key(&self, key_id: &str, answer: &KeyAnswer) -> Result<(), StoreError> {
+        lock(&self.writer)
+            .execute(
+                "UPDATE idempotency_keys SET status = ?2, content_type = ?3, body = ?4
+                 WHERE key_id = ?1",
+                params![
+                    key_id,
+                    i64::from(answer.status),
+                    answer.content_type,
+                    answer.body
+                ],
+            )
+            .map(|_| ())
+            .map_err(db)
+    }
+
+    fn release_key(&self, key_id: &str) -> Result<(), StoreError> {
+        lock(&self.writer)
+            .execute(
+                "DELETE FROM idempotency_keys WHERE key_id = ?1 AND status IS NULL",
+                params![key_id],
+            )
+            .map(|_| ())
+            .map_err(db)
     }
 
     fn last_seq(&self, workflow_id: &str) -> Result<u64, StoreError> {

@@ -53,14 +53,20 @@ impl WorkflowView {
         self.transferred_units += batch.units;
         self.transfer_proposal = None;
         self.transfers_approved = false;
+        // A planner's cut answered this batch only (docs/policies.md): the next
+        // batch ships what is accepted for it.
+        self.modification = None;
         Ok(())
     }
 
-    /// Keeps a transfer proposal put up for approval, to ship once answered.
+    /// Keeps a transfer proposal put up for approval, to ship once answered. Any
+    /// earlier cut is forgotten here too: a batch cut to none ships nothing (no
+    /// `transfers_shipped` clears it), and its cut must not answer this one.
     pub(super) fn propose_transfers(&mut self, data: &ApprovalProposal) {
         if let ApprovalProposal::Transfers { batch, .. } = data {
             self.transfer_proposal = Some(batch.clone());
             self.transfers_approved = false;
+            self.modification = None;
         }
     }
 }

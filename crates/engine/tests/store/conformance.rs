@@ -545,3 +545,43 @@ pub fn reopening_keeps_the_log_and_migrates_once(b: &dyn Backend) {
     assert_eq!(again.load("kept", 0, None).unwrap(), log);
     assert_eq!(again.list().unwrap().len(), 1);
 }
+
+/// An idempotency key is claimed once; a second claim sees the first's
+/// fingerprint and, once given, its answer (kept across a reopen); a released key
+/// (its request changed nothing) is claimed afresh; past `KEY_RETENTION` a key is
+/// forgotten.
+pub fn idempotency_keys_keep_their_answer_for_a_day(b: &dyn Backend) {
+    use atelier_engine::store::{KEY_RETENTION, KeyAnswer, KeyClaim};
+    let store = b.open();
+    let now = at(0);
+    assert_eq!(store.claim_key("k1", "fp", now).unwrap(), KeyClaim::Fresh);
+    let KeyClaim::Known(pending) = store.claim_key("k1", "other", now).unwrap() else {
+        panic!("claimed twice");
+    };
+    assert_eq!(pending.fingerprint, "fp");
+    assert_eq!(pending.answer, None);
+    let answer = KeyAnswer {
+        status: 201,
+        content_type: "application/json".into(),
+        body: br#"{"workflow_id":"wf_1"}"#.to_vec(),
+    };
+    store.answer_key("k1", &answer).unwrap();
+    // A release after an answer leaves the answer.
+    store.release_key("k1").unwrap();
+    drop(store);
+    let store = b.open();
+    let KeyClaim::Known(answered) = store.claim_key("k1", "fp", now).unwrap() else {
+        panic!("forgotten on reopen");
+    };
+    assert_eq!(answered.answer, Some(answer));
+
+    assert_eq!(store.claim_key("k2", "fp", now).unwrap(), KeyClaim::Fresh);
+    store.release_key("k2").unwrap();
+    assert_eq!(store.claim_key("k2", "fp", now).unwrap(), KeyClaim::Fresh);
+
+    let later = now + KEY_RETENTION + Duration::seconds(1);
+    assert_eq!(
+        store.claim_key("k1", "new", later).unwrap(),
+        KeyClaim::Fresh
+    );
+}

@@ -15,6 +15,7 @@ mod files;
 
 use crate::error::ApiError;
 use atelier_core::data::{SalesHistory, StoreNetwork, read_sales, read_stores};
+use atelier_core::plan::check_history_covers;
 use atelier_core::sample;
 use atelier_engine::agents::SeasonData;
 use atelier_engine::catalog::FileCatalog;
@@ -188,6 +189,16 @@ impl ServerCatalog {
         let _shared = self.shelf.upload_lock()?;
         let (_, base) = self.current_data()?;
         let history = read_sales(csv, "upload", &base.stores)?;
+        // A history that cannot forecast the categories the current one offers
+        // would make every new season of them unplannable once current.
+        check_history_covers(&history, &base.history.category_names()).map_err(|e| {
+            ApiError::BadRequest {
+                message: format!("upload: {e}"),
+                field: Some("category".into()),
+                line: None,
+                fields: Vec::new(),
+            }
+        })?;
         let rows = history.rows;
         let parts = Parts {
             stores: self.current_parts()?.stores,

@@ -25,10 +25,12 @@ pub fn stream_path(id: &str) -> String {
     format!("/api/workflows/{id}/stream")
 }
 
-/// The stream's URL as a client that reached the server as `host` dials it.
-pub fn websocket_url(host: Option<&str>, id: &str) -> String {
-    match host {
-        Some(host) => format!("ws://{host}{}", stream_path(id)),
+/// The stream's URL for a client that reached the server at `base`
+/// (`ws://host:port` or `wss://host`); relative (the path alone) when the
+/// server cannot know how the client reached it.
+pub fn websocket_url(base: Option<&str>, id: &str) -> String {
+    match base {
+        Some(base) => format!("{base}{}", stream_path(id)),
         None => stream_path(id),
     }
 }
@@ -170,8 +172,9 @@ pub struct WorkflowBody {
 }
 
 impl WorkflowBody {
-    /// The document of `view`, whose stream a client reached at `host` dials.
-    pub fn new(view: &WorkflowView, host: Option<&str>) -> WorkflowBody {
+    /// The document of `view`, whose stream a client that reached the server at
+    /// `base` (`ws://host:port`, see [`websocket_url`]) dials.
+    pub fn new(view: &WorkflowView, base: Option<&str>) -> WorkflowBody {
         WorkflowBody {
             workflow_id: view.workflow_id.clone(),
             state: view.state,
@@ -221,7 +224,7 @@ impl WorkflowBody {
             next_week: view.next_week(),
             data: view.data.clone(),
             actuals_meaning: view.actuals_meaning,
-            websocket_url: websocket_url(host, &view.workflow_id),
+            websocket_url: websocket_url(base, &view.workflow_id),
         }
     }
 }
@@ -304,7 +307,8 @@ mod tests {
         view.phases_skipped
             .push((WorkflowState::Phase4MarkdownCheck, "off".into()));
         view.order = Some(atelier_core::demand::manufacturing_order(100, 0.2));
-        let body = serde_json::to_value(WorkflowBody::new(&view, Some("h:1"))).unwrap_or_default();
+        let body =
+            serde_json::to_value(WorkflowBody::new(&view, Some("ws://h:1"))).unwrap_or_default();
         let cli = workflow_json(&view);
         let mut without_extras = body.clone();
         if let Some(m) = without_extras.as_object_mut() {

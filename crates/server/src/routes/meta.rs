@@ -68,6 +68,10 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
     })
 }
 
+/// How long `/metrics` waits for the database before it answers without the
+/// workflow counts: well within a scraper's timeout.
+const METRICS_DB_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Prometheus metrics (text format 0.0.4); on PostgreSQL, the connection
 /// pool's use too.
 #[utoipa::path(get, path = "/metrics", tag = "service",
@@ -76,16 +80,24 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError
     ),
     security(("bearer" = [])))]
 pub async fn metrics(State(state): State<AppState>, _: Viewer) -> Result<Response, ApiError> {
+    // Served whether or not the database answers: the pool's figures matter most
+    // during an outage. The workflow counts need it, so they are left out then,
+    // and `atelier_db_up` says so.
     let by_state = state
         .read(|s| {
+            if let Some(pg) = s.postgres() {
+                pg.ping(METRICS_DB_WAIT)?;
+            }
             let mut counts: BTreeMap<WorkflowState, u64> = BTreeMap::new();
             for w in s.store().list()? {
                 *counts.entry(w.state).or_default() += 1;
             }
             Ok(counts)
         })
-        .await?;
-    let mut text = state.metrics().render(&by_state);
+        .await;
+    let up = by_state.is_ok();
+    let mut text = state.metrics().render(&by_state.unwrap_or_default());
+    crate::metrics::render_db_up(&mut text, up);
     if let Some(pg) = state.postgres() {
         crate::metrics::render_pool(&mut text, pg.pool_use());
     }
@@ -129,6 +141,7 @@ pub async fn stream(
     _: Viewer,
     PathParams(id): PathParams<String>,
     QueryParams(query): QueryParams<StreamQuery>,
+    slot: Option<Extension<crate::connection::ConnectionSlot>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let after = query.after.unwrap_or(0);
@@ -170,6 +183,8 @@ pub async fn stream(
     let config = state.stream_config().clone();
     let shutdown = state.shutdown_signal();
     Ok(upgrade.on_upgrade(move |socket| async move {
+        // The stream holds its connection's place under the caps until it ends.
+        let _slot = slot;
         state.metrics().ws_clients(1);
         let ending = stream::run_client(socket, store, hub, id, after, config, shutdown).await;
         if ending == Ending::Lagged {

@@ -13,27 +13,80 @@ use crate::contract::workflow::{
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CsvFileForm, CsvUpload, JsonBody, PathParams, QueryParams};
+use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use atelier_core::data::{WeekActuals, read_actuals};
 use atelier_core::sample;
 use atelier_engine::event::{ActualsSource, ExpiryAction};
-use atelier_engine::store::WorkflowSummary;
-use atelier_engine::{DataCatalog, NewWorkflow, WorkflowState, WorkflowView};
-use axum::Json;
+use atelier_engine::store::{StoreError, WorkflowSummary};
+use atelier_engine::{DataCatalog, EngineError, NewWorkflow, WorkflowState, WorkflowView};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::{Extension, Json};
+use std::net::SocketAddr;
 
 /// Default page size of the event log.
 const DEFAULT_PAGE: u64 = 500;
 
-/// The `Host` the client reached the server as.
-pub fn host(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::HOST).and_then(|h| h.to_str().ok())
+/// Where the client reached the server, for the stream URLs it is given:
+/// `wss://atelier.example.com` from a trusted proxy's `X-Forwarded-Proto` and
+/// `X-Forwarded-Host`; `ws://<Host>` for a client that came straight (no
+/// forwarded headers); `None` (the URL is then relative) when a request carries
+/// forwarded headers from an address not in `trusted_proxies`, whose `Host` may
+/// be the proxy's rewrite and whose claims are not believed.
+pub struct StreamBase(pub Option<String>);
+
+impl FromRequestParts<AppState> for StreamBase {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|h| h.to_str().ok())
+                .map(|v| v.split(',').next().unwrap_or("").trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let proto = header("x-forwarded-proto");
+        let forwarded_host = header("x-forwarded-host");
+        let host = header(header::HOST.as_str());
+        if proto.is_none() && forwarded_host.is_none() {
+            return Ok(StreamBase(host.map(|h| format!("ws://{h}"))));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let trusted = peer.is_some_and(|ip| {
+            state
+                .config()
+                .trusted_proxies
+                .iter()
+                .any(|net| net.contains(ip))
+        });
+        if !trusted {
+            return Ok(StreamBase(None));
+        }
+        let scheme = match proto.as_deref() {
+            Some(p) if p.eq_ignore_ascii_case("https") => "wss",
+            _ => "ws",
+        };
+        Ok(StreamBase(
+            forwarded_host.or(host).map(|h| format!("{scheme}://{h}")),
+        ))
+    }
 }
 
-/// The workflow's document as the client at `headers` should see it.
-pub fn document(view: &WorkflowView, headers: &HeaderMap) -> Json<WorkflowBody> {
-    Json(WorkflowBody::new(view, host(headers)))
+/// The workflow's document as the client that reached the server at `base`
+/// should see it.
+pub fn document(view: &WorkflowView, base: &StreamBase) -> Json<WorkflowBody> {
+    Json(WorkflowBody::new(view, base.0.as_deref()))
 }
 
 /// Creates a workflow and runs it to its first approval.
@@ -50,7 +103,8 @@ pub fn document(view: &WorkflowView, headers: &HeaderMap) -> Json<WorkflowBody> 
 pub async fn create(
     State(state): State<AppState>,
     _: Planner,
-    headers: HeaderMap,
+    base: StreamBase,
+    key: Option<Extension<IdempotencyKey>>,
     JsonBody(body): JsonBody<CreateWorkflowRequest>,
 ) -> Result<(StatusCode, Json<CreatedWorkflow>), ApiError> {
     let config = body.season()?;
@@ -63,10 +117,21 @@ pub async fn create(
         ..
     } = body;
     let category = category.into_inner();
-    let id = atelier_engine::new_workflow_id();
+    // With a key, the id is the key's: a repeat whose first run was recorded
+    // (its answer lost with its instance, or its commit's outcome unknown) finds
+    // the workflow instead of making a second one.
+    let keyed = key.is_some();
+    let id = match &key {
+        Some(Extension(k)) => k.workflow_id(),
+        None => atelier_engine::new_workflow_id(),
+    };
     let request_id = id.clone();
     let view = state
         .write_new(&id, move |s, publish| {
+            if keyed && s.store().exists(&request_id)? {
+                // Made by an earlier request with this key: finish and answer it.
+                return Ok(s.orchestrator().advance(&request_id)?);
+            }
             let data_source = s.catalog().current()?;
             let data = s.catalog().load(&data_source).map_err(ApiError::internal)?;
             if data.history.category(&category).is_none() {
@@ -78,7 +143,7 @@ pub async fn create(
                     ),
                 ));
             }
-            s.orchestrator().create(NewWorkflow {
+            let created = s.orchestrator().create(NewWorkflow {
                 workflow_id: request_id.clone(),
                 category,
                 config,
@@ -91,7 +156,13 @@ pub async fn create(
                 approval_expiry: on_expiry.unwrap_or(ExpiryAction::Fail),
                 extraction: None,
                 world: None,
-            })?;
+            });
+            match created {
+                Ok(_) => {}
+                // A repeat with the same key raced the first: it exists now.
+                Err(EngineError::Store(StoreError::AlreadyExists(_))) if keyed => {}
+                Err(e) => return Err(e.into()),
+            }
             publish();
             Ok(s.orchestrator().advance(&request_id)?)
         })
@@ -101,7 +172,7 @@ pub async fn create(
         Json(CreatedWorkflow {
             workflow_id: id.clone(),
             status: view.state,
-            websocket_url: websocket_url(host(&headers), &id),
+            websocket_url: websocket_url(base.0.as_deref(), &id),
         }),
     ))
 }
@@ -136,11 +207,11 @@ pub async fn load_view(state: &AppState, id: String) -> Result<WorkflowView, Api
 pub async fn show(
     State(state): State<AppState>,
     _: Viewer,
-    headers: HeaderMap,
+    base: StreamBase,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<WorkflowBody>, ApiError> {
     let view = load_view(&state, id).await?;
-    Ok(document(&view, &headers))
+    Ok(document(&view, &base))
 }
 
 /// The event log after `after`, at most `limit` events (default 500, max 1000).
@@ -197,21 +268,43 @@ pub async fn events(
 pub async fn approve(
     State(state): State<AppState>,
     approver: Approver,
-    headers: HeaderMap,
+    base: StreamBase,
+    key: Option<Extension<IdempotencyKey>>,
     PathParams((id, approval_id)): PathParams<(String, String)>,
     JsonBody(body): JsonBody<ApprovalRequest>,
 ) -> Result<Json<WorkflowBody>, ApiError> {
     let resolution = body.resolution()?;
     // Who answered, as the event and the report record it: `ann (approver)`.
     let by = approver.caller.signature();
+    let retry = key.is_some_and(|Extension(k)| k.retry);
     let wid = id.clone();
     let view = state
         .write(&id, move |s, _| {
-            Ok(s.orchestrator()
-                .approve(&wid, Some(&approval_id), resolution, &by)?)
+            let answered =
+                s.orchestrator()
+                    .approve(&wid, Some(&approval_id), resolution.clone(), &by);
+            match answered {
+                // A retry of a request whose instance died after recording the
+                // answer: the same answer by the same caller is in the log.
+                Err(e @ (EngineError::NotWaiting { .. } | EngineError::WrongApproval { .. }))
+                    if retry =>
+                {
+                    let view = s.orchestrator().view(&wid)?;
+                    if view.answered_approvals.iter().any(|a| {
+                        a.approval_id == approval_id
+                            && a.resolution.as_ref() == Some(&resolution)
+                            && a.by.as_deref() == Some(by.as_str())
+                    }) {
+                        Ok(view)
+                    } else {
+                        Err(e.into())
+                    }
+                }
+                other => Ok(other?),
+            }
         })
         .await?;
-    Ok(document(&view, &headers))
+    Ok(document(&view, &base))
 }
 
 /// Records a week's actuals (CSV `date,store_id,quantity_sold`, as text/csv or the
@@ -326,7 +419,7 @@ fn infer_week(view: &WorkflowView, actuals: &WeekActuals) -> Result<u32, ApiErro
 pub async fn reforecast(
     State(state): State<AppState>,
     _: Planner,
-    headers: HeaderMap,
+    base: StreamBase,
     PathParams(id): PathParams<String>,
     JsonBody(body): JsonBody<ReforecastRequest>,
 ) -> Result<Json<WorkflowBody>, ApiError> {
@@ -337,7 +430,7 @@ pub async fn reforecast(
             Ok(s.orchestrator().manual_reforecast(&wid, &reason)?)
         })
         .await?;
-    Ok(document(&view, &headers))
+    Ok(document(&view, &base))
 }
 
 /// Retries a workflow in state `error` (and continues any other).
@@ -353,14 +446,14 @@ pub async fn reforecast(
 pub async fn resume(
     State(state): State<AppState>,
     _: Planner,
-    headers: HeaderMap,
+    base: StreamBase,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<WorkflowBody>, ApiError> {
     let wid = id.clone();
     let view = state
         .write(&id, move |s, _| Ok(s.orchestrator().resume(&wid)?))
         .await?;
-    Ok(document(&view, &headers))
+    Ok(document(&view, &base))
 }
 
 /// Plays the workflow's scenario week by week until `until_week`, the end, or an
@@ -381,7 +474,7 @@ pub async fn resume(
 pub async fn play(
     State(state): State<AppState>,
     _: Planner,
-    headers: HeaderMap,
+    base: StreamBase,
     PathParams(id): PathParams<String>,
     QueryParams(query): QueryParams<PlayQuery>,
 ) -> Result<Json<WorkflowBody>, ApiError> {
@@ -418,5 +511,5 @@ pub async fn play(
             Ok(view)
         })
         .await?;
-    Ok(document(&view, &headers))
+    Ok(document(&view, &base))
 }

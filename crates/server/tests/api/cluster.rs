@@ -287,8 +287,6 @@ fn a_sweep_runs_on_one_server_at_a_time() {
 
 #[test]
 fn data_sets_in_the_database_are_pruned_unless_current_or_used() {
-    const SALES: &str = "date,store_id,category,quantity_sold,revenue\n\
-                         2024-01-01,S001,Scarves,3,45.0\n";
     let db = Database::new();
     let mut config = ServerConfig::new(&db.url);
     config.dataset_retention = Some(Duration::ZERO);
@@ -309,8 +307,8 @@ fn data_sets_in_the_database_are_pruned_unless_current_or_used() {
         include_str!("../../../../data/store_attributes.csv").to_string(),
     );
     let (season, _) = running_season(&agent, &server.url());
-    let b = upload("/api/data/historical-sales", SALES.to_string());
-    let c = upload("/api/data/historical-sales", SALES.replace(",3,", ",5,"));
+    let b = upload("/api/data/historical-sales", history_csv(3));
+    let c = upload("/api/data/historical-sales", history_csv(5));
     // Another server on the database prunes (as the hourly sweep would).
     let other = AppState::open(config).expect("another server");
     let removed = runtime().block_on(other.prune_datasets()).expect("prunes");

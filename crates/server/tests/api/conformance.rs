@@ -225,10 +225,7 @@ fn every_answer_of_a_season_matches_the_document() {
     seen(
         "post",
         "/api/data/historical-sales",
-        app.post_csv(
-            "/api/data/historical-sales",
-            "date,store_id,category,quantity_sold,revenue\n2024-01-01,S001,Scarves,3,45.0\n",
-        ),
+        app.post_csv("/api/data/historical-sales", &history_csv(3)),
     );
     // Errors on the way.
     seen(

@@ -5,9 +5,6 @@ use crate::helpers::*;
 use atelier_server::AppState;
 use atelier_server::state::datasets_dir;
 
-const SALES: &str = "date,store_id,category,quantity_sold,revenue\n\
-                     2024-01-01,S001,Scarves,3,45.0\n";
-
 fn kept(app: &TestApp) -> Vec<String> {
     let mut ids: Vec<String> = std::fs::read_dir(datasets_dir(&app.db))
         .expect("data set dir")
@@ -21,11 +18,11 @@ fn kept(app: &TestApp) -> Vec<String> {
 #[test]
 fn an_identical_upload_reuses_the_data_set() {
     let app = spawn_app();
-    let first = app.post_csv("/api/data/historical-sales", SALES);
+    let first = app.post_csv("/api/data/historical-sales", &history_csv(3));
     assert_eq!(first.status, 201, "{:?}", first.body);
-    let other = app.post_csv("/api/data/historical-sales", &SALES.replace(",3,", ",4,"));
+    let other = app.post_csv("/api/data/historical-sales", &history_csv(4));
     assert_ne!(other.body["dataset_id"], first.body["dataset_id"]);
-    let again = app.post_csv("/api/data/historical-sales", SALES);
+    let again = app.post_csv("/api/data/historical-sales", &history_csv(3));
     assert_eq!(again.status, 201);
     assert_eq!(again.body["dataset_id"], first.body["dataset_id"]);
     assert_eq!(kept(&app).len(), 2, "{:?}", kept(&app));
@@ -46,8 +43,8 @@ fn unused_data_sets_past_their_retention_are_removed() {
     assert_eq!(a.status, 201, "{:?}", a.body);
     let id = app.create_zara(None);
     // B: replaced, unused. C: current.
-    let b = app.post_csv("/api/data/historical-sales", SALES);
-    let c = app.post_csv("/api/data/historical-sales", &SALES.replace(",3,", ",5,"));
+    let b = app.post_csv("/api/data/historical-sales", &history_csv(3));
+    let c = app.post_csv("/api/data/historical-sales", &history_csv(5));
     assert_eq!(kept(&app).len(), 3);
     app.server = None;
     let mut config = atelier_server::ServerConfig::new(&app.db);

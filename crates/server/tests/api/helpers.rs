@@ -217,6 +217,32 @@ impl TestApp {
         }
     }
 
+    /// POST with an `Idempotency-Key` and the default token; the answer and
+    /// whether it was a replay (`Idempotent-Replayed: true`).
+    pub fn post_keyed(
+        &self,
+        key: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (Answer, bool) {
+        let mut req = self
+            .agent
+            .post(format!("{}{path}", self.url()))
+            .content_type(content_type)
+            .header("Idempotency-Key", key);
+        if let Some(t) = self.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        let r = req.send(body.to_string());
+        let replayed = r
+            .as_ref()
+            .ok()
+            .and_then(|r| r.headers().get("idempotent-replayed"))
+            .is_some();
+        (self.finish(r), replayed)
+    }
+
     /// Creates a Zara season on the default category; returns its id.
     pub fn create_zara(&self, scenario: Option<&str>) -> String {
         let a = self.post_json("/api/workflows", &create_body(scenario));
@@ -421,4 +447,19 @@ pub fn local_model(url: &str, model: &str) -> atelier_llm::LlmConfig {
     llm.max_retries = 0;
     llm.total_budget = Duration::from_secs(10);
     llm
+}
+
+/// A sales history an upload accepts: the sample's three categories plus
+/// `Scarves`, one row a day at store S001 over 105 complete weeks (2022-01-03 to
+/// 2024-01-07), each day selling `units` (vary it to get a different data set).
+pub fn history_csv(units: u32) -> String {
+    let mut csv = String::from("date,store_id,category,quantity_sold,revenue\n");
+    let first = chrono::NaiveDate::from_ymd_opt(2022, 1, 3).expect("date");
+    for day in first.iter_days().take(105 * 7) {
+        for category in ["Accessories", "Men's Shirts", "Women's Dresses", "Scarves"] {
+            let revenue = f64::from(units) * 15.0;
+            csv.push_str(&format!("{day},S001,{category},{units},{revenue}\n"));
+        }
+    }
+    csv
 }

@@ -541,3 +541,88 @@ fn tokens_are_configured_as_hashes() {
         .expect_err("one name, two roles");
     assert!(roles.to_string().contains("two roles"), "{roles}");
 }
+
+/// Behind one proxy every caller shares an address: a guesser's block does not
+/// lock out a planner whose token already worked from there, and the planner's
+/// successes do not lift the guesser's block.
+#[test]
+fn a_guessers_block_spares_known_tokens_and_is_not_lifted_by_their_success() {
+    let app = spawn_app_with(|c| {
+        with_tokens(c);
+        c.rate_limits.auth_failures_free = 3;
+    });
+    assert_eq!(app.get_as(Some(VIEWER), "/api/workflows").status, 200);
+    let guesses: Vec<u16> = (0..6)
+        .map(|i| {
+            app.get_as(Some(&format!("guess-{i}")), "/api/workflows")
+                .status
+        })
+        .collect();
+    assert_eq!(guesses[..4], [401, 401, 401, 401]);
+    assert_eq!(guesses[4..], [429, 429], "{guesses:?}");
+    for _ in 0..5 {
+        assert_eq!(app.get_as(Some(VIEWER), "/api/workflows").status, 200);
+        assert_eq!(app.get_as(Some("guess-x"), "/api/workflows").status, 429);
+    }
+    // A token that never worked from here waits like the guesser (a right
+    // guess must not be told from a wrong one during the block).
+    assert_eq!(app.get_as(Some(PLANNER), "/api/workflows").status, 429);
+}
+
+/// Streams are connections: they count toward the server's cap and their
+/// address's share, so one viewer holding sockets open cannot starve the health
+/// check; a closed stream gives its place back.
+#[test]
+fn streams_count_toward_the_connection_caps() {
+    let app = spawn_app_with(|c| {
+        c.limits.max_connections = 64;
+        c.limits.max_connections_per_address = 3;
+    });
+    let id = app.create_zara(None);
+    let health = || {
+        status_of(&exchange(
+            &app,
+            format!(
+                "GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                app.addr()
+            )
+            .as_bytes(),
+            Duration::from_secs(2),
+        ))
+    };
+    assert_eq!(health(), 200);
+    let rt = runtime();
+    let ws_url = app.ws_url();
+    // Streams until the address's share is full (the test client's pooled
+    // keep-alive connection may hold one place already).
+    let mut streams = rt.block_on(async {
+        let mut open = Vec::new();
+        while let Ok(ws) = connect(&ws_url, &id, 0, None).await {
+            open.push(ws);
+            assert!(open.len() <= 3, "more streams than the address's share");
+        }
+        open
+    });
+    assert!(!streams.is_empty(), "no stream opened");
+    // The streams hold their places: another connection is closed unserved.
+    assert_eq!(
+        health(),
+        0,
+        "a connection past the address's share was served"
+    );
+    let closing = streams.pop().expect("a stream");
+    rt.block_on(async move {
+        let mut ws = closing;
+        let _ = futures_util::SinkExt::close(&mut ws).await;
+        drop(ws);
+    });
+    let started = std::time::Instant::now();
+    while health() != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the closed stream's place was not given back"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(streams);
+}

@@ -88,10 +88,6 @@ fn without_id(mut summary: Value) -> Value {
     summary
 }
 
-const SALES: &str = "date,store_id,category,quantity_sold,revenue\n\
-                     2024-01-01,S001,Scarves,3,45.0\n\
-                     2024-01-02,S002,Scarves,4,60.0\n";
-
 #[test]
 fn a_week_as_multipart_answers_like_the_same_week_as_text_csv() {
     let app = spawn_app();
@@ -176,20 +172,24 @@ fn a_data_set_uploads_as_multipart_with_the_same_checks() {
     assert_eq!(current_dataset(&app)["kind"], "sample");
 
     // A valid history as a form becomes the current data set.
+    let sales = history_csv(3);
     let multi = post_form(
         &app,
         "/api/data/historical-sales",
-        form(&[("file", Some("sales.csv"), SALES)]),
+        form(&[("file", Some("sales.csv"), &sales)]),
     );
     assert_eq!(multi.status, 201, "{:?}", multi.body);
-    assert_eq!(multi.body["rows"], 2);
-    assert_eq!(multi.body["categories"], json!(["Scarves"]));
-    assert_eq!(multi.body["first_date"], "2024-01-01");
+    assert_eq!(multi.body["rows"], 105 * 7 * 4);
+    assert_eq!(
+        multi.body["categories"],
+        json!(["Accessories", "Men's Shirts", "Scarves", "Women's Dresses"])
+    );
+    assert_eq!(multi.body["first_date"], "2022-01-03");
     assert_eq!(
         current_dataset(&app)["dataset_id"],
         multi.body["dataset_id"]
     );
-    let plain = app.post_csv("/api/data/historical-sales", SALES);
+    let plain = app.post_csv("/api/data/historical-sales", &sales);
     assert_eq!(plain.status, 201, "{:?}", plain.body);
     assert_eq!(without_id(multi.body), without_id(plain.body));
 }
@@ -299,7 +299,7 @@ fn other_content_types_are_415_naming_the_accepted_ones() {
             "application/x-www-form-urlencoded",
             "application/octet-stream",
         ] {
-            let a = app.post_as(Some(PLANNER), &path, content_type, SALES.to_string());
+            let a = app.post_as(Some(PLANNER), &path, content_type, history_csv(3));
             assert_eq!(a.status, 415, "{content_type} on {path}: {:?}", a.body);
             let error = a.body["error"].as_str().unwrap_or_default();
             assert!(

@@ -275,14 +275,26 @@ fn a_scenario_can_be_played_and_data_uploaded() {
     let cats = app.get("/api/categories").body;
     assert!(cats["categories"].as_array().is_some_and(|c| !c.is_empty()));
 
-    let csv = "date,store_id,category,quantity_sold,revenue\n\
-               2024-01-01,S001,Scarves,3,45.0\n\
-               2024-01-02,S002,Scarves,4,60.0\n";
-    let up = app.post_csv("/api/data/historical-sales", csv);
+    // A one-row history is refused naming what it lacks; nothing becomes current.
+    let before = app.get("/api/categories").body["dataset"].clone();
+    let one_row = "date,store_id,category,quantity_sold,revenue\n\
+                   2024-01-01,S001,Scarves,3,45.0\n";
+    let up = app.post_csv("/api/data/historical-sales", one_row);
+    assert_eq!(up.status, 400, "{:?}", up.body);
+    let error = up.body["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(
+            "lacks categories the current one has: Accessories, Men's Shirts, Women's Dresses"
+        ) && error.contains("category 'Scarves' has 0 complete weeks")
+            && error.contains("needs 104"),
+        "{error}"
+    );
+    assert_eq!(app.get("/api/categories").body["dataset"], before);
+
+    let up = app.post_csv("/api/data/historical-sales", &history_csv(3));
     assert_eq!(up.status, 201, "{:?}", up.body);
-    assert_eq!(up.body["rows"], 2);
-    assert_eq!(up.body["categories"], json!(["Scarves"]));
-    assert_eq!(up.body["first_date"], "2024-01-01");
+    assert_eq!(up.body["rows"], 105 * 7 * 4);
+    assert_eq!(up.body["first_date"], "2022-01-03");
     assert_eq!(
         app.get("/api/categories").body["dataset"]["dataset_id"],
         up.body["dataset_id"]
@@ -300,7 +312,80 @@ fn a_scenario_can_be_played_and_data_uploaded() {
     let mut app = app;
     app.restart();
     assert_eq!(
-        app.get("/api/categories").body["categories"][0]["name"],
-        "Scarves"
+        app.get("/api/categories").body["dataset"]["dataset_id"],
+        up.body["dataset_id"]
+    );
+}
+
+/// A week's upload is checked whole before anything is recorded: one store of
+/// fifty (all seven days) is refused naming the stores it lacks, and so is the
+/// whole file cut short mid-row; the log does not move, and the whole file then
+/// records the week.
+#[test]
+fn a_week_missing_stores_or_cut_mid_row_is_refused_and_nothing_is_recorded() {
+    let app = spawn_app();
+    let id = app.create_zara(None);
+    app.accept_pending(&id);
+    let before = app.workflow(&id)["last_event"].clone();
+    let whole = normal_week(1);
+    let path = format!("/api/workflows/{id}/actuals");
+
+    let mut lines = whole.lines();
+    let header = lines.next().unwrap_or_default();
+    let one_store: String = std::iter::once(header)
+        .chain(lines.filter(|l| l.contains(",S001,")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let a = app.post_csv(&path, &one_store);
+    assert_eq!(a.status, 400, "{:?}", a.body);
+    assert_eq!(a.body["field"], "store_id");
+    let error = a.body["error"].as_str().unwrap_or_default();
+    assert!(error.contains("343 store-days"), "{error}");
+    assert!(error.contains("S002 (every day)"), "{error}");
+
+    let cut = &whole.trim_end()[..whole.trim_end().len() - 1];
+    let a = app.post_csv(&path, cut);
+    assert_eq!(a.status, 400, "{:?}", a.body);
+    let error = a.body["error"].as_str().unwrap_or_default();
+    assert!(error.contains("cut short"), "{error}");
+
+    assert_eq!(app.workflow(&id)["last_event"], before);
+    let a = app.post_csv(&path, whole);
+    assert_eq!(a.status, 200, "{:?}", a.body);
+}
+
+/// The stream URL a creation answers: from a trusted proxy's forwarded scheme and
+/// host (`wss://` behind TLS, the port kept); relative when the forwarded headers
+/// come from an address not trusted; `ws://<Host>` for a client that came
+/// straight.
+#[test]
+fn the_stream_url_follows_trusted_proxies_and_is_relative_otherwise() {
+    fn created(app: &TestApp, forwarded: &str) -> String {
+        let body = create_body(None).to_string();
+        let (status, answer) = app.raw(&format!(
+            "POST /api/workflows HTTP/1.1\r\nHost: {}\r\n{forwarded}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            app.addr(),
+            body.len()
+        ));
+        assert_eq!(status, 201, "{answer}");
+        let answer: serde_json::Value = serde_json::from_str(&answer).expect("json");
+        answer["websocket_url"].as_str().expect("url").to_string()
+    }
+    let forwarded = "X-Forwarded-Proto: https\r\nX-Forwarded-Host: atelier.example.com:8443\r\n";
+    let app = spawn_app();
+    let direct = created(&app, "");
+    assert!(
+        direct.starts_with(&format!("ws://{}/api/workflows/", app.addr())),
+        "{direct}"
+    );
+    let untrusted = created(&app, forwarded);
+    assert!(untrusted.starts_with("/api/workflows/"), "{untrusted}");
+    let proxied = spawn_app_with(|c| {
+        c.trusted_proxies = vec![atelier_server::config::ProxyNet::parse("127.0.0.1").expect("ip")];
+    });
+    let url = created(&proxied, forwarded);
+    assert!(
+        url.starts_with("wss://atelier.example.com:8443/api/workflows/"),
+        "{url}"
     );
 }

@@ -11,7 +11,7 @@ use crate::orchestrator::steps::{markdown, reforecast, transfers};
 use crate::reasoning::{self, Decision};
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
-use atelier_core::data::WeekActuals;
+use atelier_core::data::{StoreNetwork, WeekActuals};
 use atelier_core::stock::{WeekBasis, reorder_shortfall, settle_week};
 use atelier_core::variance::{VarianceCheck, VarianceDirection, check_week};
 use serde_json::json;
@@ -24,8 +24,9 @@ pub fn run(
     actuals: &WeekActuals,
     content_hash: String,
 ) -> Result<Step, StepError> {
-    check_actuals(view, week, actuals)?;
-    let units = actuals.units_by_store(&ctx.data()?.stores);
+    let stores = &ctx.data()?.stores;
+    check_actuals(view, week, actuals, stores)?;
+    let units = actuals.units_by_store(stores);
     play(ctx, view, week, &units, content_hash)
 }
 
@@ -88,11 +89,29 @@ pub fn play(
     Ok(step)
 }
 
-/// Refuses actuals dated outside the week or missing any of its seven days: a week
-/// is recorded once and never rewritten, so a file that stops short is refused
-/// rather than read as a collapse in sales.
-fn check_actuals(view: &WorkflowView, week: u32, actuals: &WeekActuals) -> Result<(), StepError> {
+/// Refuses actuals dated outside the week, missing any of its seven days, or
+/// missing any store on any day: a week is recorded once and never rewritten, so a
+/// file that stops short (or holds one store of fifty) is refused rather than read
+/// as a collapse in sales.
+fn check_actuals(
+    view: &WorkflowView,
+    week: u32,
+    actuals: &WeekActuals,
+    stores: &StoreNetwork,
+) -> Result<(), StepError> {
     let p = crate::orchestrator::step::parameters(view)?;
+    Ok(check_week_actuals(p, week, actuals, stores)?)
+}
+
+/// The checks a week's actuals pass before they are recorded (every day of the
+/// week, every store on each, nothing outside it), for callers that check a
+/// season's files before the workflow is created (`atelier run --actuals`).
+pub fn check_week_actuals(
+    p: &atelier_core::params::SeasonParameters,
+    week: u32,
+    actuals: &WeekActuals,
+    stores: &StoreNetwork,
+) -> Result<(), EngineError> {
     let from = p.week_start(week);
     let to = from + chrono::Duration::days(6);
     if let Some(bad) = actuals.rows.iter().find(|r| r.date < from || r.date > to) {
@@ -101,8 +120,7 @@ fn check_actuals(view: &WorkflowView, week: u32, actuals: &WeekActuals) -> Resul
             date: bad.date,
             from,
             to,
-        }
-        .into());
+        });
     }
     let missing: Vec<chrono::NaiveDate> = from
         .iter_days()
@@ -110,7 +128,38 @@ fn check_actuals(view: &WorkflowView, week: u32, actuals: &WeekActuals) -> Resul
         .filter(|d| !actuals.rows.iter().any(|r| r.date == *d))
         .collect();
     if !missing.is_empty() {
-        return Err(EngineError::IncompleteWeek { week, missing }.into());
+        return Err(EngineError::IncompleteWeek { week, missing });
+    }
+    let days: Vec<chrono::NaiveDate> = from.iter_days().take(7).collect();
+    let mut seen = vec![[false; 7]; stores.len()];
+    for r in &actuals.rows {
+        let day = (r.date - from).num_days() as usize;
+        if let Some(p) = stores.position(&r.store_id) {
+            seen[p][day] = true;
+        }
+    }
+    let stores_missing: Vec<(String, Vec<chrono::NaiveDate>)> = stores
+        .stores()
+        .iter()
+        .zip(&seen)
+        .filter(|(_, days_seen)| days_seen.iter().any(|s| !s))
+        .map(|(store, days_seen)| {
+            let lacking = days
+                .iter()
+                .zip(days_seen)
+                .filter(|(_, s)| !**s)
+                .map(|(d, _)| *d)
+                .collect();
+            (store.store_id.clone(), lacking)
+        })
+        .collect();
+    if !stores_missing.is_empty() {
+        let missing_store_days = stores_missing.iter().map(|(_, d)| d.len()).sum();
+        return Err(EngineError::IncompleteStores {
+            week,
+            stores_missing,
+            missing_store_days,
+        });
     }
     Ok(())
 }

@@ -33,6 +33,17 @@ function headers(extra = {}) {
   return h;
 }
 
+/**
+ * A fresh Idempotency-Key for one write: a proxy that sends the request again
+ * (its instance died) sends the same key, and the server answers the repeat as
+ * the first instead of doing it twice. getRandomValues, not randomUUID: the
+ * latter exists only on https or localhost pages.
+ */
+function idempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 async function answer(res) {
   const text = await res.text();
   let body = null;
@@ -52,7 +63,7 @@ export async function get(path) {
 
 /** POST a JSON body (or none). */
 export async function post(path, body) {
-  const init = { method: 'POST', headers: headers() };
+  const init = { method: 'POST', headers: headers({ 'Idempotency-Key': idempotencyKey() }) };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -64,7 +75,8 @@ export async function post(path, body) {
 export async function upload(path, file) {
   const form = new FormData();
   form.append('file', file, file.name || 'upload.csv');
-  return answer(await fetch(path, { method: 'POST', headers: headers(), body: form }));
+  const h = headers({ 'Idempotency-Key': idempotencyKey() });
+  return answer(await fetch(path, { method: 'POST', headers: h, body: form }));
 }
 
 /** Who the caller is: {name, role, permissions, tokens_required}; null on 401. */

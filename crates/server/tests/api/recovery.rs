@@ -1,0 +1,68 @@
+//! Work interrupted by a dead process: a workflow left mid-step (created, never
+//! advanced: its server died between the two) is finished by the sweep, which
+//! runs on one server at a time, without any client writing to it.
+
+use crate::helpers::*;
+use atelier_core::params::SeasonConfig;
+use atelier_engine::NewWorkflow;
+use atelier_engine::event::{ActualsMeaning, DataSource, ExpiryAction};
+use atelier_server::{AppState, ServerConfig};
+use std::time::{Duration, Instant};
+
+fn finish_orphans_at_once(c: &mut ServerConfig) {
+    c.expiry_check_interval = Duration::from_millis(100);
+    c.orphan_grace = Duration::ZERO;
+}
+
+#[test]
+fn a_workflow_left_mid_step_is_finished_by_the_sweep() {
+    let mut app = spawn_app_with(finish_orphans_at_once);
+    app.server = None;
+    // What a server that died after the creation's commit leaves: the workflow at
+    // its first state, no step run.
+    let state = AppState::open(ServerConfig::new(&app.db)).expect("opens");
+    let zara = atelier_core::sample::PARAMETER_SETS
+        .iter()
+        .find(|(n, _)| *n == "zara")
+        .map(|(_, json)| *json)
+        .expect("zara");
+    let created = state
+        .orchestrator()
+        .create(NewWorkflow {
+            workflow_id: "wf_orphan".into(),
+            category: atelier_core::sample::DEFAULT_CATEGORY.into(),
+            config: SeasonConfig::from_json(zara).expect("parameters"),
+            data: DataSource::Sample,
+            actuals_meaning: ActualsMeaning::Demand,
+            actuals_source: None,
+            approval_timeout_secs: None,
+            approval_expiry: ExpiryAction::Fail,
+            extraction: None,
+            world: None,
+        })
+        .expect("created");
+    assert_eq!(
+        created.state,
+        Some(atelier_engine::WorkflowState::ParametersExtracted)
+    );
+    drop(state);
+
+    app.restart();
+    let started = Instant::now();
+    let mut seen = String::new();
+    while started.elapsed() < Duration::from_secs(20) {
+        seen = app.workflow("wf_orphan")["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if seen == "waiting_mfg_approval" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        seen, "waiting_mfg_approval",
+        "the orphan was left where it was"
+    );
+    eprintln!("orphan finished {:?} after the restart", started.elapsed());
+}

@@ -88,6 +88,10 @@ pub struct RunArgs {
     /// Season parameters JSON (default: the shipped Zara set).
     #[arg(long, conflicts_with = "describe")]
     params: Option<PathBuf>,
+    /// The policy that decides: seed, rule or margin (default: the parameter
+    /// file's, else margin).
+    #[arg(long, value_parser = crate::simulate::parse_policy)]
+    pub policy: Option<atelier_core::Policy>,
     /// Describe the season in words instead of a parameter file.
     #[arg(long)]
     describe: Option<String>,
@@ -313,6 +317,10 @@ pub fn run(
         }
         None => (inputs::season_config(args.params.as_deref())?, None),
     };
+    let mut config = config;
+    if let Some(policy) = args.policy {
+        config.tunables.policy = policy;
+    }
     let data = if args.history.is_none() && args.stores.is_none() {
         DataSource::Sample
     } else {
@@ -686,6 +694,33 @@ fn summary(view: &WorkflowView, outcome: &str) -> String {
             r.sell_through * 100.0,
             r.markdown_cost
         ));
+        if !r.currency.is_empty() {
+            let c = Some(r.currency.as_str());
+            let m = |x: f64| crate::wording::money(x, c);
+            let mut line = format!(
+                "money: revenue {}, gross margin {}, markdown cost {}, cost of goods {}, leftover value {}",
+                m(r.revenue),
+                m(r.gross_margin),
+                m(r.markdown_cost),
+                m(r.cost_of_goods),
+                m(r.leftover_value)
+            );
+            if r.units_reordered > 0 {
+                line.push_str(&format!(
+                    ", reorders {} units for {}",
+                    r.units_reordered,
+                    m(r.reorder_cost)
+                ));
+            }
+            if let Some(capture) = r.margin_capture {
+                line.push_str(&format!(
+                    "; {:.1}% of the perfect-foresight margin",
+                    capture * 100.0
+                ));
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
         for sgg in &r.suggestions {
             out.push_str(&format!("  next season: {sgg}\n"));
         }

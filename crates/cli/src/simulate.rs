@@ -76,7 +76,8 @@ pub struct SimulateArgs {
     json: bool,
 }
 
-fn parse_policy(text: &str) -> Result<Policy, String> {
+/// Reads `--policy` (seed, rule or margin, any case).
+pub fn parse_policy(text: &str) -> Result<Policy, String> {
     Policy::parse(text).ok_or_else(|| format!("unknown policy '{text}' (seed, rule or margin)"))
 }
 

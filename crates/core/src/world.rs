@@ -339,7 +339,7 @@ mod tests {
             .collect();
         let lo = slopes.iter().cloned().fold(f64::MAX, f64::min);
         let hi = slopes.iter().cloned().fold(f64::MIN, f64::max);
-        assert!(lo >= 0.2 && lo < 0.4, "{lo}");
+        assert!((0.2..0.4).contains(&lo), "{lo}");
         assert!(hi > 2.5 && hi <= 3.0, "{hi}");
         let linear = (0..2_000)
             .filter(|i| {

@@ -336,6 +336,10 @@ impl std::fmt::Display for ApprovalProposal {
 }
 
 /// Everything that can happen to a workflow.
+// The creation carries the season's whole configuration and world while most events
+// are small; events are built once per step and written out, never kept in bulk in
+// memory (the view folds them), so boxing the large one would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {

@@ -64,12 +64,12 @@ export class ApprovalDialog {
         for (const b of this.el.querySelectorAll('button[data-answer]')) b.disabled = false;
       }
     };
-    const kinds = { manufacturing: this.manufacturing, markdown: this.markdown, transfer: this.transfer };
+    const kinds = { manufacturing: this.manufacturing, markdown: this.markdown, transfer: this.transfer, reorder: this.reorder };
     const body = (kinds[approval.kind] || this.other).call(this, approval, model, send);
     mount(this.el,
       h('form', { method: 'dialog', class: 'dialog-body' },
         h('div', { class: 'dialog-head' },
-          h('h2', { id: 'approval-title' }, approval.kind === 'manufacturing' ? 'Approve the manufacturing order' : approval.kind === 'markdown' ? `Decide the week ${approval.data.week} markdown` : approval.kind === 'transfer' ? `Approve the transfers after week ${approval.data.batch.week}` : `Approve: ${words(approval.kind)}`),
+          h('h2', { id: 'approval-title' }, approval.kind === 'manufacturing' ? 'Approve the manufacturing order' : approval.kind === 'markdown' ? `Decide the week ${approval.data.week} markdown` : approval.kind === 'transfer' ? `Approve the transfers after week ${approval.data.batch.week}` : approval.kind === 'reorder' ? `Approve a second buy after week ${approval.data.plan.week}` : `Approve: ${words(approval.kind)}`),
           // formnovalidate: a half-typed change below must never keep "Later" from closing.
           h('button', { type: 'submit', class: 'link', 'aria-label': 'Close; decide later', value: 'later', formnovalidate: true }, 'Later')),
         h('p', { class: 'muted small' }, h('span', { class: 'mono' }, approval.id), approval.expires_at ? ` · expires ${when(approval.expires_at)}` : ''),
@@ -177,6 +177,36 @@ export class ApprovalDialog {
       h('button', { type: 'button', 'data-answer': 'decline', 'data-testid': 'approval-decline', onclick: () => send({ action: 'modify', modifications: { transfer_units: 0 } }) }, 'Decline (move nothing)'),
       h('button', { type: 'button', 'data-answer': 'modify', 'data-testid': 'approval-modify', onclick: () => { modify.hidden = false; size.focus(); } }, 'Modify…'),
       h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, `Move ${units(b.units)} units`)));
+  }
+
+  /** A second buy: units, unit cost with its premium, arrival, and the margin it adds. */
+  reorder(approval, model, send) {
+    const d = approval.data || {};
+    const p = d.plan || {};
+    const cur = d.currency || model.money.currency || (model.tunables && model.tunables.currency);
+    const facts = pairs([
+      ['Units to reorder', h('strong', { 'data-testid': 'approval-reorder-units' }, `${units(p.units)} units`)],
+      ['Unit cost (with the quick-response premium)', money(p.unit_cost, cur, 2)],
+      ['Cost', money(p.cost, cur)],
+      ['Lands at the DC', `after week ${p.arrival_week}`],
+      ['Demand left (expected)', `${units(Math.round(p.expected_demand || 0))} units against ${units(p.units_held)} held or on order`],
+      ['Expected margin added', h('strong', { 'data-testid': 'approval-reorder-gain' }, money(p.expected_gain, cur))],
+    ]);
+    const size = h('input', { id: 'mod-reorder', type: 'number', min: 0, step: 1, value: p.units, 'data-testid': 'modify-reorder-units' });
+    const err = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'modify-error' });
+    const modify = h('fieldset', { class: 'modify', hidden: true },
+      h('legend', {}, 'Reorder another quantity'),
+      h('div', { class: 'row' }, h('label', { for: 'mod-reorder' }, 'Units '), size),
+      err,
+      h('button', { type: 'button', class: 'primary', 'data-answer': 'send', 'data-testid': 'approval-send', onclick: () => {
+        const n = Number(size.value);
+        if (!Number.isInteger(n) || n < 0) return void (err.textContent = 'A whole number of units, 0 or more.');
+        send({ action: 'modify', modifications: { reorder_units: n } }, err);
+      } }, 'Send the change'));
+    return h('div', {}, facts, modify, h('div', { class: 'actions' },
+      h('button', { type: 'button', 'data-answer': 'decline', 'data-testid': 'approval-decline', onclick: () => send({ action: 'modify', modifications: { reorder_units: 0 } }) }, 'Decline (buy nothing)'),
+      h('button', { type: 'button', 'data-answer': 'modify', 'data-testid': 'approval-modify', onclick: () => { modify.hidden = false; size.focus(); } }, 'Modify…'),
+      h('button', { type: 'button', class: 'primary', 'data-answer': 'accept', 'data-testid': 'approval-accept', onclick: () => send({ action: 'accept' }) }, `Reorder ${units(p.units)} units`)));
   }
 
   /** Any other kind: what it proposes, and accept. */

@@ -62,6 +62,7 @@ export function stateLabel(state) {
     waiting_markdown_approval: 'waiting for markdown approval',
     phase_5_reforecast: 're-forecasting',
     waiting_transfer_approval: 'waiting for transfer approval',
+    waiting_reorder_approval: 'waiting for reorder approval',
     completed: 'completed',
     error: 'error',
   }[state] || (state || '').replaceAll('_', ' ');
@@ -111,6 +112,7 @@ export const FIELD_LABELS = {
   manufacturing_qty: 'Order quantity',
   markdown_pct: 'Markdown',
   transfer_units: 'Units to move',
+  reorder_units: 'Units to reorder',
   category: 'Category',
   date: 'Date',
   store_id: 'Store',

@@ -200,6 +200,15 @@ export class SeasonModel {
     this.alerts.push(m);
   }
 
+  on_reorder_placed(m) {
+    this.markers.push({ week: m.plan.week, kind: 'reorder', label: `reorder ${m.plan.units}` });
+  }
+
+  on_reorder_arrived(m) {
+    this.dc += m.units;
+    this.snapshot(m.week);
+  }
+
   on_workflow_completed(m) {
     this.report = m.report;
   }

@@ -89,6 +89,12 @@ function describeEvent(m) {
       const b = m.batch;
       return ['done', 'Transfers', `${units(b.units)} units moved between stores after week ${b.week} (${b.transfers.length} ${b.transfers.length === 1 ? 'move' : 'moves'})`, b.transfers.slice(0, 3).map((t) => `${t.from_store}→${t.to_store} ${units(t.units)}`).join(', ')];
     }
+    case 'reorder_placed':
+      return ['done', 'Reorder', `${units(m.plan.units)} units reordered after week ${m.plan.week}, landing after week ${m.plan.arrival_week}`, null];
+    case 'reorder_declined':
+      return ['info', 'Reorder', `The reorder proposed after week ${m.week} was declined`, null];
+    case 'reorder_arrived':
+      return ['done', 'Reorder', `${units(m.units)} reordered units landed at the DC after week ${m.week}`, null];
     case 'emergency_reorder_alert':
       return ['alert', 'Reorder alert', `Week ${m.week}: the DC cannot cover the remaining forecast, ${units(m.shortfall_units)} units short (variance ${m.variance_pct === null ? '—' : percent(m.variance_pct * 100)})`, null];
     case 'markdown_proposed':

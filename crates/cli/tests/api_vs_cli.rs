@@ -1,7 +1,7 @@
 //! The same season run two ways gives the same answer: `atelier run --approve auto`
 //! on the shipped normal season, and the API driven as a planner would (create
 //! with `actuals_meaning: demand`, accept, upload the twelve weekly CSVs, accept
-//! the markdown when asked). And
+//! whatever a week asks for: a markdown, transfers, a reorder). And
 //! `atelier serve` itself starts, answers and stops cleanly on SIGTERM.
 
 use atelier_core::sample;
@@ -112,8 +112,13 @@ fn a_season_over_the_api_reports_what_the_cli_reports() {
             (*csv).to_string(),
         );
         assert_eq!(week["week"], json!(i + 1));
-        if week["state"] == "waiting_markdown_approval" {
+        // Whatever the week asks for (a markdown, transfers, a reorder), accepted
+        // as `--approve auto` does, until the season goes on.
+        let mut state = week["state"].as_str().unwrap_or_default().to_string();
+        while state.starts_with("waiting_") {
             api.accept_pending(&id);
+            let w = api.ok("GET", &format!("/api/workflows/{id}"), "", String::new());
+            state = w["state"].as_str().unwrap_or_default().to_string();
         }
     }
     let report = api.ok(

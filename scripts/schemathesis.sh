@@ -55,7 +55,7 @@ for token in planner-token-123 approver-token-123 viewer-token-123; do
   grep -E "Stateful|[Ll]inks" "$log" | sed 's/^/  /' | head -6 || true
   if [ "$rc" -ne 0 ]; then
     status=1
-    grep -n -B2 -A30 "Runtime Error|^_{10,}" "$log" | head -120
+    grep -n -E -B2 -A30 "Runtime Error|^_{10,}" "$log" | head -120 || true
   fi
   passed=$((passed + ${cases:-0} - fails))
   failed=$((failed + fails))

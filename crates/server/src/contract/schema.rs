@@ -38,6 +38,8 @@ pub enum WorkflowStateBody {
     Phase5Reforecast,
     /// Store-to-store transfers wait for a human.
     WaitingTransferApproval,
+    /// A second buy (a reorder) waits for a human.
+    WaitingReorderApproval,
     /// The season is over and reported.
     Completed,
     /// A step failed after its retries; `resume` retries it.
@@ -92,6 +94,8 @@ pub enum ApprovalKindBody {
     Markdown,
     /// A week's store-to-store transfers.
     Transfer,
+    /// An in-season second buy.
+    Reorder,
 }
 
 /// Whether actuals came in above or below the forecast.
@@ -266,6 +270,10 @@ pub struct SeasonReportBody {
     margin_capture: Option<f64>,
     /// Units whose recorded sales exceeded the book stock.
     stock_adjustments: u64,
+    /// Units bought in season (reorders), included in the units manufactured.
+    units_reordered: u64,
+    /// What the reorders cost, premium included.
+    reorder_cost: f64,
 }
 
 /// Where a workflow's data come from: the shipped sample, files, or an upload.
@@ -439,6 +447,12 @@ pub enum EventTypeBody {
     ReplenishmentShipped,
     /// Stock moved between stores.
     TransfersShipped,
+    /// A reorder was placed.
+    ReorderPlaced,
+    /// A proposed reorder was declined.
+    ReorderDeclined,
+    /// A reorder landed at the DC.
+    ReorderArrived,
     /// An emergency reorder is advised.
     EmergencyReorderAlert,
     /// Pricing proposed a markdown.

@@ -58,9 +58,9 @@ pub struct ChaseTermsBody {
 
 /// `"none"`, or the terms of a chase.
 #[derive(ToSchema)]
+#[serde(untagged)]
 pub enum ChaseBody {
     /// No chase.
-    #[schema(value_type = NoChaseBody)]
     None(NoChaseBody),
     /// A chase on these terms.
     Terms(ChaseTermsBody),
@@ -160,6 +160,24 @@ pub const TUNABLES_BODY_FIELDS: [&str; 20] = [
 #[cfg(test)]
 mod tests {
     use utoipa::PartialSchema;
+
+    #[test]
+    fn a_chase_is_the_word_none_or_its_terms() {
+        // Untagged: one of the word or the terms, not {"None": ...}.
+        let schema = serde_json::to_value(super::ChaseBody::schema()).unwrap();
+        let text = schema.to_string();
+        assert!(
+            schema["oneOf"].as_array().is_some_and(|a| a.len() == 2),
+            "{text}"
+        );
+        assert!(
+            text.contains("NoChaseBody") && text.contains("ChaseTermsBody"),
+            "{text}"
+        );
+        assert!(!text.contains("\"None\""), "{text}");
+        let word = serde_json::to_value(super::NoChaseBody::schema()).unwrap();
+        assert_eq!(word["enum"], serde_json::json!(["none"]), "{word}");
+    }
 
     #[test]
     fn the_document_lists_every_tunable_core_reads() {

@@ -271,13 +271,16 @@ impl TestApp {
         a.body
     }
 
-    /// Uploads week `week` of the normal season; accepts a markdown if asked.
+    /// Uploads week `week` of the normal season; accepts whatever the week asks
+    /// for (a markdown, transfers, a reorder), as `--approve auto` does.
     pub fn play_week(&self, id: &str, week: usize) -> Value {
         let a = self.post_csv(&format!("/api/workflows/{id}/actuals"), normal_week(week));
         assert_eq!(a.status, 200, "week {week}: {:?}", a.body);
         assert_eq!(a.body["week"], json!(week));
-        if a.body["state"] == "waiting_markdown_approval" {
-            self.accept_pending(id);
+        let mut state = a.body["state"].as_str().unwrap_or_default().to_string();
+        while state.starts_with("waiting_") {
+            let answered = self.accept_pending(id);
+            state = answered["state"].as_str().unwrap_or_default().to_string();
         }
         a.body
     }

@@ -155,7 +155,7 @@ fn the_document_carries_servers_links_enums_and_shared_statuses() {
     let kinds = doc["components"]["schemas"]["EventTypeBody"]["enum"]
         .as_array()
         .map_or(0, Vec::len);
-    assert_eq!(kinds, 25);
+    assert_eq!(kinds, 28);
     let create = &doc["components"]["schemas"]["CreateWorkflowRequest"];
     assert_eq!(create["additionalProperties"], false);
     assert!(

@@ -171,6 +171,10 @@ impl fmt::Display for Policy {
     }
 }
 
+/// The most units a count tunable may hold (a trillion): far above any season, and
+/// exact in a JSON number, so the API document can state it.
+pub const MAX_UNITS: u64 = 1_000_000_000_000;
+
 /// The currency money is shown in when a parameter file names none.
 pub const CURRENCY_DEFAULT: &str = "USD";
 
@@ -370,9 +374,19 @@ impl Tunables {
         for (i, r) in self.prior_seasons.iter().enumerate() {
             check(&format!("prior_seasons[{i}]"), *r, 0.01, 100.0);
         }
+        check(
+            "transfer_approval_units",
+            self.transfer_approval_units as f64,
+            0.0,
+            MAX_UNITS as f64,
+        );
         if let Chase::Terms(t) = &self.chase {
             check("chase.premium_pct", t.premium_pct, 0.0, 10.0);
             check("chase.lead_weeks", t.lead_weeks as f64, 1.0, 26.0);
+            check("chase.min_units", t.min_units as f64, 0.0, MAX_UNITS as f64);
+            if let Some(w) = t.last_week {
+                check("chase.last_week", f64::from(w), 1.0, 52.0);
+            }
         }
         errors.extend(self.economics_errors());
         ParamError::from_list(errors)

@@ -49,10 +49,11 @@ pub struct ChaseTermsBody {
     #[schema(required = false, minimum = 0.0, maximum = 10.0)]
     premium_pct: f64,
     /// Smallest reorder, units (500).
-    #[schema(required = false)]
+    #[schema(required = false, minimum = 0, maximum = 1_000_000_000_000_u64)]
     min_units: u64,
-    /// Last week a reorder may be placed; null: as late as leaves two weeks to sell.
-    #[schema(required = false)]
+    /// Last week a reorder may be placed (1..=52); null: as late as leaves two
+    /// weeks to sell.
+    #[schema(required = false, minimum = 1, maximum = 52)]
     last_week: Option<u32>,
 }
 
@@ -113,7 +114,7 @@ pub struct TunablesBody {
     #[schema(required = false, minimum = 0.0, maximum = 1e9)]
     transfer_cost_per_unit: f64,
     /// Transfers above this many units a week wait for approval (1,000).
-    #[schema(required = false)]
+    #[schema(required = false, minimum = 0, maximum = 1_000_000_000_000_u64)]
     transfer_approval_units: u64,
     /// Largest demand lift any markdown can bring, as `margin` assumes (1.0).
     #[schema(required = false, minimum = 0.01, maximum = 20.0)]

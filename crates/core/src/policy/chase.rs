@@ -135,26 +135,9 @@ pub fn expected_sales(mean: f64, sd: f64, x: f64) -> f64 {
     mean * normal_cdf(d - sd) + x * (1.0 - normal_cdf(d))
 }
 
-/// Φ(x), the standard normal distribution function (erfc by Numerical Recipes'
-/// Chebyshev fit, relative error below 1.2e-7).
-pub fn normal_cdf(x: f64) -> f64 {
-    let z = x.abs() / std::f64::consts::SQRT_2;
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let erfc = t * poly.exp();
-    if x >= 0.0 {
-        1.0 - erfc / 2.0
-    } else {
-        erfc / 2.0
-    }
-}
+/// Φ(x): the one in `order_value`, which values the manufacturing order on the
+/// same lognormal.
+pub use crate::order_value::normal_cdf;
 
 /// The reorder after `situation.week`, if one pays.
 pub fn plan_reorder(

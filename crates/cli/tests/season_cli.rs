@@ -268,6 +268,22 @@ fn next(seed: &mut u64) -> u64 {
     *seed >> 33
 }
 
+/// Waits until `id` has at least `week` weeks on record, the run has ended, or
+/// `limit_ms` has passed; the caller kills the run straight after.
+fn wait_for_week(child: &mut std::process::Child, id: &str, db: &str, week: usize, limit_ms: u64) {
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(limit_ms);
+    while std::time::Instant::now() < until && child.try_wait().unwrap().is_none() {
+        let status = atelier(&["status", id, "--json", "--db", db]);
+        if status.status.success() {
+            let v: Value = serde_json::from_slice(&status.stdout).unwrap_or(Value::Null);
+            if v["weeks"].as_array().map_or(0, Vec::len) >= week {
+                return;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 #[test]
 fn a_season_killed_at_random_points_resumes_to_the_same_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -336,8 +352,21 @@ fn a_season_killed_at_random_points_resumes_to_the_same_report() {
                 .spawn()
                 .unwrap();
             if attempt < 8 {
-                let delay = 2 + next(&mut seed) % run_ms;
-                std::thread::sleep(std::time::Duration::from_millis(delay));
+                match next(&mut seed) % 2 {
+                    // A kill at a random moment: before the workflow exists, while the
+                    // data loads, or during the weeks.
+                    0 => {
+                        let delay = 2 + next(&mut seed) % run_ms;
+                        std::thread::sleep(std::time::Duration::from_millis(delay));
+                    }
+                    // A kill once a chosen week is on record: most of a debug run is
+                    // loading data, so random moments alone rarely land mid-season
+                    // (CI once saw 0 of 141).
+                    _ => {
+                        let week = 1 + next(&mut seed) as usize % 10;
+                        wait_for_week(&mut child, &id, &db, week, run_ms * 4);
+                    }
+                }
             }
             // The last attempt is read to its end (wait_with_output below), never killed.
             let finished = attempt == 8 || child.try_wait().unwrap().is_some();
@@ -393,6 +422,7 @@ fn a_season_killed_at_random_points_resumes_to_the_same_report() {
             .count();
         assert_eq!(weeks, 12);
     }
+    eprintln!("{mid_season_kills} of {total_kills} kills landed mid-season");
     assert!(
         mid_season_kills >= 2,
         "the test must actually kill runs mid-season ({mid_season_kills} of {total_kills} kills were)"

@@ -7,7 +7,8 @@
 //! repeated until a whole pass changes nothing (at most [`MAX_PASSES`]), from the
 //! seed's settings. Every candidate plays the same training draws in the same
 //! worlds, through [`SeasonSimulator`] (the steps a real season takes), and is
-//! scored by its mean gross margin.
+//! scored by its mean gross margin. A planner's "no markdown" (no checkpoint week)
+//! is a business constraint, not a knob: the search keeps it.
 
 use crate::agents::SeasonData;
 use crate::simulate::{Draw, SeasonSimulator, SimulationError, play_many};
@@ -161,6 +162,7 @@ pub fn tune_rule(
     progress: &dyn Fn(&RuleKnobs, f64),
 ) -> Result<TunedRule, SimulationError> {
     let horizon = base.parameters.forecast_horizon_weeks;
+    let markdowns_allowed = base.parameters.markdown_checkpoint_week.is_some();
     let mut best = RuleKnobs::of(base);
     let mut seen: Vec<(RuleKnobs, f64)> = Vec::new();
     let mut score = |k: &RuleKnobs| -> Result<f64, SimulationError> {
@@ -180,6 +182,12 @@ pub fn tune_rule(
         let mut changed = false;
         for knob in 0..6 {
             if knob > 0 && knob < 4 && best.markdown_checkpoint_week.is_none() {
+                continue;
+            }
+            // A planner who runs without markdowns (luxury: "no markdown at all")
+            // keeps that rule: the tuned rule plays under the same business
+            // constraints as every other policy, which honour it too.
+            if knob == 4 && !markdowns_allowed {
                 continue;
             }
             for candidate in best.along(knob, horizon) {
@@ -280,5 +288,32 @@ mod tests {
         )
         .unwrap();
         assert!((replay - tuned.training_margin).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_planner_without_markdowns_keeps_them_off() {
+        let data = testing::data();
+        let base = atelier_core::sample::parameter_set("luxury")
+            .unwrap()
+            .unwrap();
+        assert_eq!(base.parameters.markdown_checkpoint_week, None);
+        let sim = SeasonSimulator::prepare("Women's Dresses", &base, data.clone()).unwrap();
+        let plan = sim.launched().forecast_weekly.clone();
+        let stores = sim.launched().stock.len();
+        // Half the plan sells: a markdown would pay, but the planner rules it out.
+        let weeks: Vec<Vec<u64>> = plan
+            .iter()
+            .map(|u| vec![(*u as f64 * 0.5 / stores as f64).round() as u64; stores])
+            .collect();
+        let draws = vec![Draw {
+            weeks,
+            world: atelier_core::world::World::standard(),
+        }];
+        let tuned = tune_rule("Women's Dresses", &base, &data, &draws, 1, &|k, _| {
+            assert_eq!(k.markdown_checkpoint_week, None, "tried {k:?}");
+        })
+        .unwrap();
+        assert_eq!(tuned.knobs.markdown_checkpoint_week, None);
+        assert!(tuned.knobs.safety_stock_pct < 0.0, "{:?}", tuned.knobs);
     }
 }

@@ -1,5 +1,6 @@
 //! `atelier tune ID`: what simulation says about next season's safety stock,
-//! holdback, checkpoint week and markdown cap, from the demand the season saw.
+//! holdback, checkpoint week, markdown cap and order centre, from the demand the
+//! season saw, each recommendation checked again on held-out draws.
 
 use crate::season::{DbArgs, offline_session};
 use crate::wording::money;
@@ -61,25 +62,33 @@ pub fn run(args: &TuneArgs) -> Result<()> {
 pub fn words(r: &TuneReport) -> String {
     let cur = Some(r.currency.as_str());
     let mut out = format!(
-        "next season for {} ({} policy), from {} draws around the {} units of demand it saw (seed {}):\nwith this season's settings the mean gross margin is {}\n",
+        "next season for {} ({} policy), from {} draws around the {} units of demand it saw ({} before the markdown's lift; seed {}, held-out seed {}):\nwith this season's settings the mean gross margin is {}\n",
         r.workflow_id,
         r.policy.as_str(),
         r.draws,
         r.observed_demand,
+        r.demand_before_lift,
         r.seed,
+        r.held_out_seed,
         money(r.current_margin_mean, cur)
     );
     for k in &r.knobs {
-        let verdict = match &k.recommended {
-            Some(t) => format!(
-                "change to {}: +{} a season (90% interval {} .. {})",
+        let verdict = match (&k.recommended, &k.best_in_sample, &k.held_out) {
+            (Some(t), _, Some(h)) => format!(
+                "change to {}: {} a season on held-out draws (90% interval {} .. {})",
                 t.setting,
-                money(t.gain.mean, cur),
-                money(t.gain.low, cur),
-                money(t.gain.high, cur)
+                signed(h.mean, cur),
+                money(h.low, cur),
+                money(h.high, cur)
             ),
-            None if k.tried.is_empty() => "nothing to try".to_string(),
-            None => "keep it: no value tried earns more with confidence".to_string(),
+            (None, Some(t), Some(h)) => format!(
+                "keep it: {} gained {} on the tuning draws but {} on held-out ones",
+                t.setting,
+                signed(t.gain.mean, cur),
+                signed(h.mean, cur)
+            ),
+            _ if k.tried.is_empty() => "nothing to try".to_string(),
+            _ => "keep it: no value tried earns more with confidence".to_string(),
         };
         out.push_str(&format!(
             "  {} ({}): now {} → {verdict}\n",
@@ -96,6 +105,29 @@ pub fn words(r: &TuneReport) -> String {
             out.push_str(&format!("      tried (mean gain): {}\n", tried.join(", ")));
         }
     }
+    if let Some(t) = &r.together {
+        let what: Vec<String> = t
+            .settings
+            .iter()
+            .map(|(k, s)| format!("{} {s}", short(*k)))
+            .collect();
+        out.push_str(&format!(
+            "  together ({}): {} a season on held-out draws (90% interval {} .. {}) → {}\n",
+            what.join(", "),
+            signed(t.gain.mean, cur),
+            money(t.gain.low, cur),
+            money(t.gain.high, cur),
+            if t.supported {
+                "apply them together".to_string()
+            } else {
+                format!(
+                    "they earn less together than apart: apply only the {} ({})",
+                    short(t.best_alone.0),
+                    t.best_alone.1
+                )
+            }
+        ));
+    }
     out.truncate(out.trim_end().len());
     out
 }
@@ -106,6 +138,18 @@ fn label(knob: Knob) -> &'static str {
         Knob::Holdback => "holdback",
         Knob::CheckpointWeek => "checkpoint week",
         Knob::MarkdownCap => "markdown cap",
+        Knob::OrderCentre => "order centre (seasons calibrated on)",
+    }
+}
+
+/// A knob's name inside a sentence.
+fn short(knob: Knob) -> &'static str {
+    match knob {
+        Knob::SafetyStock => "safety stock",
+        Knob::Holdback => "holdback",
+        Knob::CheckpointWeek => "checkpoint",
+        Knob::MarkdownCap => "markdown cap",
+        Knob::OrderCentre => "order centre",
     }
 }
 

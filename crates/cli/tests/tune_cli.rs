@@ -1,7 +1,9 @@
 //! `atelier tune` as a planner runs it after a season: each knob tried on draws
-//! around the season's demand, a recommendation only where the whole 90% interval
-//! of the gain is above zero, the same answer for the same seed, and refusals for a
-//! season that has not finished or a draw count out of range.
+//! around the season's demand (without the markdown's lift), a recommendation only
+//! where the whole 90% interval of the gain is above zero on the tuning draws and
+//! again on held-out ones, the recommended knobs measured together, the same answer
+//! for the same seed, and refusals for a season that has not finished or a draw
+//! count out of range.
 
 use serde_json::Value;
 use std::process::{Command, Output};
@@ -70,8 +72,18 @@ fn a_finished_season_gets_recommendations_simulation_supports() {
     assert_eq!(r["draws"], 12);
     assert_eq!(r["currency"], "USD");
     assert!(r["current_margin_mean"].as_f64().unwrap() > 0.0);
-    // The season's demand as recorded, played as the centre of the draws.
-    assert!(r["observed_demand"].as_u64().unwrap() > 200_000);
+    // The season's demand as recorded; the draws centre on it without the lift
+    // the world gave the markdown (normal_season marks down, so it is less).
+    let observed = r["observed_demand"].as_u64().unwrap();
+    let before = r["demand_before_lift"].as_u64().unwrap();
+    assert!(observed > 200_000);
+    assert!(
+        before < observed && before as f64 > observed as f64 * 0.9,
+        "{before} of {observed}"
+    );
+    let ratio = r["season_ratio"].as_f64().unwrap();
+    assert!(ratio > 0.3 && ratio < 1.5, "{ratio}");
+    assert_ne!(r["held_out_seed"], r["seed"]);
     let knobs = r["knobs"].as_array().unwrap();
     let names: Vec<&str> = knobs.iter().map(|k| k["knob"].as_str().unwrap()).collect();
     assert_eq!(
@@ -80,9 +92,14 @@ fn a_finished_season_gets_recommendations_simulation_supports() {
             "safety_stock",
             "holdback",
             "checkpoint_week",
-            "markdown_cap"
+            "markdown_cap",
+            "order_centre"
         ]
     );
+    // The order's centre has one candidate: this season's ratio.
+    assert_eq!(knobs[4]["field"], "tunables.prior_seasons");
+    assert_eq!(knobs[4]["current"], 1.0);
+    assert_eq!(knobs[4]["tried"][0]["setting"], ratio);
     assert_eq!(knobs[0]["field"], "tunables.season_level_sd");
     assert_eq!(knobs[1]["current"], 0.45);
     assert_eq!(knobs[2]["current"], 6);
@@ -109,8 +126,39 @@ fn a_finished_season_gets_recommendations_simulation_supports() {
                     .total_cmp(&b["gain"]["mean"].as_f64().unwrap())
             });
         match best_supported {
-            Some(t) => assert_eq!(&k["recommended"], t, "{k}"),
-            None => assert!(k["recommended"].is_null(), "{k}"),
+            Some(t) => assert_eq!(&k["best_in_sample"], t, "{k}"),
+            None => assert!(k["best_in_sample"].is_null(), "{k}"),
+        }
+        // Recommended only when the held-out draws agree.
+        let held_low = k["held_out"]["low"].as_f64();
+        assert_eq!(
+            k["held_out"].is_null(),
+            k["best_in_sample"].is_null(),
+            "{k}"
+        );
+        match held_low {
+            Some(low) if low > 0.0 => assert_eq!(k["recommended"], k["best_in_sample"], "{k}"),
+            _ => assert!(k["recommended"].is_null(), "{k}"),
+        }
+    }
+    let recommended = knobs.iter().filter(|k| !k["recommended"].is_null()).count();
+    match &r["together"] {
+        Value::Null => assert!(recommended < 2, "{r}"),
+        t => {
+            assert_eq!(t["settings"].as_array().unwrap().len(), recommended);
+            // Together only when it gains with confidence and no less than the
+            // best knob alone.
+            let alone = knobs
+                .iter()
+                .filter(|k| !k["recommended"].is_null())
+                .map(|k| k["held_out"]["mean"].as_f64().unwrap())
+                .fold(f64::MIN, f64::max);
+            let gain = &t["gain"];
+            assert_eq!(
+                t["supported"].as_bool().unwrap(),
+                gain["low"].as_f64().unwrap() > 0.0 && gain["mean"].as_f64().unwrap() >= alone,
+                "{t}"
+            );
         }
     }
 

@@ -12,7 +12,8 @@
 //! - A change is recommended only when the lower end of the 90% interval of its mean
 //!   gain is above zero and its mean gain is the best of that knob's candidates.
 
-use crate::params::{Policy, SeasonConfig};
+use crate::params::SeasonConfig;
+use crate::policy::rules::{OrderRule, Rules};
 use crate::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
 
@@ -83,25 +84,32 @@ pub enum Knob {
     CheckpointWeek,
     /// The deepest markdown (`markdown_cap_pct`).
     MarkdownCap,
+    /// The centre of a newsvendor order: whether next season's order should be
+    /// calibrated on this season too (`prior_seasons` gains this season's actual ÷
+    /// forecast). Only under an order sized by the newsvendor; a safety-stock order
+    /// moves its centre with [`Knob::SafetyStock`].
+    OrderCentre,
 }
 
 impl Knob {
     /// Every knob, in the order they are reported.
-    pub const ALL: [Knob; 4] = [
+    pub const ALL: [Knob; 5] = [
         Knob::SafetyStock,
         Knob::Holdback,
         Knob::CheckpointWeek,
         Knob::MarkdownCap,
+        Knob::OrderCentre,
     ];
 
     /// The setting's name in the parameter file.
-    pub fn field(self, policy: Policy) -> &'static str {
-        match (self, policy) {
-            (Knob::SafetyStock, Policy::Seed | Policy::Rule) => "tunables.safety_stock_pct",
-            (Knob::SafetyStock, Policy::Margin) => "tunables.season_level_sd",
+    pub fn field(self, order: OrderRule) -> &'static str {
+        match (self, order) {
+            (Knob::SafetyStock, OrderRule::SafetyStock) => "tunables.safety_stock_pct",
+            (Knob::SafetyStock, OrderRule::Newsvendor) => "tunables.season_level_sd",
             (Knob::Holdback, _) => "dc_holdback_percentage",
             (Knob::CheckpointWeek, _) => "markdown_checkpoint_week",
             (Knob::MarkdownCap, _) => "tunables.markdown_cap_pct",
+            (Knob::OrderCentre, _) => "tunables.prior_seasons",
         }
     }
 }
@@ -126,23 +134,24 @@ impl std::fmt::Display for Setting {
     }
 }
 
-/// The knob's value in `config`.
+/// The knob's value in `config`; the order's centre reads as the mean of the
+/// seasons it is calibrated on (1 when none: the backtests' bias alone).
 pub fn current(config: &SeasonConfig, knob: Knob) -> Setting {
     let t = &config.tunables;
     let p = &config.parameters;
     match knob {
-        Knob::SafetyStock => Setting::Fraction(match t.policy {
-            Policy::Seed | Policy::Rule
-                if p.replenishment_strategy == crate::ReplenishmentStrategy::None =>
-            {
-                t.safety_stock_no_replenishment_pct
-            }
-            Policy::Seed | Policy::Rule => t.safety_stock_pct,
-            Policy::Margin => t.season_level_sd,
+        Knob::SafetyStock => Setting::Fraction(match Rules::of(t).order {
+            OrderRule::SafetyStock => t.safety_stock_for(p.replenishment_strategy),
+            OrderRule::Newsvendor => t.season_level_sd,
         }),
         Knob::Holdback => Setting::Fraction(p.dc_holdback_percentage),
         Knob::CheckpointWeek => Setting::Week(p.markdown_checkpoint_week),
         Knob::MarkdownCap => Setting::Fraction(t.markdown_cap_pct),
+        Knob::OrderCentre => Setting::Fraction(if t.prior_seasons.is_empty() {
+            1.0
+        } else {
+            t.prior_seasons.iter().sum::<f64>() / t.prior_seasons.len() as f64
+        }),
     }
 }
 
@@ -150,13 +159,15 @@ pub fn current(config: &SeasonConfig, knob: Knob) -> Setting {
 pub fn with_setting(config: &SeasonConfig, knob: Knob, value: Setting) -> SeasonConfig {
     let mut c = config.clone();
     match (knob, value) {
-        (Knob::SafetyStock, Setting::Fraction(x)) => match c.tunables.policy {
-            Policy::Seed | Policy::Rule => {
+        (Knob::SafetyStock, Setting::Fraction(x)) => match Rules::of(&c.tunables).order {
+            OrderRule::SafetyStock => {
                 c.tunables.safety_stock_pct = x;
                 c.tunables.safety_stock_no_replenishment_pct = x;
             }
-            Policy::Margin => c.tunables.season_level_sd = x,
+            OrderRule::Newsvendor => c.tunables.season_level_sd = x,
         },
+        // A season's actual ÷ forecast joins those the order is calibrated on.
+        (Knob::OrderCentre, Setting::Fraction(x)) => c.tunables.prior_seasons.push(x),
         (Knob::Holdback, Setting::Fraction(x)) => c.parameters.dc_holdback_percentage = x,
         (Knob::CheckpointWeek, Setting::Week(w)) => {
             c.parameters.markdown_checkpoint_week = w;
@@ -173,8 +184,10 @@ pub fn with_setting(config: &SeasonConfig, knob: Knob, value: Setting) -> Season
     c
 }
 
-/// The values tried for a knob, the current one excluded.
-pub fn candidates(config: &SeasonConfig, knob: Knob) -> Vec<Setting> {
+/// The values tried for a knob, the current one excluded. The order's centre has
+/// one candidate, this season's actual ÷ forecast (`season_ratio`), and only under
+/// a newsvendor order.
+pub fn candidates(config: &SeasonConfig, knob: Knob, season_ratio: Option<f64>) -> Vec<Setting> {
     let now = current(config, knob);
     let fractions = |list: &[f64]| -> Vec<Setting> {
         list.iter()
@@ -183,9 +196,9 @@ pub fn candidates(config: &SeasonConfig, knob: Knob) -> Vec<Setting> {
             .collect()
     };
     match knob {
-        Knob::SafetyStock => match config.tunables.policy {
-            Policy::Seed | Policy::Rule => fractions(&[0.0, 0.05, 0.10, 0.15, 0.20, 0.25]),
-            Policy::Margin => fractions(&[0.05, 0.10, 0.15, 0.20, 0.25]),
+        Knob::SafetyStock => match Rules::of(&config.tunables).order {
+            OrderRule::SafetyStock => fractions(&[0.0, 0.05, 0.10, 0.15, 0.20, 0.25]),
+            OrderRule::Newsvendor => fractions(&[0.05, 0.10, 0.15, 0.20, 0.25]),
         },
         Knob::Holdback => fractions(&[0.0, 0.15, 0.30, 0.45, 0.60]),
         Knob::CheckpointWeek => {
@@ -199,6 +212,14 @@ pub fn candidates(config: &SeasonConfig, knob: Knob) -> Vec<Setting> {
         }
         Knob::MarkdownCap if config.parameters.markdown_checkpoint_week.is_none() => Vec::new(),
         Knob::MarkdownCap => fractions(&[0.15, 0.25, 0.40, 0.50]),
+        Knob::OrderCentre => match Rules::of(&config.tunables).order {
+            OrderRule::Newsvendor => season_ratio
+                .filter(|r| r.is_finite() && *r > 0.0)
+                .map(Setting::Fraction)
+                .into_iter()
+                .collect(),
+            OrderRule::SafetyStock => Vec::new(),
+        },
     }
 }
 
@@ -342,7 +363,7 @@ mod tests {
     #[test]
     fn the_seed_policy_without_replenishment_reads_its_own_safety_stock() {
         let mut c = config();
-        c.tunables.policy = Policy::Seed;
+        c.tunables.policy = crate::params::Policy::Seed;
         assert_eq!(current(&c, Knob::SafetyStock), Setting::Fraction(0.20));
         c.parameters.replenishment_strategy = crate::ReplenishmentStrategy::None;
         assert_eq!(current(&c, Knob::SafetyStock), Setting::Fraction(0.25));
@@ -354,10 +375,10 @@ mod tests {
         assert_eq!(current(&c, Knob::Holdback), Setting::Fraction(0.45));
         assert_eq!(current(&c, Knob::CheckpointWeek), Setting::Week(Some(6)));
         assert_eq!(current(&c, Knob::SafetyStock), Setting::Fraction(0.15));
-        let holdbacks = candidates(&c, Knob::Holdback);
+        let holdbacks = candidates(&c, Knob::Holdback, Some(0.8));
         assert_eq!(holdbacks.len(), 4);
         assert!(!holdbacks.contains(&Setting::Fraction(0.45)));
-        let weeks = candidates(&c, Knob::CheckpointWeek);
+        let weeks = candidates(&c, Knob::CheckpointWeek, Some(0.8));
         assert!(weeks.contains(&Setting::Week(None)));
         assert!(!weeks.contains(&Setting::Week(Some(6))));
         assert!(
@@ -367,20 +388,33 @@ mod tests {
         );
         let none = with_setting(&c, Knob::CheckpointWeek, Setting::Week(None));
         assert_eq!(none.parameters.markdown_threshold, None);
-        assert!(candidates(&none, Knob::MarkdownCap).is_empty());
+        assert!(candidates(&none, Knob::MarkdownCap, Some(0.8)).is_empty());
         let cut = with_setting(&c, Knob::MarkdownCap, Setting::Fraction(0.25));
         assert!((cut.tunables.markdown_cap_pct - 0.25).abs() < 1e-12);
         let spread = with_setting(&c, Knob::SafetyStock, Setting::Fraction(0.05));
         assert!((spread.tunables.season_level_sd - 0.05).abs() < 1e-12);
         let mut seed = c.clone();
-        seed.tunables.policy = Policy::Seed;
+        seed.tunables.policy = crate::params::Policy::Seed;
         let seed = with_setting(&seed, Knob::SafetyStock, Setting::Fraction(0.1));
         assert!((seed.tunables.safety_stock_pct - 0.1).abs() < 1e-12);
         assert_eq!(current(&seed, Knob::SafetyStock), Setting::Fraction(0.1));
         assert_eq!(
-            Knob::SafetyStock.field(Policy::Seed),
+            Knob::SafetyStock.field(OrderRule::SafetyStock),
             "tunables.safety_stock_pct"
         );
+        // The order's centre: this season's ratio joins the calibration, under a
+        // newsvendor order only.
+        assert_eq!(current(&c, Knob::OrderCentre), Setting::Fraction(1.0));
+        assert_eq!(
+            candidates(&c, Knob::OrderCentre, Some(0.8)),
+            vec![Setting::Fraction(0.8)]
+        );
+        assert!(candidates(&c, Knob::OrderCentre, None).is_empty());
+        assert!(candidates(&seed, Knob::OrderCentre, Some(0.8)).is_empty());
+        let centred = with_setting(&c, Knob::OrderCentre, Setting::Fraction(0.8));
+        assert_eq!(centred.tunables.prior_seasons, vec![0.8]);
+        let twice = with_setting(&centred, Knob::OrderCentre, Setting::Fraction(0.6));
+        assert_eq!(current(&twice, Knob::OrderCentre), Setting::Fraction(0.7));
         assert_eq!(Setting::Week(None).to_string(), "none");
         assert_eq!(Setting::Fraction(0.15).to_string(), "15%");
     }

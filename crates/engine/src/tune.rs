@@ -1,8 +1,18 @@
-//! `atelier tune`: next season's safety stock, holdback, checkpoint week and
-//! markdown cap, each tried one at a time on draws of demand centred on what the
-//! finished season saw, with the same steps and policy as a real season
+//! `atelier tune`: next season's safety stock, holdback, checkpoint week, markdown
+//! cap and order centre, tried on draws of demand centred on what the finished
+//! season saw, with the same steps and policy as a real season
 //! ([`SeasonSimulator`]). A change is recommended only when simulation supports it
-//! (see `atelier_core::tune`).
+//! in sample and again on held-out draws (see `atelier_core::tune`).
+//!
+//! - **No double-counted lift.** The weeks a markdown was in force are divided by
+//!   the lift the season's world gave it before the draws are made, and the draws
+//!   are played in that same world, so a replayed markdown lifts demand once.
+//! - **Held out.** Each knob's best supported value is played again on fresh draws
+//!   (another seed) against the current settings; it is recommended only when the
+//!   whole 90% interval of that gain is above zero.
+//! - **Together.** The knobs recommended alone are played together on the held-out
+//!   draws; the combination is recommended only when it, too, gains with
+//!   confidence, so advice given together has been measured together.
 
 use crate::agents::SeasonData;
 use crate::event::{Event, StoredEvent};
@@ -13,13 +23,17 @@ use atelier_core::params::{Policy, SeasonConfig};
 use atelier_core::tune::{
     DrawSpread, Knob, PairedGain, Setting, best, candidates, centred_draws, current, with_setting,
 };
+use atelier_core::world::World;
 use serde::Serialize;
 use std::sync::Arc;
+
+/// Mixed into the seed for the held-out draws, so they never repeat the tuning's.
+pub const HELD_OUT_SALT: u64 = 0x4E1D_0u64;
 
 /// How many draws, from which seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TuneOptions {
-    /// Seasons drawn around the observed one.
+    /// Seasons drawn around the observed one (the held-out check draws as many).
     pub draws: usize,
     /// The same seed gives the same draws and the same answer.
     pub seed: u64,
@@ -47,8 +61,27 @@ pub struct KnobAdvice {
     pub current: Setting,
     /// The values tried.
     pub tried: Vec<Tried>,
-    /// The best value simulation supports; `None` keeps the current one.
+    /// The best value the tuning draws support, before the held-out check.
+    pub best_in_sample: Option<Tried>,
+    /// That value's paired gain on the held-out draws.
+    pub held_out: Option<PairedGain>,
+    /// The value recommended: supported in sample and on held-out draws; `None`
+    /// keeps the current one.
     pub recommended: Option<Tried>,
+}
+
+/// The knobs recommended alone, played together on the held-out draws.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Together {
+    /// Each knob and its recommended value.
+    pub settings: Vec<(Knob, Setting)>,
+    /// Their joint paired gain over the current settings on the held-out draws.
+    pub gain: PairedGain,
+    /// Whether the combination gains with confidence and at least as much as the
+    /// best knob alone (else apply that one only).
+    pub supported: bool,
+    /// The recommended knob with the largest held-out gain alone.
+    pub best_alone: (Knob, Setting),
 }
 
 /// The what-if for next season.
@@ -62,14 +95,24 @@ pub struct TuneReport {
     pub draws: usize,
     /// Their seed.
     pub seed: u64,
-    /// The observed season's demand, units.
+    /// The held-out draws' seed.
+    pub held_out_seed: u64,
+    /// The observed season's demand, units (markdown lift included).
     pub observed_demand: u64,
+    /// The same weeks without the lift the world gave the markdown, units: what
+    /// the draws are centred on.
+    pub demand_before_lift: u64,
+    /// That demand ÷ the season's forecast: the order-centre knob's candidate
+    /// (none without a forecast).
+    pub season_ratio: Option<f64>,
     /// Mean gross margin of this season's settings over the draws, money.
     pub current_margin_mean: f64,
     /// The currency of the money figures.
     pub currency: String,
     /// Each knob.
     pub knobs: Vec<KnobAdvice>,
+    /// The recommended knobs together, when more than one is.
+    pub together: Option<Together>,
 }
 
 /// Each week's demand per store (`[week][store]`) as the season recorded it.
@@ -81,6 +124,28 @@ pub fn observed_demand(events: &[StoredEvent]) -> Vec<Vec<u64>> {
             _ => None,
         })
         .collect()
+}
+
+/// Each week's demand per store as the season would have seen it without the
+/// markdown in force that week: divided by the lift `world` gives its depth.
+pub fn demand_before_lift(events: &[StoredEvent], world: &World) -> Vec<Vec<u64>> {
+    let mut view = WorkflowView::default();
+    let mut weeks = Vec::new();
+    for stored in events {
+        if let Event::WeekRecorded { sales } = &stored.event {
+            let lift = 1.0 + world.lift_at(view.markdown_in_force());
+            weeks.push(
+                sales
+                    .demand
+                    .iter()
+                    .map(|u| (*u as f64 / lift).round() as u64)
+                    .collect(),
+            );
+        }
+        // A stored log folds; an event it refuses changes nothing here.
+        let _ = view.apply_event(&stored.event);
+    }
+    weeks
 }
 
 /// Tunes a completed season (`view`, folded from `events`) on its data.
@@ -108,54 +173,97 @@ pub fn tune(
         parameters,
         tunables: view.tunables.clone(),
     };
+    // The world the replays answer in: the season's own, or the standard one for
+    // a season recorded before worlds or from real sales.
+    let world = view.world.clone().unwrap_or_else(World::standard);
     let observed = observed_demand(events);
-    let draws = centred_draws(
-        &observed,
-        options.draws,
-        options.seed,
-        DrawSpread::default(),
-    );
-    let margins = |c: &SeasonConfig| -> Result<Vec<f64>, SimulationError> {
+    let base = demand_before_lift(events, &world);
+    let base_total: u64 = base.iter().flatten().sum();
+    let forecast_total = view.forecast.as_ref().map_or(0, |f| f.total_season_demand);
+    let season_ratio = (forecast_total > 0).then(|| base_total as f64 / forecast_total as f64);
+    let held_out_seed = options.seed ^ HELD_OUT_SALT;
+    let draws = centred_draws(&base, options.draws, options.seed, DrawSpread::default());
+    let held = centred_draws(&base, options.draws, held_out_seed, DrawSpread::default());
+    let margins = |c: &SeasonConfig, on: &[Vec<Vec<u64>>]| -> Result<Vec<f64>, SimulationError> {
         let sim = SeasonSimulator::prepare(&view.category, c, data.clone())?;
-        draws
-            .iter()
+        on.iter()
             .map(|d| {
-                let v = sim.play(d)?;
+                let v = sim.play_in(d, &world)?;
                 Ok(v.report.as_ref().map_or(0.0, |r| r.gross_margin))
             })
             .collect()
     };
-    let base = margins(&config)?;
+    let current_margins = margins(&config, &draws)?;
+    let current_held = margins(&config, &held)?;
+    let order_rule = view.rules().order;
     let mut knobs = Vec::new();
     for knob in Knob::ALL {
         let mut tried = Vec::new();
-        for setting in candidates(&config, knob) {
-            let m = margins(&with_setting(&config, knob, setting))?;
+        for setting in candidates(&config, knob, season_ratio) {
+            let m = margins(&with_setting(&config, knob, setting), &draws)?;
             tried.push(Tried {
                 setting,
                 margin_mean: mean(&m),
-                gain: PairedGain::of(&base, &m),
+                gain: PairedGain::of(&current_margins, &m),
             });
         }
         let pairs: Vec<(Setting, PairedGain)> = tried.iter().map(|t| (t.setting, t.gain)).collect();
-        let recommended = best(&pairs).and_then(|(s, _)| tried.iter().find(|t| t.setting == *s));
+        let best_in_sample = best(&pairs)
+            .and_then(|(s, _)| tried.iter().find(|t| t.setting == *s))
+            .copied();
+        let held_out = match &best_in_sample {
+            Some(t) => Some(PairedGain::of(
+                &current_held,
+                &margins(&with_setting(&config, knob, t.setting), &held)?,
+            )),
+            None => None,
+        };
+        let recommended = best_in_sample.filter(|_| held_out.is_some_and(|g| g.supports()));
         knobs.push(KnobAdvice {
             knob,
-            field: knob.field(config.tunables.policy),
+            field: knob.field(order_rule),
             current: current(&config, knob),
-            recommended: recommended.copied(),
             tried,
+            best_in_sample,
+            held_out,
+            recommended,
         });
     }
+    let chosen: Vec<(Knob, Setting)> = knobs
+        .iter()
+        .filter_map(|k| k.recommended.map(|t| (k.knob, t.setting)))
+        .collect();
+    let together = if chosen.len() > 1 {
+        let joint = chosen
+            .iter()
+            .fold(config.clone(), |c, (k, s)| with_setting(&c, *k, *s));
+        let gain = PairedGain::of(&current_held, &margins(&joint, &held)?);
+        let alone = knobs
+            .iter()
+            .filter_map(|k| Some((k.knob, k.recommended?.setting, k.held_out?.mean)))
+            .max_by(|a, b| a.2.total_cmp(&b.2));
+        alone.map(|(knob, setting, alone_gain)| Together {
+            settings: chosen,
+            supported: gain.supports() && gain.mean >= alone_gain,
+            gain,
+            best_alone: (knob, setting),
+        })
+    } else {
+        None
+    };
     Ok(TuneReport {
         workflow_id: view.workflow_id.clone(),
         policy: config.tunables.policy,
         draws: options.draws,
         seed: options.seed,
+        held_out_seed,
         observed_demand: observed.iter().flatten().sum(),
-        current_margin_mean: mean(&base),
+        demand_before_lift: base_total,
+        season_ratio,
+        current_margin_mean: mean(&current_margins),
         currency: config.tunables.currency.clone(),
         knobs,
+        together,
     })
 }
 

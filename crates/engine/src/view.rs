@@ -218,6 +218,12 @@ impl WorkflowView {
         self.weeks.len() as u32 + 1
     }
 
+    /// How the season's policy decides each thing, read from its tunables (the
+    /// steps ask this, never the policy's name).
+    pub fn rules(&self) -> atelier_core::policy::rules::Rules {
+        atelier_core::policy::rules::Rules::of(&self.tunables)
+    }
+
     /// The horizon, 0 before parameters.
     pub fn horizon(&self) -> u32 {
         self.parameters

@@ -10,7 +10,8 @@
 //! - [`replenish`]: DC stock shared by observed sell rates and the re-forecast;
 //! - [`transfers`]: store-to-store moves when the DC is empty, when they pay;
 //! - [`holdback`]: the stock a holdback strands when nothing leaves the DC;
-//! - [`chase`]: the first buy and an in-season reorder decided together.
+//! - [`chase`]: the first buy and an in-season reorder decided together;
+//! - [`rules`]: which variant of each decision a policy makes, chosen once.
 //!
 //! `docs/policies.md` explains each rule, its formula and its tunables.
 
@@ -20,4 +21,5 @@ pub mod lift;
 pub mod markdown;
 pub mod order;
 pub mod replenish;
+pub mod rules;
 pub mod transfers;

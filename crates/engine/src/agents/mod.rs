@@ -8,9 +8,10 @@ mod margin;
 use atelier_core::data::{SalesHistory, StoreNetwork};
 use atelier_core::demand::{manufacturing_order, reforecast_remaining};
 use atelier_core::inventory::replenish;
-use atelier_core::params::{Policy, SeasonParameters, Tunables};
+use atelier_core::params::{SeasonParameters, Tunables};
 use atelier_core::plan::{category_sales, cluster_and_allocate, forecast_and_order};
 use atelier_core::policy::replenish::replenish_to_demand;
+use atelier_core::policy::rules::{OrderRule, Rules};
 use atelier_core::pricing::{propose_markdown, reprice, sell_through};
 pub use contract::*;
 use serde::{Deserialize, Serialize};
@@ -93,6 +94,8 @@ pub struct AgentContext<'a> {
     pub data: &'a SeasonData,
     /// The workflow's tunables.
     pub tunables: &'a Tunables,
+    /// How the workflow's policy decides (built from the tunables).
+    pub rules: Rules,
 }
 
 /// A specialist agent.
@@ -144,12 +147,12 @@ impl Agent for DemandAgent {
                     slice.forecast_horizon_weeks,
                     ctx.tunables.safety_stock_for(slice.replenishment_strategy),
                 )?;
-                match ctx.tunables.policy {
-                    Policy::Seed | Policy::Rule => Ok(AgentResult::Forecast {
+                match ctx.rules.order {
+                    OrderRule::SafetyStock => Ok(AgentResult::Forecast {
                         forecast,
                         order: seed_order,
                     }),
-                    Policy::Margin => margin::order(
+                    OrderRule::Newsvendor => margin::order(
                         ctx,
                         category,
                         sales,

@@ -43,7 +43,7 @@ pub fn report(view: &WorkflowView) -> atelier_core::season::SeasonReport {
     report.stock_adjustments = view.stock_adjustments;
     report.units_reordered = view.reorders.iter().map(|r| r.units).sum();
     report.reorder_cost = view.reorders.iter().map(|r| r.cost).sum();
-    if view.tunables.policy == atelier_core::Policy::Margin {
+    if view.rules().advice == atelier_core::policy::rules::AdviceRule::Tune {
         // The seed's rules of thumb (raise safety stock below 95% fill rate, lower
         // it above 15% leftover) are not what simulation supports; `atelier tune`
         // tries each setting on demand like this season's and says what pays.

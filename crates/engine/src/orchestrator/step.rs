@@ -218,6 +218,7 @@ impl StepContext<'_> {
         let ctx = AgentContext {
             data,
             tunables: &step.view.tunables,
+            rules: step.view.rules(),
         };
         let started = self.clock.monotonic();
         match runner.handle(&handoff, &ctx) {

@@ -13,10 +13,10 @@ use crate::orchestrator::steps::{approvals, reforecast, replenish, transfers};
 use crate::reasoning::{Claim, Decision};
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
-use atelier_core::Policy;
 use atelier_core::demand::reforecast_remaining;
 use atelier_core::policy::chase::{ChaseSituation, ReorderPlan};
 use atelier_core::policy::replenish::ReplenishmentWindow;
+use atelier_core::policy::rules::ReorderRule;
 use serde_json::json;
 
 /// Lands the reorders due at the end of `week` at the DC and, when no top-up runs
@@ -149,7 +149,7 @@ pub fn answered(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, Step
 fn situation(view: &WorkflowView, week: u32) -> Option<ChaseSituation> {
     let terms = view.tunables.chase.terms()?;
     let horizon = view.horizon();
-    if view.tunables.policy != Policy::Margin
+    if view.rules().reorder != ReorderRule::Chase
         || week < atelier_core::policy::chase::FIRST_LOOK_WEEKS
         || week > terms.last_order_week(horizon)
         || view.units_on_order() > 0

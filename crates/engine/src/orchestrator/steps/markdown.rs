@@ -10,6 +10,8 @@ use crate::orchestrator::steps::{approvals, reforecast, transfers};
 use crate::reasoning;
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
+use atelier_core::params::MarkdownBasis;
+use atelier_core::policy::rules::MarkdownRule;
 
 /// Checks sell-through at checkpoint week `week`; returns whether the step now waits
 /// for the planner's approval of a proposed markdown.
@@ -18,22 +20,22 @@ pub fn check(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<bool, 
         phase: WorkflowState::Phase4MarkdownCheck,
         week,
     })?;
-    if step.view.tunables.policy == atelier_core::Policy::Margin {
-        return super::margin_markdown::check(ctx, step, week);
-    }
+    let basis = match step.view.rules().markdown {
+        MarkdownRule::ExpectedMargin => return super::margin_markdown::check(ctx, step, week),
+        MarkdownRule::SellThroughTarget { basis } => basis,
+    };
     let view = &step.view;
-    let ordered = view.allocation.as_ref().map_or(0, |a| a.manufacturing_qty);
     // The fixed rule may judge sell-through against the plan to date instead of
     // the order: 1.0 is then a season on plan.
-    let judged_against = match (view.tunables.policy, view.tunables.markdown_basis) {
-        (atelier_core::Policy::Rule, atelier_core::params::MarkdownBasis::Plan) => {
+    let judged_against = match basis {
+        MarkdownBasis::Plan => {
             let plan = view
                 .forecast
                 .as_ref()
                 .map_or(&view.forecast_weekly, |f| &f.weekly);
             plan.iter().take(week as usize).sum::<u64>()
         }
-        _ => ordered,
+        MarkdownBasis::Order => view.allocation.as_ref().map_or(0, |a| a.manufacturing_qty),
     };
     let call = ProposeMarkdownCall {
         week,

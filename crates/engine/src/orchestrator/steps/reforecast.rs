@@ -7,9 +7,9 @@ use crate::orchestrator::step::{Step, StepContext, StepError};
 use crate::reasoning::{self, Decision};
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
-use atelier_core::Policy;
 use atelier_core::inventory::reallocate_remaining;
 use atelier_core::policy::lift;
+use atelier_core::policy::rules::LiftRule;
 use atelier_core::stock::{
     AppliedLift, CENSORED_STORE_SHARE, ObservedWeek, observed_on_baseline, reallocation_pool,
 };
@@ -28,9 +28,9 @@ pub fn apply(
         .forecast
         .as_ref()
         .map_or_else(|| forecast_weekly.clone(), |f| f.weekly.clone());
-    let (actual_weekly, lift_pct) = match step.view.tunables.policy {
-        Policy::Seed | Policy::Rule => (observed(&step.view, &baseline), step.view.lift_pct),
-        Policy::Margin => observed_with_learnt_lift(&step.view, &baseline),
+    let (actual_weekly, lift_pct) = match step.view.rules().lift {
+        LiftRule::Assumed => (observed(&step.view, &baseline), step.view.lift_pct),
+        LiftRule::Learnt => observed_with_learnt_lift(&step.view, &baseline),
     };
     let call = ReforecastCall {
         after_week: week,

@@ -7,8 +7,8 @@ use crate::event::Event;
 use crate::orchestrator::step::{Step, StepContext, StepError};
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
-use atelier_core::Policy;
 use atelier_core::policy::replenish::{ReplenishmentWindow, StoreSignal};
+use atelier_core::policy::rules::ReplenishRule;
 
 /// Tops stores up after `week` when replenishment runs and is due.
 pub fn if_due(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<(), StepError> {
@@ -25,7 +25,7 @@ pub fn if_due(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<(), S
             week,
         })?;
     }
-    if step.view.tunables.policy == Policy::Margin {
+    if step.view.rules().replenish == ReplenishRule::ToDemand {
         return to_demand(ctx, step, week);
     }
     let call = ReplenishCall {

@@ -12,8 +12,8 @@ use crate::orchestrator::steps::{approvals, replenish, week as season_week};
 use crate::reasoning::{Claim, Decision};
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
-use atelier_core::Policy;
 use atelier_core::policy::replenish::demand_shares;
+use atelier_core::policy::rules::TransferRule;
 use atelier_core::policy::transfers::{StoreCover, TransferPlan, TransferWeek, any_running_out};
 use serde_json::json;
 
@@ -40,7 +40,10 @@ pub fn after_reorder(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Resul
 /// Weighs the week's transfers; returns whether the step now waits for approval.
 fn if_due(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<bool, StepError> {
     let view = &step.view;
-    if view.tunables.policy != Policy::Margin || week >= view.horizon() || view.dc_stock > 0 {
+    if view.rules().transfers != TransferRule::WhenTheyPay
+        || week >= view.horizon()
+        || view.dc_stock > 0
+    {
         return Ok(false);
     }
     let stores = covers(view, week);

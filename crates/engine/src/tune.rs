@@ -28,7 +28,7 @@ use serde::Serialize;
 use std::sync::Arc;
 
 /// Mixed into the seed for the held-out draws, so they never repeat the tuning's.
-pub const HELD_OUT_SALT: u64 = 0x4E1D_0u64;
+pub const HELD_OUT_SALT: u64 = 0x0004_E1D0_u64;
 
 /// How many draws, from which seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

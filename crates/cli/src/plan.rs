@@ -1,11 +1,17 @@
-//! `atelier plan`: the pre-season part on the command line.
+//! `atelier plan`: the pre-season part on the command line, decided by the same
+//! steps and policy as `atelier run` up to week 1 (so the order printed is the
+//! order a season would propose).
 
 use crate::inputs;
-use anyhow::Result;
-use atelier_core::plan::{SeasonPlan, plan_season};
+use anyhow::{Context, Result};
+use atelier_core::Policy;
+use atelier_core::plan::SeasonPlan;
 use atelier_core::sample::DEFAULT_CATEGORY;
+use atelier_engine::agents::SeasonData;
+use atelier_engine::simulate::SeasonSimulator;
 use clap::Args;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Flags of `atelier plan`.
 #[derive(Args)]
@@ -22,6 +28,10 @@ pub struct PlanArgs {
     /// Season parameters JSON (default: the shipped Zara set).
     #[arg(long)]
     params: Option<PathBuf>,
+    /// The policy that decides: seed, rule or margin (default: the parameter
+    /// file's, else margin).
+    #[arg(long, value_parser = crate::simulate::parse_policy)]
+    policy: Option<Policy>,
     /// Print one JSON object instead of a summary.
     #[arg(long)]
     json: bool,
@@ -30,20 +40,41 @@ pub struct PlanArgs {
 /// Runs the plan and prints it. Everything is computed before anything is printed,
 /// so an error leaves stdout empty.
 pub fn run(args: &PlanArgs) -> Result<()> {
-    let config = inputs::season_config(args.params.as_deref())?;
+    let mut config = inputs::season_config(args.params.as_deref())?;
+    if let Some(policy) = args.policy {
+        config.tunables.policy = policy;
+    }
     let stores = inputs::stores(args.stores.as_deref())?;
     let history = inputs::history(args.history.as_deref(), &stores)?;
     let category = crate::wording::resolve_category(&args.category, &history.category_names())?;
-    let plan = plan_season(&history, &stores, &category, &config)?;
+    let data = Arc::new(SeasonData { stores, history });
+    let sim = SeasonSimulator::prepare(&category, &config, data)?;
+    let launched = sim.launched();
+    let plan = SeasonPlan {
+        category,
+        parameters: config.parameters.clone(),
+        forecast: launched
+            .forecast
+            .clone()
+            .context("the launched season has no forecast")?,
+        manufacturing: launched
+            .order
+            .clone()
+            .context("the launched season has no order")?,
+        allocation: launched
+            .allocation
+            .clone()
+            .context("the launched season has no allocation")?,
+    };
     let text = if args.json {
         serde_json::to_string_pretty(&plan)?
     } else {
-        summary(&plan)
+        summary(&plan, config.tunables.policy)
     };
     crate::print_stdout(&text)
 }
 
-fn summary(plan: &SeasonPlan) -> String {
+fn summary(plan: &SeasonPlan, plan_policy: Policy) -> String {
     let p = &plan.parameters;
     let f = &plan.forecast;
     let m = &plan.manufacturing;
@@ -82,7 +113,8 @@ fn summary(plan: &SeasonPlan) -> String {
             .join(" "),
     );
     out.push_str(&format!(
-        "\n\nManufacturing order: {} units (forecast {} + {:.0}% safety stock)\n\n",
+        "\n\nManufacturing order ({} policy): {} units (forecast {} {:+.0}%)\n\n",
+        plan_policy,
         m.manufacturing_qty,
         m.forecast_units,
         m.safety_stock_pct * 100.0

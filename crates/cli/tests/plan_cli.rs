@@ -1,5 +1,6 @@
-//! `atelier plan` as a user runs it: the defaults, every shipped parameter file, and
-//! bad input (non-zero exit, the error on stderr, nothing on stdout).
+//! `atelier plan` as a user runs it: the defaults (the order `run` would propose),
+//! every shipped parameter file under the seed's rules, and bad input (non-zero
+//! exit, the error on stderr, nothing on stdout).
 
 use serde_json::Value;
 use std::process::{Command, Output};
@@ -76,21 +77,61 @@ fn check_plan(v: &Value, holdback: f64) {
 
 #[test]
 fn plan_on_the_defaults_is_the_zara_set() {
-    let out = atelier(&["plan", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = |args: &[&str]| -> Value {
+        let out = atelier(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let v = json(&["plan", "--json", "--policy", "seed"]);
     assert_eq!(v["parameters"]["forecast_horizon_weeks"], 12);
     assert_eq!(v["parameters"]["season_start_date"], "2025-02-17");
     assert_eq!(v["parameters"]["replenishment_strategy"], "none");
     assert_eq!(v["parameters"]["markdown_checkpoint_week"], 6);
     assert_eq!(v["manufacturing"]["safety_stock_pct"], 0.25);
     check_plan(&v, 0.0);
+    // The default policy (margin) plans what `run` proposes: the same forecast,
+    // the same order and the same launch.
+    let margin = json(&["plan", "--json"]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db").display().to_string();
+    let run = json(&[
+        "run",
+        "--json",
+        "--db",
+        &db,
+        "--until-week",
+        "0",
+        "--approve",
+        "auto",
+    ]);
+    assert_eq!(margin["manufacturing"], run["manufacturing"]);
+    assert_eq!(
+        margin["forecast"]["total_season_demand"],
+        run["forecast"]["total_season_demand"]
+    );
+    assert_eq!(
+        margin["allocation"]["initial_shipped"],
+        run["allocation"]["initial_shipped"]
+    );
+    assert!(
+        margin["manufacturing"]["manufacturing_qty"]
+            .as_u64()
+            .unwrap()
+            < v["manufacturing"]["manufacturing_qty"].as_u64().unwrap()
+    );
     let text = atelier(&["plan"]);
-    assert!(String::from_utf8_lossy(&text.stdout).contains("Manufacturing order"));
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("Manufacturing order (margin policy)"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+    let out = atelier(&["plan", "--policy", "greedy"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown policy 'greedy'"));
 }
 
 #[test]
@@ -104,7 +145,16 @@ fn plan_on_every_shipped_parameter_file() {
     ] {
         let path = format!("../../data/params/{name}.json");
         for category in ["Women's Dresses", "Men's Shirts", "Accessories"] {
-            let out = atelier(&["plan", "--json", "--params", &path, "--category", category]);
+            let out = atelier(&[
+                "plan",
+                "--json",
+                "--params",
+                &path,
+                "--category",
+                category,
+                "--policy",
+                "seed",
+            ]);
             assert!(
                 out.status.success(),
                 "{name}: {}",

@@ -30,7 +30,8 @@ pub enum MarkdownRule {
         basis: MarkdownBasis,
     },
     /// The depth with the most expected margin over the weeks left
-    /// ([`super::markdown`]).
+    /// ([`super::markdown`]), weighed at the checkpoint and again each later week
+    /// until one is proposed.
     ExpectedMargin,
 }
 

@@ -1,6 +1,7 @@
 //! A season week: its actuals settled store by store, the variance measured, a
 //! re-forecast when it drifts (and an emergency-reorder alert when the stock cannot
-//! cover it), the markdown check at the checkpoint, replenishment on cadence,
+//! cover it), the markdown check at the checkpoint (and each later week while a
+//! policy that weighs markdowns has found none worth taking), replenishment on cadence,
 //! transfers while the DC is empty (`margin`), then the next week or the report.
 
 use crate::agents::Route;
@@ -12,6 +13,7 @@ use crate::reasoning::{self, Decision};
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
 use atelier_core::data::{StoreNetwork, WeekActuals};
+use atelier_core::policy::rules::MarkdownRule;
 use atelier_core::stock::{WeekBasis, reorder_shortfall, settle_week};
 use atelier_core::variance::{VarianceCheck, VarianceDirection, check_week};
 use serde_json::json;
@@ -79,7 +81,8 @@ pub fn play(
         }
     }
     let p = step.parameters()?;
-    if Route::PricingMarkdown.enabled(p) && p.markdown_checkpoint_week == Some(week) {
+    let checkpoint = Route::PricingMarkdown.enabled(p) && p.markdown_checkpoint_week == Some(week);
+    if checkpoint || markdown_revisit_due(&step.view, week) {
         let waits = markdown::check(ctx, &mut step, week)?;
         if waits {
             return Ok(step);
@@ -87,6 +90,23 @@ pub fn play(
     }
     transfers::close_week(ctx, &mut step, week)?;
     Ok(step)
+}
+
+/// Whether Pricing looks again after week `week`: under a markdown weighed by
+/// expected margin, a checkpoint that found no markdown worth taking is revisited
+/// each later week before the last, until one is proposed (demand that falls after
+/// the checkpoint is not left until the season ends). A markdown proposed stands:
+/// taken, modified or declined by the planner, it is not re-opened, and the price
+/// never goes back up.
+fn markdown_revisit_due(view: &WorkflowView, week: u32) -> bool {
+    let Some(p) = view.parameters.as_ref() else {
+        return false;
+    };
+    view.rules().markdown == MarkdownRule::ExpectedMargin
+        && Route::PricingMarkdown.enabled(p)
+        && p.markdown_checkpoint_week.is_some_and(|c| week > c)
+        && week < view.horizon()
+        && view.markdown.as_ref().is_some_and(|m| m.markdown_pct <= 0.0)
 }
 
 /// Refuses actuals dated outside the week, missing any of its seven days, or

@@ -170,8 +170,23 @@ pub fn plan_reorder(
     let mu = mean.ln() - sd * sd / 2.0;
     let target = (mu + normal_quantile(critical_ratio) * sd).exp();
     let held = situation.units_in_stores + situation.units_at_dc + situation.units_on_order;
+    let quantile_factor = (normal_quantile(critical_ratio) * sd).exp();
+    // The last responsible moment: while the stock held covers the weeks until an
+    // order placed next week would sell (at the reorder's own quantile), waiting a
+    // week costs no sale and shows one more week of demand (a season that turns
+    // after a good start is not chased).
+    let until_next_arrival: u64 = situation
+        .remaining_demand
+        .iter()
+        .take(terms.lead_weeks as usize + 1)
+        .sum();
+    if week < terms.last_order_week(situation.horizon)
+        && until_next_arrival as f64 * quantile_factor <= held as f64
+    {
+        return None;
+    }
     // What the reorder can sell: the demand after it lands, at its own quantile.
-    let after_cap = after as f64 * (normal_quantile(critical_ratio) * sd).exp();
+    let after_cap = after as f64 * quantile_factor;
     let units = (target - held as f64).min(after_cap).floor();
     if !(units.is_finite() && units >= terms.min_units.max(1) as f64) {
         return None;
@@ -285,13 +300,13 @@ mod tests {
     fn a_short_season_reorders_to_its_quantile() {
         let e = economics();
         let terms = ChaseTerms::default();
-        let plan = plan_reorder(&situation(3, 5_000), &e, &terms).expect("a reorder");
+        let plan = plan_reorder(&situation(3, 3_500), &e, &terms).expect("a reorder");
         assert_eq!(plan.arrival_week, 6);
         assert!((plan.unit_cost - 23.0).abs() < 1e-12);
         assert!((plan.critical_ratio - 27.0 / 46.0).abs() < 1e-12);
         let sd = remaining_sd(0.15, 3, 9);
         let target = ((9_000f64).ln() - sd * sd / 2.0 + normal_quantile(27.0 / 46.0) * sd).exp();
-        assert_eq!(plan.units, (target - 5_000.0).floor() as u64);
+        assert_eq!(plan.units, (target - 3_500.0).floor() as u64);
         assert!(plan.expected_gain > 0.0);
         assert!((plan.cost - plan.units as f64 * 23.0).abs() < 1e-6);
         // Stock on order counts: nothing more is asked.
@@ -319,6 +334,27 @@ mod tests {
         // What cannot sell after arrival caps the reorder.
         let plan = plan_reorder(&situation(7, 0), &e, &terms).expect("late reorder");
         assert!(plan.units <= 2_200, "{}", plan.units);
+    }
+
+    #[test]
+    fn a_reorder_waits_while_the_stock_covers_until_a_later_one_would_land() {
+        let e = economics();
+        let terms = ChaseTerms::default();
+        // Week 3, lead 3: an order placed at week 4 sells from week 8, so the stock
+        // must cover weeks 4..=7: 4,000 units at the mean, ×e^(z·σ) at the
+        // reorder's quantile.
+        let sd = remaining_sd(0.15, 3, 9);
+        let cover = 4_000.0 * (normal_quantile(27.0 / 46.0) * sd).exp();
+        let enough = cover.ceil() as u64;
+        assert!(plan_reorder(&situation(3, enough), &e, &terms).is_none());
+        assert!(plan_reorder(&situation(3, enough - 2), &e, &terms).is_some());
+        // At the last week an order may be placed there is no waiting.
+        let last = ChaseTerms {
+            last_week: Some(3),
+            ..terms
+        };
+        let plan = plan_reorder(&situation(3, enough), &e, &last).expect("no later week");
+        assert!(plan.units >= 500);
     }
 
     #[test]

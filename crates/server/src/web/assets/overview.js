@@ -44,6 +44,7 @@ function pendingPanel(model, status, ctx, page) {
     manufacturing: () => `The manufacturing order of ${units(d.manufacturing_qty)} units waits for approval.`,
     markdown: () => `A ${pct(d.proposal ? d.proposal.markdown_pct : null)} markdown at week ${d.week} waits for approval.`,
     transfer: () => `Moving ${units(d.batch ? d.batch.units : null)} units between stores after week ${d.batch ? d.batch.week : '?'} waits for approval.`,
+    reorder: () => `A second buy of ${units(d.plan ? d.plan.units : null)} units after week ${d.plan ? d.plan.week : '?'} (landing after week ${d.plan ? d.plan.arrival_week : '?'}) waits for approval.`,
   }[p.kind]?.() || `${words(p.kind)} (${p.approval_id}) waits for approval.`;
   return h('section', { class: 'card pending', 'data-testid': 'pending-approval' },
     h('h2', {}, 'Waiting for a decision'),

@@ -261,3 +261,20 @@ test('a frame with nothing new leaves the tab panel as it is', async () => {
   await page.waitForFunction((n) => Number(document.querySelector('#season-panel').dataset.renders) > n, before_);
   assert.deepEqual(errors, []);
 });
+
+test('the forecast chart has the category\'s same weeks a year earlier', async () => {
+  const f = await call(server, 'GET', `/api/workflows/${normal}/forecast`);
+  assert.equal(f.last_year_weekly.length, 12);
+  assert.ok(f.last_year_weekly.every((v) => Number.isInteger(v) && v > 0), JSON.stringify(f.last_year_weekly));
+  const { page, errors } = await newBrowser();
+  await page.goto(`${server.url}/#/season/${normal}/overview`);
+  const chart = page.locator('[data-testid=weekly-chart]');
+  await chart.locator('path.line.last-year').waitFor();
+  const dots = chart.locator('.dots.last-year circle');
+  assert.equal(await dots.count(), 12);
+  assert.equal(await dots.first().locator('title').textContent(), `Last year, same weeks, week 1: ${f.last_year_weekly[0].toLocaleString('en-US')}`);
+  assert.ok((await chart.locator('.legend').textContent()).includes('Last year, same weeks'));
+  await chart.scrollIntoViewIfNeeded();
+  await shot(page, 'cockpit-last-year');
+  assert.deepEqual(errors, []);
+});

@@ -29,7 +29,10 @@ fn post(agent: &ureq::Agent, url: &str, body: &str) -> (u16, Value) {
         .expect("request sent");
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 #[test]
@@ -90,7 +93,10 @@ fn the_api_answers_what_the_cli_prints_for_the_same_draws_and_seed() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["field"], "draws");
     assert!(
-        body["error"].as_str().unwrap_or_default().contains("2..=200"),
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2..=200"),
         "{body}"
     );
 

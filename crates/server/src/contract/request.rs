@@ -479,7 +479,10 @@ mod tests {
         let empty = parse_json::<TuneRequest>(b"{}").expect("empty body");
         assert_eq!(
             empty.options(),
-            atelier_engine::tune::TuneOptions { draws: 40, seed: 42 }
+            atelier_engine::tune::TuneOptions {
+                draws: 40,
+                seed: 42
+            }
         );
         let given = parse_json::<TuneRequest>(br#"{"draws": 7, "seed": 9}"#).expect("valid");
         assert_eq!(

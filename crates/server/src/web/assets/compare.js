@@ -72,6 +72,7 @@ function parameterRows(a, b) {
   const rows = [
     ['Season', (w) => seasonName({ category: w.category, season_start_date: p(w).season_start_date, season_end_date: p(w).season_end_date })],
     ['State', (w) => `${stateLabel(w.state)}${p(w).forecast_horizon_weeks ? ` · week ${(w.weeks || []).length} of ${p(w).forecast_horizon_weeks}` : ''}`],
+    ['Decision policy', (w) => w.policy || '—'],
     ['Replenishment', (w) => rep[p(w).replenishment_strategy] || '—'],
     ['Held back at the DC', (w) => pct(p(w).dc_holdback_percentage)],
     ['Markdown check', (w) => (p(w).markdown_checkpoint_week ? `week ${p(w).markdown_checkpoint_week} at ${pct(p(w).markdown_threshold)}` : 'none')],
@@ -186,6 +187,8 @@ export function renderCompare(main, ctx, a, b) {
       return;
     }
     const [wa, wb] = docs;
+    // The policy is in the seasons list (the workflow document has no tunables).
+    for (const w of docs) w.policy = (list.find((x) => x.workflow_id === w.workflow_id) || {}).policy;
     const width = Math.max(320, Math.min(main.clientWidth - 34, 1100));
     const pending = [wa, wb].filter((w) => !w.report).map((w) => w.workflow_id);
     body.removeAttribute('aria-busy');

@@ -43,7 +43,7 @@ export function renderSeasons(main, ctx) {
   // Two seasons chosen for comparison, in the order they were ticked.
   const chosen = [];
   const compare = h('button', { type: 'button', 'data-testid': 'compare-chosen', disabled: true, onclick: () => ctx.go(`#/compare/${encodeURIComponent(chosen[0])}/${encodeURIComponent(chosen[1])}`) }, 'Compare the two ticked');
-  const chosenText = h('span', { class: 'muted small', 'aria-live': 'polite', 'data-testid': 'compare-count' });
+  const chosenText = h('span', { class: 'muted small', 'aria-live': 'polite', 'data-testid': 'compare-count' }, 'Tick two seasons to compare them side by side.');
   function tick(id, on) {
     const at = chosen.indexOf(id);
     if (on && at < 0) chosen.push(id);

@@ -70,6 +70,8 @@ test('two seasons compared side by side, picked from the seasons list', async ()
     assert.equal(cells[1], pp(b.report[key]), key);
     assert.match(cells[2], /^[+−±]\d+\.\d pp/, key);
   }
+  // No reorders in either: zero money reads "$0", never "-$0".
+  assert.deepEqual(await table.locator('tr[data-row=reorder_cost] td').allTextContents(), ['$0', '$0', '±$0']);
   const leftover = await table.locator('tr[data-row=leftover_units] td').allTextContents();
   assert.equal(leftover[0], a.report.leftover_units.toLocaleString('en-US'));
   const order = await table.locator('tr[data-row=order] td').allTextContents();
@@ -129,7 +131,10 @@ test('what-if of a completed season in the browser: each knob, tried values with
   await page.locator('[data-testid=whatif-unavailable]').waitFor();
   await page.keyboard.press('Escape');
 
-  await page.goto(`${server.url}/#/season/${normal}/whatif`);
+  // From the report's "for next season" to the What-if tab.
+  await page.goto(`${server.url}/#/season/${normal}/report`);
+  await page.click('[data-testid=report-whatif]');
+  await page.locator('[data-tab=whatif][aria-selected=true]').waitFor();
   const panel = page.locator('[data-testid=whatif]');
   await panel.locator('[data-testid=whatif-run]').waitFor();
   // By keyboard: the draws, the seed, then Enter on the button.

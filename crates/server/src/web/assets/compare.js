@@ -11,9 +11,6 @@ import { weeklyChart } from './charts.js';
 import { money, pct, stateLabel, units } from './format.js';
 import { seasonName } from './seasons.js';
 
-/** The picker that last changed: it keeps the focus across the re-render. */
-let focusAfter = null;
-
 const demandKnown = (w) => w.actuals_meaning === 'demand';
 const report = (w) => w.report || null;
 const fromReport = (key) => (w) => (report(w) && report(w)[key] !== undefined ? report(w)[key] : null);
@@ -140,52 +137,75 @@ function picker(id, label, list, chosen, other, onchange) {
   // The chosen season's id, state and margin under the picker: a phone shows
   // only the start of an option, and two seasons may share a name.
   const s = list.find((x) => x.workflow_id === chosen);
-  const hint = s ? `${s.workflow_id} · ${stateLabel(s.state)}${s.gross_margin !== null && s.gross_margin !== undefined ? ` · gross margin ${money(s.gross_margin, s.currency)}` : ''}` : '';
-  return h('div', { class: 'field' }, h('label', { for: id }, label), select, h('p', { class: 'hint mono', id: `${id}-hint` }, hint));
+  return h('div', { class: 'field' }, h('label', { for: id }, label), select, h('p', { class: 'hint mono', id: `${id}-hint` }, hintText(s)));
 }
 
-/** The compare page: pickers, the table and the weekly chart. */
-export function renderCompare(main, ctx, a, b) {
+/** The chosen season's id, state and margin, in words. */
+function hintText(s) {
+  return s ? `${s.workflow_id} · ${stateLabel(s.state)}${s.gross_margin !== null && s.gross_margin !== undefined ? ` · gross margin ${money(s.gross_margin, s.currency)}` : ''}` : '';
+}
+
+/**
+ * The compare page: pickers, the table and the weekly chart. A picker's change
+ * replaces the address (no navigation) and redraws the comparison only: the
+ * pickers stay, with the focus, so arrowing through a list by keyboard loses no
+ * key press to a page being rebuilt.
+ */
+export function renderCompare(main, ctx, a0, b0) {
+  let a = a0;
+  let b = b0;
+  let list = [];
+  let asked = 0;
   const body = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
   const pickers = h('div', { class: 'form-grid compare-pickers' });
-  const go = (x, y) => {
-    ctx.go(`#/compare/${encodeURIComponent(x || '')}/${encodeURIComponent(y || '')}`);
-  };
   mount(main,
     h('div', { class: 'page-head' }, h('div', {}, h('h1', { tabindex: -1 }, 'Compare two seasons'),
       h('p', { class: 'muted' }, 'Pick season A and season B: the table shows B − A for every measure.'))),
     h('section', { class: 'card' }, pickers),
     body);
 
-  async function load() {
-    let list = [];
-    try {
-      list = await api.get('/api/seasons');
-    } catch (e) {
-      mount(body, h('p', { class: 'field-error', role: 'alert' }, e.message));
-      return;
-    }
+  function drawPickers() {
+    const had = document.activeElement && document.activeElement.id;
     mount(pickers,
-      picker('compare-a', 'Season A', list, a, b, (v) => { focusAfter = 'compare-a'; go(v, b); }),
-      picker('compare-b', 'Season B', list, b, a, (v) => { focusAfter = 'compare-b'; go(a, v); }));
-    if (focusAfter) {
-      const el = document.getElementById(focusAfter);
-      if (el) el.focus();
-      focusAfter = null;
+      picker('compare-a', 'Season A', list, a, b, (v) => { a = v; changed(); }),
+      picker('compare-b', 'Season B', list, b, a, (v) => { b = v; changed(); }));
+    if (had === 'compare-a' || had === 'compare-b') document.getElementById(had).focus();
+  }
+
+  function changed() {
+    history.replaceState(null, '', `#/compare/${encodeURIComponent(a || '')}/${encodeURIComponent(b || '')}`);
+    // The hints and the other list's disabled option follow; the select itself is
+    // kept so that its focus and keyboard state stay.
+    for (const [id, chosen, other] of [['compare-a', a, b], ['compare-b', b, a]]) {
+      const select = document.getElementById(id);
+      if (!select) continue;
+      for (const o of select.options) o.disabled = Boolean(o.value) && o.value === other;
+      const s = list.find((x) => x.workflow_id === chosen);
+      document.getElementById(`${id}-hint`).textContent = hintText(s);
     }
+    show();
+  }
+
+  async function show() {
+    asked += 1;
+    const mine = asked;
     if (!a || !b) {
       body.removeAttribute('aria-busy');
       mount(body, h('p', { class: 'muted', 'data-testid': 'compare-empty' }, 'Choose two seasons to compare.'));
       return;
     }
+    body.setAttribute('aria-busy', 'true');
     let docs;
     try {
       docs = await Promise.all([a, b].map((id) => api.get(`/api/workflows/${encodeURIComponent(id)}`)));
     } catch (e) {
+      if (mine !== asked) return;
       body.removeAttribute('aria-busy');
       mount(body, h('p', { class: 'field-error', role: 'alert' }, e.message));
       return;
     }
+    // A later choice has been made meanwhile: its answer draws, not this one.
+    if (mine !== asked) return;
     const [wa, wb] = docs;
     // The policy is in the seasons list (the workflow document has no tunables).
     for (const w of docs) w.policy = (list.find((x) => x.workflow_id === w.workflow_id) || {}).policy;
@@ -197,6 +217,18 @@ export function renderCompare(main, ctx, a, b) {
       table(wa, wb),
       h('section', { class: 'card' }, chart(wa, wb, width)),
       h('p', {}, h('a', { href: `#/season/${encodeURIComponent(a)}` }, 'Open season A'), ' · ', h('a', { href: `#/season/${encodeURIComponent(b)}` }, 'Open season B')));
+  }
+
+  async function load() {
+    try {
+      list = await api.get('/api/seasons');
+    } catch (e) {
+      body.removeAttribute('aria-busy');
+      mount(body, h('p', { class: 'field-error', role: 'alert' }, e.message));
+      return;
+    }
+    drawPickers();
+    show();
   }
   load();
   return null;

@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { APPROVER, TOKENS, axeViolations, browser, call, createSeason, shot, startServer } from './harness.mjs';
+import { APPROVER, TOKENS, axeViolations, browser, call, createSeason, playToEnd, shot, startServer, untilReorder } from './harness.mjs';
 
 let server;
 const open = [];
@@ -97,6 +97,41 @@ test('axe finds no critical or serious violation on any view', async () => {
     await check(b.page, 'seasons, signed in');
   } finally {
     await guarded.stop();
+  }
+});
+
+test('axe finds no critical or serious violation on the cockpit: compare, what-if, reorder dialog', async () => {
+  const a = await createSeason(server, undefined, { scenario: 'low_demand' });
+  const b = await createSeason(server, undefined, { scenario: 'normal_season' });
+  await playToEnd(server, a);
+  await playToEnd(server, b);
+  const { id: hot } = await untilReorder(server);
+  for (const size of SIZES) {
+    const br = await browser(size);
+    open.push(br);
+    const { page } = br;
+    const tag = `${size.width}x${size.height}`;
+    await page.goto(`${server.url}/#/`);
+    await page.locator(`tr[data-workflow="${a}"] [data-testid=compare-tick]`).check();
+    await page.locator(`tr[data-workflow="${b}"] [data-testid=compare-tick]`).check();
+    await check(page, `seasons with two ticked ${tag}`);
+    await page.click('[data-testid=compare-chosen]');
+    await page.locator('[data-testid=compare-chart] path.line.cmp-b').waitFor();
+    await check(page, `compare ${tag}`);
+    await shot(page, 'a11y-compare');
+    await page.goto(`${server.url}/#/season/${b}/whatif`);
+    await page.fill('[data-testid=whatif-draws]', '2');
+    await page.click('[data-testid=whatif-run]');
+    await page.locator('[data-testid=whatif-result]').waitFor({ timeout: 60000 });
+    await check(page, `what-if ${tag}`);
+    await shot(page, 'a11y-whatif');
+    await page.goto(`${server.url}/#/season/${hot}`);
+    const dialog = page.locator('[data-testid=approval-dialog]');
+    await dialog.locator('[data-testid=approval-reorder-units]').waitFor();
+    await check(page, `reorder dialog ${tag}`);
+    await dialog.locator('[data-testid=approval-modify]').click();
+    await check(page, `reorder dialog, modifying ${tag}`);
+    await shot(page, 'a11y-reorder');
   }
 });
 

@@ -186,3 +186,62 @@ export async function axeViolations(page, context = 'body') {
     .filter((v) => v.impact === 'critical' || v.impact === 'serious')
     .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')} ${n.failureSummary ? n.failureSummary.split('\n').slice(1, 2).join('') : ''}`));
 }
+
+/** POSTs a CSV body (text/csv) to the API from Node; resolves with the JSON answer. */
+export async function postCsv(server, path, csv, token) {
+  const headers = { Accept: 'application/json', 'Content-Type': 'text/csv' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(server.url + path, { method: 'POST', headers, body: csv });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** Week `week` of the shipped normal season with every store selling `factor`× its units. */
+export function hotWeek(week, factor = 1.6) {
+  const file = join(ROOT, 'data', 'scenarios', 'normal_season', `actuals_week_${String(week).padStart(2, '0')}.csv`);
+  const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
+  return [head, ...lines.map((l) => {
+    const [date, store, qty] = l.split(',');
+    return `${date},${store},${Math.round(Number(qty) * factor)}`;
+  })].join('\n') + '\n';
+}
+
+/** Zara's parameters (everything at launch, no replenishment, check at week 6). */
+export const ZARA = {
+  forecast_horizon_weeks: 12, season_start_date: '2025-02-17', replenishment_strategy: 'none',
+  dc_holdback_percentage: 0, markdown_checkpoint_week: 6, markdown_threshold: 0.6,
+};
+
+/**
+ * A season selling 1.6× the normal season under `margin`, uploaded week by week
+ * as demand through the API (other approvals accepted) until it asks for a second
+ * buy; resolves with {id, approval} (the workflow document's pending approval).
+ */
+export async function untilReorder(server, token) {
+  const created = await call(server, 'POST', '/api/workflows', { category: "Women's Dresses", parameters: ZARA, actuals_meaning: 'demand' }, token);
+  const id = created.workflow_id;
+  for (let week = 1; week <= 12; week += 1) {
+    let w = await call(server, 'GET', `/api/workflows/${id}`, undefined, token);
+    while (w.pending_approval) {
+      if (w.pending_approval.kind === 'reorder') return { id, approval: w.pending_approval };
+      w = await call(server, 'POST', `/api/workflows/${id}/approvals/${w.pending_approval.approval_id}`, { action: 'accept' }, token);
+    }
+    await postCsv(server, `/api/workflows/${id}/actuals?week=${week}`, hotWeek(week), token);
+  }
+  throw new Error(`season ${id} never asked for a reorder`);
+}
+
+/** Plays a scenario season to its end through the API, accepting every approval. */
+export async function playToEnd(server, id, token) {
+  for (let round = 0; round < 20; round += 1) {
+    const w = await call(server, 'GET', `/api/workflows/${id}`, undefined, token);
+    if (w.state === 'completed') return w;
+    if (w.pending_approval) {
+      await call(server, 'POST', `/api/workflows/${id}/approvals/${w.pending_approval.approval_id}`, { action: 'accept' }, token);
+    } else {
+      await call(server, 'POST', `/api/workflows/${id}/play`, undefined, token);
+    }
+  }
+  throw new Error(`season ${id} did not complete`);
+}

@@ -309,7 +309,7 @@ test('keyboard: focus kept after actions, arrow keys on tabs, a reachable timeli
   assert.equal(await page.evaluate(() => document.activeElement.dataset.tab), 'stores');
   assert.equal(await page.locator('[data-tab=stores]').getAttribute('aria-selected'), 'true');
   await page.keyboard.press('End');
-  assert.equal(await page.evaluate(() => document.activeElement.dataset.tab), 'parameters');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.tab), 'whatif');
   await page.keyboard.press('Home');
   assert.equal(await page.evaluate(() => document.activeElement.dataset.tab), 'overview');
   assert.equal(await page.locator('[data-tab=stores]').getAttribute('tabindex'), '-1', 'one tab stop for the tab list');

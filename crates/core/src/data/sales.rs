@@ -49,6 +49,27 @@ impl CategorySales {
     pub fn last_date(&self) -> Option<NaiveDate> {
         self.daily_units.keys().next_back().copied()
     }
+
+    /// The same `weeks` season weeks one year earlier, for a planner to read this
+    /// season against: week k is the 7 days from `season_start` − 364 days +
+    /// 7(k − 1) (52 weeks back, so the weekdays line up). A week the history does
+    /// not cover whole is `None`, never a low number: a stub would read as a
+    /// collapse in demand.
+    pub fn same_weeks_last_year(&self, season_start: NaiveDate, weeks: u32) -> Vec<Option<u64>> {
+        let (Some(first), Some(last)) = (self.daily_units.keys().next().copied(), self.last_date())
+        else {
+            return vec![None; weeks as usize];
+        };
+        let start = season_start - chrono::Duration::days(364);
+        (0..weeks)
+            .map(|k| {
+                let from = start + chrono::Duration::days(7 * i64::from(k));
+                let to = from + chrono::Duration::days(6);
+                (from >= first && to <= last)
+                    .then(|| self.daily_units.range(from..=to).map(|(_, u)| *u).sum())
+            })
+            .collect()
+    }
 }
 
 /// The whole history file, by category.
@@ -139,4 +160,40 @@ pub fn read_sales<R: Read>(
         return Err(DataError::Empty { file: file.into() });
     }
     Ok(history)
+}
+
+#[cfg(test)]
+mod last_year_tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("date")
+    }
+
+    #[test]
+    fn the_same_weeks_a_year_earlier_line_up_by_weekday_and_skip_uncovered_weeks() {
+        // Daily units = day of the month, 2024-01-01 (a Monday) to 2024-01-20.
+        let mut sales = CategorySales::default();
+        for day in 1..=20 {
+            sales.daily_units.insert(d(2024, 1, day), u64::from(day));
+        }
+        // A season starting Monday 2024-12-30: 364 days earlier is Monday 2024-01-01.
+        let weeks = sales.same_weeks_last_year(d(2024, 12, 30), 4);
+        assert_eq!(
+            weeks,
+            vec![
+                Some((1..=7).sum()),
+                Some((8..=14).sum()),
+                // Days 15..=21: the 21st is past the history, so the week is unknown.
+                None,
+                None,
+            ]
+        );
+        // Before the history starts: unknown too.
+        assert_eq!(sales.same_weeks_last_year(d(2024, 12, 23), 1), vec![None]);
+        assert_eq!(
+            CategorySales::default().same_weeks_last_year(d(2025, 1, 1), 2),
+            vec![None, None]
+        );
+    }
 }

@@ -58,6 +58,57 @@ bounded_integer!(
     52
 );
 
+bounded_integer!(
+    /// Seasons drawn per value tried in a what-if (`POST .../tune`): at least two
+    /// (a paired interval needs two), at most [`MAX_TUNE_DRAWS`], so that one
+    /// request stays within seconds on a small server.
+    TuneDraws,
+    2,
+    MAX_TUNE_DRAWS
+);
+
+bounded_integer!(
+    /// The seed of a what-if's draws: any integer a JavaScript number holds
+    /// exactly (up to 2^53 − 1), so a page can send back the seed it was shown.
+    TuneSeed,
+    0,
+    MAX_TUNE_SEED
+);
+
+/// The most draws a what-if may ask for: 200, the CLI's default.
+pub const MAX_TUNE_DRAWS: u64 = 200;
+/// Draws when the body names none: enough for the paired interval to separate
+/// the knobs' values on the sample data, few enough to answer in about a second.
+pub const DEFAULT_TUNE_DRAWS: u64 = 40;
+/// Seed when the body names none: the CLI's default, so both answer alike.
+pub const DEFAULT_TUNE_SEED: u64 = 42;
+/// The largest seed: 2^53 − 1 (`Number.MAX_SAFE_INTEGER`).
+pub const MAX_TUNE_SEED: u64 = (1 << 53) - 1;
+
+/// A what-if for next season: how many draws, from which seed (both optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"draws": 40, "seed": 42}))]
+pub struct TuneRequest {
+    /// Seasons drawn around the observed one, per value tried (default 40).
+    #[serde(default)]
+    pub draws: Option<TuneDraws>,
+    /// Seed of the draws: the same seed gives the same answer (default 42, as
+    /// `atelier tune`).
+    #[serde(default)]
+    pub seed: Option<TuneSeed>,
+}
+
+impl TuneRequest {
+    /// The engine's options, defaults filled in.
+    pub fn options(&self) -> atelier_engine::tune::TuneOptions {
+        atelier_engine::tune::TuneOptions {
+            draws: self.draws.map_or(DEFAULT_TUNE_DRAWS, |d| d.get()) as usize,
+            seed: self.seed.map_or(DEFAULT_TUNE_SEED, |s| s.get()),
+        }
+    }
+}
+
 /// A shipped scenario, played with `POST .../play`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
@@ -421,6 +472,45 @@ mod tests {
         let (field, message) = refusal(&body);
         assert_eq!(field.as_deref(), Some("category"), "{message}");
         assert!(message.contains("at most 200 characters"), "{message}");
+    }
+
+    #[test]
+    fn a_what_if_body_is_bounded_and_defaults_to_the_cli() {
+        let empty = parse_json::<TuneRequest>(b"{}").expect("empty body");
+        assert_eq!(
+            empty.options(),
+            atelier_engine::tune::TuneOptions {
+                draws: 40,
+                seed: 42
+            }
+        );
+        let given = parse_json::<TuneRequest>(br#"{"draws": 7, "seed": 9}"#).expect("valid");
+        assert_eq!(
+            given.options(),
+            atelier_engine::tune::TuneOptions { draws: 7, seed: 9 }
+        );
+        for (body, field, words) in [
+            (r#"{"draws": 1}"#, "draws", "1 is outside 2..=200"),
+            (r#"{"draws": 201}"#, "draws", "201 is outside 2..=200"),
+            (
+                r#"{"seed": 9007199254740992}"#,
+                "seed",
+                "9007199254740992 is outside 0..=9007199254740991",
+            ),
+            (r#"{"knob": "holdback"}"#, "knob", "unknown field"),
+        ] {
+            match parse_json::<TuneRequest>(body.as_bytes()) {
+                Err(ApiError::BadRequest {
+                    field: Some(f),
+                    message,
+                    ..
+                }) => {
+                    assert_eq!(f, field, "{body}: {message}");
+                    assert!(message.contains(words), "{body}: {message}");
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -593,3 +593,84 @@ pub struct OrderValuationBody {
     /// Other sizes, smallest first.
     alternatives: Vec<OrderAlternativeBody>,
 }
+
+/// A knob a planner sets before a season (`atelier_core::tune::Knob`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum KnobBody {
+    /// Safety stock on the order (under `margin`: the season-level spread the
+    /// newsvendor order covers).
+    SafetyStock,
+    /// Share of the order held at the DC.
+    Holdback,
+    /// The markdown checkpoint week (null: no markdown).
+    CheckpointWeek,
+    /// The deepest markdown.
+    MarkdownCap,
+}
+
+/// A candidate's margin against the current setting's, on the same draws.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PairedGainBody {
+    /// Mean of (candidate − current) per draw, money.
+    mean: f64,
+    /// Lower end of the 90% interval of that mean.
+    low: f64,
+    /// Upper end.
+    high: f64,
+    /// Draws compared.
+    draws: u64,
+}
+
+/// One value tried and what it earned. Open to fields the engine adds (the
+/// engine's `Tried` is serialized as it is).
+#[derive(ToSchema)]
+pub struct TriedBody {
+    /// The value: a fraction, a week, or null (no markdown checkpoint).
+    #[schema(value_type = Option<f64>)]
+    setting: Option<f64>,
+    /// Its mean gross margin over the draws, money.
+    margin_mean: f64,
+    /// Its paired gain over the current setting.
+    gain: PairedGainBody,
+}
+
+/// A knob's current value, the values tried, and the recommendation.
+#[derive(ToSchema)]
+pub struct KnobAdviceBody {
+    /// The knob.
+    knob: KnobBody,
+    /// Its name in a parameter file (`tunables.season_level_sd`, ...).
+    field: String,
+    /// Its value this season: a fraction, a week, or null (no checkpoint).
+    #[schema(value_type = Option<f64>)]
+    current: Option<f64>,
+    /// The values tried.
+    tried: Vec<TriedBody>,
+    /// The best value simulation supports; null keeps the current one.
+    recommended: Option<TriedBody>,
+}
+
+/// What simulation says about next season's knobs (`atelier tune`'s answer,
+/// the engine's `TuneReport` as it serializes). Its objects are left open:
+/// fields the engine adds flow through without a change here.
+#[derive(ToSchema)]
+pub struct TuneReportBody {
+    /// The season tuned.
+    workflow_id: String,
+    /// Its policy (kept for next season).
+    policy: super::tunables::PolicyBody,
+    /// Draws per setting.
+    draws: u64,
+    /// Their seed.
+    seed: u64,
+    /// The observed season's demand, units.
+    observed_demand: u64,
+    /// Mean gross margin of this season's settings over the draws, money.
+    current_margin_mean: f64,
+    /// ISO 4217 code of the money figures.
+    currency: String,
+    /// Each knob.
+    knobs: Vec<KnobAdviceBody>,
+}

@@ -37,6 +37,10 @@ pub struct ForecastView {
     pub interval: TotalInterval,
     /// The order proposed or approved.
     pub manufacturing: Option<ManufacturingBody>,
+    /// The category's units in the same season weeks a year earlier (52 weeks
+    /// back), from the season's sales history; null for a week the history does
+    /// not cover whole.
+    pub last_year_weekly: Vec<Option<u64>>,
 }
 
 /// The allocation and the stock position now.

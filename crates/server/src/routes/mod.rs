@@ -8,6 +8,7 @@ pub mod export;
 pub mod meta;
 pub mod parameters;
 pub mod seasons;
+pub mod tune;
 pub mod views;
 pub mod workflows;
 
@@ -41,6 +42,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(views::markdowns))
         .routes(routes!(views::variance))
         .routes(routes!(views::report))
+        .routes(routes!(tune::tune))
         .routes(routes!(export::xlsx))
         .routes(routes!(export::table_csv))
         .routes(routes!(data::stores))

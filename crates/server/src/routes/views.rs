@@ -13,7 +13,7 @@ use crate::contract::workflow::ManufacturingBody;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::PathParams;
 use crate::state::AppState;
-use atelier_engine::{WorkflowState, WorkflowView};
+use atelier_engine::{DataCatalog, WorkflowState, WorkflowView};
 use axum::Json;
 use axum::extract::State;
 
@@ -39,12 +39,19 @@ pub async fn forecast(
     _: Viewer,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<ForecastView>, ApiError> {
-    let view = load_view(&state, id).await?;
+    let (view, last_year_weekly) = state
+        .read(move |s| {
+            let view = s.orchestrator().view(&id)?;
+            let last = last_year(s, &view);
+            Ok((view, last))
+        })
+        .await?;
     let f = view
         .forecast
         .as_ref()
         .ok_or_else(|| not_yet(&view, "forecast"))?;
     Ok(Json(ForecastView {
+        last_year_weekly,
         workflow_id: view.workflow_id.clone(),
         total_season_demand: f.total_season_demand,
         weekly_initial: f.weekly.clone(),
@@ -52,6 +59,23 @@ pub async fn forecast(
         interval: f.interval,
         manufacturing: view.order.as_ref().map(ManufacturingBody::from),
     }))
+}
+
+/// The category's units in the season's weeks a year earlier, from the season's
+/// own data set. A data set that can no longer be loaded (pruned) leaves every
+/// week unknown rather than failing the forecast it sits beside.
+fn last_year(s: &AppState, view: &WorkflowView) -> Vec<Option<u64>> {
+    let weeks = view.horizon();
+    let (Some(p), Some(source)) = (view.parameters.as_ref(), view.data.as_ref()) else {
+        return vec![None; weeks as usize];
+    };
+    match s.catalog().load(source) {
+        Ok(data) => data.history.category(&view.category).map_or_else(
+            || vec![None; weeks as usize],
+            |c| c.same_weeks_last_year(p.season_start_date, weeks),
+        ),
+        Err(_) => vec![None; weeks as usize],
+    }
 }
 
 /// The allocation: clusters, per-store shares and the stock position now.

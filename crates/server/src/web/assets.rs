@@ -54,6 +54,8 @@ pub const ASSETS: &[Asset] = &[
     asset!("stores.js", JS),
     asset!("uploads.js", JS),
     asset!("report.js", JS),
+    asset!("compare.js", JS),
+    asset!("whatif.js", JS),
 ];
 
 /// The embedded file called `name`, if any.

@@ -39,6 +39,51 @@ pub fn router() -> Router<AppState> {
         // gzip or brotli, as the browser accepts (issue 18: first loads were
         // 223–256 KB of uncompressed text).
         .layer(CompressionLayer::new())
+        // Outside the compression, so it sees the encoding chosen.
+        .layer(axum::middleware::map_response(tag_encoding))
+}
+
+/// The encodings the compression layer may choose, as `Content-Encoding` names them.
+const ENCODINGS: [&str; 4] = ["gzip", "br", "deflate", "zstd"];
+
+/// A compressed body is another representation of the resource, so it gets
+/// another strong validator (`"<tag>-gzip"`): a cache holding the gzip bytes must
+/// not have them confirmed by a request that would be answered uncompressed, nor
+/// the other way round (RFC 9110 §8.8.3).
+async fn tag_encoding(mut response: Response) -> Response {
+    let encoding = response
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .filter(|e| ENCODINGS.contains(e))
+        .map(str::to_owned);
+    let tagged = encoding.and_then(|e| {
+        let tag = response.headers().get(header::ETAG)?.to_str().ok()?;
+        HeaderValue::from_str(&encoded_etag(tag, &e)).ok()
+    });
+    if let Some(v) = tagged {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+/// `"abc"` for `encoding` gzip: `"abc-gzip"`.
+fn encoded_etag(etag: &str, encoding: &str) -> String {
+    match etag.strip_suffix('"') {
+        Some(open) => format!("{open}-{encoding}\""),
+        None => format!("{etag}-{encoding}"),
+    }
+}
+
+/// The `If-None-Match` token that names this resource, in any of its encodings.
+/// A 304 answers with that token: it confirms the representation the client has.
+fn matching_tag<'a>(if_none_match: &'a str, etag: &str) -> Option<&'a str> {
+    if_none_match.split(',').map(str::trim).find(|given| {
+        *given == etag
+            || ENCODINGS
+                .iter()
+                .any(|e| *given == encoded_etag(etag, e).as_str())
+    })
 }
 
 async fn shell(headers: HeaderMap) -> Response {
@@ -66,17 +111,19 @@ fn respond(
     body: &'static [u8],
     etag: &str,
 ) -> Response {
-    let fresh = headers
+    let matched = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|given| given.split(',').any(|t| t.trim() == etag));
-    let mut response = if fresh {
+        .and_then(|given| matching_tag(given, etag));
+    let mut response = if matched.is_some() {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         ([(header::CONTENT_TYPE, content_type)], body).into_response()
     };
     let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(etag) {
+    // A 200 carries the identity tag (suffixed by `tag_encoding` when it is
+    // compressed); a 304 has no body to compress and echoes the tag it matched.
+    if let Ok(v) = HeaderValue::from_str(matched.unwrap_or(etag)) {
         h.insert(header::ETAG, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -93,4 +140,21 @@ fn respond(
         HeaderValue::from_static("no-referrer"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_encoding_has_its_own_tag_and_a_304_echoes_the_one_matched() {
+        assert_eq!(encoded_etag("\"abc\"", "br"), "\"abc-br\"");
+        assert_eq!(matching_tag("\"abc\"", "\"abc\""), Some("\"abc\""));
+        assert_eq!(
+            matching_tag("\"x\", \"abc-gzip\"", "\"abc\""),
+            Some("\"abc-gzip\"")
+        );
+        assert_eq!(matching_tag("\"abc-lzma\"", "\"abc\""), None);
+        assert_eq!(matching_tag("\"abcd\"", "\"abc\""), None);
+    }
 }

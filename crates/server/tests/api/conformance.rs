@@ -227,7 +227,22 @@ fn every_answer_of_a_season_matches_the_document() {
         "/api/data/historical-sales",
         app.post_csv("/api/data/historical-sales", &history_csv(3)),
     );
+    // The what-if of the completed season.
+    let tuned = seen(
+        "post",
+        "/api/workflows/{id}/tune",
+        app.post_json(
+            &format!("/api/workflows/{id}/tune"),
+            &json!({"draws": 2, "seed": 3}),
+        ),
+    );
+    assert_eq!(tuned.status, 200, "{:?}", tuned.body);
     // Errors on the way.
+    seen(
+        "post",
+        "/api/workflows/{id}/tune",
+        app.post_json(&format!("/api/workflows/{id}/tune"), &json!({"draws": 0})),
+    );
     seen(
         "get",
         "/api/workflows/{id}",

@@ -130,6 +130,37 @@ fn an_unchanged_page_is_revalidated_not_resent() {
     assert_eq!(status, 200);
 }
 
+/// Compressed and identity answers are different representations: each has its
+/// own ETag, and a revalidation answers with the tag of the bytes the client has.
+#[test]
+fn compressed_and_identity_answers_do_not_share_an_etag() {
+    let app = spawn_app();
+    let tag = |accept: &str| {
+        let (status, head, _) = fetch(&app, "/assets/app.js", accept);
+        assert_eq!(status, 200, "{head}");
+        header(&head, "etag").expect("an etag").to_string()
+    };
+    let identity = tag("");
+    let gzip = tag("Accept-Encoding: gzip\r\n");
+    let br = tag("Accept-Encoding: br\r\n");
+    assert_ne!(identity, gzip);
+    assert_ne!(identity, br);
+    assert_ne!(gzip, br);
+    assert_eq!(gzip, format!("{}-gzip\"", identity.trim_end_matches('"')));
+    // Revalidating the gzip bytes: 304 with the gzip tag.
+    let (status, head, _) = fetch(
+        &app,
+        "/assets/app.js",
+        &format!("Accept-Encoding: gzip\r\nIf-None-Match: {gzip}\r\n"),
+    );
+    assert_eq!(status, 304, "{head}");
+    assert_eq!(header(&head, "etag"), Some(gzip.as_str()));
+    // The shell as well.
+    let (_, head, _) = fetch(&app, "/", "Accept-Encoding: br\r\n");
+    let (_, plain, _) = fetch(&app, "/", "");
+    assert_ne!(header(&head, "etag"), header(&plain, "etag"));
+}
+
 #[test]
 fn the_session_names_the_role_and_what_it_may_do() {
     let app = spawn_app_with(with_tokens);

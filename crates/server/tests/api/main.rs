@@ -19,3 +19,4 @@ mod parameters;
 mod recovery;
 mod season;
 mod stream;
+mod tune;

@@ -1,5 +1,5 @@
 // The dashboard's entry: who is signed in, the header, and the hash router
-// (#/ seasons, #/new, #/data, #/season/ID[/tab]). Pages are plain functions or
+// (#/ seasons, #/new, #/data, #/compare[/A/B], #/season/ID[/tab]). Pages are plain functions or
 // classes that render into <main>; a page with leave() is told when it is left.
 
 import { clearToast, h, mount, toast } from './dom.js';
@@ -8,6 +8,7 @@ import { renderSeasons } from './seasons.js';
 import { renderNewSeason } from './new_season.js';
 import { SeasonPage } from './season.js';
 import { renderData } from './uploads.js';
+import { renderCompare } from './compare.js';
 
 const boot = JSON.parse(document.getElementById('boot').textContent || '{}');
 const main = document.getElementById('main');
@@ -89,6 +90,8 @@ function route() {
   }
   if (parts[0] === 'season' && parts[1]) {
     page = new SeasonPage(main, ctx, decodeURIComponent(parts[1]), parts[2] || 'overview');
+  } else if (parts[0] === 'compare') {
+    page = renderCompare(main, ctx, decodeURIComponent(parts[1] || ''), decodeURIComponent(parts[2] || ''));
   } else if (parts[0] === 'new') {
     page = renderNewSeason(main, ctx);
   } else if (parts[0] === 'data') {

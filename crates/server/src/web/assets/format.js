@@ -23,6 +23,8 @@ export function percent(p, digits = 1) {
 /** Money with its currency code: (1234.5, 'EUR') → "€1,235"; no code → "1,235". */
 export function money(v, currency, digits = 0) {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  // A value that rounds to zero (a -0.0 from the engine, say) reads "$0", never "-$0".
+  if (Math.abs(v) < 0.5 * 10 ** -digits) v = 0;
   if (currency) {
     try {
       return new Intl.NumberFormat('en-US', {

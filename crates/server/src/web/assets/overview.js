@@ -3,6 +3,7 @@
 // five charts: forecast vs actual, sell-through, stock, allocation, replenishment.
 
 import { h } from './dom.js';
+import * as api from './api.js';
 import { barList, weeklyChart } from './charts.js';
 import { money, pct, units, when, words } from './format.js';
 
@@ -44,6 +45,7 @@ function pendingPanel(model, status, ctx, page) {
     manufacturing: () => `The manufacturing order of ${units(d.manufacturing_qty)} units waits for approval.`,
     markdown: () => `A ${pct(d.proposal ? d.proposal.markdown_pct : null)} markdown at week ${d.week} waits for approval.`,
     transfer: () => `Moving ${units(d.batch ? d.batch.units : null)} units between stores after week ${d.batch ? d.batch.week : '?'} waits for approval.`,
+    reorder: () => `A second buy of ${units(d.plan ? d.plan.units : null)} units after week ${d.plan ? d.plan.week : '?'} (landing after week ${d.plan ? d.plan.arrival_week : '?'}) waits for approval.`,
   }[p.kind]?.() || `${words(p.kind)} (${p.approval_id}) waits for approval.`;
   return h('section', { class: 'card pending', 'data-testid': 'pending-approval' },
     h('h2', {}, 'Waiting for a decision'),
@@ -53,7 +55,23 @@ function pendingPanel(model, status, ctx, page) {
       : h('p', { class: 'muted' }, 'An approver answers it; you will see the decision here as it is made.'));
 }
 
-function forecastChart(model, width) {
+/**
+ * The category's same weeks a year earlier (GET .../forecast), asked for once per
+ * season page; the chart draws it when it arrives.
+ */
+function lastYear(page) {
+  if (!page || page.lastYear !== undefined) return page ? page.lastYear : null;
+  page.lastYear = null;
+  api.get(`/api/workflows/${encodeURIComponent(page.id)}/forecast`).then((f) => {
+    page.lastYear = f.last_year_weekly || [];
+    if (!page.gone && page.tab === 'overview') page.render();
+  }, () => {
+    // Without it the chart shows the season alone.
+  });
+  return null;
+}
+
+function forecastChart(model, width, page) {
   const n = model.current.length || (model.parameters ? model.parameters.forecast_horizon_weeks : 12);
   const band = thresholdFraction(model);
   const latest = model.current;
@@ -66,6 +84,9 @@ function forecastChart(model, width) {
     demand.push(row ? row.demand : null);
   }
   series.push({ name: 'Units sold', cls: 'actual', kind: 'bar', values: sold });
+  const ly = lastYear(page);
+  const lastYearValues = Array.from({ length: n }, (_, k) => (ly && ly[k] !== null && ly[k] !== undefined ? ly[k] : null));
+  if (lastYearValues.some((v) => v !== null)) series.push({ name: 'Last year, same weeks', cls: 'last-year', kind: 'line', values: lastYearValues });
   if (model.actualsMeaning === 'demand' && demand.some((d, i) => d !== null && d !== sold[i])) {
     series.push({ name: 'Demand', cls: 'demand', kind: 'points', values: demand });
   }
@@ -84,18 +105,18 @@ function forecastChart(model, width) {
   for (let w = 1; w <= n; w += 1) {
     const r = model.weeks[w - 1];
     const c = model.checks[w - 1];
-    rows.push([`Week ${w}`, units(model.versions[0] ? model.versions[0].weekly[w - 1] : null), units(r ? r.forecast : null), units(latest[w - 1]), units(r ? r.sold : null), units(r ? r.demand : null), c && c.variance_percentage !== null && c.variance_percentage !== undefined ? `${c.variance_percentage.toFixed(1)}% ${c.direction}` : '—']);
+    rows.push([`Week ${w}`, units(model.versions[0] ? model.versions[0].weekly[w - 1] : null), units(r ? r.forecast : null), units(latest[w - 1]), units(r ? r.sold : null), units(r ? r.demand : null), c && c.variance_percentage !== null && c.variance_percentage !== undefined ? `${c.variance_percentage.toFixed(1)}% ${c.direction}` : '—', units(lastYearValues[w - 1])]);
   }
   return weeklyChart({
     testid: 'weekly-chart',
     title: 'Forecast against actual, per week',
-    summary: `Units per week: the first forecast, each re-forecast from the week it starts, the band of ±${pct(band)} around the forecast each week is checked against (beyond it a re-forecast is triggered), and the units sold.`,
+    summary: `Units per week: the first forecast, each re-forecast from the week it starts, the band of ±${pct(band)} around the forecast each week is checked against (beyond it a re-forecast is triggered), the units sold, and the category's same weeks a year earlier.`,
     xLabel: 'Season week', yLabel: 'Units', weeks: n, width,
     series,
     bands: latest.length ? [{ name: `±${pct(band)} variance band`, cls: 'variance', lo: centre.map((u) => u * (1 - band)), hi: centre.map((u) => u * (1 + band)) }] : [],
     markers,
     markerLegend: [{ name: 'Re-forecast', cls: 'reforecast-mark' }, { name: 'Markdown', cls: 'markdown-mark' }],
-    table: { columns: ['Week', 'Initial forecast', 'Forecast when played', 'Latest forecast', 'Sold', 'Demand', 'Variance'], rows },
+    table: { columns: ['Week', 'Initial forecast', 'Forecast when played', 'Latest forecast', 'Sold', 'Demand', 'Variance', 'Last year'], rows },
   });
 }
 
@@ -212,7 +233,7 @@ export function renderOverview({ model, status, ctx, page, width }) {
     metrics(model, status),
     pendingPanel(model, status, ctx, page),
     h('div', { class: wide ? 'grid2' : 'grid1' },
-      h('section', { class: 'card' }, forecastChart(model, cw)),
+      h('section', { class: 'card' }, forecastChart(model, cw, page)),
       h('section', { class: 'card' }, sellThroughChart(model, cw)),
       model.allocation ? h('section', { class: 'card' }, stockChart(model, cw)) : null,
       model.allocation ? h('section', { class: 'card' }, replenishmentChart(model, cw)) : null,

@@ -64,6 +64,7 @@ export function renderReport({ model, status, page }) {
     h('div', { class: 'metrics' }, unitCards),
     approvalsTable(status, model, cur),
     h('h3', {}, 'For next season'),
+    status.state === 'completed' ? h('p', { class: 'no-print' }, h('a', { href: `#/season/${encodeURIComponent(page.id)}/whatif`, 'data-testid': 'report-whatif' }, 'Try the what-if: next season\'s settings simulated on seasons like this one')) : null,
     recs.length ? h('table', { class: 'data', 'data-testid': 'recommendations' },
       h('thead', {}, h('tr', {}, ['Parameter', 'This season', 'Proposed', 'Expected margin gain', 'Reason'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, recs.map((x) => h('tr', {},

@@ -14,6 +14,7 @@ import { renderStores } from './stores.js';
 import { renderWeeks } from './uploads.js';
 import { renderReport } from './report.js';
 import { ApprovalDialog } from './approvals.js';
+import { renderWhatIf } from './whatif.js';
 import { day, fieldLabel, money, pct, stateLabel, units, words } from './format.js';
 
 const TABS = [
@@ -22,6 +23,7 @@ const TABS = [
   ['weeks', 'Weeks & uploads'],
   ['report', 'Report'],
   ['parameters', 'Parameters'],
+  ['whatif', 'What-if'],
 ];
 
 export class SeasonPage {
@@ -36,6 +38,12 @@ export class SeasonPage {
     this.dismissed = new Set();
     this.frame = 0;
     this.inbox = [];
+    // What the panel shows depends on: messages folded, the resource, the tab,
+    // the width and the busy flag. A frame with none of them changed keeps it.
+    this.applied = 0;
+    this.statusText = '';
+    this.statusVersion = 0;
+    this.panelKey = '';
     this.head = h('div', { class: 'season-head' });
     this.tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Season views' });
     this.panel = h('div', { class: 'tab-panel', role: 'tabpanel', id: 'season-panel' });
@@ -63,7 +71,7 @@ export class SeasonPage {
     // events, not the resource.
     this.stream.start();
     try {
-      this.status = await api.get(`/api/workflows/${encodeURIComponent(this.id)}`);
+      this.setStatus(await api.get(`/api/workflows/${encodeURIComponent(this.id)}`));
     } catch (e) {
       this.stream.stop();
       this.gone = true;
@@ -114,6 +122,7 @@ export class SeasonPage {
     const rows = document.createDocumentFragment();
     for (const m of msgs) {
       this.model.apply(m);
+      this.applied += 1;
       rows.prepend(row(m));
       if (m.event === 'approval_resolved' || m.event === 'approval_expired') this.dialog.resolved(m);
     }
@@ -122,9 +131,19 @@ export class SeasonPage {
     Object.assign(this.conn.dataset, { lastSeq: last.seq, received: this.stream.received });
   }
 
+  /** Keeps the workflow resource, counting a change only when its content changed. */
+  setStatus(status) {
+    const text = JSON.stringify(status);
+    if (text !== this.statusText) {
+      this.statusText = text;
+      this.statusVersion += 1;
+    }
+    this.status = status;
+  }
+
   async refresh() {
     try {
-      this.status = await api.get(`/api/workflows/${encodeURIComponent(this.id)}`);
+      this.setStatus(await api.get(`/api/workflows/${encodeURIComponent(this.id)}`));
       this.schedule();
     } catch {
       // The stream says what happened; the next event retries.
@@ -136,7 +155,7 @@ export class SeasonPage {
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
       this.drain();
-      this.render();
+      this.render({ frame: true });
     });
   }
 
@@ -166,6 +185,14 @@ export class SeasonPage {
       onclick: () => this.selectTab(key, false),
       onkeydown,
     }, label)));
+    // On a phone the tab strip scrolls sideways: the selected tab is kept in view.
+    const chosen = this.tabs.querySelector('[aria-selected="true"]');
+    if (chosen) {
+      const c = chosen.getBoundingClientRect();
+      const t = this.tabs.getBoundingClientRect();
+      if (c.right > t.right) this.tabs.scrollLeft += c.right - t.right + 8;
+      else if (c.left < t.left) this.tabs.scrollLeft -= t.left - c.left + 8;
+    }
   }
 
   /** Runs an action (a POST), keeping the buttons disabled meanwhile. */
@@ -311,15 +338,30 @@ export class SeasonPage {
       h('div', { class: 'actions' }, this.actions()));
   }
 
-  render() {
+  /**
+   * Draws the head and the tab panel. A call from an animation frame (`frame`)
+   * leaves the panel as it is when nothing it shows has changed (no message
+   * folded, the same resource, tab, width and busy flag): rebuilding it would
+   * cost a frame and drop what the planner was doing in it (a half-typed value,
+   * an open table view, the scroll of a table). A direct call (a sort, a tab, an
+   * action, a what-if) always redraws.
+   */
+  render({ frame = false } = {}) {
     if (this.gone) return;
     // Re-rendering replaces the buttons: the one that had focus gets it back.
     const had = document.activeElement;
     const inside = had && had !== document.body && (this.head.contains(had) || this.panel.contains(had));
     this.renderHead();
     const width = this.panel.clientWidth || 800;
+    const key = `${this.tab}|${this.applied}|${this.statusVersion}|${width}|${this.busy}`;
+    if (frame && key === this.panelKey) {
+      if (this.model.pending && this.status && this.status.pending_approval) this.openApproval(false);
+      return;
+    }
+    this.panelKey = key;
+    this.panel.dataset.renders = String(Number(this.panel.dataset.renders || 0) + 1);
     const args = { model: this.model, status: this.status || {}, ctx: this.ctx, page: this, width };
-    const views = { overview: renderOverview, stores: renderStores, weeks: renderWeeks, report: renderReport, parameters: renderParameters };
+    const views = { overview: renderOverview, stores: renderStores, weeks: renderWeeks, report: renderReport, parameters: renderParameters, whatif: renderWhatIf };
     const keepScroll = window.scrollY;
     mount(this.panel, views[this.tab](args));
     window.scrollTo(0, keepScroll);

@@ -15,7 +15,7 @@ const GROUPS = {
   error: (s) => s === 'error',
 };
 
-const KIND = { manufacturing: 'Manufacturing order', markdown: 'Markdown', transfer: 'Transfers' };
+const KIND = { manufacturing: 'Manufacturing order', markdown: 'Markdown', transfer: 'Transfers', reorder: 'Reorder' };
 
 /** A season's name in words: "Women's Dresses · 17 Feb 2025 – 11 May 2025". */
 export function seasonName(s) {
@@ -40,6 +40,20 @@ function inbox(list, ctx) {
 
 export function renderSeasons(main, ctx) {
   let list = [];
+  // Two seasons chosen for comparison, in the order they were ticked.
+  const chosen = [];
+  const compare = h('button', { type: 'button', 'data-testid': 'compare-chosen', disabled: true, onclick: () => ctx.go(`#/compare/${encodeURIComponent(chosen[0])}/${encodeURIComponent(chosen[1])}`) }, 'Compare the two ticked');
+  const chosenText = h('span', { class: 'muted small', 'aria-live': 'polite', 'data-testid': 'compare-count' }, 'Tick two seasons to compare them side by side.');
+  function tick(id, on) {
+    const at = chosen.indexOf(id);
+    if (on && at < 0) chosen.push(id);
+    if (!on && at >= 0) chosen.splice(at, 1);
+    // A third tick replaces the oldest: two seasons are compared.
+    while (chosen.length > 2) chosen.shift();
+    for (const box of body.querySelectorAll('input[data-compare]')) box.checked = chosen.includes(box.dataset.compare);
+    compare.disabled = chosen.length !== 2;
+    chosenText.textContent = chosen.length === 2 ? '2 seasons ticked' : `${chosen.length} of 2 seasons ticked`;
+  }
   const filter = h('select', { id: 'state-filter', 'data-testid': 'state-filter' },
     h('option', { value: 'all' }, 'All states'),
     h('option', { value: 'running' }, 'Running'),
@@ -61,7 +75,9 @@ export function renderSeasons(main, ctx) {
     mount(body, rows.length ? rows.map((w) => {
       const pending = w.pending_approval;
       return h('tr', { 'data-workflow': w.workflow_id },
-        h('td', {}, h('a', { href: `#/season/${encodeURIComponent(w.workflow_id)}`, 'data-testid': 'season-name' }, seasonName(w)), h('div', { class: 'muted small mono' }, w.workflow_id)),
+        h('td', {}, h('div', { class: 'season-cell' },
+          h('input', { type: 'checkbox', 'data-compare': w.workflow_id, 'data-testid': 'compare-tick', checked: chosen.includes(w.workflow_id), 'aria-label': `Compare ${seasonName(w)} (${w.workflow_id})`, onchange: (e) => tick(w.workflow_id, e.target.checked) }),
+          h('div', {}, h('a', { href: `#/season/${encodeURIComponent(w.workflow_id)}`, 'data-testid': 'season-name' }, seasonName(w)), h('div', { class: 'muted small mono' }, w.workflow_id)))),
         h('td', {}, h('span', { class: `badge state-${w.state}` }, stateLabel(w.state))),
         h('td', {}, w.policy),
         h('td', { class: 'num' }, w.horizon_weeks ? `${w.weeks_played} of ${w.horizon_weeks}` : '—'),
@@ -88,9 +104,10 @@ export function renderSeasons(main, ctx) {
       h('div', { class: 'actions' },
         h('label', { for: 'season-search' }, 'Search '), search,
         h('label', { for: 'state-filter' }, 'Show '), filter,
+        h('a', { class: 'button', href: '#/compare' }, 'Compare seasons'),
         ctx.can('plan') ? h('a', { class: 'button primary', href: '#/new' }, 'New season') : null)),
     top,
-    count,
+    h('div', { class: 'actions compare-bar' }, count, compare, chosenText),
     h('div', { class: 'card scroll', tabindex: 0, role: 'region', 'aria-label': 'Seasons' }, h('table', { class: 'data', 'data-testid': 'seasons-table' },
       h('caption', { class: 'visually-hidden' }, 'Seasons, the most recently changed first'),
       h('thead', {}, h('tr', {},

@@ -166,12 +166,21 @@ test('what-if of a completed season in the browser: each knob, tried values with
     }
     const verdict = await card.locator('[data-testid=whatif-recommendation]').textContent();
     if (k.recommended) {
-      assert.match(verdict, /^Change to /, k.knob);
-      assert.ok(verdict.includes(signedUsd(k.recommended.gain.mean)), verdict);
+      // The gain shown is the held-out one.
+      assert.match(verdict, /^Change to .*on held-out seasons/, k.knob);
+      assert.ok(verdict.includes(signedUsd(k.held_out.mean)), verdict);
       assert.equal(await card.locator('tr.chosen').count(), 1);
+    } else if (k.best_in_sample) {
+      assert.match(verdict, /^Keep it: .* on held-out ones\.$/, k.knob);
+      assert.ok(verdict.includes(signedUsd(k.held_out.mean)), verdict);
     } else {
       assert.match(verdict, /^(Keep it|Nothing to try)/, k.knob);
     }
+  }
+  const together = panel.locator('[data-testid=whatif-together]');
+  assert.equal(await together.count(), expected.together ? 1 : 0);
+  if (expected.together) {
+    assert.ok((await together.textContent()).includes(signedUsd(expected.together.gain.mean)));
   }
   // The answer stays when the tab is left and found again.
   await page.click('[data-tab=report]');

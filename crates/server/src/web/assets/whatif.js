@@ -10,10 +10,11 @@ import * as api from './api.js';
 import { money, pct, units } from './format.js';
 
 const KNOBS = {
-  safety_stock: { label: 'Safety stock', help: { margin: 'the spread of the season\'s level the order covers (it sets the safety stock)', seed: 'stock ordered above the forecast', rule: 'stock ordered above the forecast' } },
-  holdback: { label: 'Held back at the DC', help: 'share of the order kept at the DC at launch' },
-  checkpoint_week: { label: 'Markdown check week', help: 'the week sell-through is checked; none = no markdown' },
-  markdown_cap: { label: 'Markdown cap', help: 'the deepest markdown allowed' },
+  safety_stock: { label: 'Safety stock', short: 'safety stock', help: { margin: 'the spread of the season\'s level the order covers (it sets the safety stock)', seed: 'stock ordered above the forecast', rule: 'stock ordered above the forecast' } },
+  holdback: { label: 'Held back at the DC', short: 'DC holdback', help: 'share of the order kept at the DC at launch' },
+  checkpoint_week: { label: 'Markdown check week', short: 'markdown check', help: 'the week sell-through is checked; none = no markdown' },
+  markdown_cap: { label: 'Markdown cap', short: 'markdown cap', help: 'the deepest markdown allowed' },
+  order_centre: { label: 'Order centre', short: 'order centre', help: 'the mean actual ÷ forecast of the seasons the order is calibrated on (100% = none yet); the value tried adds this season' },
 };
 
 /** A knob's value in words: a week, none, or a percentage. */
@@ -70,9 +71,16 @@ function knobSection(k, r) {
   const text = typeof meta.help === 'object' ? meta.help[r.policy] || '' : meta.help;
   const help = text.charAt(0).toUpperCase() + text.slice(1);
   const rec = k.recommended;
-  const verdict = rec
-    ? h('p', { class: 'ok-text', 'data-testid': 'whatif-recommendation' }, h('strong', {}, `Change to ${settingText(k.knob, rec.setting)}`), `: ${signed(rec.gain.mean, cur)} a season (90% interval ${signed(rec.gain.low, cur)} to ${signed(rec.gain.high, cur)}).`)
-    : h('p', { 'data-testid': 'whatif-recommendation' }, k.tried.length ? 'Keep it: no value tried earns more with confidence.' : 'Nothing to try (no markdown check this season).');
+  const held = k.held_out;
+  const best = k.best_in_sample;
+  let verdict;
+  if (rec && held) {
+    verdict = h('p', { class: 'ok-text', 'data-testid': 'whatif-recommendation' }, h('strong', {}, `Change to ${settingText(k.knob, rec.setting)}`), `: ${signed(held.mean, cur)} a season on held-out seasons (90% interval ${signed(held.low, cur)} to ${signed(held.high, cur)}).`);
+  } else if (best && held) {
+    verdict = h('p', { 'data-testid': 'whatif-recommendation' }, `Keep it: ${settingText(k.knob, best.setting)} gained ${signed(best.gain.mean, cur)} on the seasons tried but ${signed(held.mean, cur)} on held-out ones.`);
+  } else {
+    verdict = h('p', { 'data-testid': 'whatif-recommendation' }, k.tried.length ? 'Keep it: no value tried earns more with confidence.' : 'Nothing to try for this season.');
+  }
   const isRec = (t) => rec && JSON.stringify(rec.setting) === JSON.stringify(t.setting);
   const gain = (g) => [
     h('span', { class: ['gain', g.mean > 0 ? 'diff-better' : g.mean < 0 ? 'diff-worse' : ''] }, signed(g.mean, cur)),
@@ -102,6 +110,21 @@ function knobSection(k, r) {
         h('tbody', {}, rows))) : null);
 }
 
+/** The recommended knobs played together on the held-out seasons. */
+function together(r) {
+  const t = r.together;
+  if (!t) return null;
+  const cur = r.currency;
+  const name = (knob) => (KNOBS[knob] || { short: knob }).short;
+  const what = t.settings.map(([knob, setting]) => `${name(knob)} ${settingText(knob, setting)}`).join(', ');
+  const [bestKnob, bestSetting] = t.best_alone;
+  const advice = t.supported
+    ? 'Apply them together.'
+    : `They earn less together than apart: apply only the ${name(bestKnob)} (${settingText(bestKnob, bestSetting)}).`;
+  return h('p', { class: 'card', 'data-testid': 'whatif-together' }, h('strong', {}, 'Together: '),
+    `${what}: ${signed(t.gain.mean, cur)} a season on held-out seasons (90% interval ${signed(t.gain.low, cur)} to ${signed(t.gain.high, cur)}). ${advice}`);
+}
+
 /** The What-if tab. */
 export function renderWhatIf({ status, page, model }) {
   const w = state(page);
@@ -123,8 +146,9 @@ export function renderWhatIf({ status, page, model }) {
   const result = r ? h('div', { 'data-testid': 'whatif-result' },
     h('h3', { id: 'whatif-result', tabindex: -1 }, 'What simulation says'),
     h('p', {}, `With this season's settings the mean gross margin is `, h('strong', { 'data-testid': 'whatif-current-margin' }, money(r.current_margin_mean, r.currency)),
-      ` over ${units(r.draws)} seasons drawn around the ${units(r.observed_demand)} units of demand this one saw (seed ${r.seed}, ${r.policy} policy). A change is recommended only when its whole 90% interval gains.`),
+      ` over ${units(r.draws)} seasons drawn around the ${units(r.observed_demand)} units of demand this one saw (${units(r.demand_before_lift)} before the markdown's lift; seed ${r.seed}, ${r.policy} policy). A change is recommended only when its whole 90% interval gains, on these seasons and again on as many held-out ones.`),
     w.ms !== undefined ? h('p', { class: 'muted small' }, `Simulated in ${(w.ms / 1000).toFixed(1)} s.`) : null,
+    together(r),
     h('div', { class: 'whatif-grid' }, r.knobs.map((k) => knobSection(k, r)))) : null;
   return h('section', { class: 'card', 'data-testid': 'whatif', 'aria-busy': w.running ? 'true' : 'false' },
     h('h2', {}, 'What-if for next season'),

@@ -150,17 +150,20 @@ fn units_reconcile_in_every_simulated_season() {
 
 #[test]
 fn a_collapse_after_a_checkpoint_without_markdown_is_marked_down_later() {
-    let sim = SeasonSimulator::prepare(
-        CATEGORY,
-        &config("standard_retail", Policy::Margin),
-        data(),
-    )
-    .unwrap();
+    let sim =
+        SeasonSimulator::prepare(CATEGORY, &config("standard_retail", Policy::Margin), data())
+            .unwrap();
     // Hot to the checkpoint (week 6): nothing to clear there. Then a collapse.
     let hot = plan_times(&sim, 1.25);
     let cold = plan_times(&sim, 0.25);
     let weeks: Vec<Vec<u64>> = (0..12)
-        .map(|w| if w < 6 { hot[w].clone() } else { cold[w].clone() })
+        .map(|w| {
+            if w < 6 {
+                hot[w].clone()
+            } else {
+                cold[w].clone()
+            }
+        })
         .collect();
     let margin = sim.play(&weeks).unwrap();
     let m = margin.markdown.as_ref().expect("a markdown was weighed");
@@ -174,7 +177,10 @@ fn a_collapse_after_a_checkpoint_without_markdown_is_marked_down_later() {
     // The same season without the collapse: "none" holds, weighed again each week
     // up to the last but one.
     let steady = sim.play(&hot).unwrap();
-    let m = steady.markdown.as_ref().expect("the checkpoint weighed a markdown");
+    let m = steady
+        .markdown
+        .as_ref()
+        .expect("the checkpoint weighed a markdown");
     assert_eq!((m.week, m.markdown_pct), (11, 0.0), "{m:?}");
 
     // The fixed rules look once, at the checkpoint.
@@ -182,5 +188,9 @@ fn a_collapse_after_a_checkpoint_without_markdown_is_marked_down_later() {
         .unwrap()
         .play(&weeks)
         .unwrap();
-    assert!(rule.markdown.as_ref().is_none_or(|m| m.week == 6), "{:?}", rule.markdown);
+    assert!(
+        rule.markdown.as_ref().is_none_or(|m| m.week == 6),
+        "{:?}",
+        rule.markdown
+    );
 }

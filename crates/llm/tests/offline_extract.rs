@@ -294,10 +294,57 @@ fn odd_input_gives_an_error_not_a_panic() {
         "12 weeks from March 1. Weekly replenishment. Hold back 45%. Markdown at week 0 below 60%.",
     ];
     for text in odd {
-        let _ = extract_offline(text, today);
+        // Whatever it is, the answer is either parameters that pass validation or
+        // an error that says what is wrong; never a panic, never an empty refusal.
+        match extract_offline(text, today) {
+            Ok(got) => {
+                let p = &got.parameters;
+                assert!(
+                    (1..=52).contains(&p.forecast_horizon_weeks),
+                    "{text:?}: {p:?}"
+                );
+                assert!(
+                    p.markdown_checkpoint_week
+                        .is_none_or(|w| w >= 1 && w < p.forecast_horizon_weeks),
+                    "{text:?}: {p:?}"
+                );
+                assert!((0.0..=1.0).contains(&p.dc_holdback_percentage), "{text:?}");
+            }
+            Err(e) => assert!(!e.to_string().trim().is_empty(), "{text:?}"),
+        }
+    }
+    // Nothing to read: refused, naming what is missing.
+    for text in ["", "   ", "%%%"] {
+        let err = extract_offline(text, today).expect_err(text);
+        assert!(
+            matches!(err, ExtractError::Missing { .. }),
+            "{text:?}: {err}"
+        );
+    }
+    // A negative holdback and a markdown at week 0 are never taken as given.
+    for text in [
+        "hold back -5% at the DC",
+        "12 weeks from March 1. Weekly replenishment. Hold back 45%. Markdown at week 0 below 60%.",
+    ] {
+        if let Ok(got) = extract_offline(text, today) {
+            assert!(got.parameters.dc_holdback_percentage >= 0.0, "{text:?}");
+            assert_ne!(got.parameters.markdown_checkpoint_week, Some(0), "{text:?}");
+        }
     }
     let long = "12 weeks from March 1, weekly, keep 45% at the DC. ".repeat(500);
-    let _ = extract_offline(&long, today);
+    // A long repetition of one partial plan reads as that plan: what it says is
+    // kept, what it leaves out (the markdown) is named.
+    match extract_offline(&long, today).expect_err("no markdown said") {
+        ExtractError::Missing {
+            missing_parameters,
+            partial,
+        } => {
+            assert!(missing_parameters.contains(&"markdown_checkpoint_week".to_string()));
+            assert_eq!(partial.forecast_horizon_weeks, Some(12));
+            assert_eq!(partial.dc_holdback_percentage, Some(0.45));
+        }
+        other => panic!("{other}"),
+    }
 }
 
 #[test]

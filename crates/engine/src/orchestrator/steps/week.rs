@@ -106,7 +106,10 @@ fn markdown_revisit_due(view: &WorkflowView, week: u32) -> bool {
         && Route::PricingMarkdown.enabled(p)
         && p.markdown_checkpoint_week.is_some_and(|c| week > c)
         && week < view.horizon()
-        && view.markdown.as_ref().is_some_and(|m| m.markdown_pct <= 0.0)
+        && view
+            .markdown
+            .as_ref()
+            .is_some_and(|m| m.markdown_pct <= 0.0)
 }
 
 /// Refuses actuals dated outside the week, missing any of its seven days, or

@@ -92,6 +92,11 @@ pub struct RunArgs {
     /// file's, else margin).
     #[arg(long, value_parser = crate::simulate::parse_policy)]
     pub policy: Option<atelier_core::Policy>,
+    /// Centre the order on the completed seasons of the same category in --db as
+    /// well (each one's demand before the markdown's lift ÷ its forecast, added to
+    /// `tunables.prior_seasons` and recorded with the new season).
+    #[arg(long)]
+    learn_from_store: bool,
     /// Describe the season in words instead of a parameter file.
     #[arg(long)]
     describe: Option<String>,
@@ -372,6 +377,26 @@ pub fn run(
     };
     if let Some(dir) = played_dir {
         check_actuals_files(dir, &config.parameters, &s.catalog.load(&data)?.stores)?;
+    }
+    if args.learn_from_store {
+        let learnt = atelier_engine::tune::completed_season_ratios(&s.orchestrator, &category)?;
+        eprintln!(
+            "order centred on {} completed {category} season(s) in the store{}",
+            learnt.len(),
+            if learnt.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (actual ÷ forecast: {})",
+                    learnt
+                        .iter()
+                        .map(|r| format!("{:.0}%", r * 100.0))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
+        config.tunables.prior_seasons.extend(learnt);
     }
     let id = args.id.clone().unwrap_or_else(new_workflow_id);
     let stranded = atelier_engine::orchestrator::steps::start::stranded_warning(&config.parameters);

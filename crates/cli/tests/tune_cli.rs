@@ -197,3 +197,83 @@ fn an_unfinished_season_and_a_bad_draw_count_are_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nosuch"));
 }
+
+#[test]
+fn a_new_season_learns_its_order_centre_from_the_completed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    let db = db.as_str();
+    season(db, "low", &["--scenario", "low_demand"]);
+    season(db, "normal", &["--scenario", "normal_season"]);
+    // Unfinished: not learnt from.
+    season(db, "open", &["--until-week", "2"]);
+    let ratio = |id: &str| {
+        let out = atelier(&["tune", id, "--db", db, "--draws", "2", "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["season_ratio"]
+            .as_f64()
+            .unwrap()
+    };
+    let expected = [ratio("low"), ratio("normal")];
+    assert!(
+        expected[0] < expected[1] && expected[1] < 1.0,
+        "{expected:?}"
+    );
+    let launch = |id: &str, learn: bool| {
+        let mut args = vec![
+            "run",
+            "--db",
+            db,
+            "--id",
+            id,
+            "--approve",
+            "auto",
+            "--until-week",
+            "0",
+            "--json",
+        ];
+        if learn {
+            args.push("--learn-from-store");
+        }
+        let out = atelier(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (learnt, said) = launch("learnt", true);
+    assert!(
+        said.contains("order centred on 2 completed Women's Dresses season(s)"),
+        "{said}"
+    );
+    // The ratios are recorded with the season (a replay needs no store).
+    let out = atelier(&["events", "learnt", "--db", db]);
+    let first: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    let recorded: Vec<f64> = first["event"]["tunables"]["prior_seasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_f64().unwrap())
+        .collect();
+    assert_eq!(recorded, expected);
+    // Both ran under the forecast: the learnt order is smaller.
+    let (plain, _) = launch("plain", false);
+    assert!(
+        learnt["manufacturing"]["manufacturing_qty"]
+            .as_u64()
+            .unwrap()
+            < plain["manufacturing"]["manufacturing_qty"]
+                .as_u64()
+                .unwrap()
+    );
+}

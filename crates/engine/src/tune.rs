@@ -148,6 +148,40 @@ pub fn demand_before_lift(events: &[StoredEvent], world: &World) -> Vec<Vec<u64>
     weeks
 }
 
+/// A completed season's demand before the markdown's lift ÷ its forecast (the
+/// world it was played in, or the standard one): what a later season's order may
+/// be calibrated on (`tunables.prior_seasons`). `None` without a forecast or a
+/// recorded week.
+pub fn season_ratio(view: &WorkflowView, events: &[StoredEvent]) -> Option<f64> {
+    let world = view.world.clone().unwrap_or_else(World::standard);
+    let demand: u64 = demand_before_lift(events, &world).iter().flatten().sum();
+    let forecast = view.forecast.as_ref()?.total_season_demand;
+    (forecast > 0 && demand > 0).then(|| demand as f64 / forecast as f64)
+}
+
+/// The ratios ([`season_ratio`]) of every completed season of `category` in the
+/// orchestrator's store, oldest first: the seasons a planner's next order learns
+/// its centre from (`atelier run --learn-from-store`).
+pub fn completed_season_ratios(
+    orchestrator: &crate::Orchestrator,
+    category: &str,
+) -> Result<Vec<f64>, EngineError> {
+    let mut seasons: Vec<_> = orchestrator
+        .store()
+        .list()?
+        .into_iter()
+        .filter(|s| s.state == WorkflowState::Completed && s.category == category)
+        .collect();
+    seasons.sort_by_key(|s| s.created_at);
+    let mut ratios = Vec::new();
+    for s in seasons {
+        let view = orchestrator.view(&s.workflow_id)?;
+        let events = orchestrator.events(&s.workflow_id, 0, None)?;
+        ratios.extend(season_ratio(&view, &events));
+    }
+    Ok(ratios)
+}
+
 /// Tunes a completed season (`view`, folded from `events`) on its data.
 pub fn tune(
     view: &WorkflowView,
@@ -179,8 +213,7 @@ pub fn tune(
     let observed = observed_demand(events);
     let base = demand_before_lift(events, &world);
     let base_total: u64 = base.iter().flatten().sum();
-    let forecast_total = view.forecast.as_ref().map_or(0, |f| f.total_season_demand);
-    let season_ratio = (forecast_total > 0).then(|| base_total as f64 / forecast_total as f64);
+    let season_ratio = season_ratio(view, events);
     let held_out_seed = options.seed ^ HELD_OUT_SALT;
     let draws = centred_draws(&base, options.draws, options.seed, DrawSpread::default());
     let held = centred_draws(&base, options.draws, held_out_seed, DrawSpread::default());

@@ -263,6 +263,28 @@ mod tests {
     }
 
     #[test]
+    fn the_first_buy_when_a_leftover_loses_nothing() {
+        // Salvage at cost: an extra unit costs nothing, so the first buy covers
+        // every quantile the single buy would (ratio 1).
+        let t = Tunables {
+            unit_price: Some(50.0),
+            salvage_ratio: 1.0,
+            ..Tunables::default()
+        };
+        let e = Economics::new(&t, 0.0, 0).expect("price");
+        assert_eq!(e.critical_ratio(), 1.0);
+        let terms = ChaseTerms::default();
+        assert_eq!(first_buy_ratio(&e, &terms, 0.5), 1.0);
+        // Nothing at stake either way (a free chase reaches all demand): the
+        // first buy commits nothing and the chase serves the season.
+        let free = ChaseTerms {
+            premium_pct: 0.0,
+            ..terms
+        };
+        assert_eq!(first_buy_ratio(&e, &free, 1.0), 0.0);
+    }
+
+    #[test]
     fn the_first_buy_commits_less_with_a_chase() {
         let e = economics();
         let terms = ChaseTerms::default();

@@ -57,10 +57,7 @@ pub fn run(args: &PlanArgs) -> Result<()> {
             .forecast
             .clone()
             .context("the launched season has no forecast")?,
-        manufacturing: launched
-            .order
-            .clone()
-            .context("the launched season has no order")?,
+        manufacturing: launched.order.context("the launched season has no order")?,
         allocation: launched
             .allocation
             .clone()

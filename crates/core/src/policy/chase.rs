@@ -342,6 +342,9 @@ mod tests {
         let e = economics();
         let terms = ChaseTerms::default();
         assert!(plan_reorder(&situation(1, 0), &e, &terms).is_none());
+        // The first look is after week 2.
+        assert_eq!(FIRST_LOOK_WEEKS, 2);
+        assert!(plan_reorder(&situation(2, 0), &e, &terms).is_some());
         // Last order week for 12 weeks with lead 3: 12 − 5 = 7.
         assert_eq!(terms.last_order_week(12), 7);
         assert!(plan_reorder(&situation(7, 0), &e, &terms).is_some());

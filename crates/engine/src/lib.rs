@@ -31,6 +31,6 @@ pub mod view;
 
 pub use assembly::new_workflow_id;
 pub use catalog::{CatalogError, DataCatalog};
-pub use orchestrator::{EngineError, NewWorkflow, Orchestrator, RetryPolicy};
+pub use orchestrator::{EngineError, ErrorClass, NewWorkflow, Orchestrator, RetryPolicy};
 pub use state::WorkflowState;
 pub use view::WorkflowView;

@@ -4,8 +4,8 @@
 
 use atelier_core::data::DataError;
 use atelier_core::params::ParamError;
-use atelier_engine::EngineError;
 use atelier_engine::store::StoreError;
+use atelier_engine::{EngineError, ErrorClass};
 use atelier_llm::ExtractError;
 use axum::Json;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
@@ -317,45 +317,46 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Each engine error answered by its class ([`EngineError::class`], decided in the
+/// engine); the message is the engine's, and an internal fault's goes to the log.
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> ApiError {
-        match e {
-            EngineError::Store(StoreError::UnknownWorkflow(id)) => {
-                ApiError::NotFound(format!("unknown workflow '{id}'"))
-            }
-            EngineError::Store(
-                s @ (StoreError::AlreadyExists(_) | StoreError::Conflict { .. }),
-            ) => ApiError::Conflict(s.to_string()),
-            EngineError::Store(StoreError::Database(cause)) => ApiError::unavailable(cause),
-            EngineError::Store(e @ StoreError::CommitUnknown { .. }) => {
+        match e.class() {
+            ErrorClass::NotFound => match e {
+                EngineError::Store(StoreError::UnknownWorkflow(id)) => {
+                    ApiError::NotFound(format!("unknown workflow '{id}'"))
+                }
+                other => ApiError::NotFound(other.to_string()),
+            },
+            ErrorClass::Conflict => ApiError::Conflict(e.to_string()),
+            ErrorClass::Invalid { field } => match e {
+                // The modification's own words, without the engine's prefix.
+                EngineError::InvalidModification(m) => ApiError::field(field, m),
+                other => ApiError::field(field, other.to_string()),
+            },
+            ErrorClass::TooLarge => match &e {
+                EngineError::Store(StoreError::EventTooLarge { kind, .. }) => {
+                    ApiError::RecordTooLarge {
+                        field: kind.to_string(),
+                        message: e.to_string(),
+                    }
+                }
+                _ => ApiError::internal(e),
+            },
+            ErrorClass::Unavailable => match e {
+                EngineError::Store(StoreError::Database(cause)) => ApiError::unavailable(cause),
+                other => ApiError::unavailable(other),
+            },
+            ErrorClass::OutcomeUnknown => {
                 tracing::warn!("commit outcome unknown: {e}");
                 ApiError::OutcomeUnknown {
                     cause: e.to_string(),
                 }
             }
-            EngineError::Store(e @ StoreError::EventTooLarge { kind, .. }) => {
-                ApiError::RecordTooLarge {
-                    field: kind.to_string(),
-                    message: e.to_string(),
-                }
-            }
-            EngineError::Store(s) => ApiError::internal(s),
-            e @ EngineError::TextTooLong { field, .. } => ApiError::field(field, e.to_string()),
-            EngineError::InvalidModification(m) => ApiError::field("modifications", m),
-            e @ (EngineError::ActualsOutsideWeek { .. } | EngineError::IncompleteWeek { .. }) => {
-                ApiError::field("date", e.to_string())
-            }
-            e @ EngineError::IncompleteStores { .. } => ApiError::field("store_id", e.to_string()),
-            e @ (EngineError::Transition(_) | EngineError::Internal(_)) => ApiError::internal(e),
-            e @ (EngineError::NotWaiting { .. }
-            | EngineError::StoreCountChanged { .. }
-            | EngineError::WrongApproval { .. }
-            | EngineError::NotAcceptingActuals { .. }
-            | EngineError::WeekOutOfOrder { .. }
-            | EngineError::ActualsConflict { .. }
-            | EngineError::Refused(_)) => ApiError::Conflict(e.to_string()),
-            e @ EngineError::InvalidSeason(_) => ApiError::field("parameters", e.to_string()),
-            EngineError::Data(d) => ApiError::internal(format!("data: {d}")),
+            ErrorClass::Internal => match e {
+                EngineError::Store(s) => ApiError::internal(s),
+                other => ApiError::internal(other),
+            },
         }
     }
 }

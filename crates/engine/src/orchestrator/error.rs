@@ -132,21 +132,69 @@ pub enum EngineError {
     Internal(String),
 }
 
+/// How an [`EngineError`] is to be read by whoever answers it, decided once here
+/// (the server maps each class to a status; the CLI prints the message either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The workflow named does not exist.
+    NotFound,
+    /// The workflow's state refuses the request now (wrong state, another
+    /// approval pending, a week out of order, an id taken): nothing was recorded,
+    /// and the same request will not succeed until the state changes.
+    Conflict,
+    /// The input cannot be accepted; `field` names what to fix.
+    Invalid {
+        /// The field, column or parameter at fault.
+        field: &'static str,
+    },
+    /// One record would be over the store's limit; `field` names the event kind.
+    TooLarge,
+    /// The store could not be reached; nothing was recorded.
+    Unavailable,
+    /// The store lost the answer to a commit: it may or may not be recorded.
+    OutcomeUnknown,
+    /// A fault of ours (a broken invariant, a corrupt store, missing data): never
+    /// reported as a refusal.
+    Internal,
+}
+
 impl EngineError {
-    /// Whether this is an internal fault rather than a refusal or a bad request: the
-    /// store's own failures, corrupt logs, illegal transitions and broken invariants.
-    pub fn is_internal(&self) -> bool {
+    /// This error's class: the one place a refusal is told from a fault.
+    pub fn class(&self) -> ErrorClass {
         match self {
-            EngineError::Internal(_) | EngineError::Transition(_) => true,
-            EngineError::Store(e) => {
-                matches!(e, StoreError::Database(_) | StoreError::Corrupt { .. })
+            EngineError::Store(StoreError::UnknownWorkflow(_)) => ErrorClass::NotFound,
+            EngineError::Store(StoreError::AlreadyExists(_) | StoreError::Conflict { .. }) => {
+                ErrorClass::Conflict
             }
-            _ => false,
+            EngineError::Store(StoreError::Database(_)) => ErrorClass::Unavailable,
+            EngineError::Store(StoreError::CommitUnknown { .. }) => ErrorClass::OutcomeUnknown,
+            EngineError::Store(StoreError::EventTooLarge { .. }) => ErrorClass::TooLarge,
+            EngineError::Store(_) => ErrorClass::Internal,
+            EngineError::TextTooLong { field, .. } => ErrorClass::Invalid { field },
+            EngineError::InvalidModification(_) => ErrorClass::Invalid {
+                field: "modifications",
+            },
+            EngineError::ActualsOutsideWeek { .. } | EngineError::IncompleteWeek { .. } => {
+                ErrorClass::Invalid { field: "date" }
+            }
+            EngineError::IncompleteStores { .. } => ErrorClass::Invalid { field: "store_id" },
+            EngineError::InvalidSeason(_) => ErrorClass::Invalid {
+                field: "parameters",
+            },
+            EngineError::NotWaiting { .. }
+            | EngineError::StoreCountChanged { .. }
+            | EngineError::WrongApproval { .. }
+            | EngineError::NotAcceptingActuals { .. }
+            | EngineError::WeekOutOfOrder { .. }
+            | EngineError::ActualsConflict { .. }
+            | EngineError::Refused(_) => ErrorClass::Conflict,
+            EngineError::Transition(_) | EngineError::Internal(_) | EngineError::Data(_) => {
+                ErrorClass::Internal
+            }
         }
     }
 }
 
-/// The stores missing from a week, the first few named with their days.
 fn store_gaps_text(stores: &[(String, Vec<chrono::NaiveDate>)]) -> String {
     const NAMED: usize = 10;
     let mut named: Vec<String> = stores
@@ -165,4 +213,47 @@ fn store_gaps_text(stores: &[(String, Vec<chrono::NaiveDate>)]) -> String {
         named.push(format!("and {} more stores", stores.len() - NAMED));
     }
     named.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_and_faults_are_told_apart_once() {
+        let unknown = EngineError::Store(StoreError::UnknownWorkflow("w".into()));
+        assert_eq!(unknown.class(), ErrorClass::NotFound);
+        assert_eq!(
+            EngineError::WeekOutOfOrder { week: 3, next: 2 }.class(),
+            ErrorClass::Conflict
+        );
+        assert_eq!(
+            EngineError::Refused("no".into()).class(),
+            ErrorClass::Conflict
+        );
+        assert_eq!(
+            EngineError::TextTooLong {
+                field: "reason",
+                chars: 9,
+                max: 1
+            }
+            .class(),
+            ErrorClass::Invalid { field: "reason" }
+        );
+        assert_eq!(
+            EngineError::InvalidSeason("x".into()).class(),
+            ErrorClass::Invalid {
+                field: "parameters"
+            }
+        );
+        assert_eq!(
+            EngineError::Store(StoreError::Database("down".into())).class(),
+            ErrorClass::Unavailable
+        );
+        // Faults of ours are never refusals.
+        assert_eq!(
+            EngineError::Internal("bug".into()).class(),
+            ErrorClass::Internal
+        );
+    }
 }

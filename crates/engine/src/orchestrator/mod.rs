@@ -19,7 +19,7 @@ pub mod step;
 pub mod steps;
 
 pub use crate::catalog::DataCatalog;
-pub use error::EngineError;
+pub use error::{EngineError, ErrorClass};
 pub use limits::{MAX_APPROVAL_TIMEOUT_SECS, MAX_EVENT_BYTES, MAX_REASON_CHARS};
 pub use season_report::{content_hash, report};
 pub use step::{AgentCall, Effect, Step, StepContext, StepError};

@@ -607,6 +607,9 @@ pub enum KnobBody {
     CheckpointWeek,
     /// The deepest markdown.
     MarkdownCap,
+    /// The newsvendor order's centre: this season added to the seasons it is
+    /// calibrated on (`tunables.prior_seasons`).
+    OrderCentre,
 }
 
 /// A candidate's margin against the current setting's, on the same draws.
@@ -648,8 +651,29 @@ pub struct KnobAdviceBody {
     current: Option<f64>,
     /// The values tried.
     tried: Vec<TriedBody>,
-    /// The best value simulation supports; null keeps the current one.
+    /// The best value the tuning draws support, before the held-out check.
+    best_in_sample: Option<TriedBody>,
+    /// That value's paired gain on the held-out draws.
+    held_out: Option<PairedGainBody>,
+    /// The value recommended: supported on the tuning draws and on held-out
+    /// ones; null keeps the current one.
     recommended: Option<TriedBody>,
+}
+
+/// The knobs recommended alone, played together on the held-out draws.
+#[derive(ToSchema)]
+pub struct TogetherBody {
+    /// Each knob and its value, as `[knob, value]` pairs.
+    #[schema(value_type = Vec<Vec<Object>>)]
+    settings: Vec<Vec<serde_json::Value>>,
+    /// Their joint paired gain over the current settings on the held-out draws.
+    gain: PairedGainBody,
+    /// Whether they gain together with confidence and at least as much as the best
+    /// knob alone.
+    supported: bool,
+    /// The best knob alone, as `[knob, value]`.
+    #[schema(value_type = Vec<Object>)]
+    best_alone: Vec<serde_json::Value>,
 }
 
 /// What simulation says about next season's knobs (`atelier tune`'s answer,
@@ -665,12 +689,20 @@ pub struct TuneReportBody {
     draws: u64,
     /// Their seed.
     seed: u64,
+    /// The held-out draws' seed.
+    held_out_seed: u64,
     /// The observed season's demand, units.
     observed_demand: u64,
+    /// The same weeks without the markdown's lift, units (the draws' centre).
+    demand_before_lift: u64,
+    /// That demand ÷ the season's forecast (null without a forecast).
+    season_ratio: Option<f64>,
     /// Mean gross margin of this season's settings over the draws, money.
     current_margin_mean: f64,
     /// ISO 4217 code of the money figures.
     currency: String,
     /// Each knob.
     knobs: Vec<KnobAdviceBody>,
+    /// The recommended knobs together, when more than one is.
+    together: Option<TogetherBody>,
 }

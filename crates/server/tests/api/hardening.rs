@@ -77,7 +77,8 @@ fn play_without_a_scenario_changes_nothing() {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     // The server's own expiry check must not settle the approval first.
     let app = spawn_app_with_clock_and(clock.clone(), |c| {
-        c.expiry_check_interval = Duration::from_secs(3600);
+        c.sweep_max_sleep = Duration::from_secs(3600);
+        c.sweep_retry = Duration::from_secs(3600);
     });
     let mut body = create_body(None);
     body["approval_timeout_secs"] = json!(60);

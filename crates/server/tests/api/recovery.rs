@@ -10,7 +10,7 @@ use atelier_server::{AppState, ServerConfig};
 use std::time::{Duration, Instant};
 
 fn finish_orphans_at_once(c: &mut ServerConfig) {
-    c.expiry_check_interval = Duration::from_millis(100);
+    c.sweep_retry = Duration::from_millis(100);
     c.orphan_grace = Duration::ZERO;
 }
 

@@ -14,7 +14,7 @@ use super::coordination::{StoreLock, StoreWatch};
 use super::encode::{self, AppendRequest};
 use super::migrate::{self, Migration, Schema};
 use super::postgres_connect;
-use super::postgres_live::{self, LockClients};
+use super::postgres_live::{self, LockClients, Notifier};
 use super::{
     Agenda, AppendMeta, EventStore, KEY_RETENTION, KeyAnswer, KeyClaim, KeyRecord, OwedExplanation,
     StoreError, WorkflowSummary,
@@ -71,6 +71,8 @@ pub struct PoolUse {
 pub struct PostgresStore {
     pool: Pool,
     pub(super) locks: LockClients,
+    /// Sends each append's notice after its commit.
+    notifier: Notifier,
     config: postgres::Config,
     /// Until when the database counts as unreachable (see [`UNREACHABLE_FOR`]).
     unreachable_until: std::sync::Mutex<Option<std::time::Instant>>,
@@ -113,6 +115,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool,
             locks: LockClients::new(config.clone(), options.max_connections),
+            notifier: Notifier::start(config.clone())?,
             config,
             unreachable_until: std::sync::Mutex::new(None),
         })
@@ -346,15 +349,9 @@ fn write(tx: &mut postgres::Transaction<'_>, request: &AppendRequest) -> Result<
         )
         .map_err(pg)?;
     }
-    // Delivered to every listener when (and only if) the transaction commits.
-    tx.execute(
-        "SELECT pg_notify($1, $2)",
-        &[
-            &postgres_live::CHANNEL,
-            &postgres_live::notice_payload(id, request.new_last_seq()),
-        ],
-    )
-    .map_err(pg)?;
+    // The notice goes after the commit, from the notifier (`postgres_live`):
+    // sent from here, it would hold the database's notification lock through
+    // this commit's flush, and appends would commit one at a time.
     Ok(())
 }
 
@@ -377,6 +374,7 @@ impl EventStore for PostgresStore {
             workflow_id: workflow_id.to_string(),
             reason: pg(e).to_string(),
         })?;
+        self.notifier.appended(workflow_id, request.new_last_seq());
         Ok(encode::stored(
             workflow_id,
             expected_last_seq,

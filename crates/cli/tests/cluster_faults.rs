@@ -1068,3 +1068,82 @@ fn a_start_with_a_wrong_password_names_the_cause_and_prints_no_password() {
     );
     assert!(started.base.starts_with("http://127.0.0.1:"), "{}", started.base);
 }
+
+/// The rate limits that hold for the whole service are the proxy's
+/// (docs/deploy.md, "Rate limits across instances"): with the instances' own
+/// per-address limits off, as the document says behind a proxy, one address
+/// sending as fast as it can through nginx gets at most the documented burst
+/// plus rate across both instances together, and every refusal is a 429 in the
+/// servers' JSON shape with `Retry-After`.
+#[test]
+fn the_proxy_holds_the_rate_limits_for_all_instances_together() {
+    const CLIENTS: usize = 16;
+    const EACH: usize = 200;
+    let cluster = Cluster::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("atelier.json");
+    std::fs::write(&config, r#"{"rate_limits": {"per_address_per_sec": 0}}"#).expect("config");
+    let setup = Setup {
+        config: Some(&config),
+        ..Setup::default()
+    };
+    let instances = [
+        Instance::start_with(&cluster.url, &setup),
+        Instance::start_with(&cluster.url, &setup),
+    ];
+    let nginx = Nginx::start(&instances.iter().map(|i| i.base.clone()).collect::<Vec<_>>());
+    let url = format!("{}/api/session", nginx.base);
+    let started = Instant::now();
+    let answers: Vec<(u16, String, Option<String>)> = std::thread::scope(|s| {
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|_| {
+                s.spawn(|| {
+                    let agent = agent(Duration::from_secs(20));
+                    (0..EACH)
+                        .map(|_| {
+                            let mut r = agent.get(&url).call().expect("nginx answers");
+                            let retry = r
+                                .headers()
+                                .get("retry-after")
+                                .and_then(|v| v.to_str().ok())
+                                .map(String::from);
+                            let status = r.status().as_u16();
+                            (status, r.body_mut().read_to_string().unwrap_or_default(), retry)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .flat_map(|c| c.join().expect("a client"))
+            .collect()
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let accepted = answers.iter().filter(|(s, _, _)| *s == 200).count();
+    let refused: Vec<_> = answers.iter().filter(|(s, _, _)| *s != 200).collect();
+    // The documented zone: 200/s per address, bursts of 400.
+    let allowed = 400.0 + 200.0 * secs + 1.0;
+    assert!(
+        ((CLIENTS * EACH) as f64) > allowed * 1.2,
+        "the requests came too slowly ({secs:.1} s) to reach the limit"
+    );
+    assert!(
+        (accepted as f64) <= allowed,
+        "{accepted} requests accepted in {secs:.2} s through two instances; the proxy allows {allowed:.0}"
+    );
+    for (status, body, retry) in &refused {
+        assert_eq!(*status, 429, "{body}");
+        let json: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        assert!(
+            json["error"].as_str().is_some_and(|e| e.contains("too many requests")),
+            "{body}"
+        );
+        assert_eq!(retry.as_deref(), Some("1"), "{body}");
+    }
+    eprintln!(
+        "{} requests in {secs:.2} s from one address: {accepted} accepted, {} refused by the proxy",
+        CLIENTS * EACH,
+        refused.len()
+    );
+}

@@ -683,7 +683,6 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
     );
 }
 
-
 /// A model endpoint that accepts connections and never answers: an instance
 /// explaining with it waits out its model timeout in every explanation, between
 /// a step's commit and the step's words, where the tests kill it or stop its
@@ -887,7 +886,11 @@ fn a_creation_retried_by_the_proxy_after_a_kill_makes_one_workflow() {
     let nginx = Nginx::start(&[first.base.clone(), second.base.clone()]);
     let through = nginx.base.clone();
     let client = std::thread::spawn(move || {
-        create_keyed(&through, "create-once-after-a-kill", Duration::from_secs(90))
+        create_keyed(
+            &through,
+            "create-once-after-a-kill",
+            Duration::from_secs(90),
+        )
     });
 
     let id = wait_for_first_step(&second.base);
@@ -906,7 +909,12 @@ fn a_creation_retried_by_the_proxy_after_a_kill_makes_one_workflow() {
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["workflow_id"], id.as_str(), "{created}");
     let all = workflows(&second.base);
-    assert_eq!(all.len(), 1, "one creation made {} workflows: {all:?}", all.len());
+    assert_eq!(
+        all.len(),
+        1,
+        "one creation made {} workflows: {all:?}",
+        all.len()
+    );
 
     let want = words_of_an_uninterrupted_creation(&second.base);
     wait_finished_and_explained(&second.base, &id, want);
@@ -968,7 +976,12 @@ fn postgres_stopped_mid_creation_then_a_retry_with_the_same_key_makes_one_workfl
     assert_eq!(status, 201, "{answer}");
     assert_eq!(answer["workflow_id"], id.as_str(), "{answer}");
     let all = workflows(&other.base);
-    assert_eq!(all.len(), 1, "a retried creation made {} workflows: {all:?}", all.len());
+    assert_eq!(
+        all.len(),
+        1,
+        "a retried creation made {} workflows: {all:?}",
+        all.len()
+    );
 
     let want = words_of_an_uninterrupted_creation(&other.base);
     wait_finished_and_explained(&other.base, &id, want);
@@ -1000,7 +1013,8 @@ fn an_instance_killed_mid_step_is_finished_by_the_sweeper() {
     );
     let to = dying.base.clone();
     // Its answer is lost with the instance; the client never sends it again.
-    let client = std::thread::spawn(move || create_keyed(&to, "never-retried", Duration::from_secs(90)));
+    let client =
+        std::thread::spawn(move || create_keyed(&to, "never-retried", Duration::from_secs(90)));
     let id = wait_for_first_step(&sweeper.base);
     dying.child.kill().expect("SIGKILL");
     dying.child.wait().expect("reaped");
@@ -1040,12 +1054,18 @@ fn a_start_with_a_wrong_password_names_the_cause_and_prints_no_password() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(!out.status.success(), "started with a wrong password: {printed}");
+        assert!(
+            !out.status.success(),
+            "started with a wrong password: {printed}"
+        );
         assert!(
             printed.contains("authentication failed for user \"atelier\""),
             "the cause is not named: {printed}"
         );
-        assert!(!printed.contains(secret), "the password was printed: {printed}");
+        assert!(
+            !printed.contains(secret),
+            "the password was printed: {printed}"
+        );
         assert!(!printed.contains("right-pw-5150"), "{printed}");
     };
     failed_start(
@@ -1066,7 +1086,11 @@ fn a_start_with_a_wrong_password_names_the_cause_and_prints_no_password() {
             config: None,
         },
     );
-    assert!(started.base.starts_with("http://127.0.0.1:"), "{}", started.base);
+    assert!(
+        started.base.starts_with("http://127.0.0.1:"),
+        "{}",
+        started.base
+    );
 }
 
 /// The rate limits that hold for the whole service are the proxy's
@@ -1108,7 +1132,11 @@ fn the_proxy_holds_the_rate_limits_for_all_instances_together() {
                                 .and_then(|v| v.to_str().ok())
                                 .map(String::from);
                             let status = r.status().as_u16();
-                            (status, r.body_mut().read_to_string().unwrap_or_default(), retry)
+                            (
+                                status,
+                                r.body_mut().read_to_string().unwrap_or_default(),
+                                retry,
+                            )
                         })
                         .collect::<Vec<_>>()
                 })
@@ -1136,7 +1164,9 @@ fn the_proxy_holds_the_rate_limits_for_all_instances_together() {
         assert_eq!(*status, 429, "{body}");
         let json: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
         assert!(
-            json["error"].as_str().is_some_and(|e| e.contains("too many requests")),
+            json["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("too many requests")),
             "{body}"
         );
         assert_eq!(retry.as_deref(), Some("1"), "{body}");

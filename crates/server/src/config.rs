@@ -379,8 +379,8 @@ impl ServerConfig {
                 })?);
         }
         if let Some(secs) = file.orphan_grace_secs {
-            self.orphan_grace = Duration::try_from_secs_f64(secs)
-                .map_err(|e| format!("orphan_grace_secs: {e}"))?;
+            self.orphan_grace =
+                Duration::try_from_secs_f64(secs).map_err(|e| format!("orphan_grace_secs: {e}"))?;
         }
         if let Some(days) = file.dataset_retention_days {
             self.dataset_retention = match days {

@@ -195,7 +195,11 @@ fn json_refusal(head: &[u8]) -> Option<Vec<u8>> {
     let (head, rest) = text.split_once("\r\n\r\n")?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next()?;
-    let status: u16 = status_line.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
+    let status: u16 = status_line
+        .strip_prefix("HTTP/1.1 ")?
+        .get(..3)?
+        .parse()
+        .ok()?;
     let headers: Vec<&str> = lines.collect();
     let empty = headers
         .iter()

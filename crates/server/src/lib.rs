@@ -230,8 +230,8 @@ async fn watch_outside_writes(state: AppState) {
 /// it, and runs a round only when something is due, under the sweep's lock, so
 /// that one server at a time does the work.
 async fn sweep(state: AppState) {
-    let grace = chrono::Duration::from_std(state.config().orphan_grace)
-        .unwrap_or(chrono::Duration::MAX);
+    let grace =
+        chrono::Duration::from_std(state.config().orphan_grace).unwrap_or(chrono::Duration::MAX);
     let retry = state.config().sweep_retry;
     let max_sleep = state.config().sweep_max_sleep;
     // No round before this instant: set after a round that left work (it failed,
@@ -239,9 +239,7 @@ async fn sweep(state: AppState) {
     let mut quiet_until = tokio::time::Instant::now();
     loop {
         let now = state.orchestrator().clock().now();
-        let agenda = state
-            .read(move |s| Ok(s.store().agenda(now, grace)?))
-            .await;
+        let agenda = state.read(move |s| Ok(s.store().agenda(now, grace)?)).await;
         let wait = match agenda {
             Err(e) => {
                 tracing::warn!("sweep: cannot read the agenda: {e}");
@@ -249,8 +247,7 @@ async fn sweep(state: AppState) {
             }
             Ok(agenda) if due(&agenda) && tokio::time::Instant::now() >= quiet_until => {
                 quiet_until = tokio::time::Instant::now() + retry;
-                if let Some(_sweeping) =
-                    cluster::sweep_lock(&state, cluster::APPROVAL_SWEEP).await
+                if let Some(_sweeping) = cluster::sweep_lock(&state, cluster::APPROVAL_SWEEP).await
                 {
                     sweep_round(&state, agenda).await;
                 }
@@ -263,7 +260,8 @@ async fn sweep(state: AppState) {
                     .map(|at| (at - now).to_std().unwrap_or(Duration::ZERO));
                 let mut wait = until_next.map_or(max_sleep, |d| d.min(max_sleep));
                 if due(&agenda) {
-                    wait = wait.min(quiet_until.saturating_duration_since(tokio::time::Instant::now()));
+                    wait = wait
+                        .min(quiet_until.saturating_duration_since(tokio::time::Instant::now()));
                 }
                 wait
             }

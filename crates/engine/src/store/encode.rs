@@ -2,9 +2,9 @@
 //! payloads before any lock is taken, the stored events handed back, payloads
 //! decoded on the way out.
 
+use super::AppendMeta;
 use super::StoreError;
 use crate::event::{Event, StoredEvent};
-use super::AppendMeta;
 use crate::state::WorkflowState;
 use chrono::{DateTime, SubsecRound, Utc};
 

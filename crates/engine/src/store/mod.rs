@@ -73,7 +73,9 @@ pub enum StoreError {
     /// The reasoning append would settle explanations someone else (the sweep,
     /// or another server) already wrote: nothing was written, so no decision is
     /// explained twice.
-    #[error("the explanations owed by event {seq} of workflow '{workflow_id}' were already written")]
+    #[error(
+        "the explanations owed by event {seq} of workflow '{workflow_id}' were already written"
+    )]
     AlreadyExplained {
         /// The workflow.
         workflow_id: String,

@@ -638,7 +638,10 @@ pub fn the_agenda_names_what_is_due_and_the_next_deadline(b: &dyn Backend) {
 
     let early = store.agenda(at(1), grace).unwrap();
     assert!(early.expired_approvals.is_empty() && early.stalled.is_empty());
-    assert!(early.owed.is_empty(), "owed words are the live process's for the grace");
+    assert!(
+        early.owed.is_empty(),
+        "owed words are the live process's for the grace"
+    );
     // The running workflow and its owed words fall due 30 s after minute 1 (as
     // the store keeps it: to the microsecond).
     let next = early.next.expect("a deadline");
@@ -655,7 +658,10 @@ pub fn the_agenda_names_what_is_due_and_the_next_deadline(b: &dyn Backend) {
     assert_eq!(owed.decisions, [decision.clone()]);
     let next = later.next.expect("a deadline ahead");
     // The store keeps microseconds, rounded up: never before the deadline.
-    assert!(next >= at(10) && next - at(10) < Duration::microseconds(1), "{next}");
+    assert!(
+        next >= at(10) && next - at(10) < Duration::microseconds(1),
+        "{next}"
+    );
 
     let past_first = store.agenda(at(15), grace).unwrap();
     assert_eq!(past_first.expired_approvals, ["soon"]);
@@ -681,7 +687,11 @@ pub fn the_agenda_names_what_is_due_and_the_next_deadline(b: &dyn Backend) {
         settle(3),
         Err(StoreError::AlreadyExplained { seq: 2, .. })
     ));
-    assert_eq!(store.last_seq("running").unwrap(), 3, "nothing written twice");
+    assert_eq!(
+        store.last_seq("running").unwrap(),
+        3,
+        "nothing written twice"
+    );
 
     // An answered approval (no deadline any more) leaves the agenda.
     store
@@ -762,5 +772,8 @@ pub fn words_owed_by_a_dead_process_are_written_once(b: &dyn Backend) {
     assert_contiguous(&log);
     assert_eq!(count(&log), want, "every decision explained once");
     let after = store.agenda(now, Duration::seconds(30)).unwrap();
-    assert!(after.owed.is_empty() && after.stalled.is_empty(), "{after:?}");
+    assert!(
+        after.owed.is_empty() && after.stalled.is_empty(),
+        "{after:?}"
+    );
 }

@@ -196,7 +196,11 @@ fn every_post_the_page_makes_carries_an_idempotency_key() {
         if path.extension().and_then(|e| e.to_str()) != Some("js") {
             continue;
         }
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         let text = std::fs::read_to_string(&path).expect("a script");
         for (n, line) in text.lines().enumerate() {
             let writes = line.contains("'POST'")
@@ -206,7 +210,8 @@ fn every_post_the_page_makes_carries_an_idempotency_key() {
                 continue;
             }
             assert_eq!(
-                name, "api.js",
+                name,
+                "api.js",
                 "{name}:{}: a request with a method of its own; send writes through api.js's post or upload: {line}",
                 n + 1
             );

@@ -183,11 +183,7 @@ fn the_shipped_files_figures_in_docs_parameters_md_are_a_runs() {
     assert_eq!(rows.len(), 5, "one row per shipped file: {rows:?}");
     let dir = tempfile::tempdir().expect("temp dir");
     for row in rows {
-        let file = row
-            .split('`')
-            .nth(1)
-            .expect("the file's name")
-            .to_string();
+        let file = row.split('`').nth(1).expect("the file's name").to_string();
         let shows = row.rsplit('|').nth(1).expect("what it shows");
         let params = root.join("data/params").join(&file);
         let db = dir.path().join(format!("{file}.db"));

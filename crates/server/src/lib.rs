@@ -238,6 +238,7 @@ async fn sweep(state: AppState) {
     // or another server holds the lock), so that it is not tried in a loop.
     let mut quiet_until = tokio::time::Instant::now();
     loop {
+        let read_at = tokio::time::Instant::now();
         let now = state.orchestrator().clock().now();
         let agenda = state.read(move |s| Ok(s.store().agenda(now, grace)?)).await;
         let wait = match agenda {
@@ -266,12 +267,22 @@ async fn sweep(state: AppState) {
                 wait
             }
         };
+        // A write's wake-up reads the agenda again, but not more often than
+        // `SWEEP_REREAD`: under a stream of appends (every instance's, on
+        // PostgreSQL) the agenda is read a few times a second, not per append.
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            () = state.sweep_wake().notified() => {}
+            () = async {
+                state.sweep_wake().notified().await;
+                tokio::time::sleep_until(read_at + SWEEP_REREAD).await;
+            } => {}
         }
     }
 }
+
+/// The least time between two readings of the sweep's agenda prompted by
+/// writes (a deadline due sooner is still kept).
+const SWEEP_REREAD: Duration = Duration::from_millis(250);
 
 /// Whether the agenda holds work due now.
 fn due(agenda: &atelier_engine::store::Agenda) -> bool {

@@ -133,13 +133,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     // workflows by last change, and the decisions a committed step still owes
     // words for (deleted by the append that explains them). The backfill is the
     // one place SQLite's JSON functions are used (built into the bundled SQLite);
-    // times are written at a fixed width so that text order is time order.
+    // times are written at a fixed width so that text order is time order, and
+    // rounded up (SQLite keeps milliseconds here), so that the sweep never wakes
+    // before the engine sees a deadline as passed.
     Migration {
         version: 5,
         name: "approval deadlines and owed explanations",
         sqlite: "ALTER TABLE workflows ADD COLUMN expires_at TEXT;
         UPDATE workflows SET expires_at = (
-            SELECT strftime('%Y-%m-%dT%H:%M:%fZ', json_extract(e.payload, '$.expires_at'))
+            SELECT strftime('%Y-%m-%dT%H:%M:%fZ', json_extract(e.payload, '$.expires_at'), '+0.001 seconds')
             FROM events e
             WHERE e.workflow_id = workflows.workflow_id AND e.kind = 'approval_requested'
             ORDER BY e.seq DESC LIMIT 1
@@ -156,7 +158,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         );",
         postgres: "ALTER TABLE workflows ADD COLUMN expires_at TIMESTAMPTZ;
         UPDATE workflows SET expires_at = (
-            SELECT (e.payload->>'expires_at')::timestamptz
+            SELECT (e.payload->>'expires_at')::timestamptz + interval '1 microsecond'
             FROM events e
             WHERE e.workflow_id = workflows.workflow_id AND e.kind = 'approval_requested'
             ORDER BY e.seq DESC LIMIT 1

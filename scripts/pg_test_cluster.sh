@@ -14,6 +14,9 @@
 #          and keeps its data, for tests of what clients do without a database.
 #        scripts/pg_test_cluster.sh resume DIR
 #          Starts the paused server again, on the same port.
+#        scripts/pg_test_cluster.sh password-role DIR ROLE PASSWORD
+#          Creates a login role that must give PASSWORD over TCP
+#          (scram-sha-256, ahead of the trust rule), for tests of a wrong one.
 #
 # Finds the server binaries in /usr/lib/postgresql/<newest>/bin, else on PATH
 # (Debian's `postgresql` package; `apt-get install postgresql`). initdb refuses to
@@ -122,10 +125,28 @@ resume_cluster() {
         start >/dev/null || die "the server in $dir did not start again on port $port"
 }
 
+password_role() {
+    local dir="$1" role="$2" password="$3" bin port
+    bin=$(bindir) || die "PostgreSQL's server binaries were not found"
+    port=$(cat "$dir/port") || die "no port recorded in $dir (was it started by this script?)"
+    [[ "$role" =~ ^[a-z_][a-z0-9_]*$ ]] || die "role '$role' is not a plain identifier"
+    [[ "$password" != *"'"* ]] || die "the password may not hold a quote"
+    local hba="$dir/data/pg_hba.conf"
+    { echo "host all $role 127.0.0.1/32 scram-sha-256"; cat "$hba"; } >"$hba.new"
+    cat "$hba.new" >"$hba" && rm -f "$hba.new"
+    as_owner "$bin/psql" -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+        -c "SET password_encryption = 'scram-sha-256'" \
+        -c "CREATE ROLE $role LOGIN PASSWORD '$password'" \
+        -c "GRANT ALL ON SCHEMA public TO $role" \
+        -c "SELECT pg_reload_conf()" >/dev/null \
+        || die "cannot create role $role"
+}
+
 case "${1:-}" in
     start) shift; start_cluster "$@" ;;
     pause) [[ -n "${2:-}" ]] || die "pause needs the cluster's directory"; pause_cluster "$2" ;;
     resume) [[ -n "${2:-}" ]] || die "resume needs the cluster's directory"; resume_cluster "$2" ;;
     stop) [[ -n "${2:-}" ]] || die "stop needs the cluster's directory"; stop_cluster "$2" ;;
-    *) die "usage: $0 start [--owner PID] | stop DIR | pause DIR | resume DIR" ;;
+    password-role) [[ $# -eq 4 ]] || die "password-role needs DIR ROLE PASSWORD"; password_role "$2" "$3" "$4" ;;
+    *) die "usage: $0 start [--owner PID] | stop DIR | pause DIR | resume DIR | password-role DIR ROLE PASSWORD" ;;
 esac

@@ -13,7 +13,17 @@
 //! - its report equals the report of the same season played uninterrupted;
 //! - each approval was answered once in the log.
 //!
-//! The test never skips: without PostgreSQL's server binaries or nginx (Debian's
+//! Beside it, one fault at a time, each with its own cluster:
+//! - a creation nginx sends to a second instance after the first died mid-creation
+//!   makes one workflow (the `Idempotency-Key` resolves it), finished and fully
+//!   explained;
+//! - PostgreSQL stopped mid-creation: the answer does not claim nothing changed,
+//!   and the client's retry with the same key makes no second workflow;
+//! - an instance killed between a step's commit and its words: with no client
+//!   writing, another instance's sweep finishes the workflow and writes the words;
+//! - a start with a wrong password names the cause and prints no password.
+//!
+//! The tests never skip: without PostgreSQL's server binaries or nginx (Debian's
 //! `postgresql` and `nginx` packages, which `.ci/run` installs) it fails, saying
 //! what to install.
 
@@ -68,10 +78,15 @@ impl Cluster {
     }
 
     fn run(&self, verb: &str) {
+        self.run_with(verb, &[]);
+    }
+
+    fn run_with(&self, verb: &str, args: &[&str]) {
         let out = Command::new("bash")
             .arg(script())
             .arg(verb)
             .arg(&self.dir)
+            .args(args)
             .output()
             .expect("the cluster script runs");
         assert!(
@@ -95,13 +110,42 @@ struct Instance {
     log: Arc<Mutex<Vec<String>>>,
 }
 
+/// What an instance is started with besides its database.
+#[derive(Default)]
+struct Setup<'a> {
+    /// Extra environment (a model to explain with).
+    env: Vec<(&'static str, String)>,
+    /// A config file (`--config`).
+    config: Option<&'a Path>,
+}
+
+/// The `atelier serve` command on `db`, with no tokens and no model unless
+/// `setup` gives one.
+fn serve_command(db: &str, setup: &Setup<'_>) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atelier"));
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--db", db])
+        .env_remove("ATELIER_TOKENS")
+        .env_remove("ATELIER_LLM_API_KEY")
+        .env_remove("ATELIER_LLM_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("PGPASSWORD")
+        .env("RUST_LOG", "warn");
+    if let Some(config) = setup.config {
+        cmd.arg("--config").arg(config);
+    }
+    for (name, value) in &setup.env {
+        cmd.env(name, value);
+    }
+    cmd
+}
+
 impl Instance {
     fn start(db: &str) -> Instance {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_atelier"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--db", db])
-            .env_remove("ATELIER_TOKENS")
-            .env_remove("ATELIER_LLM_API_KEY")
-            .env("RUST_LOG", "warn")
+        Self::start_with(db, &Setup::default())
+    }
+
+    fn start_with(db: &str, setup: &Setup<'_>) -> Instance {
+        let mut child = serve_command(db, setup)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -144,7 +188,7 @@ impl Drop for Instance {
 struct Nginx {
     child: Child,
     base: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// The nginx configuration of `docs/deploy.md` (its one `nginx` block).
@@ -255,11 +299,12 @@ impl Nginx {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        Nginx {
-            child,
-            base,
-            _dir: dir,
-        }
+        Nginx { child, base, dir }
+    }
+
+    /// What nginx logged (warnings and errors: a dead upstream, a retry).
+    fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
 }
 
@@ -635,5 +680,500 @@ fn three_servers_on_one_postgres_survive_a_killed_server_and_a_database_restart(
     assert!(
         !logs.iter().any(|l| l.contains("panicked")),
         "a server panicked: {logs:?}"
+    );
+}
+
+/// A model endpoint that accepts connections and never answers: an instance
+/// explaining with it waits out its model timeout in every explanation, between
+/// a step's commit and the step's words, where the tests kill it or stop its
+/// database. (No real model is ever called.)
+struct SilentModel {
+    _listener: std::net::TcpListener,
+    url: String,
+}
+
+impl SilentModel {
+    fn start() -> SilentModel {
+        // Never accepted: the kernel completes the connections (the backlog)
+        // and the requests wait for an answer that never comes.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+        SilentModel {
+            _listener: listener,
+            url,
+        }
+    }
+
+    /// The environment of an instance explaining with this model, waiting
+    /// `timeout_secs` for each answer before it falls back to the templates.
+    fn env(&self, timeout_secs: u32) -> Vec<(&'static str, String)> {
+        vec![
+            ("ATELIER_LLM_BASE_URL", self.url.clone()),
+            ("ATELIER_LLM_API_KEY", "test-key-not-real".into()),
+            ("ATELIER_LLM_MODEL", "silent".into()),
+            ("ATELIER_LLM_TIMEOUT_SECS", timeout_secs.to_string()),
+            ("ATELIER_LLM_BUDGET_SECS", (timeout_secs + 1).to_string()),
+            ("ATELIER_LLM_MAX_RETRIES", "0".into()),
+        ]
+    }
+}
+
+/// A config file making the sweep take a workflow (or a step's words) for left
+/// by a dead process after one second instead of thirty.
+fn quick_sweep_config(dir: &Path) -> PathBuf {
+    let path = dir.join("atelier.json");
+    std::fs::write(&path, r#"{"orphan_grace_secs": 1}"#).expect("config");
+    path
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .new_agent()
+}
+
+/// A creation of the zara season, as JSON.
+fn creation_body() -> String {
+    json!({
+        "category": atelier_core::sample::DEFAULT_CATEGORY,
+        "parameters": zara(),
+        "actuals_meaning": "demand",
+    })
+    .to_string()
+}
+
+/// POSTs a creation to `base` with `key` as its `Idempotency-Key`; `None` when
+/// the connection failed.
+fn create_keyed(base: &str, key: &str, timeout: Duration) -> Option<(u16, Value)> {
+    let mut answer = agent(timeout)
+        .post(format!("{base}/api/workflows"))
+        .header("Idempotency-Key", key)
+        .content_type("application/json")
+        .send(creation_body())
+        .ok()?;
+    let status = answer.status().as_u16();
+    let text = answer.body_mut().read_to_string().unwrap_or_default();
+    Some((
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    ))
+}
+
+/// Every workflow as `base` lists it.
+fn workflows(base: &str) -> Vec<Value> {
+    let mut answer = agent(Duration::from_secs(10))
+        .get(format!("{base}/api/workflows"))
+        .call()
+        .expect("the list answers");
+    assert_eq!(answer.status().as_u16(), 200);
+    let text = answer.body_mut().read_to_string().unwrap_or_default();
+    serde_json::from_str::<Vec<Value>>(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// Waits (at most `within`) for `done`; fails naming `what`.
+fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < within, "{what}: not within {within:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until the one workflow on the database has committed its first step
+/// and waits for that step's words (its instance is in the silent model's
+/// hands); returns its id.
+fn wait_for_first_step(base: &str) -> String {
+    let mut id = String::new();
+    wait_until(
+        "the creation's first step committed",
+        Duration::from_secs(20),
+        || match workflows(base).as_slice() {
+            [w] if w["last_seq"].as_u64().unwrap_or(0) > 1 => {
+                id = w["workflow_id"].as_str().unwrap_or_default().to_string();
+                true
+            }
+            _ => false,
+        },
+    );
+    let log = Balancer::new(vec![base.to_string()]);
+    let kinds: Vec<String> = events(&log, &id)
+        .iter()
+        .filter_map(|e| e["event"]["type"].as_str().map(String::from))
+        .collect();
+    assert!(
+        !kinds.iter().any(|k| k == "reasoning_recorded"),
+        "the first step's words were written already: {kinds:?}"
+    );
+    id
+}
+
+/// The reasoning events of a workflow's log.
+fn words(base: &str, id: &str) -> usize {
+    let log = Balancer::new(vec![base.to_string()]);
+    events(&log, id)
+        .iter()
+        .filter(|e| e["event"]["type"] == "reasoning_recorded")
+        .count()
+}
+
+/// How many reasoning events a creation that nothing interrupts writes before
+/// it waits for the order's approval (a season created through `base`, offline).
+fn words_of_an_uninterrupted_creation(base: &str) -> usize {
+    let lb = Balancer::new(vec![base.to_string()]);
+    let id = create(&lb);
+    let w = lb.get(&format!("/api/workflows/{id}"));
+    assert_eq!(w["state"], "waiting_mfg_approval", "{w}");
+    words(base, &id)
+}
+
+/// Waits until workflow `id` waits for its order's approval with `want` words,
+/// its log numbered 1..N.
+fn wait_finished_and_explained(base: &str, id: &str, want: usize) {
+    let lb = Balancer::new(vec![base.to_string()]);
+    let mut seen = (String::new(), 0);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        let state = lb.get(&format!("/api/workflows/{id}"))["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        seen = (state, words(base, id));
+        if seen.0 == "waiting_mfg_approval" && seen.1 >= want {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        seen,
+        ("waiting_mfg_approval".to_string(), want),
+        "workflow {id}: (state, words) after the fault"
+    );
+    let numbers: Vec<u64> = events(&lb, id)
+        .iter()
+        .map(|e| e["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>());
+}
+
+/// nginx sends a creation to the first instance, which dies between the
+/// creation's first step and its words; nginx sends it again to the second
+/// (docs/deploy.md's `proxy_next_upstream ... non_idempotent`), with the same
+/// `Idempotency-Key`. One workflow results, under the key's id; the second
+/// instance finishes it, and its sweep writes the words the first one owed.
+#[test]
+fn a_creation_retried_by_the_proxy_after_a_kill_makes_one_workflow() {
+    let cluster = Cluster::start();
+    let model = SilentModel::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = quick_sweep_config(dir.path());
+    let mut first = Instance::start_with(
+        &cluster.url,
+        &Setup {
+            env: model.env(60),
+            config: Some(&config),
+        },
+    );
+    let second = Instance::start_with(
+        &cluster.url,
+        &Setup {
+            config: Some(&config),
+            ..Setup::default()
+        },
+    );
+    // A fresh nginx sends its first request to the first server listed.
+    let nginx = Nginx::start(&[first.base.clone(), second.base.clone()]);
+    let through = nginx.base.clone();
+    let client = std::thread::spawn(move || {
+        create_keyed(
+            &through,
+            "create-once-after-a-kill",
+            Duration::from_secs(90),
+        )
+    });
+
+    let id = wait_for_first_step(&second.base);
+    first.child.kill().expect("SIGKILL");
+    first.child.wait().expect("reaped");
+
+    let (status, created) = client
+        .join()
+        .expect("the client")
+        .expect("nginx answered the creation");
+    assert!(
+        nginx.error_log().contains("upstream prematurely closed"),
+        "nginx did not send the creation again after the kill: {}",
+        nginx.error_log()
+    );
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["workflow_id"], id.as_str(), "{created}");
+    let all = workflows(&second.base);
+    assert_eq!(
+        all.len(),
+        1,
+        "one creation made {} workflows: {all:?}",
+        all.len()
+    );
+
+    let want = words_of_an_uninterrupted_creation(&second.base);
+    wait_finished_and_explained(&second.base, &id, want);
+}
+
+/// PostgreSQL stops while a creation is between its first step and that step's
+/// words. The answer is a 503 that does not say nothing changed (the workflow
+/// is recorded); the client's retry with the same `Idempotency-Key`, once the
+/// database is back, answers 201 with the same workflow and makes no second one.
+#[test]
+fn postgres_stopped_mid_creation_then_a_retry_with_the_same_key_makes_one_workflow() {
+    let cluster = Cluster::start();
+    let model = SilentModel::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = quick_sweep_config(dir.path());
+    let slow = Instance::start_with(
+        &cluster.url,
+        &Setup {
+            env: model.env(3),
+            config: Some(&config),
+        },
+    );
+    let other = Instance::start_with(
+        &cluster.url,
+        &Setup {
+            config: Some(&config),
+            ..Setup::default()
+        },
+    );
+    const KEY: &str = "create-once-across-an-outage";
+    let to = slow.base.clone();
+    let client = std::thread::spawn(move || create_keyed(&to, KEY, Duration::from_secs(60)));
+    let id = wait_for_first_step(&slow.base);
+    cluster.run("pause");
+    let (status, first_answer) = client
+        .join()
+        .expect("the client")
+        .expect("the instance answered");
+    cluster.run("resume");
+    assert_eq!(status, 503, "{first_answer}");
+    let said = first_answer["error"].as_str().unwrap_or_default();
+    assert!(
+        !said.contains("nothing was changed"),
+        "the creation was recorded, yet the answer says: {said}"
+    );
+
+    // The client sends it again, with the same key, to whichever instance.
+    let started = Instant::now();
+    let (status, answer) = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "the retry never succeeded"
+        );
+        match create_keyed(&other.base, KEY, Duration::from_secs(30)) {
+            Some((status, answer)) if status < 500 => break (status, answer),
+            _ => std::thread::sleep(Duration::from_millis(200)),
+        }
+    };
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["workflow_id"], id.as_str(), "{answer}");
+    let all = workflows(&other.base);
+    assert_eq!(
+        all.len(),
+        1,
+        "a retried creation made {} workflows: {all:?}",
+        all.len()
+    );
+
+    let want = words_of_an_uninterrupted_creation(&other.base);
+    wait_finished_and_explained(&other.base, &id, want);
+}
+
+/// An instance dies between a step's commit and the step's words, and no
+/// client writes to the workflow again: another instance's sweep finds it left
+/// in a running state with words owed, writes the words and carries it on to
+/// its next wait, as the uninterrupted creation went.
+#[test]
+fn an_instance_killed_mid_step_is_finished_by_the_sweeper() {
+    let cluster = Cluster::start();
+    let model = SilentModel::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = quick_sweep_config(dir.path());
+    let mut dying = Instance::start_with(
+        &cluster.url,
+        &Setup {
+            env: model.env(60),
+            config: Some(&config),
+        },
+    );
+    let sweeper = Instance::start_with(
+        &cluster.url,
+        &Setup {
+            config: Some(&config),
+            ..Setup::default()
+        },
+    );
+    let to = dying.base.clone();
+    // Its answer is lost with the instance; the client never sends it again.
+    let client =
+        std::thread::spawn(move || create_keyed(&to, "never-retried", Duration::from_secs(90)));
+    let id = wait_for_first_step(&sweeper.base);
+    dying.child.kill().expect("SIGKILL");
+    dying.child.wait().expect("reaped");
+    assert!(
+        client.join().expect("the client").is_none(),
+        "the killed instance answered"
+    );
+    let want = words_of_an_uninterrupted_creation(&sweeper.base);
+    wait_finished_and_explained(&sweeper.base, &id, want);
+    let logs = sweeper.log.lock().map(|l| l.join("\n")).unwrap_or_default();
+    assert!(!logs.contains("panicked"), "{logs}");
+}
+
+/// A start with a wrong password (in the URL, or in `PGPASSWORD`) fails naming
+/// the cause, `authentication failed for user "atelier"`, and prints neither
+/// password; the right one in `PGPASSWORD` starts.
+#[test]
+fn a_start_with_a_wrong_password_names_the_cause_and_prints_no_password() {
+    let cluster = Cluster::start();
+    cluster.run_with("password-role", &["atelier", "right-pw-5150"]);
+    let port = cluster
+        .url
+        .rsplit_once(':')
+        .and_then(|(_, rest)| rest.split('/').next())
+        .expect("the cluster's port")
+        .to_string();
+    let failed_start = |url: &str, pgpassword: Option<&str>, secret: &str| {
+        let mut setup = Setup::default();
+        if let Some(p) = pgpassword {
+            setup.env.push(("PGPASSWORD", p.to_string()));
+        }
+        let out = serve_command(url, &setup)
+            .output()
+            .expect("atelier serve runs");
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !out.status.success(),
+            "started with a wrong password: {printed}"
+        );
+        assert!(
+            printed.contains("authentication failed for user \"atelier\""),
+            "the cause is not named: {printed}"
+        );
+        assert!(
+            !printed.contains(secret),
+            "the password was printed: {printed}"
+        );
+        assert!(!printed.contains("right-pw-5150"), "{printed}");
+    };
+    failed_start(
+        &format!("postgres://atelier:wrong-pw-1234@127.0.0.1:{port}/postgres"),
+        None,
+        "wrong-pw-1234",
+    );
+    failed_start(
+        &format!("postgres://atelier@127.0.0.1:{port}/postgres"),
+        Some("wrong-pw-5678"),
+        "wrong-pw-5678",
+    );
+    // The same start with the right password listens: the failure was the password.
+    let started = Instance::start_with(
+        &format!("postgres://atelier@127.0.0.1:{port}/postgres"),
+        &Setup {
+            env: vec![("PGPASSWORD", "right-pw-5150".into())],
+            config: None,
+        },
+    );
+    assert!(
+        started.base.starts_with("http://127.0.0.1:"),
+        "{}",
+        started.base
+    );
+}
+
+/// The rate limits that hold for the whole service are the proxy's
+/// (docs/deploy.md, "Rate limits across instances"): with the instances' own
+/// per-address limits off, as the document says behind a proxy, one address
+/// sending as fast as it can through nginx gets at most the documented burst
+/// plus rate across both instances together, and every refusal is a 429 in the
+/// servers' JSON shape with `Retry-After`.
+#[test]
+fn the_proxy_holds_the_rate_limits_for_all_instances_together() {
+    const CLIENTS: usize = 16;
+    const EACH: usize = 200;
+    let cluster = Cluster::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("atelier.json");
+    std::fs::write(&config, r#"{"rate_limits": {"per_address_per_sec": 0}}"#).expect("config");
+    let setup = Setup {
+        config: Some(&config),
+        ..Setup::default()
+    };
+    let instances = [
+        Instance::start_with(&cluster.url, &setup),
+        Instance::start_with(&cluster.url, &setup),
+    ];
+    let nginx = Nginx::start(&instances.iter().map(|i| i.base.clone()).collect::<Vec<_>>());
+    let url = format!("{}/api/session", nginx.base);
+    let started = Instant::now();
+    let answers: Vec<(u16, String, Option<String>)> = std::thread::scope(|s| {
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|_| {
+                s.spawn(|| {
+                    let agent = agent(Duration::from_secs(20));
+                    (0..EACH)
+                        .map(|_| {
+                            let mut r = agent.get(&url).call().expect("nginx answers");
+                            let retry = r
+                                .headers()
+                                .get("retry-after")
+                                .and_then(|v| v.to_str().ok())
+                                .map(String::from);
+                            let status = r.status().as_u16();
+                            (
+                                status,
+                                r.body_mut().read_to_string().unwrap_or_default(),
+                                retry,
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .flat_map(|c| c.join().expect("a client"))
+            .collect()
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let accepted = answers.iter().filter(|(s, _, _)| *s == 200).count();
+    let refused: Vec<_> = answers.iter().filter(|(s, _, _)| *s != 200).collect();
+    // The documented zone: 200/s per address, bursts of 400.
+    let allowed = 400.0 + 200.0 * secs + 1.0;
+    assert!(
+        ((CLIENTS * EACH) as f64) > allowed * 1.2,
+        "the requests came too slowly ({secs:.1} s) to reach the limit"
+    );
+    assert!(
+        (accepted as f64) <= allowed,
+        "{accepted} requests accepted in {secs:.2} s through two instances; the proxy allows {allowed:.0}"
+    );
+    for (status, body, retry) in &refused {
+        assert_eq!(*status, 429, "{body}");
+        let json: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        assert!(
+            json["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("too many requests")),
+            "{body}"
+        );
+        assert_eq!(retry.as_deref(), Some("1"), "{body}");
+    }
+    eprintln!(
+        "{} requests in {secs:.2} s from one address: {accepted} accepted, {} refused by the proxy",
+        CLIENTS * EACH,
+        refused.len()
     );
 }

@@ -1,6 +1,8 @@
 //! `atelier plan` as a user runs it: the defaults (the order `run` would propose),
 //! every shipped parameter file under the seed's rules, and bad input (non-zero
-//! exit, the error on stderr, nothing on stdout).
+//! exit, the error on stderr, nothing on stdout); and docs/parameters.md's figures
+//! of each shipped file, checked against the command the document gives
+//! (`atelier run --approve auto --params ...`).
 
 use serde_json::Value;
 use std::process::{Command, Output};
@@ -208,5 +210,74 @@ fn bad_input_exits_non_zero_with_nothing_on_stdout() {
         assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
+
+/// docs/parameters.md's table of the shipped parameter files gives the figures
+/// of `atelier run --approve auto --params data/params/NAME.json` under the
+/// default policy: the command is run for every row, and every figure of the
+/// row (units, written with thousands separators, and "a N% markdown") must be
+/// in what it prints.
+#[test]
+fn the_shipped_files_figures_in_docs_parameters_md_are_a_runs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let doc = std::fs::read_to_string(root.join("docs/parameters.md")).expect("the doc");
+    let table = doc
+        .split("## Shipped parameter files")
+        .nth(1)
+        .expect("the section");
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("| `") && l.contains(".json`"))
+        .collect();
+    assert_eq!(rows.len(), 5, "one row per shipped file: {rows:?}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for row in rows {
+        let file = row.split('`').nth(1).expect("the file's name").to_string();
+        let shows = row.rsplit('|').nth(1).expect("what it shows");
+        let params = root.join("data/params").join(&file);
+        let db = dir.path().join(format!("{file}.db"));
+        // The offline templates: no model is ever called from a test.
+        let out = Command::new(env!("CARGO_BIN_EXE_atelier"))
+            .args(["run", "--approve", "auto", "--params"])
+            .arg(&params)
+            .arg("--db")
+            .arg(&db)
+            .env_remove("ATELIER_LLM_API_KEY")
+            .env_remove("ATELIER_LLM_BASE_URL")
+            .env_remove("OPENAI_API_KEY")
+            .output()
+            .expect("the atelier binary runs");
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let words: Vec<&str> = shows
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == ',' || c == '%'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut checked = 0;
+        for (i, word) in words.iter().enumerate() {
+            let word = word.trim_end_matches(',');
+            if word.contains(',') && word.replace(',', "").parse::<u64>().is_ok() {
+                let plain = word.replace(',', "");
+                assert!(
+                    printed.contains(&plain),
+                    "{file}: the doc says {word}, the run printed: {printed}"
+                );
+                checked += 1;
+            }
+            if let Some(pct) = word.strip_suffix('%')
+                && words.get(i + 1) == Some(&"markdown")
+            {
+                assert!(
+                    printed.contains(&format!("markdown {pct}%")),
+                    "{file}: the doc says a {pct}% markdown, the run printed: {printed}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 1, "{file}: no figure in {shows}");
     }
 }

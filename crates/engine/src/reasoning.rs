@@ -12,7 +12,8 @@ use atelier_core::variance::{VarianceCheck, VarianceDirection};
 use serde_json::json;
 
 /// What was decided, in a form a guardrail can compare an explanation against.
-#[derive(Debug, Clone, PartialEq)]
+/// Serializable, as decisions owed words are kept in the store until explained.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Claim {
     /// The phase runs.
     PhaseRuns(String),
@@ -28,8 +29,8 @@ pub enum Claim {
     Informational,
 }
 
-/// A decision to explain.
-#[derive(Debug, Clone, PartialEq)]
+/// A decision to explain (kept in the store, as JSON, until it is explained).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Decision {
     /// Decision point, e.g. `phase_3_replenishment`.
     pub point: String,

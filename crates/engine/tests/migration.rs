@@ -92,3 +92,49 @@ fn a_version_1_database_is_migrated_and_its_season_plays_on_to_the_same_report()
     // The migrated file goes on taking appends: the season's log has no gap.
     support::assert_contiguous(&support::events(&migrated, "fixture-v1"));
 }
+
+/// Migration 5 fills the approval deadline the sweep reads (`workflows.expires_at`)
+/// from each waiting workflow's last approval request, so that an approval asked
+/// before the upgrade still expires on time: a database taken back to version 4
+/// (its deadline column and owed explanations dropped) and opened again names the
+/// deadline, rounded up, never before it.
+#[test]
+fn migration_5_fills_the_deadline_of_an_approval_asked_before_it() {
+    use atelier_engine::clock::Clock;
+    use support::new_workflow;
+    let h = harness();
+    let mut request = new_workflow("waiting", support::params("zara"));
+    request.approval_timeout_secs = Some(3600);
+    h.orchestrator.create(request).unwrap();
+    let view = h.orchestrator.advance("waiting").unwrap();
+    let deadline = view
+        .pending_approval
+        .as_ref()
+        .and_then(|p| p.expires_at)
+        .expect("an approval with a deadline");
+    let path = h._dir.path().join("events.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP INDEX workflows_by_deadline; DROP INDEX workflows_by_state;
+             ALTER TABLE workflows DROP COLUMN expires_at; DROP TABLE explanations_owed;
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+    }
+    let reopened = SqliteStore::open(&path).unwrap();
+    assert_eq!(schema(&path).0, 5);
+    let grace = chrono::Duration::seconds(30);
+    let now = h.clock.now();
+    let agenda = reopened.agenda(now, grace).unwrap();
+    assert!(agenda.expired_approvals.is_empty(), "{agenda:?}");
+    let next = agenda.next.expect("the deadline, filled in");
+    assert!(
+        next >= deadline && next - deadline <= chrono::Duration::milliseconds(2),
+        "{next} for {deadline}"
+    );
+    let after = reopened
+        .agenda(deadline + chrono::Duration::seconds(1), grace)
+        .unwrap();
+    assert_eq!(after.expired_approvals, ["waiting"]);
+}

@@ -89,6 +89,8 @@ fn relay(state: &AppState, watch: &StoreWatch, shutdown: &tokio::sync::watch::Re
                 workflow_id,
                 last_seq,
             }) => {
+                // Another server's append may have set an earlier deadline.
+                state.sweep_wake().notify_one();
                 let Some(hub) = state.hubs().watched_hub(&workflow_id) else {
                     continue;
                 };
@@ -99,7 +101,10 @@ fn relay(state: &AppState, watch: &StoreWatch, shutdown: &tokio::sync::watch::Re
                     tracing::warn!(%workflow_id, "cannot read another server's events: {e}");
                 }
             }
-            Some(StoreNotice::Resync) => catch_up_all(state),
+            Some(StoreNotice::Resync) => {
+                state.sweep_wake().notify_one();
+                catch_up_all(state);
+            }
             None => {}
         }
     }

@@ -248,12 +248,16 @@ pub struct ServerConfig {
     /// Uploaded data sets that no workflow uses and that have not been current
     /// for this long are removed (checked hourly); `None` keeps them all.
     pub dataset_retention: Option<Duration>,
-    /// How often waiting workflows are checked for expired approvals, and running
-    /// ones for being left mid-step.
-    pub expiry_check_interval: Duration,
-    /// How long a workflow may sit in a running state before the sweep takes it
-    /// for left mid-step and finishes it (a step takes milliseconds; a model's
-    /// retries some seconds).
+    /// After a sweep round that left work due (it failed, or another server
+    /// held the sweep's lock), how long before the next try.
+    pub sweep_retry: Duration,
+    /// The longest the sweep sleeps without a deadline or a write waking it: a
+    /// safety net for a notice lost with a connection, or a clock moved by hand.
+    pub sweep_max_sleep: Duration,
+    /// How long a workflow may sit in a running state, or a committed step's
+    /// decisions wait for their words, before the sweep takes it for left by a
+    /// dead process and finishes it (a step takes milliseconds; a model's
+    /// retries some seconds: keep it above the model's time budget).
     pub orphan_grace: Duration,
     /// The reverse proxies whose `X-Forwarded-Proto` and `X-Forwarded-Host` are
     /// believed (addresses or CIDR blocks): the stream URL a creation answers is
@@ -294,7 +298,8 @@ impl ServerConfig {
             limits: Limits::default(),
             rate_limits: RateLimits::default(),
             dataset_retention: Some(DEFAULT_DATASET_RETENTION),
-            expiry_check_interval: Duration::from_secs(5),
+            sweep_retry: Duration::from_secs(5),
+            sweep_max_sleep: Duration::from_secs(60),
             orphan_grace: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
             stream: StreamConfig::default(),
@@ -330,6 +335,8 @@ impl ServerConfig {
             dataset_retention_days: Option<f64>,
             #[serde(default)]
             trusted_proxies: Vec<String>,
+            /// Seconds.
+            orphan_grace_secs: Option<f64>,
         }
         let file: File = serde_json::from_str(text).map_err(|e| e.to_string())?;
         for t in file.tokens {
@@ -370,6 +377,10 @@ impl ServerConfig {
                 .push(ProxyNet::parse(net).ok_or_else(|| {
                     format!("trusted_proxies: '{net}' is not an address or a CIDR block")
                 })?);
+        }
+        if let Some(secs) = file.orphan_grace_secs {
+            self.orphan_grace =
+                Duration::try_from_secs_f64(secs).map_err(|e| format!("orphan_grace_secs: {e}"))?;
         }
         if let Some(days) = file.dataset_retention_days {
             self.dataset_retention = match days {

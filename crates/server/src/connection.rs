@@ -137,10 +137,113 @@ impl Activity {
     }
 }
 
-/// The TCP stream, telling the connection's [`Activity`] of every byte.
+/// The TCP stream, telling the connection's [`Activity`] of every byte, and
+/// giving hyper's own refusals the JSON body every other refusal has.
 struct Watched {
     tcp: TcpStream,
     activity: Arc<Activity>,
+    /// A refusal rewritten as JSON, still to be sent: (its bytes, how many are
+    /// sent, how long hyper's original was).
+    refusal: Option<(Vec<u8>, usize, usize)>,
+}
+
+impl Watched {
+    /// Whether hyper is writing a response of its own: the connection expects a
+    /// request's head (no request was handed to the router since the last
+    /// answer), so an answer now is hyper refusing what it could not parse.
+    fn refusing(&self) -> bool {
+        matches!(
+            *self
+                .activity
+                .phase
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+            Phase::Head { .. }
+        )
+    }
+
+    /// Sends the rewritten refusal; ready with the length of hyper's original
+    /// once all of it is out.
+    fn poll_refusal(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        loop {
+            let Some((bytes, sent, original)) = &mut self.refusal else {
+                return Poll::Ready(Ok(0));
+            };
+            if *sent == bytes.len() {
+                let original = *original;
+                self.refusal = None;
+                return Poll::Ready(Ok(original));
+            }
+            match Pin::new(&mut self.tcp).poll_write(cx, &bytes[*sent..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => *sent += n,
+                other => return other,
+            }
+        }
+    }
+}
+
+/// hyper's refusal `head` (`HTTP/1.1 400 Bad Request`, `content-length: 0`, no
+/// body) with a JSON body saying what was refused; `None` for anything else.
+/// hyper answers this way, before any route runs, a request its HTTP/1.1 parser
+/// cannot read: a bad or repeated Content-Length, over 100 headers, bytes not
+/// allowed in the request line or a header.
+fn json_refusal(head: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(head).ok()?;
+    let (head, rest) = text.split_once("\r\n\r\n")?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?;
+    let status: u16 = status_line
+        .strip_prefix("HTTP/1.1 ")?
+        .get(..3)?
+        .parse()
+        .ok()?;
+    let headers: Vec<&str> = lines.collect();
+    let empty = headers
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case("content-length: 0"));
+    let typed = headers
+        .iter()
+        .any(|h| h.to_ascii_lowercase().starts_with("content-type:"));
+    if !(400..600).contains(&status) || !empty || typed || !rest.is_empty() {
+        return None;
+    }
+    let error = match status {
+        400 => {
+            "the request is not valid HTTP/1.1: its request line, a header or its Content-Length could not be read (a Content-Length must be one number, given once; a path and header values may not hold control bytes or raw bytes above 0x7F)"
+        }
+        431 => "too many request headers (at most 100) or headers too large",
+        414 => "the request's target is too long",
+        505 => "only HTTP/1.1 (and 1.0) is served here",
+        _ => "the request could not be read",
+    };
+    let body = serde_json::to_vec(&crate::error::ErrorBody {
+        error: error.to_string(),
+        field: None,
+        line: None,
+        fields: Vec::new(),
+        missing_parameters: Vec::new(),
+        partial: None,
+        id: None,
+    })
+    .ok()?;
+    let mut out = format!("{status_line}\r\n");
+    for h in headers.iter().filter(|h| {
+        let lower = h.to_ascii_lowercase();
+        !lower.starts_with("content-length:") && !lower.starts_with("connection:")
+    }) {
+        out.push_str(h);
+        out.push_str("\r\n");
+    }
+    out.push_str(&format!(
+        "connection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    ));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(&body);
+    Some(bytes)
 }
 
 impl AsyncRead for Watched {
@@ -164,6 +267,16 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if self.refusal.is_none()
+            && self.refusing()
+            && let Some(json) = json_refusal(data)
+        {
+            self.refusal = Some((json, 0, data.len()));
+        }
+        if self.refusal.is_some() {
+            // hyper writes the same bytes again after a `Pending`.
+            return self.poll_refusal(cx);
+        }
         let result = Pin::new(&mut self.tcp).poll_write(cx, data);
         if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
             self.activity.sent(Instant::now());
@@ -184,6 +297,11 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if self.refusal.is_some() || self.refusing() {
+            // A refusal is one short head: looked at (and sent) whole.
+            let whole: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+            return self.poll_write(cx, &whole);
+        }
         let result = Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs);
         if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
             self.activity.sent(Instant::now());
@@ -327,6 +445,7 @@ pub async fn serve(
     let io = Watched {
         tcp,
         activity: activity.clone(),
+        refusal: None,
     };
     let connection = builder
         .serve_connection(TokioIo::new(io), service)

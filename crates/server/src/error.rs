@@ -120,6 +120,17 @@ pub enum ApiError {
         /// Logged, never sent.
         cause: String,
     },
+    /// The database was lost after part of the request was recorded (a
+    /// workflow created, its first steps not run): something did change, so
+    /// the answer must not say nothing was. Sent again with the same
+    /// `Idempotency-Key`, the request finds what was recorded and finishes it.
+    #[error(
+        "the database was lost after this request was recorded, before it was finished: send it again with the same Idempotency-Key to finish it (without one, read the workflow first)"
+    )]
+    Unfinished {
+        /// Logged, never sent.
+        cause: String,
+    },
     /// Something failed on our side; the cause is logged under the id.
     #[error("internal error {id}: {cause}")]
     Internal {
@@ -213,6 +224,16 @@ impl ApiError {
         ApiError::Internal { id, cause }
     }
 
+    /// This error, for a request part of which is already recorded: a database
+    /// lost meanwhile is [`ApiError::Unfinished`] (something did change), any
+    /// other error stays as it is.
+    pub fn after_recording(self) -> ApiError {
+        match self {
+            ApiError::Unavailable { cause } => ApiError::Unfinished { cause },
+            other => other,
+        }
+    }
+
     /// A 503 for a database that cannot be reached; the cause is logged.
     pub fn unavailable(cause: impl std::fmt::Display) -> ApiError {
         let cause = cause.to_string();
@@ -238,9 +259,9 @@ impl ApiError {
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable { .. } | ApiError::OutcomeUnknown { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Unavailable { .. }
+            | ApiError::OutcomeUnknown { .. }
+            | ApiError::Unfinished { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -289,7 +310,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut response = (status, Json(self.body())).into_response();
-        if matches!(self, ApiError::OutcomeUnknown { .. }) {
+        if matches!(
+            self,
+            ApiError::OutcomeUnknown { .. } | ApiError::Unfinished { .. }
+        ) {
             response
                 .extensions_mut()
                 .insert(crate::idempotency::OutcomeUnknown);
@@ -304,7 +328,9 @@ impl IntoResponse for ApiError {
             } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
-            ApiError::Unavailable { .. } | ApiError::OutcomeUnknown { .. } => {
+            ApiError::Unavailable { .. }
+            | ApiError::OutcomeUnknown { .. }
+            | ApiError::Unfinished { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(1u64));
             }
             // The connection's rest cannot be trusted to be a new request.

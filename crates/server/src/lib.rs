@@ -48,8 +48,6 @@ pub use config::{ConfigError, Role, ServerConfig, StreamConfig, TokenEntry};
 pub use error::ApiError;
 pub use state::{AppState, StartError};
 
-use atelier_engine::WorkflowState;
-use atelier_engine::orchestrator::steps;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use std::future::Future;
@@ -110,7 +108,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let expiry = tokio::spawn(expire_approvals(state.clone()));
+    let expiry = tokio::spawn(sweep(state.clone()));
     let outside = tokio::spawn(watch_outside_writes(state.clone()));
     let retention = tokio::spawn(prune_datasets(state.clone()));
     cluster::follow_other_servers(&state);
@@ -223,68 +221,109 @@ async fn watch_outside_writes(state: AppState) {
 }
 
 /// The sweep: settles expired approvals (a timeout is an event scheduled against
-/// the workflow, so waiting workflows are advanced every few seconds and the
-/// engine decides whether the time has come) and finishes workflows left mid-step
-/// (a running state unchanged for `orphan_grace`: the process that ran it died),
-/// by advancing them as a client's next write would. With several servers on one
-/// database, the one holding the sweep's lock runs each round, so one instance at
-/// a time does this work.
-async fn expire_approvals(state: AppState) {
-    let mut tick = tokio::time::interval(state.config().expiry_check_interval);
+/// the workflow), finishes workflows left mid-step (a running state unchanged for
+/// `orphan_grace`: the process that ran it died) by advancing them as a client's
+/// next write would, and writes the explanations a dead process owed (a step
+/// committed, its words not). It asks the store for its agenda (what is due, and
+/// when the next thing falls due) instead of folding workflows, sleeps until that
+/// deadline or until a write (here or, on PostgreSQL, on another server) wakes
+/// it, and runs a round only when something is due, under the sweep's lock, so
+/// that one server at a time does the work.
+async fn sweep(state: AppState) {
+    let grace =
+        chrono::Duration::from_std(state.config().orphan_grace).unwrap_or(chrono::Duration::MAX);
+    let retry = state.config().sweep_retry;
+    let max_sleep = state.config().sweep_max_sleep;
+    // No round before this instant: set after a round that left work (it failed,
+    // or another server holds the lock), so that it is not tried in a loop.
+    let mut quiet_until = tokio::time::Instant::now();
     loop {
-        tick.tick().await;
-        let Some(_sweeping) = cluster::sweep_lock(&state, cluster::APPROVAL_SWEEP).await else {
-            continue;
-        };
-        let grace = chrono::Duration::from_std(state.config().orphan_grace)
-            .unwrap_or(chrono::Duration::MAX);
-        let due = state
-            .read(move |s| {
-                let now = s.orchestrator().clock().now();
-                Ok(s.store()
-                    .list()?
-                    .into_iter()
-                    .filter_map(|w| {
-                        let waiting = matches!(
-                            w.state,
-                            WorkflowState::WaitingMfgApproval
-                                | WorkflowState::WaitingMarkdownApproval
-                                | WorkflowState::WaitingTransferApproval
-                        );
-                        // Left mid-step: a running state nobody has moved on for a
-                        // while (its process died between two steps, or before
-                        // the first after its creation).
-                        let orphan = steps::runs(w.state) && now - w.updated_at >= grace;
-                        (waiting || orphan).then_some((w.workflow_id, orphan))
-                    })
-                    .collect::<Vec<_>>())
-            })
-            .await
-            .unwrap_or_default();
-        for (id, orphan) in due {
-            let wid = id.clone();
-            let finished = state
-                .write(&id, move |s, _| {
-                    if orphan {
-                        tracing::info!(workflow_id = %wid, "finishing a workflow left mid-step");
-                        s.orchestrator().advance(&wid)?;
-                        return Ok(());
-                    }
-                    let view = s.orchestrator().view(&wid)?;
-                    let expired = view
-                        .pending_approval
-                        .as_ref()
-                        .and_then(|p| p.expires_at)
-                        .is_some_and(|at| s.orchestrator().clock().now() >= at);
-                    if expired {
-                        s.orchestrator().advance(&wid)?;
-                    }
-                    Ok(())
-                })
-                .await;
-            if let Err(e) = finished {
-                tracing::warn!(workflow_id = %id, "sweep: {e}");
+        let read_at = tokio::time::Instant::now();
+        let now = state.orchestrator().clock().now();
+        let agenda = state.read(move |s| Ok(s.store().agenda(now, grace)?)).await;
+        let wait = match agenda {
+            Err(e) => {
+                tracing::warn!("sweep: cannot read the agenda: {e}");
+                retry
             }
+            Ok(agenda) if due(&agenda) && tokio::time::Instant::now() >= quiet_until => {
+                quiet_until = tokio::time::Instant::now() + retry;
+                if let Some(_sweeping) = cluster::sweep_lock(&state, cluster::APPROVAL_SWEEP).await
+                {
+                    sweep_round(&state, agenda).await;
+                }
+                // Read the agenda again: what the round left, and what is next.
+                continue;
+            }
+            Ok(agenda) => {
+                let until_next = agenda
+                    .next
+                    .map(|at| (at - now).to_std().unwrap_or(Duration::ZERO));
+                let mut wait = until_next.map_or(max_sleep, |d| d.min(max_sleep));
+                if due(&agenda) {
+                    wait = wait
+                        .min(quiet_until.saturating_duration_since(tokio::time::Instant::now()));
+                }
+                wait
+            }
+        };
+        // A write's wake-up reads the agenda again, but not more often than
+        // `SWEEP_REREAD`: under a stream of appends (every instance's, on
+        // PostgreSQL) the agenda is read a few times a second, not per append.
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = async {
+                state.sweep_wake().notified().await;
+                tokio::time::sleep_until(read_at + SWEEP_REREAD).await;
+            } => {}
+        }
+    }
+}
+
+/// The least time between two readings of the sweep's agenda prompted by
+/// writes (a deadline due sooner is still kept).
+const SWEEP_REREAD: Duration = Duration::from_millis(250);
+
+/// Whether the agenda holds work due now.
+fn due(agenda: &atelier_engine::store::Agenda) -> bool {
+    !(agenda.expired_approvals.is_empty() && agenda.stalled.is_empty() && agenda.owed.is_empty())
+}
+
+/// One round of the sweep: owed words first (so a workflow's words follow the
+/// step that owed them), then workflows left mid-step, then expired approvals.
+async fn sweep_round(state: &AppState, agenda: atelier_engine::store::Agenda) {
+    for owed in agenda.owed {
+        let id = owed.workflow_id.clone();
+        let written = state
+            .write(&id, move |s, _| {
+                tracing::info!(workflow_id = %owed.workflow_id, seq = owed.seq, "writing the explanations a step owed");
+                Ok(s.orchestrator().explain_owed(&owed)?)
+            })
+            .await;
+        if let Err(e) = written {
+            tracing::warn!(workflow_id = %id, "sweep: {e}");
+        }
+    }
+    let advances = agenda
+        .stalled
+        .into_iter()
+        .map(|id| (id, true))
+        .chain(agenda.expired_approvals.into_iter().map(|id| (id, false)));
+    for (id, stalled) in advances {
+        let wid = id.clone();
+        let finished = state
+            .write(&id, move |s, _| {
+                if stalled {
+                    tracing::info!(workflow_id = %wid, "finishing a workflow left mid-step");
+                }
+                // The engine settles an approval whose deadline has passed, and
+                // carries a running workflow on to its next wait.
+                s.orchestrator().advance(&wid)?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = finished {
+            tracing::warn!(workflow_id = %id, "sweep: {e}");
         }
     }
 }

@@ -36,6 +36,10 @@ struct Inner {
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     config: ServerConfig,
     shutdown: watch::Sender<bool>,
+    /// Wakes the sweep after a write (here, or another server's on PostgreSQL):
+    /// it may have set an earlier approval deadline than the one the sweep
+    /// sleeps until.
+    sweep_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Why the server could not start.
@@ -106,9 +110,18 @@ impl AppState {
                 throttle: Throttle::new(config.rate_limits.clone()),
                 locks: Mutex::new(HashMap::new()),
                 shutdown: watch::Sender::new(false),
+                sweep_wake: Arc::new(tokio::sync::Notify::new()),
                 config,
             }),
         })
+    }
+
+    /// What wakes the background sweep before its next deadline: poked after
+    /// every write (by this server, or by another one on the same database), so
+    /// that a new, earlier approval deadline is not slept past. A poke while the
+    /// sweep is busy is kept for its next wait.
+    pub fn sweep_wake(&self) -> &Arc<tokio::sync::Notify> {
+        &self.inner.sweep_wake
     }
 
     /// The configured tokens.
@@ -348,6 +361,9 @@ impl AppState {
             };
             let result = f(&state, &publish);
             publish();
+            if hub.last_seq() > before {
+                state.sweep_wake().notify_one();
+            }
             state
                 .metrics()
                 .events_appended(hub.last_seq().saturating_sub(before));

@@ -10,7 +10,7 @@ use crate::agents::SeasonData;
 use crate::event::{Event, StoredEvent};
 use crate::orchestrator::EngineError;
 use crate::reasoning::Decision;
-use crate::store::{EventStore, StoreError, StoreLock};
+use crate::store::{AppendMeta, EventStore, StoreError, StoreLock};
 use crate::view::WorkflowView;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -28,6 +28,20 @@ pub(super) struct Committed {
     pub view: WorkflowView,
     /// What to explain, in order.
     pub decisions: Vec<Decision>,
+    /// The step's last event, under which the store keeps the decisions as owed
+    /// until their words are appended (`None`: nothing owed).
+    pub owed_at: Option<u64>,
+}
+
+impl Committed {
+    /// A step that committed nothing and owes nothing.
+    pub fn idle(view: WorkflowView) -> Committed {
+        Committed {
+            view,
+            decisions: Vec::new(),
+            owed_at: None,
+        }
+    }
 }
 
 /// Per-process state of the executor: a lock per workflow (steps of one workflow
@@ -165,21 +179,33 @@ impl Orchestrator {
 
     /// Appends a step's events in one transaction and keeps the view it computed.
     pub(super) fn commit(&self, step: Step) -> Result<Committed, EngineError> {
+        self.commit_settling(step, None)
+    }
+
+    /// [`commit`](Self::commit), settling in the same transaction the owed
+    /// explanations kept under event `settles` (the step is their words).
+    fn commit_settling(&self, step: Step, settles: Option<u64>) -> Result<Committed, EngineError> {
         let events = step.events();
         let decisions = step.decisions();
         let mut view = step.view;
         if events.is_empty() {
-            return Ok(Committed { view, decisions });
+            return Ok(Committed {
+                view,
+                decisions,
+                owed_at: None,
+            });
         }
-        let state = view.state.unwrap_or(crate::state::WorkflowState::Error);
-        let appended = self.store.append(
-            &view.workflow_id,
-            step.start_seq,
-            &events,
-            state,
-            &view.category,
-            self.clock.now(),
-        );
+        let meta = AppendMeta {
+            state: view.state.unwrap_or(crate::state::WorkflowState::Error),
+            category: &view.category,
+            now: self.clock.now(),
+            approval_deadline: view.pending_approval.as_ref().and_then(|p| p.expires_at),
+            owes: &decisions,
+            settles,
+        };
+        let appended = self
+            .store
+            .append_step(&view.workflow_id, step.start_seq, &events, meta);
         let stored = match appended {
             Err(StoreError::CommitUnknown {
                 workflow_id,
@@ -198,7 +224,12 @@ impl Orchestrator {
             view.updated_at = Some(last.recorded_at);
         }
         self.executor.keep(&view);
-        Ok(Committed { view, decisions })
+        let owed_at = (!decisions.is_empty()).then_some(view.last_seq);
+        Ok(Committed {
+            view,
+            decisions,
+            owed_at,
+        })
     }
 
     /// Reads the log back after a commit with an unknown outcome: the events
@@ -245,12 +276,25 @@ impl Orchestrator {
         })
     }
 
-    /// Explains `decisions` (through the reasoner, which may call a model: the
-    /// workflow's lock is not held) and appends the reasoning events.
+    /// Explains a committed step's decisions (through the reasoner, which may
+    /// call a model: the workflow's lock is not held) and appends the reasoning
+    /// events, settling the step's owed explanations in the same transaction.
+    /// `None` when there was nothing to explain, or when someone (the sweep, on
+    /// another server) wrote these words first.
     pub(super) fn explain(
         &self,
         workflow_id: &str,
+        committed: &Committed,
+    ) -> Result<Option<WorkflowView>, EngineError> {
+        self.explain_decisions(workflow_id, &committed.decisions, committed.owed_at)
+    }
+
+    /// Explains `decisions`, settling those owed under event `owed_at`.
+    pub(super) fn explain_decisions(
+        &self,
+        workflow_id: &str,
         decisions: &[Decision],
+        owed_at: Option<u64>,
     ) -> Result<Option<WorkflowView>, EngineError> {
         if decisions.is_empty() {
             return Ok(None);
@@ -268,7 +312,7 @@ impl Orchestrator {
             for e in &events {
                 step.emit(e.clone())?;
             }
-            match self.commit(step) {
+            match self.commit_settling(step, owed_at) {
                 Ok(done) => return Ok(Some(done.view)),
                 // Reasoning may follow any event: another process's append only
                 // moves where it lands.
@@ -277,6 +321,7 @@ impl Orchestrator {
                 {
                     attempt += 1;
                 }
+                Err(EngineError::Store(StoreError::AlreadyExplained { .. })) => return Ok(None),
                 Err(e) => return Err(e),
             }
         }

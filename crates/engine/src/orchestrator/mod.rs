@@ -32,7 +32,7 @@ use crate::event::{
 };
 use crate::reasoning::Reasoner;
 use crate::state::WorkflowState;
-use crate::store::EventStore;
+use crate::store::{EventStore, OwedExplanation};
 use crate::view::WorkflowView;
 use atelier_core::data::WeekActuals;
 use atelier_core::params::SeasonConfig;
@@ -219,7 +219,7 @@ impl Orchestrator {
     pub fn advance(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
         loop {
             let (done, ran) = self.advance_once(workflow_id)?;
-            let explained = self.explain(workflow_id, &done.decisions)?;
+            let explained = self.explain(workflow_id, &done)?;
             if !ran {
                 return Ok(explained.unwrap_or(done.view));
             }
@@ -242,10 +242,7 @@ impl Orchestrator {
                 "workflow {workflow_id} has no events"
             )));
         };
-        let idle = execute::Committed {
-            view: view.clone(),
-            decisions: Vec::new(),
-        };
+        let idle = execute::Committed::idle(view.clone());
         if !steps::runs(state) {
             return Ok((idle, false));
         }
@@ -302,7 +299,7 @@ impl Orchestrator {
             })?;
             self.commit(step)?
         };
-        self.explain(workflow_id, &done.decisions)?;
+        self.explain(workflow_id, &done)?;
         self.advance(workflow_id)
     }
 
@@ -360,6 +357,14 @@ impl Orchestrator {
         self.advance(workflow_id)
     }
 
+    /// Writes the words a committed step still owes (its process died between
+    /// the step's commit and its explanation): the sweep's work. Nothing is
+    /// written twice: if the words were appended meanwhile, this does nothing.
+    pub fn explain_owed(&self, owed: &OwedExplanation) -> Result<(), EngineError> {
+        self.explain_decisions(&owed.workflow_id, &owed.decisions, Some(owed.seq))?;
+        Ok(())
+    }
+
     /// After an error: returns to the interrupted state and retries from there.
     pub fn resume(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
         {
@@ -410,7 +415,7 @@ impl Orchestrator {
             })?;
             self.commit(step)?
         };
-        let explained = self.explain(workflow_id, &done.decisions)?;
+        let explained = self.explain(workflow_id, &done)?;
         Ok(explained.unwrap_or(done.view))
     }
 }

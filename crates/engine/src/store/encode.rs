@@ -2,6 +2,7 @@
 //! payloads before any lock is taken, the stored events handed back, payloads
 //! decoded on the way out.
 
+use super::AppendMeta;
 use super::StoreError;
 use crate::event::{Event, StoredEvent};
 use crate::state::WorkflowState;
@@ -22,6 +23,13 @@ pub(crate) struct AppendRequest {
     pub category: String,
     /// The events' time, to the microsecond: what a reload gives back.
     pub recorded_at: DateTime<Utc>,
+    /// The pending approval's deadline after the events, to the microsecond
+    /// (rounded up, so the sweep never wakes before the engine sees it due).
+    pub approval_deadline: Option<DateTime<Utc>>,
+    /// The decisions the step owes words for, encoded; `None` when it owes none.
+    pub owes: Option<String>,
+    /// The owed explanations this append settles (see `AppendMeta::settles`).
+    pub settles: Option<u64>,
 }
 
 impl AppendRequest {
@@ -31,9 +39,7 @@ impl AppendRequest {
         workflow_id: &str,
         expected_last_seq: u64,
         events: &[Event],
-        state: WorkflowState,
-        category: &str,
-        now: DateTime<Utc>,
+        meta: AppendMeta<'_>,
     ) -> Result<AppendRequest, StoreError> {
         let rows = events
             .iter()
@@ -60,9 +66,15 @@ impl AppendRequest {
             workflow_id: workflow_id.to_string(),
             expected_last_seq,
             rows,
-            state,
-            category: category.to_string(),
-            recorded_at: now.trunc_subsecs(6),
+            state: meta.state,
+            category: meta.category.to_string(),
+            recorded_at: meta.now.trunc_subsecs(6),
+            approval_deadline: meta.approval_deadline.map(round_up_to_micros),
+            owes: match meta.owes {
+                [] => None,
+                owed => Some(super::agenda::encode_decisions(owed)?),
+            },
+            settles: meta.settles,
         })
     }
 
@@ -86,6 +98,16 @@ impl AppendRequest {
             }),
             (Some(_), _) => None,
         }
+    }
+}
+
+/// `t` rounded up to the microsecond, what both databases keep.
+fn round_up_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    let down = t.trunc_subsecs(6);
+    if down < t {
+        down + chrono::Duration::microseconds(1)
+    } else {
+        down
     }
 }
 
@@ -132,9 +154,7 @@ mod tests {
             "w",
             expected,
             &events,
-            WorkflowState::Phase1Forecasting,
-            "c",
-            now,
+            AppendMeta::plain(WorkflowState::Phase1Forecasting, "c", now),
         )
         .unwrap()
     }
@@ -195,9 +215,7 @@ mod tests {
             "w",
             0,
             &[small, huge],
-            WorkflowState::Phase1Forecasting,
-            "c",
-            now,
+            AppendMeta::plain(WorkflowState::Phase1Forecasting, "c", now),
         )
         .err()
         .expect("refused");
@@ -205,6 +223,26 @@ mod tests {
             matches!(err, StoreError::EventTooLarge { kind: "phase_skipped", bytes, max, .. } if bytes > max),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_deadline_is_rounded_up_to_the_microsecond_so_the_sweep_never_wakes_early() {
+        let at = Utc.timestamp_opt(1_700_000_000, 123_456_001).unwrap();
+        let now = Utc.timestamp_opt(1_699_000_000, 0).unwrap();
+        let r = AppendRequest::new(
+            "w",
+            0,
+            &[],
+            AppendMeta {
+                approval_deadline: Some(at),
+                ..AppendMeta::plain(WorkflowState::WaitingMfgApproval, "c", now)
+            },
+        )
+        .unwrap();
+        let kept = r.approval_deadline.unwrap();
+        assert_eq!(kept.timestamp_subsec_nanos(), 123_457_000);
+        assert!(kept >= at);
+        assert!(r.owes.is_none() && r.settles.is_none());
     }
 
     #[test]

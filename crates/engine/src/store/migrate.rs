@@ -127,6 +127,53 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         );
         CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys(expires_at);",
     },
+    // What the sweep needs without folding logs: each workflow's approval
+    // deadline (a cache written by every append, like `state`; filled here from
+    // the last approval request of each workflow waiting on one), the running
+    // workflows by last change, and the decisions a committed step still owes
+    // words for (deleted by the append that explains them). The backfill is the
+    // one place SQLite's JSON functions are used (built into the bundled SQLite);
+    // times are written at a fixed width so that text order is time order, and
+    // rounded up (SQLite keeps milliseconds here), so that the sweep never wakes
+    // before the engine sees a deadline as passed.
+    Migration {
+        version: 5,
+        name: "approval deadlines and owed explanations",
+        sqlite: "ALTER TABLE workflows ADD COLUMN expires_at TEXT;
+        UPDATE workflows SET expires_at = (
+            SELECT strftime('%Y-%m-%dT%H:%M:%fZ', json_extract(e.payload, '$.expires_at'), '+0.001 seconds')
+            FROM events e
+            WHERE e.workflow_id = workflows.workflow_id AND e.kind = 'approval_requested'
+            ORDER BY e.seq DESC LIMIT 1
+        ) WHERE state IN ('waiting_mfg_approval', 'waiting_markdown_approval',
+            'waiting_transfer_approval', 'waiting_reorder_approval');
+        CREATE INDEX workflows_by_deadline ON workflows(expires_at) WHERE expires_at IS NOT NULL;
+        CREATE INDEX workflows_by_state ON workflows(state, updated_at);
+        CREATE TABLE explanations_owed (
+            workflow_id TEXT NOT NULL REFERENCES workflows(workflow_id),
+            seq INTEGER NOT NULL,
+            owed_since TEXT NOT NULL,
+            decisions TEXT NOT NULL,
+            PRIMARY KEY (workflow_id, seq)
+        );",
+        postgres: "ALTER TABLE workflows ADD COLUMN expires_at TIMESTAMPTZ;
+        UPDATE workflows SET expires_at = (
+            SELECT (e.payload->>'expires_at')::timestamptz + interval '1 microsecond'
+            FROM events e
+            WHERE e.workflow_id = workflows.workflow_id AND e.kind = 'approval_requested'
+            ORDER BY e.seq DESC LIMIT 1
+        ) WHERE state IN ('waiting_mfg_approval', 'waiting_markdown_approval',
+            'waiting_transfer_approval', 'waiting_reorder_approval');
+        CREATE INDEX workflows_by_deadline ON workflows(expires_at) WHERE expires_at IS NOT NULL;
+        CREATE INDEX workflows_by_state ON workflows(state, updated_at);
+        CREATE TABLE explanations_owed (
+            workflow_id TEXT NOT NULL REFERENCES workflows(workflow_id),
+            seq BIGINT NOT NULL,
+            owed_since TIMESTAMPTZ NOT NULL,
+            decisions TEXT NOT NULL,
+            PRIMARY KEY (workflow_id, seq)
+        );",
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -3,6 +3,7 @@
 //! PostgreSQL (several offices, several servers). [`open_store`] picks one from a
 //! location: a `postgres://` URL or a file path.
 
+mod agenda;
 mod backup;
 mod coordination;
 mod encode;
@@ -16,6 +17,7 @@ mod postgres_live;
 mod sqlite;
 mod sqlite_batch;
 
+pub use agenda::{Agenda, AppendMeta, OwedExplanation};
 pub use backup::{BackupError, BackupSummary, backup_sqlite, restore_sqlite};
 pub use coordination::{StoreLock, StoreNotice, StoreWatch};
 pub use group_commit::GroupCommitStats;
@@ -67,6 +69,18 @@ pub enum StoreError {
         workflow_id: String,
         /// The connection's failure.
         reason: String,
+    },
+    /// The reasoning append would settle explanations someone else (the sweep,
+    /// or another server) already wrote: nothing was written, so no decision is
+    /// explained twice.
+    #[error(
+        "the explanations owed by event {seq} of workflow '{workflow_id}' were already written"
+    )]
+    AlreadyExplained {
+        /// The workflow.
+        workflow_id: String,
+        /// The last event of the step that owed them.
+        seq: u64,
     },
     /// A stored payload could not be read back.
     #[error("event {seq} of workflow '{workflow_id}' is unreadable: {reason}")]
@@ -132,9 +146,20 @@ pub struct WorkflowSummary {
 /// An append-only, per-workflow numbered log.
 pub trait EventStore: Send + Sync {
     /// Appends `events` after event `expected_last_seq` in one transaction: all or
-    /// none, and only if nobody appended in between. `state` is the fold's state after
-    /// the events (cached for listings). Returns the stored events, once they are
-    /// durably committed.
+    /// none, and only if nobody appended in between, with `meta` written in the
+    /// same transaction (the workflow's cached state and approval deadline, the
+    /// explanations the step owes or settles). Returns the stored events, once
+    /// they are durably committed.
+    fn append_step(
+        &self,
+        workflow_id: &str,
+        expected_last_seq: u64,
+        events: &[Event],
+        meta: AppendMeta<'_>,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// [`append_step`](Self::append_step) with nothing beside the events: no
+    /// approval deadline, nothing owed or settled (tests, restores).
     fn append(
         &self,
         workflow_id: &str,
@@ -143,7 +168,20 @@ pub trait EventStore: Send + Sync {
         state: WorkflowState,
         category: &str,
         now: DateTime<Utc>,
-    ) -> Result<Vec<StoredEvent>, StoreError>;
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.append_step(
+            workflow_id,
+            expected_last_seq,
+            events,
+            AppendMeta::plain(state, category, now),
+        )
+    }
+
+    /// What the background sweep must do at `now`: approvals past their
+    /// deadline, workflows left in a running state and explanations owed for
+    /// longer than `grace`, and when the next of these falls due. Answered from
+    /// the workflows' rows and the owed explanations, without reading any log.
+    fn agenda(&self, now: DateTime<Utc>, grace: chrono::Duration) -> Result<Agenda, StoreError>;
 
     /// Events with numbers above `after`, at most `limit` of them.
     fn load(

@@ -9,13 +9,15 @@
 //! PostgreSQL commits concurrent transactions with one WAL flush by itself
 //! (its own group commit), so there is no batching here.
 
+use super::agenda;
 use super::coordination::{StoreLock, StoreWatch};
 use super::encode::{self, AppendRequest};
 use super::migrate::{self, Migration, Schema};
 use super::postgres_connect;
-use super::postgres_live::{self, LockClients};
+use super::postgres_live::{self, LockClients, Notifier};
 use super::{
-    EventStore, KEY_RETENTION, KeyAnswer, KeyClaim, KeyRecord, StoreError, WorkflowSummary,
+    Agenda, AppendMeta, EventStore, KEY_RETENTION, KeyAnswer, KeyClaim, KeyRecord, OwedExplanation,
+    StoreError, WorkflowSummary,
 };
 use crate::event::{Event, StoredEvent};
 use crate::state::WorkflowState;
@@ -69,6 +71,8 @@ pub struct PoolUse {
 pub struct PostgresStore {
     pool: Pool,
     pub(super) locks: LockClients,
+    /// Sends each append's notice after its commit.
+    notifier: Notifier,
     config: postgres::Config,
     /// Until when the database counts as unreachable (see [`UNREACHABLE_FOR`]).
     unreachable_until: std::sync::Mutex<Option<std::time::Instant>>,
@@ -111,6 +115,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool,
             locks: LockClients::new(config.clone(), options.max_connections),
+            notifier: Notifier::start(config.clone())?,
             config,
             unreachable_until: std::sync::Mutex::new(None),
         })
@@ -265,9 +270,16 @@ fn write(tx: &mut postgres::Transaction<'_>, request: &AppendRequest) -> Result<
     if request.expected_last_seq == 0 {
         let created = tx
             .execute(
-                "INSERT INTO workflows (workflow_id, category, state, last_seq, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (workflow_id) DO NOTHING",
-                &[&id, &request.category, &state, &last, &request.recorded_at],
+                "INSERT INTO workflows (workflow_id, category, state, last_seq, created_at, updated_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (workflow_id) DO NOTHING",
+                &[
+                    &id,
+                    &request.category,
+                    &state,
+                    &last,
+                    &request.recorded_at,
+                    &request.approval_deadline,
+                ],
             )
             .map_err(pg)?;
         if created == 0 {
@@ -276,7 +288,7 @@ fn write(tx: &mut postgres::Transaction<'_>, request: &AppendRequest) -> Result<
     } else {
         let moved = tx
             .execute(
-                "UPDATE workflows SET state = $2, last_seq = $3, updated_at = $4
+                "UPDATE workflows SET state = $2, last_seq = $3, updated_at = $4, expires_at = $6
                  WHERE workflow_id = $1 AND last_seq = $5",
                 &[
                     &id,
@@ -284,6 +296,7 @@ fn write(tx: &mut postgres::Transaction<'_>, request: &AppendRequest) -> Result<
                     &last,
                     &request.recorded_at,
                     &big(request.expected_last_seq),
+                    &request.approval_deadline,
                 ],
             )
             .map_err(pg)?;
@@ -314,30 +327,43 @@ fn write(tx: &mut postgres::Transaction<'_>, request: &AppendRequest) -> Result<
         &[&id, &request.recorded_at, &seqs, &kinds, &payloads],
     )
     .map_err(pg)?;
-    // Delivered to every listener when (and only if) the transaction commits.
-    tx.execute(
-        "SELECT pg_notify($1, $2)",
-        &[
-            &postgres_live::CHANNEL,
-            &postgres_live::notice_payload(id, request.new_last_seq()),
-        ],
-    )
-    .map_err(pg)?;
+    if let Some(seq) = request.settles {
+        let settled = tx
+            .execute(
+                "DELETE FROM explanations_owed WHERE workflow_id = $1 AND seq = $2",
+                &[&id, &big(seq)],
+            )
+            .map_err(pg)?;
+        if settled == 0 {
+            return Err(StoreError::AlreadyExplained {
+                workflow_id: id.to_string(),
+                seq,
+            });
+        }
+    }
+    if let Some(decisions) = &request.owes {
+        tx.execute(
+            "INSERT INTO explanations_owed (workflow_id, seq, owed_since, decisions)
+             VALUES ($1, $2, $3, $4)",
+            &[&id, &last, &request.recorded_at, decisions],
+        )
+        .map_err(pg)?;
+    }
+    // The notice goes after the commit, from the notifier (`postgres_live`):
+    // sent from here, it would hold the database's notification lock through
+    // this commit's flush, and appends would commit one at a time.
     Ok(())
 }
 
 impl EventStore for PostgresStore {
-    fn append(
+    fn append_step(
         &self,
         workflow_id: &str,
         expected_last_seq: u64,
         events: &[Event],
-        state: WorkflowState,
-        category: &str,
-        now: DateTime<Utc>,
+        meta: AppendMeta<'_>,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let request =
-            AppendRequest::new(workflow_id, expected_last_seq, events, state, category, now)?;
+        let request = AppendRequest::new(workflow_id, expected_last_seq, events, meta)?;
         let mut client = self.client()?;
         let mut tx = client.transaction().map_err(pg)?;
         write(&mut tx, &request)?;
@@ -348,12 +374,66 @@ impl EventStore for PostgresStore {
             workflow_id: workflow_id.to_string(),
             reason: pg(e).to_string(),
         })?;
+        self.notifier.appended(workflow_id, request.new_last_seq());
         Ok(encode::stored(
             workflow_id,
             expected_last_seq,
             events,
             request.recorded_at,
         ))
+    }
+
+    fn agenda(&self, now: DateTime<Utc>, grace: chrono::Duration) -> Result<Agenda, StoreError> {
+        let stalled_before = now - grace;
+        let mut client = self.client()?;
+        let mut agenda = Agenda::default();
+        for row in client
+            .query(
+                "SELECT workflow_id FROM workflows WHERE expires_at IS NOT NULL AND expires_at <= $1",
+                &[&now],
+            )
+            .map_err(pg)?
+        {
+            agenda.expired_approvals.push(row.get(0));
+        }
+        let next: Option<DateTime<Utc>> = client
+            .query_one(
+                "SELECT min(expires_at) FROM workflows WHERE expires_at > $1",
+                &[&now],
+            )
+            .map_err(pg)?
+            .get(0);
+        if let Some(next) = next {
+            agenda.consider(next);
+        }
+        let running = agenda::running_states();
+        for row in client
+            .query(
+                "SELECT workflow_id, updated_at FROM workflows WHERE state = ANY($1)",
+                &[&running],
+            )
+            .map_err(pg)?
+        {
+            agenda.running(row.get(0), row.get(1), stalled_before, grace);
+        }
+        for row in client
+            .query(
+                "SELECT workflow_id, seq, owed_since, decisions FROM explanations_owed ORDER BY owed_since",
+                &[],
+            )
+            .map_err(pg)?
+        {
+            let workflow_id: String = row.get(0);
+            let seq = row.get::<_, i64>(1) as u64;
+            let owed = OwedExplanation {
+                owed_since: row.get(2),
+                decisions: agenda::decode_decisions(row.get(3), &workflow_id, seq)?,
+                workflow_id,
+                seq,
+            };
+            agenda.owing(owed, stalled_before, grace);
+        }
+        Ok(agenda)
     }
 
     fn load(

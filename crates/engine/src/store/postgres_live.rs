@@ -1,7 +1,15 @@
 //! PostgreSQL's side of running several servers on one database: advisory locks
-//! held on connections of their own, and a thread that `LISTEN`s for the notices
-//! every append sends (`pg_notify` in the append's transaction, so a notice is
-//! delivered exactly when the events become visible).
+//! held on connections of their own, a thread that sends a notice after every
+//! append's commit, and a thread that `LISTEN`s for them.
+//!
+//! The notice is not sent in the append's own transaction: a transaction that
+//! has notified takes a lock on the whole database's notification queue at its
+//! commit and holds it until the commit is flushed, so every append would wait
+//! for every other one's disk write. Sent after the commit (so a listener that
+//! reads on a notice finds the events), from a connection of its own with
+//! `synchronous_commit` off and several notices per statement, the queue's lock
+//! is held for microseconds. A notice is a hint: one lost with a crash between
+//! a commit and its notice is made up by the listeners' periodic catch-up.
 
 use super::StoreError;
 use super::coordination::{StoreLock, StoreNotice, StoreWatch};
@@ -27,6 +35,81 @@ fn parse_notice(payload: &str) -> Option<StoreNotice> {
         workflow_id: id.to_string(),
         last_seq: seq.parse().ok()?,
     })
+}
+
+/// The most notices sent in one statement.
+const NOTICES_PER_BATCH: usize = 256;
+
+/// Sends appends' notices after their commits, from a thread and a connection
+/// of its own (see the module documentation), so that no append waits on
+/// another's notice.
+pub(super) struct Notifier {
+    queue: Sender<(String, u64)>,
+}
+
+impl Notifier {
+    /// Starts the notifying thread; it connects when the first notice comes and
+    /// ends when the notifier is dropped.
+    pub(super) fn start(config: postgres::Config) -> Result<Notifier, StoreError> {
+        let (queue, pending) = channel();
+        std::thread::Builder::new()
+            .name("atelier-pg-notify".into())
+            .spawn(move || send_notices(&config, &pending))
+            .map_err(|e| StoreError::Database(format!("cannot start the notice thread: {e}")))?;
+        Ok(Notifier { queue })
+    }
+
+    /// Queues the notice of an append that committed: `workflow_id` now ends
+    /// at event `last_seq`.
+    pub(super) fn appended(&self, workflow_id: &str, last_seq: u64) {
+        // The thread ends only with the notifier, so the queue is open.
+        let _ = self.queue.send((workflow_id.to_string(), last_seq));
+    }
+}
+
+/// The notifying thread: takes every notice queued, keeps each workflow's
+/// latest, and sends them in one statement; on a lost connection, connects
+/// again once for the batch, else drops it (the listeners catch up).
+fn send_notices(config: &postgres::Config, pending: &std::sync::mpsc::Receiver<(String, u64)>) {
+    let mut client: Option<Client> = None;
+    while let Ok(first) = pending.recv() {
+        let mut latest = std::collections::HashMap::from([first]);
+        while latest.len() < NOTICES_PER_BATCH {
+            let Ok((id, seq)) = pending.try_recv() else {
+                break;
+            };
+            let kept = latest.entry(id).or_insert(seq);
+            *kept = (*kept).max(seq);
+        }
+        let payloads: Vec<String> = latest
+            .iter()
+            .map(|(id, seq)| notice_payload(id, *seq))
+            .collect();
+        for _ in 0..2 {
+            if client.is_none() {
+                client = notifier_client(config).ok();
+            }
+            let Some(c) = client.as_mut() else {
+                break;
+            };
+            let sent = c.execute(
+                "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
+                &[&CHANNEL, &payloads],
+            );
+            if sent.is_ok() {
+                break;
+            }
+            client = None;
+        }
+    }
+}
+
+/// The notifier's connection: its commits (one per statement) do not wait for
+/// the disk, as nothing durable is written through it.
+fn notifier_client(config: &postgres::Config) -> Result<Client, postgres::Error> {
+    let mut client = config.connect(NoTls)?;
+    client.batch_execute("SET synchronous_commit = off")?;
+    Ok(client)
 }
 
 /// Idle lock connections kept for reuse.

@@ -7,13 +7,15 @@
 //! Reads use their own connections (WAL lets them run beside a commit), except for
 //! an in-memory database, which has one connection for everything.
 
+use super::agenda;
 use super::encode::{self, AppendRequest};
 use super::group_commit::{GroupCommit, GroupCommitStats};
 use super::idempotency;
 use super::migrate::{self, Migration, Schema};
 use super::sqlite_batch;
 use super::{
-    EventStore, KEY_RETENTION, KeyAnswer, KeyClaim, KeyRecord, StoreError, WorkflowSummary,
+    Agenda, AppendMeta, EventStore, KEY_RETENTION, KeyAnswer, KeyClaim, KeyRecord, OwedExplanation,
+    StoreError, WorkflowSummary,
 };
 use crate::event::{Event, StoredEvent};
 use crate::state::WorkflowState;
@@ -274,18 +276,15 @@ fn last_seq_of(conn: &Connection, workflow_id: &str) -> Result<Option<u64>, Stor
 }
 
 impl EventStore for SqliteStore {
-    fn append(
+    fn append_step(
         &self,
         workflow_id: &str,
         expected_last_seq: u64,
         events: &[Event],
-        state: WorkflowState,
-        category: &str,
-        now: DateTime<Utc>,
+        meta: AppendMeta<'_>,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         // Encoding happens here, on the caller's thread, not in the shared writer.
-        let request =
-            AppendRequest::new(workflow_id, expected_last_seq, events, state, category, now)?;
+        let request = AppendRequest::new(workflow_id, expected_last_seq, events, meta)?;
         let recorded_at = request.recorded_at;
         let outcome = self.group.submit(request, |batch| {
             sqlite_batch::run_batch(&mut lock(&self.writer), batch)
@@ -301,6 +300,74 @@ impl EventStore for SqliteStore {
             events,
             recorded_at,
         ))
+    }
+
+    fn agenda(&self, now: DateTime<Utc>, grace: chrono::Duration) -> Result<Agenda, StoreError> {
+        let stalled_before = now - grace;
+        let at = idempotency::sqlite_time(now);
+        self.read(|conn| {
+            let mut agenda = Agenda::default();
+            let mut due = conn
+                .prepare_cached(
+                    "SELECT workflow_id FROM workflows WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+                )
+                .map_err(db)?;
+            for id in due.query_map(params![at], |r| r.get::<_, String>(0)).map_err(db)? {
+                agenda.expired_approvals.push(id.map_err(db)?);
+            }
+            let next: Option<String> = conn
+                .prepare_cached("SELECT min(expires_at) FROM workflows WHERE expires_at > ?1")
+                .map_err(db)?
+                .query_row(params![at], |r| r.get(0))
+                .map_err(db)?;
+            if let Some(next) = next {
+                agenda.consider(parse_time(&next, "(deadline)", 0)?);
+            }
+            let running = agenda::running_states();
+            let marks = vec!["?"; running.len()].join(", ");
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT workflow_id, updated_at FROM workflows WHERE state IN ({marks})"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(running.iter()), |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(db)?;
+            for row in rows {
+                let (id, updated) = row.map_err(db)?;
+                let updated_at = parse_time(&updated, &id, 0)?;
+                agenda.running(id, updated_at, stalled_before, grace);
+            }
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT workflow_id, seq, owed_since, decisions FROM explanations_owed ORDER BY owed_since",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })
+                .map_err(db)?;
+            for row in rows {
+                let (workflow_id, seq, since, decisions) = row.map_err(db)?;
+                let seq = seq as u64;
+                let owed = OwedExplanation {
+                    owed_since: parse_time(&since, &workflow_id, seq)?,
+                    decisions: agenda::decode_decisions(&decisions, &workflow_id, seq)?,
+                    workflow_id,
+                    seq,
+                };
+                agenda.owing(owed, stalled_before, grace);
+            }
+            Ok(agenda)
+        })
     }
 
     fn load(

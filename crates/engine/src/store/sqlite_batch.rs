@@ -5,6 +5,7 @@
 
 use super::StoreError;
 use super::encode::AppendRequest;
+use super::idempotency::sqlite_time;
 use super::sqlite::db;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -87,7 +88,8 @@ fn abandon(mut outcomes: Vec<Result<(), StoreError>>, len: usize) -> Vec<Result<
     outcomes
 }
 
-/// One append's statements: the sequence check, the events, the workflow's row.
+/// One append's statements: the sequence check, the events, the workflow's row
+/// (with its approval deadline), and the explanations owed or settled.
 fn write(conn: &Connection, request: &AppendRequest) -> Result<(), StoreError> {
     let id = &request.workflow_id;
     let found: Option<i64> = conn
@@ -121,17 +123,42 @@ fn write(conn: &Connection, request: &AppendRequest) -> Result<(), StoreError> {
             .execute(params![id, seq as i64, stamp, kind, payload])
             .map_err(db)?;
     }
+    let deadline = request.approval_deadline.map(sqlite_time);
     conn.prepare_cached(
-        "UPDATE workflows SET state = ?2, last_seq = ?3, updated_at = ?4 WHERE workflow_id = ?1",
+        "UPDATE workflows SET state = ?2, last_seq = ?3, updated_at = ?4, expires_at = ?5
+         WHERE workflow_id = ?1",
     )
     .map_err(db)?
     .execute(params![
         id,
         request.state.as_str(),
         request.new_last_seq() as i64,
-        stamp
+        stamp,
+        deadline
     ])
     .map_err(db)?;
+    if let Some(seq) = request.settles {
+        let settled = conn
+            .prepare_cached("DELETE FROM explanations_owed WHERE workflow_id = ?1 AND seq = ?2")
+            .map_err(db)?
+            .execute(params![id, seq as i64])
+            .map_err(db)?;
+        if settled == 0 {
+            return Err(StoreError::AlreadyExplained {
+                workflow_id: id.clone(),
+                seq,
+            });
+        }
+    }
+    if let Some(decisions) = &request.owes {
+        conn.prepare_cached(
+            "INSERT INTO explanations_owed (workflow_id, seq, owed_since, decisions)
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(db)?
+        .execute(params![id, request.new_last_seq() as i64, stamp, decisions])
+        .map_err(db)?;
+    }
     Ok(())
 }
 
@@ -153,9 +180,7 @@ mod tests {
             id,
             after,
             &events,
-            WorkflowState::Phase3Monitoring,
-            "c",
-            now,
+            crate::store::AppendMeta::plain(WorkflowState::Phase3Monitoring, "c", now),
         )
         .unwrap()
     }

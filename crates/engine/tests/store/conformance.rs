@@ -585,3 +585,195 @@ pub fn idempotency_keys_keep_their_answer_for_a_day(b: &dyn Backend) {
         KeyClaim::Fresh
     );
 }
+
+/// The sweep's agenda comes from the workflows' rows and the owed explanations,
+/// without folding a log: approvals past their deadline, workflows left in a
+/// running state and words owed for longer than the grace are due, and the next
+/// of them not yet due is named, so the sweep can sleep until it.
+pub fn the_agenda_names_what_is_due_and_the_next_deadline(b: &dyn Backend) {
+    use atelier_engine::reasoning::{Claim, Decision};
+    use atelier_engine::store::AppendMeta;
+    let store = b.open();
+    let grace = Duration::seconds(30);
+    assert_eq!(
+        store.agenda(at(0), grace).unwrap(),
+        Default::default(),
+        "an empty store has nothing to do"
+    );
+    let waiting = |id: &str, deadline: Option<DateTime<Utc>>| {
+        store
+            .append_step(
+                id,
+                0,
+                &[phase(0)],
+                AppendMeta {
+                    approval_deadline: deadline,
+                    ..AppendMeta::plain(WorkflowState::WaitingMfgApproval, CATEGORY, at(0))
+                },
+            )
+            .unwrap();
+    };
+    waiting("soon", Some(at(10)));
+    waiting("later", Some(at(20)));
+    waiting("never", None);
+    let decision = Decision {
+        point: "phase_1_forecast".into(),
+        summary: "order 100 units".into(),
+        facts: serde_json::json!({"units": 100}),
+        offline_text: "We order 100 units.".into(),
+        claim: Claim::Informational,
+    };
+    // A step committed at minute 1 that owes words, in a running state.
+    store
+        .append_step(
+            "running",
+            0,
+            &[phase(0), phase(1)],
+            AppendMeta {
+                owes: std::slice::from_ref(&decision),
+                ..AppendMeta::plain(WorkflowState::Phase1Forecasting, CATEGORY, at(1))
+            },
+        )
+        .unwrap();
+
+    let early = store.agenda(at(1), grace).unwrap();
+    assert!(early.expired_approvals.is_empty() && early.stalled.is_empty());
+    assert!(
+        early.owed.is_empty(),
+        "owed words are the live process's for the grace"
+    );
+    // The running workflow and its owed words fall due 30 s after minute 1 (as
+    // the store keeps it: to the microsecond).
+    let next = early.next.expect("a deadline");
+    assert!(
+        next <= at(1) + grace && at(1) + grace - next < Duration::microseconds(1),
+        "{next}"
+    );
+
+    let later = store.agenda(at(5), grace).unwrap();
+    assert_eq!(later.stalled, ["running"]);
+    assert_eq!(later.owed.len(), 1);
+    let owed = &later.owed[0];
+    assert_eq!((owed.workflow_id.as_str(), owed.seq), ("running", 2));
+    assert_eq!(owed.decisions, [decision.clone()]);
+    let next = later.next.expect("a deadline ahead");
+    // The store keeps microseconds, rounded up: never before the deadline.
+    assert!(
+        next >= at(10) && next - at(10) < Duration::microseconds(1),
+        "{next}"
+    );
+
+    let past_first = store.agenda(at(15), grace).unwrap();
+    assert_eq!(past_first.expired_approvals, ["soon"]);
+    assert!(past_first.next.is_some_and(|n| n >= at(20)));
+
+    // Words appended settle what was owed, in the same transaction; settling
+    // again is refused and writes nothing.
+    let words = atelier_engine::reasoning::offline_event(&decision, None);
+    let settle = |after: u64| {
+        store.append_step(
+            "running",
+            after,
+            std::slice::from_ref(&words),
+            AppendMeta {
+                settles: Some(2),
+                ..AppendMeta::plain(WorkflowState::Phase1Forecasting, CATEGORY, at(6))
+            },
+        )
+    };
+    settle(2).unwrap();
+    assert!(store.agenda(at(15), grace).unwrap().owed.is_empty());
+    assert!(matches!(
+        settle(3),
+        Err(StoreError::AlreadyExplained { seq: 2, .. })
+    ));
+    assert_eq!(
+        store.last_seq("running").unwrap(),
+        3,
+        "nothing written twice"
+    );
+
+    // An answered approval (no deadline any more) leaves the agenda.
+    store
+        .append_step(
+            "soon",
+            1,
+            &[phase(1)],
+            AppendMeta::plain(WorkflowState::WaitingMarkdownApproval, CATEGORY, at(16)),
+        )
+        .unwrap();
+    let after = store.agenda(at(16), grace).unwrap();
+    assert!(after.expired_approvals.is_empty(), "{after:?}");
+    assert!(after.owed.is_empty(), "{after:?}");
+    assert_eq!(after.stalled, ["running"], "still left mid-step");
+}
+
+/// A process that dies between a step's commit and its words leaves the words
+/// owed in the store; the sweep's `explain_owed` writes them once, as the
+/// uninterrupted play would have, and a second sweep (or a racing server)
+/// writes nothing.
+pub fn words_owed_by_a_dead_process_are_written_once(b: &dyn Backend) {
+    use atelier_engine::reasoning::{Decision, Reasoner};
+    /// A reasoner whose process "dies" before it answers.
+    struct Dies;
+    impl Reasoner for Dies {
+        fn explain(&self, _: &Decision) -> Vec<Event> {
+            panic!("the process died while explaining");
+        }
+    }
+    let count = |log: &[atelier_engine::event::StoredEvent]| {
+        log.iter()
+            .filter(|e| e.event.kind() == "reasoning_recorded")
+            .count()
+    };
+    let reference = orchestrator(b.open());
+    reference
+        .create(new_workflow("whole", params("zara")))
+        .unwrap();
+    reference.advance("whole").unwrap();
+    let want = count(&b.open().load("whole", 0, None).unwrap());
+    assert!(want > 0, "the first steps explain decisions");
+
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2025, 2, 1, 9, 0, 0).unwrap(),
+    ));
+    let dying = Orchestrator::new(
+        b.open(),
+        AgentRegistry::default(),
+        Arc::new(Dies),
+        clock.clone(),
+        catalog(),
+    );
+    dying.create(new_workflow("cut", params("zara"))).unwrap();
+    let died = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dying.advance("cut")));
+    assert!(died.is_err(), "the reasoner died");
+    let store = b.open();
+    let cut = store.load("cut", 0, None).unwrap();
+    assert_eq!(count(&cut), 0, "no words were written before the death");
+
+    let now = atelier_engine::clock::Clock::now(clock.as_ref()) + Duration::seconds(31);
+    let agenda = store.agenda(now, Duration::seconds(30)).unwrap();
+    assert_eq!(agenda.owed.len(), 1, "{agenda:?}");
+    assert_eq!(agenda.stalled, ["cut"], "left between two steps");
+    // Two sweeps at once (two servers): the words land once.
+    let sweepers = [orchestrator(b.open()), orchestrator(b.open())];
+    let owed = agenda.owed[0].clone();
+    std::thread::scope(|s| {
+        for o in &sweepers {
+            let owed = owed.clone();
+            s.spawn(move || o.explain_owed(&owed).unwrap());
+        }
+    });
+    let first_step_words = count(&store.load("cut", 0, None).unwrap());
+    assert_eq!(first_step_words, owed.decisions.len());
+    // Then the workflow is carried on, as the sweep does with a stalled one.
+    sweepers[0].advance("cut").unwrap();
+    let log = store.load("cut", 0, None).unwrap();
+    assert_contiguous(&log);
+    assert_eq!(count(&log), want, "every decision explained once");
+    let after = store.agenda(now, Duration::seconds(30)).unwrap();
+    assert!(
+        after.owed.is_empty() && after.stalled.is_empty(),
+        "{after:?}"
+    );
+}

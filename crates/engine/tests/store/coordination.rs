@@ -192,3 +192,61 @@ fn steps_from_two_servers_take_turns_instead_of_conflicting() {
         .count();
     assert_eq!(recorded, 4);
 }
+
+/// An append's notice is not sent in the append's own transaction, where it
+/// would hold PostgreSQL's database-wide notification lock through the commit's
+/// flush (concurrent appends then commit one at a time: docs/store.md has the
+/// appends/s before and after). It is sent after the commit by the store's one
+/// notifier connection: whichever pooled connection committed an append, the
+/// notices all come from one backend, and each workflow's latest number arrives.
+#[test]
+fn notices_come_after_the_commit_from_one_notifier_connection() {
+    use postgres::fallible_iterator::FallibleIterator;
+    let db = Postgres::new();
+    let writer = db.open();
+    let mut listener =
+        postgres::Client::connect(db.url(), postgres::NoTls).expect("a listening connection");
+    listener
+        .batch_execute("LISTEN atelier_events")
+        .expect("LISTEN");
+    let prefix = format!("notifier-{}", std::process::id());
+    const WRITERS: u64 = 8;
+    const APPENDS: u64 = 4;
+    std::thread::scope(|s| {
+        for w in 0..WRITERS {
+            let (store, id) = (writer.clone(), format!("{prefix}-{w}"));
+            s.spawn(move || {
+                let mut last = 0;
+                for _ in 0..APPENDS {
+                    last = append(store.as_ref(), &id, last).expect("append");
+                }
+            });
+        }
+    });
+    let mut latest = std::collections::BTreeMap::new();
+    let mut senders = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while latest.values().filter(|s| **s == 2 * APPENDS).count() < WRITERS as usize {
+        assert!(Instant::now() < deadline, "notices seen: {latest:?}");
+        let mut notes = listener.notifications();
+        let mut batch = notes.timeout_iter(Duration::from_millis(200));
+        while let Ok(Some(note)) = batch.next() {
+            let Some((seq, id)) = note.payload().split_once(' ') else {
+                continue;
+            };
+            if !id.starts_with(&prefix) {
+                continue;
+            }
+            senders.insert(note.process_id());
+            let seq: u64 = seq.parse().expect("a number");
+            let kept = latest.entry(id.to_string()).or_insert(seq);
+            *kept = (*kept).max(seq);
+        }
+    }
+    assert_eq!(
+        senders.len(),
+        1,
+        "notices came from {} backends: sent in the appends' own transactions",
+        senders.len()
+    );
+}

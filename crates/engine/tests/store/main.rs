@@ -45,6 +45,8 @@ conformance!(
     concurrent_appends_land_numbered_without_gaps,
     reopening_keeps_the_log_and_migrates_once,
     idempotency_keys_keep_their_answer_for_a_day,
+    the_agenda_names_what_is_due_and_the_next_deadline,
+    words_owed_by_a_dead_process_are_written_once,
 );
 
 /// `open_store` reads a `postgres://` URL as PostgreSQL and anything else as a

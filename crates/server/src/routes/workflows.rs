@@ -130,7 +130,10 @@ pub async fn create(
         .write_new(&id, move |s, publish| {
             if keyed && s.store().exists(&request_id)? {
                 // Made by an earlier request with this key: finish and answer it.
-                return Ok(s.orchestrator().advance(&request_id)?);
+                return s
+                    .orchestrator()
+                    .advance(&request_id)
+                    .map_err(|e| ApiError::from(e).after_recording());
             }
             let data_source = s.catalog().current()?;
             let data = s.catalog().load(&data_source).map_err(ApiError::internal)?;
@@ -164,7 +167,11 @@ pub async fn create(
                 Err(e) => return Err(e.into()),
             }
             publish();
-            Ok(s.orchestrator().advance(&request_id)?)
+            // The workflow is recorded: a failure from here on must not say that
+            // nothing changed.
+            s.orchestrator()
+                .advance(&request_id)
+                .map_err(|e| ApiError::from(e).after_recording())
         })
         .await?;
     Ok((

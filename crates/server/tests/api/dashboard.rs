@@ -213,3 +213,51 @@ fn an_extraction_that_leaves_fields_unsaid_returns_what_it_read() {
         serde_json::Value::Null
     );
 }
+
+/// Every write the page makes sends an `Idempotency-Key`, so that a proxy's
+/// retry after a dead instance (docs/deploy.md) does nothing twice: the scripts
+/// POST only through `api.js`'s `post` and `upload`, each of which sets a fresh
+/// key, and no other script calls `fetch` with a method of its own.
+#[test]
+fn every_post_the_page_makes_carries_an_idempotency_key() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/assets");
+    let mut posts_in_api = 0;
+    for entry in std::fs::read_dir(&dir).expect("the assets") {
+        let path = entry.expect("an asset").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("js") {
+            continue;
+        }
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let text = std::fs::read_to_string(&path).expect("a script");
+        for (n, line) in text.lines().enumerate() {
+            let writes = line.contains("'POST'")
+                || line.contains("\"POST\"")
+                || (line.contains("fetch(") && line.contains("method"));
+            if !writes {
+                continue;
+            }
+            assert_eq!(
+                name,
+                "api.js",
+                "{name}:{}: a request with a method of its own; send writes through api.js's post or upload: {line}",
+                n + 1
+            );
+            posts_in_api += 1;
+            // The key is built on the line that sets the method, or the one above.
+            let context = format!(
+                "{}\n{line}",
+                text.lines().nth(n.saturating_sub(1)).unwrap_or_default()
+            );
+            assert!(
+                context.contains("'Idempotency-Key': idempotencyKey()"),
+                "api.js:{}: a POST without a fresh Idempotency-Key: {line}",
+                n + 1
+            );
+        }
+    }
+    assert_eq!(posts_in_api, 2, "api.js's post and upload");
+}

@@ -77,7 +77,8 @@ fn play_without_a_scenario_changes_nothing() {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     // The server's own expiry check must not settle the approval first.
     let app = spawn_app_with_clock_and(clock.clone(), |c| {
-        c.expiry_check_interval = Duration::from_secs(3600);
+        c.sweep_max_sleep = Duration::from_secs(3600);
+        c.sweep_retry = Duration::from_secs(3600);
     });
     let mut body = create_body(None);
     body["approval_timeout_secs"] = json!(60);
@@ -408,4 +409,82 @@ fn shutdown_does_not_wait_forever_for_a_half_sent_body() {
     );
     assert!(started.elapsed() >= Duration::from_millis(900));
     drop(tcp);
+}
+
+/// Sends `request` byte for byte and reads the whole answer (the server closes
+/// after a refusal): status, head and body.
+fn raw_bytes(app: &TestApp, request: &[u8]) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut tcp = std::net::TcpStream::connect(app.addr()).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    tcp.write_all(request).expect("send");
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(n @ 1..) = tcp.read(&mut chunk) {
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+    let answer = String::from_utf8_lossy(&bytes).to_string();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
+
+/// Requests HTTP/1.1's parser refuses before any route runs (hyper answers them
+/// itself) still get the JSON body every other refusal has, naming the problem:
+/// a Content-Length that is not a number or given twice, over 100 headers, a
+/// raw 0xFF in the path, a NUL in a header.
+#[test]
+fn refusals_from_the_http_parser_are_json_too() {
+    let app = spawn_app();
+    let many: String = (0..101).map(|i| format!("X-Header-{i}: v\r\n")).collect();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "a Content-Length that is not a number",
+            b"POST /api/workflows HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n".to_vec(),
+        ),
+        (
+            "two different Content-Lengths",
+            b"POST /api/workflows HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"
+                .to_vec(),
+        ),
+        (
+            "over 100 headers",
+            format!("GET /api/workflows HTTP/1.1\r\nHost: x\r\n{many}\r\n").into_bytes(),
+        ),
+        (
+            "a raw 0xFF in the path",
+            b"GET /api/\xffworkflows HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        ),
+        (
+            "a NUL in a header",
+            b"GET /api/workflows HTTP/1.1\r\nHost: x\r\nX-Note: a\0b\r\n\r\n".to_vec(),
+        ),
+    ];
+    for (what, request) in cases {
+        let (status, head, body) = raw_bytes(&app, &request);
+        assert!(
+            (400..500).contains(&status),
+            "{what}: status {status}: {head}"
+        );
+        let lower = head.to_ascii_lowercase();
+        assert!(
+            lower.contains("content-type: application/json"),
+            "{what}: {head}"
+        );
+        let json: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{what}: the body is not JSON ({e}): {body:?}"));
+        let error = json["error"].as_str().unwrap_or_default();
+        assert!(error.len() > 10, "{what}: {body}");
+        assert!(
+            lower.contains(&format!("content-length: {}", body.len())),
+            "{what}: {head}"
+        );
+    }
+    // The server still answers afterwards.
+    assert_eq!(app.get("/healthz").status, 200);
 }

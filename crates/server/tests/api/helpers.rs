@@ -88,7 +88,8 @@ pub struct Answer {
 impl TestApp {
     fn start(&mut self) {
         let mut config = ServerConfig::new(&self.db);
-        config.expiry_check_interval = Duration::from_millis(200);
+        config.sweep_max_sleep = Duration::from_millis(200);
+        config.sweep_retry = Duration::from_millis(200);
         (self.tweak)(&mut config);
         let state = match &self.clock {
             Some(clock) => AppState::open_with_clock(config, clock.clone()),

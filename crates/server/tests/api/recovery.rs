@@ -10,7 +10,7 @@ use atelier_server::{AppState, ServerConfig};
 use std::time::{Duration, Instant};
 
 fn finish_orphans_at_once(c: &mut ServerConfig) {
-    c.expiry_check_interval = Duration::from_millis(100);
+    c.sweep_retry = Duration::from_millis(100);
     c.orphan_grace = Duration::ZERO;
 }
 
@@ -65,4 +65,41 @@ fn a_workflow_left_mid_step_is_finished_by_the_sweep() {
         "the orphan was left where it was"
     );
     eprintln!("orphan finished {:?} after the restart", started.elapsed());
+}
+
+/// The sweep sleeps until the next deadline the store names, not until a
+/// polling tick: with its safety-net sleep and its retry set to an hour, an
+/// approval that times out after two seconds is settled within a moment of its
+/// deadline (the creation's write woke the sweep to read the new deadline).
+#[test]
+fn an_approval_is_settled_at_its_deadline_without_polling() {
+    let app = spawn_app_with(|c: &mut ServerConfig| {
+        c.sweep_max_sleep = Duration::from_secs(3600);
+        c.sweep_retry = Duration::from_secs(3600);
+    });
+    let mut body = create_body(None);
+    body["approval_timeout_secs"] = serde_json::json!(2);
+    body["on_expiry"] = serde_json::json!("accept");
+    let created = Instant::now();
+    let a = app.post_json("/api/workflows", &body);
+    assert_eq!(a.status, 201, "{:?}", a.body);
+    let id = a.body["workflow_id"].as_str().expect("id").to_string();
+    assert_eq!(app.workflow(&id)["state"], "waiting_mfg_approval");
+    let mut state = String::new();
+    while created.elapsed() < Duration::from_secs(10) {
+        state = app.workflow(&id)["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if state != "waiting_mfg_approval" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let settled = created.elapsed();
+    assert_eq!(state, "phase_3_monitoring", "the approval was not settled");
+    assert!(
+        settled >= Duration::from_millis(1900) && settled < Duration::from_millis(4000),
+        "settled {settled:?} after the creation, for a 2 s deadline"
+    );
 }

@@ -389,3 +389,127 @@ fn the_stream_url_follows_trusted_proxies_and_is_relative_otherwise() {
         "{url}"
     );
 }
+
+/// Every `"key": number` (and `"state"`) a JSON text holds, however nested.
+fn figures(v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                if x.is_number() || k == "state" {
+                    out.push((k.clone(), x.clone()));
+                }
+                figures(x, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| figures(x, out)),
+        _ => {}
+    }
+}
+
+/// docs/api.md's "A season over HTTP" is played as written (its creation body,
+/// the order modified to 15% safety stock, two weeks uploaded, the rest played,
+/// the markdown accepted) and every figure its answers show (`"key":number`,
+/// and each `"state"`) is one of the figures the real answers give: the
+/// walkthrough's numbers are the default policy's, re-measured. (The stream's
+/// messages it quotes in step 2 are not read.)
+#[test]
+fn the_api_walkthrough_in_the_docs_shows_what_the_server_answers() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/api.md"),
+    )
+    .expect("docs/api.md");
+    let walk = doc
+        .split("## A season over HTTP")
+        .nth(1)
+        .and_then(|s| s.split("```sh").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("the walkthrough's block");
+    let body = walk
+        .split("-d '")
+        .nth(1)
+        .and_then(|s| s.split("' $H/api/workflows").next())
+        .expect("the creation's body")
+        .replace("'\"'\"'", "'");
+    let create: serde_json::Value =
+        serde_json::from_str(&body).expect("the creation's body is JSON");
+    let app = spawn_app();
+    let mut answers = Vec::new();
+    let created = app.post_json("/api/workflows", &create);
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["workflow_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let at = |path: &str| format!("/api/workflows/{id}/{path}");
+    answers.push(created.body);
+    answers.push(app.workflow(&id));
+    let modified = app.post_json(
+        &at("approvals/manufacturing-1"),
+        &json!({"action": "modify", "modifications": {"safety_stock_pct": 0.15}}),
+    );
+    assert_eq!(modified.status, 200, "{:?}", modified.body);
+    answers.push(modified.body);
+    answers.push(
+        app.post_json(
+            &at("approvals/manufacturing-2"),
+            &json!({"action": "accept"}),
+        )
+        .body,
+    );
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/scenarios/normal_season");
+    for week in [1, 2] {
+        let csv = std::fs::read_to_string(root.join(format!("actuals_week_{week:02}.csv")))
+            .expect("a week");
+        let a = app.post_csv(&at(&format!("actuals?week={week}")), &csv);
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        answers.push(a.body);
+    }
+    let played = app.post_json(&at("play"), &json!({}));
+    assert_eq!(played.status, 200, "{:?}", played.body);
+    answers.push(played.body);
+    answers.push(
+        app.post_json(&at("approvals/markdown-1"), &json!({"action": "accept"}))
+            .body,
+    );
+    answers.push(app.post_json(&at("play"), &json!({})).body);
+    answers.push(app.get(&at("report")).body);
+    answers.push(app.get(&at("events?after=0&limit=1000")).body);
+    let mut real = Vec::new();
+    answers.iter().for_each(|a| figures(a, &mut real));
+
+    let mut checked = 0;
+    // The answers shown, not the stream's messages of step 2 (`"type":...`).
+    let shown_answers = walk
+        .lines()
+        .filter(|l| l.trim_start().starts_with('#') && !l.contains("\"type\":\""));
+    for line in shown_answers {
+        let Some(start) = line.find('{') else {
+            continue;
+        };
+        // The shown answers are trimmed (`...`): read each `"key":value` pair.
+        let text = &line[start..];
+        for pair in text.split(['{', ',']) {
+            let Some((key, value)) = pair.split_once("\":") else {
+                continue;
+            };
+            let key = key.trim().trim_start_matches('"');
+            let value = value.trim().trim_end_matches(['}', ']']);
+            let shown: serde_json::Value = match serde_json::from_str(value) {
+                Ok(v @ serde_json::Value::Number(_)) => v,
+                Ok(v @ serde_json::Value::String(_)) if key == "state" => v,
+                _ => continue,
+            };
+            checked += 1;
+            assert!(
+                real.iter().any(|(k, v)| k == key && v == &shown),
+                "docs/api.md shows \"{key}\":{shown}, which no answer of the walkthrough gives: {line}"
+            );
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} figures read from the walkthrough"
+    );
+}

@@ -72,9 +72,11 @@ fn the_api_answers_what_the_cli_prints_for_the_same_draws_and_seed() {
     let (status, api) = post(&agent, &url("done"), r#"{"draws": 4, "seed": 7}"#);
     assert_eq!(status, 200, "{api}");
     assert_eq!(api, cli, "the HTTP answer differs from the CLI's");
-    // Money with its currency, four knobs, each tried on the four draws.
+    // Money with its currency, five knobs (the order centre last), each tried on
+    // the four draws.
     assert_eq!(api["currency"], "USD");
-    assert_eq!(api["knobs"].as_array().map(Vec::len), Some(4));
+    assert_eq!(api["knobs"].as_array().map(Vec::len), Some(5));
+    assert_eq!(api["knobs"][4]["knob"], "order_centre");
     assert_eq!(api["knobs"][0]["tried"][0]["gain"]["draws"], 4);
 
     // Another seed, other draws: the seed is really used.

@@ -383,6 +383,42 @@ mod tests {
     }
 
     #[test]
+    fn a_late_reorder_is_sized_capped_and_valued_exactly() {
+        let e = economics();
+        let terms = ChaseTerms::default();
+        // Week 7, the last reorder week (no waiting): 5 weeks of 1,000 left, held
+        // in stores, at the DC and on order.
+        let mut late = situation(7, 1_000);
+        late.units_at_dc = 700;
+        late.units_on_order = 300;
+        let plan = plan_reorder(&late, &e, &terms).expect("a reorder");
+        assert_eq!(plan.units_held, 2_000);
+        let sd = remaining_sd(0.15, 7, 5);
+        let cr = 27.0 / 46.0;
+        let target = ((5_000f64).ln() - sd * sd / 2.0 + normal_quantile(cr) * sd).exp();
+        // What lands after week 10 can sell only weeks 11 and 12: 2,000 at the
+        // reorder's quantile.
+        let cap = 2_000.0 * (normal_quantile(cr) * sd).exp();
+        assert!(cap < target - 2_000.0);
+        assert_eq!(plan.units, cap.floor() as u64);
+        let gain = (50.0 - 4.0)
+            * (expected_sales(5_000.0, sd, (2_000 + plan.units) as f64)
+                - expected_sales(5_000.0, sd, 2_000.0))
+            - plan.units as f64 * (23.0 - 4.0);
+        assert!((plan.expected_gain - gain).abs() < 1e-6, "{} vs {gain}", plan.expected_gain);
+        assert!((plan.demand_sd - sd).abs() < 1e-12);
+        // Short by less than the supplier's minimum at the last week: none.
+        let nearly = situation(7, 4_800);
+        assert!(plan_reorder(&nearly, &e, &terms).is_none());
+        // Dearer than the price: never.
+        let dear = ChaseTerms {
+            premium_pct: 2.0,
+            ..terms
+        };
+        assert!(plan_reorder(&situation(7, 0), &e, &dear).is_none());
+    }
+
+    #[test]
     fn the_spread_narrows_as_weeks_are_seen() {
         let a = remaining_sd(0.15, 0, 10);
         let b = remaining_sd(0.15, 4, 8);

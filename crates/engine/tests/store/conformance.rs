@@ -655,7 +655,7 @@ pub fn the_agenda_names_what_is_due_and_the_next_deadline(b: &dyn Backend) {
     assert_eq!(later.owed.len(), 1);
     let owed = &later.owed[0];
     assert_eq!((owed.workflow_id.as_str(), owed.seq), ("running", 2));
-    assert_eq!(owed.decisions, [decision.clone()]);
+    assert_eq!(owed.decisions, std::slice::from_ref(&decision));
     let next = later.next.expect("a deadline ahead");
     // The store keeps microseconds, rounded up: never before the deadline.
     assert!(

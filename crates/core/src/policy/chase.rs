@@ -405,7 +405,11 @@ mod tests {
             * (expected_sales(5_000.0, sd, (2_000 + plan.units) as f64)
                 - expected_sales(5_000.0, sd, 2_000.0))
             - plan.units as f64 * (23.0 - 4.0);
-        assert!((plan.expected_gain - gain).abs() < 1e-6, "{} vs {gain}", plan.expected_gain);
+        assert!(
+            (plan.expected_gain - gain).abs() < 1e-6,
+            "{} vs {gain}",
+            plan.expected_gain
+        );
         assert!((plan.demand_sd - sd).abs() < 1e-12);
         // Short by less than the supplier's minimum at the last week: none.
         let nearly = situation(7, 4_800);

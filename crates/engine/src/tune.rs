@@ -153,8 +153,21 @@ pub fn demand_before_lift(events: &[StoredEvent], world: &World) -> Vec<Vec<u64>
 /// be calibrated on (`tunables.prior_seasons`). `None` without a forecast or a
 /// recorded week.
 pub fn season_ratio(view: &WorkflowView, events: &[StoredEvent]) -> Option<f64> {
-    let world = view.world.clone().unwrap_or_else(World::standard);
-    let demand: u64 = demand_before_lift(events, &world).iter().flatten().sum();
+    let demand: u64 = demand_before_lift(events, &replay_world(view))
+        .iter()
+        .flatten()
+        .sum();
+    ratio_to_forecast(view, demand)
+}
+
+/// The world a season's weeks are de-lifted and replayed in: its own, or the
+/// standard one for a season recorded before worlds or from real sales.
+fn replay_world(view: &WorkflowView) -> World {
+    view.world.clone().unwrap_or_else(World::standard)
+}
+
+/// `demand` ÷ the season's forecast; `None` without either.
+fn ratio_to_forecast(view: &WorkflowView, demand: u64) -> Option<f64> {
     let forecast = view.forecast.as_ref()?.total_season_demand;
     (forecast > 0 && demand > 0).then(|| demand as f64 / forecast as f64)
 }
@@ -175,8 +188,9 @@ pub fn completed_season_ratios(
     seasons.sort_by_key(|s| s.created_at);
     let mut ratios = Vec::new();
     for s in seasons {
-        let view = orchestrator.view(&s.workflow_id)?;
+        // One read of the log: the view is folded from the events it holds.
         let events = orchestrator.events(&s.workflow_id, 0, None)?;
+        let view = WorkflowView::fold(&events)?;
         ratios.extend(season_ratio(&view, &events));
     }
     Ok(ratios)
@@ -207,13 +221,11 @@ pub fn tune(
         parameters,
         tunables: view.tunables.clone(),
     };
-    // The world the replays answer in: the season's own, or the standard one for
-    // a season recorded before worlds or from real sales.
-    let world = view.world.clone().unwrap_or_else(World::standard);
+    let world = replay_world(view);
     let observed = observed_demand(events);
     let base = demand_before_lift(events, &world);
     let base_total: u64 = base.iter().flatten().sum();
-    let season_ratio = season_ratio(view, events);
+    let season_ratio = ratio_to_forecast(view, base_total);
     let held_out_seed = options.seed ^ HELD_OUT_SALT;
     let draws = centred_draws(&base, options.draws, options.seed, DrawSpread::default());
     let held = centred_draws(&base, options.draws, held_out_seed, DrawSpread::default());

@@ -109,8 +109,22 @@ fn write_seasons(base: String, stop: Arc<AtomicBool>, writes: Arc<AtomicU64>) {
                 "text/csv",
                 (*csv).to_string(),
             );
-            if week["state"] == "waiting_markdown_approval" {
-                pending = Some("markdown-1".into());
+            // Whatever a week asks approval for (a markdown, a second buy, a
+            // transfer) is accepted before the next week, as a planner would.
+            let waiting = week["state"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("waiting_") && s.ends_with("_approval"));
+            if waiting {
+                let mut response = agent
+                    .get(format!("{base}/api/workflows/{id}"))
+                    .call()
+                    .expect("request sent");
+                let text = response.body_mut().read_to_string().unwrap_or_default();
+                let workflow: Value = serde_json::from_str(&text).expect("a workflow");
+                pending = workflow["pending_approval"]["approval_id"]
+                    .as_str()
+                    .map(str::to_string);
+                assert!(pending.is_some(), "{} without an approval: {text}", week["state"]);
             }
         }
     }

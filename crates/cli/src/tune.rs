@@ -4,7 +4,7 @@
 
 use crate::season::{DbArgs, offline_session};
 use crate::wording::money;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use atelier_core::tune::Knob;
 use atelier_engine::DataCatalog;
 use atelier_engine::tune::{TuneOptions, TuneReport, tune};
@@ -36,11 +36,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
     let s = offline_session(&args.db)?;
     let view = s.orchestrator.view(&args.id)?;
     let events = s.orchestrator.events(&args.id, 0, None)?;
-    let data_source = view
-        .data
-        .clone()
-        .context("the workflow records no data source")?;
-    let data = s.catalog.load(&data_source).map_err(anyhow::Error::msg)?;
+    let data = s.catalog.load(&view.data).map_err(anyhow::Error::msg)?;
     let report = tune(
         &view,
         &events,

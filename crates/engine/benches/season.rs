@@ -97,12 +97,12 @@ fn play(
     let mut view = o.advance(id).expect("advance");
     loop {
         match view.state {
-            Some(st) if st.is_waiting() => {
+            st if st.is_waiting() => {
                 view = o
                     .approve(id, None, Resolution::Accept, "auto")
                     .expect("approve");
             }
-            Some(WorkflowState::Phase3Monitoring) => {
+            WorkflowState::Phase3Monitoring => {
                 let week = view.next_week();
                 if until_week.is_some_and(|u| week > u) {
                     return view;
@@ -127,7 +127,7 @@ fn bench_end_to_end(c: &mut Criterion) {
             Arc::new(SqliteStore::open(&dir.path().join("probe.db")).expect("open"));
         let o = orchestrator(store.clone(), warm_catalog());
         let view = play(&o, "probe", &weeks, None);
-        assert_eq!(view.state, Some(WorkflowState::Completed), "{view:?}");
+        assert_eq!(view.state, WorkflowState::Completed, "{view:?}");
         let events = store.load("probe", 0, None).expect("load");
         let bytes: usize = events
             .iter()
@@ -223,7 +223,7 @@ fn bench_step(c: &mut Criterion) {
     let view = play(&o, template_id, &weeks, Some(MID_SEASON_WEEK));
     let template = store.load(template_id, 0, None).expect("load");
     let template_events: Vec<Event> = template.iter().map(|e| e.event.clone()).collect();
-    let state = view.state.expect("a state");
+    let state = view.state;
     let log_bytes: usize = template_events
         .iter()
         .map(|e| serde_json::to_string(e).map_or(0, |s| s.len()))

@@ -79,12 +79,12 @@ fn step_events() -> (Vec<Event>, WorkflowState) {
     let mut before = 0;
     loop {
         match view.state {
-            Some(st) if st.is_waiting() => {
+            st if st.is_waiting() => {
                 view = o
                     .approve(id, None, Resolution::Accept, "auto")
                     .expect("approve");
             }
-            Some(WorkflowState::Phase3Monitoring) => {
+            WorkflowState::Phase3Monitoring => {
                 let week = view.next_week();
                 if week == STEP_WEEK {
                     before = view.last_seq;
@@ -105,7 +105,7 @@ fn step_events() -> (Vec<Event>, WorkflowState) {
         .into_iter()
         .map(|e| e.event)
         .collect();
-    (events, view.state.expect("a state"))
+    (events, view.state)
 }
 
 /// One step's events appended again and again to one workflow.

@@ -52,12 +52,12 @@ fn play(o: &Orchestrator, id: &str, weeks: &[WeekActuals]) -> WorkflowView {
     let mut view = o.advance(id).expect("advance");
     loop {
         match view.state {
-            Some(st) if st.is_waiting() => {
+            st if st.is_waiting() => {
                 view = o
                     .approve(id, None, Resolution::Accept, "auto")
                     .expect("approve");
             }
-            Some(WorkflowState::Phase3Monitoring) => {
+            WorkflowState::Phase3Monitoring => {
                 let week = view.next_week();
                 let Some(actuals) = weeks.get(week as usize - 1) else {
                     return view;
@@ -147,7 +147,7 @@ fn main() {
         let view = play(&o, &id, &weeks);
         assert_eq!(
             view.state,
-            Some(WorkflowState::Completed),
+            WorkflowState::Completed,
             "workflow {id} did not complete: {:?}",
             view.error
         );

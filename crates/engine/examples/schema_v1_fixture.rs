@@ -77,10 +77,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         let mut view = orchestrator.advance(WORKFLOW)?;
         while view.weeks.len() < WEEKS as usize {
             view = match view.state {
-                Some(s) if s.is_waiting() => {
+                s if s.is_waiting() => {
                     orchestrator.approve(WORKFLOW, None, Resolution::Accept, "fixture")?
                 }
-                Some(WorkflowState::Phase3Monitoring) => {
+                WorkflowState::Phase3Monitoring => {
                     let week = view.next_week();
                     orchestrator.record_week(WORKFLOW, week, &weeks[week as usize - 1])?
                 }

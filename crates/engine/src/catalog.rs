@@ -44,9 +44,6 @@ pub enum CatalogError {
         /// Why.
         reason: String,
     },
-    /// The workflow records no data source (a log from before creation).
-    #[error("the workflow has no data source")]
-    NoSource,
 }
 
 /// Resolves a workflow's recorded data source to loaded data.

@@ -92,7 +92,7 @@ pub enum ExpiryAction {
 }
 
 /// A change a human asks for instead of accepting.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Modification {
     /// A new manufacturing quantity (manufacturing approvals).

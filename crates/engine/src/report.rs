@@ -14,11 +14,11 @@ use serde_json::{Value, json};
 /// Share of the workflow done, 0..1: phases 1–2 count for 10%, the weeks for the rest.
 pub fn progress(view: &WorkflowView) -> f64 {
     match view.state {
-        Some(WorkflowState::Completed) => 1.0,
-        None | Some(WorkflowState::ParametersExtracted) => 0.0,
-        Some(WorkflowState::Phase1Forecasting) | Some(WorkflowState::WaitingMfgApproval) => 0.05,
-        Some(_) if view.allocation.is_none() => 0.08,
-        Some(_) => {
+        WorkflowState::Completed => 1.0,
+        WorkflowState::ParametersExtracted => 0.0,
+        WorkflowState::Phase1Forecasting | WorkflowState::WaitingMfgApproval => 0.05,
+        _ if view.allocation.is_none() => 0.08,
+        _ => {
             let horizon = view.horizon().max(1) as f64;
             0.1 + 0.9 * view.weeks.len() as f64 / horizon
         }
@@ -108,7 +108,7 @@ pub fn order_valuation(view: &WorkflowView) -> Option<OrderValuation> {
 pub fn workflow_json(view: &WorkflowView) -> Value {
     json!({
         "workflow_id": view.workflow_id,
-        "state": view.state.map(|s| s.as_str()),
+        "state": view.state.as_str(),
         "category": view.category,
         "parameters": view.parameters,
         "current_agent": view.current_agent,
@@ -150,13 +150,11 @@ mod tests {
     use atelier_core::demand::{DemandForecast, TotalInterval, manufacturing_order};
 
     fn view_with_order(unit_price: f64) -> WorkflowView {
-        let mut view = WorkflowView {
-            workflow_id: "wf_1".into(),
-            category: "Dresses".into(),
-            state: Some(WorkflowState::Phase3Monitoring),
-            unit_price,
-            ..WorkflowView::default()
-        };
+        let mut view = crate::orchestrator::steps::testing::created("standard_retail");
+        view.workflow_id = "wf_1".into();
+        view.category = "Dresses".into();
+        view.state = WorkflowState::Phase3Monitoring;
+        view.unit_price = unit_price;
         view.forecast = Some(DemandForecast {
             season_start: chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap_or_default(),
             weekly: vec![1_000; 8],

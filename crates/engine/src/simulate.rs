@@ -104,25 +104,24 @@ impl SeasonSimulator {
                     .single()
                     .unwrap_or_default(),
             ),
-            launched: WorkflowView {
-                workflow_id: "simulated".into(),
-                ..WorkflowView::default()
-            },
+            launched: WorkflowView::created(
+                "simulated",
+                &Event::WorkflowCreated {
+                    category: category.to_string(),
+                    parameters: config.parameters.clone(),
+                    tunables: config.tunables.clone(),
+                    data: DataSource::Sample,
+                    actuals_meaning: meaning,
+                    actuals_source: None,
+                    approval_timeout_secs: None,
+                    approval_expiry: ExpiryAction::Accept,
+                    world: match meaning {
+                        ActualsMeaning::Demand => Some(atelier_core::world::World::standard()),
+                        ActualsMeaning::Sales => None,
+                    },
+                },
+            )?,
         };
-        sim.launched.apply_event(&Event::WorkflowCreated {
-            category: category.to_string(),
-            parameters: config.parameters.clone(),
-            tunables: config.tunables.clone(),
-            data: DataSource::Sample,
-            actuals_meaning: meaning,
-            actuals_source: None,
-            approval_timeout_secs: None,
-            approval_expiry: ExpiryAction::Accept,
-            world: match meaning {
-                ActualsMeaning::Demand => Some(atelier_core::world::World::standard()),
-                ActualsMeaning::Sales => None,
-            },
-        })?;
         sim.launched = sim.settle(sim.launched.clone())?;
         Ok(sim)
     }
@@ -170,7 +169,7 @@ impl SeasonSimulator {
         {
             view.world = Some(world.clone());
         }
-        while view.state == Some(WorkflowState::Phase3Monitoring) {
+        while view.state == WorkflowState::Phase3Monitoring {
             let week = view.next_week();
             let units = &weeks[week as usize - 1];
             let step = steps::week::play(&self.context(), &view, week, units, String::new())?;
@@ -287,9 +286,9 @@ mod tests {
         let sim =
             SeasonSimulator::prepare("Women's Dresses", &config("standard_retail"), data.clone())
                 .unwrap();
-        assert_eq!(sim.launched().state, Some(WorkflowState::Phase3Monitoring));
+        assert_eq!(sim.launched().state, WorkflowState::Phase3Monitoring);
         let view = sim.play(&scenario_units("normal_season", &data)).unwrap();
-        assert_eq!(view.state, Some(WorkflowState::Completed));
+        assert_eq!(view.state, WorkflowState::Completed);
         let report = view.report.unwrap();
         let ordered = view.allocation.unwrap().manufacturing_qty;
         assert_eq!(report.units_sold + report.leftover_units, ordered);

@@ -129,21 +129,24 @@ pub fn observed_demand(events: &[StoredEvent]) -> Vec<Vec<u64>> {
 /// Each week's demand per store as the season would have seen it without the
 /// markdown in force that week: divided by the lift `world` gives its depth.
 pub fn demand_before_lift(events: &[StoredEvent], world: &World) -> Vec<Vec<u64>> {
-    let mut view = WorkflowView::default();
+    // The markdown in force is the last one applied (the fold's `markdown_in_force`).
+    let mut in_force = 0.0;
     let mut weeks = Vec::new();
     for stored in events {
-        if let Event::WeekRecorded { sales } = &stored.event {
-            let lift = 1.0 + world.lift_at(view.markdown_in_force());
-            weeks.push(
-                sales
-                    .demand
-                    .iter()
-                    .map(|u| (*u as f64 / lift).round() as u64)
-                    .collect(),
-            );
+        match &stored.event {
+            Event::WeekRecorded { sales } => {
+                let lift = 1.0 + world.lift_at(in_force);
+                weeks.push(
+                    sales
+                        .demand
+                        .iter()
+                        .map(|u| (*u as f64 / lift).round() as u64)
+                        .collect(),
+                );
+            }
+            Event::MarkdownApplied { markdown_pct, .. } => in_force = *markdown_pct,
+            _ => {}
         }
-        // A stored log folds; an event it refuses changes nothing here.
-        let _ = view.apply_event(&stored.event);
     }
     weeks
 }
@@ -203,22 +206,18 @@ pub fn tune(
     data: Arc<SeasonData>,
     options: TuneOptions,
 ) -> Result<TuneReport, SimulationError> {
-    if view.state != Some(WorkflowState::Completed) {
+    if view.state != WorkflowState::Completed {
         return Err(EngineError::InvalidSeason(format!(
             "workflow {} is {} after {} of {} weeks: tune a completed season",
             view.workflow_id,
-            view.state.map_or("empty".into(), |s| s.to_string()),
+            view.state,
             view.weeks.len(),
             view.horizon()
         ))
         .into());
     }
-    let parameters = view
-        .parameters
-        .clone()
-        .ok_or_else(|| EngineError::Internal("a completed season without parameters".into()))?;
     let config = SeasonConfig {
-        parameters,
+        parameters: view.parameters.clone(),
         tunables: view.tunables.clone(),
     };
     let world = replay_world(view);

@@ -3,15 +3,18 @@
 //! log always gives the same view, and an illegal transition never slips in.
 
 mod approvals;
+mod markdowns;
 mod reorders;
+mod season;
 mod transfers;
+mod weeks;
 
 pub use approvals::AnsweredApproval;
 
 use crate::agents::AgentName;
 use crate::event::{
     ActualsMeaning, ActualsSource, ApprovalKind, ApprovalProposal, DataSource, Event, ExpiryAction,
-    Modification, ReforecastReason, Resolution, StoredEvent, TransferBatch,
+    Modification, StoredEvent, TransferBatch,
 };
 use crate::state::{Trigger, WorkflowState, is_legal};
 use atelier_core::demand::{DemandForecast, ManufacturingOrder};
@@ -95,13 +98,18 @@ pub struct MarkdownRow {
     pub applied: bool,
 }
 
-/// Everything known about a workflow, folded from its events.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// A live season: everything known about a workflow once it is created, folded
+/// from its events. What every season has from its first event (its state,
+/// parameters, tunables, data and expiry rule) is held without `Option`, so no step
+/// or front end asks whether a created workflow has parameters; what comes later in
+/// the season (the forecast, the order, the allocation, the report) is optional
+/// because the season may not have reached it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowView {
     /// The workflow.
     pub workflow_id: String,
-    /// Its state; `None` before the first event.
-    pub state: Option<WorkflowState>,
+    /// Its state.
+    pub state: WorkflowState,
     /// Last event number.
     pub last_seq: u64,
     /// Time of the first event.
@@ -111,11 +119,11 @@ pub struct WorkflowView {
     /// Category planned.
     pub category: String,
     /// The seven parameters.
-    pub parameters: Option<SeasonParameters>,
+    pub parameters: SeasonParameters,
     /// Tunables.
     pub tunables: Tunables,
     /// Data source.
-    pub data: Option<DataSource>,
+    pub data: DataSource,
     /// What actuals mean.
     pub actuals_meaning: ActualsMeaning,
     /// Where played actuals come from.
@@ -125,7 +133,7 @@ pub struct WorkflowView {
     /// Approval timeout, seconds.
     pub approval_timeout_secs: Option<u64>,
     /// Expiry action.
-    pub approval_expiry: Option<ExpiryAction>,
+    pub approval_expiry: ExpiryAction,
     /// Demand's forecast (as first made).
     pub forecast: Option<DemandForecast>,
     /// The current weekly forecast, updated by re-forecasts.
@@ -203,14 +211,153 @@ pub struct WorkflowView {
 /// Weeks of per-store sales the view keeps for replenishment signals.
 pub const RECENT_WEEKS: usize = 4;
 
-impl WorkflowView {
-    /// Folds a whole log.
-    pub fn fold(events: &[StoredEvent]) -> Result<WorkflowView, TransitionError> {
-        let mut view = WorkflowView::default();
-        for e in events {
-            view.apply(e)?;
+/// A workflow as its log tells it: nothing yet (no event, or an id never used), or
+/// a live season. Folding an empty log gives [`Workflow::Empty`]; the creation
+/// event is the one way to a [`WorkflowView`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Workflow {
+    /// No event recorded.
+    #[default]
+    Empty,
+    /// Created: every later event applies to the season.
+    Live(Box<WorkflowView>),
+}
+
+impl Workflow {
+    /// Folds a whole log, empty or not.
+    pub fn fold(events: &[StoredEvent]) -> Result<Workflow, TransitionError> {
+        let mut workflow = Workflow::Empty;
+        for stored in events {
+            workflow.apply(stored)?;
         }
-        Ok(view)
+        Ok(workflow)
+    }
+
+    /// Applies one stored event: the first must create the season, every later one
+    /// applies to it. A refused first event leaves the workflow empty.
+    pub fn apply(&mut self, stored: &StoredEvent) -> Result<(), TransitionError> {
+        match self {
+            Workflow::Empty => {
+                if stored.seq != 1 {
+                    return Err(TransitionError {
+                        state: "none".into(),
+                        event: stored.event.kind().into(),
+                        reason: format!("event {} follows event 0: the log has a gap", stored.seq),
+                    });
+                }
+                let mut view = WorkflowView::created(&stored.workflow_id, &stored.event)?;
+                view.last_seq = stored.seq;
+                view.created_at = Some(stored.recorded_at);
+                view.updated_at = Some(stored.recorded_at);
+                *self = Workflow::Live(Box::new(view));
+                Ok(())
+            }
+            Workflow::Live(view) => view.apply(stored),
+        }
+    }
+
+    /// The live season, if the workflow was created.
+    pub fn live(self) -> Option<WorkflowView> {
+        match self {
+            Workflow::Empty => None,
+            Workflow::Live(view) => Some(*view),
+        }
+    }
+
+    /// The live season, borrowed, if the workflow was created.
+    pub fn season(&self) -> Option<&WorkflowView> {
+        match self {
+            Workflow::Empty => None,
+            Workflow::Live(view) => Some(view),
+        }
+    }
+}
+
+impl WorkflowView {
+    /// The season a creation event starts: the only way to a view other than
+    /// folding a log that begins with one.
+    pub fn created(workflow_id: &str, event: &Event) -> Result<WorkflowView, TransitionError> {
+        let Event::WorkflowCreated {
+            category,
+            parameters,
+            tunables,
+            data,
+            actuals_meaning,
+            actuals_source,
+            approval_timeout_secs,
+            approval_expiry,
+            world,
+        } = event
+        else {
+            return Err(TransitionError {
+                state: "none".into(),
+                event: event.kind().into(),
+                reason: "the first event must be workflow_created".into(),
+            });
+        };
+        Ok(WorkflowView {
+            workflow_id: workflow_id.to_string(),
+            state: WorkflowState::ParametersExtracted,
+            last_seq: 0,
+            created_at: None,
+            updated_at: None,
+            category: category.clone(),
+            parameters: parameters.clone(),
+            tunables: tunables.clone(),
+            data: data.clone(),
+            actuals_meaning: *actuals_meaning,
+            actuals_source: actuals_source.clone(),
+            world: world.clone(),
+            approval_timeout_secs: *approval_timeout_secs,
+            approval_expiry: *approval_expiry,
+            forecast: None,
+            forecast_weekly: Vec::new(),
+            order: None,
+            allocation: None,
+            unit_price: 0.0,
+            stock: Vec::new(),
+            dc_stock: 0,
+            weeks: Vec::new(),
+            phases_skipped: Vec::new(),
+            markdown: None,
+            markdown_proposal: None,
+            lift_pct: 0.0,
+            pending_approval: None,
+            manufacturing_approvals: 0,
+            markdown_approvals: 0,
+            answered_approvals: Vec::new(),
+            modification: None,
+            report: None,
+            error: None,
+            interrupted: None,
+            current_agent: None,
+            handoffs_sent: 0,
+            emergency_alerts: 0,
+            stock_adjustments: 0,
+            transferred_units: 0,
+            transfer_approvals: 0,
+            transfer_proposal: None,
+            transfers_approved: false,
+            recent_sold: Vec::new(),
+            recent_stockouts: Vec::new(),
+            reorder_approvals: 0,
+            reorder_proposal: None,
+            reorder_answered: false,
+            reorders: Vec::new(),
+            reorder_units_arrived: 0,
+        })
+    }
+
+    /// Folds a log that must hold a created workflow (an empty log is refused:
+    /// callers that may meet an unknown id fold a [`Workflow`]).
+    pub fn fold(events: &[StoredEvent]) -> Result<WorkflowView, TransitionError> {
+        Workflow::fold(events)?
+            .live()
+            .ok_or_else(|| TransitionError {
+                state: "none".into(),
+                event: "none".into(),
+                reason: "the log is empty: the workflow was never created".into(),
+            })
     }
 
     /// The next season week to be played.
@@ -224,11 +371,9 @@ impl WorkflowView {
         atelier_core::policy::rules::Rules::of(&self.tunables)
     }
 
-    /// The horizon, 0 before parameters.
+    /// The season's horizon in weeks.
     pub fn horizon(&self) -> u32 {
-        self.parameters
-            .as_ref()
-            .map_or(0, |p| p.forecast_horizon_weeks)
+        self.parameters.forecast_horizon_weeks
     }
 
     /// The markdown in force (0 before one is applied).
@@ -255,14 +400,14 @@ impl WorkflowView {
 
     fn refuse(&self, event: &Event, reason: impl Into<String>) -> TransitionError {
         TransitionError {
-            state: self.state.map_or("none".to_string(), |s| s.to_string()),
+            state: self.state.to_string(),
             event: event.kind().to_string(),
             reason: reason.into(),
         }
     }
 
     fn require(&self, event: &Event, state: WorkflowState) -> Result<(), TransitionError> {
-        if self.state == Some(state) {
+        if self.state == state {
             Ok(())
         } else {
             Err(self.refuse(event, format!("allowed only in {state}")))
@@ -275,24 +420,30 @@ impl WorkflowView {
         trigger: Trigger,
         to: WorkflowState,
     ) -> Result<(), TransitionError> {
-        let from = self
-            .state
-            .ok_or_else(|| self.refuse(event, "the workflow has not been created"))?;
+        let from = self.state;
         if !is_legal(from, trigger, to) {
             return Err(self.refuse(
                 event,
                 format!("no transition {from} -> {to} on {}", trigger.as_str()),
             ));
         }
-        self.state = Some(to);
+        self.state = to;
         Ok(())
+    }
+
+    fn not_terminal(&self, event: &Event) -> Result<(), TransitionError> {
+        if self.state.is_terminal() {
+            Err(self.refuse(event, "the workflow has ended"))
+        } else {
+            Ok(())
+        }
     }
 
     /// Applies one stored event.
     pub fn apply(&mut self, stored: &StoredEvent) -> Result<(), TransitionError> {
         if stored.seq != self.last_seq + 1 {
             return Err(TransitionError {
-                state: self.state.map_or("none".into(), |s| s.to_string()),
+                state: self.state.to_string(),
                 event: stored.event.kind().into(),
                 reason: format!(
                     "event {} follows event {}: the log has a gap",
@@ -308,227 +459,64 @@ impl WorkflowView {
         Ok(())
     }
 
-    /// Applies an event's content (the step builder uses this on a working copy).
+    /// Applies an event's content (the step builder uses this on a working copy):
+    /// a dispatch to the handler of each kind, which checks the transition and
+    /// changes only what that event changes.
     pub fn apply_event(&mut self, event: &Event) -> Result<(), TransitionError> {
-        if self.state.is_none() && !matches!(event, Event::WorkflowCreated { .. }) {
-            return Err(self.refuse(event, "the first event must be workflow_created"));
-        }
         match event {
-            Event::WorkflowCreated {
-                category,
-                parameters,
-                tunables,
-                data,
-                actuals_meaning,
-                actuals_source,
-                approval_timeout_secs,
-                approval_expiry,
-                world,
-            } => {
-                if self.state.is_some() {
-                    return Err(self.refuse(event, "the workflow already exists"));
-                }
-                self.actuals_source.clone_from(actuals_source);
-                self.state = Some(WorkflowState::ParametersExtracted);
-                self.category.clone_from(category);
-                self.parameters = Some(parameters.clone());
-                self.tunables = tunables.clone();
-                self.data = Some(data.clone());
-                self.actuals_meaning = *actuals_meaning;
-                self.approval_timeout_secs = *approval_timeout_secs;
-                self.approval_expiry = Some(*approval_expiry);
-                self.world.clone_from(world);
-            }
-            Event::PhaseStarted { phase, .. } => {
-                self.move_to(event, Trigger::PhaseStarted, *phase)?
-            }
+            Event::WorkflowCreated { .. } => Err(self.refuse(event, "the workflow already exists")),
+            Event::PhaseStarted { phase, .. } => self.move_to(event, Trigger::PhaseStarted, *phase),
             Event::PhaseSkipped { phase, reason } => {
                 self.phases_skipped.push((*phase, reason.clone()));
+                Ok(())
             }
             Event::HandoffSent { handoff } => {
                 self.not_terminal(event)?;
                 self.handoffs_sent += 1;
                 self.current_agent = Some(handoff.agent);
+                Ok(())
             }
             Event::AgentCompleted { .. } => {
                 self.not_terminal(event)?;
                 self.current_agent = None;
+                Ok(())
             }
-            Event::AgentFailed { .. } => self.not_terminal(event)?,
+            Event::AgentFailed { .. } => self.not_terminal(event),
             Event::ForecastProduced { forecast, order } => {
-                self.require(event, WorkflowState::Phase1Forecasting)?;
-                self.forecast_weekly.clone_from(&forecast.weekly);
-                self.forecast = Some(forecast.clone());
-                self.order = Some(*order);
-                self.modification = None;
+                self.forecast_produced(event, forecast, order)
             }
-            Event::OrderRevised { order } => {
-                self.require(event, WorkflowState::Phase1Forecasting)?;
-                self.order = Some(*order);
-                self.modification = None;
-            }
+            Event::OrderRevised { order } => self.order_revised(event, order),
             Event::ApprovalRequested {
                 approval_id,
                 kind,
                 data,
                 options,
                 expires_at,
-            } => {
-                self.move_to(
-                    event,
-                    Trigger::ApprovalRequested,
-                    approvals::waiting_state(*kind),
-                )?;
-                match kind {
-                    ApprovalKind::Manufacturing => self.manufacturing_approvals += 1,
-                    ApprovalKind::Markdown => self.markdown_approvals += 1,
-                    ApprovalKind::Transfer => {
-                        self.transfer_approvals += 1;
-                        self.propose_transfers(data);
-                    }
-                    ApprovalKind::Reorder => {
-                        self.reorder_approvals += 1;
-                        self.propose_reorder(data);
-                    }
-                }
-                self.pending_approval = Some(PendingApproval {
+            } => self.approval_requested(
+                event,
+                PendingApproval {
                     approval_id: approval_id.clone(),
                     kind: *kind,
                     data: data.clone(),
                     options: options.clone(),
                     expires_at: *expires_at,
-                });
-            }
+                },
+            ),
             Event::ApprovalResolved {
                 approval_id,
                 resolution,
                 by,
-            } => {
-                let pending = self.check_pending(event, approval_id)?;
-                let answer = AnsweredApproval::by(approval_id, pending.kind, resolution, by);
-                self.answered_approvals.push(answer);
-                match resolution {
-                    Resolution::Accept => self.accept(event, pending.kind)?,
-                    Resolution::Modify { modifications } => {
-                        let to = approvals::proposing_state(pending.kind);
-                        self.move_to(event, Trigger::ApprovalModified, to)?;
-                        self.modification = Some(modifications.clone());
-                        self.transfers_approved = pending.kind == ApprovalKind::Transfer;
-                        self.reorder_answered = pending.kind == ApprovalKind::Reorder;
-                    }
-                }
-                self.pending_approval = None;
-            }
+            } => self.approval_resolved(event, approval_id, resolution, by),
             Event::ApprovalExpired {
                 approval_id,
                 action,
-            } => {
-                let pending = self.check_pending(event, approval_id)?;
-                let answer = AnsweredApproval::expired(approval_id, pending.kind, *action);
-                self.answered_approvals.push(answer);
-                match action {
-                    ExpiryAction::Accept => self.accept(event, pending.kind)?,
-                    ExpiryAction::Fail => {
-                        self.move_to(event, Trigger::Failed, WorkflowState::Error)?;
-                        // Resuming asks again: back to the phase that made the proposal.
-                        self.interrupted = Some(approvals::proposing_state(pending.kind));
-                        self.error = Some(format!("approval {approval_id} expired"));
-                    }
-                }
-                self.pending_approval = None;
-            }
+            } => self.approval_expired(event, approval_id, *action),
             Event::AllocationMade {
                 allocation,
                 unit_price,
-            } => {
-                self.require(event, WorkflowState::Phase2Allocation)?;
-                self.stock = allocation
-                    .stores
-                    .iter()
-                    .map(|s| StoreStock {
-                        season_allocation: s.season_allocation,
-                        shipped_so_far: s.initial,
-                        on_hand: s.initial,
-                    })
-                    .collect();
-                self.dc_stock = allocation.dc_holdback;
-                self.allocation = Some(allocation.clone());
-                self.unit_price = *unit_price;
-            }
-            Event::WeekRecorded { sales } => {
-                self.require(event, WorkflowState::Phase3Monitoring)?;
-                if sales.week != self.next_week() {
-                    return Err(self.refuse(
-                        event,
-                        format!(
-                            "week {} recorded when week {} is next",
-                            sales.week,
-                            self.next_week()
-                        ),
-                    ));
-                }
-                if sales.sold.len() != self.stock.len() {
-                    return Err(self.refuse(event, "store count does not match the allocation"));
-                }
-                // Checked for every store before any stock moves: a refused event
-                // leaves the view as it was.
-                // Recorded sales above the book stock are allowed only for the stores
-                // the event names as adjusted (the book was wrong, not the till).
-                let adjusted = |i: usize| {
-                    self.allocation
-                        .as_ref()
-                        .and_then(|a| a.stores.get(i))
-                        .is_some_and(|s| sales.stock_adjusted_stores.contains(&s.store_id))
-                };
-                if (0..self.stock.len())
-                    .any(|i| sales.sold[i] > self.stock[i].on_hand && !adjusted(i))
-                {
-                    return Err(self.refuse(event, "a store sold more than it had"));
-                }
-                for (s, sold) in self.stock.iter_mut().zip(&sales.sold) {
-                    self.stock_adjustments += sold.saturating_sub(s.on_hand);
-                    s.on_hand = s.on_hand.saturating_sub(*sold);
-                }
-                let out: Vec<bool> = self.allocation.as_ref().map_or_else(Vec::new, |a| {
-                    a.stores
-                        .iter()
-                        .map(|st| sales.stockout_stores.contains(&st.store_id))
-                        .collect()
-                });
-                if self.recent_sold.len() == RECENT_WEEKS {
-                    self.recent_sold.remove(0);
-                    self.recent_stockouts.remove(0);
-                }
-                self.recent_sold.push(sales.sold.clone());
-                self.recent_stockouts.push(out);
-                let forecast = self
-                    .forecast_weekly
-                    .get(sales.week as usize - 1)
-                    .copied()
-                    .unwrap_or(0);
-                self.weeks.push(WeekRow {
-                    week: sales.week,
-                    forecast,
-                    actual: sales.sold.iter().sum(),
-                    demand: sales.demand.iter().sum(),
-                    variance_pct: None,
-                    direction: None,
-                    threshold_exceeded: false,
-                    reforecast: false,
-                    replenished: 0,
-                    stockout_stores: sales.stockout_stores.len(),
-                    content_hash: sales.content_hash.clone(),
-                });
-            }
-            Event::VarianceMeasured { check, .. } => {
-                let row = self.weeks.last_mut().filter(|w| w.week == check.week);
-                let Some(row) = row else {
-                    return Err(self.refuse(event, "variance for a week that was not recorded"));
-                };
-                row.variance_pct = check.percent();
-                row.direction = Some(check.direction);
-                row.threshold_exceeded = check.threshold_exceeded;
-            }
+            } => self.allocation_made(event, allocation, *unit_price),
+            Event::WeekRecorded { sales } => self.week_recorded(event, sales),
+            Event::VarianceMeasured { check, .. } => self.variance_measured(event, check),
             Event::ReforecastApplied {
                 after_week,
                 reason,
@@ -536,125 +524,29 @@ impl WorkflowView {
                 season_allocations,
                 ..
             } => {
-                self.require(event, WorkflowState::Phase5Reforecast)?;
-                let start = *after_week as usize;
-                if start + remaining.len() != self.forecast_weekly.len()
-                    || season_allocations.len() != self.stock.len()
-                {
-                    return Err(self.refuse(event, "re-forecast does not fit the season"));
-                }
-                self.forecast_weekly[start..].copy_from_slice(remaining);
-                for (s, a) in self.stock.iter_mut().zip(season_allocations) {
-                    s.season_allocation = *a;
-                }
-                if *reason == ReforecastReason::Variance
-                    && let Some(row) = self.weeks.last_mut()
-                {
-                    row.reforecast = true;
-                }
+                self.reforecast_applied(event, *after_week, *reason, remaining, season_allocations)
             }
-            Event::ReplenishmentShipped { units, .. } => {
-                self.require(event, WorkflowState::Phase3Replenishment)?;
-                let total: u64 = units.iter().sum();
-                if units.len() != self.stock.len() || total > self.dc_stock {
-                    return Err(self.refuse(event, "replenishment exceeds the DC's stock"));
-                }
-                for (s, u) in self.stock.iter_mut().zip(units) {
-                    s.on_hand += u;
-                    s.shipped_so_far += u;
-                }
-                self.dc_stock -= total;
-                if let Some(row) = self.weeks.last_mut() {
-                    row.replenished += total;
-                }
+            Event::ReplenishmentShipped { units, .. } => self.replenishment_shipped(event, units),
+            Event::TransfersShipped { batch } => self.ship_transfers(event, batch),
+            Event::ReorderPlaced { plan } => self.place_reorder(event, plan),
+            Event::ReorderDeclined { .. } => self.decline_reorder(event),
+            Event::ReorderArrived { units, .. } => self.land_reorder(event, *units),
+            Event::EmergencyReorderAlert { .. } => {
+                self.emergency_alerts += 1;
+                Ok(())
             }
-            Event::TransfersShipped { batch } => self.ship_transfers(event, batch)?,
-            Event::ReorderPlaced { plan } => self.place_reorder(event, plan)?,
-            Event::ReorderDeclined { .. } => self.decline_reorder(event)?,
-            Event::ReorderArrived { units, .. } => self.land_reorder(event, *units)?,
-            Event::EmergencyReorderAlert { .. } => self.emergency_alerts += 1,
             Event::MarkdownProposed { week, proposal } => {
-                self.require(event, WorkflowState::Phase4MarkdownCheck)?;
-                self.modification = None;
-                self.markdown_proposal = Some(*proposal);
-                self.markdown = Some(MarkdownRow {
-                    week: *week,
-                    sell_through: proposal.sell_through,
-                    gap: proposal.gap,
-                    markdown_pct: proposal.markdown_pct,
-                    expected_demand_lift_pct: proposal.expected_demand_lift_pct,
-                    applied: false,
-                });
+                self.markdown_proposed(event, *week, proposal)
             }
             Event::MarkdownApplied {
                 markdown_pct,
                 expected_demand_lift_pct,
                 ..
-            } => {
-                self.require(event, WorkflowState::Phase5Reforecast)?;
-                self.lift_pct = *expected_demand_lift_pct;
-                if let Some(m) = &mut self.markdown {
-                    m.applied = true;
-                    m.markdown_pct = *markdown_pct;
-                    m.expected_demand_lift_pct = *expected_demand_lift_pct;
-                }
-            }
-            Event::ReasoningRecorded { .. } | Event::GuardrailTriggered { .. } => {}
-            Event::WorkflowCompleted { report } => {
-                self.move_to(event, Trigger::SeasonCompleted, WorkflowState::Completed)?;
-                self.report = Some(report.clone());
-                self.current_agent = None;
-            }
-            Event::WorkflowFailed { interrupted, cause } => {
-                self.move_to(event, Trigger::Failed, WorkflowState::Error)?;
-                self.interrupted = Some(*interrupted);
-                self.error = Some(cause.clone());
-                self.current_agent = None;
-            }
-            Event::WorkflowResumed { to } => {
-                if self.interrupted != Some(*to) {
-                    return Err(self.refuse(event, "resume must return to the interrupted state"));
-                }
-                self.move_to(event, Trigger::Resumed, *to)?;
-                self.error = None;
-                self.interrupted = None;
-            }
+            } => self.markdown_applied(event, *markdown_pct, *expected_demand_lift_pct),
+            Event::ReasoningRecorded { .. } | Event::GuardrailTriggered { .. } => Ok(()),
+            Event::WorkflowCompleted { report } => self.completed(event, report),
+            Event::WorkflowFailed { interrupted, cause } => self.failed(event, *interrupted, cause),
+            Event::WorkflowResumed { to } => self.resumed(event, *to),
         }
-        Ok(())
-    }
-
-    fn not_terminal(&self, event: &Event) -> Result<(), TransitionError> {
-        match self.state {
-            Some(s) if s.is_terminal() => Err(self.refuse(event, "the workflow has ended")),
-            _ => Ok(()),
-        }
-    }
-
-    fn check_pending(
-        &self,
-        event: &Event,
-        approval_id: &str,
-    ) -> Result<PendingApproval, TransitionError> {
-        match &self.pending_approval {
-            Some(p) if p.approval_id == approval_id => Ok(p.clone()),
-            Some(p) => Err(self.refuse(
-                event,
-                format!(
-                    "the pending approval is {}, not {approval_id}",
-                    p.approval_id
-                ),
-            )),
-            None => Err(self.refuse(event, "no approval is pending")),
-        }
-    }
-
-    fn accept(&mut self, event: &Event, kind: ApprovalKind) -> Result<(), TransitionError> {
-        self.transfers_approved = kind == ApprovalKind::Transfer;
-        self.reorder_answered = kind == ApprovalKind::Reorder;
-        self.move_to(
-            event,
-            Trigger::ApprovalAccepted,
-            approvals::accepted_state(kind),
-        )
     }
 }

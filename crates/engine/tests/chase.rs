@@ -58,7 +58,7 @@ fn until_reorder(h: &Harness, id: &str, config: SeasonConfig) -> WorkflowView {
     let weeks = hot_season();
     let mut view = o.advance(id).unwrap();
     loop {
-        match view.state.unwrap() {
+        match view.state {
             WorkflowState::WaitingReorderApproval => return view,
             s if s.is_waiting() => view = o.approve(id, None, Resolution::Accept, "test").unwrap(),
             WorkflowState::Phase3Monitoring => {
@@ -118,7 +118,7 @@ fn a_hot_season_reorders_and_the_reorder_lands_sells_and_reconciles() {
             .unwrap();
         finish(&h, "hot")
     };
-    assert_eq!(done.state, Some(WorkflowState::Completed));
+    assert_eq!(done.state, WorkflowState::Completed);
     let evs = reorder_events(&h, "hot");
     assert!(matches!(&evs[0], Event::ReorderPlaced { plan: p } if p.units == plan.units));
     // Each reorder lands whole at its arrival week (a later one may follow once
@@ -211,7 +211,7 @@ fn a_planner_cuts_or_declines_a_reorder() {
     assert_eq!(after.reorders[0].units, 700);
     assert!((after.reorders[0].cost - 700.0 * after.reorders[0].unit_cost).abs() < 1e-6);
     assert_eq!(after.units_on_order(), 700);
-    assert_eq!(after.state, Some(WorkflowState::Phase3Monitoring));
+    assert_eq!(after.state, WorkflowState::Phase3Monitoring);
     assert_eq!(after.next_week(), week + 1);
 
     let h = harness();
@@ -224,7 +224,7 @@ fn a_planner_cuts_or_declines_a_reorder() {
         reorder_events(&h, "no").as_slice(),
         [Event::ReorderDeclined { .. }]
     ));
-    assert_eq!(after.state, Some(WorkflowState::Phase3Monitoring));
+    assert_eq!(after.state, WorkflowState::Phase3Monitoring);
 }
 
 #[test]
@@ -245,7 +245,7 @@ fn fixed_rules_and_a_season_without_a_chase_never_reorder() {
         let h = harness();
         h.orchestrator.create(new_workflow(id, config)).unwrap();
         let view = play_auto(&h, id, &hot_season());
-        assert_eq!(view.state, Some(WorkflowState::Completed), "{id}");
+        assert_eq!(view.state, WorkflowState::Completed, "{id}");
         assert!(reorder_events(&h, id).is_empty(), "{id}");
         assert_eq!(view.report.as_ref().unwrap().units_reordered, 0);
     }

@@ -4,8 +4,8 @@
 //! where the reasoning events fall (they are now appended after the step they explain);
 //! and the old logs still load and fold to the same workflow.
 //!
-//! The seasons are played under the `seed` policy (the rules the logs were written
-//! with). Fields added since (the season's money, the policy tunables) may appear in
+//! Two seasons are played under the `seed` policy (the rules those logs were written
+//! with); a third, written later, under `margin`. Fields added since (the season's money, the policy tunables) may appear in
 //! today's events; every field of the golden events must be there, unchanged.
 //!
 //! `ATELIER_WRITE_GOLDEN=1 cargo test -p atelier-engine --test golden` rewrites them.
@@ -63,7 +63,7 @@ fn conservative_low_modified() -> (Harness, &'static str) {
     let weeks = scenario("low_demand");
     loop {
         let view = o.view(id).unwrap();
-        match view.state.unwrap() {
+        match view.state {
             atelier_engine::WorkflowState::WaitingMarkdownApproval => {
                 if view.markdown_approvals == 1 {
                     o.approve(
@@ -90,6 +90,29 @@ fn conservative_low_modified() -> (Harness, &'static str) {
             _ => break,
         }
     }
+    (h, id)
+}
+
+/// Zara under `margin` (the product's default policy, its default chase, the
+/// standard world) on a season selling 1.4× the normal one: the newsvendor order,
+/// demand-following top-ups, a second buy and the markdown judged by expected
+/// margin. Written after the steps were split, it guards the margin paths.
+fn margin_zara_hot() -> (Harness, &'static str) {
+    let h = harness();
+    let id = "golden-margin";
+    h.orchestrator
+        .create(new_workflow(id, margin_params("zara")))
+        .unwrap();
+    let weeks: Vec<_> = scenario("normal_season")
+        .into_iter()
+        .map(|mut w| {
+            for r in &mut w.rows {
+                r.quantity_sold = r.quantity_sold * 7 / 5;
+            }
+            w
+        })
+        .collect();
+    play_auto(&h, id, &weeks);
     (h, id)
 }
 
@@ -214,6 +237,24 @@ fn check(name: &str, play: fn() -> (Harness, &'static str)) {
 #[test]
 fn standard_retail_season_log_matches_the_golden_log() {
     check("golden_standard_retail_normal", standard_retail_normal);
+}
+
+#[test]
+fn margin_season_log_matches_the_golden_log() {
+    check("golden_margin_zara_hot", margin_zara_hot);
+    // The log walks the margin policy's own paths, not only the seed's.
+    let text = std::fs::read_to_string(fixture("golden_margin_zara_hot")).unwrap();
+    for kind in [
+        "reorder_placed",
+        "reorder_arrived",
+        "replenishment_shipped",
+        "workflow_completed",
+    ] {
+        assert!(
+            text.contains(&format!("\"type\":\"{kind}\"")),
+            "the margin golden log has no {kind}"
+        );
+    }
 }
 
 #[test]

@@ -66,7 +66,7 @@ fn a_version_1_database_is_migrated_and_its_season_plays_on_to_the_same_report()
         _dir: dir,
     };
     let paused = migrated.orchestrator.view("fixture-v1").unwrap();
-    assert_eq!(paused.state, Some(WorkflowState::Phase3Monitoring));
+    assert_eq!(paused.state, WorkflowState::Phase3Monitoring);
     assert_eq!(paused.weeks.len(), 5);
     let listed = migrated.store.list().unwrap();
     assert_eq!(listed.len(), 1);
@@ -74,7 +74,7 @@ fn a_version_1_database_is_migrated_and_its_season_plays_on_to_the_same_report()
 
     let weeks = scenario(sample::DEFAULT_SCENARIO);
     let finished = play_auto(&migrated, "fixture-v1", &weeks);
-    assert_eq!(finished.state, Some(WorkflowState::Completed));
+    assert_eq!(finished.state, WorkflowState::Completed);
 
     let straight = harness();
     straight
@@ -85,7 +85,7 @@ fn a_version_1_database_is_migrated_and_its_season_plays_on_to_the_same_report()
         ))
         .unwrap();
     let expected = play_auto(&straight, "straight", &weeks);
-    assert_eq!(expected.state, Some(WorkflowState::Completed));
+    assert_eq!(expected.state, WorkflowState::Completed);
     assert_eq!(finished.weeks, expected.weeks);
     assert_eq!(finished.report, expected.report);
     assert!(finished.report.is_some());

@@ -54,7 +54,7 @@ fn a_failing_agent_is_retried_with_exponential_backoff() {
         .create(new_workflow("r", params("zara")))
         .unwrap();
     let view = h.orchestrator.advance("r").unwrap();
-    assert_eq!(view.state, Some(WorkflowState::WaitingMfgApproval));
+    assert_eq!(view.state, WorkflowState::WaitingMfgApproval);
     assert_eq!(
         h.clock.sleeps(),
         vec![Duration::from_millis(200), Duration::from_millis(400)]
@@ -89,7 +89,7 @@ fn after_the_last_attempt_the_workflow_errors_and_resume_retries_the_step() {
     });
     o.create(new_workflow("e", params("zara"))).unwrap();
     let view = o.advance("e").unwrap();
-    assert_eq!(view.state, Some(WorkflowState::Error));
+    assert_eq!(view.state, WorkflowState::Error);
     assert!(
         view.error
             .as_deref()
@@ -119,7 +119,7 @@ fn after_the_last_attempt_the_workflow_errors_and_resume_retries_the_step() {
         catalog(),
     );
     let view = fixed.resume("e").unwrap();
-    assert_eq!(view.state, Some(WorkflowState::WaitingMfgApproval));
+    assert_eq!(view.state, WorkflowState::WaitingMfgApproval);
     let log = events(&h, "e");
     assert!(log.iter().any(|e| matches!(
         &e.event,
@@ -144,7 +144,7 @@ fn after_the_last_attempt_the_workflow_errors_and_resume_retries_the_step() {
     // Resuming a workflow that is not in error just continues it.
     assert_eq!(
         fixed.resume("e").unwrap().state,
-        Some(WorkflowState::WaitingMfgApproval)
+        WorkflowState::WaitingMfgApproval
     );
 }
 

@@ -18,7 +18,7 @@ fn zara_skips_replenishment_and_ships_everything_at_week_zero() {
         .create(new_workflow("zara", params("zara")))
         .unwrap();
     let view = play_auto(&h, "zara", &scenario("normal_season"));
-    assert_eq!(view.state, Some(WorkflowState::Completed));
+    assert_eq!(view.state, WorkflowState::Completed);
     let order = view.order.unwrap();
     assert_eq!(order.safety_stock_pct, 0.25);
     assert_eq!(
@@ -48,7 +48,7 @@ fn standard_retail_holds_45_pct_and_replenishes_every_week() {
         .create(new_workflow("std", params("standard_retail")))
         .unwrap();
     let view = play_auto(&h, "std", &scenario("normal_season"));
-    assert_eq!(view.state, Some(WorkflowState::Completed));
+    assert_eq!(view.state, WorkflowState::Completed);
     let order = view.order.unwrap();
     assert_eq!(order.safety_stock_pct, 0.20);
     let a = view.allocation.as_ref().unwrap();
@@ -71,7 +71,7 @@ fn luxury_skips_the_markdown_phase() {
         .create(new_workflow("lux", params("luxury")))
         .unwrap();
     let view = play_auto(&h, "lux", &scenario("normal_season"));
-    assert_eq!(view.state, Some(WorkflowState::Completed));
+    assert_eq!(view.state, WorkflowState::Completed);
     assert!(
         view.phases_skipped
             .iter()
@@ -94,7 +94,7 @@ fn bi_weekly_replenishes_on_alternate_weeks_only() {
         .create(new_workflow("bi", params("conservative")))
         .unwrap();
     let view = play_auto(&h, "bi", &scenario("normal_season"));
-    assert_eq!(view.state, Some(WorkflowState::Completed));
+    assert_eq!(view.state, WorkflowState::Completed);
     assert_eq!(replenishment_weeks(&events(&h, "bi")), vec![2, 4, 6, 8, 10]);
 }
 
@@ -108,7 +108,7 @@ fn every_twelve_week_parameter_set_completes_on_every_scenario() {
                 .create(new_workflow(&id, params(set)))
                 .unwrap();
             let view = play_auto(&h, &id, &scenario(scenario_name));
-            assert_eq!(view.state, Some(WorkflowState::Completed), "{id}");
+            assert_eq!(view.state, WorkflowState::Completed, "{id}");
             let report = view.report.as_ref().unwrap();
             let a = view.allocation.as_ref().unwrap();
             // Units are conserved: made = sold + left in stores + left at the DC.
@@ -129,7 +129,7 @@ fn a_26_week_season_waits_for_week_13_on_a_12_week_scenario() {
         .create(new_workflow("furn", params("furniture")))
         .unwrap();
     let view = play_auto(&h, "furn", &scenario("normal_season"));
-    assert_eq!(view.state, Some(WorkflowState::Phase3Monitoring));
+    assert_eq!(view.state, WorkflowState::Phase3Monitoring);
     assert_eq!(view.next_week(), 13);
     assert_eq!(
         replenishment_weeks(&events(&h, "furn")),
@@ -305,16 +305,16 @@ fn modify_reruns_the_agent_and_asks_again() {
         view.allocation.as_ref().unwrap().manufacturing_qty,
         order.manufacturing_qty
     );
-    assert_eq!(view.state, Some(WorkflowState::Phase3Monitoring));
+    assert_eq!(view.state, WorkflowState::Phase3Monitoring);
 
     // Markdown modify: play to the checkpoint, ask for 10% instead.
     let weeks = scenario("normal_season");
     let mut view = view;
-    while view.state == Some(WorkflowState::Phase3Monitoring) {
+    while view.state == WorkflowState::Phase3Monitoring {
         let w = view.next_week();
         view = o.record_week("mod", w, &weeks[w as usize - 1]).unwrap();
     }
-    assert_eq!(view.state, Some(WorkflowState::WaitingMarkdownApproval));
+    assert_eq!(view.state, WorkflowState::WaitingMarkdownApproval);
     let m = Modification {
         manufacturing_qty: None,
         safety_stock_pct: None,
@@ -446,15 +446,15 @@ fn an_expired_approval_is_accepted_when_configured() {
     w.approval_expiry = ExpiryAction::Accept;
     o.create(w).unwrap();
     let view = o.advance("exp").unwrap();
-    assert_eq!(view.state, Some(WorkflowState::WaitingMfgApproval));
+    assert_eq!(view.state, WorkflowState::WaitingMfgApproval);
     h.clock.advance(std::time::Duration::from_secs(1800));
     assert_eq!(
         o.advance("exp").unwrap().state,
-        Some(WorkflowState::WaitingMfgApproval)
+        WorkflowState::WaitingMfgApproval
     );
     h.clock.advance(std::time::Duration::from_secs(1801));
     let view = o.advance("exp").unwrap();
-    assert_eq!(view.state, Some(WorkflowState::Phase3Monitoring));
+    assert_eq!(view.state, WorkflowState::Phase3Monitoring);
     assert!(events(&h, "exp").iter().any(|e| matches!(
         &e.event,
         Event::ApprovalExpired {
@@ -474,10 +474,10 @@ fn an_expired_approval_fails_when_configured_and_resume_asks_again() {
     o.advance("expf").unwrap();
     h.clock.advance(std::time::Duration::from_secs(61));
     let view = o.advance("expf").unwrap();
-    assert_eq!(view.state, Some(WorkflowState::Error));
+    assert_eq!(view.state, WorkflowState::Error);
     assert!(view.error.unwrap().contains("manufacturing-1 expired"));
     let view = o.resume("expf").unwrap();
-    assert_eq!(view.state, Some(WorkflowState::WaitingMfgApproval));
+    assert_eq!(view.state, WorkflowState::WaitingMfgApproval);
     assert_eq!(
         view.pending_approval.unwrap().approval_id,
         "manufacturing-2"
@@ -530,7 +530,7 @@ fn declining_a_markdown_keeps_full_price_and_says_so() {
             "t",
         )
         .unwrap();
-    assert_eq!(view.state, Some(WorkflowState::Phase3Monitoring));
+    assert_eq!(view.state, WorkflowState::Phase3Monitoring);
     assert_eq!(view.lift_pct, 0.0);
     let log = events(&h, "dec");
     let last_reason = log.iter().rev().find_map(|e| match &e.event {
@@ -569,7 +569,7 @@ fn an_answer_after_the_deadline_is_refused_with_the_expiry_named() {
         err.to_string().contains("approval manufacturing-1 expired"),
         "{err}"
     );
-    assert_eq!(o.view("late").unwrap().state, Some(WorkflowState::Error));
+    assert_eq!(o.view("late").unwrap().state, WorkflowState::Error);
 }
 
 #[test]
@@ -718,7 +718,7 @@ fn resuming_after_an_expired_revised_order_asks_for_the_revision_again() {
     o.approve("rev", None, Resolution::Modify { modifications: m }, "t")
         .unwrap();
     h.clock.advance(std::time::Duration::from_secs(61));
-    assert_eq!(o.advance("rev").unwrap().state, Some(WorkflowState::Error));
+    assert_eq!(o.advance("rev").unwrap().state, WorkflowState::Error);
     let view = o.resume("rev").unwrap();
     let pending = view.pending_approval.unwrap();
     assert_eq!(pending.approval_id, "manufacturing-3");

@@ -73,8 +73,8 @@ fn stock_moves_from_slow_stores_to_stores_running_out_and_earns_more() {
         "without",
         zara(r#"{"transfer_cost_per_unit": 1000000}"#),
     );
-    assert_eq!(with.state, Some(WorkflowState::Completed));
-    assert_eq!(without.state, Some(WorkflowState::Completed));
+    assert_eq!(with.state, WorkflowState::Completed);
+    assert_eq!(without.state, WorkflowState::Completed);
 
     let shipped = batches(&h, "with");
     assert!(!shipped.is_empty(), "no transfers in an uneven season");
@@ -138,7 +138,7 @@ fn until_transfer_approval(h: &Harness, id: &str, config: SeasonConfig) -> Workf
     let weeks = uneven_season();
     let mut view = o.advance(id).unwrap();
     loop {
-        match view.state.unwrap() {
+        match view.state {
             WorkflowState::WaitingTransferApproval => return view,
             s if s.is_waiting() => view = o.approve(id, None, Resolution::Accept, "test").unwrap(),
             WorkflowState::Phase3Monitoring => {
@@ -217,7 +217,7 @@ fn a_large_batch_waits_and_a_cut_ships_only_that_many() {
         stock_before,
         "a transfer moves stock, it neither makes nor loses any"
     );
-    assert_eq!(after.state, Some(WorkflowState::Phase3Monitoring));
+    assert_eq!(after.state, WorkflowState::Phase3Monitoring);
     assert_eq!(after.next_week(), batch.week + 1);
 
     // Cutting a later batch to zero ships nothing and the season goes on.
@@ -234,7 +234,7 @@ fn until_next_transfer_approval(h: &Harness, id: &str) -> u32 {
     let weeks = uneven_season();
     let mut view = o.view(id).unwrap();
     loop {
-        match view.state.unwrap() {
+        match view.state {
             WorkflowState::WaitingTransferApproval => {
                 return view.transfer_proposal.as_ref().unwrap().week;
             }
@@ -256,11 +256,11 @@ fn an_expired_transfer_approval_set_to_fail_is_asked_again_on_resume() {
     let asked = view.transfer_proposal.clone().unwrap();
     h.clock.advance(std::time::Duration::from_secs(601));
     let failed = o.advance("exp").unwrap();
-    assert_eq!(failed.state, Some(WorkflowState::Error));
+    assert_eq!(failed.state, WorkflowState::Error);
     assert!(failed.error.unwrap().contains("transfer-1 expired"));
     assert_eq!(failed.transferred_units, 0);
     let again = o.resume("exp").unwrap();
-    assert_eq!(again.state, Some(WorkflowState::WaitingTransferApproval));
+    assert_eq!(again.state, WorkflowState::WaitingTransferApproval);
     let pending = again.pending_approval.unwrap();
     assert_eq!(pending.approval_id, "transfer-2");
     assert_eq!(again.transfer_proposal.as_ref(), Some(&asked));
@@ -297,8 +297,8 @@ fn a_cut_applies_to_its_batch_only_and_later_accepted_batches_ship_whole() {
         o.approve(&id, None, cut(first_cut), "planner").unwrap();
         let weeks = uneven_season();
         let mut view = o.view(&id).unwrap();
-        while !view.state.unwrap().is_terminal() {
-            view = match view.state.unwrap() {
+        while !view.state.is_terminal() {
+            view = match view.state {
                 s if s.is_waiting() => o.approve(&id, None, Resolution::Accept, "test").unwrap(),
                 WorkflowState::Phase3Monitoring => {
                     let week = view.next_week();

@@ -106,28 +106,24 @@ fn summary(view: &WorkflowView) -> Table {
     let mut add = |label: &str, value: Cell| rows.push(vec![text(label), value]);
     add("Workflow", text(&view.workflow_id));
     add("Category", text(&view.category));
-    add(
-        "State",
-        text(view.state.map_or("not started", |s| s.as_str())),
-    );
+    add("State", text(view.state.as_str()));
     add("Policy", text(view.tunables.policy.as_str()));
     add("Currency", text(&view.tunables.currency));
-    if let Some(p) = &view.parameters {
-        add("First day", Cell::Date(p.season_start_date));
-        add("Last day", Cell::Date(p.season_end_date));
-        add("Weeks", units(p.forecast_horizon_weeks.into()));
-        add("Replenishment", text(p.replenishment_strategy.to_string()));
-        add("Held back at the DC", Cell::Pct(p.dc_holdback_percentage));
-        add(
-            "Markdown check at week",
-            p.markdown_checkpoint_week
-                .map_or(text("none"), |w| units(w.into())),
-        );
-        add(
-            "Target sell-through at the check",
-            p.markdown_threshold.map_or(Cell::Empty, Cell::Pct),
-        );
-    }
+    let p = &view.parameters;
+    add("First day", Cell::Date(p.season_start_date));
+    add("Last day", Cell::Date(p.season_end_date));
+    add("Weeks", units(p.forecast_horizon_weeks.into()));
+    add("Replenishment", text(p.replenishment_strategy.to_string()));
+    add("Held back at the DC", Cell::Pct(p.dc_holdback_percentage));
+    add(
+        "Markdown check at week",
+        p.markdown_checkpoint_week
+            .map_or(text("none"), |w| units(w.into())),
+    );
+    add(
+        "Target sell-through at the check",
+        p.markdown_threshold.map_or(Cell::Empty, Cell::Pct),
+    );
     add("Weeks played", units(view.weeks.len() as u64));
     let demand_known = view.actuals_meaning == ActualsMeaning::Demand;
     add(
@@ -194,7 +190,7 @@ fn summary(view: &WorkflowView) -> Table {
 }
 
 fn weeks(view: &WorkflowView) -> Table {
-    let start = view.parameters.as_ref().map(|p| p.season_start_date);
+    let start = view.parameters.season_start_date;
     let rows = view
         .weeks
         .iter()
@@ -202,9 +198,7 @@ fn weeks(view: &WorkflowView) -> Table {
             vec![
                 units(w.week.into()),
                 start
-                    .and_then(|s| {
-                        s.checked_add_days(chrono::Days::new(7 * (u64::from(w.week) - 1)))
-                    })
+                    .checked_add_days(chrono::Days::new(7 * (u64::from(w.week) - 1)))
                     .map_or(Cell::Empty, Cell::Date),
                 units(w.forecast),
                 units(w.actual),

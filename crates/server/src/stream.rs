@@ -18,7 +18,7 @@ use atelier_core::variance::VarianceDirection;
 use atelier_engine::event::{Event, StoredEvent};
 use atelier_engine::report::progress;
 use atelier_engine::store::{EventStore, StoreError};
-use atelier_engine::view::WorkflowView;
+use atelier_engine::view::Workflow;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, close_code};
 use chrono::SecondsFormat;
 use serde_json::{Value, json};
@@ -33,7 +33,7 @@ const PAGE: u64 = 256;
 /// messages can carry the workflow's progress at that event.
 #[derive(Default)]
 pub struct Encoder {
-    view: WorkflowView,
+    workflow: Workflow,
     known: u64,
 }
 
@@ -42,14 +42,15 @@ impl Encoder {
     pub fn encode(&mut self, event: &StoredEvent) -> Utf8Bytes {
         // A log that does not fold is corrupt; the message is still sent, with the
         // progress of the last event that folded.
-        let _ = self.view.apply(event);
+        let _ = self.workflow.apply(event);
         self.known = event.seq;
-        Utf8Bytes::from(message(&self.view, event).to_string())
+        Utf8Bytes::from(message(&self.workflow, event).to_string())
     }
 }
 
-/// The stream message for `event`, given the view folded up to and including it.
-pub fn message(view: &WorkflowView, stored: &StoredEvent) -> Value {
+/// The stream message for `event`, given the workflow folded up to and including it.
+pub fn message(workflow: &Workflow, stored: &StoredEvent) -> Value {
+    let progress = workflow.season().map_or(0.0, progress);
     let mut m = json!({
         "seq": stored.seq,
         "workflow_id": stored.workflow_id,
@@ -62,7 +63,7 @@ pub fn message(view: &WorkflowView, stored: &StoredEvent) -> Value {
             "agent": handoff.agent,
             "status": "working",
             "message": handoff.instruction,
-            "progress": progress(view),
+            "progress": progress,
             "phase": handoff.phase,
             "handoff_id": handoff.handoff_id,
         }),
@@ -79,7 +80,7 @@ pub fn message(view: &WorkflowView, stored: &StoredEvent) -> Value {
             "result": result,
             "duration_ms": duration_ms,
             "attempt": attempt,
-            "progress": progress(view),
+            "progress": progress,
         }),
         Event::PhaseStarted { phase, week } => json!({
             "type": "agent_status",
@@ -88,7 +89,7 @@ pub fn message(view: &WorkflowView, stored: &StoredEvent) -> Value {
             "phase": phase,
             "week": week,
             "message": if *week == 0 { format!("{phase} started") } else { format!("{phase} started (week {week})") },
-            "progress": progress(view),
+            "progress": progress,
         }),
         Event::PhaseSkipped { phase, reason } => json!({
             "type": "phase_skipped",

@@ -11,7 +11,7 @@ use crate::event::{Event, StoredEvent};
 use crate::orchestrator::EngineError;
 use crate::reasoning::Decision;
 use crate::store::{AppendMeta, EventStore, StoreError, StoreLock};
-use crate::view::WorkflowView;
+use crate::view::{Workflow, WorkflowView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -119,17 +119,23 @@ impl Orchestrator {
     /// The workflow folded from its log: the cached view advanced by any events
     /// another process appended since (one indexed read when nothing changed).
     pub(super) fn fresh_view(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
-        let mut view = self.executor.cached(workflow_id).unwrap_or_default();
-        let newer = self.store.load(workflow_id, view.last_seq, None)?;
-        if newer.is_empty() {
-            return Ok(view);
-        }
+        let cached = self.executor.cached(workflow_id);
+        let after = cached.as_ref().map_or(0, |v| v.last_seq);
+        let newer = self.store.load(workflow_id, after, None)?;
+        let mut workflow = match cached {
+            Some(view) if newer.is_empty() => return Ok(view),
+            Some(view) => Workflow::Live(Box::new(view)),
+            None => Workflow::Empty,
+        };
         for e in &newer {
-            if let Err(e) = view.apply(e) {
+            if let Err(e) = workflow.apply(e) {
                 self.executor.forget(workflow_id);
                 return Err(e.into());
             }
         }
+        let view = workflow
+            .live()
+            .ok_or_else(|| StoreError::UnknownWorkflow(workflow_id.to_string()))?;
         self.executor.keep(&view);
         Ok(view)
     }
@@ -196,7 +202,7 @@ impl Orchestrator {
             });
         }
         let meta = AppendMeta {
-            state: view.state.unwrap_or(crate::state::WorkflowState::Error),
+            state: view.state,
             category: &view.category,
             now: self.clock.now(),
             approval_deadline: view.pending_approval.as_ref().and_then(|p| p.expires_at),
@@ -353,7 +359,7 @@ fn gave_up(
         step.emit(event)?;
     }
     step.emit(Event::WorkflowFailed {
-        interrupted: view.state.unwrap_or(crate::state::WorkflowState::Error),
+        interrupted: view.state,
         cause: format!(
             "{} agent failed after {attempts} attempt(s): {}",
             failed.handoff.agent, failed.error

@@ -161,25 +161,23 @@ impl Orchestrator {
                 "an approval timeout of {secs} s is outside 1..={MAX_APPROVAL_TIMEOUT_SECS} (one year)"
             )));
         }
-        let view = WorkflowView {
-            workflow_id: request.workflow_id.clone(),
-            ..WorkflowView::default()
-        };
-        let mut step = Step::begin(&view);
-        step.emit(Event::WorkflowCreated {
-            category: request.category,
-            parameters: request.config.parameters,
-            tunables: request.config.tunables,
-            data: request.data,
-            actuals_meaning: request.actuals_meaning,
-            actuals_source: request.actuals_source,
-            approval_timeout_secs: request.approval_timeout_secs,
-            approval_expiry: request.approval_expiry,
-            world: match request.actuals_meaning {
-                ActualsMeaning::Demand => Some(request.world.unwrap_or_default()),
-                ActualsMeaning::Sales => None,
+        let mut step = Step::create(
+            &request.workflow_id,
+            Event::WorkflowCreated {
+                category: request.category,
+                parameters: request.config.parameters,
+                tunables: request.config.tunables,
+                data: request.data,
+                actuals_meaning: request.actuals_meaning,
+                actuals_source: request.actuals_source,
+                approval_timeout_secs: request.approval_timeout_secs,
+                approval_expiry: request.approval_expiry,
+                world: match request.actuals_meaning {
+                    ActualsMeaning::Demand => Some(request.world.unwrap_or_default()),
+                    ActualsMeaning::Sales => None,
+                },
             },
-        })?;
+        )?;
         // Phase 0's record (how the parameters were read from the planner's words)
         // is written with the creation, so no crash can separate them.
         if let Some(reasoning) = request.extraction {
@@ -207,11 +205,7 @@ impl Orchestrator {
 
     /// The workflow's data, loaded through the catalog.
     fn data(&self, view: &WorkflowView) -> Result<Arc<SeasonData>, EngineError> {
-        let source = view
-            .data
-            .as_ref()
-            .ok_or(crate::catalog::CatalogError::NoSource)?;
-        Ok(self.catalog.load(source)?)
+        Ok(self.catalog.load(&view.data)?)
     }
 
     /// Runs every step that needs no outside input, until the workflow waits for an
@@ -237,11 +231,7 @@ impl Orchestrator {
         {
             return Ok((self.commit(expired)?, true));
         }
-        let Some(state) = view.state else {
-            return Err(EngineError::Refused(format!(
-                "workflow {workflow_id} has no events"
-            )));
-        };
+        let state = view.state;
         let idle = execute::Committed::idle(view.clone());
         if !steps::runs(state) {
             return Ok((idle, false));
@@ -279,7 +269,7 @@ impl Orchestrator {
                     Err(EngineError::ActualsConflict { week })
                 };
             }
-            let state = view.state.unwrap_or(WorkflowState::Error);
+            let state = view.state;
             if state != WorkflowState::Phase3Monitoring {
                 return Err(EngineError::NotAcceptingActuals {
                     workflow_id: workflow_id.to_string(),
@@ -322,7 +312,7 @@ impl Orchestrator {
                 "approval {} expired at {}; it was settled as configured and the workflow is now {}",
                 p.approval_id,
                 p.expires_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                view.state.map_or("unknown", |s| s.as_str())
+                view.state.as_str()
             )));
         }
         self.advance(workflow_id)?;
@@ -330,7 +320,7 @@ impl Orchestrator {
             let guard = self.executor.lock(workflow_id);
             let _held = guard.hold(self.store.as_ref(), workflow_id)?;
             let view = self.fresh_view(workflow_id)?;
-            let state = view.state.unwrap_or(WorkflowState::Error);
+            let state = view.state;
             let Some(pending) = view.pending_approval.clone() else {
                 return Err(EngineError::NotWaiting {
                     workflow_id: workflow_id.to_string(),
@@ -371,7 +361,7 @@ impl Orchestrator {
             let guard = self.executor.lock(workflow_id);
             let _held = guard.hold(self.store.as_ref(), workflow_id)?;
             let view = self.fresh_view(workflow_id)?;
-            if view.state == Some(WorkflowState::Error) {
+            if view.state == WorkflowState::Error {
                 let to = view.interrupted.ok_or_else(|| {
                     EngineError::Internal("the error has no interrupted state".into())
                 })?;
@@ -402,7 +392,7 @@ impl Orchestrator {
             let guard = self.executor.lock(workflow_id);
             let _held = guard.hold(self.store.as_ref(), workflow_id)?;
             let view = self.fresh_view(workflow_id)?;
-            let state = view.state.unwrap_or(WorkflowState::Error);
+            let state = view.state;
             if state != WorkflowState::Phase3Monitoring || view.weeks.is_empty() {
                 return Err(EngineError::Refused(format!(
                     "a manual re-forecast needs a running season with at least one week recorded (state {state}, {} weeks)",

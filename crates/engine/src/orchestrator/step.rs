@@ -12,7 +12,6 @@ use crate::orchestrator::EngineError;
 use crate::reasoning::Decision;
 use crate::state::WorkflowState;
 use crate::view::{TransitionError, WorkflowView};
-use atelier_core::params::SeasonParameters;
 use chrono::{DateTime, Utc};
 
 /// What a step asks the executor to do.
@@ -51,6 +50,16 @@ impl Step {
         }
     }
 
+    /// The step that creates a workflow: its first event, from which the season's
+    /// view is made (there is no view before it to apply it to).
+    pub fn create(workflow_id: &str, created: Event) -> Result<Step, TransitionError> {
+        Ok(Step {
+            view: WorkflowView::created(workflow_id, &created)?,
+            items: vec![Effect::Emit(created)],
+            start_seq: 0,
+        })
+    }
+
     /// Applies `event` to the working view and queues it for the commit.
     pub fn emit(&mut self, event: Event) -> Result<(), TransitionError> {
         self.view.apply_event(&event)?;
@@ -84,19 +93,6 @@ impl Step {
             })
             .collect()
     }
-
-    /// The workflow's parameters (present from its first event on).
-    pub fn parameters(&self) -> Result<&SeasonParameters, StepError> {
-        parameters(&self.view)
-    }
-}
-
-/// A workflow's parameters; every workflow has them from its first event, so their
-/// absence is an internal fault rather than a refusal.
-pub fn parameters(view: &WorkflowView) -> Result<&SeasonParameters, StepError> {
-    view.parameters
-        .as_ref()
-        .ok_or_else(|| StepError::Engine(EngineError::Internal("no parameters".into())))
 }
 
 /// One failed attempt of an agent, recorded by the executor and replayed into the
@@ -190,7 +186,7 @@ impl StepContext<'_> {
         call: C,
     ) -> Result<C::Output, StepError> {
         let agent = C::AGENT;
-        let p = step.parameters()?;
+        let p = &step.view.parameters;
         let parameters = AgentParameters::slice_for(agent, p);
         let handoff = Handoff {
             handoff_id: format!("h-{}", step.view.handoffs_sent + 1),

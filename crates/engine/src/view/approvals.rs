@@ -2,8 +2,9 @@
 //! acceptance or a modification moves it to, and the step that asks again after an
 //! expiry set to fail is resumed; and the record of an approval once answered.
 
-use crate::event::{ApprovalKind, ExpiryAction, Resolution};
-use crate::state::WorkflowState;
+use super::{PendingApproval, TransitionError, WorkflowView};
+use crate::event::{ApprovalKind, Event, ExpiryAction, Resolution};
+use crate::state::{Trigger, WorkflowState};
 use serde::{Deserialize, Serialize};
 
 /// The state a workflow waits in for an approval of `kind`.
@@ -76,5 +77,104 @@ impl AnsweredApproval {
             expired: Some(action),
             by: None,
         }
+    }
+}
+
+impl WorkflowView {
+    pub(super) fn approval_requested(
+        &mut self,
+        event: &Event,
+        pending: PendingApproval,
+    ) -> Result<(), TransitionError> {
+        self.move_to(
+            event,
+            Trigger::ApprovalRequested,
+            waiting_state(pending.kind),
+        )?;
+        match pending.kind {
+            ApprovalKind::Manufacturing => self.manufacturing_approvals += 1,
+            ApprovalKind::Markdown => self.markdown_approvals += 1,
+            ApprovalKind::Transfer => {
+                self.transfer_approvals += 1;
+                self.propose_transfers(&pending.data);
+            }
+            ApprovalKind::Reorder => {
+                self.reorder_approvals += 1;
+                self.propose_reorder(&pending.data);
+            }
+        }
+        self.pending_approval = Some(pending);
+        Ok(())
+    }
+
+    pub(super) fn approval_resolved(
+        &mut self,
+        event: &Event,
+        approval_id: &str,
+        resolution: &Resolution,
+        by: &str,
+    ) -> Result<(), TransitionError> {
+        let kind = self.check_pending(event, approval_id)?;
+        let answer = AnsweredApproval::by(approval_id, kind, resolution, by);
+        self.answered_approvals.push(answer);
+        match resolution {
+            Resolution::Accept => self.accept(event, kind)?,
+            Resolution::Modify { modifications } => {
+                self.move_to(event, Trigger::ApprovalModified, proposing_state(kind))?;
+                self.modification = Some(modifications.clone());
+                self.transfers_approved = kind == ApprovalKind::Transfer;
+                self.reorder_answered = kind == ApprovalKind::Reorder;
+            }
+        }
+        self.pending_approval = None;
+        Ok(())
+    }
+
+    pub(super) fn approval_expired(
+        &mut self,
+        event: &Event,
+        approval_id: &str,
+        action: ExpiryAction,
+    ) -> Result<(), TransitionError> {
+        let kind = self.check_pending(event, approval_id)?;
+        let answer = AnsweredApproval::expired(approval_id, kind, action);
+        self.answered_approvals.push(answer);
+        match action {
+            ExpiryAction::Accept => self.accept(event, kind)?,
+            ExpiryAction::Fail => {
+                self.move_to(event, Trigger::Failed, WorkflowState::Error)?;
+                // Resuming asks again: back to the phase that made the proposal.
+                self.interrupted = Some(proposing_state(kind));
+                self.error = Some(format!("approval {approval_id} expired"));
+            }
+        }
+        self.pending_approval = None;
+        Ok(())
+    }
+
+    /// The kind of the pending approval `approval_id`; refused when another (or
+    /// none) is pending.
+    fn check_pending(
+        &self,
+        event: &Event,
+        approval_id: &str,
+    ) -> Result<ApprovalKind, TransitionError> {
+        match &self.pending_approval {
+            Some(p) if p.approval_id == approval_id => Ok(p.kind),
+            Some(p) => Err(self.refuse(
+                event,
+                format!(
+                    "the pending approval is {}, not {approval_id}",
+                    p.approval_id
+                ),
+            )),
+            None => Err(self.refuse(event, "no approval is pending")),
+        }
+    }
+
+    fn accept(&mut self, event: &Event, kind: ApprovalKind) -> Result<(), TransitionError> {
+        self.transfers_approved = kind == ApprovalKind::Transfer;
+        self.reorder_answered = kind == ApprovalKind::Reorder;
+        self.move_to(event, Trigger::ApprovalAccepted, accepted_state(kind))
     }
 }

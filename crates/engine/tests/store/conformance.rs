@@ -155,8 +155,8 @@ pub fn a_played_log_loads_and_folds_to_the_same_view(b: &dyn Backend) {
     o.create(new_workflow("fold", params("zara"))).unwrap();
     let mut view = o.advance("fold").unwrap();
     let weeks = scenario("normal_season");
-    while view.state != Some(WorkflowState::Phase3Monitoring) || view.next_week() <= 2 {
-        view = match view.state.unwrap() {
+    while view.state != WorkflowState::Phase3Monitoring || view.next_week() <= 2 {
+        view = match view.state {
             s if s.is_waiting() => o.approve("fold", None, Resolution::Accept, "t").unwrap(),
             WorkflowState::Phase3Monitoring => {
                 let week = view.next_week();
@@ -401,7 +401,7 @@ pub fn racing_approvals_apply_once(b: &dyn Backend) {
         .create(new_workflow("appr", params("zara")))
         .unwrap();
     let view = orchestrators[0].advance("appr").unwrap();
-    assert_eq!(view.state, Some(WorkflowState::WaitingMfgApproval));
+    assert_eq!(view.state, WorkflowState::WaitingMfgApproval);
     let start = Barrier::new(2);
     let outcomes: Vec<Result<WorkflowView, EngineError>> = std::thread::scope(|s| {
         let handles: Vec<_> = orchestrators

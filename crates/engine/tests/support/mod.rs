@@ -103,7 +103,7 @@ pub fn play_auto(h: &Harness, id: &str, weeks: &[WeekActuals]) -> WorkflowView {
     let o = &h.orchestrator;
     let mut view = o.advance(id).unwrap();
     loop {
-        match view.state.unwrap() {
+        match view.state {
             s if s.is_waiting() => view = o.approve(id, None, Resolution::Accept, "test").unwrap(),
             WorkflowState::Phase3Monitoring => {
                 let week = view.next_week();
@@ -168,5 +168,32 @@ pub fn legacy_workflow(id: &str, mut config: SeasonConfig) -> NewWorkflow {
             supply: None,
         }),
         ..new_workflow(id, config)
+    }
+}
+
+/// A Demand agent that fails while `down` is set: an agent going down and coming
+/// back at moments a test chooses.
+pub struct Switchable {
+    pub down: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl atelier_engine::agents::Agent for Switchable {
+    fn name(&self) -> atelier_engine::agents::AgentName {
+        atelier_engine::agents::AgentName::Demand
+    }
+    fn instructions(&self) -> &'static str {
+        "demand that can be switched off"
+    }
+    fn handle(
+        &self,
+        handoff: &atelier_engine::agents::Handoff,
+        ctx: &atelier_engine::agents::AgentContext<'_>,
+    ) -> Result<atelier_engine::agents::AgentResult, atelier_engine::agents::AgentError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(atelier_engine::agents::AgentError::Failed(
+                "demand is down".into(),
+            ));
+        }
+        atelier_engine::agents::DemandAgent.handle(handoff, ctx)
     }
 }

@@ -113,14 +113,14 @@ pub struct PhaseSkipped {
 pub struct WorkflowBody {
     /// The workflow.
     pub workflow_id: String,
-    /// Its state (null before its first event).
-    #[schema(value_type = Option<WorkflowStateBody>)]
-    pub state: Option<WorkflowState>,
+    /// Its state.
+    #[schema(value_type = WorkflowStateBody)]
+    pub state: WorkflowState,
     /// The category.
     pub category: String,
     /// The seven parameters, validated.
-    #[schema(value_type = Option<SeasonParametersBody>)]
-    pub parameters: Option<SeasonParameters>,
+    #[schema(value_type = SeasonParametersBody)]
+    pub parameters: SeasonParameters,
     /// The agent working now, if any.
     #[schema(value_type = Option<AgentNameBody>)]
     pub current_agent: Option<AgentName>,
@@ -162,8 +162,8 @@ pub struct WorkflowBody {
     /// The week whose actuals are awaited next.
     pub next_week: u32,
     /// Where its data came from.
-    #[schema(value_type = Option<DataSourceBody>)]
-    pub data: Option<DataSource>,
+    #[schema(value_type = DataSourceBody)]
+    pub data: DataSource,
     /// What its weekly actuals mean.
     #[schema(value_type = ActualsMeaningBody)]
     pub actuals_meaning: ActualsMeaning,
@@ -236,7 +236,7 @@ pub struct CreatedWorkflow {
     pub workflow_id: String,
     /// Its state after its first steps (usually `waiting_mfg_approval`).
     #[schema(value_type = WorkflowStateBody)]
-    pub status: Option<WorkflowState>,
+    pub status: WorkflowState,
     /// Where to stream its events.
     pub websocket_url: String,
 }
@@ -270,12 +270,12 @@ pub struct WeekResult {
     pub reforecast_triggered: bool,
     /// The workflow's state after the week (e.g. `waiting_markdown_approval`).
     #[schema(value_type = WorkflowStateBody)]
-    pub state: Option<WorkflowState>,
+    pub state: WorkflowState,
 }
 
 impl WeekResult {
     /// The check of `row`, with the workflow's state after it.
-    pub fn new(row: &WeekRow, state: Option<WorkflowState>) -> WeekResult {
+    pub fn new(row: &WeekRow, state: WorkflowState) -> WeekResult {
         WeekResult {
             week: row.week,
             forecast: row.forecast,
@@ -297,13 +297,23 @@ mod tests {
     /// surfaces say the same thing about a workflow.
     #[test]
     fn the_document_extends_the_cli_summary() {
-        let mut view = WorkflowView {
-            workflow_id: "wf_1".into(),
+        let config = atelier_core::sample::parameter_set("zara")
+            .expect("shipped")
+            .expect("valid");
+        let created = atelier_engine::event::Event::WorkflowCreated {
             category: "Scarves".into(),
-            state: Some(WorkflowState::WaitingMfgApproval),
-            last_seq: 7,
-            ..WorkflowView::default()
+            parameters: config.parameters,
+            tunables: config.tunables,
+            data: DataSource::Sample,
+            actuals_meaning: ActualsMeaning::Demand,
+            actuals_source: None,
+            approval_timeout_secs: None,
+            approval_expiry: atelier_engine::event::ExpiryAction::Fail,
+            world: None,
         };
+        let mut view = WorkflowView::created("wf_1", &created).expect("created");
+        view.state = WorkflowState::WaitingMfgApproval;
+        view.last_seq = 7;
         view.phases_skipped
             .push((WorkflowState::Phase4MarkdownCheck, "off".into()));
         view.order = Some(atelier_core::demand::manufacturing_order(100, 0.2));

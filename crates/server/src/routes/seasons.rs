@@ -45,11 +45,11 @@ pub struct SeasonRow {
     #[schema(value_type = WorkflowStateBody)]
     pub state: WorkflowState,
     /// First day of week 1.
-    pub season_start_date: Option<NaiveDate>,
+    pub season_start_date: NaiveDate,
     /// Last day of the season.
-    pub season_end_date: Option<NaiveDate>,
+    pub season_end_date: NaiveDate,
     /// Season length in weeks.
-    pub horizon_weeks: Option<u32>,
+    pub horizon_weeks: u32,
     /// The decision policy (`seed` or `margin`).
     pub policy: String,
     /// Weeks recorded so far.
@@ -68,30 +68,23 @@ pub struct SeasonRow {
 
 /// A season's name: "Women's Dresses · 2025-02-17 to 2025-05-11".
 pub fn season_name(view: &WorkflowView) -> String {
-    match &view.parameters {
-        Some(p) => format!(
-            "{} · {} to {}",
-            view.category, p.season_start_date, p.season_end_date
-        ),
-        None => view.category.clone(),
-    }
+    let p = &view.parameters;
+    format!(
+        "{} · {} to {}",
+        view.category, p.season_start_date, p.season_end_date
+    )
 }
 
-fn row(
-    view: &WorkflowView,
-    state: WorkflowState,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-) -> SeasonRow {
+fn row(view: &WorkflowView, created_at: DateTime<Utc>, updated_at: DateTime<Utc>) -> SeasonRow {
     let report = view.report.as_ref();
     SeasonRow {
         workflow_id: view.workflow_id.clone(),
         name: season_name(view),
         category: view.category.clone(),
-        state: view.state.unwrap_or(state),
-        season_start_date: view.parameters.as_ref().map(|p| p.season_start_date),
-        season_end_date: view.parameters.as_ref().map(|p| p.season_end_date),
-        horizon_weeks: view.parameters.as_ref().map(|p| p.forecast_horizon_weeks),
+        state: view.state,
+        season_start_date: view.parameters.season_start_date,
+        season_end_date: view.parameters.season_end_date,
+        horizon_weeks: view.parameters.forecast_horizon_weeks,
         policy: view.tunables.policy.to_string(),
         weeks_played: view.weeks.len() as u32,
         pending_approval: view.pending_approval.as_ref().map(|p| WaitingApproval {
@@ -128,7 +121,7 @@ pub async fn seasons(
             let mut rows = Vec::with_capacity(list.len());
             for w in list {
                 let view = s.orchestrator().view(&w.workflow_id)?;
-                rows.push(row(&view, w.state, w.created_at, w.updated_at));
+                rows.push(row(&view, w.created_at, w.updated_at));
             }
             Ok(rows)
         })

@@ -61,20 +61,16 @@ pub async fn tune(
         .read(move |s| {
             let o = s.orchestrator();
             let view = o.view(&id)?;
-            if view.state != Some(WorkflowState::Completed) {
+            if view.state != WorkflowState::Completed {
                 return Err(ApiError::Conflict(format!(
                     "workflow {id} is {} after {} of {} weeks: a what-if needs a completed season",
-                    view.state.map_or("empty", |st| st.as_str()),
+                    view.state.as_str(),
                     view.weeks.len(),
                     view.horizon()
                 )));
             }
             let events = o.events(&id, 0, None)?;
-            let source = view
-                .data
-                .clone()
-                .ok_or_else(|| ApiError::internal("a completed season without a data source"))?;
-            let data = s.catalog().load(&source).map_err(|e| {
+            let data = s.catalog().load(&view.data).map_err(|e| {
                 unprocessable(format!("workflow {id} cannot be simulated: {e}"))
             })?;
             if observed_demand(&events).iter().flatten().all(|units| *units == 0) {

@@ -21,7 +21,7 @@ fn not_yet(view: &WorkflowView, what: &str) -> ApiError {
     ApiError::Conflict(format!(
         "workflow {} has no {what} yet (state {})",
         view.workflow_id,
-        view.state.map_or("none", |s| s.as_str())
+        view.state.as_str()
     ))
 }
 
@@ -66,10 +66,8 @@ pub async fn forecast(
 /// week unknown rather than failing the forecast it sits beside.
 fn last_year(s: &AppState, view: &WorkflowView) -> Vec<Option<u64>> {
     let weeks = view.horizon();
-    let (Some(p), Some(source)) = (view.parameters.as_ref(), view.data.as_ref()) else {
-        return vec![None; weeks as usize];
-    };
-    match s.catalog().load(source) {
+    let p = &view.parameters;
+    match s.catalog().load(&view.data) {
         Ok(data) => data.history.category(&view.category).map_or_else(
             || vec![None; weeks as usize],
             |c| c.same_weeks_last_year(p.season_start_date, weeks),
@@ -126,11 +124,8 @@ pub async fn markdowns(
         .find(|(p, _)| *p == WorkflowState::Phase4MarkdownCheck)
         .map(|(_, r)| r.clone());
     Ok(Json(MarkdownsView {
-        checkpoint_week: view
-            .parameters
-            .as_ref()
-            .and_then(|p| p.markdown_checkpoint_week),
-        threshold: view.parameters.as_ref().and_then(|p| p.markdown_threshold),
+        checkpoint_week: view.parameters.markdown_checkpoint_week,
+        threshold: view.parameters.markdown_threshold,
         markdowns: view.markdown.into_iter().collect(),
         skipped,
         workflow_id: view.workflow_id,

@@ -347,11 +347,7 @@ pub async fn actuals(
     let (view, week) = state
         .write(&id, move |s, _| {
             let view = s.orchestrator().view(&wid)?;
-            let source = view
-                .data
-                .clone()
-                .ok_or_else(|| ApiError::internal("workflow without a data source"))?;
-            let data = s.catalog().load(&source).map_err(ApiError::internal)?;
+            let data = s.catalog().load(&view.data).map_err(ApiError::internal)?;
             let actuals = read_actuals(body.as_ref(), "upload", &data.stores)?;
             let week = match given_week {
                 Some(w) => u32::try_from(w)
@@ -378,10 +374,7 @@ pub async fn actuals(
 
 /// The week every date of the file falls in.
 fn infer_week(view: &WorkflowView, actuals: &WeekActuals) -> Result<u32, ApiError> {
-    let p = view
-        .parameters
-        .as_ref()
-        .ok_or_else(|| ApiError::internal("workflow without parameters"))?;
+    let p = &view.parameters;
     let mut week = None;
     for (i, row) in actuals.rows.iter().enumerate() {
         let at_line = |message: String| ApiError::BadRequest {
@@ -497,14 +490,10 @@ pub async fn play(
                 )));
             };
             let mut view = o.advance(&wid)?;
-            let source = view
-                .data
-                .clone()
-                .ok_or_else(|| ApiError::internal("workflow without a data source"))?;
-            let data = s.catalog().load(&source).map_err(ApiError::internal)?;
+            let data = s.catalog().load(&view.data).map_err(ApiError::internal)?;
             let weeks = sample::scenario(&name, &data.stores)
                 .ok_or_else(|| ApiError::Conflict(format!("unknown scenario '{name}'")))??;
-            while view.state == Some(WorkflowState::Phase3Monitoring) {
+            while view.state == WorkflowState::Phase3Monitoring {
                 let week = view.next_week();
                 if until.is_some_and(|u| u64::from(week) > u) {
                     break;

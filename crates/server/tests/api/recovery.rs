@@ -43,7 +43,7 @@ fn a_workflow_left_mid_step_is_finished_by_the_sweep() {
         .expect("created");
     assert_eq!(
         created.state,
-        Some(atelier_engine::WorkflowState::ParametersExtracted)
+        atelier_engine::WorkflowState::ParametersExtracted
     );
     drop(state);
 

@@ -16,7 +16,7 @@ pub fn run(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepError
     let (Some(forecast), Some(order)) = (&view.forecast, view.order) else {
         return Err(EngineError::Internal("phase 2 without an approved order".into()).into());
     };
-    let holdback = step.parameters()?.dc_holdback_percentage;
+    let holdback = step.view.parameters.dc_holdback_percentage;
     let call = AllocateCall {
         forecast: Box::new(forecast.clone()),
         manufacturing_qty: order.manufacturing_qty,
@@ -58,7 +58,7 @@ pub fn run(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepError
     })?;
     step.explain(decision);
     if let Some(stranded) = atelier_core::policy::holdback::stranded_holdback(
-        step.parameters()?,
+        &step.view.parameters,
         order.manufacturing_qty,
     ) {
         step.explain(Decision {

@@ -48,7 +48,7 @@ pub fn expire(view: &WorkflowView, now: DateTime<Utc>) -> Result<Option<Step>, S
     if now < expires_at {
         return Ok(None);
     }
-    let action = view.approval_expiry.unwrap_or(ExpiryAction::Fail);
+    let action = view.approval_expiry;
     let mut step = Step::begin(view);
     step.emit(Event::ApprovalExpired {
         approval_id: pending.approval_id.clone(),

@@ -34,7 +34,7 @@ pub fn arrivals(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<(),
     }
     enter_replenishment(step, week)?;
     step.emit(Event::ReorderArrived { week, units: due })?;
-    let p = step.parameters()?.clone();
+    let p = step.view.parameters.clone();
     let top_up_due = Route::InventoryReplenish.enabled(&p)
         && p.replenishment_strategy
             .replenishes_after(week, p.forecast_horizon_weeks);
@@ -177,7 +177,7 @@ fn situation(view: &WorkflowView, week: u32) -> Option<ChaseSituation> {
 
 /// Moves to phase 3's replenishment unless the week is already there.
 fn enter_replenishment(step: &mut Step, week: u32) -> Result<(), StepError> {
-    if step.view.state != Some(WorkflowState::Phase3Replenishment) {
+    if step.view.state != WorkflowState::Phase3Replenishment {
         step.emit(Event::PhaseStarted {
             phase: WorkflowState::Phase3Replenishment,
             week,

@@ -14,7 +14,7 @@ use atelier_core::plan::category_sales;
 /// Forecasts (or revises) the order and asks for its approval.
 pub fn run(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepError> {
     let mut step = Step::begin(view);
-    let p = step.parameters()?.clone();
+    let p = step.view.parameters.clone();
     let phase = WorkflowState::Phase1Forecasting;
     let order = match (&view.modification, &view.forecast, view.order) {
         // Back in phase 1 after an expired approval was resumed: the order on the
@@ -92,7 +92,7 @@ mod tests {
             order.manufacturing_qty,
             (order.forecast_units as f64 * 1.25).round() as u64
         );
-        assert_eq!(step.view.state, Some(WorkflowState::WaitingMfgApproval));
+        assert_eq!(step.view.state, WorkflowState::WaitingMfgApproval);
         let pending = step.view.pending_approval.as_ref().unwrap();
         assert_eq!(pending.approval_id, "manufacturing-1");
         assert!(matches!(

@@ -16,7 +16,7 @@ use serde_json::json;
 
 /// Chooses the checkpoint depth; returns whether the step now waits for approval.
 pub fn check(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<bool, StepError> {
-    let p = step.parameters()?.clone();
+    let p = step.view.parameters.clone();
     let view = &step.view;
     let (baseline, prior_sd) = reforecast::calibrated_baseline(view);
     let footing = reforecast::observed(view, &baseline);

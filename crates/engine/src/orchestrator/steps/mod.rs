@@ -37,8 +37,7 @@ use crate::view::WorkflowView;
 /// The step a workflow takes next without outside input, or `None` when it waits
 /// (for an approval or actuals) or has ended.
 pub fn next(ctx: &StepContext<'_>, view: &WorkflowView) -> Option<Result<Step, StepError>> {
-    let state = view.state?;
-    Some(match state {
+    Some(match view.state {
         WorkflowState::ParametersExtracted => start::run(view),
         WorkflowState::Phase1Forecasting => forecast::run(ctx, view),
         WorkflowState::Phase2Allocation => allocate::run(ctx, view),
@@ -67,16 +66,14 @@ pub fn runs(state: WorkflowState) -> bool {
 
 /// Whether the next step of a workflow in `state` reads its data (so the command
 /// loads it first).
-pub fn needs_data(state: Option<WorkflowState>) -> bool {
+pub fn needs_data(state: WorkflowState) -> bool {
     matches!(
         state,
-        Some(
-            WorkflowState::Phase1Forecasting
-                | WorkflowState::Phase2Allocation
-                | WorkflowState::Phase5Reforecast
-                | WorkflowState::Phase4MarkdownCheck
-                | WorkflowState::Phase3Monitoring
-                | WorkflowState::Phase3Replenishment
-        )
+        WorkflowState::Phase1Forecasting
+            | WorkflowState::Phase2Allocation
+            | WorkflowState::Phase5Reforecast
+            | WorkflowState::Phase4MarkdownCheck
+            | WorkflowState::Phase3Monitoring
+            | WorkflowState::Phase3Replenishment
     )
 }

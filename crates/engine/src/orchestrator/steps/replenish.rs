@@ -12,14 +12,14 @@ use atelier_core::policy::rules::ReplenishRule;
 
 /// Tops stores up after `week` when replenishment runs and is due.
 pub fn if_due(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<(), StepError> {
-    let p = step.parameters()?.clone();
+    let p = step.view.parameters.clone();
     let horizon = p.forecast_horizon_weeks;
     if !(Route::InventoryReplenish.enabled(&p)
         && p.replenishment_strategy.replenishes_after(week, horizon))
     {
         return Ok(());
     }
-    if step.view.state != Some(WorkflowState::Phase3Replenishment) {
+    if step.view.state != WorkflowState::Phase3Replenishment {
         step.emit(Event::PhaseStarted {
             phase: WorkflowState::Phase3Replenishment,
             week,
@@ -47,7 +47,7 @@ pub fn if_due(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<(), S
 /// The `margin` policy's top-up: the DC's stock shared by each store's observed sell
 /// rate and the re-forecast demand until the next top-up, with a buffer per store.
 fn to_demand(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<(), StepError> {
-    let p = step.parameters()?.clone();
+    let p = step.view.parameters.clone();
     let horizon = p.forecast_horizon_weeks;
     let strategy = p.replenishment_strategy;
     let next = (week + 1..horizon).find(|w| strategy.replenishes_after(*w, horizon));

@@ -15,7 +15,7 @@ type PhaseWords = fn(&SeasonParameters, bool) -> Decision;
 /// Interprets the parameters and decides the optional phases.
 pub fn run(view: &WorkflowView) -> Result<Step, StepError> {
     let mut step = Step::begin(view);
-    let p = step.parameters()?.clone();
+    let p = step.view.parameters.clone();
     step.explain(reasoning::interpretation(&p));
     let optional: [(Route, WorkflowState, PhaseWords); 2] = [
         (
@@ -99,14 +99,13 @@ mod tests {
             .filter(|i| matches!(i, Effect::Explain(_)))
             .count();
         assert_eq!(explained, 3);
-        assert_eq!(step.view.state, Some(WorkflowState::Phase1Forecasting));
+        assert_eq!(step.view.state, WorkflowState::Phase1Forecasting);
     }
 
     #[test]
     fn a_holdback_without_replenishment_is_warned_about() {
         let mut view = created("zara");
-        let p = view.parameters.as_mut().unwrap();
-        p.dc_holdback_percentage = 0.45;
+        view.parameters.dc_holdback_percentage = 0.45;
         let step = run(&view).unwrap();
         let warned = step.items.iter().any(|i| {
             matches!(i, Effect::Explain(d) if d.point == "holdback_stranded"

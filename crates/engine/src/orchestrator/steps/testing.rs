@@ -56,21 +56,19 @@ pub fn created_under(set: &str, policy: atelier_core::Policy) -> WorkflowView {
         .expect("parameter set")
         .expect("known set");
     config.tunables.policy = policy;
-    let mut view = WorkflowView {
-        workflow_id: format!("test-{set}"),
-        ..WorkflowView::default()
-    };
-    view.apply_event(&Event::WorkflowCreated {
-        category: "Women's Dresses".into(),
-        parameters: config.parameters,
-        tunables: config.tunables,
-        data: DataSource::Sample,
-        actuals_meaning: ActualsMeaning::Demand,
-        actuals_source: None,
-        approval_timeout_secs: None,
-        approval_expiry: ExpiryAction::Fail,
-        world: Some(atelier_core::world::World::standard()),
-    })
-    .expect("created");
-    view
+    WorkflowView::created(
+        &format!("test-{set}"),
+        &Event::WorkflowCreated {
+            category: "Women's Dresses".into(),
+            parameters: config.parameters,
+            tunables: config.tunables,
+            data: DataSource::Sample,
+            actuals_meaning: ActualsMeaning::Demand,
+            actuals_source: None,
+            approval_timeout_secs: None,
+            approval_expiry: ExpiryAction::Fail,
+            world: Some(atelier_core::world::World::standard()),
+        },
+    )
+    .expect("created")
 }

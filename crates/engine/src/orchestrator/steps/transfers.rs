@@ -62,7 +62,7 @@ fn if_due(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<bool, Ste
         stores,
         conditions,
     };
-    if step.view.state != Some(WorkflowState::Phase3Replenishment) {
+    if step.view.state != WorkflowState::Phase3Replenishment {
         step.emit(Event::PhaseStarted {
             phase: WorkflowState::Phase3Replenishment,
             week,

@@ -80,7 +80,7 @@ pub fn play(
             alert_if_short(&mut step, week, &check)?;
         }
     }
-    let p = step.parameters()?;
+    let p = &step.view.parameters;
     let checkpoint = Route::PricingMarkdown.enabled(p) && p.markdown_checkpoint_week == Some(week);
     if checkpoint || markdown_revisit_due(&step.view, week) {
         let waits = markdown::check(ctx, &mut step, week)?;
@@ -99,9 +99,7 @@ pub fn play(
 /// taken, modified or declined by the planner, it is not re-opened, and the price
 /// never goes back up.
 fn markdown_revisit_due(view: &WorkflowView, week: u32) -> bool {
-    let Some(p) = view.parameters.as_ref() else {
-        return false;
-    };
+    let p = &view.parameters;
     view.rules().markdown == MarkdownRule::ExpectedMargin
         && Route::PricingMarkdown.enabled(p)
         && p.markdown_checkpoint_week.is_some_and(|c| week > c)
@@ -122,8 +120,7 @@ fn check_actuals(
     actuals: &WeekActuals,
     stores: &StoreNetwork,
 ) -> Result<(), StepError> {
-    let p = crate::orchestrator::step::parameters(view)?;
-    Ok(check_week_actuals(p, week, actuals, stores)?)
+    Ok(check_week_actuals(&view.parameters, week, actuals, stores)?)
 }
 
 /// The checks a week's actuals pass before they are recorded (every day of the

@@ -24,173 +24,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// How approvals are answered during `run` and `resume`.
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ApproveMode {
-    /// Accept every proposal.
-    Auto,
-    /// Stop at each approval and exit 0, printing what is awaited.
-    Manual,
-    /// Ask on the terminal.
-    Prompt,
-}
+mod args;
+mod summary;
 
-/// The database flag every season command shares.
-#[derive(Args)]
-pub struct DbArgs {
-    /// Event store (SQLite file). Default: $ATELIER_DB or ./atelier.db.
-    #[arg(long)]
-    db: Option<PathBuf>,
-}
-
-impl DbArgs {
-    /// The database: the flag, else $ATELIER_DB, else ./atelier.db.
-    pub(crate) fn path(&self) -> PathBuf {
-        self.db
-            .clone()
-            .or_else(|| std::env::var_os("ATELIER_DB").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("atelier.db"))
-    }
-}
-
-/// How the season is played.
-#[derive(Args)]
-pub struct PlayArgs {
-    /// Directory of actuals_week_NN.csv files (default: the workflow's recorded source).
-    #[arg(long, conflicts_with = "scenario")]
-    actuals: Option<PathBuf>,
-    /// A shipped scenario: normal_season, low_demand, underperform.
-    #[arg(long)]
-    scenario: Option<String>,
-    /// Stop after this week.
-    #[arg(long)]
-    until_week: Option<u32>,
-    /// Approvals: auto, manual (stop), prompt (ask). Default: prompt on a terminal, manual otherwise.
-    #[arg(long, value_enum)]
-    approve: Option<ApproveMode>,
-    /// Print one JSON object when the workflow completes or pauses.
-    #[arg(long)]
-    json: bool,
-}
-
-/// Flags of `atelier run`.
-#[derive(Args)]
-pub struct RunArgs {
-    /// Daily sales history CSV (default: the shipped sample).
-    #[arg(long)]
-    history: Option<PathBuf>,
-    /// Store attributes CSV (default: the shipped sample).
-    #[arg(long)]
-    stores: Option<PathBuf>,
-    /// Category to plan.
-    #[arg(long, default_value = DEFAULT_CATEGORY)]
-    category: String,
-    /// Season parameters JSON (default: the shipped Zara set).
-    #[arg(long, conflicts_with = "describe")]
-    params: Option<PathBuf>,
-    /// The policy that decides: seed, rule or margin (default: the parameter
-    /// file's, else margin).
-    #[arg(long, value_parser = crate::simulate::parse_policy)]
-    pub policy: Option<atelier_core::Policy>,
-    /// Centre the order on the completed seasons of the same category in --db as
-    /// well (each one's demand before the markdown's lift ÷ its forecast, added to
-    /// `tunables.prior_seasons` and recorded with the new season).
-    #[arg(long)]
-    learn_from_store: bool,
-    /// Describe the season in words instead of a parameter file.
-    #[arg(long)]
-    describe: Option<String>,
-    /// Date against which dates without a year in --describe are resolved (default: today).
-    #[arg(long)]
-    today: Option<chrono::NaiveDate>,
-    /// Directory of actuals_week_NN.csv files played as the week's DEMAND, as the
-    /// shipped scenarios are (stores sell what they hold; a markdown's lift applies).
-    /// `--actuals DIR` is recorded sales instead.
-    #[arg(long, conflicts_with_all = ["actuals", "scenario"])]
-    demand: Option<PathBuf>,
-    /// Workflow id (default: generated).
-    #[arg(long)]
-    id: Option<String>,
-    /// Approval timeout in seconds, at least 1 (none by default).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=atelier_engine::orchestrator::MAX_APPROVAL_TIMEOUT_SECS))]
-    approval_timeout: Option<u64>,
-    /// What an expired approval does.
-    #[arg(long, value_enum, default_value = "fail")]
-    on_expiry: Expiry,
-    #[command(flatten)]
-    play: PlayArgs,
-    #[command(flatten)]
-    db: DbArgs,
-}
-
-/// What an expired approval does.
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Expiry {
-    /// Accept as proposed.
-    Accept,
-    /// Stop the workflow with an error.
-    Fail,
-}
-
-/// Flags of `atelier resume`.
-#[derive(Args)]
-pub struct ResumeArgs {
-    /// The workflow.
-    id: String,
-    #[command(flatten)]
-    play: PlayArgs,
-    #[command(flatten)]
-    db: DbArgs,
-}
-
-/// Flags of `atelier approve`.
-#[derive(Args)]
-pub struct ApproveArgs {
-    /// The workflow.
-    id: String,
-    /// Accept the pending proposal.
-    #[arg(long, conflicts_with = "modify", required_unless_present = "modify")]
-    accept: bool,
-    /// Modify it: {"manufacturing_qty": N} or {"safety_stock_pct": F} (an order),
-    /// {"markdown_pct": F} (a markdown) or {"transfer_units": N} (transfers: move at most N).
-    #[arg(long)]
-    modify: Option<String>,
-    /// The approval id (default: whichever is pending).
-    #[arg(long)]
-    approval: Option<String>,
-    /// Print the workflow as JSON.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    db: DbArgs,
-}
-
-/// Flags of `atelier status`.
-#[derive(Args)]
-pub struct StatusArgs {
-    /// The workflow.
-    id: String,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    db: DbArgs,
-}
-
-/// Flags of `atelier reforecast`.
-#[derive(Args)]
-pub struct ReforecastArgs {
-    /// The workflow.
-    id: String,
-    /// Why, in words (recorded with the re-forecast).
-    #[arg(long)]
-    reason: String,
-    /// Print the workflow as JSON.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    db: DbArgs,
-}
+pub use args::*;
+use summary::summary;
 
 /// `atelier reforecast`: a planner's re-forecast of the remaining weeks.
 pub fn reforecast(args: &ReforecastArgs, llm: Option<LlmConfig>) -> Result<()> {
@@ -207,18 +45,6 @@ pub fn reforecast(args: &ReforecastArgs, llm: Option<LlmConfig>) -> Result<()> {
         )
     };
     crate::print_stdout(&text)
-}
-
-/// Flags of `atelier events`.
-#[derive(Args)]
-pub struct EventsArgs {
-    /// The workflow.
-    id: String,
-    /// Only events numbered above N.
-    #[arg(long, default_value_t = 0)]
-    after: u64,
-    #[command(flatten)]
-    db: DbArgs,
 }
 
 /// An orchestrator over the chosen store, and the catalog it loads data with.
@@ -326,19 +152,7 @@ pub fn run(
     if let Some(policy) = args.policy {
         config.tunables.policy = policy;
     }
-    let data = if args.history.is_none() && args.stores.is_none() {
-        DataSource::Sample
-    } else {
-        let stores = args.stores.as_deref().map(absolute);
-        let history = args.history.as_deref().map(absolute);
-        let fingerprint =
-            fingerprint_files(stores.as_deref(), history.as_deref()).map_err(anyhow::Error::msg)?;
-        DataSource::Files {
-            stores,
-            history,
-            fingerprint: Some(fingerprint),
-        }
-    };
+    let data = data_source(args)?;
     let played_dir = args.demand.as_ref().or(args.play.actuals.as_ref());
     if let Some(dir) = played_dir {
         check_actuals_dir(dir)?;
@@ -349,27 +163,7 @@ pub fn run(
         Some(dir) => Some(inputs::world(dir)?),
         None => None,
     };
-    let actuals_source = match (played_dir, &args.play.scenario) {
-        (Some(dir), _) => ActualsSource::Directory {
-            path: absolute(dir),
-        },
-        (None, Some(name)) => ActualsSource::Scenario { name: name.clone() },
-        (None, None) => ActualsSource::Scenario {
-            name: DEFAULT_SCENARIO.to_string(),
-        },
-    };
-    if let ActualsSource::Scenario { name } = &actuals_source
-        && !sample::SCENARIOS.iter().any(|(n, _)| n == name)
-    {
-        bail!(
-            "unknown scenario '{name}'; shipped scenarios: {}",
-            sample::SCENARIOS
-                .iter()
-                .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    let actuals_source = actuals_source(played_dir, args.play.scenario.as_deref())?;
     let s = session(&args.db, llm.as_ref())?;
     let category = {
         let loaded = s.catalog.load(&data)?;
@@ -379,23 +173,7 @@ pub fn run(
         check_actuals_files(dir, &config.parameters, &s.catalog.load(&data)?.stores)?;
     }
     if args.learn_from_store {
-        let learnt = atelier_engine::tune::completed_season_ratios(&s.orchestrator, &category)?;
-        eprintln!(
-            "order centred on {} completed {category} season(s) in the store{}",
-            learnt.len(),
-            if learnt.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " (actual ÷ forecast: {})",
-                    learnt
-                        .iter()
-                        .map(|r| format!("{:.0}%", r * 100.0))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            }
-        );
+        let learnt = learn_from_store(&s, &category)?;
         config.tunables.prior_seasons.extend(learnt);
     }
     let id = args.id.clone().unwrap_or_else(new_workflow_id);
@@ -428,11 +206,81 @@ pub fn run(
     play(&s, &id, &args.play)
 }
 
+/// Where the season's stores and history come from: the shipped sample, or the
+/// files given (fingerprinted, so a changed file is noticed later).
+fn data_source(args: &RunArgs) -> Result<DataSource> {
+    if args.history.is_none() && args.stores.is_none() {
+        return Ok(DataSource::Sample);
+    }
+    let stores = args.stores.as_deref().map(absolute);
+    let history = args.history.as_deref().map(absolute);
+    let fingerprint =
+        fingerprint_files(stores.as_deref(), history.as_deref()).map_err(anyhow::Error::msg)?;
+    Ok(DataSource::Files {
+        stores,
+        history,
+        fingerprint: Some(fingerprint),
+    })
+}
+
+/// Where played weeks come from: a folder of files, or a shipped scenario (the
+/// default one when none is named); an unknown scenario is refused naming the
+/// shipped ones.
+fn actuals_source(played_dir: Option<&PathBuf>, scenario: Option<&str>) -> Result<ActualsSource> {
+    let source = match (played_dir, scenario) {
+        (Some(dir), _) => ActualsSource::Directory {
+            path: absolute(dir),
+        },
+        (None, Some(name)) => ActualsSource::Scenario {
+            name: name.to_string(),
+        },
+        (None, None) => ActualsSource::Scenario {
+            name: DEFAULT_SCENARIO.to_string(),
+        },
+    };
+    if let ActualsSource::Scenario { name } = &source
+        && !sample::SCENARIOS.iter().any(|(n, _)| n == name)
+    {
+        bail!(
+            "unknown scenario '{name}'; shipped scenarios: {}",
+            sample::SCENARIOS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(source)
+}
+
+/// The actual ÷ forecast ratios of the category's completed seasons in the store
+/// (`--learn-from-store`), said on stderr.
+fn learn_from_store(s: &Session, category: &str) -> Result<Vec<f64>> {
+    let learnt = atelier_engine::tune::completed_season_ratios(&s.orchestrator, category)?;
+    eprintln!(
+        "order centred on {} completed {category} season(s) in the store{}",
+        learnt.len(),
+        if learnt.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (actual ÷ forecast: {})",
+                learnt
+                    .iter()
+                    .map(|r| format!("{:.0}%", r * 100.0))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    Ok(learnt)
+}
+
 /// `atelier resume`.
 pub fn resume(args: &ResumeArgs, llm: Option<LlmConfig>) -> Result<()> {
     let s = session(&args.db, llm.as_ref())?;
     let view = s.orchestrator.view(&args.id)?;
-    if view.state == Some(WorkflowState::Completed) && !args.play.json {
+    if view.state == WorkflowState::Completed && !args.play.json {
         // Files of recorded weeks are still checked: an edited one is refused.
         let feed = WeeklyFeed::open(&s, &view, &args.play)?;
         recheck_recorded_weeks(&s, &view, &feed)?;
@@ -472,11 +320,7 @@ impl WeeklyFeed {
         let Some(source) = source else {
             return Ok(WeeklyFeed::Nothing);
         };
-        let data_source = view
-            .data
-            .clone()
-            .context("the workflow has no data source")?;
-        let data = s.catalog.load(&data_source).map_err(anyhow::Error::msg)?;
+        let data = s.catalog.load(&view.data).map_err(anyhow::Error::msg)?;
         Ok(match source {
             ActualsSource::Scenario { name } => WeeklyFeed::Scenario(
                 sample::scenario(&name, &data.stores)
@@ -549,9 +393,9 @@ fn play(s: &Session, id: &str, play_args: &PlayArgs) -> Result<()> {
     );
     let outcome = loop {
         bar.set_position(view.weeks.len() as u64);
-        bar.set_message(view.state.map_or("", |st| st.as_str()).to_string());
+        bar.set_message(view.state.as_str().to_string());
         match view.state {
-            Some(st) if st.is_waiting() => match mode {
+            st if st.is_waiting() => match mode {
                 ApproveMode::Auto => view = o.approve(id, None, Resolution::Accept, "auto")?,
                 ApproveMode::Manual => break "waiting",
                 ApproveMode::Prompt => {
@@ -562,7 +406,7 @@ fn play(s: &Session, id: &str, play_args: &PlayArgs) -> Result<()> {
                     })?;
                 }
             },
-            Some(WorkflowState::Phase3Monitoring) => {
+            WorkflowState::Phase3Monitoring => {
                 let week = view.next_week();
                 if play_args.until_week.is_some_and(|u| week > u) {
                     break "paused";
@@ -582,7 +426,7 @@ fn play(s: &Session, id: &str, play_args: &PlayArgs) -> Result<()> {
         summary(&view, outcome)
     };
     crate::print_stdout(&text)?;
-    if view.state == Some(WorkflowState::Error) {
+    if view.state == WorkflowState::Error {
         bail!(
             "workflow {id} stopped with an error: {}; fix the cause and run `atelier resume {id}`",
             view.error.clone().unwrap_or_default()
@@ -628,139 +472,6 @@ fn parse_modification(text: &str) -> Result<Modification> {
     serde_json::from_str(text).with_context(|| {
         format!("--modify must be JSON like {{\"manufacturing_qty\": 9000}}, {{\"safety_stock_pct\": 0.15}}, {{\"markdown_pct\": 0.1}} or {{\"transfer_units\": 500}}; got '{text}'")
     })
-}
-
-fn summary(view: &WorkflowView, outcome: &str) -> String {
-    let mut out = format!(
-        "workflow {} | {} | state {}\n",
-        view.workflow_id,
-        view.category,
-        view.state.map_or("none", |s| s.as_str())
-    );
-    if let Some(o) = &view.order {
-        out.push_str(&format!(
-            "manufacturing order {} (forecast {} + {:.0}% safety stock)\n",
-            o.manufacturing_qty,
-            o.forecast_units,
-            o.safety_stock_pct * 100.0
-        ));
-    }
-    if let Some(a) = &view.allocation {
-        out.push_str(&format!(
-            "launch: {} shipped, {} held at the DC\n",
-            a.initial_shipped, a.dc_holdback
-        ));
-    }
-    for (phase, reason) in &view.phases_skipped {
-        out.push_str(&format!("skipped {phase}: {reason}\n"));
-    }
-    if !view.weeks.is_empty() {
-        out.push_str("week  forecast    actual  variance  reforecast  replenished  stockouts\n");
-        for w in &view.weeks {
-            out.push_str(&format!(
-                "{:>4} {:>9} {:>9} {:>9} {:>11} {:>12} {:>10}\n",
-                w.week,
-                w.forecast,
-                w.actual,
-                match (w.variance_pct, w.direction) {
-                    (Some(v), Some(VarianceDirection::Under)) => format!("-{v:.1}%"),
-                    (Some(v), _) => format!("+{v:.1}%"),
-                    (None, _) => "n/a".to_string(),
-                },
-                if w.reforecast { "yes" } else { "" },
-                w.replenished,
-                w.stockout_stores
-            ));
-        }
-    }
-    if let Some(m) = &view.markdown {
-        out.push_str(&format!(
-            "markdown at week {}: sell-through {:.1}%, gap {:.1} pts, markdown {:.0}%{}\n",
-            m.week,
-            m.sell_through * 100.0,
-            m.gap * 100.0,
-            m.markdown_pct * 100.0,
-            if m.applied {
-                " (applied)"
-            } else if m.markdown_pct == 0.0 {
-                " (none)"
-            } else if view.state == Some(WorkflowState::WaitingMarkdownApproval) {
-                " (proposed)"
-            } else {
-                " (not applied)"
-            }
-        ));
-    }
-    if let Some(p) = &view.pending_approval {
-        out.push_str(&format!(
-            "waiting for approval {}: {}\n  approve with: atelier approve {} --accept   (or --modify JSON), then atelier resume {}\n",
-            p.approval_id,
-            wording::approval_summary(p),
-            view.workflow_id,
-            view.workflow_id
-        ));
-    }
-    match outcome {
-        "no_actuals" => out.push_str(&format!("waiting for week {} actuals\n", view.next_week())),
-        "paused" => out.push_str(&format!("paused before week {}\n", view.next_week())),
-        _ => {}
-    }
-    if let Some(r) = &view.report {
-        out.push_str(&format!(
-            "season report: MAPE {:.1}%, bias {:+.1}%, sold {}, lost {}, leftover {} (stores {}, DC {}), fill rate {:.1}%, sell-through {:.1}%, markdown cost {:.0}\n",
-            r.mape * 100.0,
-            r.bias * 100.0,
-            r.units_sold,
-            r.lost_sales,
-            r.leftover_units,
-            r.leftover_in_stores,
-            r.leftover_at_dc,
-            r.fill_rate * 100.0,
-            r.sell_through * 100.0,
-            r.markdown_cost
-        ));
-        if !r.currency.is_empty() {
-            let c = Some(r.currency.as_str());
-            let m = |x: f64| crate::wording::money(x, c);
-            let mut line = format!(
-                "money: revenue {}, gross margin {}, markdown cost {}, cost of goods {}, leftover value {}",
-                m(r.revenue),
-                m(r.gross_margin),
-                m(r.markdown_cost),
-                m(r.cost_of_goods),
-                m(r.leftover_value)
-            );
-            if r.units_reordered > 0 {
-                line.push_str(&format!(
-                    ", reorders {} units for {}",
-                    r.units_reordered,
-                    m(r.reorder_cost)
-                ));
-            }
-            if let Some(capture) = r.margin_capture {
-                line.push_str(&format!(
-                    "; {:.1}% of the perfect-foresight margin",
-                    capture * 100.0
-                ));
-            }
-            out.push_str(&line);
-            out.push('\n');
-        }
-        for sgg in &r.suggestions {
-            out.push_str(&format!("  next season: {sgg}\n"));
-        }
-    }
-    if let Some(e) = &view.error {
-        out.push_str(&format!("error: {e}\n"));
-    }
-    if view.emergency_alerts > 0 {
-        out.push_str(&format!(
-            "emergency-reorder alerts: {} (see `atelier events {}`)\n",
-            view.emergency_alerts, view.workflow_id
-        ));
-    }
-    out.truncate(out.trim_end().len());
-    out
 }
 
 /// `atelier approve`.

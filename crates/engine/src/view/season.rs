@@ -1,0 +1,97 @@
+//! A season's life in the fold: the forecast and its order, the allocation that
+//! stocks the stores, and the ends (completed, failed) and the return from a
+//! failure.
+
+use super::{TransitionError, WorkflowView};
+use crate::event::Event;
+use crate::state::{Trigger, WorkflowState};
+use atelier_core::demand::{DemandForecast, ManufacturingOrder};
+use atelier_core::inventory::{Allocation, StoreStock};
+use atelier_core::season::SeasonReport;
+
+impl WorkflowView {
+    pub(super) fn forecast_produced(
+        &mut self,
+        event: &Event,
+        forecast: &DemandForecast,
+        order: &ManufacturingOrder,
+    ) -> Result<(), TransitionError> {
+        self.require(event, WorkflowState::Phase1Forecasting)?;
+        self.forecast_weekly.clone_from(&forecast.weekly);
+        self.forecast = Some(forecast.clone());
+        self.order = Some(*order);
+        self.modification = None;
+        Ok(())
+    }
+
+    pub(super) fn order_revised(
+        &mut self,
+        event: &Event,
+        order: &ManufacturingOrder,
+    ) -> Result<(), TransitionError> {
+        self.require(event, WorkflowState::Phase1Forecasting)?;
+        self.order = Some(*order);
+        self.modification = None;
+        Ok(())
+    }
+
+    pub(super) fn allocation_made(
+        &mut self,
+        event: &Event,
+        allocation: &Allocation,
+        unit_price: f64,
+    ) -> Result<(), TransitionError> {
+        self.require(event, WorkflowState::Phase2Allocation)?;
+        self.stock = allocation
+            .stores
+            .iter()
+            .map(|s| StoreStock {
+                season_allocation: s.season_allocation,
+                shipped_so_far: s.initial,
+                on_hand: s.initial,
+            })
+            .collect();
+        self.dc_stock = allocation.dc_holdback;
+        self.allocation = Some(allocation.clone());
+        self.unit_price = unit_price;
+        Ok(())
+    }
+
+    pub(super) fn completed(
+        &mut self,
+        event: &Event,
+        report: &SeasonReport,
+    ) -> Result<(), TransitionError> {
+        self.move_to(event, Trigger::SeasonCompleted, WorkflowState::Completed)?;
+        self.report = Some(report.clone());
+        self.current_agent = None;
+        Ok(())
+    }
+
+    pub(super) fn failed(
+        &mut self,
+        event: &Event,
+        interrupted: WorkflowState,
+        cause: &str,
+    ) -> Result<(), TransitionError> {
+        self.move_to(event, Trigger::Failed, WorkflowState::Error)?;
+        self.interrupted = Some(interrupted);
+        self.error = Some(cause.to_string());
+        self.current_agent = None;
+        Ok(())
+    }
+
+    pub(super) fn resumed(
+        &mut self,
+        event: &Event,
+        to: WorkflowState,
+    ) -> Result<(), TransitionError> {
+        if self.interrupted != Some(to) {
+            return Err(self.refuse(event, "resume must return to the interrupted state"));
+        }
+        self.move_to(event, Trigger::Resumed, to)?;
+        self.error = None;
+        self.interrupted = None;
+        Ok(())
+    }
+}

@@ -1100,18 +1100,28 @@ fn postgres_stopped_mid_approval_and_mid_upload_then_retries_with_the_same_keys_
 
     let id = create(&quiet);
     for (what, path, body, key, kind) in [
-        ("the approval", approval(&id), accept(), "approve-across-an-outage", "approval_resolved"),
-        ("week 1", actuals(&id), week_1(), "week-1-across-an-outage", "week_recorded"),
+        (
+            "the approval",
+            approval(&id),
+            accept(),
+            "approve-across-an-outage",
+            "approval_resolved",
+        ),
+        (
+            "week 1",
+            actuals(&id),
+            week_1(),
+            "week-1-across-an-outage",
+            "week_recorded",
+        ),
     ] {
         let (to, sent, sent_body) = (slow.base.clone(), path.clone(), body.clone());
         let first = std::thread::spawn(move || {
             post_keyed(&to, &sent, key, sent_body, Duration::from_secs(60))
         });
-        wait_until(
-            &format!("{what} recorded"),
-            Duration::from_secs(20),
-            || logged(&other.base, &id, kind) == 1,
-        );
+        wait_until(&format!("{what} recorded"), Duration::from_secs(20), || {
+            logged(&other.base, &id, kind) == 1
+        });
         cluster.run("pause");
         let (status, answer) = first
             .join()

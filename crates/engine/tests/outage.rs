@@ -78,7 +78,11 @@ fn an_approval_recorded_before_the_database_is_lost_is_unfinished_and_finished_o
     f.season("w");
     f.outage.arm(Cue::After("approval_resolved"));
     assert_eq!(class(f.accept("w")), ErrorClass::Unfinished);
-    assert_eq!(f.count("w", "approval_resolved"), 1, "the answer is recorded");
+    assert_eq!(
+        f.count("w", "approval_resolved"),
+        1,
+        "the answer is recorded"
+    );
     f.outage.restore();
 
     // Carried on once the database is back, to where it would have gone.
@@ -178,7 +182,10 @@ fn a_manual_reforecast_recorded_before_its_words_is_unfinished() {
     // The re-forecast commits; its words, appended next, find no database.
     f.outage.arm(Cue::After("reforecast_applied"));
     assert_eq!(
-        class(f.orchestrator.manual_reforecast("w", "a promotion next door")),
+        class(
+            f.orchestrator
+                .manual_reforecast("w", "a promotion next door")
+        ),
         ErrorClass::Unfinished
     );
     assert_eq!(f.count("w", "reforecast_applied"), before + 1);

@@ -314,7 +314,9 @@ mod tests {
             ErrorClass::Conflict
         );
         assert_eq!(
-            EngineError::Internal("bug".into()).after_recording().class(),
+            EngineError::Internal("bug".into())
+                .after_recording()
+                .class(),
             ErrorClass::Internal
         );
     }

@@ -6,6 +6,7 @@
 
 mod support;
 
+use atelier_core::data::WeekActuals;
 use atelier_engine::agents::AgentRegistry;
 use atelier_engine::event::Resolution;
 use atelier_engine::reasoning::OfflineReasoner;
@@ -58,6 +59,19 @@ impl Faulty {
     fn accept(&self, id: &str) -> Result<WorkflowView, EngineError> {
         self.orchestrator
             .approve(id, Some("manufacturing-1"), Resolution::Accept, "ann")
+    }
+
+    /// A zara season waiting for week 1, and the weeks of the normal season.
+    fn running(&self, id: &str) -> Vec<WeekActuals> {
+        self.season(id);
+        self.accept(id).expect("accepted");
+        scenario("normal_season")
+    }
+
+    /// Records week 1 with the database lost at `cue`: the error's class.
+    fn week_1_lost(&self, id: &str, weeks: &[WeekActuals], cue: Cue) -> ErrorClass {
+        self.outage.arm(cue);
+        class(self.orchestrator.record_week(id, 1, &weeks[0]))
     }
 }
 
@@ -130,12 +144,9 @@ fn an_approval_whose_commit_answer_is_lost_and_unreadable_is_of_unknown_outcome(
 #[test]
 fn a_week_recorded_before_the_database_is_lost_is_unfinished_and_not_recorded_twice() {
     let f = faulty();
-    f.season("w");
-    f.accept("w").expect("accepted");
-    let weeks = scenario("normal_season");
-    f.outage.arm(Cue::After("week_recorded"));
+    let weeks = f.running("w");
     assert_eq!(
-        class(f.orchestrator.record_week("w", 1, &weeks[0])),
+        f.week_1_lost("w", &weeks, Cue::After("week_recorded")),
         ErrorClass::Unfinished
     );
     assert_eq!(f.count("w", "week_recorded"), 1);
@@ -158,12 +169,9 @@ fn a_week_recorded_before_the_database_is_lost_is_unfinished_and_not_recorded_tw
 #[test]
 fn a_week_lost_before_its_commit_says_nothing_changed() {
     let f = faulty();
-    f.season("w");
-    f.accept("w").expect("accepted");
-    let weeks = scenario("normal_season");
-    f.outage.arm(Cue::Before("week_recorded"));
+    let weeks = f.running("w");
     assert_eq!(
-        class(f.orchestrator.record_week("w", 1, &weeks[0])),
+        f.week_1_lost("w", &weeks, Cue::Before("week_recorded")),
         ErrorClass::Unavailable
     );
     assert_eq!(f.count("w", "week_recorded"), 0);
@@ -172,9 +180,7 @@ fn a_week_lost_before_its_commit_says_nothing_changed() {
 #[test]
 fn a_manual_reforecast_recorded_before_its_words_is_unfinished() {
     let f = faulty();
-    f.season("w");
-    f.accept("w").expect("accepted");
-    let weeks = scenario("normal_season");
+    let weeks = f.running("w");
     f.orchestrator
         .record_week("w", 1, &weeks[0])
         .expect("week 1");

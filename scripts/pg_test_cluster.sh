@@ -18,6 +18,12 @@
 #          Creates a login role that must give PASSWORD over TCP
 #          (scram-sha-256, ahead of the trust rule), for tests of a wrong one.
 #
+# A cluster's port stays reserved for it from start to stop, paused or not (a
+# directory per port under $TMPDIR/atelier-pg-ports): while a cluster is paused
+# nothing listens on its port, and another cluster started meanwhile (a test
+# running beside it) must not take that port, or the paused cluster's clients
+# would reach the other database, where their workflows are unknown.
+#
 # Finds the server binaries in /usr/lib/postgresql/<newest>/bin, else on PATH
 # (Debian's `postgresql` package; `apt-get install postgresql`). initdb refuses to
 # run as root: as root, the cluster runs as the `postgres` user.
@@ -47,12 +53,52 @@ as_owner() {
     fi
 }
 
+# Where ports are reserved: one directory per port, holding the path of the
+# cluster that owns it.
+ports_dir() {
+    local ports="${TMPDIR:-/tmp}/atelier-pg-ports"
+    if [[ ! -d "$ports" ]]; then
+        mkdir -p "$ports" 2>/dev/null || true
+        chmod 1777 "$ports" 2>/dev/null || true
+    fi
+    echo "$ports"
+}
+
+# Reserves PORT for the cluster in DIR; fails when another live cluster holds it.
+# mkdir is atomic, so two starts racing for one port cannot both win. A
+# reservation whose cluster directory is gone (its owner was killed before it
+# could stop it) is taken over.
+reserve_port() {
+    local port="$1" dir="$2" ports owner
+    ports=$(ports_dir)
+    if ! mkdir "$ports/$port" 2>/dev/null; then
+        owner=$(cat "$ports/$port/cluster" 2>/dev/null || true)
+        if [[ -z "$owner" || -d "$owner" ]]; then
+            return 1
+        fi
+        rm -rf "$ports/$port"
+        mkdir "$ports/$port" 2>/dev/null || return 1
+    fi
+    echo "$dir" >"$ports/$port/cluster"
+}
+
+# Frees the port of the cluster in DIR, if it still holds it.
+release_port() {
+    local dir="$1" port ports
+    port=$(cat "$dir/port" 2>/dev/null) || return 0
+    ports=$(ports_dir)
+    if [[ "$(cat "$ports/$port/cluster" 2>/dev/null || true)" == "$dir" ]]; then
+        rm -rf "$ports/$port"
+    fi
+}
+
 stop_cluster() {
     local dir="$1" bin
     bin=$(bindir) || true
     if [[ -n "${bin:-}" && -f "$dir/data/postmaster.pid" ]]; then
         as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
+    release_port "$dir"
     rm -rf "$dir"
 }
 
@@ -83,12 +129,15 @@ start_cluster() {
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             continue
         fi
+        # Skip ports another cluster holds, even paused (nothing listens then).
+        reserve_port "$port" "$dir" || continue
         if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
             -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200" \
             start >/dev/null 2>&1; then
             started=$port
             break
         fi
+        rm -rf "$(ports_dir)/$port"
     done
     if [[ -z "$started" ]]; then
         tail -n 20 "$dir/server.log" >&2 2>/dev/null || true

@@ -19,6 +19,8 @@
 //!   explained;
 //! - PostgreSQL stopped mid-creation: the answer does not claim nothing changed,
 //!   and the client's retry with the same key makes no second workflow;
+//! - PostgreSQL stopped mid-approval and mid-upload: each answer says the
+//!   request was recorded, and the retry with the same key applies it once;
 //! - an instance killed between a step's commit and its words: with no client
 //!   writing, another instance's sweep finishes the workflow and writes the words;
 //! - a start with a wrong password names the cause and prints no password.
@@ -747,11 +749,29 @@ fn creation_body() -> String {
 /// POSTs a creation to `base` with `key` as its `Idempotency-Key`; `None` when
 /// the connection failed.
 fn create_keyed(base: &str, key: &str, timeout: Duration) -> Option<(u16, Value)> {
+    post_keyed(
+        base,
+        "/api/workflows",
+        key,
+        ("application/json", creation_body()),
+        timeout,
+    )
+}
+
+/// POSTs `body` (content type, text) to `path` on `base` with `key` as its
+/// `Idempotency-Key`; `None` when the connection failed.
+fn post_keyed(
+    base: &str,
+    path: &str,
+    key: &str,
+    (content_type, body): (&str, String),
+    timeout: Duration,
+) -> Option<(u16, Value)> {
     let mut answer = agent(timeout)
-        .post(format!("{base}/api/workflows"))
+        .post(format!("{base}{path}"))
         .header("Idempotency-Key", key)
-        .content_type("application/json")
-        .send(creation_body())
+        .content_type(content_type)
+        .send(body)
         .ok()?;
     let status = answer.status().as_u16();
     let text = answer.body_mut().read_to_string().unwrap_or_default();
@@ -759,6 +779,61 @@ fn create_keyed(base: &str, key: &str, timeout: Duration) -> Option<(u16, Value)
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     ))
+}
+
+/// Sends the keyed POST to `base` until it is answered with less than a 5xx
+/// (the database is coming back), within 40 s.
+fn retry_keyed(base: &str, path: &str, key: &str, body: (&str, String)) -> (u16, Value) {
+    let started = Instant::now();
+    loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "the retry of {path} never succeeded"
+        );
+        match post_keyed(base, path, key, body.clone(), Duration::from_secs(30)) {
+            Some((status, answer)) if status < 500 => return (status, answer),
+            _ => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// The types of workflow `id`'s events, as `base` reads them.
+fn event_types(base: &str, id: &str) -> Vec<String> {
+    let log = Balancer::new(vec![base.to_string()]);
+    events(&log, id)
+        .iter()
+        .filter_map(|e| e["event"]["type"].as_str().map(String::from))
+        .collect()
+}
+
+/// How many events of `kind` workflow `id` holds.
+fn logged(base: &str, id: &str, kind: &str) -> usize {
+    event_types(base, id).iter().filter(|t| *t == kind).count()
+}
+
+/// Whether a reasoning event follows the first event of `kind` in `types`: the
+/// steps the request of that event unblocks are explained, so an instance
+/// explaining with the silent model waits there.
+fn words_follow(types: &[String], kind: &str) -> bool {
+    types
+        .iter()
+        .skip_while(|t| *t != kind)
+        .any(|t| t == "reasoning_recorded")
+}
+
+/// The 503 of a request recorded before PostgreSQL stopped: it says so, and
+/// never that nothing was changed.
+fn assert_recorded_not_finished(what: &str, status: u16, answer: &Value) {
+    assert_eq!(status, 503, "{what}: {answer}");
+    let said = answer["error"].as_str().unwrap_or_default();
+    assert!(
+        !said.contains("nothing was changed"),
+        "{what} was recorded, yet the answer says: {said}"
+    );
+    assert!(
+        said.contains("after this request was recorded"),
+        "{what}: {said}"
+    );
 }
 
 /// Every workflow as `base` lists it.
@@ -985,6 +1060,91 @@ fn postgres_stopped_mid_creation_then_a_retry_with_the_same_key_makes_one_workfl
 
     let want = words_of_an_uninterrupted_creation(&other.base);
     wait_finished_and_explained(&other.base, &id, want);
+}
+
+/// PostgreSQL stops while an approval, then a week's upload, is between its own
+/// commit and the words of the steps it sets off (its instance waits on a silent
+/// model). Each answer is a 503 saying the request was recorded, not that
+/// nothing changed; the client's retry with the same `Idempotency-Key`, through
+/// the other instance once the database is back, answers as the uninterrupted
+/// request does, and the log holds the approval and the week once.
+#[test]
+fn postgres_stopped_mid_approval_and_mid_upload_then_retries_with_the_same_keys_apply_each_once() {
+    let cluster = Cluster::start();
+    let model = SilentModel::start();
+    let slow = Instance::start_with(
+        &cluster.url,
+        &Setup {
+            env: model.env(3),
+            config: None,
+        },
+    );
+    let other = Instance::start(&cluster.url);
+    let quiet = Balancer::new(vec![other.base.clone()]);
+    let approval = |id: &str| format!("/api/workflows/{id}/approvals/manufacturing-1");
+    let accept = || ("application/json", json!({"action": "accept"}).to_string());
+    let actuals = |id: &str| format!("/api/workflows/{id}/actuals?week=1");
+    let week_1 = || ("text/csv", week_csv("normal_season", 1).to_string());
+
+    // The same season uninterrupted, through the other instance (offline words).
+    let reference = create(&quiet);
+    let (status, approved) = quiet.call("POST", &approval(&reference), Some(accept()));
+    assert_eq!(status, 200, "{approved}");
+    let (status, recorded) = quiet.call("POST", &actuals(&reference), Some(week_1()));
+    assert_eq!(status, 200, "{recorded}");
+    let types = event_types(&other.base, &reference);
+    assert!(
+        words_follow(&types, "approval_resolved") && words_follow(&types, "week_recorded"),
+        "nothing is explained after the approval or the week, so no fault can fall there: {types:?}"
+    );
+
+    let id = create(&quiet);
+    for (what, path, body, key, kind) in [
+        (
+            "the approval",
+            approval(&id),
+            accept(),
+            "approve-across-an-outage",
+            "approval_resolved",
+        ),
+        (
+            "week 1",
+            actuals(&id),
+            week_1(),
+            "week-1-across-an-outage",
+            "week_recorded",
+        ),
+    ] {
+        let (to, sent, sent_body) = (slow.base.clone(), path.clone(), body.clone());
+        let first = std::thread::spawn(move || {
+            post_keyed(&to, &sent, key, sent_body, Duration::from_secs(60))
+        });
+        wait_until(&format!("{what} recorded"), Duration::from_secs(20), || {
+            logged(&other.base, &id, kind) == 1
+        });
+        cluster.run("pause");
+        let (status, answer) = first
+            .join()
+            .expect("the client")
+            .expect("the instance answered");
+        cluster.run("resume");
+        assert_recorded_not_finished(what, status, &answer);
+
+        let (status, answer) = retry_keyed(&other.base, &path, key, body);
+        assert_eq!(status, 200, "{what}, sent again: {answer}");
+        assert_eq!(logged(&other.base, &id, kind), 1, "{what} applied twice");
+        match kind {
+            "approval_resolved" => assert_eq!(answer["state"], approved["state"], "{answer}"),
+            _ => assert_eq!(answer, recorded, "week 1 answered otherwise"),
+        }
+    }
+    let numbers: Vec<u64> = events(&quiet, &id)
+        .iter()
+        .map(|e| e["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>());
+    let logs = slow.log.lock().map(|l| l.join("\n")).unwrap_or_default();
+    assert!(!logs.contains("panicked"), "{logs}");
 }
 
 /// An instance dies between a step's commit and the step's words, and no

@@ -121,13 +121,26 @@ pub enum ApiError {
         cause: String,
     },
     /// The database was lost after part of the request was recorded (a
-    /// workflow created, its first steps not run): something did change, so
-    /// the answer must not say nothing was. Sent again with the same
-    /// `Idempotency-Key`, the request finds what was recorded and finishes it.
+    /// workflow created, an approval's answer, a week's actuals, a re-forecast,
+    /// the steps they unblock not run): something did change, so the answer
+    /// must not say nothing was. Sent again with the same `Idempotency-Key`, the
+    /// request finds what was recorded and finishes it.
     #[error(
         "the database was lost after this request was recorded, before it was finished: send it again with the same Idempotency-Key to finish it (without one, read the workflow first)"
     )]
     Unfinished {
+        /// Logged, never sent.
+        cause: String,
+    },
+    /// The database cannot be reached while a request with an
+    /// `Idempotency-Key` is repeated (or may be: its key could not be read):
+    /// this attempt changed nothing, but an earlier attempt under the key may
+    /// have been recorded, so "nothing was changed" cannot be said of the
+    /// request. Sent again with the same key, it is resolved from the log.
+    #[error(
+        "the database is unavailable, so whether an earlier attempt with this Idempotency-Key was recorded cannot be told: this attempt changed nothing; send it again with the same Idempotency-Key shortly"
+    )]
+    Unresolved {
         /// Logged, never sent.
         cause: String,
     },
@@ -224,12 +237,13 @@ impl ApiError {
         ApiError::Internal { id, cause }
     }
 
-    /// This error, for a request part of which is already recorded: a database
-    /// lost meanwhile is [`ApiError::Unfinished`] (something did change), any
-    /// other error stays as it is.
-    pub fn after_recording(self) -> ApiError {
+    /// This error, for a repeat of a keyed request that an earlier attempt may
+    /// have recorded: "nothing was changed" ([`ApiError::Unavailable`]) is true
+    /// of this attempt only, so it becomes [`ApiError::Unresolved`]; any other
+    /// error stays as it is.
+    pub fn for_a_repeat(self) -> ApiError {
         match self {
-            ApiError::Unavailable { cause } => ApiError::Unfinished { cause },
+            ApiError::Unavailable { cause } => ApiError::Unresolved { cause },
             other => other,
         }
     }
@@ -261,7 +275,8 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. }
             | ApiError::OutcomeUnknown { .. }
-            | ApiError::Unfinished { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            | ApiError::Unfinished { .. }
+            | ApiError::Unresolved { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -310,13 +325,20 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut response = (status, Json(self.body())).into_response();
-        if matches!(
-            self,
-            ApiError::OutcomeUnknown { .. } | ApiError::Unfinished { .. }
-        ) {
-            response
-                .extensions_mut()
-                .insert(crate::idempotency::OutcomeUnknown);
+        match self {
+            ApiError::OutcomeUnknown { .. }
+            | ApiError::Unfinished { .. }
+            | ApiError::Unresolved { .. } => {
+                response
+                    .extensions_mut()
+                    .insert(crate::idempotency::OutcomeUnknown);
+            }
+            ApiError::Unavailable { .. } => {
+                response
+                    .extensions_mut()
+                    .insert(crate::idempotency::NothingChanged);
+            }
+            _ => {}
         }
         let headers = response.headers_mut();
         match &self {
@@ -330,7 +352,8 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unavailable { .. }
             | ApiError::OutcomeUnknown { .. }
-            | ApiError::Unfinished { .. } => {
+            | ApiError::Unfinished { .. }
+            | ApiError::Unresolved { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(1u64));
             }
             // The connection's rest cannot be trusted to be a new request.
@@ -376,6 +399,12 @@ impl From<EngineError> for ApiError {
             ErrorClass::OutcomeUnknown => {
                 tracing::warn!("commit outcome unknown: {e}");
                 ApiError::OutcomeUnknown {
+                    cause: e.to_string(),
+                }
+            }
+            ErrorClass::Unfinished => {
+                tracing::warn!("recorded, then unfinished: {e}");
+                ApiError::Unfinished {
                     cause: e.to_string(),
                 }
             }

@@ -6,11 +6,20 @@
 //! a lost answer, a dead instance or a database outage, and nothing happens twice.
 //!
 //! A request whose process died before it answered leaves its key claimed without
-//! an answer. A repeat waits a short lease for the answer (the first may still be
-//! running), then runs the request again as a *retry*: each write resolves a retry
-//! from what the log already holds (a creation's workflow id comes from the key,
-//! so it finds the workflow made; an approval already answered the same way is
-//! answered again; a week's actuals again with the same content are a no-op).
+//! an answer, and so does one answered 503 after recording something (its commit's
+//! outcome unknown, or recorded and not finished). A repeat waits a short lease
+//! for the answer (the first may still be running), then runs the request again
+//! as a *retry*: each write resolves a retry from what the log already holds (a
+//! creation's workflow id comes from the key, so it finds the workflow made; an
+//! approval already answered the same way by the same caller, a week recorded
+//! with the same content, a planner's re-forecast already in force after the
+//! same week: each is finished and answered, not applied again).
+//!
+//! "Nothing was changed" is said of a request only when it is true: a 503
+//! [`ApiError::Unavailable`] answers a keyed request only when its key was
+//! claimed afresh (no earlier attempt). A repeat that cannot reach the database,
+//! or whose key cannot be read, is answered [`ApiError::Unresolved`] instead,
+//! and its key is kept claimed, so that the next repeat is still resolved.
 
 use crate::auth;
 use crate::error::ApiError;
@@ -41,6 +50,12 @@ const POLL: Duration = Duration::from_millis(50);
 /// kept claimed without an answer, so the repeat runs as a retry and resolves it.
 #[derive(Debug, Clone, Copy)]
 pub struct OutcomeUnknown;
+
+/// Marks an answer saying that nothing was changed because the database could
+/// not be reached: true of this attempt, and of the request only when no earlier
+/// attempt ran (see [`ApiError::for_a_repeat`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NothingChanged;
 
 /// Marks a request that carries a key, for the handlers that resolve a retry.
 #[derive(Debug, Clone)]
@@ -113,7 +128,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
                 .await
         };
         match claimed {
-            Err(e) => return e.into_response(),
+            // The key cannot be read: an earlier attempt under it may have run.
+            Err(e) => return e.for_a_repeat().into_response(),
             Ok(KeyClaim::Fresh) => break,
             Ok(KeyClaim::Known(record)) if record.fingerprint != fingerprint => {
                 return ApiError::Unprocessable {
@@ -141,12 +157,19 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         retry,
     });
     let response = next.run(req).await;
-    keep(&state, key_id, response).await
+    if retry && response.extensions().get::<NothingChanged>().is_some() {
+        // True of this attempt, not of the request: an earlier one may have run.
+        let cause = "the database was unavailable to a repeat".to_string();
+        return ApiError::Unresolved { cause }.into_response();
+    }
+    keep(&state, key_id, retry, response).await
 }
 
 /// Stores the answer (or frees the key when the answer says nothing was done and
-/// may differ next time), and gives the answer back.
-async fn keep(state: &AppState, key_id: String, response: Response) -> Response {
+/// may differ next time), and gives the answer back. A repeat's failure keeps
+/// the key claimed without an answer: what an earlier attempt recorded is still
+/// to be resolved by the next repeat.
+async fn keep(state: &AppState, key_id: String, retry: bool, response: Response) -> Response {
     let status = response.status();
     let (parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
@@ -161,7 +184,9 @@ async fn keep(state: &AppState, key_id: String, response: Response) -> Response 
             status,
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
         );
-    let kept = if transient {
+    let kept = if transient && retry {
+        Ok(())
+    } else if transient {
         state.read(move |_| Ok(store.release_key(&key_id)?)).await
     } else {
         let answer = KeyAnswer {

@@ -91,6 +91,27 @@ impl AppState {
         } else {
             (open_store(&location).map_err(failed)?, None)
         };
+        Self::assemble(config, store, postgres, clock)
+    }
+
+    /// Opens over a store the caller made (the data sets beside the SQLite file
+    /// `config.db_path` names), with a given clock: for tests whose store loses
+    /// its database on cue (`atelier_engine::store::OutageStore`), which a real
+    /// outage cannot be timed to do.
+    pub fn open_with_store(
+        config: ServerConfig,
+        store: Arc<dyn EventStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AppState, StartError> {
+        Self::assemble(config, store, None, clock)
+    }
+
+    fn assemble(
+        config: ServerConfig,
+        store: Arc<dyn EventStore>,
+        postgres: Option<Arc<PostgresStore>>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AppState, StartError> {
         let catalog = Arc::new(
             match &postgres {
                 Some(pg) => ServerCatalog::in_database(pg.clone()),

@@ -8,7 +8,9 @@ use crate::state::WorkflowState;
 use crate::store::StoreError;
 use crate::view::TransitionError;
 
-/// Why an orchestrator call was refused or failed. A refused call changes nothing.
+/// Why an orchestrator call was refused or failed. A refused call changes nothing;
+/// a call that failed after recording its own events says so
+/// ([`EngineError::Unfinished`]).
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The store failed or refused.
@@ -130,6 +132,18 @@ pub enum EngineError {
     /// it and answers with a generic internal error.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The command's own events (an approval's answer, a week's actuals, a
+    /// re-forecast, a resumption, a step it ran) were committed, then the
+    /// database was lost before the steps they unblock, or their words, were:
+    /// something did change, so the caller must not hear that nothing did.
+    /// Calling again finds what was recorded and finishes it. Made only by
+    /// [`EngineError::after_recording`], from a lost database.
+    #[error("the command was recorded, then the database was lost before it was finished: {cause}")]
+    Unfinished {
+        /// The loss met after the commit (unavailable, or a later commit's
+        /// outcome unknown).
+        cause: Box<EngineError>,
+    },
 }
 
 /// How an [`EngineError`] is to be read by whoever answers it, decided once here
@@ -153,15 +167,33 @@ pub enum ErrorClass {
     Unavailable,
     /// The store lost the answer to a commit: it may or may not be recorded.
     OutcomeUnknown,
+    /// The command's own events are recorded, and the database was lost before
+    /// the rest of it ran: something changed; calling again finishes it.
+    Unfinished,
     /// A fault of ours (a broken invariant, a corrupt store, missing data): never
     /// reported as a refusal.
     Internal,
 }
 
 impl EngineError {
+    /// This error, met after the command's own events were committed: a lost
+    /// database (unavailable, or a later commit's outcome unknown) becomes
+    /// [`EngineError::Unfinished`], since what was recorded stands; any other
+    /// error is kept as it is (a refusal or a fault of a later step is still
+    /// that). Applying it twice changes nothing more.
+    pub fn after_recording(self) -> EngineError {
+        match self.class() {
+            ErrorClass::Unavailable | ErrorClass::OutcomeUnknown => EngineError::Unfinished {
+                cause: Box::new(self),
+            },
+            _ => self,
+        }
+    }
+
     /// This error's class: the one place a refusal is told from a fault.
     pub fn class(&self) -> ErrorClass {
         match self {
+            EngineError::Unfinished { .. } => ErrorClass::Unfinished,
             EngineError::Store(StoreError::UnknownWorkflow(_)) => ErrorClass::NotFound,
             EngineError::Store(StoreError::AlreadyExists(_) | StoreError::Conflict { .. }) => {
                 ErrorClass::Conflict
@@ -253,6 +285,38 @@ mod tests {
         // Faults of ours are never refusals.
         assert_eq!(
             EngineError::Internal("bug".into()).class(),
+            ErrorClass::Internal
+        );
+    }
+
+    #[test]
+    fn a_lost_database_after_the_commands_own_commit_is_unfinished_and_nothing_else_is() {
+        let down = || EngineError::Store(StoreError::Database("down".into()));
+        let unknown = || {
+            EngineError::Store(StoreError::CommitUnknown {
+                workflow_id: "w".into(),
+                reason: "connection reset".into(),
+            })
+        };
+        assert_eq!(down().after_recording().class(), ErrorClass::Unfinished);
+        assert_eq!(unknown().after_recording().class(), ErrorClass::Unfinished);
+        assert_eq!(
+            down().after_recording().after_recording().class(),
+            ErrorClass::Unfinished
+        );
+        assert!(matches!(
+            down().after_recording().after_recording(),
+            EngineError::Unfinished { cause } if matches!(*cause, EngineError::Store(StoreError::Database(_)))
+        ));
+        // A refusal or a fault met later keeps its class.
+        assert_eq!(
+            EngineError::Refused("no".into()).after_recording().class(),
+            ErrorClass::Conflict
+        );
+        assert_eq!(
+            EngineError::Internal("bug".into())
+                .after_recording()
+                .class(),
             ErrorClass::Internal
         );
     }

@@ -210,9 +210,31 @@ impl Orchestrator {
 
     /// Runs every step that needs no outside input, until the workflow waits for an
     /// approval or actuals, completes, or fails. Expired approvals are settled first.
+    /// A database lost after a step of this call was committed is
+    /// [`EngineError::Unfinished`]: the steps it ran are this call's work.
     pub fn advance(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
+        let mut ran_any = false;
+        self.run_until_wait(workflow_id, &mut ran_any)
+            .map_err(|e| if ran_any { e.after_recording() } else { e })
+    }
+
+    /// Before a command records its own events: the steps the workflow owed from
+    /// before (left by a process that died, or an approval's deadline passed) run
+    /// first, as the sweep would run them. They are not the command's own work, so
+    /// a failure here leaves the command unrecorded and says so.
+    fn catch_up(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
+        self.run_until_wait(workflow_id, &mut false)
+    }
+
+    /// [`advance`](Self::advance)'s loop; `ran_any` turns true once a step commits.
+    fn run_until_wait(
+        &self,
+        workflow_id: &str,
+        ran_any: &mut bool,
+    ) -> Result<WorkflowView, EngineError> {
         loop {
             let (done, ran) = self.advance_once(workflow_id)?;
+            *ran_any |= ran;
             let explained = self.explain(workflow_id, &done)?;
             if !ran {
                 return Ok(explained.unwrap_or(done.view));
@@ -249,14 +271,15 @@ impl Orchestrator {
     }
 
     /// Records week `week`'s actuals and plays the week. Recording a week again with
-    /// the same content is a no-op; with different content it is refused.
+    /// the same content is a no-op; with different content it is refused. Once the
+    /// week is committed, a lost database is [`EngineError::Unfinished`].
     pub fn record_week(
         &self,
         workflow_id: &str,
         week: u32,
         actuals: &WeekActuals,
     ) -> Result<WorkflowView, EngineError> {
-        self.advance(workflow_id)?;
+        self.catch_up(workflow_id)?;
         let hash = content_hash(actuals);
         let done = {
             let guard = self.executor.lock(workflow_id);
@@ -289,11 +312,17 @@ impl Orchestrator {
             })?;
             self.commit(step)?
         };
-        self.explain(workflow_id, &done)?;
+        // The week is recorded: what follows is its own work, and a loss from
+        // here on must not read as if nothing changed.
+        self.explain(workflow_id, &done)
+            .map_err(EngineError::after_recording)?;
         self.advance(workflow_id)
+            .map_err(EngineError::after_recording)
     }
 
     /// Resolves the pending approval (checking the id when given) and continues.
+    /// Once the answer is committed, a lost database is
+    /// [`EngineError::Unfinished`].
     pub fn approve(
         &self,
         workflow_id: &str,
@@ -307,7 +336,7 @@ impl Orchestrator {
         {
             // The deadline passed before this answer: the expiry is settled (a fact of
             // the past, recorded as configured) and the answer refused.
-            let view = self.advance(workflow_id)?;
+            let view = self.catch_up(workflow_id)?;
             return Err(EngineError::Refused(format!(
                 "approval {} expired at {}; it was settled as configured and the workflow is now {}",
                 p.approval_id,
@@ -315,7 +344,7 @@ impl Orchestrator {
                 view.state.as_str()
             )));
         }
-        self.advance(workflow_id)?;
+        self.catch_up(workflow_id)?;
         {
             let guard = self.executor.lock(workflow_id);
             let _held = guard.hold(self.store.as_ref(), workflow_id)?;
@@ -344,7 +373,9 @@ impl Orchestrator {
             self.data(&view)?;
             self.commit(step)?;
         }
+        // The answer is recorded: the steps it unblocks are its own work.
         self.advance(workflow_id)
+            .map_err(EngineError::after_recording)
     }
 
     /// Writes the words a committed step still owes (its process died between
@@ -356,8 +387,10 @@ impl Orchestrator {
     }
 
     /// After an error: returns to the interrupted state and retries from there.
+    /// Once the resumption (or a step) is committed, a lost database is
+    /// [`EngineError::Unfinished`].
     pub fn resume(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
-        {
+        let resumed = {
             let guard = self.executor.lock(workflow_id);
             let _held = guard.hold(self.store.as_ref(), workflow_id)?;
             let view = self.fresh_view(workflow_id)?;
@@ -368,12 +401,21 @@ impl Orchestrator {
                 let mut step = Step::begin(&view);
                 step.emit(Event::WorkflowResumed { to })?;
                 self.commit(step)?;
+                true
+            } else {
+                false
             }
+        };
+        let advanced = self.advance(workflow_id);
+        if resumed {
+            advanced.map_err(EngineError::after_recording)
+        } else {
+            advanced
         }
-        self.advance(workflow_id)
     }
 
-    /// A planner's re-forecast of the remaining weeks, between weeks.
+    /// A planner's re-forecast of the remaining weeks, between weeks. Once it is
+    /// committed, a lost database is [`EngineError::Unfinished`].
     pub fn manual_reforecast(
         &self,
         workflow_id: &str,
@@ -387,7 +429,7 @@ impl Orchestrator {
                 max: MAX_REASON_CHARS,
             });
         }
-        self.advance(workflow_id)?;
+        self.catch_up(workflow_id)?;
         let done = {
             let guard = self.executor.lock(workflow_id);
             let _held = guard.hold(self.store.as_ref(), workflow_id)?;
@@ -405,7 +447,9 @@ impl Orchestrator {
             })?;
             self.commit(step)?
         };
-        let explained = self.explain(workflow_id, &done)?;
+        let explained = self
+            .explain(workflow_id, &done)
+            .map_err(EngineError::after_recording)?;
         Ok(explained.unwrap_or(done.view))
     }
 }

@@ -17,7 +17,8 @@ use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use atelier_core::data::{WeekActuals, read_actuals};
 use atelier_core::sample;
-use atelier_engine::event::{ActualsSource, ExpiryAction};
+use atelier_engine::event::{ActualsSource, Event, ExpiryAction, ReforecastReason};
+use atelier_engine::orchestrator::content_hash;
 use atelier_engine::store::{StoreError, WorkflowSummary};
 use atelier_engine::{DataCatalog, EngineError, NewWorkflow, WorkflowState, WorkflowView};
 use axum::extract::State;
@@ -130,10 +131,10 @@ pub async fn create(
         .write_new(&id, move |s, publish| {
             if keyed && s.store().exists(&request_id)? {
                 // Made by an earlier request with this key: finish and answer it.
-                return s
+                return Ok(s
                     .orchestrator()
                     .advance(&request_id)
-                    .map_err(|e| ApiError::from(e).after_recording());
+                    .map_err(EngineError::after_recording)?);
             }
             let data_source = s.catalog().current()?;
             let data = s.catalog().load(&data_source).map_err(ApiError::internal)?;
@@ -169,9 +170,9 @@ pub async fn create(
             publish();
             // The workflow is recorded: a failure from here on must not say that
             // nothing changed.
-            s.orchestrator()
+            Ok(s.orchestrator()
                 .advance(&request_id)
-                .map_err(|e| ApiError::from(e).after_recording())
+                .map_err(EngineError::after_recording)?)
         })
         .await?;
     Ok((
@@ -287,22 +288,28 @@ pub async fn approve(
     let wid = id.clone();
     let view = state
         .write(&id, move |s, _| {
-            let answered =
-                s.orchestrator()
-                    .approve(&wid, Some(&approval_id), resolution.clone(), &by);
-            match answered {
-                // A retry of a request whose instance died after recording the
-                // answer: the same answer by the same caller is in the log.
+            let o = s.orchestrator();
+            let this_answer = |view: &WorkflowView| {
+                view.answered_approvals.iter().any(|a| {
+                    a.approval_id == approval_id
+                        && a.resolution.as_ref() == Some(&resolution)
+                        && a.by.as_deref() == Some(by.as_str())
+                })
+            };
+            // A retry whose earlier attempt recorded the answer (its instance
+            // died, or the database was lost after the commit): the same answer
+            // by the same caller is in the log, so what it unblocks is finished
+            // and answered; it is not applied again.
+            if retry && this_answer(&o.view(&wid)?) {
+                return Ok(o.advance(&wid).map_err(EngineError::after_recording)?);
+            }
+            match o.approve(&wid, Some(&approval_id), resolution.clone(), &by) {
+                // The earlier attempt was still running, and recorded it meanwhile.
                 Err(e @ (EngineError::NotWaiting { .. } | EngineError::WrongApproval { .. }))
                     if retry =>
                 {
-                    let view = s.orchestrator().view(&wid)?;
-                    if view.answered_approvals.iter().any(|a| {
-                        a.approval_id == approval_id
-                            && a.resolution.as_ref() == Some(&resolution)
-                            && a.by.as_deref() == Some(by.as_str())
-                    }) {
-                        Ok(view)
+                    if this_answer(&o.view(&wid)?) {
+                        Ok(o.advance(&wid).map_err(EngineError::after_recording)?)
                     } else {
                         Err(e.into())
                     }
@@ -338,11 +345,13 @@ pub async fn approve(
 pub async fn actuals(
     State(state): State<AppState>,
     _: Planner,
+    key: Option<Extension<IdempotencyKey>>,
     PathParams(id): PathParams<String>,
     QueryParams(query): QueryParams<ActualsQuery>,
     CsvUpload(body): CsvUpload,
 ) -> Result<Json<WeekResult>, ApiError> {
     let given_week = query.week.map(|w| w.get());
+    let retry = key.is_some_and(|Extension(k)| k.retry);
     let wid = id.clone();
     let (view, week) = state
         .write(&id, move |s, _| {
@@ -361,6 +370,19 @@ pub async fn actuals(
                     })?,
                 None => infer_week(&view, &actuals)?,
             };
+            // A retry whose earlier attempt recorded this week (the same file):
+            // what the week set off is finished and the week answered again.
+            let recorded = view
+                .weeks
+                .get(week as usize - 1)
+                .is_some_and(|row| row.content_hash == content_hash(&actuals));
+            if retry && recorded {
+                let view = s
+                    .orchestrator()
+                    .advance(&wid)
+                    .map_err(EngineError::after_recording)?;
+                return Ok((view, week));
+            }
             let view = s.orchestrator().record_week(&wid, week, &actuals)?;
             Ok((view, week))
         })
@@ -420,17 +442,44 @@ pub async fn reforecast(
     State(state): State<AppState>,
     _: Planner,
     base: StreamBase,
+    key: Option<Extension<IdempotencyKey>>,
     PathParams(id): PathParams<String>,
     JsonBody(body): JsonBody<ReforecastRequest>,
 ) -> Result<Json<WorkflowBody>, ApiError> {
     let reason = body.reason.into_inner();
+    let retry = key.is_some_and(|Extension(k)| k.retry);
     let wid = id.clone();
     let view = state
         .write(&id, move |s, _| {
-            Ok(s.orchestrator().manual_reforecast(&wid, &reason)?)
+            let o = s.orchestrator();
+            // A retry whose earlier attempt recorded the re-forecast: it is in
+            // force after the last week, so it is answered, not made again.
+            if retry && manual_reforecast_in_force(s, &wid)? {
+                return Ok(o.advance(&wid).map_err(EngineError::after_recording)?);
+            }
+            Ok(o.manual_reforecast(&wid, &reason)?)
         })
         .await?;
     Ok(document(&view, &base))
+}
+
+/// Whether a planner's re-forecast was recorded after the workflow's last week.
+/// Re-forecasts do not compound (each starts from the baseline and the weeks
+/// seen), so a second one with no week between would change no figure: a retry
+/// finding one answers it rather than record the same plan twice.
+fn manual_reforecast_in_force(s: &AppState, workflow_id: &str) -> Result<bool, ApiError> {
+    let o = s.orchestrator();
+    let weeks = o.view(workflow_id)?.weeks.len() as u32;
+    Ok(o.events(workflow_id, 0, None)?.iter().any(|e| {
+        matches!(
+            e.event,
+            Event::ReforecastApplied {
+                reason: ReforecastReason::Manual,
+                after_week,
+                ..
+            } if after_week == weeks
+        )
+    }))
 }
 
 /// Retries a workflow in state `error` (and continues any other).
@@ -493,6 +542,9 @@ pub async fn play(
             let data = s.catalog().load(&view.data).map_err(ApiError::internal)?;
             let weeks = sample::scenario(&name, &data.stores)
                 .ok_or_else(|| ApiError::Conflict(format!("unknown scenario '{name}'")))??;
+            // Once a week is played, a lost database must not read as if nothing
+            // changed: the weeks played are recorded.
+            let mut played = false;
             while view.state == WorkflowState::Phase3Monitoring {
                 let week = view.next_week();
                 if until.is_some_and(|u| u64::from(week) > u) {
@@ -501,7 +553,10 @@ pub async fn play(
                 let Some(actuals) = weeks.get(week as usize - 1) else {
                     break;
                 };
-                view = o.record_week(&wid, week, actuals)?;
+                view = o
+                    .record_week(&wid, week, actuals)
+                    .map_err(|e| if played { e.after_recording() } else { e })?;
+                played = true;
                 publish();
             }
             Ok(view)

@@ -287,3 +287,32 @@ fn a_non_loopback_address_needs_tokens() {
     with_tokens(&mut config);
     assert!(config.check_bind(&public).is_ok());
 }
+
+/// What the operator's documents quote of the database's 503s is what the
+/// server says: each message, word for word, in `docs/deploy.md` and
+/// `docs/troubleshooting.md` (a reworded answer fails here until they follow).
+#[test]
+fn the_documented_database_answers_are_the_servers_words() {
+    use atelier_server::ApiError;
+    let cause = || "hidden".to_string();
+    let answers = [
+        ApiError::Unavailable { cause: cause() },
+        ApiError::OutcomeUnknown { cause: cause() },
+        ApiError::Unfinished { cause: cause() },
+        ApiError::Unresolved { cause: cause() },
+    ];
+    for doc in ["deploy.md", "troubleshooting.md"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs")
+            .join(doc);
+        let text = std::fs::read_to_string(&path).expect("the document reads");
+        for answer in &answers {
+            let said = answer.to_string();
+            assert!(
+                text.contains(&format!("`{said}`")) || text.contains(&format!("\"{said}\"")),
+                "docs/{doc} does not quote the server's words: {said}"
+            );
+            assert!(!said.contains("hidden"), "the cause is sent: {said}");
+        }
+    }
+}

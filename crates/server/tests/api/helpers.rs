@@ -3,7 +3,8 @@
 //! and a WebSocket client.
 
 use atelier_core::sample;
-use atelier_engine::clock::Clock;
+use atelier_engine::clock::{Clock, SystemClock};
+use atelier_engine::store::{OutageStore, SqliteStore};
 use atelier_server::testing::BackgroundServer;
 use atelier_server::{AppState, ServerConfig};
 use futures_util::{SinkExt, StreamExt};
@@ -51,13 +52,19 @@ pub fn spawn_app_with_clock_and(clock: Arc<dyn Clock>, tweak: fn(&mut ServerConf
 }
 
 fn spawn(tweak: fn(&mut ServerConfig), clock: Option<Arc<dyn Clock>>) -> TestApp {
+    let mut app = spawn_unstarted(tweak, clock);
+    app.start();
+    app
+}
+
+fn spawn_unstarted(tweak: fn(&mut ServerConfig), clock: Option<Arc<dyn Clock>>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("atelier.db");
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .new_agent();
-    let mut app = TestApp {
+    TestApp {
         server: None,
         db,
         _dir: dir,
@@ -65,9 +72,20 @@ fn spawn(tweak: fn(&mut ServerConfig), clock: Option<Arc<dyn Clock>>) -> TestApp
         clock,
         agent,
         token: None,
-    };
-    app.start();
-    app
+    }
+}
+
+/// A fresh open server on a new SQLite file behind an [`OutageStore`]: the test
+/// loses the database at a chosen event (`arm`) and brings it back
+/// (`restore`). A restart opens the file without it.
+pub fn spawn_app_with_outage() -> (TestApp, Arc<OutageStore>) {
+    let mut app = spawn_unstarted(|_| {}, None);
+    let sqlite = SqliteStore::open(&app.db).expect("the database opens");
+    let outage = Arc::new(OutageStore::new(Arc::new(sqlite)));
+    let state = AppState::open_with_store(app.config(), outage.clone(), Arc::new(SystemClock))
+        .expect("state opens");
+    app.server = Some(BackgroundServer::start_state(state).expect("server starts"));
+    (app, outage)
 }
 
 /// A server with one token per role.
@@ -86,11 +104,17 @@ pub struct Answer {
 }
 
 impl TestApp {
-    fn start(&mut self) {
+    /// The test server's configuration: the database, a quick sweep, the tweak.
+    fn config(&self) -> ServerConfig {
         let mut config = ServerConfig::new(&self.db);
         config.sweep_max_sleep = Duration::from_millis(200);
         config.sweep_retry = Duration::from_millis(200);
         (self.tweak)(&mut config);
+        config
+    }
+
+    fn start(&mut self) {
+        let config = self.config();
         let state = match &self.clock {
             Some(clock) => AppState::open_with_clock(config, clock.clone()),
             None => AppState::open(config),

@@ -11,6 +11,7 @@ mod export;
 mod hardening;
 mod helpers;
 mod idempotency;
+mod interrupted;
 mod limits;
 mod multipart;
 mod openapi;

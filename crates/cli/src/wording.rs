@@ -53,51 +53,8 @@ pub fn approval_summary(pending: &PendingApproval) -> String {
     let d = &data;
     let currency = d.get("currency").and_then(Value::as_str);
     match pending.kind {
-        ApprovalKind::Manufacturing => {
-            let qty = num(d, "manufacturing_qty").unwrap_or(0.0);
-            let mut text = format!(
-                "order {} units for a forecast of {}",
-                units(qty as u64),
-                units(num(d, "total_forecast").unwrap_or(0.0) as u64)
-            );
-            if let Some(i) = d.get("interval").filter(|i| !i.is_null()) {
-                text.push_str(&format!(
-                    " ({} interval {}–{})",
-                    pct(num(i, "level").unwrap_or(0.0)),
-                    units(num(i, "low").unwrap_or(0.0) as u64),
-                    units(num(i, "high").unwrap_or(0.0) as u64)
-                ));
-            }
-            text.push_str(&format!(
-                ", safety stock {}",
-                pct(num(d, "safety_stock_pct").unwrap_or(0.0))
-            ));
-            if let Some(cost) = num(d, "unit_cost") {
-                text.push_str(&format!(", cost {}", money(qty * cost, currency)));
-            }
-            text
-        }
-        ApprovalKind::Markdown => {
-            let proposal = d.get("proposal").unwrap_or(&Value::Null);
-            let sell_through = num(d, "sell_through").or_else(|| num(proposal, "sell_through"));
-            let threshold = num(d, "threshold").or_else(|| num(proposal, "target"));
-            let mut text = format!(
-                "markdown {} at week {}: sell-through {}",
-                pct(num(proposal, "markdown_pct").unwrap_or(0.0)),
-                num(d, "week").unwrap_or(0.0),
-                sell_through.map_or("n/a".into(), pct)
-            );
-            if let Some(t) = threshold {
-                text.push_str(&format!(" against a {} target", pct(t)));
-            }
-            if let Some(plan) = num(d, "plan_sell_through") {
-                text.push_str(&format!(" and {} planned", pct(plan)));
-            }
-            if let Some(lift) = num(proposal, "expected_demand_lift_pct") {
-                text.push_str(&format!("; expected demand lift {}", pct(lift)));
-            }
-            text
-        }
+        ApprovalKind::Manufacturing => order_summary(d, currency),
+        ApprovalKind::Markdown => markdown_summary(d),
         ApprovalKind::Transfer => match &pending.data {
             ApprovalProposal::Transfers {
                 batch,
@@ -135,6 +92,57 @@ pub fn approval_summary(pending: &PendingApproval) -> String {
             other => format!("reorder: {other}"),
         },
     }
+}
+
+/// The order awaiting approval: units, forecast and its interval, safety stock,
+/// and its cost once the price is known.
+fn order_summary(d: &Value, currency: Option<&str>) -> String {
+    let qty = num(d, "manufacturing_qty").unwrap_or(0.0);
+    let mut text = format!(
+        "order {} units for a forecast of {}",
+        units(qty as u64),
+        units(num(d, "total_forecast").unwrap_or(0.0) as u64)
+    );
+    if let Some(i) = d.get("interval").filter(|i| !i.is_null()) {
+        text.push_str(&format!(
+            " ({} interval {}–{})",
+            pct(num(i, "level").unwrap_or(0.0)),
+            units(num(i, "low").unwrap_or(0.0) as u64),
+            units(num(i, "high").unwrap_or(0.0) as u64)
+        ));
+    }
+    text.push_str(&format!(
+        ", safety stock {}",
+        pct(num(d, "safety_stock_pct").unwrap_or(0.0))
+    ));
+    if let Some(cost) = num(d, "unit_cost") {
+        text.push_str(&format!(", cost {}", money(qty * cost, currency)));
+    }
+    text
+}
+
+/// The markdown awaiting approval: depth, week, sell-through against its target
+/// and plan, and the lift expected.
+fn markdown_summary(d: &Value) -> String {
+    let proposal = d.get("proposal").unwrap_or(&Value::Null);
+    let sell_through = num(d, "sell_through").or_else(|| num(proposal, "sell_through"));
+    let threshold = num(d, "threshold").or_else(|| num(proposal, "target"));
+    let mut text = format!(
+        "markdown {} at week {}: sell-through {}",
+        pct(num(proposal, "markdown_pct").unwrap_or(0.0)),
+        num(d, "week").unwrap_or(0.0),
+        sell_through.map_or("n/a".into(), pct)
+    );
+    if let Some(t) = threshold {
+        text.push_str(&format!(" against a {} target", pct(t)));
+    }
+    if let Some(plan) = num(d, "plan_sell_through") {
+        text.push_str(&format!(" and {} planned", pct(plan)));
+    }
+    if let Some(lift) = num(proposal, "expected_demand_lift_pct") {
+        text.push_str(&format!("; expected demand lift {}", pct(lift)));
+    }
+    text
 }
 
 /// A unit price with cents: "25.31 USD".

@@ -8,21 +8,11 @@ use atelier_server::ServerConfig;
 use atelier_server::testing::BackgroundServer;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-fn atelier(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(args)
-        .env_remove("ATELIER_LLM_BASE_URL")
-        .env_remove("ATELIER_LLM_API_KEY")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ATELIER_DB")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the atelier binary runs")
-}
+mod support;
+use support::atelier;
 
 fn ok(args: &[&str]) -> String {
     let out = atelier(args);

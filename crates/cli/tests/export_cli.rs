@@ -2,18 +2,9 @@
 //! store, with the report's figures.
 
 use serde_json::Value;
-use std::process::{Command, Output, Stdio};
 
-fn atelier(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(args)
-        .env_remove("ATELIER_LLM_BASE_URL")
-        .env_remove("ATELIER_LLM_API_KEY")
-        .env_remove("OPENAI_API_KEY")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the atelier binary runs")
-}
+mod support;
+use support::atelier;
 
 #[test]
 fn export_writes_the_workbook_and_each_table() {

@@ -3,18 +3,10 @@
 //! is complete, a category matched in any case with a "did you mean", and `--help`
 //! listing every command.
 
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-fn atelier(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(args)
-        .env_remove("ATELIER_LLM_BASE_URL")
-        .env_remove("ATELIER_LLM_API_KEY")
-        .env_remove("OPENAI_API_KEY")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the atelier binary runs")
-}
+mod support;
+use support::atelier;
 
 fn text(out: &Output) -> (String, String) {
     (

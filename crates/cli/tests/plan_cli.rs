@@ -5,14 +5,10 @@
 //! (`atelier run --approve auto --params ...`).
 
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn atelier(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(args)
-        .output()
-        .expect("the atelier binary runs")
-}
+mod support;
+use support::atelier;
 
 fn check_plan(v: &Value, holdback: f64) {
     let total = v["forecast"]["total_season_demand"].as_u64().unwrap();

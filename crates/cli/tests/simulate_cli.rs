@@ -4,14 +4,9 @@
 //! and refusals that name the flag.
 
 use serde_json::Value;
-use std::process::{Command, Output};
 
-fn atelier(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(args)
-        .output()
-        .expect("the atelier binary runs")
-}
+mod support;
+use support::atelier;
 
 fn zara() -> String {
     format!("{}/../../data/params/zara.json", env!("CARGO_MANIFEST_DIR"))

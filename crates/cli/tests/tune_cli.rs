@@ -6,14 +6,10 @@
 //! count out of range.
 
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn atelier(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(args)
-        .output()
-        .expect("the atelier binary runs")
-}
+mod support;
+use support::atelier;
 
 fn repo(path: &str) -> String {
     format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))

@@ -24,11 +24,13 @@ use atelier_engine::catalog::FileCatalog;
 use atelier_engine::clock::SystemClock;
 use atelier_engine::event::{
     ActualsMeaning, ActualsSource, DataSource, Event, ExpiryAction, Reasoning, ReasoningSource,
-    Resolution,
 };
+use atelier_engine::play::{self, Approvals};
 use atelier_engine::reasoning::OfflineReasoner;
 use atelier_engine::store::{EventStore, SqliteStore};
-use atelier_engine::{DataCatalog, NewWorkflow, Orchestrator, WorkflowState, WorkflowView};
+use atelier_engine::{
+    DataCatalog, EngineError, NewWorkflow, Orchestrator, WorkflowState, WorkflowView,
+};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -94,27 +96,10 @@ fn play(
     until_week: Option<u32>,
 ) -> WorkflowView {
     o.create(new_workflow(id)).expect("create");
-    let mut view = o.advance(id).expect("advance");
-    loop {
-        match view.state {
-            st if st.is_waiting() => {
-                view = o
-                    .approve(id, None, Resolution::Accept, "auto")
-                    .expect("approve");
-            }
-            WorkflowState::Phase3Monitoring => {
-                let week = view.next_week();
-                if until_week.is_some_and(|u| week > u) {
-                    return view;
-                }
-                let Some(actuals) = weeks.get(week as usize - 1) else {
-                    return view;
-                };
-                view = o.record_week(id, week, actuals).expect("record week");
-            }
-            _ => return view,
-        }
-    }
+    let weeks = |week: u32| Ok::<_, EngineError>(weeks.get(week as usize - 1).cloned());
+    play::play(o, id, weeks, Approvals::Accept("auto"), until_week, |_| {})
+        .expect("the season plays")
+        .0
 }
 
 fn bench_end_to_end(c: &mut Criterion) {

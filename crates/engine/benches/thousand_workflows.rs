@@ -19,10 +19,13 @@ use atelier_core::sample;
 use atelier_engine::agents::AgentRegistry;
 use atelier_engine::catalog::FileCatalog;
 use atelier_engine::clock::SystemClock;
-use atelier_engine::event::{ActualsMeaning, ActualsSource, DataSource, ExpiryAction, Resolution};
+use atelier_engine::event::{ActualsMeaning, ActualsSource, DataSource, ExpiryAction};
+use atelier_engine::play::{self, Approvals};
 use atelier_engine::reasoning::OfflineReasoner;
 use atelier_engine::store::{EventStore, SqliteStore};
-use atelier_engine::{DataCatalog, NewWorkflow, Orchestrator, WorkflowState, WorkflowView};
+use atelier_engine::{
+    DataCatalog, EngineError, NewWorkflow, Orchestrator, WorkflowState, WorkflowView,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,24 +52,10 @@ fn new_workflow(id: &str) -> NewWorkflow {
 /// Creates a workflow and plays it to the end like `play()` with `--approve auto`.
 fn play(o: &Orchestrator, id: &str, weeks: &[WeekActuals]) -> WorkflowView {
     o.create(new_workflow(id)).expect("create");
-    let mut view = o.advance(id).expect("advance");
-    loop {
-        match view.state {
-            st if st.is_waiting() => {
-                view = o
-                    .approve(id, None, Resolution::Accept, "auto")
-                    .expect("approve");
-            }
-            WorkflowState::Phase3Monitoring => {
-                let week = view.next_week();
-                let Some(actuals) = weeks.get(week as usize - 1) else {
-                    return view;
-                };
-                view = o.record_week(id, week, actuals).expect("record week");
-            }
-            _ => return view,
-        }
-    }
+    let weeks = |week: u32| Ok::<_, EngineError>(weeks.get(week as usize - 1).cloned());
+    play::play(o, id, weeks, Approvals::Accept("auto"), None, |_| {})
+        .expect("the season plays")
+        .0
 }
 
 fn file_size(path: &Path) -> u64 {

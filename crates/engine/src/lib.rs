@@ -20,6 +20,7 @@ pub mod catalog;
 pub mod clock;
 pub mod event;
 pub mod orchestrator;
+pub mod play;
 pub mod reasoning;
 pub mod report;
 pub mod rule_tuning;

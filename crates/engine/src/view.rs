@@ -466,21 +466,9 @@ impl WorkflowView {
         match event {
             Event::WorkflowCreated { .. } => Err(self.refuse(event, "the workflow already exists")),
             Event::PhaseStarted { phase, .. } => self.move_to(event, Trigger::PhaseStarted, *phase),
-            Event::PhaseSkipped { phase, reason } => {
-                self.phases_skipped.push((*phase, reason.clone()));
-                Ok(())
-            }
-            Event::HandoffSent { handoff } => {
-                self.not_terminal(event)?;
-                self.handoffs_sent += 1;
-                self.current_agent = Some(handoff.agent);
-                Ok(())
-            }
-            Event::AgentCompleted { .. } => {
-                self.not_terminal(event)?;
-                self.current_agent = None;
-                Ok(())
-            }
+            Event::PhaseSkipped { phase, reason } => self.phase_skipped(*phase, reason),
+            Event::HandoffSent { handoff } => self.handoff_sent(event, handoff.agent),
+            Event::AgentCompleted { .. } => self.agent_done(event),
             Event::AgentFailed { .. } => self.not_terminal(event),
             Event::ForecastProduced { forecast, order } => {
                 self.forecast_produced(event, forecast, order)
@@ -531,10 +519,7 @@ impl WorkflowView {
             Event::ReorderPlaced { plan } => self.place_reorder(event, plan),
             Event::ReorderDeclined { .. } => self.decline_reorder(event),
             Event::ReorderArrived { units, .. } => self.land_reorder(event, *units),
-            Event::EmergencyReorderAlert { .. } => {
-                self.emergency_alerts += 1;
-                Ok(())
-            }
+            Event::EmergencyReorderAlert { .. } => self.alerted(),
             Event::MarkdownProposed { week, proposal } => {
                 self.markdown_proposed(event, *week, proposal)
             }

@@ -11,6 +11,7 @@
 //! `atelier_core` before use, and every path works without a model.
 
 pub mod client;
+mod config;
 pub mod extract;
 pub mod reasoning;
 mod text;

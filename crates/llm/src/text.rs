@@ -316,37 +316,9 @@ fn merge_numbers(tokens: Vec<Token>) -> Vec<Token> {
             n.kind == Kind::Word && FRACTION_WORDS.iter().any(|(w, _)| *w == n.text)
         });
         if let Some(tens) = lookup(TENS, &t.text) {
-            let mut value = tens;
-            let mut end = t.end;
-            let mut ordinal = false;
-            let mut j = i + 1;
-            if let Some(n) = tokens.get(i + 1) {
-                if let Some(u) = lookup(UNITS, &n.text).filter(|u| (1..=9).contains(u)) {
-                    value += u;
-                    end = n.end;
-                    j = i + 2;
-                } else if let Some(u) = lookup(ORDINALS, &n.text).filter(|u| (1..=9).contains(u)) {
-                    value += u;
-                    end = n.end;
-                    ordinal = true;
-                    j = i + 2;
-                }
-            }
-            out.push(Token {
-                text: tokens[i..j]
-                    .iter()
-                    .map(|t| t.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                kind: Kind::Num {
-                    value: f64::from(value),
-                    ordinal,
-                    decimal: false,
-                },
-                start: t.start,
-                end,
-            });
-            i = j;
+            let (number, next) = tens_number(&tokens, i, tens);
+            out.push(number);
+            i = next;
             continue;
         }
         if let Some(u) = lookup(UNITS, &t.text)
@@ -387,6 +359,55 @@ fn merge_numbers(tokens: Vec<Token>) -> Vec<Token> {
     out
 }
 
+/// `twenty`, `twenty five` or `twenty fifth` from token `i` (a tens word worth
+/// `tens`): the number token and the index after it.
+fn tens_number(tokens: &[Token], i: usize, tens: u32) -> (Token, usize) {
+    let t = &tokens[i];
+    let mut value = tens;
+    let mut end = t.end;
+    let mut ordinal = false;
+    let mut j = i + 1;
+    if let Some(n) = tokens.get(i + 1) {
+        if let Some(u) = lookup(UNITS, &n.text).filter(|u| (1..=9).contains(u)) {
+            value += u;
+            end = n.end;
+            j = i + 2;
+        } else if let Some(u) = lookup(ORDINALS, &n.text).filter(|u| (1..=9).contains(u)) {
+            value += u;
+            end = n.end;
+            ordinal = true;
+            j = i + 2;
+        }
+    }
+    let number = Token {
+        text: tokens[i..j]
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        kind: Kind::Num {
+            value: f64::from(value),
+            ordinal,
+            decimal: false,
+        },
+        start: t.start,
+        end,
+    };
+    (number, j)
+}
+
+/// How many tokens after a number say "percent": 1 for `%`, `percent`, `pct`,
+/// `percentage`; 2 for `per cent`; none otherwise.
+fn percent_sign(n1: Option<&Token>, n2: Option<&Token>) -> Option<usize> {
+    if n1.is_some_and(|n| n.text == "%" || n.is_any(&["percent", "pct", "percentage"])) {
+        Some(1)
+    } else if n1.is_some_and(|n| n.is("per")) && n2.is_some_and(|n| n.is("cent")) {
+        Some(2)
+    } else {
+        None
+    }
+}
+
 /// Third pass: `N %`, `N percent`, `N per cent` and fraction words become percentages.
 fn merge_percents(tokens: Vec<Token>) -> Vec<Token> {
     let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
@@ -399,18 +420,7 @@ fn merge_percents(tokens: Vec<Token>) -> Vec<Token> {
             ..
         } = t.kind
         {
-            let n1 = tokens.get(i + 1);
-            let n2 = tokens.get(i + 2);
-            let span = if n1
-                .is_some_and(|n| n.text == "%" || n.is_any(&["percent", "pct", "percentage"]))
-            {
-                Some(1)
-            } else if n1.is_some_and(|n| n.is("per")) && n2.is_some_and(|n| n.is("cent")) {
-                Some(2)
-            } else {
-                None
-            };
-            if let Some(extra) = span {
+            if let Some(extra) = percent_sign(tokens.get(i + 1), tokens.get(i + 2)) {
                 let last = &tokens[i + extra];
                 out.push(Token {
                     text: format!("{}%", t.text),

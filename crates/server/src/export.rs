@@ -151,42 +151,52 @@ fn summary(view: &WorkflowView) -> Table {
         );
     }
     if let Some(r) = &view.report {
-        add("Units sold", units(r.units_sold));
-        add("Sell-through", Cell::Pct(r.sell_through));
-        if demand_known {
-            add("Fill rate", Cell::Pct(r.fill_rate));
-            add("Lost sales (units)", units(r.lost_sales));
-        } else {
-            add("Fill rate", text("unknown (recorded sales)"));
-            add("Lost sales (units)", text("unknown (recorded sales)"));
-        }
-        add("Leftover (units)", units(r.leftover_units));
-        add("Leftover in stores (units)", units(r.leftover_in_stores));
-        add("Leftover at the DC (units)", units(r.leftover_at_dc));
-        add("Stock adjustments (units)", units(r.stock_adjustments));
-        add("Forecast error (MAPE)", Cell::Pct(r.mape));
-        add("Forecast bias", Cell::Pct(r.bias));
-        add("Revenue", Cell::Money(r.revenue));
-        add("Markdown cost", Cell::Money(r.markdown_cost));
-        add("Leftover value", Cell::Money(r.leftover_value));
-        add("Cost of goods", Cell::Money(r.cost_of_goods));
-        add("Transfer cost", Cell::Money(r.transfer_cost));
-        add("Gross margin", Cell::Money(r.gross_margin));
-        add(
-            "Perfect-foresight margin",
-            r.perfect_foresight_margin
-                .map_or(text("unknown (needs demand)"), Cell::Money),
-        );
-        add(
-            "Margin captured",
-            r.margin_capture.map_or(Cell::Empty, Cell::Pct),
-        );
+        report_rows(r, demand_known, &mut add);
     }
     Table {
         name: "summary",
         columns: vec!["Figure", "Value"],
         rows,
     }
+}
+
+/// The season report's figures: units, forecast error, money and capture; fill
+/// rate and lost sales are unknown when the weeks were recorded sales.
+fn report_rows(
+    r: &atelier_core::season::SeasonReport,
+    demand_known: bool,
+    add: &mut impl FnMut(&str, Cell),
+) {
+    add("Units sold", units(r.units_sold));
+    add("Sell-through", Cell::Pct(r.sell_through));
+    if demand_known {
+        add("Fill rate", Cell::Pct(r.fill_rate));
+        add("Lost sales (units)", units(r.lost_sales));
+    } else {
+        add("Fill rate", text("unknown (recorded sales)"));
+        add("Lost sales (units)", text("unknown (recorded sales)"));
+    }
+    add("Leftover (units)", units(r.leftover_units));
+    add("Leftover in stores (units)", units(r.leftover_in_stores));
+    add("Leftover at the DC (units)", units(r.leftover_at_dc));
+    add("Stock adjustments (units)", units(r.stock_adjustments));
+    add("Forecast error (MAPE)", Cell::Pct(r.mape));
+    add("Forecast bias", Cell::Pct(r.bias));
+    add("Revenue", Cell::Money(r.revenue));
+    add("Markdown cost", Cell::Money(r.markdown_cost));
+    add("Leftover value", Cell::Money(r.leftover_value));
+    add("Cost of goods", Cell::Money(r.cost_of_goods));
+    add("Transfer cost", Cell::Money(r.transfer_cost));
+    add("Gross margin", Cell::Money(r.gross_margin));
+    add(
+        "Perfect-foresight margin",
+        r.perfect_foresight_margin
+            .map_or(text("unknown (needs demand)"), Cell::Money),
+    );
+    add(
+        "Margin captured",
+        r.margin_capture.map_or(Cell::Empty, Cell::Pct),
+    );
 }
 
 fn weeks(view: &WorkflowView) -> Table {

@@ -117,40 +117,10 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             .map_or(&b""[..], |v| v.as_bytes()),
         &body,
     );
-    let mut retry = false;
-    let started = std::time::Instant::now();
-    loop {
-        let claimed = {
-            let (store, id, fp) = (state.store(), key_id.clone(), fingerprint.clone());
-            let now = state.orchestrator().clock().now();
-            state
-                .read(move |_| Ok(store.claim_key(&id, &fp, now)?))
-                .await
-        };
-        match claimed {
-            // The key cannot be read: an earlier attempt under it may have run.
-            Err(e) => return e.for_a_repeat().into_response(),
-            Ok(KeyClaim::Fresh) => break,
-            Ok(KeyClaim::Known(record)) if record.fingerprint != fingerprint => {
-                return ApiError::Unprocessable {
-                    message: "this Idempotency-Key was sent with another request (method, path or body); use a new key for a new request".into(),
-                    missing_parameters: Vec::new(),
-                    partial: None,
-                }
-                .into_response();
-            }
-            Ok(KeyClaim::Known(record)) => match record.answer {
-                Some(answer) => return replay(answer),
-                None if started.elapsed() < ANSWER_LEASE => tokio::time::sleep(POLL).await,
-                None => {
-                    // The first request's process died before it answered (or
-                    // is slower than the lease): run it again, resolved by key.
-                    retry = true;
-                    break;
-                }
-            },
-        }
-    }
+    let retry = match claim(&state, &key_id, &fingerprint).await {
+        Ok(retry) => retry,
+        Err(answer) => return answer,
+    };
     let mut req = Request::from_parts(parts, Body::from(body));
     req.extensions_mut().insert(IdempotencyKey {
         key_id: key_id.clone(),
@@ -163,6 +133,49 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         return ApiError::Unresolved { cause }.into_response();
     }
     keep(&state, key_id, retry, response).await
+}
+
+/// Claims the key for this request: `Ok(false)` a first attempt, `Ok(true)` a
+/// repeat whose first attempt never answered (run again, resolved by key), or
+/// the answer to give now (the first answer replayed, the key reused for another
+/// request, the key unreadable). A repeat arriving while the first attempt runs
+/// waits for its answer up to the lease.
+async fn claim(state: &AppState, key_id: &str, fingerprint: &str) -> Result<bool, Response> {
+    let mut retry = false;
+    let started = std::time::Instant::now();
+    loop {
+        let claimed = {
+            let (store, id, fp) = (state.store(), key_id.to_string(), fingerprint.to_string());
+            let now = state.orchestrator().clock().now();
+            state
+                .read(move |_| Ok(store.claim_key(&id, &fp, now)?))
+                .await
+        };
+        match claimed {
+            // The key cannot be read: an earlier attempt under it may have run.
+            Err(e) => return Err(e.for_a_repeat().into_response()),
+            Ok(KeyClaim::Fresh) => break,
+            Ok(KeyClaim::Known(record)) if record.fingerprint != *fingerprint => {
+                return Err(ApiError::Unprocessable {
+                    message: "this Idempotency-Key was sent with another request (method, path or body); use a new key for a new request".into(),
+                    missing_parameters: Vec::new(),
+                    partial: None,
+                }
+                .into_response());
+            }
+            Ok(KeyClaim::Known(record)) => match record.answer {
+                Some(answer) => return Err(replay(answer)),
+                None if started.elapsed() < ANSWER_LEASE => tokio::time::sleep(POLL).await,
+                None => {
+                    // The first request's process died before it answered (or
+                    // is slower than the lease): run it again, resolved by key.
+                    retry = true;
+                    break;
+                }
+            },
+        }
+    }
+    Ok(retry)
 }
 
 /// Stores the answer (or frees the key when the answer says nothing was done and

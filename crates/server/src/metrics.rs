@@ -76,12 +76,58 @@ impl Metrics {
     /// The exposition text, given the workflows per state (read from the store).
     pub fn render(&self, by_state: &BTreeMap<WorkflowState, u64>) -> String {
         let mut out = String::new();
-        let map = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = writeln!(
-            out,
-            "# HELP atelier_http_requests_total HTTP requests by route and status."
+        self.render_requests(&mut out);
+        header(
+            &mut out,
+            "atelier_workflows",
+            "gauge",
+            "Workflows in the store by state.",
         );
-        let _ = writeln!(out, "# TYPE atelier_http_requests_total counter");
+        for state in WorkflowState::ALL {
+            let n = by_state.get(&state).copied().unwrap_or(0);
+            let _ = writeln!(out, "atelier_workflows{{state=\"{state}\"}} {n}");
+        }
+        for (name, kind, help, value) in [
+            (
+                "atelier_events_appended_total",
+                "counter",
+                "Events appended by this server process.",
+                self.events_appended.load(Ordering::Relaxed).to_string(),
+            ),
+            (
+                "atelier_websocket_clients",
+                "gauge",
+                "WebSocket clients connected now.",
+                self.ws_clients.load(Ordering::Relaxed).to_string(),
+            ),
+            (
+                "atelier_websocket_lagged_total",
+                "counter",
+                "WebSocket clients closed for falling behind.",
+                self.ws_lagged.load(Ordering::Relaxed).to_string(),
+            ),
+            (
+                "atelier_connections_refused_total",
+                "counter",
+                "Connections closed on arrival because the server held its connection cap.",
+                self.connections_refused.load(Ordering::Relaxed).to_string(),
+            ),
+        ] {
+            header(&mut out, name, kind, help);
+            let _ = writeln!(out, "{name} {value}");
+        }
+        out
+    }
+
+    /// Requests by route and status: their count and latency histogram.
+    fn render_requests(&self, out: &mut String) {
+        let map = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        header(
+            out,
+            "atelier_http_requests_total",
+            "counter",
+            "HTTP requests by route and status.",
+        );
         for ((method, route, status), s) in map.iter() {
             let _ = writeln!(
                 out,
@@ -90,13 +136,12 @@ impl Metrics {
                 s.count
             );
         }
-        let _ = writeln!(
+        let name = "atelier_http_request_duration_seconds";
+        header(
             out,
-            "# HELP atelier_http_request_duration_seconds Request latency by route and status."
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE atelier_http_request_duration_seconds histogram"
+            name,
+            "histogram",
+            "Request latency by route and status.",
         );
         for ((method, route, status), s) in map.iter() {
             let labels = format!(
@@ -104,79 +149,19 @@ impl Metrics {
                 escape(route)
             );
             for (bound, n) in BUCKETS.iter().zip(s.buckets) {
-                let _ = writeln!(
-                    out,
-                    "atelier_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
-                );
+                let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {n}");
             }
-            let _ = writeln!(
-                out,
-                "atelier_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(
-                out,
-                "atelier_http_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum_secs
-            );
-            let _ = writeln!(
-                out,
-                "atelier_http_request_duration_seconds_count{{{labels}}} {}",
-                s.count
-            );
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "{name}_sum{{{labels}}} {}", s.sum_secs);
+            let _ = writeln!(out, "{name}_count{{{labels}}} {}", s.count);
         }
-        drop(map);
-        let _ = writeln!(
-            out,
-            "# HELP atelier_workflows Workflows in the store by state."
-        );
-        let _ = writeln!(out, "# TYPE atelier_workflows gauge");
-        for state in WorkflowState::ALL {
-            let n = by_state.get(&state).copied().unwrap_or(0);
-            let _ = writeln!(out, "atelier_workflows{{state=\"{state}\"}} {n}");
-        }
-        let _ = writeln!(
-            out,
-            "# HELP atelier_events_appended_total Events appended by this server process."
-        );
-        let _ = writeln!(out, "# TYPE atelier_events_appended_total counter");
-        let _ = writeln!(
-            out,
-            "atelier_events_appended_total {}",
-            self.events_appended.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP atelier_websocket_clients WebSocket clients connected now."
-        );
-        let _ = writeln!(out, "# TYPE atelier_websocket_clients gauge");
-        let _ = writeln!(
-            out,
-            "atelier_websocket_clients {}",
-            self.ws_clients.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP atelier_websocket_lagged_total WebSocket clients closed for falling behind."
-        );
-        let _ = writeln!(out, "# TYPE atelier_websocket_lagged_total counter");
-        let _ = writeln!(
-            out,
-            "atelier_websocket_lagged_total {}",
-            self.ws_lagged.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP atelier_connections_refused_total Connections closed on arrival because the server held its connection cap."
-        );
-        let _ = writeln!(out, "# TYPE atelier_connections_refused_total counter");
-        let _ = writeln!(
-            out,
-            "atelier_connections_refused_total {}",
-            self.connections_refused.load(Ordering::Relaxed)
-        );
-        out
     }
+}
+
+/// A metric's `# HELP` and `# TYPE` lines.
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
 /// Appends whether the database answered while the metrics were read (1) or

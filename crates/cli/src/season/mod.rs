@@ -12,6 +12,7 @@ use atelier_engine::clock::SystemClock;
 use atelier_engine::event::{
     ActualsMeaning, ActualsSource, DataSource, ExpiryAction, Modification, Reasoning, Resolution,
 };
+use atelier_engine::play::{Approvals, play};
 use atelier_engine::report::workflow_json;
 use atelier_engine::store::open_store;
 use atelier_engine::{
@@ -203,7 +204,7 @@ pub fn run(
     if let Some(w) = stranded {
         eprintln!("{}", w.offline_text);
     }
-    play(&s, &id, &args.play)
+    play_season(&s, &id, &args.play)
 }
 
 /// Where the season's stores and history come from: the shipped sample, or the
@@ -291,7 +292,7 @@ pub fn resume(args: &ResumeArgs, llm: Option<LlmConfig>) -> Result<()> {
         ));
     }
     s.orchestrator.resume(&args.id)?;
-    play(&s, &args.id, &args.play)
+    play_season(&s, &args.id, &args.play)
 }
 
 /// Where a played season's weeks come from, opened once per command: a shipped
@@ -380,10 +381,10 @@ fn recheck_recorded_weeks(s: &Session, view: &WorkflowView, feed: &WeeklyFeed) -
     Ok(())
 }
 
-fn play(s: &Session, id: &str, play_args: &PlayArgs) -> Result<()> {
+fn play_season(s: &Session, id: &str, play_args: &PlayArgs) -> Result<()> {
     let mode = approve_mode(play_args);
     let o = &s.orchestrator;
-    let mut view = o.advance(id)?;
+    let view = o.advance(id)?;
     let feed = WeeklyFeed::open(s, &view, play_args)?;
     recheck_recorded_weeks(s, &view, &feed)?;
     let bar = ProgressBar::new(u64::from(view.horizon()));
@@ -391,34 +392,26 @@ fn play(s: &Session, id: &str, play_args: &PlayArgs) -> Result<()> {
         ProgressStyle::with_template("{spinner} week {pos}/{len} {bar:30} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let outcome = loop {
-        bar.set_position(view.weeks.len() as u64);
-        bar.set_message(view.state.as_str().to_string());
-        match view.state {
-            st if st.is_waiting() => match mode {
-                ApproveMode::Auto => view = o.approve(id, None, Resolution::Accept, "auto")?,
-                ApproveMode::Manual => break "waiting",
-                ApproveMode::Prompt => {
-                    bar.suspend(|| -> Result<()> {
-                        let resolution = prompt(&view)?;
-                        view = o.approve(id, None, resolution, "cli")?;
-                        Ok(())
-                    })?;
-                }
-            },
-            WorkflowState::Phase3Monitoring => {
-                let week = view.next_week();
-                if play_args.until_week.is_some_and(|u| week > u) {
-                    break "paused";
-                }
-                match feed.week(week)? {
-                    Some(actuals) => view = o.record_week(id, week, &actuals)?,
-                    None => break "no_actuals",
-                }
-            }
-            _ => break "done",
-        }
+    let mut ask = |view: &WorkflowView| -> Result<(Resolution, String)> {
+        bar.suspend(|| Ok((prompt(view)?, "cli".to_string())))
     };
+    let approvals = match mode {
+        ApproveMode::Auto => Approvals::Accept("auto"),
+        ApproveMode::Manual => Approvals::Wait,
+        ApproveMode::Prompt => Approvals::Ask(&mut ask),
+    };
+    let (view, stopped) = play(
+        o,
+        id,
+        |week| feed.week(week),
+        approvals,
+        play_args.until_week,
+        |view| {
+            bar.set_position(view.weeks.len() as u64);
+            bar.set_message(view.state.as_str().to_string());
+        },
+    )?;
+    let outcome = stopped.as_str();
     bar.finish_and_clear();
     let text = if play_args.json {
         serde_json::to_string_pretty(&workflow_json(&view))?

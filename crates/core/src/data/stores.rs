@@ -218,78 +218,8 @@ pub fn read_stores<R: Read>(input: R, file: &str) -> Result<StoreNetwork, DataEr
     let mut stores: Vec<StoreAttributes> = Vec::new();
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     while rows.next_row()? {
-        let store_id = rows.text(0)?.to_string();
-        // A spreadsheet runs a cell that begins with one of these as a formula
-        // (`=HYPERLINK(...)`): such an id would reach every CSV export as one.
-        if store_id.starts_with(FORMULA_STARTS) {
-            return Err(rows.field_error(
-                0,
-                format!(
-                    "'{store_id}' begins with '{}'; a spreadsheet would run it as a formula: a store id begins with a letter or a digit",
-                    store_id.chars().next().unwrap_or_default()
-                ),
-            ));
-        }
-        if let Some(first) = seen.insert(store_id.clone(), rows.line()) {
-            return Err(rows.field_error(
-                0,
-                format!("store {store_id} appears twice (first on line {first})"),
-            ));
-        }
-        let non_negative = |i: usize| -> Result<f64, DataError> {
-            let v: f64 = rows.number(i, "a number")?;
-            if !v.is_finite() || v < 0.0 {
-                return Err(rows.field_error(i, format!("{v} must be a non-negative number")));
-            }
-            Ok(v)
-        };
-        let choice = |i: usize, options: &[&str]| -> Result<usize, DataError> {
-            let text = rows.text(i)?;
-            options.iter().position(|o| *o == text).ok_or_else(|| {
-                rows.field_error(i, format!("'{text}' is not one of {}", options.join(", ")))
-            })
-        };
-        let location_tier =
-            [LocationTier::A, LocationTier::B, LocationTier::C][choice(4, &["A", "B", "C"])?];
-        let fashion_tier = [
-            FashionTier::Premium,
-            FashionTier::Mainstream,
-            FashionTier::Value,
-        ][choice(5, &["Premium", "Mainstream", "Value"])?];
-        let store_format = [
-            StoreFormat::Mall,
-            StoreFormat::Standalone,
-            StoreFormat::ShoppingCenter,
-            StoreFormat::Outlet,
-        ][choice(6, &["Mall", "Standalone", "ShoppingCenter", "Outlet"])?];
-        let region = [
-            Region::Northeast,
-            Region::Southeast,
-            Region::Midwest,
-            Region::West,
-        ][choice(7, &["Northeast", "Southeast", "Midwest", "West"])?];
-        let mall_location = match rows.text(12)?.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => true,
-            "false" | "0" | "no" => false,
-            other => {
-                return Err(rows.field_error(12, format!("'{other}' is not True or False")));
-            }
-        };
-        stores.push(StoreAttributes {
-            store_id,
-            avg_weekly_sales_12mo: non_negative(1)?,
-            store_size_sqft: non_negative(2)?,
-            median_income: non_negative(3)?,
-            location_tier,
-            fashion_tier,
-            store_format,
-            region,
-            foot_traffic: non_negative(8)?,
-            competitor_density: non_negative(9)?,
-            online_penetration: non_negative(10)?,
-            population_density: non_negative(11)?,
-            mall_location,
-        });
+        let store_id = new_store_id(&rows, &mut seen)?;
+        stores.push(store_row(&rows, store_id)?);
     }
     if stores.is_empty() {
         return Err(DataError::Empty {
@@ -299,5 +229,90 @@ pub fn read_stores<R: Read>(input: R, file: &str) -> Result<StoreNetwork, DataEr
     StoreNetwork::new(stores).map_err(|reason| DataError::Unreadable {
         file: file.into(),
         reason,
+    })
+}
+
+/// The store id of the current row: not a spreadsheet formula, not seen before.
+fn new_store_id<R: Read>(
+    rows: &CsvRows<R>,
+    seen: &mut BTreeMap<String, u64>,
+) -> Result<String, DataError> {
+    let store_id = rows.text(0)?.to_string();
+    // A spreadsheet runs a cell that begins with one of these as a formula
+    // (`=HYPERLINK(...)`): such an id would reach every CSV export as one.
+    if store_id.starts_with(FORMULA_STARTS) {
+        return Err(rows.field_error(
+            0,
+            format!(
+                "'{store_id}' begins with '{}'; a spreadsheet would run it as a formula: a store id begins with a letter or a digit",
+                store_id.chars().next().unwrap_or_default()
+            ),
+        ));
+    }
+    if let Some(first) = seen.insert(store_id.clone(), rows.line()) {
+        return Err(rows.field_error(
+            0,
+            format!("store {store_id} appears twice (first on line {first})"),
+        ));
+    }
+    Ok(store_id)
+}
+
+/// The current row's attributes, each checked (numbers non-negative, tiers,
+/// formats and regions from their lists).
+fn store_row<R: Read>(rows: &CsvRows<R>, store_id: String) -> Result<StoreAttributes, DataError> {
+    let non_negative = |i: usize| -> Result<f64, DataError> {
+        let v: f64 = rows.number(i, "a number")?;
+        if !v.is_finite() || v < 0.0 {
+            return Err(rows.field_error(i, format!("{v} must be a non-negative number")));
+        }
+        Ok(v)
+    };
+    let choice = |i: usize, options: &[&str]| -> Result<usize, DataError> {
+        let text = rows.text(i)?;
+        options.iter().position(|o| *o == text).ok_or_else(|| {
+            rows.field_error(i, format!("'{text}' is not one of {}", options.join(", ")))
+        })
+    };
+    let location_tier =
+        [LocationTier::A, LocationTier::B, LocationTier::C][choice(4, &["A", "B", "C"])?];
+    let fashion_tier = [
+        FashionTier::Premium,
+        FashionTier::Mainstream,
+        FashionTier::Value,
+    ][choice(5, &["Premium", "Mainstream", "Value"])?];
+    let store_format = [
+        StoreFormat::Mall,
+        StoreFormat::Standalone,
+        StoreFormat::ShoppingCenter,
+        StoreFormat::Outlet,
+    ][choice(6, &["Mall", "Standalone", "ShoppingCenter", "Outlet"])?];
+    let region = [
+        Region::Northeast,
+        Region::Southeast,
+        Region::Midwest,
+        Region::West,
+    ][choice(7, &["Northeast", "Southeast", "Midwest", "West"])?];
+    let mall_location = match rows.text(12)?.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => true,
+        "false" | "0" | "no" => false,
+        other => {
+            return Err(rows.field_error(12, format!("'{other}' is not True or False")));
+        }
+    };
+    Ok(StoreAttributes {
+        store_id,
+        avg_weekly_sales_12mo: non_negative(1)?,
+        store_size_sqft: non_negative(2)?,
+        median_income: non_negative(3)?,
+        location_tier,
+        fashion_tier,
+        store_format,
+        region,
+        foot_traffic: non_negative(8)?,
+        competitor_density: non_negative(9)?,
+        online_penetration: non_negative(10)?,
+        population_density: non_negative(11)?,
+        mall_location,
     })
 }

@@ -174,147 +174,21 @@ pub fn season_end(start: NaiveDate, horizon_weeks: u32) -> NaiveDate {
 }
 
 impl RawSeasonParameters {
-    /// Validates every field and fills in the derived end date.
+    /// Validates every field and fills in the derived end date. Every field is
+    /// checked, so one answer names every problem.
     pub fn validate(&self) -> Result<SeasonParameters, ParamError> {
+        /// The value read, or `None` with its error kept.
+        fn keep<T>(errors: &mut Vec<FieldError>, read: Result<T, FieldError>) -> Option<T> {
+            read.map_err(|e| errors.push(e)).ok()
+        }
         let mut errors = Vec::new();
-        let mut missing = |field: &str| errors.push(FieldError::new(field, "is required"));
-
-        let horizon = match self.forecast_horizon_weeks {
-            None => {
-                missing("forecast_horizon_weeks");
-                None
-            }
-            Some(h) if !(1..=52).contains(&h) => {
-                errors.push(FieldError::new(
-                    "forecast_horizon_weeks",
-                    format!("{h} is outside 1..=52"),
-                ));
-                None
-            }
-            Some(h) => u32::try_from(h).ok(),
-        };
-        let start = match &self.season_start_date {
-            None => {
-                errors.push(FieldError::new("season_start_date", "is required"));
-                None
-            }
-            Some(text) => match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-                Ok(d) if DATE_YEARS.contains(&d.year()) => Some(d),
-                Ok(d) => {
-                    errors.push(FieldError::new(
-                        "season_start_date",
-                        format!(
-                            "{d} is outside the years {}..={}",
-                            DATE_YEARS.start(),
-                            DATE_YEARS.end()
-                        ),
-                    ));
-                    None
-                }
-                Err(_) => {
-                    errors.push(FieldError::new(
-                        "season_start_date",
-                        format!("'{text}' is not a date of the form YYYY-MM-DD"),
-                    ));
-                    None
-                }
-            },
-        };
-        let strategy = match &self.replenishment_strategy {
-            None => {
-                errors.push(FieldError::new("replenishment_strategy", "is required"));
-                None
-            }
-            Some(text) => match ReplenishmentStrategy::parse(text) {
-                Some(s) => Some(s),
-                None => {
-                    errors.push(FieldError::new(
-                        "replenishment_strategy",
-                        format!("'{text}' is not one of none, weekly, bi-weekly"),
-                    ));
-                    None
-                }
-            },
-        };
-        let holdback = match self.dc_holdback_percentage {
-            None => {
-                errors.push(FieldError::new("dc_holdback_percentage", "is required"));
-                None
-            }
-            Some(h) if !(h.is_finite() && (0.0..=1.0).contains(&h)) => {
-                errors.push(FieldError::new(
-                    "dc_holdback_percentage",
-                    format!("{h} is outside 0.0..=1.0 (a fraction: 45% is 0.45)"),
-                ));
-                None
-            }
-            Some(h) => Some(h),
-        };
-        let checkpoint = match self.markdown_checkpoint_week {
-            None => None,
-            Some(w) => {
-                let upper = horizon.map(i64::from).unwrap_or(52);
-                if (1..=upper).contains(&w) {
-                    u32::try_from(w).ok()
-                } else {
-                    errors.push(FieldError::new(
-                        "markdown_checkpoint_week",
-                        format!("week {w} is outside the season's weeks 1..={upper}"),
-                    ));
-                    None
-                }
-            }
-        };
-        let threshold = match (self.markdown_checkpoint_week, self.markdown_threshold) {
-            (Some(_), None) => {
-                errors.push(FieldError::new(
-                    "markdown_threshold",
-                    "is required when markdown_checkpoint_week is set",
-                ));
-                None
-            }
-            (None, Some(t)) => {
-                errors.push(FieldError::new(
-                    "markdown_threshold",
-                    format!("{t} is set but markdown_checkpoint_week is null; set both or neither"),
-                ));
-                None
-            }
-            (_, Some(t)) if !(t.is_finite() && t > 0.0 && t < 1.0) => {
-                errors.push(FieldError::new(
-                    "markdown_threshold",
-                    format!("{t} is outside 0..1 (a fraction: 60% is 0.60)"),
-                ));
-                None
-            }
-            (_, t) => t,
-        };
-        let end = match (start, horizon, &self.season_end_date) {
-            (Some(s), Some(h), Some(text)) => {
-                let expected = season_end(s, h);
-                match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-                    Ok(d) if d == expected => Some(d),
-                    Ok(d) => {
-                        errors.push(FieldError::new(
-                            "season_end_date",
-                            format!(
-                                "{d} does not match {h} weeks from {s}, which end on {expected}"
-                            ),
-                        ));
-                        None
-                    }
-                    Err(_) => {
-                        errors.push(FieldError::new(
-                            "season_end_date",
-                            format!("'{text}' is not a date of the form YYYY-MM-DD"),
-                        ));
-                        None
-                    }
-                }
-            }
-            (Some(s), Some(h), None) => Some(season_end(s, h)),
-            _ => None,
-        };
+        let horizon = keep(&mut errors, self.horizon());
+        let start = keep(&mut errors, self.start());
+        let strategy = keep(&mut errors, self.strategy());
+        let holdback = keep(&mut errors, self.holdback());
+        let checkpoint = keep(&mut errors, self.checkpoint(horizon)).flatten();
+        let threshold = keep(&mut errors, self.threshold()).flatten();
+        let end = keep(&mut errors, self.end(start, horizon)).flatten();
         ParamError::from_list(errors)?;
         match (horizon, start, end, strategy, holdback) {
             (Some(h), Some(s), Some(e), Some(r), Some(d)) => Ok(SeasonParameters {
@@ -332,6 +206,125 @@ impl RawSeasonParameters {
                 "parameters",
                 "incomplete",
             )])),
+        }
+    }
+
+    fn horizon(&self) -> Result<u32, FieldError> {
+        match self.forecast_horizon_weeks {
+            None => Err(FieldError::new("forecast_horizon_weeks", "is required")),
+            Some(h) if !(1..=52).contains(&h) => Err(FieldError::new(
+                "forecast_horizon_weeks",
+                format!("{h} is outside 1..=52"),
+            )),
+            Some(h) => u32::try_from(h)
+                .map_err(|_| FieldError::new("forecast_horizon_weeks", "is out of range")),
+        }
+    }
+
+    fn start(&self) -> Result<NaiveDate, FieldError> {
+        let Some(text) = &self.season_start_date else {
+            return Err(FieldError::new("season_start_date", "is required"));
+        };
+        match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+            Ok(d) if DATE_YEARS.contains(&d.year()) => Ok(d),
+            Ok(d) => Err(FieldError::new(
+                "season_start_date",
+                format!(
+                    "{d} is outside the years {}..={}",
+                    DATE_YEARS.start(),
+                    DATE_YEARS.end()
+                ),
+            )),
+            Err(_) => Err(FieldError::new(
+                "season_start_date",
+                format!("'{text}' is not a date of the form YYYY-MM-DD"),
+            )),
+        }
+    }
+
+    fn strategy(&self) -> Result<ReplenishmentStrategy, FieldError> {
+        let Some(text) = &self.replenishment_strategy else {
+            return Err(FieldError::new("replenishment_strategy", "is required"));
+        };
+        ReplenishmentStrategy::parse(text).ok_or_else(|| {
+            FieldError::new(
+                "replenishment_strategy",
+                format!("'{text}' is not one of none, weekly, bi-weekly"),
+            )
+        })
+    }
+
+    fn holdback(&self) -> Result<f64, FieldError> {
+        match self.dc_holdback_percentage {
+            None => Err(FieldError::new("dc_holdback_percentage", "is required")),
+            Some(h) if !(h.is_finite() && (0.0..=1.0).contains(&h)) => Err(FieldError::new(
+                "dc_holdback_percentage",
+                format!("{h} is outside 0.0..=1.0 (a fraction: 45% is 0.45)"),
+            )),
+            Some(h) => Ok(h),
+        }
+    }
+
+    /// The checkpoint, within the season's weeks (1..=52 when the horizon is not
+    /// known).
+    fn checkpoint(&self, horizon: Option<u32>) -> Result<Option<u32>, FieldError> {
+        let Some(w) = self.markdown_checkpoint_week else {
+            return Ok(None);
+        };
+        let upper = horizon.map(i64::from).unwrap_or(52);
+        if (1..=upper).contains(&w) {
+            Ok(u32::try_from(w).ok())
+        } else {
+            Err(FieldError::new(
+                "markdown_checkpoint_week",
+                format!("week {w} is outside the season's weeks 1..={upper}"),
+            ))
+        }
+    }
+
+    /// The threshold: present exactly when the checkpoint is, strictly between 0 and 1.
+    fn threshold(&self) -> Result<Option<f64>, FieldError> {
+        match (self.markdown_checkpoint_week, self.markdown_threshold) {
+            (Some(_), None) => Err(FieldError::new(
+                "markdown_threshold",
+                "is required when markdown_checkpoint_week is set",
+            )),
+            (None, Some(t)) => Err(FieldError::new(
+                "markdown_threshold",
+                format!("{t} is set but markdown_checkpoint_week is null; set both or neither"),
+            )),
+            (_, Some(t)) if !(t.is_finite() && t > 0.0 && t < 1.0) => Err(FieldError::new(
+                "markdown_threshold",
+                format!("{t} is outside 0..1 (a fraction: 60% is 0.60)"),
+            )),
+            (_, t) => Ok(t),
+        }
+    }
+
+    /// The end date: derived from the start and the horizon, and when given it must
+    /// be that day. Unknown (no error of its own) when the start or horizon is.
+    fn end(
+        &self,
+        start: Option<NaiveDate>,
+        horizon: Option<u32>,
+    ) -> Result<Option<NaiveDate>, FieldError> {
+        let (Some(s), Some(h)) = (start, horizon) else {
+            return Ok(None);
+        };
+        let expected = season_end(s, h);
+        let Some(text) = &self.season_end_date else {
+            return Ok(Some(expected));
+        };
+        match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+            Ok(d) if d == expected => Ok(Some(d)),
+            Ok(d) => Err(FieldError::new(
+                "season_end_date",
+                format!("{d} does not match {h} weeks from {s}, which end on {expected}"),
+            )),
+            Err(_) => Err(FieldError::new(
+                "season_end_date",
+                format!("'{text}' is not a date of the form YYYY-MM-DD"),
+            )),
         }
     }
 }

@@ -3,7 +3,6 @@
 //! each task with the answer it must get, so a step receives exactly what it asked.
 
 use super::AgentName;
-use crate::orchestrator::AgentCall;
 use crate::state::WorkflowState;
 use atelier_core::demand::{DemandForecast, ManufacturingOrder};
 use atelier_core::inventory::{Allocation, StoreStock};
@@ -14,6 +13,19 @@ use atelier_core::policy::replenish::{ReplenishmentWindow, StoreSignal};
 use atelier_core::policy::transfers::{StoreCover, TransferPlan, TransferWeek};
 use atelier_core::pricing::MarkdownProposal;
 use serde::{Deserialize, Serialize};
+
+/// A typed call to an agent: the task it sends and the result it expects back, so
+/// a step receives exactly the value it asked for.
+pub trait AgentCall {
+    /// What the step gets back.
+    type Output;
+    /// The agent addressed.
+    const AGENT: AgentName;
+    /// The task as recorded in the handoff.
+    fn task(self) -> Task;
+    /// The typed answer, or `None` when the agent answered something else.
+    fn output(result: AgentResult) -> Option<Self::Output>;
+}
 
 /// The work a handoff asks for, with the data the previous agent produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

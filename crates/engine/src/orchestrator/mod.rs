@@ -18,11 +18,12 @@ mod season_report;
 pub mod step;
 pub mod steps;
 
+pub use crate::agents::AgentCall;
 pub use crate::catalog::DataCatalog;
 pub use error::{EngineError, ErrorClass};
 pub use limits::{MAX_APPROVAL_TIMEOUT_SECS, MAX_EVENT_BYTES, MAX_REASON_CHARS};
 pub use season_report::{content_hash, report};
-pub use step::{AgentCall, Effect, Step, StepContext, StepError};
+pub use step::{Effect, Step, StepContext, StepError};
 
 use crate::agents::{AgentRegistry, SeasonData};
 use crate::clock::Clock;

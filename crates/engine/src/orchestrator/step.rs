@@ -3,9 +3,7 @@
 //! context they are handed, call the agents (pure computations over the core) and
 //! return a [`Step`]; the executor commits it, sleeps between retries and explains.
 
-use crate::agents::{
-    AgentContext, AgentName, AgentParameters, AgentRegistry, AgentResult, Handoff, SeasonData, Task,
-};
+use crate::agents::{AgentCall, AgentContext, AgentParameters, AgentRegistry, Handoff, SeasonData};
 use crate::clock::Clock;
 use crate::event::Event;
 use crate::orchestrator::EngineError;
@@ -151,19 +149,6 @@ pub struct StepContext<'a> {
     pub clock: &'a dyn Clock,
     /// Failed attempts recorded so far in this step.
     pub failures: &'a [AgentFailure],
-}
-
-/// A typed call to an agent: the task it sends and the result it expects back, so
-/// a step receives exactly the value it asked for.
-pub trait AgentCall {
-    /// What the step gets back.
-    type Output;
-    /// The agent addressed.
-    const AGENT: AgentName;
-    /// The task as recorded in the handoff.
-    fn task(self) -> Task;
-    /// The typed answer, or `None` when the agent answered something else.
-    fn output(result: AgentResult) -> Option<Self::Output>;
 }
 
 impl StepContext<'_> {

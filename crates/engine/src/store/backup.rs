@@ -136,7 +136,7 @@ fn refuse_postgres(location: &Path) -> Result<(), BackupError> {
 }
 
 fn sqlite(e: rusqlite::Error) -> BackupError {
-    BackupError::Store(super::sqlite::db(e))
+    BackupError::Store(super::sqlite_batch::db(e))
 }
 
 fn not_atelier(path: &Path, reason: impl Into<String>) -> BackupError {

@@ -15,6 +15,7 @@ mod postgres;
 mod postgres_connect;
 mod postgres_datasets;
 mod postgres_live;
+mod postgres_schema;
 mod sqlite;
 mod sqlite_batch;
 

@@ -12,9 +12,10 @@
 use super::agenda;
 use super::coordination::{StoreLock, StoreWatch};
 use super::encode::{self, AppendRequest};
-use super::migrate::{self, Migration, Schema};
+use super::migrate;
 use super::postgres_connect;
 use super::postgres_live::{self, LockClients, Notifier};
+use super::postgres_schema::PostgresSchema;
 use super::{
     Agenda, AppendMeta, EventStore, KEY_RETENTION, KeyAnswer, KeyClaim, KeyRecord, OwedExplanation,
     StoreError, WorkflowSummary,
@@ -22,7 +23,7 @@ use super::{
 use crate::event::{Event, StoredEvent};
 use crate::state::WorkflowState;
 use chrono::{DateTime, Utc};
-use postgres::{Client, NoTls};
+use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;
 use std::time::Duration;
 
@@ -167,84 +168,6 @@ impl PostgresStore {
     }
 }
 
-/// The migration runner's view of PostgreSQL: a table of applied versions, and a
-/// transaction-scoped advisory lock that lets one process migrate at a time.
-struct PostgresSchema<'a>(&'a mut Client);
-
-/// The advisory lock's key: any constant that no other lock in the database uses.
-const MIGRATION_LOCK: i64 = 0x4154_454c_4945_5231; // "ATELIER1"
-
-impl PostgresSchema<'_> {
-    fn applied(&mut self) -> Result<u32, StoreError> {
-        let row = self
-            .0
-            .query_one(
-                "SELECT coalesce(max(version), 0) FROM atelier_schema_migrations",
-                &[],
-            )
-            .map_err(pg)?;
-        Ok(u32::try_from(row.get::<_, i32>(0)).unwrap_or(0))
-    }
-}
-
-impl Schema for PostgresSchema<'_> {
-    fn version(&mut self) -> Result<u32, StoreError> {
-        let row = self
-            .0
-            .query_one(
-                "SELECT to_regclass('atelier_schema_migrations') IS NOT NULL",
-                &[],
-            )
-            .map_err(pg)?;
-        if row.get::<_, bool>(0) {
-            self.applied()
-        } else {
-            Ok(0)
-        }
-    }
-
-    fn begin_locked(&mut self) -> Result<u32, StoreError> {
-        self.0.batch_execute("BEGIN").map_err(pg)?;
-        let locked = self
-            .0
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .and_then(|_| {
-                self.0.batch_execute(
-                    "CREATE TABLE IF NOT EXISTS atelier_schema_migrations (
-                        version INTEGER PRIMARY KEY,
-                        name TEXT NOT NULL,
-                        applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-                    )",
-                )
-            });
-        if let Err(e) = locked {
-            self.rollback();
-            return Err(pg(e));
-        }
-        self.applied()
-    }
-
-    fn apply(&mut self, migration: &Migration) -> Result<(), StoreError> {
-        self.0.batch_execute(migration.postgres).map_err(pg)?;
-        let version = i32::try_from(migration.version).unwrap_or(i32::MAX);
-        self.0
-            .execute(
-                "INSERT INTO atelier_schema_migrations (version, name) VALUES ($1, $2)",
-                &[&version, &migration.name],
-            )
-            .map(|_| ())
-            .map_err(pg)
-    }
-
-    fn commit(&mut self) -> Result<(), StoreError> {
-        self.0.batch_execute("COMMIT").map_err(pg)
-    }
-
-    fn rollback(&mut self) {
-        let _ = self.0.batch_execute("ROLLBACK");
-    }
-}
-
 /// A number past what BIGINT holds is clamped: no log gets there.
 fn big(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -265,6 +188,56 @@ fn write(tx: &mut postgres::Transaction<'_>, request: &AppendRequest) -> Result<
         &[&commit_key(id)],
     )
     .map_err(pg)?;
+    let last = big(request.new_last_seq());
+    move_workflow_row(tx, request)?;
+    let seqs: Vec<i64> = (request.expected_last_seq + 1..=request.new_last_seq())
+        .map(big)
+        .collect();
+    let kinds: Vec<&str> = request.rows.iter().map(|(kind, _)| *kind).collect();
+    let payloads: Vec<&str> = request.rows.iter().map(|(_, p)| p.as_str()).collect();
+    tx.execute(
+        "INSERT INTO events (workflow_id, seq, recorded_at, kind, payload)
+         SELECT $1, t.seq, $2, t.kind, t.payload::json
+         FROM unnest($3::bigint[], $4::text[], $5::text[]) AS t(seq, kind, payload)",
+        &[&id, &request.recorded_at, &seqs, &kinds, &payloads],
+    )
+    .map_err(pg)?;
+    if let Some(seq) = request.settles {
+        let settled = tx
+            .execute(
+                "DELETE FROM explanations_owed WHERE workflow_id = $1 AND seq = $2",
+                &[&id, &big(seq)],
+            )
+            .map_err(pg)?;
+        if settled == 0 {
+            return Err(StoreError::AlreadyExplained {
+                workflow_id: id.to_string(),
+                seq,
+            });
+        }
+    }
+    if let Some(decisions) = &request.owes {
+        tx.execute(
+            "INSERT INTO explanations_owed (workflow_id, seq, owed_since, decisions)
+             VALUES ($1, $2, $3, $4)",
+            &[&id, &last, &request.recorded_at, decisions],
+        )
+        .map_err(pg)?;
+    }
+    // The notice goes after the commit, from the notifier (`postgres_live`):
+    // sent from here, it would hold the database's notification lock through
+    // this commit's flush, and appends would commit one at a time.
+    Ok(())
+}
+
+/// The workflow's row: inserted for a new log (refused if it exists), otherwise
+/// moved on only if its last event number is still the one the append expects
+/// (the conditional `UPDATE` that waits on a concurrent append's row lock).
+fn move_workflow_row(
+    tx: &mut postgres::Transaction<'_>,
+    request: &AppendRequest,
+) -> Result<(), StoreError> {
+    let id = request.workflow_id.as_str();
     let state = request.state.as_str();
     let last = big(request.new_last_seq());
     if request.expected_last_seq == 0 {
@@ -315,43 +288,6 @@ fn write(tx: &mut postgres::Transaction<'_>, request: &AppendRequest) -> Result<
             }));
         }
     }
-    let seqs: Vec<i64> = (request.expected_last_seq + 1..=request.new_last_seq())
-        .map(big)
-        .collect();
-    let kinds: Vec<&str> = request.rows.iter().map(|(kind, _)| *kind).collect();
-    let payloads: Vec<&str> = request.rows.iter().map(|(_, p)| p.as_str()).collect();
-    tx.execute(
-        "INSERT INTO events (workflow_id, seq, recorded_at, kind, payload)
-         SELECT $1, t.seq, $2, t.kind, t.payload::json
-         FROM unnest($3::bigint[], $4::text[], $5::text[]) AS t(seq, kind, payload)",
-        &[&id, &request.recorded_at, &seqs, &kinds, &payloads],
-    )
-    .map_err(pg)?;
-    if let Some(seq) = request.settles {
-        let settled = tx
-            .execute(
-                "DELETE FROM explanations_owed WHERE workflow_id = $1 AND seq = $2",
-                &[&id, &big(seq)],
-            )
-            .map_err(pg)?;
-        if settled == 0 {
-            return Err(StoreError::AlreadyExplained {
-                workflow_id: id.to_string(),
-                seq,
-            });
-        }
-    }
-    if let Some(decisions) = &request.owes {
-        tx.execute(
-            "INSERT INTO explanations_owed (workflow_id, seq, owed_since, decisions)
-             VALUES ($1, $2, $3, $4)",
-            &[&id, &last, &request.recorded_at, decisions],
-        )
-        .map_err(pg)?;
-    }
-    // The notice goes after the commit, from the notifier (`postgres_live`):
-    // sent from here, it would hold the database's notification lock through
-    // this commit's flush, and appends would commit one at a time.
     Ok(())
 }
 

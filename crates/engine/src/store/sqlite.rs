@@ -12,7 +12,7 @@ use super::encode::{self, AppendRequest};
 use super::group_commit::{GroupCommit, GroupCommitStats};
 use super::idempotency;
 use super::migrate::{self, Migration, Schema};
-use super::sqlite_batch;
+use super::sqlite_batch::{self, db};
 use super::{
     Agenda, AppendMeta, EventStore, KEY_RETENTION, KeyAnswer, KeyClaim, KeyRecord, OwedExplanation,
     StoreError, WorkflowSummary,
@@ -53,10 +53,6 @@ pub struct SqliteStore {
     /// whose reads use the write connection.
     path: Option<PathBuf>,
     idle_readers: Mutex<Vec<Connection>>,
-}
-
-pub(super) fn db(e: rusqlite::Error) -> StoreError {
-    StoreError::Database(e.to_string())
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

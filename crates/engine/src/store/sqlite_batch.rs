@@ -6,7 +6,6 @@
 use super::StoreError;
 use super::encode::AppendRequest;
 use super::idempotency::sqlite_time;
-use super::sqlite::db;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// Runs `batch` in one transaction; one outcome per append, in order.
@@ -160,6 +159,12 @@ fn write(conn: &Connection, request: &AppendRequest) -> Result<(), StoreError> {
         .map_err(db)?;
     }
     Ok(())
+}
+
+/// A SQLite error as the store reports it (shared with `sqlite.rs`, which runs
+/// its batches here).
+pub(super) fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
 }
 
 #[cfg(test)]

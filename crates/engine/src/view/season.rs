@@ -1,8 +1,9 @@
-//! A season's life in the fold: the forecast and its order, the allocation that
-//! stocks the stores, and the ends (completed, failed) and the return from a
-//! failure.
+//! A season's life in the fold: phases skipped, agents at work, the forecast and
+//! its order, the allocation that stocks the stores, alerts, and the ends
+//! (completed, failed) and the return from a failure.
 
 use super::{TransitionError, WorkflowView};
+use crate::agents::AgentName;
 use crate::event::Event;
 use crate::state::{Trigger, WorkflowState};
 use atelier_core::demand::{DemandForecast, ManufacturingOrder};
@@ -10,6 +11,37 @@ use atelier_core::inventory::{Allocation, StoreStock};
 use atelier_core::season::SeasonReport;
 
 impl WorkflowView {
+    pub(super) fn phase_skipped(
+        &mut self,
+        phase: WorkflowState,
+        reason: &str,
+    ) -> Result<(), TransitionError> {
+        self.phases_skipped.push((phase, reason.to_string()));
+        Ok(())
+    }
+
+    pub(super) fn handoff_sent(
+        &mut self,
+        event: &Event,
+        agent: AgentName,
+    ) -> Result<(), TransitionError> {
+        self.not_terminal(event)?;
+        self.handoffs_sent += 1;
+        self.current_agent = Some(agent);
+        Ok(())
+    }
+
+    pub(super) fn agent_done(&mut self, event: &Event) -> Result<(), TransitionError> {
+        self.not_terminal(event)?;
+        self.current_agent = None;
+        Ok(())
+    }
+
+    pub(super) fn alerted(&mut self) -> Result<(), TransitionError> {
+        self.emergency_alerts += 1;
+        Ok(())
+    }
+
     pub(super) fn forecast_produced(
         &mut self,
         event: &Event,

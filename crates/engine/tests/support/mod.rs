@@ -9,12 +9,11 @@ use atelier_core::sample;
 use atelier_engine::agents::AgentRegistry;
 use atelier_engine::catalog::FileCatalog;
 use atelier_engine::clock::ManualClock;
-use atelier_engine::event::{
-    ActualsMeaning, DataSource, Event, ExpiryAction, Resolution, StoredEvent,
-};
+use atelier_engine::event::{ActualsMeaning, DataSource, Event, ExpiryAction, StoredEvent};
+use atelier_engine::play::{Approvals, play};
 use atelier_engine::reasoning::OfflineReasoner;
 use atelier_engine::store::{EventStore, SqliteStore};
-use atelier_engine::{DataCatalog, NewWorkflow, Orchestrator, WorkflowState, WorkflowView};
+use atelier_engine::{DataCatalog, EngineError, NewWorkflow, Orchestrator, WorkflowView};
 use chrono::{TimeZone, Utc};
 use std::sync::{Arc, OnceLock};
 
@@ -100,21 +99,17 @@ pub fn scenario(name: &str) -> Vec<WeekActuals> {
 
 /// Plays a season with every approval accepted, as far as the weeks go.
 pub fn play_auto(h: &Harness, id: &str, weeks: &[WeekActuals]) -> WorkflowView {
-    let o = &h.orchestrator;
-    let mut view = o.advance(id).unwrap();
-    loop {
-        match view.state {
-            s if s.is_waiting() => view = o.approve(id, None, Resolution::Accept, "test").unwrap(),
-            WorkflowState::Phase3Monitoring => {
-                let week = view.next_week();
-                match weeks.get(week as usize - 1) {
-                    Some(a) => view = o.record_week(id, week, a).unwrap(),
-                    None => return view,
-                }
-            }
-            _ => return view,
-        }
-    }
+    let weeks = |week: u32| Ok::<_, EngineError>(weeks.get(week as usize - 1).cloned());
+    play(
+        &h.orchestrator,
+        id,
+        weeks,
+        Approvals::Accept("test"),
+        None,
+        |_| {},
+    )
+    .expect("the season plays")
+    .0
 }
 
 pub fn events(h: &Harness, id: &str) -> Vec<StoredEvent> {

@@ -19,8 +19,9 @@ use atelier_core::data::{WeekActuals, read_actuals};
 use atelier_core::sample;
 use atelier_engine::event::{ActualsSource, Event, ExpiryAction, ReforecastReason};
 use atelier_engine::orchestrator::content_hash;
+use atelier_engine::play::{self as season_play, Approvals};
 use atelier_engine::store::{StoreError, WorkflowSummary};
-use atelier_engine::{DataCatalog, EngineError, NewWorkflow, WorkflowState, WorkflowView};
+use atelier_engine::{DataCatalog, EngineError, NewWorkflow, WorkflowView};
 use axum::extract::State;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -138,15 +139,7 @@ pub async fn create(
             }
             let data_source = s.catalog().current()?;
             let data = s.catalog().load(&data_source).map_err(ApiError::internal)?;
-            if data.history.category(&category).is_none() {
-                return Err(ApiError::field(
-                    "category",
-                    format!(
-                        "unknown category '{category}'; known: {}",
-                        data.history.category_names().join(", ")
-                    ),
-                ));
-            }
+            known_category(&data, &category)?;
             let created = s.orchestrator().create(NewWorkflow {
                 workflow_id: request_id.clone(),
                 category,
@@ -182,6 +175,23 @@ pub async fn create(
             status: view.state,
             websocket_url: websocket_url(base.0.as_deref(), &id),
         }),
+    ))
+}
+
+/// Refuses a category the current history does not hold, naming those it does.
+fn known_category(
+    data: &atelier_engine::agents::SeasonData,
+    category: &str,
+) -> Result<(), ApiError> {
+    if data.history.category(category).is_some() {
+        return Ok(());
+    }
+    Err(ApiError::field(
+        "category",
+        format!(
+            "unknown category '{category}'; known: {}",
+            data.history.category_names().join(", ")
+        ),
     ))
 }
 
@@ -538,27 +548,28 @@ pub async fn play(
                     "workflow {wid} was created without a scenario; upload actuals instead"
                 )));
             };
-            let mut view = o.advance(&wid)?;
-            let data = s.catalog().load(&view.data).map_err(ApiError::internal)?;
+            let before = o.advance(&wid)?;
+            let data = s.catalog().load(&before.data).map_err(ApiError::internal)?;
             let weeks = sample::scenario(&name, &data.stores)
                 .ok_or_else(|| ApiError::Conflict(format!("unknown scenario '{name}'")))??;
             // Once a week is played, a lost database must not read as if nothing
             // changed: the weeks played are recorded.
-            let mut played = false;
-            while view.state == WorkflowState::Phase3Monitoring {
-                let week = view.next_week();
-                if until.is_some_and(|u| u64::from(week) > u) {
-                    break;
-                }
-                let Some(actuals) = weeks.get(week as usize - 1) else {
-                    break;
-                };
-                view = o
-                    .record_week(&wid, week, actuals)
-                    .map_err(|e| if played { e.after_recording() } else { e })?;
-                played = true;
-                publish();
-            }
+            let played = std::cell::Cell::new(false);
+            let until = until.map(|u| u32::try_from(u).unwrap_or(u32::MAX));
+            let (view, _) = season_play::play(
+                o,
+                &wid,
+                |week| Ok::<_, EngineError>(weeks.get(week as usize - 1).cloned()),
+                Approvals::Wait,
+                until,
+                |view| {
+                    if view.weeks.len() > before.weeks.len() {
+                        played.set(true);
+                        publish();
+                    }
+                },
+            )
+            .map_err(|e| if played.get() { e.after_recording() } else { e })?;
             Ok(view)
         })
         .await?;

@@ -26,6 +26,7 @@ pub mod replenish;
 pub mod start;
 pub mod transfers;
 pub mod week;
+pub mod week_end;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -8,7 +8,7 @@ use crate::agents::ProposeTransfersCall;
 use crate::event::{ApprovalKind, ApprovalProposal, Event, StoreTransfer, TransferBatch};
 use crate::orchestrator::EngineError;
 use crate::orchestrator::step::{Step, StepContext, StepError};
-use crate::orchestrator::steps::{approvals, replenish, week as season_week};
+use crate::orchestrator::steps::{approvals, replenish, week_end};
 use crate::reasoning::{Claim, Decision};
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
@@ -34,7 +34,7 @@ pub fn after_reorder(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Resul
     if if_due(ctx, step, week)? {
         return Ok(());
     }
-    season_week::finish(step, week)
+    week_end::finish(step, week)
 }
 
 /// Weighs the week's transfers; returns whether the step now waits for approval.
@@ -139,7 +139,7 @@ pub fn answered(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, Step
             claim: Claim::Informational,
         });
     }
-    season_week::finish(&mut step, week)?;
+    week_end::finish(&mut step, week)?;
     Ok(step)
 }
 

@@ -247,17 +247,3 @@ fn alert_if_short(step: &mut Step, week: u32, check: &VarianceCheck) -> Result<(
     });
     Ok(())
 }
-
-/// Ends week `week`: the next week begins, or after the last the report is written.
-pub fn finish(step: &mut Step, week: u32) -> Result<(), StepError> {
-    if week >= step.view.horizon() {
-        let report = crate::orchestrator::report(&step.view);
-        step.emit(Event::WorkflowCompleted { report })?;
-    } else {
-        step.emit(Event::PhaseStarted {
-            phase: WorkflowState::Phase3Monitoring,
-            week: week + 1,
-        })?;
-    }
-    Ok(())
-}

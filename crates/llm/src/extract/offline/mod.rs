@@ -180,6 +180,41 @@ struct Fields {
     today: NaiveDate,
 }
 
+/// A field's read as `assemble` sorts it: its name, whether it was found (and
+/// how strongly), and its problem if not.
+type Sorted = (&'static str, Option<bool>, Option<(bool, String)>);
+
+fn sorted<T>(field: &'static str, read: &Read<T>) -> Sorted {
+    (field, strength(read), problem(read))
+}
+
+/// The parameters as read, before the domain's checks.
+fn raw_parameters(f: &Fields) -> RawSeasonParameters {
+    RawSeasonParameters {
+        forecast_horizon_weeks: value(&f.horizon).copied(),
+        season_start_date: value(&f.start).map(|d| d.to_string()),
+        season_end_date: f.end.as_ref().map(|e| e.value.to_string()),
+        replenishment_strategy: value(&f.replenishment).map(|r| r.as_str().to_string()),
+        dc_holdback_percentage: value(&f.holdback).copied(),
+        markdown_checkpoint_week: value(&f.checkpoint).copied().flatten(),
+        markdown_threshold: value(&f.threshold).copied().flatten(),
+    }
+}
+
+/// Values the text states but the domain refuses (150% holdback, week 14 of 12);
+/// a field merely absent is not among them.
+fn refused(raw: &RawSeasonParameters) -> Vec<FieldError> {
+    match raw.validate() {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .fields()
+            .iter()
+            .filter(|fe| fe.reason != "is required" && !fe.reason.starts_with("is required when"))
+            .cloned()
+            .collect(),
+    }
+}
+
 fn assemble(f: Fields) -> Result<Extraction, ExtractError> {
     let mut missing = Vec::new();
     let mut ambiguous = Vec::new();
@@ -198,53 +233,20 @@ fn assemble(f: Fields) -> Result<Extraction, ExtractError> {
         (None, Some((false, reason))) => invalid.push(FieldError::new(field, reason)),
         (None, None) => missing.push(field.to_string()),
     };
-    sort(
-        "forecast_horizon_weeks",
-        strength(&f.horizon),
-        problem(&f.horizon),
-    );
-    sort("season_start_date", strength(&f.start), problem(&f.start));
-    sort(
-        "replenishment_strategy",
-        strength(&f.replenishment),
-        problem(&f.replenishment),
-    );
-    sort(
-        "dc_holdback_percentage",
-        strength(&f.holdback),
-        problem(&f.holdback),
-    );
-    sort(
-        "markdown_checkpoint_week",
-        strength(&f.checkpoint),
-        problem(&f.checkpoint),
-    );
-    sort(
-        "markdown_threshold",
-        strength(&f.threshold),
-        problem(&f.threshold),
-    );
+    let reads = [
+        sorted("forecast_horizon_weeks", &f.horizon),
+        sorted("season_start_date", &f.start),
+        sorted("replenishment_strategy", &f.replenishment),
+        sorted("dc_holdback_percentage", &f.holdback),
+        sorted("markdown_checkpoint_week", &f.checkpoint),
+        sorted("markdown_threshold", &f.threshold),
+    ];
+    for (field, strong, read_problem) in reads {
+        sort(field, strong, read_problem);
+    }
 
-    let raw = RawSeasonParameters {
-        forecast_horizon_weeks: value(&f.horizon).copied(),
-        season_start_date: value(&f.start).map(|d| d.to_string()),
-        season_end_date: f.end.as_ref().map(|e| e.value.to_string()),
-        replenishment_strategy: value(&f.replenishment).map(|r| r.as_str().to_string()),
-        dc_holdback_percentage: value(&f.holdback).copied(),
-        markdown_checkpoint_week: value(&f.checkpoint).copied().flatten(),
-        markdown_threshold: value(&f.threshold).copied().flatten(),
-    };
-    // Values the text states but the domain refuses (150% holdback, week 14 of 12).
-    let refused: Vec<FieldError> = match raw.validate() {
-        Ok(_) => Vec::new(),
-        Err(e) => e
-            .fields()
-            .iter()
-            .filter(|fe| fe.reason != "is required" && !fe.reason.starts_with("is required when"))
-            .cloned()
-            .collect(),
-    };
-    invalid.extend(refused);
+    let raw = raw_parameters(&f);
+    invalid.extend(refused(&raw));
     if !invalid.is_empty() {
         invalid.extend(ambiguous);
         invalid.extend(

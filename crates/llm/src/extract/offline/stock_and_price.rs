@@ -19,43 +19,8 @@ impl Scan<'_> {
         }
         let mut invalid = None;
         for (i, t) in self.tokens.iter().enumerate() {
-            let next = |k: usize| self.t(i + k);
-            // "one initial allocation", "one-shot allocation", "a single shipment".
-            // "one" and "1" are number tokens; compare the text.
-            if matches!(t.text.as_str(), "one" | "single" | "1" | "a single") {
-                let shot = (1..=2).find(|k| {
-                    next(*k).is_some_and(|w| {
-                        w.is_any(&["allocation", "shipment", "shot", "drop", "delivery", "push"])
-                    })
-                });
-                if let Some(k) = shot {
-                    found.push(Finding {
-                        value: R::None,
-                        phrase: self.quote(i, i + k),
-                        strong: true,
-                    });
-                }
-            }
-            // "replenishment: none", "replenishment strategy none".
-            if self.is_replen_word(i) {
-                let k = if next(1).is_some_and(|w| w.is("strategy")) {
-                    2
-                } else {
-                    1
-                };
-                let k = if next(k).is_some_and(|w| w.text == ":") {
-                    k + 1
-                } else {
-                    k
-                };
-                if next(k).is_some_and(|w| w.is("none")) {
-                    found.push(Finding {
-                        value: R::None,
-                        phrase: self.quote(i, i + k),
-                        strong: true,
-                    });
-                }
-            }
+            found.extend(self.single_shipment(i, t));
+            found.extend(self.stated_none(i));
             let Some((cadence, last)) = self.cadence_at(i) else {
                 continue;
             };
@@ -91,6 +56,45 @@ impl Scan<'_> {
             return Read::Invalid(reason);
         }
         decide("replenishment_strategy", found)
+    }
+
+    /// "one initial allocation", "one-shot allocation", "a single shipment" at token
+    /// `i` ("one" and "1" are number tokens; the text is compared).
+    fn single_shipment(&self, i: usize, t: &Token) -> Option<Finding<ReplenishmentStrategy>> {
+        if !matches!(t.text.as_str(), "one" | "single" | "1" | "a single") {
+            return None;
+        }
+        let k = (1..=2).find(|k| {
+            self.t(i + k).is_some_and(|w| {
+                w.is_any(&["allocation", "shipment", "shot", "drop", "delivery", "push"])
+            })
+        })?;
+        Some(Finding {
+            value: ReplenishmentStrategy::None,
+            phrase: self.quote(i, i + k),
+            strong: true,
+        })
+    }
+
+    /// "replenishment: none", "replenishment strategy none" at token `i`.
+    fn stated_none(&self, i: usize) -> Option<Finding<ReplenishmentStrategy>> {
+        if !self.is_replen_word(i) {
+            return None;
+        }
+        let next = |k: usize| self.t(i + k);
+        let mut k = if next(1).is_some_and(|w| w.is("strategy")) {
+            2
+        } else {
+            1
+        };
+        if next(k).is_some_and(|w| w.text == ":") {
+            k += 1;
+        }
+        next(k).is_some_and(|w| w.is("none")).then(|| Finding {
+            value: ReplenishmentStrategy::None,
+            phrase: self.quote(i, i + k),
+            strong: true,
+        })
     }
 
     /// A cadence phrase starting at token `i`: `Some(strategy)` for weekly/bi-weekly,
@@ -283,6 +287,40 @@ impl Scan<'_> {
         decide("dc_holdback_percentage", found)
     }
 
+    /// The week number token `i` names, if it names one: "week 6", "week-6" (not
+    /// "every week", "a week"), "the sixth week", "after 6 weeks", "6 weeks in".
+    fn week_mentioned(&self, i: usize, t: &Token) -> Option<i64> {
+        if t.is("week") {
+            // "week 6", "week-6"; not "every week", "a week".
+            let prev = i.checked_sub(1).and_then(|p| self.t(p));
+            match self.t(i + 1).and_then(Token::integer) {
+                Some(n) if !prev.is_some_and(|p| p.is_any(&["every", "each", "a", "per"])) => {
+                    Some(n)
+                }
+                _ => None,
+            }
+        } else if let (Kind::Num { ordinal: true, .. }, Some(n)) = (t.kind, t.integer()) {
+            // "the sixth week".
+            let prev = i.checked_sub(1).and_then(|p| self.t(p));
+            if self.t(i + 1).is_some_and(|w| w.is("week"))
+                && !prev.is_some_and(|p| p.is_any(&["every", "each", "other"]))
+            {
+                Some(n)
+            } else {
+                None
+            }
+        } else if let Some(n) = t.cardinal() {
+            // "after 6 weeks", "6 weeks in".
+            let prev = i.checked_sub(1).and_then(|p| self.t(p));
+            let unit = self.t(i + 1).is_some_and(|w| w.is_any(&["week", "weeks"]));
+            let pointy = prev.is_some_and(|p| p.is_any(&["after", "at", "by", "in", "within"]))
+                || self.t(i + 2).is_some_and(|a| a.is_any(&["in", "into"]));
+            if unit && pointy { Some(n) } else { None }
+        } else {
+            None
+        }
+    }
+
     /// The checkpoint week and threshold; `Found(None)` for both on "no markdowns".
     pub(super) fn markdown(&self) -> (Read<Option<i64>>, Read<Option<f64>>) {
         let mut never = Vec::new();
@@ -301,40 +339,9 @@ impl Scan<'_> {
         }
         let mut weeks = Vec::new();
         for (i, t) in self.tokens.iter().enumerate() {
-            let week = if t.is("week") {
-                // "week 6", "week-6"; not "every week", "a week".
-                let prev = i.checked_sub(1).and_then(|p| self.t(p));
-                match self.t(i + 1).and_then(Token::integer) {
-                    Some(n) if !prev.is_some_and(|p| p.is_any(&["every", "each", "a", "per"])) => {
-                        Some((n, i, i + 1))
-                    }
-                    _ => None,
-                }
-            } else if let (Kind::Num { ordinal: true, .. }, Some(n)) = (t.kind, t.integer()) {
-                // "the sixth week".
-                let prev = i.checked_sub(1).and_then(|p| self.t(p));
-                if self.t(i + 1).is_some_and(|w| w.is("week"))
-                    && !prev.is_some_and(|p| p.is_any(&["every", "each", "other"]))
-                {
-                    Some((n, i, i + 1))
-                } else {
-                    None
-                }
-            } else if let Some(n) = t.cardinal() {
-                // "after 6 weeks", "6 weeks in".
-                let prev = i.checked_sub(1).and_then(|p| self.t(p));
-                let unit = self.t(i + 1).is_some_and(|w| w.is_any(&["week", "weeks"]));
-                let pointy = prev.is_some_and(|p| p.is_any(&["after", "at", "by", "in", "within"]))
-                    || self.t(i + 2).is_some_and(|a| a.is_any(&["in", "into"]));
-                if unit && pointy {
-                    Some((n, i.saturating_sub(1), i + 1))
-                } else {
-                    None
-                }
-            } else {
-                None
+            let Some(n) = self.week_mentioned(i, t) else {
+                continue;
             };
-            let Some((n, _, _)) = week else { continue };
             let sentence = self.sentence(i);
             let clause = self.clause(i);
             let about_markdown = has_stem(&self.tokens, sentence, MARKDOWN)

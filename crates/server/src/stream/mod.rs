@@ -14,164 +14,18 @@
 //! closed; it resumes with `after=N`.
 
 use crate::config::StreamConfig;
-use atelier_core::variance::VarianceDirection;
-use atelier_engine::event::{Event, StoredEvent};
-use atelier_engine::report::progress;
 use atelier_engine::store::{EventStore, StoreError};
-use atelier_engine::view::Workflow;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, close_code};
-use chrono::SecondsFormat;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
 
+mod message;
+pub use message::{Encoder, message};
+
 /// Events read from the store per page when catching up.
 const PAGE: u64 = 256;
-
-/// Encodes events into the stream's messages. It folds the events it sees so that
-/// messages can carry the workflow's progress at that event.
-#[derive(Default)]
-pub struct Encoder {
-    workflow: Workflow,
-    known: u64,
-}
-
-impl Encoder {
-    /// Folds `event` and returns its wire message.
-    pub fn encode(&mut self, event: &StoredEvent) -> Utf8Bytes {
-        // A log that does not fold is corrupt; the message is still sent, with the
-        // progress of the last event that folded.
-        let _ = self.workflow.apply(event);
-        self.known = event.seq;
-        Utf8Bytes::from(message(&self.workflow, event).to_string())
-    }
-}
-
-/// The stream message for `event`, given the workflow folded up to and including it.
-pub fn message(workflow: &Workflow, stored: &StoredEvent) -> Value {
-    let progress = workflow.season().map_or(0.0, progress);
-    let mut m = json!({
-        "seq": stored.seq,
-        "workflow_id": stored.workflow_id,
-        "timestamp": stored.recorded_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-        "event": stored.event.kind(),
-    });
-    let extra = match &stored.event {
-        Event::HandoffSent { handoff } => json!({
-            "type": "agent_status",
-            "agent": handoff.agent,
-            "status": "working",
-            "message": handoff.instruction,
-            "progress": progress,
-            "phase": handoff.phase,
-            "handoff_id": handoff.handoff_id,
-        }),
-        Event::AgentCompleted {
-            handoff_id,
-            agent,
-            result,
-            duration_ms,
-            attempt,
-        } => json!({
-            "type": "agent_completed",
-            "agent": agent,
-            "handoff_id": handoff_id,
-            "result": result,
-            "duration_ms": duration_ms,
-            "attempt": attempt,
-            "progress": progress,
-        }),
-        Event::PhaseStarted { phase, week } => json!({
-            "type": "agent_status",
-            "agent": "orchestrator",
-            "status": "working",
-            "phase": phase,
-            "week": week,
-            "message": if *week == 0 { format!("{phase} started") } else { format!("{phase} started (week {week})") },
-            "progress": progress,
-        }),
-        Event::PhaseSkipped { phase, reason } => json!({
-            "type": "phase_skipped",
-            "phase": phase,
-            "reason": reason,
-        }),
-        Event::VarianceMeasured {
-            check,
-            reforecast_triggered,
-        } => {
-            let pct = check.percent();
-            let reforecast = *reforecast_triggered;
-            let kind = if check.threshold_exceeded {
-                "variance_alert"
-            } else {
-                "variance_measured"
-            };
-            let text = match pct {
-                Some(p) => format!(
-                    "Week {}: actual {} vs forecast {} ({p:.1}% {}){}",
-                    check.week,
-                    check.actual,
-                    check.forecast,
-                    match check.direction {
-                        VarianceDirection::Over => "over",
-                        VarianceDirection::Under => "under",
-                        VarianceDirection::OnTarget => "on target",
-                    },
-                    if reforecast {
-                        "; re-forecasting the remaining weeks"
-                    } else {
-                        ""
-                    }
-                ),
-                None => format!(
-                    "Week {}: actual {} against a zero forecast",
-                    check.week, check.actual
-                ),
-            };
-            json!({
-                "type": kind,
-                "week": check.week,
-                "forecast": check.forecast,
-                "actual": check.actual,
-                "variance_percentage": pct,
-                "direction": check.direction,
-                "threshold_exceeded": check.threshold_exceeded,
-                "reforecast_triggered": reforecast,
-                "message": text,
-            })
-        }
-        Event::ApprovalRequested {
-            approval_id,
-            kind,
-            data,
-            options,
-            expires_at,
-        } => json!({
-            "type": "human_input_required",
-            "approval_id": approval_id,
-            "kind": kind,
-            "data": data,
-            "options": options,
-            "expires_at": expires_at,
-        }),
-        Event::WorkflowCompleted { report } => json!({
-            "type": "workflow_complete",
-            "report": report,
-            "progress": 1.0,
-        }),
-        Event::WorkflowFailed { interrupted, cause } => json!({
-            "type": "error",
-            "message": cause,
-            "interrupted": interrupted,
-        }),
-        other => serde_json::to_value(other).unwrap_or_else(|_| json!({"type": other.kind()})),
-    };
-    if let (Value::Object(m), Value::Object(extra)) = (&mut m, extra) {
-        m.extend(extra);
-    }
-    m
-}
 
 struct Ring {
     synced: bool,
@@ -435,25 +289,14 @@ pub async fn run_client(
             let batch = match hub.next_after(last_sent, 64) {
                 Next::Ready(batch) => batch,
                 Next::FromStore => {
-                    let mut encoder = own.take().unwrap_or_default();
-                    let store = store.clone();
-                    let id = workflow_id.clone();
-                    let page = tokio::task::spawn_blocking(move || {
-                        let page = store_page(store.as_ref(), &id, &mut encoder, last_sent);
-                        (page, encoder)
-                    })
-                    .await;
-                    match page {
-                        Ok((Ok(page), encoder)) => {
-                            own = Some(encoder);
-                            page
-                        }
-                        Ok((Err(e), _)) => {
-                            tracing::error!(workflow_id = %workflow_id, "stream: {e}");
-                            let _ = socket.send(Message::Close(None)).await;
+                    match from_store(&store, &workflow_id, &mut own, last_sent).await {
+                        Ok(page) => page,
+                        Err(read_failed) => {
+                            if read_failed {
+                                let _ = socket.send(Message::Close(None)).await;
+                            }
                             return Ending::ClientGone;
                         }
-                        Err(_) => return Ending::ClientGone,
                     }
                 }
             };
@@ -461,11 +304,12 @@ pub async fn run_client(
                 break;
             }
             for (seq, text) in batch {
-                let send = socket.send(Message::Text(text));
-                match tokio::time::timeout(config.send_timeout, send).await {
-                    Ok(Ok(())) => last_sent = seq,
-                    Ok(Err(_)) => return Ending::ClientGone,
-                    Err(_) => return lagged(&mut socket, &workflow_id, last_sent, &config).await,
+                match send_within(&mut socket, Message::Text(text), &config).await {
+                    Sent::Done => last_sent = seq,
+                    Sent::Gone => return Ending::ClientGone,
+                    Sent::Slow => {
+                        return lagged(&mut socket, &workflow_id, last_sent, &config).await;
+                    }
                 }
             }
         }
@@ -480,20 +324,17 @@ pub async fn run_client(
                     return Ending::Shutdown;
                 }
             }
-            incoming = socket.recv() => match incoming {
-                None | Some(Ok(Message::Close(_))) => return Ending::ClientGone,
-                Some(Err(e)) => return refuse_unreadable(&mut socket, e, &config).await,
-                Some(Ok(m)) if client_message_len(&m) > MAX_CLIENT_MESSAGE_BYTES => {
-                    return refuse_too_big(&mut socket, client_message_len(&m), &config).await;
+            incoming = socket.recv() => {
+                if let Some(ending) = heard(&mut socket, incoming, &config).await {
+                    return ending;
                 }
-                Some(Ok(_)) => {}
-            },
+            }
             _ = ping.tick() => {
-                let send = socket.send(Message::Ping(axum::body::Bytes::from_static(b"atelier")));
-                match tokio::time::timeout(config.send_timeout, send).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) => return Ending::ClientGone,
-                    Err(_) => return lagged(&mut socket, &workflow_id, last_sent, &config).await,
+                let ping = Message::Ping(axum::body::Bytes::from_static(b"atelier"));
+                match send_within(&mut socket, ping, &config).await {
+                    Sent::Done => {}
+                    Sent::Gone => return Ending::ClientGone,
+                    Sent::Slow => return lagged(&mut socket, &workflow_id, last_sent, &config).await,
                 }
             }
             () = async { let _ = shutdown.wait_for(|stop| *stop).await; } => {
@@ -501,6 +342,72 @@ pub async fn run_client(
                 return Ending::Shutdown;
             }
         }
+    }
+}
+/// What a client sent: a close ends the stream, an unreadable or oversized
+/// message is refused and ends it; anything else is ignored (the stream only
+/// speaks).
+async fn heard(
+    socket: &mut WebSocket,
+    incoming: Option<Result<Message, axum::Error>>,
+    config: &StreamConfig,
+) -> Option<Ending> {
+    match incoming {
+        None | Some(Ok(Message::Close(_))) => Some(Ending::ClientGone),
+        Some(Err(e)) => Some(refuse_unreadable(socket, e, config).await),
+        Some(Ok(m)) if client_message_len(&m) > MAX_CLIENT_MESSAGE_BYTES => {
+            Some(refuse_too_big(socket, client_message_len(&m), config).await)
+        }
+        Some(Ok(_)) => None,
+    }
+}
+
+/// How a send within `send_timeout` went.
+enum Sent {
+    /// Sent.
+    Done,
+    /// The client is gone.
+    Gone,
+    /// It did not finish in time: the client lags.
+    Slow,
+}
+
+async fn send_within(socket: &mut WebSocket, message: Message, config: &StreamConfig) -> Sent {
+    match tokio::time::timeout(config.send_timeout, socket.send(message)).await {
+        Ok(Ok(())) => Sent::Done,
+        Ok(Err(_)) => Sent::Gone,
+        Err(_) => Sent::Slow,
+    }
+}
+
+/// The events after `last_sent` read from the store, for a client further behind
+/// than the ring reaches, encoded by the client's own encoder (kept in `own`
+/// between pages). `Err(true)`: the store could not be read (logged; the client is
+/// closed); `Err(false)`: the reading task was lost.
+async fn from_store(
+    store: &Arc<dyn EventStore>,
+    workflow_id: &str,
+    own: &mut Option<Encoder>,
+    last_sent: u64,
+) -> Result<Vec<(u64, Utf8Bytes)>, bool> {
+    let mut encoder = own.take().unwrap_or_default();
+    let store = store.clone();
+    let id = workflow_id.to_string();
+    let page = tokio::task::spawn_blocking(move || {
+        let page = store_page(store.as_ref(), &id, &mut encoder, last_sent);
+        (page, encoder)
+    })
+    .await;
+    match page {
+        Ok((Ok(page), encoder)) => {
+            *own = Some(encoder);
+            Ok(page)
+        }
+        Ok((Err(e), _)) => {
+            tracing::error!(workflow_id = %workflow_id, "stream: {e}");
+            Err(true)
+        }
+        Err(_) => Err(false),
     }
 }
 

@@ -10,6 +10,9 @@ use crate::state::WorkflowState;
 use crate::view::WorkflowView;
 use atelier_core::data::WeekActuals;
 
+/// Someone asked for an answer (a prompt): the resolution and who gave it.
+pub type Ask<'a, E> = dyn FnMut(&WorkflowView) -> Result<(Resolution, String), E> + 'a;
+
 /// How a play answers the approvals it meets.
 pub enum Approvals<'a, E> {
     /// Every proposal accepted as made, answered in the name given (`auto`).
@@ -17,7 +20,7 @@ pub enum Approvals<'a, E> {
     /// Left for someone else: the play stops at the first one.
     Wait,
     /// Asked of someone (a prompt): the answer and who gave it.
-    Ask(&'a mut dyn FnMut(&WorkflowView) -> Result<(Resolution, String), E>),
+    Ask(&'a mut Ask<'a, E>),
 }
 
 /// Why a play stopped.

@@ -419,18 +419,17 @@ fn merge_percents(tokens: Vec<Token>) -> Vec<Token> {
             ordinal: false,
             ..
         } = t.kind
+            && let Some(extra) = percent_sign(tokens.get(i + 1), tokens.get(i + 2))
         {
-            if let Some(extra) = percent_sign(tokens.get(i + 1), tokens.get(i + 2)) {
-                let last = &tokens[i + extra];
-                out.push(Token {
-                    text: format!("{}%", t.text),
-                    kind: Kind::Percent(value / 100.0),
-                    start: t.start,
-                    end: last.end,
-                });
-                i += extra + 1;
-                continue;
-            }
+            let last = &tokens[i + extra];
+            out.push(Token {
+                text: format!("{}%", t.text),
+                kind: Kind::Percent(value / 100.0),
+                start: t.start,
+                end: last.end,
+            });
+            i += extra + 1;
+            continue;
         }
         if t.kind == Kind::Word
             && let Some((_, share)) = FRACTION_WORDS.iter().find(|(w, _)| *w == t.text)

@@ -124,7 +124,11 @@ fn write_seasons(base: String, stop: Arc<AtomicBool>, writes: Arc<AtomicU64>) {
                 pending = workflow["pending_approval"]["approval_id"]
                     .as_str()
                     .map(str::to_string);
-                assert!(pending.is_some(), "{} without an approval: {text}", week["state"]);
+                assert!(
+                    pending.is_some(),
+                    "{} without an approval: {text}",
+                    week["state"]
+                );
             }
         }
     }

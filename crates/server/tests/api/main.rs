@@ -18,5 +18,6 @@ mod outage;
 mod parameters;
 mod recovery;
 mod season;
+mod store_page;
 mod stream;
 mod tune;

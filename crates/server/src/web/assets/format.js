@@ -8,16 +8,26 @@ export function units(n) {
   return n === null || n === undefined || Number.isNaN(n) ? '—' : intFmt.format(n);
 }
 
-/** A fraction as a percentage: 0.1709 → "17%" (digits after the point optional). */
+/** The minus sign figures are written with (U+2212), not the hyphen. */
+export const MINUS = '\u2212';
+
+/** A number to `digits` places with a true minus; a value that rounds to 0 is unsigned. */
+function fixed(v, digits) {
+  let t = Number(v).toFixed(digits);
+  if (Number(t) === 0) t = (0).toFixed(digits);
+  return t.startsWith('-') ? `${MINUS}${t.slice(1)}` : t;
+}
+
+/** A fraction as a percentage: 0.1709 → "17%", −0.013 → "−1.3%" with digits 1. */
 export function pct(f, digits = 0) {
   if (f === null || f === undefined || Number.isNaN(f)) return '—';
-  return `${(f * 100).toFixed(digits)}%`;
+  return `${fixed(f * 100, digits)}%`;
 }
 
 /** A number already in percent: 31.94 → "31.9%". */
 export function percent(p, digits = 1) {
   if (p === null || p === undefined || Number.isNaN(p)) return '—';
-  return `${Number(p).toFixed(digits)}%`;
+  return `${fixed(p, digits)}%`;
 }
 
 /** Money with its currency code: (1234.5, 'EUR') → "€1,235"; no code → "1,235". */
@@ -36,6 +46,17 @@ export function money(v, currency, digits = 0) {
   }
   const text = new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(v);
   return currency ? `${text} ${currency}` : text;
+}
+
+/** Money in a chart's few characters: (7512345, 'USD') → "$7.5M". */
+export function moneyShort(v, currency) {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  const opts = { notation: 'compact', maximumFractionDigits: 1 };
+  try {
+    return new Intl.NumberFormat('en-US', currency ? { ...opts, style: 'currency', currency } : opts).format(v);
+  } catch {
+    return `${new Intl.NumberFormat('en-US', opts).format(v)} ${currency}`;
+  }
 }
 
 /** An RFC 3339 time as HH:MM:SS local time. */

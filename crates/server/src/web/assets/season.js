@@ -11,6 +11,7 @@ import { SeasonModel } from './model.js';
 import { row } from './timeline.js';
 import { renderOverview } from './overview.js';
 import { renderStores } from './stores.js';
+import { renderStore } from './store.js';
 import { renderWeeks } from './uploads.js';
 import { renderReport } from './report.js';
 import { ApprovalDialog } from './approvals.js';
@@ -27,11 +28,13 @@ const TABS = [
 ];
 
 export class SeasonPage {
-  constructor(main, ctx, id, tab) {
+  constructor(main, ctx, id, tab, storeId) {
     this.main = main;
     this.ctx = ctx;
     this.id = id;
     this.tab = TABS.some(([k]) => k === tab) ? tab : 'overview';
+    // A store's own page, inside the Stores tab (#/season/ID/stores/STORE).
+    this.storeId = this.tab === 'stores' && storeId ? storeId : null;
     this.model = new SeasonModel();
     this.status = null;
     this.busy = false;
@@ -159,9 +162,31 @@ export class SeasonPage {
     });
   }
 
+  /**
+   * Follows a link inside the season (#/season/ID/TAB[/STORE]) without leaving
+   * the page: the stream, the timeline and what the tabs hold stay. A store's
+   * page takes focus on its title once its figures arrive.
+   */
+  navigate(tab, storeId) {
+    const key = TABS.some(([k]) => k === tab) ? tab : 'overview';
+    const store = key === 'stores' && storeId ? storeId : null;
+    if (key === this.tab && store === this.storeId) return;
+    this.tab = key;
+    this.storeId = store;
+    this.focusStore = Boolean(store);
+    this.drawTabs();
+    this.render();
+    if (!store && key === 'stores') {
+      const table = this.panel.querySelector('[data-testid=stores-table]');
+      const back = this.store && this.panel.querySelector(`[data-store="${CSS.escape(this.store.id)}"] a`);
+      (back || table || this.tabs.querySelector('[data-tab=stores]')).focus({ preventScroll: true });
+    }
+  }
+
   /** Shows tab `key` (and moves focus to it when `focus`). */
   selectTab(key, focus) {
     this.tab = key;
+    this.storeId = null;
     history.replaceState(null, '', `#/season/${encodeURIComponent(this.id)}/${key}`);
     this.drawTabs();
     this.render();
@@ -287,7 +312,7 @@ export class SeasonPage {
 
   /**
    * Puts focus back after an action or a dialog: on `el` if it is still on the page,
-   * else on its stand-in after a re-render (same data-testid or data-tab), else on
+   * else on its stand-in after a re-render (same data-testid, data-tab or id), else on
    * the season's title, never on <body>.
    */
   refocus(el) {
@@ -296,7 +321,7 @@ export class SeasonPage {
       el.focus({ preventScroll: true });
       return;
     }
-    const key = el && el.dataset ? (el.dataset.testid ? `[data-testid="${el.dataset.testid}"]` : el.dataset.tab ? `[data-tab="${el.dataset.tab}"]` : null) : null;
+    const key = el && el.dataset ? (el.dataset.testid ? `[data-testid="${el.dataset.testid}"]` : el.dataset.tab ? `[data-tab="${el.dataset.tab}"]` : el.id ? `#${CSS.escape(el.id)}` : null) : null;
     const twin = key ? this.main.querySelector(key) : null;
     if (twin && !twin.disabled) twin.focus({ preventScroll: true });
     else {
@@ -353,7 +378,7 @@ export class SeasonPage {
     const inside = had && had !== document.body && (this.head.contains(had) || this.panel.contains(had));
     this.renderHead();
     const width = this.panel.clientWidth || 800;
-    const key = `${this.tab}|${this.applied}|${this.statusVersion}|${width}|${this.busy}`;
+    const key = `${this.tab}|${this.storeId}|${this.storeVersion || 0}|${this.applied}|${this.statusVersion}|${width}|${this.busy}`;
     if (frame && key === this.panelKey) {
       if (this.model.pending && this.status && this.status.pending_approval) this.openApproval(false);
       return;
@@ -361,7 +386,7 @@ export class SeasonPage {
     this.panelKey = key;
     this.panel.dataset.renders = String(Number(this.panel.dataset.renders || 0) + 1);
     const args = { model: this.model, status: this.status || {}, ctx: this.ctx, page: this, width };
-    const views = { overview: renderOverview, stores: renderStores, weeks: renderWeeks, report: renderReport, parameters: renderParameters, whatif: renderWhatIf };
+    const views = { overview: renderOverview, stores: this.storeId ? renderStore : renderStores, weeks: renderWeeks, report: renderReport, parameters: renderParameters, whatif: renderWhatIf };
     const keepScroll = window.scrollY;
     mount(this.panel, views[this.tab](args));
     window.scrollTo(0, keepScroll);

@@ -27,6 +27,14 @@ const TABS = [
   ['whatif', 'What-if'],
 ];
 
+/**
+ * How long the stream must be quiet before the tab panel is redrawn for what it
+ * brought, and the longest a change waits while events keep coming (see
+ * SeasonPage.panelSoon).
+ */
+export const PANEL_QUIET_MS = 250;
+export const PANEL_MAX_WAIT_MS = 1500;
+
 export class SeasonPage {
   constructor(main, ctx, id, tab, storeId) {
     this.main = main;
@@ -90,6 +98,7 @@ export class SeasonPage {
     this.dialog.close();
     window.removeEventListener('resize', this.onResize);
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.panelTimer);
     cancelAnimationFrame(this.frame);
     this.gone = true;
   }
@@ -108,7 +117,9 @@ export class SeasonPage {
   /**
    * Messages from the stream wait for the next animation frame: however many
    * arrive before it (a burst, a replayed log, fifty events a second), they are
-   * folded, added to the timeline and drawn once, in that frame.
+   * folded and added to the timeline in that frame. The tab panel (charts,
+   * tables) is redrawn once the burst is over, and only when something it
+   * shows changed (see render and panelSoon).
    */
   receive(msgs) {
     this.inbox.push(...msgs);
@@ -124,8 +135,7 @@ export class SeasonPage {
     this.inbox = [];
     const rows = document.createDocumentFragment();
     for (const m of msgs) {
-      this.model.apply(m);
-      this.applied += 1;
+      if (this.model.apply(m)) this.applied += 1;
       rows.prepend(row(m));
       if (m.event === 'approval_resolved' || m.event === 'approval_expired') this.dialog.resolved(m);
     }
@@ -181,6 +191,29 @@ export class SeasonPage {
       const back = this.store && this.panel.querySelector(`[data-store="${CSS.escape(this.store.id)}"] a`);
       (back || table || this.tabs.querySelector('[data-tab=stores]')).focus({ preventScroll: true });
     }
+  }
+
+  /**
+   * Redraws the tab panel once the stream has been quiet for PANEL_QUIET_MS,
+   * and at the latest PANEL_MAX_WAIT_MS after the first change waiting: a
+   * burst of events (a week played, a replayed log) redraws the charts once,
+   * after its rows are on screen, and the frames that add rows stay cheap
+   * (fifty dashboards on one machine share its cores: scripts/fifty_dashboards.mjs).
+   * A panel never drawn is drawn at once.
+   */
+  panelSoon() {
+    const now = performance.now();
+    if (!this.panelAt) {
+      this.render();
+      return;
+    }
+    if (!this.panelWanted) this.panelWanted = now;
+    clearTimeout(this.panelTimer);
+    const due = Math.min(now + PANEL_QUIET_MS, this.panelWanted + PANEL_MAX_WAIT_MS);
+    this.panelTimer = setTimeout(() => {
+      this.panelTimer = 0;
+      this.render();
+    }, Math.max(0, due - now));
   }
 
   /** Shows tab `key` (and moves focus to it when `focus`). */
@@ -368,8 +401,10 @@ export class SeasonPage {
    * leaves the panel as it is when nothing it shows has changed (no message
    * folded, the same resource, tab, width and busy flag): rebuilding it would
    * cost a frame and drop what the planner was doing in it (a half-typed value,
-   * an open table view, the scroll of a table). A direct call (a sort, a tab, an
-   * action, a what-if) always redraws.
+   * an open table view, the scroll of a table). When something changed, the
+   * frame only asks for the panel (panelSoon): the frame that adds timeline rows
+   * stays cheap, and a burst of events redraws the charts once. A direct call
+   * (a sort, a tab, an action, a what-if) always redraws, at once.
    */
   render({ frame = false } = {}) {
     if (this.gone) return;
@@ -379,10 +414,17 @@ export class SeasonPage {
     this.renderHead();
     const width = this.panel.clientWidth || 800;
     const key = `${this.tab}|${this.storeId}|${this.storeVersion || 0}|${this.applied}|${this.statusVersion}|${width}|${this.busy}`;
-    if (frame && key === this.panelKey) {
+    if (frame) {
+      // The head may have been rebuilt: focus in it goes to its stand-in.
+      if (inside && !had.isConnected) this.refocus(had);
+      if (key !== this.panelKey) this.panelSoon();
       if (this.model.pending && this.status && this.status.pending_approval) this.openApproval(false);
       return;
     }
+    clearTimeout(this.panelTimer);
+    this.panelTimer = 0;
+    this.panelWanted = 0;
+    this.panelAt = performance.now();
     this.panelKey = key;
     this.panel.dataset.renders = String(Number(this.panel.dataset.renders || 0) + 1);
     const args = { model: this.model, status: this.status || {}, ctx: this.ctx, page: this, width };

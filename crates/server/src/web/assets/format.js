@@ -37,15 +37,28 @@ export function money(v, currency, digits = 0) {
   if (Math.abs(v) < 0.5 * 10 ** -digits) v = 0;
   if (currency) {
     try {
-      return new Intl.NumberFormat('en-US', {
-        style: 'currency', currency, maximumFractionDigits: digits, minimumFractionDigits: digits,
-      }).format(v);
+      return formatter(currency, digits).format(v);
     } catch {
       // An unknown code: show it as it is.
     }
   }
-  const text = new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(v);
+  const text = formatter('', digits).format(v);
   return currency ? `${text} ${currency}` : text;
+}
+
+const formatters = new Map();
+
+/** A money formatter per currency and digits, made once (tables show hundreds). */
+function formatter(currency, digits) {
+  const key = `${currency}|${digits}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', currency
+      ? { style: 'currency', currency, maximumFractionDigits: digits, minimumFractionDigits: digits }
+      : { maximumFractionDigits: digits, minimumFractionDigits: digits });
+    formatters.set(key, f);
+  }
+  return f;
 }
 
 /** Money in a chart's few characters: (7512345, 'USD') → "$7.5M". */
@@ -59,10 +72,14 @@ export function moneyShort(v, currency) {
   }
 }
 
+// Each timeline row shows its time: one formatter for all of them (making one
+// per call costs more than the rest of the row).
+const clockFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+
 /** An RFC 3339 time as HH:MM:SS local time. */
 export function clock(ts) {
   const d = new Date(ts);
-  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString('en-GB', { hour12: false });
+  return Number.isNaN(d.getTime()) ? '' : clockFmt.format(d);
 }
 
 /** An RFC 3339 time as a short local date and time. */

@@ -22,9 +22,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { call, createSeason, startServer, windows } from '../tests/browser/harness.mjs';
 
-/** CPU seconds used so far by Chromium's processes, by type, and by the server (Linux /proc). */
+/** CPU seconds used so far by each Chromium process and the server (Linux /proc), by pid. */
 function cpuByProcess() {
-  const out = {};
+  const out = new Map();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
@@ -34,12 +34,21 @@ function cpuByProcess() {
       if (!kind) continue;
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out[kind] = (out[kind] || 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+      out.set(pid, [kind, (Number(fields[11]) + Number(fields[12])) / 100]);
     } catch {
       // Gone meanwhile.
     }
   }
   return out;
+}
+
+/** CPU seconds each kind of process used between two snapshots (processes in both). */
+function cpuSpent(before, after) {
+  const out = {};
+  for (const [pid, [kind, secs]] of after) {
+    if (before.has(pid)) out[kind] = (out[kind] || 0) + secs - before.get(pid)[1];
+  }
+  return Object.entries(out).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
 }
 
 const N = Number(process.env.DASHBOARDS || 50);
@@ -170,7 +179,7 @@ try {
   console.log(`    of which commit to the page's socket: ${summary(arrived.map((r) => r.arrived - r.committed))}`);
   console.log(`    and socket to row (the page):         ${summary(arrived.map((r) => r.inserted - r.arrived))}`);
   console.log(`  main thread per page while playing (mean of ${cdps.length}): tasks ${(mean(spent('TaskDuration')) * 1000).toFixed(0)} ms, script ${(mean(spent('ScriptDuration')) * 1000).toFixed(0)} ms, layout ${(mean(spent('LayoutDuration')) * 1000).toFixed(0)} ms, style ${(mean(spent('RecalcStyleDuration')) * 1000).toFixed(0)} ms; ${mean(spent('LayoutCount')).toFixed(0)} layouts`);
-  console.log(`  CPU seconds while playing: ${Object.keys(cpuAfter).map((k) => `${k} ${(cpuAfter[k] - (cpuBefore[k] || 0)).toFixed(2)}`).join(', ')}`);
+  console.log(`  CPU seconds while playing: ${cpuSpent(cpuBefore, cpuAfter)}`);
   console.log(`  tab panel redraws per page: median ${quantile(renders, 0.5)}, max ${Math.max(...renders)} (for ${events} events)`);
   if (process.env.VERBOSE) {
     console.log('rows per page', pages.length, JSON.stringify(perPage));

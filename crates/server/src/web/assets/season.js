@@ -33,6 +33,8 @@ const TABS = [
  * SeasonPage.panelSoon).
  */
 export const PANEL_QUIET_MS = 250;
+/** How long a stream message waits for the others of its burst before they are drawn. */
+export const BATCH_MS = 40;
 export const PANEL_MAX_WAIT_MS = 1500;
 
 export class SeasonPage {
@@ -71,7 +73,10 @@ export class SeasonPage {
             h('div', { class: 'timeline-head' }, h('h2', { id: 'tl-title' }, 'Agent activity'), this.conn),
             this.timeline))));
     this.drawTabs();
-    this.onResize = () => this.schedule();
+    this.onResize = () => {
+      this.resized = true;
+      this.schedule();
+    };
     window.addEventListener('resize', this.onResize);
     this.stream = new SeasonStream(id, (msgs) => this.receive(msgs), (st, s) => this.connection(st, s));
     this.load();
@@ -98,6 +103,7 @@ export class SeasonPage {
     this.dialog.close();
     window.removeEventListener('resize', this.onResize);
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.batchTimer);
     clearTimeout(this.panelTimer);
     cancelAnimationFrame(this.frame);
     this.gone = true;
@@ -123,7 +129,15 @@ export class SeasonPage {
    */
   receive(msgs) {
     this.inbox.push(...msgs);
-    this.schedule();
+    // A week's events arrive as several messages over some tens of
+    // milliseconds: they wait BATCH_MS for each other, then share one frame
+    // (each frame has a cost of its own, paid by every page open).
+    if (!this.batchTimer && !this.frame) {
+      this.batchTimer = setTimeout(() => {
+        this.batchTimer = 0;
+        this.schedule();
+      }, BATCH_MS);
+    }
     clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => this.refresh(), 150);
   }
@@ -144,20 +158,25 @@ export class SeasonPage {
     Object.assign(this.conn.dataset, { lastSeq: last.seq, received: this.stream.received });
   }
 
-  /** Keeps the workflow resource, counting a change only when its content changed. */
+  /**
+   * Keeps the workflow resource, counting a change only when its content
+   * changed; whether it did.
+   */
   setStatus(status) {
     const text = JSON.stringify(status);
-    if (text !== this.statusText) {
+    const changed = text !== this.statusText;
+    if (changed) {
       this.statusText = text;
       this.statusVersion += 1;
     }
     this.status = status;
+    return changed;
   }
 
   async refresh() {
     try {
-      this.setStatus(await api.get(`/api/workflows/${encodeURIComponent(this.id)}`));
-      this.schedule();
+      // An unchanged resource has nothing to draw: no frame.
+      if (this.setStatus(await api.get(`/api/workflows/${encodeURIComponent(this.id)}`))) this.schedule();
     } catch {
       // The stream says what happened; the next event retries.
     }
@@ -412,7 +431,13 @@ export class SeasonPage {
     const had = document.activeElement;
     const inside = had && had !== document.body && (this.head.contains(had) || this.panel.contains(had));
     this.renderHead();
-    const width = this.panel.clientWidth || 800;
+    // Reading the width lays the page out: a frame reads it only after a resize,
+    // a redraw (which lays out anyway) always.
+    if (!frame || this.resized || !this.width) {
+      this.width = this.panel.clientWidth || 800;
+      this.resized = false;
+    }
+    const width = this.width;
     const key = `${this.tab}|${this.storeId}|${this.storeVersion || 0}|${this.applied}|${this.statusVersion}|${width}|${this.busy}`;
     if (frame) {
       // The head may have been rebuilt: focus in it goes to its stand-in.

@@ -36,7 +36,7 @@ fn a_store_sees_its_plan_its_weeks_against_its_share_of_the_forecast_and_the_mar
         }
         out
     };
-    let mut network_forecast = vec![0.0; 12];
+    let mut network_forecast = [0.0; 12];
     let mut replenished = 0;
     for (i, planned) in allocation.stores.iter().enumerate() {
         let s = store_season(&log, &planned.store_id).expect("store");

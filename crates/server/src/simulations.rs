@@ -161,7 +161,6 @@ mod tests {
         }
         // "a"'s entries were used least recently and are gone.
         assert_eq!(get(key("a", 5), 20), 20);
-        drop(get);
         assert_eq!(made, 3 + KEPT + 1, "three, then the b's, then a again");
         assert_eq!(recent.lock().unwrap().entries.len(), KEPT);
         // A failure keeps nothing.

@@ -165,6 +165,16 @@ export async function windows(n, viewport = { width: 1280, height: 800 }) {
   return { browser: b, pages, close: () => b.close() };
 }
 
+/** Presses Tab (at most `max` times) until the focused element matches `selector`. */
+export async function tabTo(page, selector, max = 80) {
+  for (let i = 0; i < max; i += 1) {
+    if (await page.evaluate((sel) => Boolean(document.activeElement && document.activeElement.matches(sel)), selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  const at = await page.evaluate(() => document.activeElement && document.activeElement.outerHTML.slice(0, 120));
+  throw new Error(`Tab never reached ${selector} (focus on ${at})`);
+}
+
 /** Saves a screenshot of the page as NAME-WxH.png under SHOTS. */
 export async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });

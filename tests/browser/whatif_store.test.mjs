@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, STANDARD, ZARA, axeViolations, browser, call, createSeason, playToEnd, postCsv, shot, startServer } from './harness.mjs';
+import { ROOT, STANDARD, ZARA, axeViolations, browser, call, createSeason, playToEnd, postCsv, shot, startServer, tabTo } from './harness.mjs';
 
 let server;
 let done;
@@ -35,19 +35,23 @@ const usd = (v) => new Intl.NumberFormat('en-US', { style: 'currency', currency:
 const signedUsd = (v) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${usd(Math.abs(v))}`;
 const units = (n) => new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(n);
 
-async function noViolations(page, what) {
-  const found = await axeViolations(page);
-  assert.deepEqual(found, [], `${what}: ${found.length} critical or serious violations`);
-}
-
-/** Presses Tab (at most `max` times) until the focused element matches `selector`. */
-async function tabTo(page, selector, max = 120) {
-  for (let i = 0; i < max; i += 1) {
-    if (await page.evaluate((sel) => Boolean(document.activeElement && document.activeElement.matches(sel)), selector)) return;
-    await page.keyboard.press('Tab');
+/**
+ * At a laptop's and a phone's size: no critical or serious axe violation, no
+ * sideways scroll, and a screenshot of each [selector, name] scrolled into view.
+ */
+async function atBothSizes(page, what, views) {
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(300);
+    const found = await axeViolations(page);
+    assert.deepEqual(found, [], `${what} ${size.width}x${size.height}: ${found.length} critical or serious violations`);
+    const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${what}: the page is ${overflow}px wider than the window`);
+    for (const [selector, name] of views) {
+      await page.locator(selector).scrollIntoViewIfNeeded();
+      await shot(page, name);
+    }
   }
-  const at = await page.evaluate(() => document.activeElement && document.activeElement.outerHTML.slice(0, 120));
-  throw new Error(`Tab never reached ${selector} (focus on ${at})`);
 }
 
 /** The figures of the answer's spread table, by row: [this season, yours, difference]. */
@@ -77,7 +81,7 @@ test('what-if: the planner\'s settings beside this season\'s, p10/p50/p90 in mon
   await page.selectOption('[data-testid=wi-policy]', 'seed');
   await page.fill('[data-testid=wi-holdback]', '30');
   await page.selectOption('[data-testid=wi-checkpoint_week]', 'none');
-  await tabTo(page, '[data-testid=wi-try]');
+  await tabTo(page, '[data-testid=wi-try]', 120);
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'wi-answer', null, { timeout: 60000 });
   const asked = { draws: 6, seed: 5, policy: 'seed', holdback: 0.3, checkpoint_week: null };
@@ -146,17 +150,7 @@ test('what-if: the planner\'s settings beside this season\'s, p10/p50/p90 in mon
   await page.click('[data-testid=wi-try]');
   await page.locator('[data-testid=wi-settings] tr.changed', { hasText: '200,000 units (fixed)' }).waitFor({ timeout: 60000 });
 
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await page.waitForTimeout(300);
-    await noViolations(page, `what-if ${size.width}x${size.height}`);
-    const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
-    await page.locator('[data-testid=wi-form]').scrollIntoViewIfNeeded();
-    await shot(page, 'whatif-settings');
-    await page.locator('[data-testid=wi-answer]').scrollIntoViewIfNeeded();
-    await shot(page, 'whatif-answer');
-  }
+  await atBothSizes(page, 'what-if', [['[data-testid=wi-form]', 'whatif-settings'], ['[data-testid=wi-answer]', 'whatif-answer']]);
   assert.deepEqual(errors, []);
 });
 
@@ -219,17 +213,7 @@ test('a store\'s page from the stores table, by mouse and by keyboard: its plan,
   assert.ok(s.transfers.some((m) => m.direction === 'in'));
   assert.equal(await page.locator('[data-testid=store-sales-chart] svg').count(), 1);
   assert.equal(await page.locator('[data-testid=store-stock-chart] svg').count(), 1);
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await page.waitForTimeout(300);
-    await noViolations(page, `store page ${size.width}x${size.height}`);
-    const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
-    await page.locator('[data-testid=store-page]').scrollIntoViewIfNeeded();
-    await shot(page, 'store-page');
-    await page.locator('[data-testid=store-stock-chart]').scrollIntoViewIfNeeded();
-    await shot(page, 'store-page-stock');
-  }
+  await atBothSizes(page, 'store page', [['[data-testid=store-page]', 'store-page'], ['[data-testid=store-stock-chart]', 'store-page-stock']]);
   await page.setViewportSize(SIZES[0]);
   // Another store's page from the transfers list, by mouse; back to the table by keyboard.
   const other = s.transfers[0].other_store;

@@ -21,6 +21,14 @@ fn atelier(args: &[&str]) -> std::process::Output {
     out
 }
 
+/// A client that reads error answers as answers.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+}
+
 fn post(agent: &ureq::Agent, url: &str, body: &str) -> (u16, Value) {
     let mut response = agent
         .post(url)
@@ -63,10 +71,7 @@ fn the_api_answers_what_the_cli_prints_for_the_same_draws_and_seed() {
     assert_eq!(cli["seed"], 7);
 
     let server = BackgroundServer::start(ServerConfig::new(db)).expect("server starts");
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = agent();
     let url = |id: &str| format!("{}/api/workflows/{id}/tune", server.url());
 
     let (status, api) = post(&agent, &url("done"), r#"{"draws": 4, "seed": 7}"#);
@@ -142,10 +147,7 @@ fn the_planners_what_if_answers_alike_over_http_and_on_the_command_line() {
     assert_eq!(cli["planned"]["settings"]["checkpoint_week"], Value::Null);
 
     let server = BackgroundServer::start(ServerConfig::new(db)).expect("server starts");
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = agent();
     let url = format!("{}/api/workflows/done/what-if", server.url());
     let (status, api) = post(
         &agent,

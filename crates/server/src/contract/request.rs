@@ -553,6 +553,25 @@ mod tests {
         assert!(message.contains("at most 200 characters"), "{message}");
     }
 
+    /// `body` is a 400 naming `field`, its message holding `words`.
+    fn assert_refused<T: serde::de::DeserializeOwned + utoipa::PartialSchema + std::fmt::Debug>(
+        body: &str,
+        field: &str,
+        words: &str,
+    ) {
+        match parse_json::<T>(body.as_bytes()) {
+            Err(ApiError::BadRequest {
+                field: Some(f),
+                message,
+                ..
+            }) => {
+                assert_eq!(f, field, "{body}: {message}");
+                assert!(message.contains(words), "{body}: {message}");
+            }
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
     #[test]
     fn a_what_if_body_is_bounded_and_defaults_to_the_cli() {
         let empty = parse_json::<TuneRequest>(b"{}").expect("empty body");
@@ -578,17 +597,7 @@ mod tests {
             ),
             (r#"{"knob": "holdback"}"#, "knob", "unknown field"),
         ] {
-            match parse_json::<TuneRequest>(body.as_bytes()) {
-                Err(ApiError::BadRequest {
-                    field: Some(f),
-                    message,
-                    ..
-                }) => {
-                    assert_eq!(f, field, "{body}: {message}");
-                    assert!(message.contains(words), "{body}: {message}");
-                }
-                other => panic!("{body}: {other:?}"),
-            }
+            assert_refused::<TuneRequest>(body, field, words);
         }
     }
 
@@ -627,17 +636,7 @@ mod tests {
             (r#"{"order_units": -5}"#, "order_units", "-5"),
             (r#"{"markdown": 0.3}"#, "markdown", "unknown field"),
         ] {
-            match parse_json::<WhatIfRequest>(body.as_bytes()) {
-                Err(ApiError::BadRequest {
-                    field: Some(f),
-                    message,
-                    ..
-                }) => {
-                    assert_eq!(f, field, "{body}: {message}");
-                    assert!(message.contains(words), "{body}: {message}");
-                }
-                other => panic!("{body}: {other:?}"),
-            }
+            assert_refused::<WhatIfRequest>(body, field, words);
         }
     }
 

@@ -78,6 +78,20 @@ export class SeasonPage {
       this.schedule();
     };
     window.addEventListener('resize', this.onResize);
+    // A press on the panel holds its redraws until the release: a button
+    // replaced between the two loses the click (an answer arriving as the
+    // planner clicks, say).
+    this.panel.addEventListener('pointerdown', () => { this.pressing = true; });
+    this.onRelease = () => {
+      if (!this.pressing) return;
+      this.pressing = false;
+      if (this.heldRender) {
+        this.heldRender = false;
+        setTimeout(() => this.render(), 0);
+      }
+    };
+    window.addEventListener('pointerup', this.onRelease, true);
+    window.addEventListener('pointercancel', this.onRelease, true);
     this.stream = new SeasonStream(id, (msgs) => this.receive(msgs), (st, s) => this.connection(st, s));
     this.load();
   }
@@ -102,6 +116,8 @@ export class SeasonPage {
     this.stream.stop();
     this.dialog.close();
     window.removeEventListener('resize', this.onResize);
+    window.removeEventListener('pointerup', this.onRelease, true);
+    window.removeEventListener('pointercancel', this.onRelease, true);
     clearTimeout(this.refreshTimer);
     clearTimeout(this.batchTimer);
     clearTimeout(this.panelTimer);
@@ -444,6 +460,10 @@ export class SeasonPage {
       if (inside && !had.isConnected) this.refocus(had);
       if (key !== this.panelKey) this.panelSoon();
       if (this.model.pending && this.status && this.status.pending_approval) this.openApproval(false);
+      return;
+    }
+    if (this.pressing) {
+      this.heldRender = true;
       return;
     }
     clearTimeout(this.panelTimer);

@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { APPROVER, TOKENS, axeViolations, browser, call, createSeason, playToEnd, shot, startServer, untilReorder } from './harness.mjs';
+import { APPROVER, TOKENS, axeViolations, browser, call, createSeason, playToEnd, shot, startServer, tabTo, untilReorder } from './harness.mjs';
 
 let server;
 const open = [];
@@ -134,16 +134,6 @@ test('axe finds no critical or serious violation on the cockpit: compare, what-i
     await shot(page, 'a11y-reorder');
   }
 });
-
-/** Presses Tab (at most `max` times) until the focused element matches `selector`. */
-async function tabTo(page, selector, max = 80) {
-  for (let i = 0; i < max; i += 1) {
-    if (await page.evaluate((sel) => Boolean(document.activeElement && document.activeElement.matches(sel)), selector)) return;
-    await page.keyboard.press('Tab');
-  }
-  const at = await page.evaluate(() => document.activeElement && document.activeElement.outerHTML.slice(0, 120));
-  throw new Error(`Tab never reached ${selector} (focus on ${at})`);
-}
 
 test('a whole season by keyboard alone', async () => {
   const b = await browser();

@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { browser, call, createSeason, playToEnd, shot, startServer, untilReorder } from './harness.mjs';
+import { browser, call, createSeason, playToEnd, shot, startServer, tabTo, untilReorder } from './harness.mjs';
 
 let server;
 const open = [];
@@ -32,16 +32,6 @@ async function newBrowser(size) {
 
 const usd = (v) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0, minimumFractionDigits: 0 }).format(v);
 const signedUsd = (v) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${usd(Math.abs(v))}`;
-
-/** Presses Tab (at most `max` times) until the focused element matches `selector`. */
-async function tabTo(page, selector, max = 80) {
-  for (let i = 0; i < max; i += 1) {
-    if (await page.evaluate((sel) => Boolean(document.activeElement && document.activeElement.matches(sel)), selector)) return;
-    await page.keyboard.press('Tab');
-  }
-  const at = await page.evaluate(() => document.activeElement && document.activeElement.outerHTML.slice(0, 120));
-  throw new Error(`Tab never reached ${selector} (focus on ${at})`);
-}
 
 test('two seasons compared side by side, picked from the seasons list', async () => {
   const [a, b] = await Promise.all([low, normal].map((id) => call(server, 'GET', `/api/workflows/${id}`)));

@@ -3,7 +3,7 @@
 // fresh profile, call the API from Node, and save screenshots.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -45,7 +45,8 @@ export function tempDir(prefix) {
 
 /**
  * Starts `atelier serve` and resolves once it listens.
- * opts: {db, port, tokens}
+ * opts: {db, port, tokens, config} (config: the server's config document, an
+ * object written to a file for `--config`)
  */
 export async function startServer(opts = {}) {
   const db = opts.db || join(tempDir('atelier-db-'), 'atelier.db');
@@ -54,7 +55,13 @@ export async function startServer(opts = {}) {
   delete env.ATELIER_TOKENS;
   for (const k of Object.keys(env)) if (k.startsWith('ATELIER_LLM_') || k === 'OPENAI_API_KEY') delete env[k];
   if (opts.tokens) env.ATELIER_TOKENS = opts.tokens;
-  const proc = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`, '--db', db], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--db', db];
+  if (opts.config) {
+    const file = join(tempDir('atelier-config-'), 'config.json');
+    writeFileSync(file, JSON.stringify(opts.config));
+    args.push('--config', file);
+  }
+  const proc = spawn(BIN, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   await new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`atelier serve did not start: ${log}`)), 20000);
@@ -140,6 +147,32 @@ export async function browser(viewport = { width: 1280, height: 800 }) {
     if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !u.protocol.startsWith('data') && !u.protocol.startsWith('blob')) foreign.push(r.url());
   });
   return { context, page, errors, foreign, close: () => context.close() };
+}
+
+/**
+ * One Chromium with `n` pages, each in a browser context (a window) of its own,
+ * as `n` people each with a dashboard on their screen: the tabs of one window
+ * behind the front one draw about once a second in headless Chromium, windows
+ * each draw at the full frame rate. Resolves with {browser, pages, close}.
+ */
+export async function windows(n, viewport = { width: 1280, height: 800 }) {
+  const b = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  const pages = [];
+  for (let i = 0; i < n; i += 1) {
+    const context = await b.newContext({ viewport });
+    pages.push(await context.newPage());
+  }
+  return { browser: b, pages, close: () => b.close() };
+}
+
+/** Presses Tab (at most `max` times) until the focused element matches `selector`. */
+export async function tabTo(page, selector, max = 80) {
+  for (let i = 0; i < max; i += 1) {
+    if (await page.evaluate((sel) => Boolean(document.activeElement && document.activeElement.matches(sel)), selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  const at = await page.evaluate(() => document.activeElement && document.activeElement.outerHTML.slice(0, 120));
+  throw new Error(`Tab never reached ${selector} (focus on ${at})`);
 }
 
 /** Saves a screenshot of the page as NAME-WxH.png under SHOTS. */

@@ -11,6 +11,7 @@ mod season;
 mod serve;
 mod simulate;
 mod tune;
+mod what_if;
 mod wording;
 
 use clap::{Parser, Subcommand};
@@ -57,6 +58,10 @@ enum Command {
     /// Recommend next season's safety stock, holdback, checkpoint week and markdown
     /// cap for a completed season, by simulating each on demand like the season's.
     Tune(tune::TuneArgs),
+    /// Try next season's settings (policy, safety stock or a first buy in units,
+    /// holdback, checkpoint week, markdown cap) on seasons like a completed one:
+    /// the spread of gross margin beside the season's own settings.
+    WhatIf(what_if::WhatIfArgs),
     /// Copy the SQLite event store to OUT while it is in use (SQLite's online backup).
     Backup(backup::BackupArgs),
     /// Replace the SQLite event store with a backup, after checking the backup.
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
         Command::Extract(args) => extract::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Tune(args) => tune::run(&args),
+        Command::WhatIf(args) => what_if::run(&args),
         Command::Backup(args) => backup::backup(&args),
         Command::Restore(args) => backup::restore(&args),
         Command::States => print_stdout(atelier_engine::state::mermaid_diagram().trim_end()),

@@ -149,7 +149,8 @@ fn short(knob: Knob) -> &'static str {
     }
 }
 
-fn signed(amount: f64, currency: Option<&str>) -> String {
+/// An amount with its sign: `+1,200 USD`, `-300 USD`.
+pub(crate) fn signed(amount: f64, currency: Option<&str>) -> String {
     if amount >= 0.0 {
         format!("+{}", money(amount, currency))
     } else {

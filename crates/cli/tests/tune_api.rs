@@ -21,6 +21,14 @@ fn atelier(args: &[&str]) -> std::process::Output {
     out
 }
 
+/// A client that reads error answers as answers.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+}
+
 fn post(agent: &ureq::Agent, url: &str, body: &str) -> (u16, Value) {
     let mut response = agent
         .post(url)
@@ -63,10 +71,7 @@ fn the_api_answers_what_the_cli_prints_for_the_same_draws_and_seed() {
     assert_eq!(cli["seed"], 7);
 
     let server = BackgroundServer::start(ServerConfig::new(db)).expect("server starts");
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = agent();
     let url = |id: &str| format!("{}/api/workflows/{id}/tune", server.url());
 
     let (status, api) = post(&agent, &url("done"), r#"{"draws": 4, "seed": 7}"#);
@@ -104,4 +109,89 @@ fn the_api_answers_what_the_cli_prints_for_the_same_draws_and_seed() {
 
     let (status, body) = post(&agent, &url("nosuch"), "{}");
     assert_eq!(status, 404, "{body}");
+}
+
+/// `atelier what-if` and `POST .../what-if` answer alike for the same settings,
+/// draws and seed; both refuse a value out of range naming it (the CLI by its flag).
+#[test]
+fn the_planners_what_if_answers_alike_over_http_and_on_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("t.db");
+    let db_text = db.to_string_lossy().into_owned();
+    atelier(&["run", "--db", &db_text, "--id", "done", "--approve", "auto"]);
+    let cli: Value = serde_json::from_slice(
+        &atelier(&[
+            "what-if",
+            "done",
+            "--db",
+            &db_text,
+            "--draws",
+            "4",
+            "--seed",
+            "7",
+            "--policy",
+            "seed",
+            "--holdback",
+            "0.3",
+            "--checkpoint-week",
+            "none",
+            "--order-units",
+            "200000",
+            "--json",
+        ])
+        .stdout,
+    )
+    .expect("JSON on stdout");
+    assert_eq!(cli["planned"]["settings"]["order_units"], 200_000);
+    assert_eq!(cli["planned"]["settings"]["order_fixed"], true);
+    assert_eq!(cli["planned"]["settings"]["checkpoint_week"], Value::Null);
+
+    let server = BackgroundServer::start(ServerConfig::new(db)).expect("server starts");
+    let agent = agent();
+    let url = format!("{}/api/workflows/done/what-if", server.url());
+    let (status, api) = post(
+        &agent,
+        &url,
+        r#"{"draws": 4, "seed": 7, "policy": "seed", "holdback": 0.3, "checkpoint_week": null, "order_units": 200000}"#,
+    );
+    assert_eq!(status, 200, "{api}");
+    assert_eq!(api, cli, "the HTTP answer differs from the CLI's");
+
+    // In words: both settings side by side, money with its currency.
+    let words = String::from_utf8_lossy(
+        &atelier(&[
+            "what-if",
+            "done",
+            "--db",
+            &db_text,
+            "--draws",
+            "4",
+            "--seed",
+            "7",
+            "--holdback",
+            "0.3",
+        ])
+        .stdout,
+    )
+    .into_owned();
+    assert!(
+        words.contains("holdback          0%                    30%"),
+        "{words}"
+    );
+    assert!(words.contains("gross margin p50"), "{words}");
+    assert!(words.contains(" USD"), "{words}");
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_atelier"))
+        .args(["what-if", "done", "--db", &db_text, "--holdback", "1.5"])
+        .output()
+        .expect("runs");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("--holdback: 1.5 is outside 0..=1"),
+        "{stderr}"
+    );
+    let (status, body) = post(&agent, &url, r#"{"holdback": 1.5}"#);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["field"], "holdback");
 }

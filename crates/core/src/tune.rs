@@ -12,7 +12,7 @@
 //! - A change is recommended only when the lower end of the 90% interval of its mean
 //!   gain is above zero and its mean gain is the best of that knob's candidates.
 
-use crate::params::SeasonConfig;
+use crate::params::{Policy, SeasonConfig};
 use crate::policy::rules::{OrderRule, Rules};
 use crate::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
@@ -287,6 +287,249 @@ pub fn best(tried: &[(Setting, PairedGain)]) -> Option<&(Setting, PairedGain)> {
         .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean))
 }
 
+/// What a planner asks of a what-if: a value for any knob they type, every other
+/// setting as the season had it. The knobs are the tuned ones ([`Knob`]) plus the
+/// two a planner also decides by hand: the policy, and a first buy fixed in units
+/// instead of one sized by its safety stock. [`WhatIf::apply`] is the one place
+/// the values are checked, so the API and the CLI refuse the same values in the
+/// same words.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WhatIf {
+    /// The rules that decide; `None` keeps the season's.
+    pub policy: Option<Policy>,
+    /// Safety stock, as [`Knob::SafetyStock`] reads it under the policy played: the
+    /// fixed percentage of a safety-stock order, the spread of the season's level
+    /// a newsvendor order covers.
+    pub safety_stock: Option<f64>,
+    /// A first buy of exactly this many units, whatever the policy would order
+    /// (the planner's answer to the order approval).
+    pub order_units: Option<u64>,
+    /// Share of the order held at the DC at launch.
+    pub holdback: Option<f64>,
+    /// The markdown checkpoint week; `Some(None)` turns markdowns off.
+    pub checkpoint_week: Option<Option<u32>>,
+    /// The deepest markdown.
+    pub markdown_cap: Option<f64>,
+}
+
+/// Why a what-if's values cannot be played: each names the field and the value,
+/// so a page can point at the input and a CLI at the flag.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WhatIfError {
+    /// A value outside what the season can be played with.
+    #[error("{field}: {value} is outside {range}")]
+    OutOfRange {
+        /// The field (`holdback`, `checkpoint_week`, ...).
+        field: &'static str,
+        /// The value given, as written.
+        value: String,
+        /// The values allowed, in words.
+        range: String,
+    },
+    /// A safety stock and a fixed order at once: the order is either sized by its
+    /// safety stock or fixed in units, not both.
+    #[error(
+        "order_units: {order_units} with safety_stock {safety_stock}: give one, an order is sized by its safety stock or fixed in units"
+    )]
+    OrderGivenTwice {
+        /// The safety stock given.
+        safety_stock: f64,
+        /// The units given.
+        order_units: u64,
+    },
+}
+
+impl WhatIfError {
+    /// The field the error is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            WhatIfError::OutOfRange { field, .. } => field,
+            WhatIfError::OrderGivenTwice { .. } => "order_units",
+        }
+    }
+}
+
+/// Safety stock a safety-stock order may carry (as `tunables.safety_stock_pct`).
+pub const SAFETY_STOCK_RANGE: std::ops::RangeInclusive<f64> = -0.9..=5.0;
+/// Spread of the season's level a newsvendor order may cover (as
+/// `tunables.season_level_sd`).
+pub const SEASON_LEVEL_SD_RANGE: std::ops::RangeInclusive<f64> = 0.0..=2.0;
+/// The deepest markdown cap (as `tunables.markdown_cap_pct`).
+pub const MARKDOWN_CAP_RANGE: std::ops::RangeInclusive<f64> = 0.0..=0.95;
+
+impl WhatIf {
+    /// Whether nothing is asked: the season's own settings.
+    pub fn is_empty(&self) -> bool {
+        *self == WhatIf::default()
+    }
+
+    /// `config` with the planner's values, after checking each against its range:
+    /// the policy first (it decides what safety stock means), then the knobs as
+    /// [`with_setting`] sets them. `max_order_units` is the largest first buy the
+    /// order approval would take for this season.
+    pub fn apply(
+        &self,
+        config: &SeasonConfig,
+        max_order_units: u64,
+    ) -> Result<SeasonConfig, WhatIfError> {
+        let mut c = config.clone();
+        if let Some(policy) = self.policy {
+            c.tunables.policy = policy;
+        }
+        if let (Some(safety_stock), Some(order_units)) = (self.safety_stock, self.order_units) {
+            return Err(WhatIfError::OrderGivenTwice {
+                safety_stock,
+                order_units,
+            });
+        }
+        if let Some(x) = self.safety_stock {
+            let range = match Rules::of(&c.tunables).order {
+                OrderRule::SafetyStock => SAFETY_STOCK_RANGE,
+                OrderRule::Newsvendor => SEASON_LEVEL_SD_RANGE,
+            };
+            fraction("safety_stock", x, range)?;
+            c = with_setting(&c, Knob::SafetyStock, Setting::Fraction(x));
+        }
+        if let Some(units) = self.order_units
+            && !(1..=max_order_units).contains(&units)
+        {
+            return Err(WhatIfError::OutOfRange {
+                field: "order_units",
+                value: units.to_string(),
+                range: format!("1..={max_order_units} units"),
+            });
+        }
+        if let Some(x) = self.holdback {
+            fraction("holdback", x, 0.0..=1.0)?;
+            c = with_setting(&c, Knob::Holdback, Setting::Fraction(x));
+        }
+        if let Some(week) = self.checkpoint_week {
+            let horizon = c.parameters.forecast_horizon_weeks;
+            if let Some(w) = week
+                && !(1..=horizon).contains(&w)
+            {
+                return Err(WhatIfError::OutOfRange {
+                    field: "checkpoint_week",
+                    value: w.to_string(),
+                    range: format!("weeks 1 to {horizon}, or none"),
+                });
+            }
+            c = with_setting(&c, Knob::CheckpointWeek, Setting::Week(week));
+        }
+        if let Some(x) = self.markdown_cap {
+            fraction("markdown_cap", x, MARKDOWN_CAP_RANGE)?;
+            c = with_setting(&c, Knob::MarkdownCap, Setting::Fraction(x));
+        }
+        Ok(c)
+    }
+}
+
+fn fraction(
+    field: &'static str,
+    x: f64,
+    range: std::ops::RangeInclusive<f64>,
+) -> Result<(), WhatIfError> {
+    if x.is_finite() && range.contains(&x) {
+        Ok(())
+    } else {
+        Err(WhatIfError::OutOfRange {
+            field,
+            value: x.to_string(),
+            range: format!("{}..={}", range.start(), range.end()),
+        })
+    }
+}
+
+/// One percentile of gross margin over the draws, with a 90% interval from the
+/// order statistics (distribution-free): the draws ranked, the interval runs
+/// between the ranks a binomial count of draws below the true percentile falls
+/// within 90% of the time. With few draws a tail's interval reaches the smallest
+/// or largest draw, and says so by touching it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Percentile {
+    /// The percentile's estimate (interpolated between ranks), money.
+    pub value: f64,
+    /// Lower end of its 90% interval.
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
+}
+
+/// The spread of gross margin over seasons drawn alike: what a planner reads as
+/// "one season in ten earns less than p10".
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MarginSpread {
+    /// One season in ten earns less.
+    pub p10: Percentile,
+    /// The median season.
+    pub p50: Percentile,
+    /// One season in ten earns more.
+    pub p90: Percentile,
+    /// The mean, money.
+    pub mean: f64,
+    /// Draws it is measured on.
+    pub draws: usize,
+}
+
+impl MarginSpread {
+    /// The spread of `margins` (one per draw); `None` without a draw or with a
+    /// margin that is not a number.
+    pub fn of(margins: &[f64]) -> Option<MarginSpread> {
+        if margins.is_empty() || margins.iter().any(|m| !m.is_finite()) {
+            return None;
+        }
+        let mut sorted = margins.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let at = |q| percentile(&sorted, q);
+        Some(MarginSpread {
+            p10: at(0.10),
+            p50: at(0.50),
+            p90: at(0.90),
+            mean: sorted.iter().sum::<f64>() / sorted.len() as f64,
+            draws: sorted.len(),
+        })
+    }
+}
+
+/// The `q` quantile of `sorted` (linear between ranks) and its 90% interval.
+fn percentile(sorted: &[f64], q: f64) -> Percentile {
+    let n = sorted.len();
+    let pos = q * (n - 1) as f64;
+    let below = pos.floor() as usize;
+    let above = (below + 1).min(n - 1);
+    let value = sorted[below] + (sorted[above] - sorted[below]) * (pos - below as f64);
+    let (lo, hi) = order_statistic_ranks(n, q);
+    Percentile {
+        value,
+        low: sorted[lo].min(value),
+        high: sorted[hi].max(value),
+    }
+}
+
+/// 0-based ranks (r, s) such that the r-th and s-th smallest of `n` draws bracket
+/// the `q` quantile with about 90% confidence: B ~ Binomial(n, q) counts the draws
+/// below it; r is the largest with P(B < r + 1) ≤ 5%, s the smallest with
+/// P(B ≤ s) ≥ 95%, each kept within the draws.
+fn order_statistic_ranks(n: usize, q: f64) -> (usize, usize) {
+    // The binomial's cumulative distribution, its pmf built up in logs.
+    let mut cdf = Vec::with_capacity(n + 1);
+    let (mut ln_choose, mut total) = (0.0_f64, 0.0);
+    for k in 0..=n {
+        if k > 0 {
+            ln_choose += ((n - k + 1) as f64).ln() - (k as f64).ln();
+        }
+        total += (ln_choose + k as f64 * q.ln() + (n - k) as f64 * (1.0 - q).ln()).exp();
+        cdf.push(total);
+    }
+    let lo = cdf
+        .iter()
+        .take_while(|c| **c <= 0.05)
+        .count()
+        .saturating_sub(1);
+    let hi = cdf.iter().position(|c| *c >= 0.95).unwrap_or(n);
+    (lo.min(n - 1), hi.min(n - 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,5 +687,129 @@ mod tests {
         ];
         assert_eq!(best(&tried).map(|t| t.0), Some(Setting::Fraction(0.3)));
         assert_eq!(best(&tried[1..2]), None);
+    }
+
+    #[test]
+    fn a_what_if_sets_each_knob_it_names_and_leaves_the_others() {
+        let c = config();
+        assert!(WhatIf::default().is_empty());
+        assert_eq!(WhatIf::default().apply(&c, 100_000), Ok(c.clone()));
+        let asked = WhatIf {
+            policy: Some(Policy::Seed),
+            safety_stock: Some(0.1),
+            holdback: Some(0.3),
+            checkpoint_week: Some(None),
+            markdown_cap: Some(0.25),
+            order_units: None,
+        };
+        let played = asked.apply(&c, 100_000).expect("valid");
+        assert_eq!(played.tunables.policy, Policy::Seed);
+        // Under the seed's safety-stock order, safety stock is the fixed percentage.
+        assert_eq!(current(&played, Knob::SafetyStock), Setting::Fraction(0.1));
+        assert!((played.tunables.safety_stock_pct - 0.1).abs() < 1e-12);
+        assert_eq!(played.parameters.dc_holdback_percentage, 0.3);
+        assert_eq!(played.parameters.markdown_checkpoint_week, None);
+        assert_eq!(played.parameters.markdown_threshold, None);
+        assert_eq!(played.tunables.markdown_cap_pct, 0.25);
+        // Everything not named is the season's.
+        assert_eq!(played.parameters.forecast_horizon_weeks, 12);
+        assert_eq!(played.tunables.unit_cost_ratio, c.tunables.unit_cost_ratio);
+        // Under margin, safety stock is the spread of the season's level.
+        let margin = WhatIf {
+            safety_stock: Some(0.25),
+            ..WhatIf::default()
+        }
+        .apply(&c, 100_000)
+        .expect("valid");
+        assert_eq!(margin.tunables.season_level_sd, 0.25);
+        assert_eq!(
+            margin.tunables.safety_stock_pct,
+            c.tunables.safety_stock_pct
+        );
+    }
+
+    #[test]
+    fn a_what_if_value_out_of_range_is_refused_naming_its_field_and_value() {
+        let c = config();
+        let refused = |w: WhatIf| w.apply(&c, 50_000).expect_err("refused");
+        let e = refused(WhatIf {
+            holdback: Some(1.5),
+            ..WhatIf::default()
+        });
+        assert_eq!(e.field(), "holdback");
+        assert_eq!(e.to_string(), "holdback: 1.5 is outside 0..=1");
+        let e = refused(WhatIf {
+            checkpoint_week: Some(Some(13)),
+            ..WhatIf::default()
+        });
+        assert_eq!(
+            e.to_string(),
+            "checkpoint_week: 13 is outside weeks 1 to 12, or none"
+        );
+        let e = refused(WhatIf {
+            order_units: Some(50_001),
+            ..WhatIf::default()
+        });
+        assert_eq!(e.field(), "order_units");
+        assert!(e.to_string().contains("50001 is outside 1..=50000"), "{e}");
+        assert_eq!(
+            refused(WhatIf {
+                order_units: Some(0),
+                ..WhatIf::default()
+            })
+            .field(),
+            "order_units"
+        );
+        let e = refused(WhatIf {
+            markdown_cap: Some(f64::NAN),
+            ..WhatIf::default()
+        });
+        assert_eq!(e.field(), "markdown_cap");
+        // The range of safety stock follows the policy played: a spread of the
+        // season's level under margin, a percentage of the forecast under seed.
+        let e = refused(WhatIf {
+            safety_stock: Some(-0.1),
+            ..WhatIf::default()
+        });
+        assert_eq!(e.to_string(), "safety_stock: -0.1 is outside 0..=2");
+        assert!(
+            WhatIf {
+                safety_stock: Some(-0.1),
+                policy: Some(Policy::Rule),
+                ..WhatIf::default()
+            }
+            .apply(&c, 50_000)
+            .is_ok()
+        );
+        let e = refused(WhatIf {
+            safety_stock: Some(0.1),
+            order_units: Some(9_000),
+            ..WhatIf::default()
+        });
+        assert_eq!(e.field(), "order_units");
+        assert!(e.to_string().contains("give one"), "{e}");
+    }
+
+    #[test]
+    fn the_margin_spread_reads_percentiles_and_brackets_each_with_order_statistics() {
+        // 1..=100: p10 is 10.9 by interpolation, the median 50.5, p90 90.1.
+        let margins: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        let s = MarginSpread::of(&margins).expect("spread");
+        assert!((s.p10.value - 10.9).abs() < 1e-9, "{:?}", s.p10);
+        assert!((s.p50.value - 50.5).abs() < 1e-9);
+        assert!((s.p90.value - 90.1).abs() < 1e-9);
+        assert!((s.mean - 50.5).abs() < 1e-9);
+        assert_eq!(s.draws, 100);
+        // Binomial(100, 0.5): P(B ≤ 41) ≈ 0.044, P(B ≤ 42) ≈ 0.067, P(B ≤ 58) ≈
+        // 0.956: the median lies between the 42nd and 59th smallest.
+        assert_eq!((s.p50.low, s.p50.high), (42.0, 59.0));
+        // Binomial(100, 0.1): P(B ≤ 4) ≈ 0.024, P(B ≤ 5) ≈ 0.058, P(B ≤ 15) ≈ 0.960.
+        assert_eq!((s.p10.low, s.p10.high), (5.0, 16.0));
+        assert!(s.p90.low < s.p90.value && s.p90.value < s.p90.high);
+        // Three draws: the tails' intervals reach the smallest and largest draw.
+        let few = MarginSpread::of(&[3.0, 1.0, 2.0]).expect("spread");
+        assert_eq!((few.p10.low, few.p90.high), (1.0, 3.0));
+        assert!(MarginSpread::of(&[]).is_none());
+        assert!(MarginSpread::of(&[1.0, f64::NAN]).is_none());
     }
 }

@@ -27,8 +27,10 @@ pub mod rule_tuning;
 pub mod simulate;
 pub mod state;
 pub mod store;
+pub mod store_season;
 pub mod tune;
 pub mod view;
+pub mod what_if;
 
 pub use assembly::new_workflow_id;
 pub use catalog::{CatalogError, DataCatalog};

@@ -3,11 +3,14 @@
 //! forecast, the order, the clusters and the allocation) depends only on the
 //! parameters and the history, so it is computed once and every draw of demand
 //! starts from a copy of it. Approvals are accepted as proposed, as `--approve auto`
-//! does.
+//! does, except a first buy fixed in units ([`SeasonSimulator::prepare_with_order`]),
+//! which answers the order approval the way a planner modifying it would.
 
 use crate::agents::{AgentRegistry, SeasonData};
 use crate::clock::{Clock, ManualClock};
-use crate::event::{ActualsMeaning, DataSource, Event, ExpiryAction, Resolution};
+use crate::event::{
+    ActualsMeaning, ApprovalProposal, DataSource, Event, ExpiryAction, Modification, Resolution,
+};
 use crate::orchestrator::steps;
 use crate::orchestrator::{EngineError, Step, StepContext, StepError};
 use crate::state::WorkflowState;
@@ -21,6 +24,8 @@ pub struct SeasonSimulator {
     data: Arc<SeasonData>,
     agents: AgentRegistry,
     clock: ManualClock,
+    /// A first buy fixed in units: the order approval is modified to it.
+    order_units: Option<u64>,
     /// The workflow at the start of week 1, with the order approved and allocated.
     launched: WorkflowView,
 }
@@ -92,6 +97,28 @@ impl SeasonSimulator {
         data: Arc<SeasonData>,
         meaning: ActualsMeaning,
     ) -> Result<SeasonSimulator, SimulationError> {
+        Self::prepare_order(category, config, data, meaning, None)
+    }
+
+    /// As [`prepare`](Self::prepare), with the first buy fixed at `order_units`
+    /// when given: the order approval is answered with that quantity, as a planner
+    /// modifying it would (and checked as theirs is), then accepted as revised.
+    pub fn prepare_with_order(
+        category: &str,
+        config: &SeasonConfig,
+        data: Arc<SeasonData>,
+        order_units: Option<u64>,
+    ) -> Result<SeasonSimulator, SimulationError> {
+        Self::prepare_order(category, config, data, ActualsMeaning::Demand, order_units)
+    }
+
+    fn prepare_order(
+        category: &str,
+        config: &SeasonConfig,
+        data: Arc<SeasonData>,
+        meaning: ActualsMeaning,
+        order_units: Option<u64>,
+    ) -> Result<SeasonSimulator, SimulationError> {
         let sales = atelier_core::plan::category_sales(&data.history, category)
             .map_err(|e| EngineError::InvalidSeason(e.to_string()))?;
         atelier_core::plan::check_season(sales, category, &config.parameters)
@@ -104,6 +131,7 @@ impl SeasonSimulator {
                     .single()
                     .unwrap_or_default(),
             ),
+            order_units,
             launched: WorkflowView::created(
                 "simulated",
                 &Event::WorkflowCreated {
@@ -129,6 +157,22 @@ impl SeasonSimulator {
     /// The launched season (week 1 next), for its order and allocation.
     pub fn launched(&self) -> &WorkflowView {
         &self.launched
+    }
+
+    /// Gross margin of each draw (`[draw][week][store]`) played in `world`, in
+    /// draw order: what the what-ifs compare settings by.
+    pub fn margins(
+        &self,
+        draws: &[Vec<Vec<u64>>],
+        world: &atelier_core::world::World,
+    ) -> Result<Vec<f64>, SimulationError> {
+        draws
+            .iter()
+            .map(|d| {
+                let v = self.play_in(d, world)?;
+                Ok(v.report.as_ref().map_or(0.0, |r| r.gross_margin))
+            })
+            .collect()
     }
 
     /// Plays one season from weekly demand per store (`weeks[w][s]`: units store `s`
@@ -188,12 +232,13 @@ impl SeasonSimulator {
         }
     }
 
-    /// Takes every step that needs no demand, accepting each approval as proposed.
+    /// Takes every step that needs no demand, answering each approval as
+    /// [`answer`](Self::answer) does.
     fn settle(&self, mut view: WorkflowView) -> Result<WorkflowView, SimulationError> {
         loop {
             if let Some(pending) = view.pending_approval.clone() {
-                let step =
-                    steps::approvals::resolve(&view, &pending, Resolution::Accept, "simulation")?;
+                let answer = self.answer(&view, &pending.data);
+                let step = steps::approvals::resolve(&view, &pending, answer, "simulation")?;
                 view = step.view;
                 continue;
             }
@@ -202,6 +247,33 @@ impl SeasonSimulator {
             };
             let step: Step = next?;
             view = step.view;
+        }
+    }
+}
+
+impl SeasonSimulator {
+    /// The answer to a proposal: the first order proposed, when it is not the
+    /// fixed first buy, is modified to it (the forecast step then proposes the
+    /// revision, which is accepted: one modification at most, so settling ends);
+    /// everything else is accepted as proposed.
+    fn answer(&self, view: &WorkflowView, proposal: &ApprovalProposal) -> Resolution {
+        let first_order = view.manufacturing_approvals <= 1;
+        match (proposal, self.order_units.filter(|_| first_order)) {
+            (
+                ApprovalProposal::Manufacturing {
+                    manufacturing_qty, ..
+                },
+                Some(units),
+            ) if *manufacturing_qty != units => Resolution::Modify {
+                modifications: Modification {
+                    manufacturing_qty: Some(units),
+                    safety_stock_pct: None,
+                    markdown_pct: None,
+                    transfer_units: None,
+                    reorder_units: None,
+                },
+            },
+            _ => Resolution::Accept,
         }
     }
 }

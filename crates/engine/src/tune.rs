@@ -165,7 +165,7 @@ pub fn season_ratio(view: &WorkflowView, events: &[StoredEvent]) -> Option<f64> 
 
 /// The world a season's weeks are de-lifted and replayed in: its own, or the
 /// standard one for a season recorded before worlds or from real sales.
-fn replay_world(view: &WorkflowView) -> World {
+pub(crate) fn replay_world(view: &WorkflowView) -> World {
     view.world.clone().unwrap_or_else(World::standard)
 }
 
@@ -199,16 +199,15 @@ pub fn completed_season_ratios(
     Ok(ratios)
 }
 
-/// Tunes a completed season (`view`, folded from `events`) on its data.
-pub fn tune(
+/// The settings a completed season was played with; a season not completed is
+/// refused (`what` names the request in the message): its demand is not whole.
+pub(crate) fn completed_config(
     view: &WorkflowView,
-    events: &[StoredEvent],
-    data: Arc<SeasonData>,
-    options: TuneOptions,
-) -> Result<TuneReport, SimulationError> {
+    what: &str,
+) -> Result<SeasonConfig, SimulationError> {
     if view.state != WorkflowState::Completed {
         return Err(EngineError::InvalidSeason(format!(
-            "workflow {} is {} after {} of {} weeks: tune a completed season",
+            "workflow {} is {} after {} of {} weeks: {what} a completed season",
             view.workflow_id,
             view.state,
             view.weeks.len(),
@@ -216,10 +215,20 @@ pub fn tune(
         ))
         .into());
     }
-    let config = SeasonConfig {
+    Ok(SeasonConfig {
         parameters: view.parameters.clone(),
         tunables: view.tunables.clone(),
-    };
+    })
+}
+
+/// Tunes a completed season (`view`, folded from `events`) on its data.
+pub fn tune(
+    view: &WorkflowView,
+    events: &[StoredEvent],
+    data: Arc<SeasonData>,
+    options: TuneOptions,
+) -> Result<TuneReport, SimulationError> {
+    let config = completed_config(view, "tune")?;
     let world = replay_world(view);
     let observed = observed_demand(events);
     let base = demand_before_lift(events, &world);
@@ -229,13 +238,7 @@ pub fn tune(
     let draws = centred_draws(&base, options.draws, options.seed, DrawSpread::default());
     let held = centred_draws(&base, options.draws, held_out_seed, DrawSpread::default());
     let margins = |c: &SeasonConfig, on: &[Vec<Vec<u64>>]| -> Result<Vec<f64>, SimulationError> {
-        let sim = SeasonSimulator::prepare(&view.category, c, data.clone())?;
-        on.iter()
-            .map(|d| {
-                let v = sim.play_in(d, &world)?;
-                Ok(v.report.as_ref().map_or(0.0, |r| r.gross_margin))
-            })
-            .collect()
+        SeasonSimulator::prepare(&view.category, c, data.clone())?.margins(on, &world)
     };
     let current_margins = margins(&config, &draws)?;
     let current_held = margins(&config, &held)?;

@@ -331,3 +331,61 @@ fn a_cut_applies_to_its_batch_only_and_later_accepted_batches_ship_whole() {
         }
     }
 }
+
+/// A store's page (`engine::store_season`) in a season with transfers: its moves
+/// in and out, each week's stock reconciling with the week before, and the end
+/// agreeing with the season's stock table.
+#[test]
+fn a_stores_season_shows_its_transfers_and_its_stock_reconciles_week_by_week() {
+    let h = harness();
+    let view = play(&h, "moves", zara("{}"));
+    let log = events(&h, "moves");
+    let shipped = batches(&h, "moves");
+    let receiver = shipped[0].transfers[0].to_store.clone();
+    let donor = shipped[0].transfers[0].from_store.clone();
+    for id in [&receiver, &donor] {
+        let s = atelier_engine::store_season::store_season(&log, id).expect("store");
+        let i = view
+            .allocation
+            .as_ref()
+            .unwrap()
+            .stores
+            .iter()
+            .position(|st| &st.store_id == id)
+            .unwrap();
+        assert_eq!(s.weeks.len(), 12);
+        // Every move of the store, and no other.
+        let moves: Vec<(u32, u64)> = shipped
+            .iter()
+            .flat_map(|b| {
+                b.transfers
+                    .iter()
+                    .filter(|t| &t.to_store == id || &t.from_store == id)
+                    .map(|t| (b.week, t.figures.units))
+            })
+            .collect();
+        assert_eq!(
+            s.transfers
+                .iter()
+                .map(|m| (m.week, m.units))
+                .collect::<Vec<_>>(),
+            moves
+        );
+        // Week by week: last week's stock, less sales, plus what came in, less
+        // what went out.
+        let mut on_hand = s.initial_shipment;
+        for w in &s.weeks {
+            on_hand = on_hand - w.sold + w.replenished + w.transferred_in - w.transferred_out;
+            assert_eq!(w.on_hand, on_hand, "{id} week {}", w.week);
+        }
+        assert_eq!(s.on_hand, view.stock[i].on_hand);
+        assert_eq!(s.shipped_so_far, view.stock[i].shipped_so_far);
+    }
+    let r = atelier_engine::store_season::store_season(&log, &receiver).unwrap();
+    assert!(r.weeks.iter().map(|w| w.transferred_in).sum::<u64>() > 0);
+    let d = atelier_engine::store_season::store_season(&log, &donor).unwrap();
+    assert!(d.weeks.iter().map(|w| w.transferred_out).sum::<u64>() > 0);
+    assert!(d.transfers.iter().all(|m| m.direction
+        == atelier_engine::store_season::MoveDirection::Out
+        || m.other_store != receiver));
+}

@@ -38,6 +38,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod simulations;
 pub mod state;
 pub mod stream;
 pub mod testing;

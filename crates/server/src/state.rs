@@ -40,6 +40,9 @@ struct Inner {
     /// it may have set an earlier approval deadline than the one the sweep
     /// sleeps until.
     sweep_wake: Arc<tokio::sync::Notify>,
+    /// Completed seasons' what-if draws and tune reports, kept for the next
+    /// question (`simulations.rs`).
+    simulations: crate::simulations::Simulations,
 }
 
 /// Why the server could not start.
@@ -132,6 +135,7 @@ impl AppState {
                 locks: Mutex::new(HashMap::new()),
                 shutdown: watch::Sender::new(false),
                 sweep_wake: Arc::new(tokio::sync::Notify::new()),
+                simulations: crate::simulations::Simulations::default(),
                 config,
             }),
         })
@@ -194,6 +198,11 @@ impl AppState {
     /// Metrics.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.inner.metrics
+    }
+
+    /// The simulations kept for completed seasons (what-if draws, tune reports).
+    pub fn simulations(&self) -> &crate::simulations::Simulations {
+        &self.inner.simulations
     }
 
     /// Rate limits and authentication back-off.

@@ -109,6 +109,85 @@ impl TuneRequest {
     }
 }
 
+/// A planner's what-if (`POST .../what-if`): values for the knobs they want to
+/// try, every knob left out as the season had it, and the draws to try them on
+/// (as [`TuneRequest`]). Each value's range is stated in the schema; the ones that
+/// depend on the season (a checkpoint within its weeks, a first buy within what
+/// the order approval takes, safety stock as the policy reads it) are checked by
+/// the engine, and a value outside any of them is a 400 naming the field and the
+/// value.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"policy": "margin", "holdback": 0.3, "checkpoint_week": 7, "markdown_cap": 0.3}))]
+pub struct WhatIfRequest {
+    /// Seasons drawn around the observed one (default 40, the tune's draws).
+    #[serde(default)]
+    pub draws: Option<TuneDraws>,
+    /// Seed of the draws (default 42): with the same draws and seed, `tune`
+    /// tries its values on the same seasons.
+    #[serde(default)]
+    pub seed: Option<TuneSeed>,
+    /// The rules that decide.
+    #[serde(default)]
+    #[schema(value_type = Option<super::tunables::PolicyBody>)]
+    pub policy: Option<atelier_core::Policy>,
+    /// Safety stock as the policy reads it: a fraction of the forecast under
+    /// `seed` and `rule` (−0.9 to 5), the spread of the season's level a
+    /// newsvendor order covers under `margin` (0 to 2). Not with `order_units`.
+    #[serde(default)]
+    #[schema(minimum = -0.9, maximum = 5.0)]
+    pub safety_stock: Option<f64>,
+    /// A first buy of exactly this many units, whatever the policy would order
+    /// (at most ten times the forecast). Not with `safety_stock`.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_u64)]
+    pub order_units: Option<u64>,
+    /// Share of the order held at the DC at launch (0 to 1).
+    #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub holdback: Option<f64>,
+    /// The markdown checkpoint week (within the season's weeks); null: no
+    /// markdown.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u64>, minimum = 1, maximum = 52)]
+    pub checkpoint_week: Option<Option<SeasonWeek>>,
+    /// The deepest markdown (0 to 0.95).
+    #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 0.95)]
+    pub markdown_cap: Option<f64>,
+}
+
+/// A field that may be null, told apart from one left out (`Some(None)`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl WhatIfRequest {
+    /// The draws and seed, defaults filled in as for `tune`.
+    pub fn options(&self) -> atelier_engine::tune::TuneOptions {
+        atelier_engine::tune::TuneOptions {
+            draws: self.draws.map_or(DEFAULT_TUNE_DRAWS, |d| d.get()) as usize,
+            seed: self.seed.map_or(DEFAULT_TUNE_SEED, |s| s.get()),
+        }
+    }
+
+    /// The planner's values, for the engine to check against the season.
+    pub fn what_if(&self) -> atelier_core::tune::WhatIf {
+        atelier_core::tune::WhatIf {
+            policy: self.policy,
+            safety_stock: self.safety_stock,
+            order_units: self.order_units,
+            holdback: self.holdback,
+            checkpoint_week: self
+                .checkpoint_week
+                .map(|w| w.map(|w| u32::try_from(w.get()).unwrap_or(u32::MAX))),
+            markdown_cap: self.markdown_cap,
+        }
+    }
+}
+
 /// A shipped scenario, played with `POST .../play`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
@@ -474,6 +553,25 @@ mod tests {
         assert!(message.contains("at most 200 characters"), "{message}");
     }
 
+    /// `body` is a 400 naming `field`, its message holding `words`.
+    fn assert_refused<T: serde::de::DeserializeOwned + utoipa::PartialSchema + std::fmt::Debug>(
+        body: &str,
+        field: &str,
+        words: &str,
+    ) {
+        match parse_json::<T>(body.as_bytes()) {
+            Err(ApiError::BadRequest {
+                field: Some(f),
+                message,
+                ..
+            }) => {
+                assert_eq!(f, field, "{body}: {message}");
+                assert!(message.contains(words), "{body}: {message}");
+            }
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
     #[test]
     fn a_what_if_body_is_bounded_and_defaults_to_the_cli() {
         let empty = parse_json::<TuneRequest>(b"{}").expect("empty body");
@@ -499,17 +597,46 @@ mod tests {
             ),
             (r#"{"knob": "holdback"}"#, "knob", "unknown field"),
         ] {
-            match parse_json::<TuneRequest>(body.as_bytes()) {
-                Err(ApiError::BadRequest {
-                    field: Some(f),
-                    message,
-                    ..
-                }) => {
-                    assert_eq!(f, field, "{body}: {message}");
-                    assert!(message.contains(words), "{body}: {message}");
-                }
-                other => panic!("{body}: {other:?}"),
-            }
+            assert_refused::<TuneRequest>(body, field, words);
+        }
+    }
+
+    #[test]
+    fn a_what_if_body_tells_a_null_checkpoint_from_one_left_out() {
+        let empty = parse_json::<WhatIfRequest>(b"{}").expect("empty body");
+        assert!(empty.what_if().is_empty());
+        assert_eq!(empty.options(), TuneRequest::default().options());
+        let off = parse_json::<WhatIfRequest>(br#"{"checkpoint_week": null}"#).expect("valid");
+        assert_eq!(off.what_if().checkpoint_week, Some(None));
+        let given = parse_json::<WhatIfRequest>(
+            br#"{"policy": "seed", "order_units": 9000, "holdback": 0.3, "checkpoint_week": 8, "markdown_cap": 0.25, "draws": 10}"#,
+        )
+        .expect("valid");
+        let w = given.what_if();
+        assert_eq!(w.policy, Some(atelier_core::Policy::Seed));
+        assert_eq!(w.order_units, Some(9000));
+        assert_eq!(w.checkpoint_week, Some(Some(8)));
+        assert_eq!(given.options().draws, 10);
+        for (body, field, words) in [
+            (
+                r#"{"policy": "cheap"}"#,
+                "policy",
+                "unknown variant `cheap`",
+            ),
+            (
+                r#"{"holdback": "half"}"#,
+                "holdback",
+                "invalid type: string \"half\"",
+            ),
+            (
+                r#"{"checkpoint_week": 0}"#,
+                "checkpoint_week",
+                "0 is outside 1..=52",
+            ),
+            (r#"{"order_units": -5}"#, "order_units", "-5"),
+            (r#"{"markdown": 0.3}"#, "markdown", "unknown field"),
+        ] {
+            assert_refused::<WhatIfRequest>(body, field, words);
         }
     }
 

@@ -706,3 +706,169 @@ pub struct TuneReportBody {
     /// The recommended knobs together, when more than one is.
     together: Option<TogetherBody>,
 }
+
+/// One percentile of gross margin over the draws and its 90% interval (from the
+/// order statistics of the draws).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PercentileBody {
+    /// The estimate, money.
+    value: f64,
+    /// Lower end of its 90% interval.
+    low: f64,
+    /// Upper end.
+    high: f64,
+}
+
+/// Gross margin over seasons drawn alike: p10, p50, p90 and the mean.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarginSpreadBody {
+    /// One season in ten earns less.
+    p10: PercentileBody,
+    /// The median season.
+    p50: PercentileBody,
+    /// One season in ten earns more.
+    p90: PercentileBody,
+    /// The mean, money.
+    mean: f64,
+    /// Draws it is measured on.
+    draws: u64,
+}
+
+/// The settings a what-if played.
+#[derive(ToSchema)]
+pub struct SettingsPlayedBody {
+    /// The rules that decided.
+    policy: super::tunables::PolicyBody,
+    /// Safety stock as the policy reads it.
+    safety_stock: f64,
+    /// The tunable it sets: `tunables.safety_stock_pct` (a fraction of the
+    /// forecast) or `tunables.season_level_sd` (the spread a newsvendor order
+    /// covers).
+    safety_stock_field: String,
+    /// The first buy, units.
+    order_units: u64,
+    /// Whether the planner fixed the first buy.
+    order_fixed: bool,
+    /// Share of the order held at the DC at launch.
+    holdback: f64,
+    /// The markdown checkpoint week; null: no markdown.
+    checkpoint_week: Option<u32>,
+    /// The deepest markdown.
+    markdown_cap: f64,
+}
+
+/// Settings and the gross margin they earned.
+#[derive(ToSchema)]
+pub struct OutcomeBody {
+    /// The settings.
+    settings: SettingsPlayedBody,
+    /// Gross margin over the draws.
+    margin: MarginSpreadBody,
+}
+
+/// A what-if's answer (the engine's `WhatIfReport` as it serializes): the
+/// planner's settings and this season's, each with the spread of gross margin on
+/// the same seasons drawn around this one, and the paired gain.
+#[derive(ToSchema)]
+pub struct WhatIfReportBody {
+    /// The season the draws are centred on.
+    workflow_id: String,
+    /// Seasons drawn.
+    draws: u64,
+    /// Their seed.
+    seed: u64,
+    /// The demand the draws are centred on, units (the markdown's lift divided
+    /// out).
+    demand_centre: u64,
+    /// ISO 4217 code of the money figures.
+    currency: String,
+    /// This season's settings.
+    current: OutcomeBody,
+    /// The planner's settings.
+    planned: OutcomeBody,
+    /// The planner's settings less this season's, per draw: mean and 90% interval.
+    gain: PairedGainBody,
+}
+
+/// One week of one store.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreWeekBody {
+    /// Season week.
+    week: u32,
+    /// Units sold.
+    sold: u64,
+    /// Units asked for (for recorded sales, the sales).
+    demand: u64,
+    /// The store's share of the week's forecast, as it stood when the week was
+    /// played, units.
+    forecast: f64,
+    /// Whether it ran out.
+    stockout: bool,
+    /// The markdown in force while it sold, fraction.
+    markdown_pct: f64,
+    /// Units the DC sent it after the week.
+    replenished: u64,
+    /// Units other stores sent it after the week.
+    transferred_in: u64,
+    /// Units it sent to other stores after the week.
+    transferred_out: u64,
+    /// Units on hand once the week's sales and moves were done.
+    on_hand: u64,
+}
+
+/// Which way stock moved between two stores.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum MoveDirectionBody {
+    /// Received.
+    In,
+    /// Sent.
+    Out,
+}
+
+/// A transfer between the store and another.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreMoveBody {
+    /// After which week.
+    week: u32,
+    /// `in` or `out`.
+    direction: MoveDirectionBody,
+    /// The other store.
+    other_store: String,
+    /// Units moved.
+    units: u64,
+}
+
+/// A store's season so far (the engine's `StoreSeason`).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSeasonBody {
+    /// The season.
+    workflow_id: String,
+    /// The store.
+    store_id: String,
+    /// Its cluster.
+    cluster: ClusterNameBody,
+    /// Its share of the network's season demand.
+    share: f64,
+    /// Units allocated at launch.
+    planned_allocation: u64,
+    /// Units it is meant to receive over the season now.
+    season_allocation: u64,
+    /// Units shipped at launch.
+    initial_shipment: u64,
+    /// Units shipped so far.
+    shipped_so_far: u64,
+    /// Units on hand now.
+    on_hand: u64,
+    /// The markdown in force now, fraction.
+    markdown_pct: f64,
+    /// The weeks played.
+    weeks: Vec<StoreWeekBody>,
+    /// Its transfers with other stores.
+    transfers: Vec<StoreMoveBody>,
+}

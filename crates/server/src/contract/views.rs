@@ -4,8 +4,8 @@
 
 use super::schema::{
     AllocationBody, AnsweredApprovalBody, ClusterNameBody, DataSourceBody, MarkdownRowBody,
-    ReplenishmentStrategyBody, SeasonReportBody, StoreAttributesBody, StoreStockBody,
-    TotalIntervalBody, WeekRowBody,
+    ReplenishmentStrategyBody, SeasonReportBody, StoreAttributesBody, StoreSeasonBody,
+    StoreStockBody, TotalIntervalBody, WeekRowBody,
 };
 use super::workflow::ManufacturingBody;
 use atelier_core::data::StoreAttributes;
@@ -106,6 +106,20 @@ pub struct ReportView {
     /// Every approval answered or expired, in order, with who answered.
     #[schema(value_type = Vec<AnsweredApprovalBody>)]
     pub approvals: Vec<AnsweredApproval>,
+}
+
+/// One store's page: its season so far and its attributes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreView {
+    /// Its plan, weeks, stock, transfers and markdown.
+    #[schema(value_type = StoreSeasonBody)]
+    pub season: atelier_engine::store_season::StoreSeason,
+    /// Its attributes in the season's data set (null when the data set can no
+    /// longer be loaded).
+    #[schema(value_type = Option<StoreAttributesBody>)]
+    pub attributes: Option<StoreAttributes>,
+    /// The currency of the season's money figures.
+    pub currency: String,
 }
 
 /// The current data set's stores.

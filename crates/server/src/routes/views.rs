@@ -7,12 +7,13 @@
 use super::workflows::load_view;
 use crate::auth::Viewer;
 use crate::contract::views::{
-    AllocationView, ForecastView, MarkdownsView, ReportView, VarianceView,
+    AllocationView, ForecastView, MarkdownsView, ReportView, StoreView, VarianceView,
 };
 use crate::contract::workflow::ManufacturingBody;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::PathParams;
 use crate::state::AppState;
+use atelier_engine::store_season::{StoreSeasonError, store_season};
 use atelier_engine::{DataCatalog, WorkflowState, WorkflowView};
 use axum::Json;
 use axum::extract::State;
@@ -101,6 +102,52 @@ pub async fn allocation(
         stock: view.stock,
         dc_stock: view.dc_stock,
     }))
+}
+
+/// One store's page: its plan (cluster, share, allocation, launch shipment),
+/// each week's sales beside its share of the forecast the week was played
+/// against, its stock at the end of each week, replenishment, transfers in and
+/// out, and the markdown it sold under; with its attributes from the season's
+/// data set. Folded from the log as the season's own view is.
+#[utoipa::path(get, path = "/api/workflows/{id}/stores/{store_id}", tag = "views",
+    params(
+        ("id" = String, Path, description = "Workflow id"),
+        ("store_id" = String, Path, description = "Store id, as the allocation lists it (S001)"),
+    ),
+    responses(
+        (status = 200, description = "The store's season so far", body = StoreView),
+        (status = 404, description = "Unknown workflow, or no store of that id in the season (the id named)", body = ErrorBody),
+        (status = 409, description = "Not allocated yet", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn store(
+    State(state): State<AppState>,
+    _: Viewer,
+    PathParams((id, store_id)): PathParams<(String, String)>,
+) -> Result<Json<StoreView>, ApiError> {
+    state
+        .read(move |s| {
+            let view = s.orchestrator().view(&id)?;
+            let events = s.orchestrator().events(&id, 0, None)?;
+            let season = store_season(&events, &store_id).map_err(|e| match e {
+                e @ StoreSeasonError::UnknownStore { .. } => ApiError::NotFound(e.to_string()),
+                e @ StoreSeasonError::NotAllocated { .. } => ApiError::Conflict(e.to_string()),
+                StoreSeasonError::Log(e) => ApiError::internal(e),
+            })?;
+            let attributes = s.catalog().load(&view.data).ok().and_then(|data| {
+                data.stores
+                    .stores()
+                    .iter()
+                    .find(|a| a.store_id == store_id)
+                    .cloned()
+            });
+            Ok(Json(StoreView {
+                season,
+                attributes,
+                currency: view.tunables.currency.clone(),
+            }))
+        })
+        .await
 }
 
 /// The markdown checkpoint and what was proposed or applied (an empty list before

@@ -52,6 +52,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("overview.js", JS),
     asset!("approvals.js", JS),
     asset!("stores.js", JS),
+    asset!("store.js", JS),
     asset!("uploads.js", JS),
     asset!("report.js", JS),
     asset!("compare.js", JS),

@@ -237,6 +237,30 @@ fn every_answer_of_a_season_matches_the_document() {
         ),
     );
     assert_eq!(tuned.status, 200, "{:?}", tuned.body);
+    let tried = seen(
+        "post",
+        "/api/workflows/{id}/what-if",
+        app.post_json(
+            &format!("/api/workflows/{id}/what-if"),
+            &json!({"draws": 2, "seed": 3, "policy": "seed", "order_units": 150000, "checkpoint_week": null}),
+        ),
+    );
+    assert_eq!(tried.status, 200, "{:?}", tried.body);
+    for store in ["S001", "S999"] {
+        seen(
+            "get",
+            "/api/workflows/{id}/stores/{store_id}",
+            app.get(&format!("/api/workflows/{id}/stores/{store}")),
+        );
+    }
+    seen(
+        "post",
+        "/api/workflows/{id}/what-if",
+        app.post_json(
+            &format!("/api/workflows/{id}/what-if"),
+            &json!({"holdback": 2}),
+        ),
+    );
     // Errors on the way.
     seen(
         "post",

@@ -19,5 +19,6 @@ mod outage;
 mod parameters;
 mod recovery;
 mod season;
+mod store_page;
 mod stream;
 mod tune;

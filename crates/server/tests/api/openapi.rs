@@ -67,7 +67,10 @@ fn the_document_lists_the_refusals_of_every_operation() {
             }
         }
     }
-    assert_eq!(json_bodies, 5, "create, approve, reforecast, extract, tune");
+    assert_eq!(
+        json_bodies, 6,
+        "create, approve, reforecast, extract, tune, what-if"
+    );
 }
 
 /// Every operation that names the bearer scheme documents 401 and 403, and the
@@ -103,7 +106,7 @@ fn secured_operations_document_and_answer_401() {
             }
         }
     }
-    assert_eq!(secured, 27, "every operation but /healthz and the document");
+    assert_eq!(secured, 29, "every operation but /healthz and the document");
 }
 
 /// The document's frame: `servers`, `security: []` on the open operations, 429

@@ -4,7 +4,7 @@
 
 use crate::event::{ApprovalKind, ApprovalProposal, Event, ExpiryAction, Modification, Resolution};
 use crate::orchestrator::EngineError;
-use crate::orchestrator::limits::MAX_ORDER_MULTIPLE;
+use crate::orchestrator::limits::{MAX_ORDER_MULTIPLE, max_order_units};
 use crate::orchestrator::step::{Step, StepError};
 use crate::reasoning::{self, Decision};
 use crate::view::{PendingApproval, TransitionError, WorkflowView};
@@ -105,7 +105,7 @@ pub fn check_modification(
     if kind != ApprovalKind::Reorder && m.reorder_units.is_some() {
         return invalid("reorder_units applies only to a reorder approval".into());
     }
-    let max_qty = forecast_units.max(1_000).saturating_mul(MAX_ORDER_MULTIPLE);
+    let max_qty = max_order_units(forecast_units);
     match kind {
         ApprovalKind::Manufacturing => {
             if m.markdown_pct.is_some() || m.transfer_units.is_some() {

@@ -1,5 +1,5 @@
 // The dashboard's entry: who is signed in, the header, and the hash router
-// (#/ seasons, #/new, #/data, #/compare[/A/B], #/season/ID[/tab]). Pages are plain functions or
+// (#/ seasons, #/new, #/data, #/compare[/A/B], #/season/ID[/tab][/store]). Pages are plain functions or
 // classes that render into <main>; a page with leave() is told when it is left.
 
 import { clearToast, h, mount, toast } from './dom.js';
@@ -80,6 +80,12 @@ function signIn(message) {
 
 function route() {
   if (!ctx.session) return;
+  const parts0 = (location.hash || '#/').slice(2).split('/');
+  // A link within the season on screen (a tab, a store's page) keeps the page.
+  if (parts0[0] === 'season' && page instanceof SeasonPage && page.id === decodeURIComponent(parts0[1] || '')) {
+    page.navigate(parts0[2] || 'overview', parts0[3] ? decodeURIComponent(parts0[3]) : null);
+    return;
+  }
   if (page && page.leave) page.leave();
   clearToast();
   page = null;
@@ -89,7 +95,7 @@ function route() {
     a.toggleAttribute('aria-current', a.dataset.nav === (parts[0] || 'seasons'));
   }
   if (parts[0] === 'season' && parts[1]) {
-    page = new SeasonPage(main, ctx, decodeURIComponent(parts[1]), parts[2] || 'overview');
+    page = new SeasonPage(main, ctx, decodeURIComponent(parts[1]), parts[2] || 'overview', parts[3] ? decodeURIComponent(parts[3]) : null);
   } else if (parts[0] === 'compare') {
     page = renderCompare(main, ctx, decodeURIComponent(parts[1] || ''), decodeURIComponent(parts[2] || ''));
   } else if (parts[0] === 'new') {

@@ -3,7 +3,7 @@
 // same numbers, so the chart can be read by a screen reader and checked by eye.
 
 import { h, s, uid } from './dom.js';
-import { units } from './format.js';
+import { money, moneyShort, units } from './format.js';
 
 const PAD = { top: 16, right: 16, bottom: 44, left: 64 };
 
@@ -201,4 +201,55 @@ export function barList(opts) {
     h('figcaption', {}, h('h3', {}, opts.title), h('p', { class: 'muted' }, opts.summary)),
     h('div', { class: 'chart-box' }, svg),
     opts.table ? tableView(opts.table.columns, opts.table.rows) : null);
+}
+
+/** Ticks across [lo, hi] at a round step (not from zero): a money axis. */
+function spanTicks(lo, hi, count) {
+  const step = niceStep(Math.max(hi - lo, 1), count);
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step / 1e6; v += step) out.push(v);
+  return out;
+}
+
+/**
+ * Ranges on one money axis, one row each: a bar from p10 to p90 and a mark at
+ * the median, labelled with it. rows: [{label, cls, p10, p50, p90}];
+ * opts: {testid, title, summary, width, currency}.
+ */
+export function rangeChart(opts) {
+  const width = Math.max(300, Math.floor(opts.width || 640));
+  const left = width < 480 ? 92 : 120;
+  const right = 24;
+  const rowH = 46;
+  const height = 18 + rowH * opts.rows.length + 34;
+  let lo = Math.min(...opts.rows.map((r) => r.p10));
+  let hi = Math.max(...opts.rows.map((r) => r.p90));
+  const pad = Math.max((hi - lo) * 0.08, Math.abs(hi) * 0.01, 1);
+  lo -= pad;
+  hi += pad;
+  const x = (v) => left + (width - left - right) * ((v - lo) / (hi - lo));
+  const short = (v) => moneyShort(v, opts.currency);
+  const ids = { t: uid('ct'), d: uid('cd') };
+  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-labelledby': `${ids.t} ${ids.d}`, class: 'chart-svg range-chart' },
+    s('title', { id: ids.t }, opts.title), s('desc', { id: ids.d }, opts.summary));
+  const grid = s('g', { class: 'grid' });
+  for (const v of spanTicks(lo, hi, width < 480 ? 3 : 5)) {
+    grid.append(s('line', { x1: x(v), x2: x(v), y1: 10, y2: height - 30 }),
+      s('text', { class: 'tick', x: x(v), y: height - 14, 'text-anchor': 'middle' }, short(v)));
+  }
+  svg.append(grid);
+  opts.rows.forEach((r, i) => {
+    const cy = 18 + i * rowH + rowH / 2;
+    svg.append(
+      s('text', { class: 'bar-label', x: left - 8, y: cy + 4, 'text-anchor': 'end' }, r.label),
+      s('rect', { class: `range ${r.cls}`, x: x(r.p10).toFixed(1), y: cy - 7, width: Math.max(2, x(r.p90) - x(r.p10)).toFixed(1), height: 14, rx: 3 },
+        s('title', {}, `${r.label}: p10 ${money(r.p10, opts.currency)}, p90 ${money(r.p90, opts.currency)}`)),
+      s('line', { class: `range-median ${r.cls}`, x1: x(r.p50), x2: x(r.p50), y1: cy - 12, y2: cy + 12 },
+        s('title', {}, `${r.label}: median ${money(r.p50, opts.currency)}`)),
+      s('text', { class: 'range-value', x: x(r.p50), y: cy - 15, 'text-anchor': 'middle' }, short(r.p50)),
+    );
+  });
+  return h('figure', { class: 'chart', 'data-testid': opts.testid },
+    h('figcaption', {}, h('h4', {}, opts.title), h('p', { class: 'muted small' }, 'Bars run from p10 to p90; the mark is the median.')),
+    h('div', { class: 'chart-box' }, svg));
 }

@@ -8,16 +8,26 @@ export function units(n) {
   return n === null || n === undefined || Number.isNaN(n) ? '—' : intFmt.format(n);
 }
 
-/** A fraction as a percentage: 0.1709 → "17%" (digits after the point optional). */
+/** The minus sign figures are written with (U+2212), not the hyphen. */
+export const MINUS = '\u2212';
+
+/** A number to `digits` places with a true minus; a value that rounds to 0 is unsigned. */
+function fixed(v, digits) {
+  let t = Number(v).toFixed(digits);
+  if (Number(t) === 0) t = (0).toFixed(digits);
+  return t.startsWith('-') ? `${MINUS}${t.slice(1)}` : t;
+}
+
+/** A fraction as a percentage: 0.1709 → "17%", −0.013 → "−1.3%" with digits 1. */
 export function pct(f, digits = 0) {
   if (f === null || f === undefined || Number.isNaN(f)) return '—';
-  return `${(f * 100).toFixed(digits)}%`;
+  return `${fixed(f * 100, digits)}%`;
 }
 
 /** A number already in percent: 31.94 → "31.9%". */
 export function percent(p, digits = 1) {
   if (p === null || p === undefined || Number.isNaN(p)) return '—';
-  return `${Number(p).toFixed(digits)}%`;
+  return `${fixed(p, digits)}%`;
 }
 
 /** Money with its currency code: (1234.5, 'EUR') → "€1,235"; no code → "1,235". */
@@ -27,21 +37,49 @@ export function money(v, currency, digits = 0) {
   if (Math.abs(v) < 0.5 * 10 ** -digits) v = 0;
   if (currency) {
     try {
-      return new Intl.NumberFormat('en-US', {
-        style: 'currency', currency, maximumFractionDigits: digits, minimumFractionDigits: digits,
-      }).format(v);
+      return formatter(currency, digits).format(v);
     } catch {
       // An unknown code: show it as it is.
     }
   }
-  const text = new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(v);
+  const text = formatter('', digits).format(v);
   return currency ? `${text} ${currency}` : text;
 }
+
+const formatters = new Map();
+
+/** A money formatter per currency and digits, made once (tables show hundreds). */
+function formatter(currency, digits) {
+  const key = `${currency}|${digits}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', currency
+      ? { style: 'currency', currency, maximumFractionDigits: digits, minimumFractionDigits: digits }
+      : { maximumFractionDigits: digits, minimumFractionDigits: digits });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** Money in a chart's few characters: (7512345, 'USD') → "$7.5M". */
+export function moneyShort(v, currency) {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  const opts = { notation: 'compact', maximumFractionDigits: 1 };
+  try {
+    return new Intl.NumberFormat('en-US', currency ? { ...opts, style: 'currency', currency } : opts).format(v);
+  } catch {
+    return `${new Intl.NumberFormat('en-US', opts).format(v)} ${currency}`;
+  }
+}
+
+// Each timeline row shows its time: one formatter for all of them (making one
+// per call costs more than the rest of the row).
+const clockFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 
 /** An RFC 3339 time as HH:MM:SS local time. */
 export function clock(ts) {
   const d = new Date(ts);
-  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString('en-GB', { hour12: false });
+  return Number.isNaN(d.getTime()) ? '' : clockFmt.format(d);
 }
 
 /** An RFC 3339 time as a short local date and time. */

@@ -41,10 +41,16 @@ export class SeasonModel {
     this.money = {}; // unit_cost, unit_price, currency when the approval carries them
   }
 
-  /** Folds one stream message. */
+  /**
+   * Folds one stream message; whether it changed the model. Words (reasoning,
+   * agent status) and events no view draws from change nothing, so a page need
+   * not redraw its charts for them.
+   */
   apply(m) {
     const fn = this[`on_${m.event}`];
-    if (fn) fn.call(this, m);
+    if (!fn) return false;
+    fn.call(this, m);
+    return true;
   }
 
   on_workflow_created(m) {

@@ -233,10 +233,10 @@ export function renderOverview({ model, status, ctx, page, width }) {
     metrics(model, status),
     pendingPanel(model, status, ctx, page),
     h('div', { class: wide ? 'grid2' : 'grid1' },
-      h('section', { class: 'card' }, forecastChart(model, cw, page)),
-      h('section', { class: 'card' }, sellThroughChart(model, cw)),
-      model.allocation ? h('section', { class: 'card' }, stockChart(model, cw)) : null,
-      model.allocation ? h('section', { class: 'card' }, replenishmentChart(model, cw)) : null,
+      h('section', { class: 'card chart-card' }, forecastChart(model, cw, page)),
+      h('section', { class: 'card chart-card' }, sellThroughChart(model, cw)),
+      model.allocation ? h('section', { class: 'card chart-card' }, stockChart(model, cw)) : null,
+      model.allocation ? h('section', { class: 'card chart-card' }, replenishmentChart(model, cw)) : null,
       clusterSection(model, cw),
       membersTable(model)));
 }

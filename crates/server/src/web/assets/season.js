@@ -11,6 +11,7 @@ import { SeasonModel } from './model.js';
 import { row } from './timeline.js';
 import { renderOverview } from './overview.js';
 import { renderStores } from './stores.js';
+import { renderStore } from './store.js';
 import { renderWeeks } from './uploads.js';
 import { renderReport } from './report.js';
 import { ApprovalDialog } from './approvals.js';
@@ -26,12 +27,24 @@ const TABS = [
   ['whatif', 'What-if'],
 ];
 
+/**
+ * How long the stream must be quiet before the tab panel is redrawn for what it
+ * brought, and the longest a change waits while events keep coming (see
+ * SeasonPage.panelSoon).
+ */
+export const PANEL_QUIET_MS = 250;
+/** How long a stream message waits for the others of its burst before they are drawn. */
+export const BATCH_MS = 40;
+export const PANEL_MAX_WAIT_MS = 1500;
+
 export class SeasonPage {
-  constructor(main, ctx, id, tab) {
+  constructor(main, ctx, id, tab, storeId) {
     this.main = main;
     this.ctx = ctx;
     this.id = id;
     this.tab = TABS.some(([k]) => k === tab) ? tab : 'overview';
+    // A store's own page, inside the Stores tab (#/season/ID/stores/STORE).
+    this.storeId = this.tab === 'stores' && storeId ? storeId : null;
     this.model = new SeasonModel();
     this.status = null;
     this.busy = false;
@@ -60,8 +73,25 @@ export class SeasonPage {
             h('div', { class: 'timeline-head' }, h('h2', { id: 'tl-title' }, 'Agent activity'), this.conn),
             this.timeline))));
     this.drawTabs();
-    this.onResize = () => this.schedule();
+    this.onResize = () => {
+      this.resized = true;
+      this.schedule();
+    };
     window.addEventListener('resize', this.onResize);
+    // A press on the panel holds its redraws until the release: a button
+    // replaced between the two loses the click (an answer arriving as the
+    // planner clicks, say).
+    this.panel.addEventListener('pointerdown', () => { this.pressing = true; });
+    this.onRelease = () => {
+      if (!this.pressing) return;
+      this.pressing = false;
+      if (this.heldRender) {
+        this.heldRender = false;
+        setTimeout(() => this.render(), 0);
+      }
+    };
+    window.addEventListener('pointerup', this.onRelease, true);
+    window.addEventListener('pointercancel', this.onRelease, true);
     this.stream = new SeasonStream(id, (msgs) => this.receive(msgs), (st, s) => this.connection(st, s));
     this.load();
   }
@@ -86,7 +116,11 @@ export class SeasonPage {
     this.stream.stop();
     this.dialog.close();
     window.removeEventListener('resize', this.onResize);
+    window.removeEventListener('pointerup', this.onRelease, true);
+    window.removeEventListener('pointercancel', this.onRelease, true);
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.batchTimer);
+    clearTimeout(this.panelTimer);
     cancelAnimationFrame(this.frame);
     this.gone = true;
   }
@@ -105,11 +139,21 @@ export class SeasonPage {
   /**
    * Messages from the stream wait for the next animation frame: however many
    * arrive before it (a burst, a replayed log, fifty events a second), they are
-   * folded, added to the timeline and drawn once, in that frame.
+   * folded and added to the timeline in that frame. The tab panel (charts,
+   * tables) is redrawn once the burst is over, and only when something it
+   * shows changed (see render and panelSoon).
    */
   receive(msgs) {
     this.inbox.push(...msgs);
-    this.schedule();
+    // A week's events arrive as several messages over some tens of
+    // milliseconds: they wait BATCH_MS for each other, then share one frame
+    // (each frame has a cost of its own, paid by every page open).
+    if (!this.batchTimer && !this.frame) {
+      this.batchTimer = setTimeout(() => {
+        this.batchTimer = 0;
+        this.schedule();
+      }, BATCH_MS);
+    }
     clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => this.refresh(), 150);
   }
@@ -121,8 +165,7 @@ export class SeasonPage {
     this.inbox = [];
     const rows = document.createDocumentFragment();
     for (const m of msgs) {
-      this.model.apply(m);
-      this.applied += 1;
+      if (this.model.apply(m)) this.applied += 1;
       rows.prepend(row(m));
       if (m.event === 'approval_resolved' || m.event === 'approval_expired') this.dialog.resolved(m);
     }
@@ -131,20 +174,25 @@ export class SeasonPage {
     Object.assign(this.conn.dataset, { lastSeq: last.seq, received: this.stream.received });
   }
 
-  /** Keeps the workflow resource, counting a change only when its content changed. */
+  /**
+   * Keeps the workflow resource, counting a change only when its content
+   * changed; whether it did.
+   */
   setStatus(status) {
     const text = JSON.stringify(status);
-    if (text !== this.statusText) {
+    const changed = text !== this.statusText;
+    if (changed) {
       this.statusText = text;
       this.statusVersion += 1;
     }
     this.status = status;
+    return changed;
   }
 
   async refresh() {
     try {
-      this.setStatus(await api.get(`/api/workflows/${encodeURIComponent(this.id)}`));
-      this.schedule();
+      // An unchanged resource has nothing to draw: no frame.
+      if (this.setStatus(await api.get(`/api/workflows/${encodeURIComponent(this.id)}`))) this.schedule();
     } catch {
       // The stream says what happened; the next event retries.
     }
@@ -159,9 +207,54 @@ export class SeasonPage {
     });
   }
 
+  /**
+   * Follows a link inside the season (#/season/ID/TAB[/STORE]) without leaving
+   * the page: the stream, the timeline and what the tabs hold stay. A store's
+   * page takes focus on its title once its figures arrive.
+   */
+  navigate(tab, storeId) {
+    const key = TABS.some(([k]) => k === tab) ? tab : 'overview';
+    const store = key === 'stores' && storeId ? storeId : null;
+    if (key === this.tab && store === this.storeId) return;
+    this.tab = key;
+    this.storeId = store;
+    this.focusStore = Boolean(store);
+    this.drawTabs();
+    this.render();
+    if (!store && key === 'stores') {
+      const table = this.panel.querySelector('[data-testid=stores-table]');
+      const back = this.store && this.panel.querySelector(`[data-store="${CSS.escape(this.store.id)}"] a`);
+      (back || table || this.tabs.querySelector('[data-tab=stores]')).focus({ preventScroll: true });
+    }
+  }
+
+  /**
+   * Redraws the tab panel once the stream has been quiet for PANEL_QUIET_MS,
+   * and at the latest PANEL_MAX_WAIT_MS after the first change waiting: a
+   * burst of events (a week played, a replayed log) redraws the charts once,
+   * after its rows are on screen, and the frames that add rows stay cheap
+   * (fifty dashboards on one machine share its cores: scripts/fifty_dashboards.mjs).
+   * A panel never drawn is drawn at once.
+   */
+  panelSoon() {
+    const now = performance.now();
+    if (!this.panelAt) {
+      this.render();
+      return;
+    }
+    if (!this.panelWanted) this.panelWanted = now;
+    clearTimeout(this.panelTimer);
+    const due = Math.min(now + PANEL_QUIET_MS, this.panelWanted + PANEL_MAX_WAIT_MS);
+    this.panelTimer = setTimeout(() => {
+      this.panelTimer = 0;
+      this.render();
+    }, Math.max(0, due - now));
+  }
+
   /** Shows tab `key` (and moves focus to it when `focus`). */
   selectTab(key, focus) {
     this.tab = key;
+    this.storeId = null;
     history.replaceState(null, '', `#/season/${encodeURIComponent(this.id)}/${key}`);
     this.drawTabs();
     this.render();
@@ -287,7 +380,7 @@ export class SeasonPage {
 
   /**
    * Puts focus back after an action or a dialog: on `el` if it is still on the page,
-   * else on its stand-in after a re-render (same data-testid or data-tab), else on
+   * else on its stand-in after a re-render (same data-testid, data-tab or id), else on
    * the season's title, never on <body>.
    */
   refocus(el) {
@@ -296,7 +389,7 @@ export class SeasonPage {
       el.focus({ preventScroll: true });
       return;
     }
-    const key = el && el.dataset ? (el.dataset.testid ? `[data-testid="${el.dataset.testid}"]` : el.dataset.tab ? `[data-tab="${el.dataset.tab}"]` : null) : null;
+    const key = el && el.dataset ? (el.dataset.testid ? `[data-testid="${el.dataset.testid}"]` : el.dataset.tab ? `[data-tab="${el.dataset.tab}"]` : el.id ? `#${CSS.escape(el.id)}` : null) : null;
     const twin = key ? this.main.querySelector(key) : null;
     if (twin && !twin.disabled) twin.focus({ preventScroll: true });
     else {
@@ -343,8 +436,10 @@ export class SeasonPage {
    * leaves the panel as it is when nothing it shows has changed (no message
    * folded, the same resource, tab, width and busy flag): rebuilding it would
    * cost a frame and drop what the planner was doing in it (a half-typed value,
-   * an open table view, the scroll of a table). A direct call (a sort, a tab, an
-   * action, a what-if) always redraws.
+   * an open table view, the scroll of a table). When something changed, the
+   * frame only asks for the panel (panelSoon): the frame that adds timeline rows
+   * stays cheap, and a burst of events redraws the charts once. A direct call
+   * (a sort, a tab, an action, a what-if) always redraws, at once.
    */
   render({ frame = false } = {}) {
     if (this.gone) return;
@@ -352,16 +447,33 @@ export class SeasonPage {
     const had = document.activeElement;
     const inside = had && had !== document.body && (this.head.contains(had) || this.panel.contains(had));
     this.renderHead();
-    const width = this.panel.clientWidth || 800;
-    const key = `${this.tab}|${this.applied}|${this.statusVersion}|${width}|${this.busy}`;
-    if (frame && key === this.panelKey) {
+    // Reading the width lays the page out: a frame reads it only after a resize,
+    // a redraw (which lays out anyway) always.
+    if (!frame || this.resized || !this.width) {
+      this.width = this.panel.clientWidth || 800;
+      this.resized = false;
+    }
+    const width = this.width;
+    const key = `${this.tab}|${this.storeId}|${this.storeVersion || 0}|${this.applied}|${this.statusVersion}|${width}|${this.busy}`;
+    if (frame) {
+      // The head may have been rebuilt: focus in it goes to its stand-in.
+      if (inside && !had.isConnected) this.refocus(had);
+      if (key !== this.panelKey) this.panelSoon();
       if (this.model.pending && this.status && this.status.pending_approval) this.openApproval(false);
       return;
     }
+    if (this.pressing) {
+      this.heldRender = true;
+      return;
+    }
+    clearTimeout(this.panelTimer);
+    this.panelTimer = 0;
+    this.panelWanted = 0;
+    this.panelAt = performance.now();
     this.panelKey = key;
     this.panel.dataset.renders = String(Number(this.panel.dataset.renders || 0) + 1);
     const args = { model: this.model, status: this.status || {}, ctx: this.ctx, page: this, width };
-    const views = { overview: renderOverview, stores: renderStores, weeks: renderWeeks, report: renderReport, parameters: renderParameters, whatif: renderWhatIf };
+    const views = { overview: renderOverview, stores: this.storeId ? renderStore : renderStores, weeks: renderWeeks, report: renderReport, parameters: renderParameters, whatif: renderWhatIf };
     const keepScroll = window.scrollY;
     mount(this.panel, views[this.tab](args));
     window.scrollTo(0, keepScroll);

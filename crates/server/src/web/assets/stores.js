@@ -1,6 +1,7 @@
 // Every store of the season: cluster, season allocation, launch shipment, stock,
 // units sold, stockout weeks and replenished units, sortable by any column and
-// exported as CSV. Folded from the stream (see model.js), so it is live.
+// exported as CSV. Folded from the stream (see model.js), so it is live. Each
+// store's id links to its own page (store.js).
 
 import { h, download } from './dom.js';
 import { pct, units, words } from './format.js';
@@ -61,6 +62,8 @@ export function renderStores({ model, page }) {
       h('caption', { class: 'visually-hidden' }, 'Stores, sortable by any column'),
       h('thead', {}, h('tr', {}, head)),
       h('tbody', {}, rows.map((st) => h('tr', { 'data-store': st.store_id },
-        cols.map(([k, , num]) => (k === 'store_id' ? h('th', { scope: 'row', class: 'mono' }, st[k]) : h('td', { class: num ? 'num' : '' }, num ? units(st[k]) : words(st[k]))))))),
+        cols.map(([k, , num]) => (k === 'store_id'
+          ? h('th', { scope: 'row', class: 'mono' }, h('a', { href: `#/season/${encodeURIComponent(page.id)}/stores/${encodeURIComponent(st.store_id)}`, 'data-testid': 'store-link' }, st[k]))
+          : h('td', { class: num ? 'num' : '' }, num ? units(st[k]) : words(st[k]))))))),
       h('tfoot', {}, h('tr', {}, cols.map(([k, , num], i) => (i === 0 ? h('th', { scope: 'row' }, 'Total') : h('td', { class: num ? 'num' : '' }, num ? units(totals[k]) : ''))))))));
 }

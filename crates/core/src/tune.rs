@@ -72,6 +72,7 @@ pub fn centred_draws(
 
 /// A setting a planner fixes before the season.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Knob {
     /// Safety stock on the order: the fixed percentage under `seed`; under `margin`
@@ -123,6 +124,26 @@ pub enum Setting {
     /// A week, or `None` for no markdown checkpoint.
     Week(Option<u32>),
 }
+
+/// In the API document a setting is a number (a fraction, or a week) or null
+/// (no checkpoint): its untagged forms overlap (a week is a number too), so the
+/// schema says what a client reads rather than listing the forms as alternatives
+/// of which exactly one must match.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Setting {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Number, Type::Null]))
+            .description(Some(
+                "A knob's value: a fraction, a week, or null (no markdown checkpoint).",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Setting {}
 
 impl std::fmt::Display for Setting {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -233,6 +254,7 @@ fn same(a: Setting, b: Setting) -> bool {
 
 /// A candidate's margin against the current setting's on the same draws.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PairedGain {
     /// Mean of (candidate − current) per draw, money.
     pub mean: f64,

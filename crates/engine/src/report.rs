@@ -28,6 +28,7 @@ pub fn progress(view: &WorkflowView) -> f64 {
 /// Season demand as the order sees it: the lognormal fitted to the forecast's
 /// interval (`core::order_value::DemandDistribution::from_interval`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DemandSpread {
     /// The median, units.
     pub median_units: f64,
@@ -44,6 +45,7 @@ pub struct DemandSpread {
 /// The money of the manufacturing order: what it costs, what it is expected to
 /// earn, and a few other sizes beside it (`core::order_value`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderValuation {
     /// ISO 4217 code of every money figure here.
     pub currency: String,

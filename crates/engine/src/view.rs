@@ -40,6 +40,7 @@ pub struct TransitionError {
 
 /// A week as the views report it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WeekRow {
     /// Season week.
     pub week: u32,
@@ -68,12 +69,15 @@ pub struct WeekRow {
 
 /// An approval that is awaited.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PendingApproval {
     /// Id to answer with.
     pub approval_id: String,
     /// What is to be approved.
     pub kind: ApprovalKind,
     /// The proposal.
+    // Left open in the API document: its forms are the agents' own records.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: ApprovalProposal,
     /// The actions allowed.
     pub options: Vec<String>,
@@ -83,6 +87,7 @@ pub struct PendingApproval {
 
 /// The markdown taken at the checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarkdownRow {
     /// The checkpoint week.
     pub week: u32,

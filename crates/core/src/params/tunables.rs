@@ -8,6 +8,7 @@ use std::fmt;
 
 /// Which rules take the season's decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
     /// domain.md's rules exactly: fixed safety stock, sell-through against units
@@ -60,6 +61,7 @@ impl Policy {
 
 /// What the fixed rule's sell-through is judged against at the checkpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MarkdownBasis {
     /// Units sold ÷ units manufactured (domain.md's rule).

@@ -2,11 +2,6 @@
 //! variance and report, the current data set's stores, clusters and categories,
 //! the workflow list, health, and extracted parameters.
 
-use super::schema::{
-    AllocationBody, AnsweredApprovalBody, ClusterNameBody, DataSourceBody, MarkdownRowBody,
-    ReplenishmentStrategyBody, SeasonReportBody, StoreAttributesBody, StoreStockBody,
-    TotalIntervalBody, WeekRowBody,
-};
 use super::workflow::ManufacturingBody;
 use atelier_core::data::StoreAttributes;
 use atelier_core::demand::TotalInterval;
@@ -33,7 +28,6 @@ pub struct ForecastView {
     /// Units per week now (re-forecasts revise the weeks to come).
     pub weekly_current: Vec<u64>,
     /// Interval for the season total.
-    #[schema(value_type = TotalIntervalBody)]
     pub interval: TotalInterval,
     /// The order proposed or approved.
     pub manufacturing: Option<ManufacturingBody>,
@@ -49,10 +43,8 @@ pub struct AllocationView {
     /// The workflow.
     pub workflow_id: String,
     /// Clusters and stores with their shares and units.
-    #[schema(value_type = AllocationBody)]
     pub allocation: Allocation,
     /// Per store, in network order: allocation, shipped so far, on hand.
-    #[schema(value_type = Vec<StoreStockBody>)]
     pub stock: Vec<StoreStock>,
     /// Units at the DC now.
     pub dc_stock: u64,
@@ -68,7 +60,6 @@ pub struct MarkdownsView {
     /// Target sell-through at the checkpoint.
     pub threshold: Option<f64>,
     /// The markdown proposed or applied (empty before the checkpoint).
-    #[schema(value_type = Vec<MarkdownRowBody>)]
     pub markdowns: Vec<MarkdownRow>,
     /// Why the markdown check was skipped, if it was.
     pub skipped: Option<String>,
@@ -85,7 +76,6 @@ pub struct VarianceView {
     /// The same threshold in percent (20.0), the unit of the weeks' `variance_pct`.
     pub threshold_percent: f64,
     /// Weeks played.
-    #[schema(value_type = Vec<WeekRowBody>)]
     pub weeks: Vec<WeekRow>,
 }
 
@@ -95,16 +85,12 @@ pub struct ReportView {
     /// The workflow.
     pub workflow_id: String,
     /// The season's measures and suggestions.
-    #[schema(value_type = SeasonReportBody)]
     pub report: SeasonReport,
     /// Weeks played.
-    #[schema(value_type = Vec<WeekRowBody>)]
     pub weeks: Vec<WeekRow>,
     /// The markdown, if one was proposed.
-    #[schema(value_type = Option<MarkdownRowBody>)]
     pub markdown: Option<MarkdownRow>,
     /// Every approval answered or expired, in order, with who answered.
-    #[schema(value_type = Vec<AnsweredApprovalBody>)]
     pub approvals: Vec<AnsweredApproval>,
 }
 
@@ -112,10 +98,8 @@ pub struct ReportView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StoresView {
     /// The data set.
-    #[schema(value_type = DataSourceBody)]
     pub dataset: DataSource,
     /// Every store with its attributes.
-    #[schema(value_type = Vec<StoreAttributesBody>)]
     pub stores: Vec<StoreAttributes>,
 }
 
@@ -123,7 +107,6 @@ pub struct StoresView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StoreCluster {
     /// The cluster.
-    #[schema(value_type = ClusterNameBody)]
     pub cluster: ClusterName,
     /// Stores in it.
     pub store_count: usize,
@@ -135,7 +118,6 @@ pub struct StoreCluster {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClustersView {
     /// The data set.
-    #[schema(value_type = DataSourceBody)]
     pub dataset: DataSource,
     /// The k-means++ seed.
     pub seed: u64,
@@ -155,7 +137,6 @@ pub struct CategorySummary {
     /// Revenue in the history.
     pub revenue: f64,
     /// Last day with sales.
-    #[schema(value_type = Option<String>, format = Date)]
     pub last_date: Option<NaiveDate>,
 }
 
@@ -163,7 +144,6 @@ pub struct CategorySummary {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoriesView {
     /// The data set.
-    #[schema(value_type = DataSourceBody)]
     pub dataset: DataSource,
     /// Its categories.
     pub categories: Vec<CategorySummary>,
@@ -181,30 +161,6 @@ pub struct Health {
     pub error: Option<String>,
 }
 
-/// How sure the extractor is.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum ConfidenceBody {
-    /// Several indirect cues or a default were used.
-    Low,
-    /// One field came from an indirect cue.
-    Medium,
-    /// Every field was stated.
-    High,
-}
-
-/// Which extractor read the text.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum ExtractionSourceBody {
-    /// The model, its answer validated.
-    Llm,
-    /// The rules (also when the model's answer was not usable).
-    Offline,
-}
-
 /// The seven parameters read from a description, with how they were read.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -213,13 +169,10 @@ pub struct ExtractedParameters {
     #[schema(minimum = 1, maximum = 52)]
     pub forecast_horizon_weeks: u32,
     /// First day of week 1.
-    #[schema(value_type = String, format = Date)]
     pub season_start_date: NaiveDate,
     /// Last day of the season (derived).
-    #[schema(value_type = String, format = Date)]
     pub season_end_date: NaiveDate,
     /// How often the DC tops stores up.
-    #[schema(value_type = ReplenishmentStrategyBody)]
     pub replenishment_strategy: ReplenishmentStrategy,
     /// Share of the order held at the DC, 0..=1.
     pub dc_holdback_percentage: f64,
@@ -228,12 +181,10 @@ pub struct ExtractedParameters {
     /// Target sell-through at the checkpoint; null for no markdowns.
     pub markdown_threshold: Option<f64>,
     /// `high`, `medium` or `low`.
-    #[schema(value_type = ConfidenceBody)]
     pub extraction_confidence: Confidence,
     /// Which phrase gave each field.
     pub extraction_reasoning: String,
     /// `llm` or `offline` (the rules; also when the model's answer was not usable).
-    #[schema(value_type = ExtractionSourceBody)]
     pub source: Source,
 }
 

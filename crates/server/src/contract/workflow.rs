@@ -2,12 +2,6 @@
 //! folded view (the shape `atelier status --json` prints, plus what a client of
 //! the server needs), the creation receipt, a page of the log, and a week's check.
 
-use super::request::ActualsMeaningBody;
-use super::schema::{
-    AgentNameBody, AnsweredApprovalBody, ClusterNameBody, DataSourceBody, MarkdownRowBody,
-    OrderValuationBody, PendingApprovalBody, SeasonParametersBody, SeasonReportBody,
-    StoredEventBody, TotalIntervalBody, WeekRowBody, WorkflowStateBody,
-};
 use atelier_core::demand::{ManufacturingOrder, TotalInterval};
 use atelier_core::inventory::ClusterName;
 use atelier_core::params::SeasonParameters;
@@ -66,7 +60,6 @@ pub struct ForecastBody {
     /// Units per week now (re-forecasts revise the weeks to come).
     pub weekly_current: Vec<u64>,
     /// Interval for the season total.
-    #[schema(value_type = TotalIntervalBody)]
     pub interval: TotalInterval,
 }
 
@@ -74,7 +67,6 @@ pub struct ForecastBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClusterUnits {
     /// The cluster.
-    #[schema(value_type = ClusterNameBody)]
     pub cluster_id: ClusterName,
     /// Stores in it.
     pub stores: usize,
@@ -101,7 +93,6 @@ pub struct AllocationSummary {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PhaseSkipped {
     /// The phase.
-    #[schema(value_type = WorkflowStateBody)]
     pub phase: WorkflowState,
     /// Why.
     pub reason: String,
@@ -114,15 +105,12 @@ pub struct WorkflowBody {
     /// The workflow.
     pub workflow_id: String,
     /// Its state.
-    #[schema(value_type = WorkflowStateBody)]
     pub state: WorkflowState,
     /// The category.
     pub category: String,
     /// The seven parameters, validated.
-    #[schema(value_type = SeasonParametersBody)]
     pub parameters: SeasonParameters,
     /// The agent working now, if any.
-    #[schema(value_type = Option<AgentNameBody>)]
     pub current_agent: Option<AgentName>,
     /// Share done, 0..1.
     pub progress: f64,
@@ -132,7 +120,6 @@ pub struct WorkflowBody {
     pub manufacturing: Option<ManufacturingBody>,
     /// The order's money (cost, expected revenue and margin, other sizes), once
     /// its price is known.
-    #[schema(value_type = Option<OrderValuationBody>)]
     pub order_value: Option<OrderValuation>,
     /// The forecast.
     pub forecast: Option<ForecastBody>,
@@ -141,31 +128,24 @@ pub struct WorkflowBody {
     /// Phases skipped and why.
     pub phases_skipped: Vec<PhaseSkipped>,
     /// Weeks played.
-    #[schema(value_type = Vec<WeekRowBody>)]
     pub weeks: Vec<WeekRow>,
     /// The markdown, if one was proposed.
-    #[schema(value_type = Option<MarkdownRowBody>)]
     pub markdown: Option<MarkdownRow>,
     /// The approval awaited.
-    #[schema(value_type = Option<PendingApprovalBody>)]
     pub pending_approval: Option<PendingApproval>,
     /// Every approval answered or expired, in order, with who answered.
-    #[schema(value_type = Vec<AnsweredApprovalBody>)]
     pub approvals: Vec<AnsweredApproval>,
     /// Emergency-reorder alerts raised.
     pub emergency_alerts: u32,
     /// The season report once completed.
-    #[schema(value_type = Option<SeasonReportBody>)]
     pub report: Option<SeasonReport>,
     /// The failure cause in state `error`.
     pub error: Option<String>,
     /// The week whose actuals are awaited next.
     pub next_week: u32,
     /// Where its data came from.
-    #[schema(value_type = DataSourceBody)]
     pub data: DataSource,
     /// What its weekly actuals mean.
-    #[schema(value_type = ActualsMeaningBody)]
     pub actuals_meaning: ActualsMeaning,
     /// Where to stream its events.
     pub websocket_url: String,
@@ -235,7 +215,6 @@ pub struct CreatedWorkflow {
     /// The new workflow's id.
     pub workflow_id: String,
     /// Its state after its first steps (usually `waiting_mfg_approval`).
-    #[schema(value_type = WorkflowStateBody)]
     pub status: WorkflowState,
     /// Where to stream its events.
     pub websocket_url: String,
@@ -245,7 +224,6 @@ pub struct CreatedWorkflow {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventsPage {
     /// Stored events: workflow_id, seq, recorded_at, event.
-    #[schema(value_type = Vec<StoredEventBody>)]
     pub events: Vec<StoredEvent>,
     /// Number of the last event in this page (ask `after=` it for the next).
     pub last_seq: Option<u64>,
@@ -269,7 +247,6 @@ pub struct WeekResult {
     /// The remaining weeks were re-forecast.
     pub reforecast_triggered: bool,
     /// The workflow's state after the week (e.g. `waiting_markdown_approval`).
-    #[schema(value_type = WorkflowStateBody)]
     pub state: WorkflowState,
 }
 

@@ -5,7 +5,6 @@
 
 use crate::auth::Viewer;
 use crate::contract::request::TuneRequest;
-use crate::contract::schema::TuneReportBody;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams};
 use crate::state::AppState;
@@ -40,7 +39,7 @@ fn unprocessable(message: String) -> ApiError {
     params(("id" = String, Path, description = "Workflow id")),
     request_body = TuneRequest,
     responses(
-        (status = 200, description = "Each knob: its value now, the values tried with their gain, and the recommendation", body = TuneReportBody),
+        (status = 200, description = "Each knob: its value now, the values tried with their gain, and the recommendation", body = TuneReport),
         (status = 400, description = "Invalid body (field named)", body = ErrorBody),
         (status = 404, description = "Unknown workflow", body = ErrorBody),
         (status = 409, description = "The season is not completed", body = ErrorBody),

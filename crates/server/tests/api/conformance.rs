@@ -1,7 +1,9 @@
 //! The OpenAPI document tells the truth: every answer of a whole season, of
 //! every view, and of the errors met on the way, matches the schema the
 //! document gives for its operation and status (types, required fields, no
-//! undocumented fields where the schema closes its object, enums).
+//! undocumented fields where the schema closes its object, enums). The schemas
+//! are derived from the types that write the answers, and every object is
+//! closed, so this guards what serde writes against what utoipa derives.
 
 use crate::helpers::*;
 use serde_json::{Value, json};

@@ -569,7 +569,10 @@ export interface components {
             /** @description Per-store split, in network order. */
             stores: components["schemas"]["StoreAllocation"][];
         };
-        /** @description The split of the order between stores and the DC. */
+        /**
+         * @description The split of the order between stores and the DC, per cluster (the stores'
+         *     own parts are in the allocation view).
+         */
         AllocationSummary: {
             /** @description Per cluster, fashion-forward first. */
             clusters: components["schemas"]["ClusterUnits"][];
@@ -995,8 +998,11 @@ export interface components {
             /** @description What is wrong with it. */
             reason: string;
         };
-        /** @description The demand forecast: as first made and as revised since. */
-        ForecastBody: {
+        /**
+         * @description The demand forecast as the workflow document shows it: the season total, the
+         *     weeks as first forecast, and the weeks now (re-forecasts revise those to come).
+         */
+        ForecastSummary: {
             /** @description Interval for the season total. */
             interval: components["schemas"]["TotalInterval"];
             /**
@@ -1004,7 +1010,7 @@ export interface components {
              * @description Units over the season, as first forecast.
              */
             total_season_demand: number;
-            /** @description Units per week now (re-forecasts revise the weeks to come). */
+            /** @description Units per week now. */
             weekly_current: number[];
             /** @description Units per week as first forecast. */
             weekly_initial: number[];
@@ -1019,7 +1025,7 @@ export interface components {
              *     not cover whole.
              */
             last_year_weekly: (number | null)[];
-            manufacturing?: null | components["schemas"]["ManufacturingBody"];
+            manufacturing?: null | components["schemas"]["ManufacturingOrder"];
             /**
              * Format: int64
              * @description Units over the season, as first forecast.
@@ -1065,8 +1071,8 @@ export interface components {
          * @enum {string}
          */
         LocationTier: "A" | "B" | "C";
-        /** @description The order proposed or approved. */
-        ManufacturingBody: {
+        /** @description The manufacturing order: forecast plus safety stock. */
+        ManufacturingOrder: {
             /**
              * Format: int64
              * @description Forecast season demand, units.
@@ -1338,7 +1344,7 @@ export interface components {
         PhaseSkipped: {
             /** @description The phase. */
             phase: components["schemas"]["WorkflowState"];
-            /** @description Why. */
+            /** @description Why, in words. */
             reason: string;
         };
         /**
@@ -2095,8 +2101,10 @@ export interface components {
             week: number;
         };
         /**
-         * @description The workflow as `atelier status --json` shows it, plus `next_week`, `data`,
-         *     `actuals_meaning` and `websocket_url`.
+         * @description The workflow document: what `atelier status --json` prints (the engine's
+         *     `WorkflowDocument`, the same value), and beside it what a client of the
+         *     server needs: the week awaited, the data, what actuals mean, and where to
+         *     stream.
          */
         WorkflowBody: {
             /** @description What its weekly actuals mean. */
@@ -2104,7 +2112,7 @@ export interface components {
             allocation?: null | components["schemas"]["AllocationSummary"];
             /** @description Every approval answered or expired, in order, with who answered. */
             approvals: components["schemas"]["AnsweredApproval"][];
-            /** @description The category. */
+            /** @description The category planned. */
             category: string;
             current_agent?: null | components["schemas"]["AgentName"];
             /** @description Where its data came from. */
@@ -2116,13 +2124,13 @@ export interface components {
             emergency_alerts: number;
             /** @description The failure cause in state `error`. */
             error?: string | null;
-            forecast?: null | components["schemas"]["ForecastBody"];
+            forecast?: null | components["schemas"]["ForecastSummary"];
             /**
              * Format: int64
-             * @description The last event number (resume the stream after it).
+             * @description The last event number (a client resumes the stream after it).
              */
             last_event: number;
-            manufacturing?: null | components["schemas"]["ManufacturingBody"];
+            manufacturing?: null | components["schemas"]["ManufacturingOrder"];
             markdown?: null | components["schemas"]["MarkdownRow"];
             /**
              * Format: int32
@@ -2137,7 +2145,7 @@ export interface components {
             phases_skipped: components["schemas"]["PhaseSkipped"][];
             /**
              * Format: double
-             * @description Share done, 0..1.
+             * @description Share done, 0..1: phases 1–2 count for a tenth, the weeks for the rest.
              */
             progress: number;
             report?: null | components["schemas"]["SeasonReport"];
@@ -2145,6 +2153,53 @@ export interface components {
             state: components["schemas"]["WorkflowState"];
             /** @description Where to stream its events. */
             websocket_url: string;
+            /** @description Weeks played. */
+            weeks: components["schemas"]["WeekRow"][];
+            /** @description The workflow. */
+            workflow_id: string;
+        };
+        /**
+         * @description The workflow as every surface shows it: `atelier run --json`, `resume
+         *     --json` and `status --json` print it, and `GET /api/workflows/{id}` answers
+         *     it with what only a client of the server needs beside it. One type, so the
+         *     CLI and the server cannot say different things about a workflow.
+         */
+        WorkflowDocument: {
+            allocation?: null | components["schemas"]["AllocationSummary"];
+            /** @description Every approval answered or expired, in order, with who answered. */
+            approvals: components["schemas"]["AnsweredApproval"][];
+            /** @description The category planned. */
+            category: string;
+            current_agent?: null | components["schemas"]["AgentName"];
+            /**
+             * Format: int32
+             * @description Emergency-reorder alerts raised.
+             */
+            emergency_alerts: number;
+            /** @description The failure cause in state `error`. */
+            error?: string | null;
+            forecast?: null | components["schemas"]["ForecastSummary"];
+            /**
+             * Format: int64
+             * @description The last event number (a client resumes the stream after it).
+             */
+            last_event: number;
+            manufacturing?: null | components["schemas"]["ManufacturingOrder"];
+            markdown?: null | components["schemas"]["MarkdownRow"];
+            order_value?: null | components["schemas"]["OrderValuation"];
+            /** @description The seven parameters, validated. */
+            parameters: components["schemas"]["SeasonParameters"];
+            pending_approval?: null | components["schemas"]["PendingApproval"];
+            /** @description Phases skipped and why. */
+            phases_skipped: components["schemas"]["PhaseSkipped"][];
+            /**
+             * Format: double
+             * @description Share done, 0..1: phases 1–2 count for a tenth, the weeks for the rest.
+             */
+            progress: number;
+            report?: null | components["schemas"]["SeasonReport"];
+            /** @description Its state. */
+            state: components["schemas"]["WorkflowState"];
             /** @description Weeks played. */
             weeks: components["schemas"]["WeekRow"][];
             /** @description The workflow. */

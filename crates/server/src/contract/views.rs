@@ -2,9 +2,8 @@
 //! variance and report, the current data set's stores, clusters and categories,
 //! the workflow list, health, and extracted parameters.
 
-use super::workflow::ManufacturingBody;
 use atelier_core::data::StoreAttributes;
-use atelier_core::demand::TotalInterval;
+use atelier_core::demand::{ManufacturingOrder, TotalInterval};
 use atelier_core::inventory::{Allocation, ClusterName, StoreStock};
 use atelier_core::params::{ReplenishmentStrategy, SeasonParameters};
 use atelier_core::season::SeasonReport;
@@ -30,7 +29,7 @@ pub struct ForecastView {
     /// Interval for the season total.
     pub interval: TotalInterval,
     /// The order proposed or approved.
-    pub manufacturing: Option<ManufacturingBody>,
+    pub manufacturing: Option<ManufacturingOrder>,
     /// The category's units in the same season weeks a year earlier (52 weeks
     /// back), from the season's sales history; null for a week the history does
     /// not cover whole.

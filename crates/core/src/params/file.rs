@@ -16,7 +16,9 @@ pub struct SeasonConfig {
     pub tunables: Tunables,
 }
 
-/// The top-level keys of a parameter file.
+/// The seven parameters' names, written once: the top-level keys of a parameter
+/// file, the fields of [`SeasonParameters`] and [`RawSeasonParameters`] (a test
+/// keeps them equal), and what the model is asked for.
 pub const PARAMETER_FIELDS: [&str; 7] = [
     "forecast_horizon_weeks",
     "season_start_date",
@@ -127,28 +129,6 @@ impl<'de> Deserialize<'de> for InputTunables {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    #[serde(flatten)]
-    raw: RawFields,
-    #[serde(default)]
-    tunables: Tunables,
-}
-
-// serde cannot combine `flatten` with `deny_unknown_fields` on the inner struct, so the
-// seven fields are repeated here without it; the outer struct rejects unknown keys.
-#[derive(Deserialize)]
-struct RawFields {
-    forecast_horizon_weeks: Option<i64>,
-    season_start_date: Option<String>,
-    season_end_date: Option<String>,
-    replenishment_strategy: Option<String>,
-    dc_holdback_percentage: Option<f64>,
-    markdown_checkpoint_week: Option<i64>,
-    markdown_threshold: Option<f64>,
-}
-
 impl SeasonConfig {
     /// The parameter file that reads back as this config: the seven at the top
     /// level, the tunables under `tunables` (what `--params F.json` takes).
@@ -171,18 +151,16 @@ impl SeasonConfig {
         check_known_fields(&value)?;
         let mut value = value;
         fill_in_policy(&mut value);
-        let file: ConfigFile =
-            serde_json::from_value(value).map_err(|e| ParamError::Json(e.to_string()))?;
-        let raw = RawSeasonParameters {
-            forecast_horizon_weeks: file.raw.forecast_horizon_weeks,
-            season_start_date: file.raw.season_start_date,
-            season_end_date: file.raw.season_end_date,
-            replenishment_strategy: file.raw.replenishment_strategy,
-            dc_holdback_percentage: file.raw.dc_holdback_percentage,
-            markdown_checkpoint_week: file.raw.markdown_checkpoint_week,
-            markdown_threshold: file.raw.markdown_threshold,
+        // The seven are the file less its `tunables`; they are read first, as
+        // their keys sort before it.
+        let tunables = value.as_object_mut().and_then(|m| m.remove("tunables"));
+        let json_error = |e: serde_json::Error| ParamError::Json(e.to_string());
+        let raw: RawSeasonParameters = serde_json::from_value(value).map_err(json_error)?;
+        let tunables: Tunables = match tunables {
+            Some(t) => serde_json::from_value(t).map_err(json_error)?,
+            None => Tunables::default(),
         };
-        let parameters = match (raw.validate(), file.tunables.validate()) {
+        let parameters = match (raw.validate(), tunables.validate()) {
             (Ok(p), Ok(())) => p,
             (Err(a), Err(b)) => {
                 let mut all = a.fields().to_vec();
@@ -193,7 +171,7 @@ impl SeasonConfig {
         };
         Ok(SeasonConfig {
             parameters,
-            tunables: file.tunables,
+            tunables,
         })
     }
 
@@ -203,5 +181,38 @@ impl SeasonConfig {
             parameters,
             tunables: Tunables::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(value: serde_json::Value) -> Vec<String> {
+        let mut keys: Vec<String> = value
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        keys
+    }
+
+    #[test]
+    fn the_field_list_matches_the_structs() {
+        let mut listed: Vec<String> = PARAMETER_FIELDS.iter().map(|f| f.to_string()).collect();
+        listed.sort_unstable();
+        let raw = serde_json::to_value(RawSeasonParameters::default()).unwrap_or_default();
+        assert_eq!(keys(raw), listed);
+        let parameters = RawSeasonParameters {
+            forecast_horizon_weeks: Some(12),
+            season_start_date: Some("2025-03-03".into()),
+            replenishment_strategy: Some("weekly".into()),
+            dc_holdback_percentage: Some(0.3),
+            ..RawSeasonParameters::default()
+        }
+        .validate()
+        .map(|p| serde_json::to_value(p).unwrap_or_default())
+        .unwrap_or_default();
+        assert_eq!(keys(parameters), listed);
     }
 }

@@ -5,7 +5,7 @@
 use atelier_core::data::StoreAttributes;
 use atelier_core::demand::{ManufacturingOrder, TotalInterval};
 use atelier_core::inventory::{Allocation, ClusterName, StoreStock};
-use atelier_core::params::{ReplenishmentStrategy, SeasonParameters};
+use atelier_core::params::SeasonParameters;
 use atelier_core::season::SeasonReport;
 use atelier_engine::event::DataSource;
 use atelier_engine::view::AnsweredApproval;
@@ -160,25 +160,13 @@ pub struct Health {
     pub error: Option<String>,
 }
 
-/// The seven parameters read from a description, with how they were read.
+/// The seven parameters read from a description (at the top level, as a
+/// parameter file has them), with how they were read.
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ExtractedParameters {
-    /// Season length in weeks.
-    #[schema(minimum = 1, maximum = 52)]
-    pub forecast_horizon_weeks: u32,
-    /// First day of week 1.
-    pub season_start_date: NaiveDate,
-    /// Last day of the season (derived).
-    pub season_end_date: NaiveDate,
-    /// How often the DC tops stores up.
-    pub replenishment_strategy: ReplenishmentStrategy,
-    /// Share of the order held at the DC, 0..=1.
-    pub dc_holdback_percentage: f64,
-    /// Week of the sell-through check; null for no markdowns.
-    pub markdown_checkpoint_week: Option<u32>,
-    /// Target sell-through at the checkpoint; null for no markdowns.
-    pub markdown_threshold: Option<f64>,
+    /// The seven, validated (the end date derived).
+    #[serde(flatten)]
+    pub parameters: SeasonParameters,
     /// `high`, `medium` or `low`.
     pub extraction_confidence: Confidence,
     /// Which phrase gave each field.
@@ -196,13 +184,7 @@ impl ExtractedParameters {
         source: Source,
     ) -> ExtractedParameters {
         ExtractedParameters {
-            forecast_horizon_weeks: parameters.forecast_horizon_weeks,
-            season_start_date: parameters.season_start_date,
-            season_end_date: parameters.season_end_date,
-            replenishment_strategy: parameters.replenishment_strategy,
-            dc_holdback_percentage: parameters.dc_holdback_percentage,
-            markdown_checkpoint_week: parameters.markdown_checkpoint_week,
-            markdown_threshold: parameters.markdown_threshold,
+            parameters,
             extraction_confidence,
             extraction_reasoning,
             source,

@@ -205,6 +205,7 @@ pub struct WeekSales {
 
 /// What a planner is asked to approve, with the numbers behind it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum ApprovalProposal {
     /// The manufacturing order.
@@ -267,6 +268,7 @@ pub enum ApprovalProposal {
 /// One store-to-store move: the stores by id, and Inventory's figures (store
 /// positions, units, covers, expected sales, gain and cost).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreTransfer {
     /// The store giving stock.
     pub from_store: String,
@@ -279,6 +281,7 @@ pub struct StoreTransfer {
 
 /// A week's transfers as a whole.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferBatch {
     /// After which week.
     pub week: u32,
@@ -324,6 +327,7 @@ impl TransferBatch {
 
 /// A markdown depth the policy weighed, with the margin of the weeks left it expects.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepthConsidered {
     /// The depth, fraction.
     pub markdown_pct: f64,

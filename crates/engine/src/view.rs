@@ -76,8 +76,6 @@ pub struct PendingApproval {
     /// What is to be approved.
     pub kind: ApprovalKind,
     /// The proposal.
-    // Left open in the API document: its forms are the agents' own records.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: ApprovalProposal,
     /// The actions allowed.
     pub options: Vec<String>,

@@ -111,6 +111,44 @@ fn fill_in_input_defaults(tunables: &mut serde_json::Value) {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InputTunables(pub Tunables);
 
+/// In the API document: the tunables a body may give, each optional, with the
+/// ranges validation enforces. It is the recorded [`Tunables`]' schema read by
+/// the input rule: what a body leaves out takes the product's defaults (policy
+/// `margin`, a chase on its default terms), where a recorded log that predates a
+/// field keeps what it ran. Both are listed, the recorded one as `Tunables`.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for InputTunables {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::Schema;
+        let mut schema = <Tunables as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.required.clear();
+            object.description = Some(
+                "Tunables a request or a parameter file may give, each optional: what it \
+                 leaves out takes the product's defaults (domain.md's knobs, policy `margin`, \
+                 a chase on its default terms)."
+                    .into(),
+            );
+        }
+        schema
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for InputTunables {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push((Tunables::name().into(), Tunables::schema()));
+        Tunables::schemas(schemas);
+    }
+}
+
 impl<'de> Deserialize<'de> for InputTunables {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<InputTunables, D::Error> {
         let mut value = serde_json::Value::deserialize(d)?;

@@ -6,11 +6,9 @@
 //! - [`bounded`]: texts and numbers whose limits are part of their type;
 //! - [`request`]: JSON bodies and query strings;
 //! - [`workflow`]: the workflow document and the answers of workflow commands;
-//! - [`views`]: the read views;
-//! - [`tunables`]: the schema of every tunable a body may set.
+//! - [`views`]: the read views.
 
 pub mod bounded;
 pub mod request;
-pub mod tunables;
 pub mod views;
 pub mod workflow;

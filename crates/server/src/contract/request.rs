@@ -174,7 +174,6 @@ pub struct CreateWorkflowRequest {
     pub parameters: RawSeasonParameters,
     /// Optional tunables (defaults from domain.md), at the top level of the body.
     #[serde(default)]
-    #[schema(value_type = Option<super::tunables::TunablesBody>)]
     pub tunables: Option<atelier_core::params::InputTunables>,
     /// A shipped scenario to play with `POST .../play`.
     #[serde(default)]

@@ -8,8 +8,8 @@
 use crate::helpers::*;
 use serde_json::{Value, json};
 
-/// Checks `value` against `schema` (a subset of JSON Schema: `$ref`, `oneOf`,
-/// `allOf`, `type`, `enum`, `properties`, `required`, `additionalProperties:
+/// Checks `value` against `schema` (a subset of JSON Schema: `$ref`, `oneOf`
+/// (exactly one), `anyOf`, `allOf`, `type`, `enum`, `properties`, `required`, `additionalProperties:
 /// false`, `items`, `minimum`/`maximum`), collecting every mismatch.
 fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
     if let Some(reference) = schema["$ref"].as_str() {
@@ -20,13 +20,17 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(options) = schema[key].as_array() {
-            let fits = options.iter().any(|option| {
-                let mut inner = Vec::new();
-                check(doc, option, value, at, &mut inner);
-                inner.is_empty()
-            });
-            if !fits {
-                errors.push(format!("{at}: {value} fits none of {key}"));
+            let fits = options
+                .iter()
+                .filter(|option| {
+                    let mut inner = Vec::new();
+                    check(doc, option, value, at, &mut inner);
+                    inner.is_empty()
+                })
+                .count();
+            // A value fits exactly one of `oneOf`, as a validator reads it.
+            if fits == 0 || (key == "oneOf" && fits > 1) {
+                errors.push(format!("{at}: {value} fits {fits} of {key}"));
             }
             return;
         }

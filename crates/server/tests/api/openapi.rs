@@ -175,3 +175,41 @@ fn the_document_carries_servers_links_enums_and_shared_statuses() {
         2000
     );
 }
+
+/// A body's tunables are their own schema (`InputTunables`, every one optional,
+/// every one core reads), beside the recorded `Tunables`; a chase is the word
+/// `none` or its terms, one form or the other.
+#[test]
+fn the_document_lists_every_tunable_a_body_may_set() {
+    let app = spawn_app();
+    let doc = app.get("/api/openapi.json").body;
+    let schemas = &doc["components"]["schemas"];
+    let create = &schemas["CreateWorkflowRequest"]["properties"]["tunables"];
+    assert!(
+        create
+            .to_string()
+            .contains("#/components/schemas/InputTunables"),
+        "{create}"
+    );
+    for name in ["InputTunables", "Tunables"] {
+        let mut listed: Vec<&str> = schemas[name]["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        listed.sort_unstable();
+        let mut core = atelier_core::params::Tunables::field_names().to_vec();
+        core.sort_unstable();
+        assert_eq!(listed, core, "{name}");
+    }
+    assert!(schemas["InputTunables"].get("required").is_none());
+    let chase = &schemas["Chase"];
+    let forms = chase["oneOf"].as_array().expect("one of two forms");
+    assert_eq!(forms.len(), 2, "{chase}");
+    assert_eq!(forms[0]["enum"], serde_json::json!(["none"]), "{chase}");
+    assert_eq!(
+        forms[1]["$ref"], "#/components/schemas/ChaseTerms",
+        "{chase}"
+    );
+}

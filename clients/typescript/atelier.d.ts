@@ -447,6 +447,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflows/{id}/tune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Next season's safety stock, holdback, checkpoint week and markdown cap for a
+         *     completed season: each value tried on draws of demand centred on what the
+         *     season saw, with its mean gain over this season's setting and a 90%
+         *     interval; a change is recommended only when the whole interval gains. The
+         *     same answer as `atelier tune ID --draws N --seed S --json`.
+         */
+        post: operations["tune"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflows/{id}/variance": {
         parameters: {
             query?: never;
@@ -510,20 +533,19 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description What the quantities of weekly actuals are: `demand` (lifted after a markdown,
-         *     capped by stock) or `sales` (recorded as they are).
+         * @description What the quantities in weekly actuals mean.
          * @enum {string}
          */
-        ActualsMeaningBody: "demand" | "sales";
+        ActualsMeaning: "demand" | "sales";
         /**
-         * @description A specialist agent.
+         * @description The specialist agents.
          * @enum {string}
          */
-        AgentNameBody: "demand" | "inventory" | "pricing";
-        /** @description The split of the order. */
-        AllocationBody: {
-            /** @description Per cluster. */
-            clusters: components["schemas"]["ClusterAllocationBody"][];
+        AgentName: "demand" | "inventory" | "pricing";
+        /** @description The Inventory agent's result for week 0. */
+        Allocation: {
+            /** @description Per-cluster split, fashion-forward first. */
+            clusters: components["schemas"]["ClusterAllocation"][];
             /**
              * Format: int64
              * @description Units kept at the DC.
@@ -531,23 +553,26 @@ export interface components {
             dc_holdback: number;
             /**
              * Format: double
-             * @description The holdback applied.
+             * @description The holdback applied, 0..1.
              */
             dc_holdback_percentage: number;
             /**
              * Format: int64
-             * @description Units shipped at launch.
+             * @description Units shipped to stores at launch.
              */
             initial_shipped: number;
             /**
              * Format: int64
-             * @description The order split.
+             * @description The approved order being split.
              */
             manufacturing_qty: number;
-            /** @description Per store, in network order. */
-            stores: components["schemas"]["StoreAllocationBody"][];
+            /** @description Per-store split, in network order. */
+            stores: components["schemas"]["StoreAllocation"][];
         };
-        /** @description The split of the order between stores and the DC. */
+        /**
+         * @description The split of the order between stores and the DC, per cluster (the stores'
+         *     own parts are in the allocation view).
+         */
         AllocationSummary: {
             /** @description Per cluster, fashion-forward first. */
             clusters: components["schemas"]["ClusterUnits"][];
@@ -575,35 +600,35 @@ export interface components {
         /** @description The allocation and the stock position now. */
         AllocationView: {
             /** @description Clusters and stores with their shares and units. */
-            allocation: components["schemas"]["AllocationBody"];
+            allocation: components["schemas"]["Allocation"];
             /**
              * Format: int64
              * @description Units at the DC now.
              */
             dc_stock: number;
             /** @description Per store, in network order: allocation, shipped so far, on hand. */
-            stock: components["schemas"]["StoreStockBody"][];
+            stock: components["schemas"]["StoreStock"][];
             /** @description The workflow. */
             workflow_id: string;
         };
         /**
-         * @description Why an order size is listed beside the proposal.
+         * @description Why an order size is in the table of alternatives.
          * @enum {string}
          */
-        AlternativeKindBody: "proposed" | "forecast" | "best" | "scaled";
-        /** @description An approval once answered or expired, with who answered. */
-        AnsweredApprovalBody: {
+        AlternativeKind: "proposed" | "forecast" | "best" | "scaled";
+        /** @description An approval once answered, as the report lists it: who answered, and how. */
+        AnsweredApproval: {
             /** @description The approval. */
             approval_id: string;
             /**
-             * @description Who answered: the token's name and role (`ann (approver)`), or `cli` /
-             *     `auto` from the command line; null when the approval expired.
+             * @description Who answered: a token's name and role over the API (`ann (approver)`), `cli`
+             *     or `auto` from the command line; null when the approval expired.
              */
             by?: string | null;
-            expired?: null | components["schemas"]["ExpiryActionBody"];
+            expired?: null | components["schemas"]["ExpiryAction"];
             /** @description What was approved. */
-            kind: components["schemas"]["ApprovalKindBody"];
-            resolution?: null | components["schemas"]["ApprovalRequest"];
+            kind: components["schemas"]["ApprovalKind"];
+            resolution?: null | components["schemas"]["Resolution"];
         };
         /**
          * @description How an approval is answered.
@@ -611,15 +636,15 @@ export interface components {
          */
         ApprovalAction: "accept" | "modify";
         /**
-         * @description Which money decision an approval is about.
+         * @description The money decisions a human approves.
          * @enum {string}
          */
-        ApprovalKindBody: "manufacturing" | "markdown" | "transfer";
+        ApprovalKind: "manufacturing" | "markdown" | "transfer" | "reorder";
         /** @description An answer to an approval. */
         ApprovalRequest: {
             /** @description `accept` or `modify`. */
             action: components["schemas"]["ApprovalAction"];
-            modifications?: null | components["schemas"]["ModificationBody"];
+            modifications?: null | components["schemas"]["Modification"];
         };
         /** Format: int64 */
         ApprovalTimeoutSecs: number;
@@ -628,7 +653,7 @@ export interface components {
             /** @description Its categories. */
             categories: components["schemas"]["CategorySummary"][];
             /** @description The data set. */
-            dataset: components["schemas"]["DataSourceBody"];
+            dataset: components["schemas"]["DataSource"];
         };
         CategoryName: string;
         /** @description One category of the sales history. */
@@ -651,37 +676,60 @@ export interface components {
              */
             units: number;
         };
-        /** @description One cluster's part of the order. */
-        ClusterAllocationBody: {
-            /** @description The cluster. */
-            cluster_id: components["schemas"]["ClusterNameBody"];
+        /** @description `"none"`, or the terms of a chase. */
+        ChaseBody: components["schemas"]["NoChaseBody"] | components["schemas"]["ChaseTermsBody"];
+        /** @description The terms of an in-season reorder. */
+        ChaseTermsBody: {
             /**
-             * Format: double
-             * @description Its share of historical sales.
+             * Format: int32
+             * @description Last week a reorder may be placed (1..=52); null: as late as leaves two
+             *     weeks to sell.
              */
-            share: number;
-            /** @description Their ids. */
-            store_ids: string[];
+            last_week?: number | null;
+            /**
+             * Format: int32
+             * @description Weeks from placing a reorder to its arrival at the DC (3).
+             */
+            lead_weeks?: number;
             /**
              * Format: int64
-             * @description Stores in it.
+             * @description Smallest reorder, units (500).
              */
+            min_units?: number;
+            /**
+             * Format: double
+             * @description Cost per unit above the first buy's, a share of it (0.15).
+             */
+            premium_pct?: number;
+        };
+        /** @description One cluster's part of the order. */
+        ClusterAllocation: {
+            /** @description The cluster's name. */
+            cluster_id: components["schemas"]["ClusterName"];
+            /**
+             * Format: double
+             * @description Its share of historical sales, 0..1.
+             */
+            share: number;
+            /** @description The stores' ids. */
+            store_ids: string[];
+            /** @description Number of stores in it. */
             stores: number;
             /**
              * Format: int64
-             * @description Units allocated to it.
+             * @description Units of the order allocated to it for the season.
              */
             units: number;
         };
         /**
-         * @description A cluster of stores, by mean fashion tier.
+         * @description A cluster's name, from its mean fashion tier (highest first).
          * @enum {string}
          */
-        ClusterNameBody: "fashion_forward" | "mainstream" | "value_conscious";
+        ClusterName: "fashion_forward" | "mainstream" | "value_conscious";
         /** @description One cluster's part of the allocation. */
         ClusterUnits: {
             /** @description The cluster. */
-            cluster_id: components["schemas"]["ClusterNameBody"];
+            cluster_id: components["schemas"]["ClusterName"];
             /** @description Stores in it. */
             stores: number;
             /**
@@ -695,7 +743,7 @@ export interface components {
             /** @description The clusters, fashion-forward first. */
             clusters: components["schemas"]["StoreCluster"][];
             /** @description The data set. */
-            dataset: components["schemas"]["DataSourceBody"];
+            dataset: components["schemas"]["DataSource"];
             /**
              * Format: double
              * @description Within-cluster sum of squares.
@@ -708,10 +756,11 @@ export interface components {
             seed: number;
         };
         /**
-         * @description How sure the extractor is.
+         * @description How sure the extractor is that the parameters mean what the planner meant; the UI
+         *     asks for confirmation more insistently when it is not high.
          * @enum {string}
          */
-        ConfidenceBody: "low" | "medium" | "high";
+        Confidence: "low" | "medium" | "high";
         /**
          * @description What to plan, and what the weekly actuals it will be given mean.
          * @example {
@@ -728,37 +777,49 @@ export interface components {
          *     }
          */
         CreateWorkflowRequest: {
-            actuals_meaning?: null | components["schemas"]["ActualsMeaningBody"];
+            actuals_meaning?: null | components["schemas"]["ActualsMeaning"];
             approval_timeout_secs?: null | components["schemas"]["ApprovalTimeoutSecs"];
             /** @description A category in the current data set (`GET /api/categories`). */
             category: components["schemas"]["CategoryName"];
-            on_expiry?: null | components["schemas"]["ExpiryActionBody"];
+            on_expiry?: null | components["schemas"]["ExpiryAction"];
             /** @description The seven parameters. */
-            parameters: components["schemas"]["ParametersBody"];
+            parameters: components["schemas"]["RawSeasonParameters"];
             scenario?: null | components["schemas"]["ScenarioName"];
             tunables?: null | components["schemas"]["TunablesBody"];
         };
         /** @description A created workflow. */
         CreatedWorkflow: {
             /** @description Its state after its first steps (usually `waiting_mfg_approval`). */
-            status: components["schemas"]["WorkflowStateBody"];
+            status: components["schemas"]["WorkflowState"];
             /** @description Where to stream its events. */
             websocket_url: string;
             /** @description The new workflow's id. */
             workflow_id: string;
         };
-        /** @description Where a workflow's data come from: the shipped sample, files, or an upload. */
-        DataSourceBody: {
-            /** @description With `uploaded`: the data set. */
-            dataset_id?: string | null;
-            /** @description With `files`: the files' fingerprint. */
+        /**
+         * @description Where a workflow's store and history data come from; recorded at creation so a
+         *     resumed workflow reads the same data.
+         */
+        DataSource: {
+            /** @enum {string} */
+            kind: "sample";
+        } | {
+            /**
+             * @description Fingerprint of the files' bytes when the workflow was created: a resumed
+             *     workflow refuses files that changed under it.
+             */
             fingerprint?: string | null;
-            /** @description With `files`: the sales history file. */
+            /** @description Sales history CSV (optionally gzip). */
             history?: string | null;
-            /** @description `sample`, `files` or `uploaded`. */
-            kind: string;
-            /** @description With `files`: the store attributes file. */
+            /** @enum {string} */
+            kind: "files";
+            /** @description Store attributes CSV. */
             stores?: string | null;
+        } | {
+            /** @description The data set id. */
+            dataset_id: string;
+            /** @enum {string} */
+            kind: "uploaded";
         };
         /** @description What an upload produced: the new current data set and what was found in it. */
         DatasetSummary: {
@@ -789,8 +850,11 @@ export interface components {
             /** @description Stores in the data set. */
             stores: number;
         };
-        /** @description Season demand as the order is valued under: a lognormal (ln D ~ N(mu, sigma²)). */
-        DemandSpreadBody: {
+        /**
+         * @description Season demand as the order sees it: the lognormal fitted to the forecast's
+         *     interval (`core::order_value::DemandDistribution::from_interval`).
+         */
+        DemandSpread: {
             /**
              * Format: double
              * @description The median, units.
@@ -841,19 +905,19 @@ export interface components {
             partial?: Record<string, never> | null;
         };
         /** @description An event: its `type` and the fields of that type. */
-        EventBody: {
-            /** @description What kind of fact it records. */
-            type: components["schemas"]["EventTypeBody"];
+        Event: {
+            /**
+             * @description What kind of fact it records.
+             * @enum {string}
+             */
+            type: "workflow_created" | "phase_started" | "phase_skipped" | "handoff_sent" | "agent_completed" | "agent_failed" | "forecast_produced" | "order_revised" | "approval_requested" | "approval_resolved" | "approval_expired" | "allocation_made" | "week_recorded" | "variance_measured" | "reforecast_applied" | "replenishment_shipped" | "transfers_shipped" | "reorder_placed" | "reorder_declined" | "reorder_arrived" | "emergency_reorder_alert" | "markdown_proposed" | "markdown_applied" | "reasoning_recorded" | "guardrail_triggered" | "workflow_completed" | "workflow_failed" | "workflow_resumed";
+        } & {
+            [key: string]: unknown;
         };
-        /**
-         * @description What kind of fact an event records.
-         * @enum {string}
-         */
-        EventTypeBody: "workflow_created" | "phase_started" | "phase_skipped" | "handoff_sent" | "agent_completed" | "agent_failed" | "forecast_produced" | "order_revised" | "approval_requested" | "approval_resolved" | "approval_expired" | "allocation_made" | "week_recorded" | "variance_measured" | "reforecast_applied" | "replenishment_shipped" | "transfers_shipped" | "emergency_reorder_alert" | "markdown_proposed" | "markdown_applied" | "reasoning_recorded" | "guardrail_triggered" | "workflow_completed" | "workflow_failed" | "workflow_resumed";
         /** @description A page of the event log. */
         EventsPage: {
             /** @description Stored events: workflow_id, seq, recorded_at, event. */
-            events: components["schemas"]["StoredEventBody"][];
+            events: components["schemas"]["StoredEvent"][];
             /** @description Whether more events follow. */
             has_more: boolean;
             /**
@@ -863,10 +927,10 @@ export interface components {
             last_seq?: number | null;
         };
         /**
-         * @description What an approval expiry does.
+         * @description What happens when an approval's timeout expires.
          * @enum {string}
          */
-        ExpiryActionBody: "accept" | "fail";
+        ExpiryAction: "accept" | "fail";
         /** @description A planner's description to read. */
         ExtractRequest: {
             /**
@@ -889,7 +953,7 @@ export interface components {
              */
             dc_holdback_percentage: number;
             /** @description `high`, `medium` or `low`. */
-            extraction_confidence: components["schemas"]["ConfidenceBody"];
+            extraction_confidence: components["schemas"]["Confidence"];
             /** @description Which phrase gave each field. */
             extraction_reasoning: string;
             /**
@@ -908,7 +972,7 @@ export interface components {
              */
             markdown_threshold?: number | null;
             /** @description How often the DC tops stores up. */
-            replenishment_strategy: components["schemas"]["ReplenishmentStrategyBody"];
+            replenishment_strategy: components["schemas"]["ReplenishmentStrategy"];
             /**
              * Format: date
              * @description Last day of the season (derived).
@@ -920,13 +984,13 @@ export interface components {
              */
             season_start_date: string;
             /** @description `llm` or `offline` (the rules; also when the model's answer was not usable). */
-            source: components["schemas"]["ExtractionSourceBody"];
+            source: components["schemas"]["Source"];
         };
         /**
-         * @description Which extractor read the text.
+         * @description The store's fashion positioning.
          * @enum {string}
          */
-        ExtractionSourceBody: "llm" | "offline";
+        FashionTier: "Premium" | "Mainstream" | "Value";
         /** @description One field's problem, for bodies with several. */
         FieldProblem: {
             /** @description The field path. */
@@ -934,16 +998,19 @@ export interface components {
             /** @description What is wrong with it. */
             reason: string;
         };
-        /** @description The demand forecast: as first made and as revised since. */
-        ForecastBody: {
+        /**
+         * @description The demand forecast as the workflow document shows it: the season total, the
+         *     weeks as first forecast, and the weeks now (re-forecasts revise those to come).
+         */
+        ForecastSummary: {
             /** @description Interval for the season total. */
-            interval: components["schemas"]["TotalIntervalBody"];
+            interval: components["schemas"]["TotalInterval"];
             /**
              * Format: int64
              * @description Units over the season, as first forecast.
              */
             total_season_demand: number;
-            /** @description Units per week now (re-forecasts revise the weeks to come). */
+            /** @description Units per week now. */
             weekly_current: number[];
             /** @description Units per week as first forecast. */
             weekly_initial: number[];
@@ -951,8 +1018,14 @@ export interface components {
         /** @description The demand forecast and the manufacturing order. */
         ForecastView: {
             /** @description Interval for the season total. */
-            interval: components["schemas"]["TotalIntervalBody"];
-            manufacturing?: null | components["schemas"]["ManufacturingBody"];
+            interval: components["schemas"]["TotalInterval"];
+            /**
+             * @description The category's units in the same season weeks a year earlier (52 weeks
+             *     back), from the season's sales history; null for a week the history does
+             *     not cover whole.
+             */
+            last_year_weekly: (number | null)[];
+            manufacturing?: null | components["schemas"]["ManufacturingOrder"];
             /**
              * Format: int64
              * @description Units over the season, as first forecast.
@@ -974,8 +1047,32 @@ export interface components {
             /** @description `ok`, or `unavailable` when the database cannot be reached. */
             status: string;
         };
-        /** @description The order proposed or approved. */
-        ManufacturingBody: {
+        /**
+         * @description A setting a planner fixes before the season.
+         * @enum {string}
+         */
+        Knob: "safety_stock" | "holdback" | "checkpoint_week" | "markdown_cap" | "order_centre";
+        /** @description A knob: its current value, every value tried, and the recommendation if any. */
+        KnobAdvice: {
+            best_in_sample?: null | components["schemas"]["Tried"];
+            /** @description Its value this season. */
+            current: components["schemas"]["Setting"];
+            /** @description Its name in a parameter file. */
+            field: string;
+            held_out?: null | components["schemas"]["PairedGain"];
+            /** @description The knob. */
+            knob: components["schemas"]["Knob"];
+            recommended?: null | components["schemas"]["Tried"];
+            /** @description The values tried. */
+            tried: components["schemas"]["Tried"][];
+        };
+        /**
+         * @description Location quality: A is best.
+         * @enum {string}
+         */
+        LocationTier: "A" | "B" | "C";
+        /** @description The manufacturing order: forecast plus safety stock. */
+        ManufacturingOrder: {
             /**
              * Format: int64
              * @description Forecast season demand, units.
@@ -992,9 +1089,14 @@ export interface components {
              */
             safety_stock_pct: number;
         };
+        /**
+         * @description What the `rule` policy judges sell-through against.
+         * @enum {string}
+         */
+        MarkdownBasisBody: "order" | "plan";
         /** @description The markdown taken at the checkpoint. */
-        MarkdownRowBody: {
-            /** @description Whether it was applied. */
+        MarkdownRow: {
+            /** @description Whether it was applied (approved). */
             applied: boolean;
             /**
              * Format: double
@@ -1003,7 +1105,7 @@ export interface components {
             expected_demand_lift_pct: number;
             /**
              * Format: double
-             * @description Target minus sell-through.
+             * @description target − sell-through.
              */
             gap: number;
             /**
@@ -1030,7 +1132,7 @@ export interface components {
              */
             checkpoint_week?: number | null;
             /** @description The markdown proposed or applied (empty before the checkpoint). */
-            markdowns: components["schemas"]["MarkdownRowBody"][];
+            markdowns: components["schemas"]["MarkdownRow"][];
             /** @description Why the markdown check was skipped, if it was. */
             skipped?: string | null;
             /**
@@ -1041,12 +1143,8 @@ export interface components {
             /** @description The workflow. */
             workflow_id: string;
         };
-        /**
-         * @description A change asked for instead of accepting: one of `manufacturing_qty` or
-         *     `safety_stock_pct` (manufacturing), `markdown_pct` (markdown) or `transfer_units`
-         *     (transfers).
-         */
-        ModificationBody: {
+        /** @description A change a human asks for instead of accepting. */
+        Modification: {
             /**
              * Format: int64
              * @description A new manufacturing quantity (manufacturing approvals).
@@ -1058,18 +1156,29 @@ export interface components {
              */
             markdown_pct?: number | null;
             /**
+             * Format: int64
+             * @description The units to reorder instead (reorder approvals); 0 declines the reorder.
+             */
+            reorder_units?: number | null;
+            /**
              * Format: double
              * @description A new safety stock fraction (manufacturing approvals).
              */
             safety_stock_pct?: number | null;
             /**
              * Format: int64
-             * @description The most units to move (transfer approvals); 0 moves none.
+             * @description The most units to move (transfer approvals): the most urgent moves ship up
+             *     to this total; 0 ships none.
              */
             transfer_units?: number | null;
         };
-        /** @description One order size beside the proposal, with its expected money. */
-        OrderAlternativeBody: {
+        /**
+         * @description No second buy.
+         * @enum {string}
+         */
+        NoChaseBody: "none";
+        /** @description One row of the alternatives table. */
+        OrderAlternative: {
             /**
              * Format: double
              * @description Units × unit cost.
@@ -1077,7 +1186,7 @@ export interface components {
             cost: number;
             /**
              * Format: double
-             * @description Units expected to be left.
+             * @description E[(Q − D)⁺], units left at the end of the season.
              */
             expected_leftover_units: number;
             /**
@@ -1087,21 +1196,21 @@ export interface components {
             expected_margin: number;
             /**
              * Format: double
-             * @description Expected sales at full price.
+             * @description Expected sales × full price.
              */
             expected_revenue: number;
             /**
              * Format: double
-             * @description Expected leftover at salvage value.
+             * @description Expected leftover × salvage value.
              */
             expected_salvage: number;
             /**
              * Format: double
-             * @description Units expected to sell.
+             * @description E[min(D, Q)], units.
              */
             expected_sold_units: number;
             /** @description Why it is listed. */
-            kind: components["schemas"]["AlternativeKindBody"];
+            kind: components["schemas"]["AlternativeKind"];
             /**
              * Format: int64
              * @description Units ordered.
@@ -1109,21 +1218,21 @@ export interface components {
             order_units: number;
             /**
              * Format: double
-             * @description The chance of selling out.
+             * @description P(D > Q): the chance of selling out before the season ends.
              */
             sell_out_probability: number;
         };
         /**
-         * @description The manufacturing order's money: cost, expected revenue and margin, and other
-         *     sizes beside it.
+         * @description The money of the manufacturing order: what it costs, what it is expected to
+         *     earn, and a few other sizes beside it (`core::order_value`).
          */
-        OrderValuationBody: {
-            /** @description Other sizes, smallest first. */
-            alternatives: components["schemas"]["OrderAlternativeBody"][];
+        OrderValuation: {
+            /** @description Other sizes, smallest first (the proposal among them). */
+            alternatives: components["schemas"]["OrderAlternative"][];
             /** @description ISO 4217 code of every money figure here. */
             currency: string;
             /** @description The demand distribution it is valued under. */
-            demand: components["schemas"]["DemandSpreadBody"];
+            demand: components["schemas"]["DemandSpread"];
             /**
              * Format: int64
              * @description The season forecast, units.
@@ -1131,14 +1240,14 @@ export interface components {
             forecast_units: number;
             /**
              * Format: int64
-             * @description The order, units.
+             * @description The order on the table (or approved), units.
              */
             order_units: number;
             /** @description The order's expected money. */
-            proposed: components["schemas"]["OrderValueBody"];
+            proposed: components["schemas"]["OrderValue"];
             /**
              * Format: double
-             * @description What a leftover unit fetches.
+             * @description What a unit left at the end fetches.
              */
             salvage_value: number;
             /**
@@ -1152,8 +1261,8 @@ export interface components {
              */
             unit_price: number;
         };
-        /** @description What an order of one size is expected to earn. */
-        OrderValueBody: {
+        /** @description What an order of a given size is expected to earn, and how. */
+        OrderValue: {
             /**
              * Format: double
              * @description Units × unit cost.
@@ -1161,7 +1270,7 @@ export interface components {
             cost: number;
             /**
              * Format: double
-             * @description Units expected to be left, E[(Q − D)⁺].
+             * @description E[(Q − D)⁺], units left at the end of the season.
              */
             expected_leftover_units: number;
             /**
@@ -1171,17 +1280,17 @@ export interface components {
             expected_margin: number;
             /**
              * Format: double
-             * @description Expected sales at full price.
+             * @description Expected sales × full price.
              */
             expected_revenue: number;
             /**
              * Format: double
-             * @description Expected leftover at salvage value.
+             * @description Expected leftover × salvage value.
              */
             expected_salvage: number;
             /**
              * Format: double
-             * @description Units expected to sell, E[min(D, Q)].
+             * @description E[min(D, Q)], units.
              */
             expected_sold_units: number;
             /**
@@ -1191,15 +1300,70 @@ export interface components {
             order_units: number;
             /**
              * Format: double
-             * @description The chance of selling out, P(D > Q).
+             * @description P(D > Q): the chance of selling out before the season ends.
              */
             sell_out_probability: number;
         };
+        /** @description A candidate's margin against the current setting's on the same draws. */
+        PairedGain: {
+            /** @description Draws compared. */
+            draws: number;
+            /**
+             * Format: double
+             * @description Upper end.
+             */
+            high: number;
+            /**
+             * Format: double
+             * @description 90% interval of that mean: mean ∓ 1.645 × sd ÷ √n.
+             */
+            low: number;
+            /**
+             * Format: double
+             * @description Mean of (candidate − current) per draw, money.
+             */
+            mean: number;
+        };
+        /** @description An approval that is awaited. */
+        PendingApproval: {
+            /** @description Id to answer with. */
+            approval_id: string;
+            /** @description The proposal. */
+            data: Record<string, never>;
+            /**
+             * Format: date-time
+             * @description When it expires.
+             */
+            expires_at?: string | null;
+            /** @description What is to be approved. */
+            kind: components["schemas"]["ApprovalKind"];
+            /** @description The actions allowed. */
+            options: string[];
+        };
+        /** @description A phase that did not run, and why. */
+        PhaseSkipped: {
+            /** @description The phase. */
+            phase: components["schemas"]["WorkflowState"];
+            /** @description Why, in words. */
+            reason: string;
+        };
         /**
-         * @description The seven season parameters as the API takes them (validated by the core,
-         *     every problem named at once).
+         * @description Which rules take the season's decisions.
+         * @enum {string}
          */
-        ParametersBody: {
+        Policy: "seed" | "rule" | "margin";
+        /**
+         * @description Which rules take the season's decisions.
+         * @enum {string}
+         */
+        PolicyBody: "seed" | "rule" | "margin";
+        /**
+         * @description The seven parameters as they arrive, before validation: every field optional so
+         *     that a missing one is reported by name rather than as a serde message. Its API
+         *     schema states what validation accepts (the required fields, their types and
+         *     ranges), which is what a client must send.
+         */
+        RawSeasonParameters: {
             /**
              * Format: double
              * @description Share of the order held at the DC, 0..=1.
@@ -1207,7 +1371,7 @@ export interface components {
             dc_holdback_percentage: number;
             /**
              * Format: int32
-             * @description Season length in weeks.
+             * @description Season length in weeks, 1..=52.
              */
             forecast_horizon_weeks: number;
             /**
@@ -1221,10 +1385,11 @@ export interface components {
              */
             markdown_threshold?: number | null;
             /** @description `none`, `weekly` or `bi-weekly`. */
-            replenishment_strategy: components["schemas"]["ReplenishmentStrategyBody"];
+            replenishment_strategy: components["schemas"]["ReplenishmentStrategy"];
             /**
              * Format: date
-             * @description Optional; derived from start and horizon, checked when given.
+             * @description Optional; derived from the start and the horizon when absent, checked when
+             *     present.
              */
             season_end_date?: string | null;
             /**
@@ -1233,29 +1398,6 @@ export interface components {
              */
             season_start_date: string;
         };
-        /** @description An approval that is awaited. */
-        PendingApprovalBody: {
-            /** @description The id to answer with (`POST .../approvals/{approval_id}`). */
-            approval_id: string;
-            /** @description The proposal (the order, or the markdown and its figures). */
-            data: Record<string, never>;
-            /**
-             * Format: date-time
-             * @description When it expires; null for never.
-             */
-            expires_at?: string | null;
-            /** @description What is to be approved. */
-            kind: components["schemas"]["ApprovalKindBody"];
-            /** @description The actions allowed. */
-            options: string[];
-        };
-        /** @description A phase that did not run, and why. */
-        PhaseSkipped: {
-            /** @description The phase. */
-            phase: components["schemas"]["WorkflowStateBody"];
-            /** @description Why. */
-            reason: string;
-        };
         ReforecastReasonText: string;
         /** @description A planner's re-forecast. */
         ReforecastRequest: {
@@ -1263,77 +1405,95 @@ export interface components {
             reason: components["schemas"]["ReforecastReasonText"];
         };
         /**
-         * @description How often the DC tops stores up.
+         * @description The store's region.
          * @enum {string}
          */
-        ReplenishmentStrategyBody: "none" | "weekly" | "bi-weekly";
+        Region: "Northeast" | "Southeast" | "Midwest" | "West";
+        /**
+         * @description How often the distribution centre tops stores up during the season.
+         * @enum {string}
+         */
+        ReplenishmentStrategy: "none" | "weekly" | "bi-weekly";
         /** @description The season report. */
         ReportView: {
             /** @description Every approval answered or expired, in order, with who answered. */
-            approvals: components["schemas"]["AnsweredApprovalBody"][];
-            markdown?: null | components["schemas"]["MarkdownRowBody"];
+            approvals: components["schemas"]["AnsweredApproval"][];
+            markdown?: null | components["schemas"]["MarkdownRow"];
             /** @description The season's measures and suggestions. */
-            report: components["schemas"]["SeasonReportBody"];
+            report: components["schemas"]["SeasonReport"];
             /** @description Weeks played. */
-            weeks: components["schemas"]["WeekRowBody"][];
+            weeks: components["schemas"]["WeekRow"][];
             /** @description The workflow. */
             workflow_id: string;
+        };
+        /** @description How an approval was resolved. */
+        Resolution: {
+            /** @enum {string} */
+            action: "accept";
+        } | {
+            /** @enum {string} */
+            action: "modify";
+            /** @description The change. */
+            modifications: components["schemas"]["Modification"];
         };
         /** @enum {string} */
         ScenarioName: "normal_season" | "low_demand" | "underperform";
         SeasonDescription: string;
-        /** @description The seven parameters, validated (the end date derived). */
-        SeasonParametersBody: {
+        /**
+         * @description The seven season parameters of domain.md, validated: every value here is one the
+         *     agents can act on, so the agents never re-check them.
+         */
+        SeasonParameters: {
             /**
              * Format: double
-             * @description Share of the order held at the DC, 0..=1.
+             * @description Share of the order kept at the DC at launch, 0..=1.
              */
             dc_holdback_percentage: number;
             /**
              * Format: int32
-             * @description Season length in weeks.
+             * @description Season length in weeks, 1..=52.
              */
             forecast_horizon_weeks: number;
             /**
              * Format: int32
-             * @description Week of the sell-through check; null for no markdowns.
+             * @description Week at which sell-through is checked; `None` means never mark down.
              */
             markdown_checkpoint_week?: number | null;
             /**
              * Format: double
-             * @description Target sell-through at the checkpoint.
+             * @description Target sell-through at the checkpoint, 0..1; present exactly when the checkpoint is.
              */
             markdown_threshold?: number | null;
             /** @description How often the DC tops stores up. */
-            replenishment_strategy: components["schemas"]["ReplenishmentStrategyBody"];
+            replenishment_strategy: components["schemas"]["ReplenishmentStrategy"];
             /**
              * Format: date
-             * @description Last day of the season.
+             * @description Last day of the season: start + 7 × horizon − 1 day.
              */
             season_end_date: string;
             /**
              * Format: date
-             * @description First day of week 1.
+             * @description First day of season week 1 (any weekday).
              */
             season_start_date: string;
         };
         /** @description The season report. */
-        SeasonReportBody: {
+        SeasonReport: {
             /**
              * Format: double
-             * @description (forecast − demand) / demand over the season.
+             * @description (Σ forecast − Σ demand) / Σ demand: positive means the plan expected more.
              */
             bias: number;
             /**
              * Format: double
              * @description Units ordered × unit cost.
              */
-            cost_of_goods: number;
+            cost_of_goods?: number;
             /**
              * @description The currency of the money figures (ISO 4217); empty in reports written
              *     before seasons had economics.
              */
-            currency: string;
+            currency?: string;
             /**
              * Format: double
              * @description Sold / demanded.
@@ -1343,7 +1503,7 @@ export interface components {
              * Format: double
              * @description revenue + leftover value − cost of goods − transfer costs.
              */
-            gross_margin: number;
+            gross_margin?: number;
             /**
              * Format: int64
              * @description Of which at the DC.
@@ -1363,7 +1523,7 @@ export interface components {
              * Format: double
              * @description Leftover units at their salvage value.
              */
-            leftover_value: number;
+            leftover_value?: number;
             /**
              * Format: int64
              * @description Units demanded but not sold for want of stock.
@@ -1371,12 +1531,14 @@ export interface components {
             lost_sales: number;
             /**
              * Format: double
-             * @description Mean absolute percentage error against weekly demand, a fraction.
+             * @description Mean absolute percentage error of the weekly forecasts against weekly demand,
+             *     |demand − forecast| / demand (weeks without demand are left out), a fraction.
+             *     Demand, not sales: a stockout is a stock problem, not a forecast error.
              */
             mape: number;
             /**
              * Format: double
-             * @description Gross margin ÷ perfect-foresight margin.
+             * @description gross margin ÷ perfect-foresight margin.
              */
             margin_capture?: number | null;
             /**
@@ -1386,15 +1548,20 @@ export interface components {
             markdown_cost: number;
             /**
              * Format: double
-             * @description The margin with an order equal to demand and no markdown (seasons played
-             *     from demand).
+             * @description The margin with an order equal to demand and no markdown (when the season
+             *     was played from demand).
              */
             perfect_foresight_margin?: number | null;
             /**
              * Format: double
-             * @description Money taken at the tills.
+             * @description What those reorders cost, premium included.
              */
-            revenue: number;
+            reorder_cost?: number;
+            /**
+             * Format: double
+             * @description Money taken at the tills: units × price × (1 − markdown in force).
+             */
+            revenue?: number;
             /**
              * Format: double
              * @description Sold / manufactured.
@@ -1402,16 +1569,22 @@ export interface components {
             sell_through: number;
             /**
              * Format: int64
-             * @description Units whose recorded sales exceeded the book stock.
+             * @description Units whose recorded sales exceeded the book stock: ordered + adjustments =
+             *     sold + leftover in stores + leftover at the DC.
              */
-            stock_adjustments: number;
-            /** @description Suggestions for next season, in words. */
+            stock_adjustments?: number;
+            /** @description Parameter suggestions for next season, in words. */
             suggestions: string[];
             /**
              * Format: double
              * @description Store-to-store transfers' cost.
              */
-            transfer_cost: number;
+            transfer_cost?: number;
+            /**
+             * Format: int64
+             * @description Units bought in season (reorders), included in the units manufactured.
+             */
+            units_reordered?: number;
             /**
              * Format: int64
              * @description Units sold.
@@ -1438,7 +1611,7 @@ export interface components {
              * Format: int32
              * @description Season length in weeks.
              */
-            horizon_weeks?: number | null;
+            horizon_weeks: number;
             /** @description A name in words: the category and its dates. */
             name: string;
             pending_approval?: null | components["schemas"]["WaitingApproval"];
@@ -1448,14 +1621,14 @@ export interface components {
              * Format: date
              * @description Last day of the season.
              */
-            season_end_date?: string | null;
+            season_end_date: string;
             /**
              * Format: date
              * @description First day of week 1.
              */
-            season_start_date?: string | null;
+            season_start_date: string;
             /** @description Its state. */
-            state: components["schemas"]["WorkflowStateBody"];
+            state: components["schemas"]["WorkflowState"];
             /**
              * Format: date-time
              * @description When it last changed.
@@ -1480,13 +1653,21 @@ export interface components {
             /** @description Whether the server asks for tokens at all. */
             tokens_required: boolean;
         };
+        /** @description A knob's value: a fraction, a week, or null (no markdown checkpoint). */
+        Setting: number | null;
+        /**
+         * @description Which extractor produced the parameters, so the audit trail says whether a model
+         *     was involved.
+         * @enum {string}
+         */
+        Source: "offline" | "llm";
         /** @description One store's part of the order. */
-        StoreAllocationBody: {
+        StoreAllocation: {
             /** @description Its cluster. */
-            cluster_id: components["schemas"]["ClusterNameBody"];
+            cluster_id: components["schemas"]["ClusterName"];
             /**
              * Format: int64
-             * @description Units shipped to it at launch.
+             * @description Units shipped to it at launch (week 0).
              */
             initial: number;
             /**
@@ -1496,17 +1677,17 @@ export interface components {
             season_allocation: number;
             /**
              * Format: double
-             * @description Its share of the whole order.
+             * @description Its share of the whole order (cluster share × share within the cluster).
              */
             share: number;
             /** @description The store. */
             store_id: string;
         };
-        /** @description A store and its attributes. */
-        StoreAttributesBody: {
+        /** @description One store's row of `store_attributes.csv`. */
+        StoreAttributes: {
             /**
              * Format: double
-             * @description Average weekly units over the last 12 months.
+             * @description Average weekly units over the last 12 months (the strongest clustering feature).
              */
             avg_weekly_sales_12mo: number;
             /**
@@ -1514,15 +1695,15 @@ export interface components {
              * @description Competing stores nearby.
              */
             competitor_density: number;
-            /** @description `Premium`, `Mainstream` or `Value`. */
-            fashion_tier: string;
+            /** @description Premium / Mainstream / Value. */
+            fashion_tier: components["schemas"]["FashionTier"];
             /**
              * Format: double
              * @description Visitors per week.
              */
             foot_traffic: number;
-            /** @description `A`, `B` or `C`. */
-            location_tier: string;
+            /** @description A / B / C. */
+            location_tier: components["schemas"]["LocationTier"];
             /** @description Whether the store is in a mall. */
             mall_location: boolean;
             /**
@@ -1540,11 +1721,11 @@ export interface components {
              * @description People per square mile.
              */
             population_density: number;
-            /** @description `Northeast`, `Southeast`, `Midwest` or `West`. */
-            region: string;
-            /** @description `Mall`, `Standalone`, `ShoppingCenter` or `Outlet`. */
-            store_format: string;
-            /** @description Store id. */
+            /** @description Northeast / Southeast / Midwest / West. */
+            region: components["schemas"]["Region"];
+            /** @description Mall / Standalone / ShoppingCenter / Outlet. */
+            store_format: components["schemas"]["StoreFormat"];
+            /** @description Store id, e.g. `S001`. */
             store_id: string;
             /**
              * Format: double
@@ -1555,14 +1736,19 @@ export interface components {
         /** @description One cluster of stores. */
         StoreCluster: {
             /** @description The cluster. */
-            cluster: components["schemas"]["ClusterNameBody"];
+            cluster: components["schemas"]["ClusterName"];
             /** @description Stores in it. */
             store_count: number;
             /** @description Their ids. */
             stores: string[];
         };
-        /** @description A store's stock position. */
-        StoreStockBody: {
+        /**
+         * @description The kind of building the store is in.
+         * @enum {string}
+         */
+        StoreFormat: "Mall" | "Standalone" | "ShoppingCenter" | "Outlet";
+        /** @description What the rule needs to know about one store. */
+        StoreStock: {
             /**
              * Format: int64
              * @description Units on its shelves now.
@@ -1575,22 +1761,22 @@ export interface components {
             season_allocation: number;
             /**
              * Format: int64
-             * @description Units shipped to it so far.
+             * @description Units shipped to it so far (launch plus earlier top-ups).
              */
             shipped_so_far: number;
         };
-        /** @description A stored event. */
-        StoredEventBody: {
+        /** @description An event as stored: numbered from 1 per workflow, timed. */
+        StoredEvent: {
             /** @description The event. */
-            event: components["schemas"]["EventBody"];
+            event: components["schemas"]["Event"];
             /**
              * Format: date-time
-             * @description When it was recorded.
+             * @description When it was appended (UTC).
              */
             recorded_at: string;
             /**
              * Format: int64
-             * @description Its number in the workflow's log, from 1.
+             * @description Sequence number within the workflow, from 1, without gaps.
              */
             seq: number;
             /** @description The workflow. */
@@ -1599,12 +1785,32 @@ export interface components {
         /** @description The current data set's stores. */
         StoresView: {
             /** @description The data set. */
-            dataset: components["schemas"]["DataSourceBody"];
+            dataset: components["schemas"]["DataSource"];
             /** @description Every store with its attributes. */
-            stores: components["schemas"]["StoreAttributesBody"][];
+            stores: components["schemas"]["StoreAttributes"][];
         };
-        /** @description An interval for the season total. */
-        TotalIntervalBody: {
+        /** @description The knobs recommended alone, played together on the held-out draws. */
+        Together: {
+            /** @description The recommended knob with the largest held-out gain alone. */
+            best_alone: [
+                "safety_stock" | "holdback" | "checkpoint_week" | "markdown_cap" | "order_centre",
+                number | null
+            ];
+            /** @description Their joint paired gain over the current settings on the held-out draws. */
+            gain: components["schemas"]["PairedGain"];
+            /** @description Each knob and its recommended value. */
+            settings: [
+                "safety_stock" | "holdback" | "checkpoint_week" | "markdown_cap" | "order_centre",
+                number | null
+            ][];
+            /**
+             * @description Whether the combination gains with confidence and at least as much as the
+             *     best knob alone (else apply that one only).
+             */
+            supported: boolean;
+        };
+        /** @description A prediction interval for the season total. */
+        TotalInterval: {
             /**
              * Format: int64
              * @description Upper bound, units.
@@ -1612,7 +1818,7 @@ export interface components {
             high: number;
             /**
              * Format: double
-             * @description Nominal coverage (0.8 for 80%).
+             * @description Nominal coverage, e.g. 0.8 for an 80% interval.
              */
             level: number;
             /**
@@ -1621,13 +1827,31 @@ export interface components {
              */
             low: number;
         };
+        /** @description One candidate value and what it earned against the current setting. */
+        Tried: {
+            /** @description Its paired gain over the current setting. */
+            gain: components["schemas"]["PairedGain"];
+            /**
+             * Format: double
+             * @description Its mean gross margin over the draws, money.
+             */
+            margin_mean: number;
+            /** @description The value tried. */
+            setting: components["schemas"]["Setting"];
+        };
         /** @description Knobs with domain.md's defaults (all optional). */
         TunablesBody: {
+            /** @description The in-season second buy: `"none"` or its terms (default terms when left out). */
+            chase?: components["schemas"]["ChaseBody"];
+            /** @description ISO 4217 code (USD). */
+            currency?: string;
             /**
              * Format: double
              * @description Variance above which an emergency reorder is considered (0.30).
              */
             emergency_variance_pct?: number;
+            /** @description What the `rule` policy judges sell-through against (`order`). */
+            markdown_basis?: components["schemas"]["MarkdownBasisBody"];
             /**
              * Format: double
              * @description Deepest markdown Pricing may propose (0.40).
@@ -1635,7 +1859,7 @@ export interface components {
             markdown_cap_pct?: number;
             /**
              * Format: double
-             * @description Demand lift per unit of markdown (1.5).
+             * @description Demand lift per unit of markdown that the policies assume (1.5).
              */
             markdown_demand_lift_per_pct?: number;
             /**
@@ -1645,9 +1869,21 @@ export interface components {
             markdown_elasticity?: number;
             /**
              * Format: double
+             * @description Largest demand lift any markdown can bring, as `margin` assumes (1.0).
+             */
+            markdown_lift_saturation_pct?: number;
+            /**
+             * Format: double
              * @description Markdowns are rounded to multiples of this (0.05).
              */
             markdown_rounding_pct?: number;
+            /** @description Which rules decide (`margin` when left out). */
+            policy?: components["schemas"]["PolicyBody"];
+            /**
+             * @description Earlier seasons' actual demand ÷ forecast, each 0.01..=100; `margin`
+             *     centres its order on them.
+             */
+            prior_seasons?: number[];
             /**
              * Format: double
              * @description Safety stock when replenishment is `none` (0.25).
@@ -1655,20 +1891,111 @@ export interface components {
             safety_stock_no_replenishment_pct?: number;
             /**
              * Format: double
-             * @description Safety stock when stores can be replenished (0.20).
+             * @description Safety stock when stores can be replenished (0.20); negative orders below the forecast.
              */
             safety_stock_pct?: number;
+            /**
+             * Format: double
+             * @description Salvage value of a leftover unit as a share of its cost (0.20).
+             */
+            salvage_ratio?: number;
+            /**
+             * Format: double
+             * @description Floor on the spread of the season's level around the forecast (0.15).
+             */
+            season_level_sd?: number;
+            /**
+             * Format: int64
+             * @description Transfers above this many units a week wait for approval (1,000).
+             */
+            transfer_approval_units?: number;
+            /**
+             * Format: double
+             * @description Money per unit moved between stores (2.00).
+             */
+            transfer_cost_per_unit?: number;
+            /**
+             * Format: double
+             * @description Unit cost as a share of the price (0.40).
+             */
+            unit_cost_ratio?: number;
+            /**
+             * Format: double
+             * @description Full price of a unit; null takes the history's revenue ÷ units.
+             */
+            unit_price?: number | null;
             /**
              * Format: double
              * @description Weekly variance above which the remaining weeks are re-forecast (0.20).
              */
             variance_threshold_pct?: number;
         };
+        /** Format: int64 */
+        TuneDraws: number;
+        /** @description The what-if for next season. */
+        TuneReport: {
+            /** @description The currency of the money figures. */
+            currency: string;
+            /**
+             * Format: double
+             * @description Mean gross margin of this season's settings over the draws, money.
+             */
+            current_margin_mean: number;
+            /**
+             * Format: int64
+             * @description The same weeks without the lift the world gave the markdown, units: what
+             *     the draws are centred on.
+             */
+            demand_before_lift: number;
+            /** @description Draws per setting. */
+            draws: number;
+            /**
+             * Format: int64
+             * @description The held-out draws' seed.
+             */
+            held_out_seed: number;
+            /** @description Each knob. */
+            knobs: components["schemas"]["KnobAdvice"][];
+            /**
+             * Format: int64
+             * @description The observed season's demand, units (markdown lift included).
+             */
+            observed_demand: number;
+            /** @description Its policy (kept for next season). */
+            policy: components["schemas"]["Policy"];
+            /**
+             * Format: double
+             * @description That demand ÷ the season's forecast: the order-centre knob's candidate
+             *     (none without a forecast).
+             */
+            season_ratio?: number | null;
+            /**
+             * Format: int64
+             * @description Their seed.
+             */
+            seed: number;
+            together?: null | components["schemas"]["Together"];
+            /** @description The season tuned. */
+            workflow_id: string;
+        };
+        /**
+         * @description A what-if for next season: how many draws, from which seed (both optional).
+         * @example {
+         *       "draws": 40,
+         *       "seed": 42
+         *     }
+         */
+        TuneRequest: {
+            draws?: null | components["schemas"]["TuneDraws"];
+            seed?: null | components["schemas"]["TuneSeed"];
+        };
+        /** Format: int64 */
+        TuneSeed: number;
         /**
          * @description Whether actuals came in above or below the forecast.
          * @enum {string}
          */
-        VarianceDirectionBody: "over" | "under" | "on_target";
+        VarianceDirection: "over" | "under" | "on_target";
         /** @description The weekly variance table. */
         VarianceView: {
             /**
@@ -1683,7 +2010,7 @@ export interface components {
              */
             threshold_percent: number;
             /** @description Weeks played. */
-            weeks: components["schemas"]["WeekRowBody"][];
+            weeks: components["schemas"]["WeekRow"][];
             /** @description The workflow. */
             workflow_id: string;
         };
@@ -1702,7 +2029,7 @@ export interface components {
              */
             expires_at?: string | null;
             /** @description What it is about. */
-            kind: components["schemas"]["ApprovalKindBody"];
+            kind: components["schemas"]["ApprovalKind"];
         };
         /** @description A recorded week's variance check. */
         WeekResult: {
@@ -1719,7 +2046,7 @@ export interface components {
             /** @description The remaining weeks were re-forecast. */
             reforecast_triggered: boolean;
             /** @description The workflow's state after the week (e.g. `waiting_markdown_approval`). */
-            state: components["schemas"]["WorkflowStateBody"];
+            state: components["schemas"]["WorkflowState"];
             /** @description Above the threshold. */
             threshold_exceeded: boolean;
             /**
@@ -1734,10 +2061,10 @@ export interface components {
             week: number;
         };
         /** @description A week as the views report it. */
-        WeekRowBody: {
+        WeekRow: {
             /**
              * Format: int64
-             * @description Units sold.
+             * @description Units sold (what the system observes).
              */
             actual: number;
             /**
@@ -1745,29 +2072,26 @@ export interface components {
              * @description Units demanded.
              */
             demand: number;
-            direction?: null | components["schemas"]["VarianceDirectionBody"];
+            direction?: null | components["schemas"]["VarianceDirection"];
             /**
              * Format: int64
              * @description Forecast in force when the week was played.
              */
             forecast: number;
-            /** @description A re-forecast followed. */
+            /** @description A re-forecast followed this week. */
             reforecast: boolean;
             /**
              * Format: int64
              * @description Units sent from the DC after this week.
              */
             replenished: number;
-            /**
-             * Format: int64
-             * @description Stores that ran out.
-             */
+            /** @description Stores that ran out this week. */
             stockout_stores: number;
             /** @description Above the threshold. */
             threshold_exceeded: boolean;
             /**
              * Format: double
-             * @description Variance in percent (30.8 for 30.8%); null against a zero forecast.
+             * @description Variance as a percentage (30.8 for 30.8%); null when the forecast was 0.
              */
             variance_pct?: number | null;
             /**
@@ -1777,19 +2101,22 @@ export interface components {
             week: number;
         };
         /**
-         * @description The workflow as `atelier status --json` shows it, plus `next_week`, `data`,
-         *     `actuals_meaning` and `websocket_url`.
+         * @description The workflow document: what `atelier status --json` prints (the engine's
+         *     `WorkflowDocument`, the same value), and beside it what a client of the
+         *     server needs: the week awaited, the data, what actuals mean, and where to
+         *     stream.
          */
         WorkflowBody: {
             /** @description What its weekly actuals mean. */
-            actuals_meaning: components["schemas"]["ActualsMeaningBody"];
+            actuals_meaning: components["schemas"]["ActualsMeaning"];
             allocation?: null | components["schemas"]["AllocationSummary"];
             /** @description Every approval answered or expired, in order, with who answered. */
-            approvals: components["schemas"]["AnsweredApprovalBody"][];
-            /** @description The category. */
+            approvals: components["schemas"]["AnsweredApproval"][];
+            /** @description The category planned. */
             category: string;
-            current_agent?: null | components["schemas"]["AgentNameBody"];
-            data?: null | components["schemas"]["DataSourceBody"];
+            current_agent?: null | components["schemas"]["AgentName"];
+            /** @description Where its data came from. */
+            data: components["schemas"]["DataSource"];
             /**
              * Format: int32
              * @description Emergency-reorder alerts raised.
@@ -1797,35 +2124,84 @@ export interface components {
             emergency_alerts: number;
             /** @description The failure cause in state `error`. */
             error?: string | null;
-            forecast?: null | components["schemas"]["ForecastBody"];
+            forecast?: null | components["schemas"]["ForecastSummary"];
             /**
              * Format: int64
-             * @description The last event number (resume the stream after it).
+             * @description The last event number (a client resumes the stream after it).
              */
             last_event: number;
-            manufacturing?: null | components["schemas"]["ManufacturingBody"];
-            markdown?: null | components["schemas"]["MarkdownRowBody"];
+            manufacturing?: null | components["schemas"]["ManufacturingOrder"];
+            markdown?: null | components["schemas"]["MarkdownRow"];
             /**
              * Format: int32
              * @description The week whose actuals are awaited next.
              */
             next_week: number;
-            order_value?: null | components["schemas"]["OrderValuationBody"];
-            parameters?: null | components["schemas"]["SeasonParametersBody"];
-            pending_approval?: null | components["schemas"]["PendingApprovalBody"];
+            order_value?: null | components["schemas"]["OrderValuation"];
+            /** @description The seven parameters, validated. */
+            parameters: components["schemas"]["SeasonParameters"];
+            pending_approval?: null | components["schemas"]["PendingApproval"];
             /** @description Phases skipped and why. */
             phases_skipped: components["schemas"]["PhaseSkipped"][];
             /**
              * Format: double
-             * @description Share done, 0..1.
+             * @description Share done, 0..1: phases 1–2 count for a tenth, the weeks for the rest.
              */
             progress: number;
-            report?: null | components["schemas"]["SeasonReportBody"];
-            state?: null | components["schemas"]["WorkflowStateBody"];
+            report?: null | components["schemas"]["SeasonReport"];
+            /** @description Its state. */
+            state: components["schemas"]["WorkflowState"];
             /** @description Where to stream its events. */
             websocket_url: string;
             /** @description Weeks played. */
-            weeks: components["schemas"]["WeekRowBody"][];
+            weeks: components["schemas"]["WeekRow"][];
+            /** @description The workflow. */
+            workflow_id: string;
+        };
+        /**
+         * @description The workflow as every surface shows it: `atelier run --json`, `resume
+         *     --json` and `status --json` print it, and `GET /api/workflows/{id}` answers
+         *     it with what only a client of the server needs beside it. One type, so the
+         *     CLI and the server cannot say different things about a workflow.
+         */
+        WorkflowDocument: {
+            allocation?: null | components["schemas"]["AllocationSummary"];
+            /** @description Every approval answered or expired, in order, with who answered. */
+            approvals: components["schemas"]["AnsweredApproval"][];
+            /** @description The category planned. */
+            category: string;
+            current_agent?: null | components["schemas"]["AgentName"];
+            /**
+             * Format: int32
+             * @description Emergency-reorder alerts raised.
+             */
+            emergency_alerts: number;
+            /** @description The failure cause in state `error`. */
+            error?: string | null;
+            forecast?: null | components["schemas"]["ForecastSummary"];
+            /**
+             * Format: int64
+             * @description The last event number (a client resumes the stream after it).
+             */
+            last_event: number;
+            manufacturing?: null | components["schemas"]["ManufacturingOrder"];
+            markdown?: null | components["schemas"]["MarkdownRow"];
+            order_value?: null | components["schemas"]["OrderValuation"];
+            /** @description The seven parameters, validated. */
+            parameters: components["schemas"]["SeasonParameters"];
+            pending_approval?: null | components["schemas"]["PendingApproval"];
+            /** @description Phases skipped and why. */
+            phases_skipped: components["schemas"]["PhaseSkipped"][];
+            /**
+             * Format: double
+             * @description Share done, 0..1: phases 1–2 count for a tenth, the weeks for the rest.
+             */
+            progress: number;
+            report?: null | components["schemas"]["SeasonReport"];
+            /** @description Its state. */
+            state: components["schemas"]["WorkflowState"];
+            /** @description Weeks played. */
+            weeks: components["schemas"]["WeekRow"][];
             /** @description The workflow. */
             workflow_id: string;
         };
@@ -1833,26 +2209,26 @@ export interface components {
          * @description Where a workflow is.
          * @enum {string}
          */
-        WorkflowStateBody: "parameters_extracted" | "phase_1_forecasting" | "waiting_mfg_approval" | "phase_2_allocation" | "phase_3_monitoring" | "phase_3_replenishment" | "phase_4_markdown_check" | "waiting_markdown_approval" | "phase_5_reforecast" | "waiting_transfer_approval" | "completed" | "error";
-        /** @description One workflow in the list. */
-        WorkflowSummaryBody: {
+        WorkflowState: "parameters_extracted" | "phase_1_forecasting" | "waiting_mfg_approval" | "phase_2_allocation" | "phase_3_monitoring" | "phase_3_replenishment" | "phase_4_markdown_check" | "waiting_markdown_approval" | "phase_5_reforecast" | "waiting_transfer_approval" | "waiting_reorder_approval" | "completed" | "error";
+        /** @description A line of the workflow list. */
+        WorkflowSummary: {
             /** @description Its category. */
             category: string;
             /**
              * Format: date-time
-             * @description When it was created.
+             * @description Creation time.
              */
             created_at: string;
             /**
              * Format: int64
-             * @description Its last event number.
+             * @description Last event number.
              */
             last_seq: number;
-            /** @description Its state. */
-            state: components["schemas"]["WorkflowStateBody"];
+            /** @description Its state (a cache of the fold, updated in the same transaction as the events). */
+            state: components["schemas"]["WorkflowState"];
             /**
              * Format: date-time
-             * @description When it last changed.
+             * @description Last change.
              */
             updated_at: string;
             /** @description The workflow. */
@@ -2570,7 +2946,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkflowSummaryBody"][];
+                    "application/json": components["schemas"]["WorkflowSummary"][];
                 };
             };
             /** @description No or unknown token */
@@ -3973,6 +4349,132 @@ export interface operations {
             };
             /** @description Unknown workflow */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address or token, or too many failed authentications from this address (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error; the answer carries only an id that is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tune: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TuneRequest"];
+            };
+        };
+        responses: {
+            /** @description Each knob: its value now, the values tried with their gain, and the recommendation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TuneReport"];
+                };
+            };
+            /** @description Invalid body (field named) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No or unknown token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a request a web page may have sent, on a server without tokens: an Origin other than a loopback http:// origin, or a Host other than localhost, 127.0.0.1 or [::1] */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown workflow */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The season is not completed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The season cannot be simulated: its data set is gone, or it recorded no demand */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

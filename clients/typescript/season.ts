@@ -77,7 +77,7 @@ const week = await call<Answer<"/api/workflows/{id}/actuals", "post", 200>>(
   "POST", `/api/workflows/${id}/actuals`, planner, 200, { csv: readFileSync(csvFile, "utf8") });
 console.log(`week ${week.week}: actual ${week.actual} vs forecast ${week.forecast} (${week.variance_pct?.toFixed(1) ?? "n/a"}%)`);
 
-let state: Schemas["WorkflowStateBody"] | null | undefined = week.state;
+let state: Schemas["WorkflowState"] | null | undefined = week.state;
 while (state !== "completed") {
   const played = await call<Answer<"/api/workflows/{id}/play", "post", 200>>(
     "POST", `/api/workflows/${id}/play`, planner, 200);
@@ -109,7 +109,7 @@ const categories = await call<Answer<"/api/categories", "get", 200>>(
 const list = await call<Answer<"/api/workflows", "get", 200>>("GET", "/api/workflows", viewer, 200);
 const health = await call<Answer<"/healthz", "get", 200>>("GET", "/healthz", viewer, 200);
 
-const firstCluster: Schemas["ClusterNameBody"] | undefined = allocation.allocation.clusters[0]?.cluster_id;
+const firstCluster: Schemas["ClusterName"] | undefined = allocation.allocation.clusters[0]?.cluster_id;
 const kinds = new Set(events.events.map((e) => e.event.type));
 console.log(
   [

@@ -93,6 +93,7 @@ impl DemandDistribution {
 
 /// What an order of a given size is expected to earn, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderValue {
     /// Units ordered.
     pub order_units: u64,
@@ -138,6 +139,7 @@ pub fn order_value(
 
 /// Why an order size is in the table of alternatives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlternativeKind {
     /// The order on the table.
@@ -152,6 +154,7 @@ pub enum AlternativeKind {
 
 /// One row of the alternatives table.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderAlternative {
     /// Why it is listed.
     pub kind: AlternativeKind,

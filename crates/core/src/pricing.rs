@@ -15,6 +15,7 @@ pub fn sell_through(units_sold: u64, units_manufactured: u64) -> f64 {
 
 /// The Pricing agent's proposal at the checkpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarkdownProposal {
     /// Sell-through achieved, 0..1.
     pub sell_through: f64,

@@ -30,6 +30,7 @@ pub struct SeasonTotals {
 
 /// The season report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeasonReport {
     /// Mean absolute percentage error of the weekly forecasts against weekly demand,
     /// |demand − forecast| / demand (weeks without demand are left out), a fraction.

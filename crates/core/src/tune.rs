@@ -72,6 +72,7 @@ pub fn centred_draws(
 
 /// A setting a planner fixes before the season.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Knob {
     /// Safety stock on the order: the fixed percentage under `seed`; under `margin`
@@ -123,6 +124,26 @@ pub enum Setting {
     /// A week, or `None` for no markdown checkpoint.
     Week(Option<u32>),
 }
+
+/// In the API document a setting is a number (a fraction, or a week) or null
+/// (no checkpoint): its untagged forms overlap (a week is a number too), so the
+/// schema says what a client reads rather than listing the forms as alternatives
+/// of which exactly one must match.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Setting {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Number, Type::Null]))
+            .description(Some(
+                "A knob's value: a fraction, a week, or null (no markdown checkpoint).",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Setting {}
 
 impl std::fmt::Display for Setting {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -233,6 +254,7 @@ fn same(a: Setting, b: Setting) -> bool {
 
 /// A candidate's margin against the current setting's on the same draws.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PairedGain {
     /// Mean of (candidate − current) per draw, money.
     pub mean: f64,
@@ -294,6 +316,7 @@ pub fn best(tried: &[(Setting, PairedGain)]) -> Option<&(Setting, PairedGain)> {
 /// the values are checked, so the API and the CLI refuse the same values in the
 /// same words.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WhatIf {
     /// The rules that decide; `None` keeps the season's.
     pub policy: Option<Policy>,
@@ -446,6 +469,7 @@ fn fraction(
 /// within 90% of the time. With few draws a tail's interval reaches the smallest
 /// or largest draw, and says so by touching it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Percentile {
     /// The percentile's estimate (interpolated between ranks), money.
     pub value: f64,
@@ -458,6 +482,7 @@ pub struct Percentile {
 /// The spread of gross margin over seasons drawn alike: what a planner reads as
 /// "one season in ten earns less than p10".
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarginSpread {
     /// One season in ten earns less.
     pub p10: Percentile,

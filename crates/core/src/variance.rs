@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Whether actuals came in above or below the forecast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VarianceDirection {
     /// Sold more than forecast.

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 /// Where a workflow's store and history data come from; recorded at creation so a
 /// resumed workflow reads the same data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DataSource {
     /// The sample shipped in the binary.
@@ -57,6 +58,7 @@ pub enum ActualsSource {
 
 /// What the quantities in weekly actuals mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActualsMeaning {
     /// The week's demand (a played scenario): stores sell what they have, the rest
@@ -69,6 +71,7 @@ pub enum ActualsMeaning {
 
 /// The money decisions a human approves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalKind {
     /// The manufacturing order (phase 1).
@@ -83,6 +86,7 @@ pub enum ApprovalKind {
 
 /// What happens when an approval's timeout expires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExpiryAction {
     /// Accept the proposal as it stands.
@@ -93,6 +97,7 @@ pub enum ExpiryAction {
 
 /// A change a human asks for instead of accepting.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Modification {
     /// A new manufacturing quantity (manufacturing approvals).
@@ -115,6 +120,7 @@ pub struct Modification {
 
 /// How an approval was resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Resolution {
     /// Accepted as proposed.
@@ -199,6 +205,7 @@ pub struct WeekSales {
 
 /// What a planner is asked to approve, with the numbers behind it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum ApprovalProposal {
     /// The manufacturing order.
@@ -261,6 +268,7 @@ pub enum ApprovalProposal {
 /// One store-to-store move: the stores by id, and Inventory's figures (store
 /// positions, units, covers, expected sales, gain and cost).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreTransfer {
     /// The store giving stock.
     pub from_store: String,
@@ -273,6 +281,7 @@ pub struct StoreTransfer {
 
 /// A week's transfers as a whole.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferBatch {
     /// After which week.
     pub week: u32,
@@ -318,6 +327,7 @@ impl TransferBatch {
 
 /// A markdown depth the policy weighed, with the margin of the weeks left it expects.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepthConsidered {
     /// The depth, fraction.
     pub markdown_pct: f64,
@@ -577,6 +587,39 @@ pub enum Event {
 }
 
 impl Event {
+    /// Every event's `type` tag, in the enum's order: what the API document lists
+    /// (a test keeps it equal to the tags serde reads).
+    pub const KINDS: [&'static str; 28] = [
+        "workflow_created",
+        "phase_started",
+        "phase_skipped",
+        "handoff_sent",
+        "agent_completed",
+        "agent_failed",
+        "forecast_produced",
+        "order_revised",
+        "approval_requested",
+        "approval_resolved",
+        "approval_expired",
+        "allocation_made",
+        "week_recorded",
+        "variance_measured",
+        "reforecast_applied",
+        "replenishment_shipped",
+        "transfers_shipped",
+        "reorder_placed",
+        "reorder_declined",
+        "reorder_arrived",
+        "emergency_reorder_alert",
+        "markdown_proposed",
+        "markdown_applied",
+        "reasoning_recorded",
+        "guardrail_triggered",
+        "workflow_completed",
+        "workflow_failed",
+        "workflow_resumed",
+    ];
+
     /// The event's `type` tag, e.g. `week_recorded`.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -612,8 +655,36 @@ impl Event {
     }
 }
 
+/// An event in the API document: its `type`, one of [`Event::KINDS`], and the
+/// fields of that type, left open (they are the engine's records of handoffs,
+/// agents' results and decisions, shown as they are by the stream and the audit
+/// trail).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Event {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Object))
+            .description(Some("An event: its `type` and the fields of that type."))
+            .property(
+                "type",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Type(Type::String))
+                    .description(Some("What kind of fact it records."))
+                    .enum_values(Some(Event::KINDS)),
+            )
+            .required("type")
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Event {}
+
 /// An event as stored: numbered from 1 per workflow, timed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredEvent {
     /// The workflow.
     pub workflow_id: String,
@@ -623,4 +694,21 @@ pub struct StoredEvent {
     pub recorded_at: DateTime<Utc>,
     /// The event.
     pub event: Event,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+
+    /// The kinds the API document lists are the tags serde reads: its refusal of
+    /// an unknown tag names every one it expects.
+    #[test]
+    fn the_listed_kinds_are_the_tags_serde_reads() {
+        let refusal = serde_json::from_str::<Event>(r#"{"type": "?"}"#)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let expected: Vec<&str> = refusal.split('`').skip(3).step_by(2).collect();
+        assert_eq!(expected, Event::KINDS, "{refusal}");
+    }
 }

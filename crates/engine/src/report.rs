@@ -1,15 +1,20 @@
-//! The JSON views of a workflow that the CLI prints and the server returns: one
-//! shape, built from the folded view, so every surface says the same thing.
+//! The workflow document that the CLI prints and the server returns: one type,
+//! built from the folded view, so every surface says the same thing; and the
+//! figures it carries (progress, the order's money).
 
+use crate::agents::AgentName;
 use crate::event::ApprovalProposal;
 use crate::state::WorkflowState;
-use crate::view::WorkflowView;
+use crate::view::{AnsweredApproval, MarkdownRow, PendingApproval, WeekRow, WorkflowView};
+use atelier_core::demand::{ManufacturingOrder, TotalInterval};
 use atelier_core::economics::Economics;
+use atelier_core::inventory::ClusterName;
 use atelier_core::order_value::{
     DemandDistribution, OrderAlternative, OrderValue, order_alternatives, order_value,
 };
+use atelier_core::params::SeasonParameters;
+use atelier_core::season::SeasonReport;
 use serde::Serialize;
-use serde_json::{Value, json};
 
 /// Share of the workflow done, 0..1: phases 1–2 count for 10%, the weeks for the rest.
 pub fn progress(view: &WorkflowView) -> f64 {
@@ -28,6 +33,7 @@ pub fn progress(view: &WorkflowView) -> f64 {
 /// Season demand as the order sees it: the lognormal fitted to the forecast's
 /// interval (`core::order_value::DemandDistribution::from_interval`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DemandSpread {
     /// The median, units.
     pub median_units: f64,
@@ -44,6 +50,7 @@ pub struct DemandSpread {
 /// The money of the manufacturing order: what it costs, what it is expected to
 /// earn, and a few other sizes beside it (`core::order_value`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderValuation {
     /// ISO 4217 code of every money figure here.
     pub currency: String,
@@ -103,45 +110,159 @@ pub fn order_valuation(view: &WorkflowView) -> Option<OrderValuation> {
     })
 }
 
-/// The workflow summary of `run --json`, `resume --json`, `status --json` and
-/// `GET /api/workflows/{id}`.
-pub fn workflow_json(view: &WorkflowView) -> Value {
-    json!({
-        "workflow_id": view.workflow_id,
-        "state": view.state.as_str(),
-        "category": view.category,
-        "parameters": view.parameters,
-        "current_agent": view.current_agent,
-        "progress": progress(view),
-        "last_event": view.last_seq,
-        "order_value": order_valuation(view),
-        "manufacturing": view.order.map(|o| json!({
-            "forecast_units": o.forecast_units,
-            "safety_stock_pct": o.safety_stock_pct,
-            "manufacturing_qty": o.manufacturing_qty,
-        })),
-        "forecast": view.forecast.as_ref().map(|f| json!({
-            "total_season_demand": f.total_season_demand,
-            "weekly_initial": f.weekly,
-            "weekly_current": view.forecast_weekly,
-            "interval": f.interval,
-        })),
-        "allocation": view.allocation.as_ref().map(|a| json!({
-            "manufacturing_qty": a.manufacturing_qty,
-            "initial_shipped": a.initial_shipped,
-            "dc_holdback": a.dc_holdback,
-            "dc_stock_now": view.dc_stock,
-            "clusters": a.clusters.iter().map(|c| json!({"cluster_id": c.cluster_id, "stores": c.stores, "units": c.units})).collect::<Vec<_>>(),
-        })),
-        "phases_skipped": view.phases_skipped.iter().map(|(p, r)| json!({"phase": p, "reason": r})).collect::<Vec<_>>(),
-        "weeks": view.weeks,
-        "markdown": view.markdown,
-        "pending_approval": view.pending_approval,
-        "approvals": view.answered_approvals,
-        "emergency_alerts": view.emergency_alerts,
-        "report": view.report,
-        "error": view.error,
-    })
+/// The workflow as every surface shows it: `atelier run --json`, `resume
+/// --json` and `status --json` print it, and `GET /api/workflows/{id}` answers
+/// it with what only a client of the server needs beside it. One type, so the
+/// CLI and the server cannot say different things about a workflow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkflowDocument {
+    /// The workflow.
+    pub workflow_id: String,
+    /// Its state.
+    pub state: WorkflowState,
+    /// The category planned.
+    pub category: String,
+    /// The seven parameters, validated.
+    pub parameters: SeasonParameters,
+    /// The agent working now, if any.
+    pub current_agent: Option<AgentName>,
+    /// Share done, 0..1: phases 1–2 count for a tenth, the weeks for the rest.
+    pub progress: f64,
+    /// The last event number (a client resumes the stream after it).
+    pub last_event: u64,
+    /// The order proposed or approved.
+    pub manufacturing: Option<ManufacturingOrder>,
+    /// The order's money (cost, expected revenue and margin, other sizes), once
+    /// its price is known.
+    pub order_value: Option<OrderValuation>,
+    /// The forecast, as first made and as revised since.
+    pub forecast: Option<ForecastSummary>,
+    /// The split of the order, and the DC's stock now.
+    pub allocation: Option<AllocationSummary>,
+    /// Phases skipped and why.
+    pub phases_skipped: Vec<PhaseSkipped>,
+    /// Weeks played.
+    pub weeks: Vec<WeekRow>,
+    /// The markdown, if one was proposed.
+    pub markdown: Option<MarkdownRow>,
+    /// The approval awaited.
+    pub pending_approval: Option<PendingApproval>,
+    /// Every approval answered or expired, in order, with who answered.
+    pub approvals: Vec<AnsweredApproval>,
+    /// Emergency-reorder alerts raised.
+    pub emergency_alerts: u32,
+    /// The season report once completed.
+    pub report: Option<SeasonReport>,
+    /// The failure cause in state `error`.
+    pub error: Option<String>,
+}
+
+/// The demand forecast as the workflow document shows it: the season total, the
+/// weeks as first forecast, and the weeks now (re-forecasts revise those to come).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ForecastSummary {
+    /// Units over the season, as first forecast.
+    pub total_season_demand: u64,
+    /// Units per week as first forecast.
+    pub weekly_initial: Vec<u64>,
+    /// Units per week now.
+    pub weekly_current: Vec<u64>,
+    /// Interval for the season total.
+    pub interval: TotalInterval,
+}
+
+/// The split of the order between stores and the DC, per cluster (the stores'
+/// own parts are in the allocation view).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AllocationSummary {
+    /// The order split.
+    pub manufacturing_qty: u64,
+    /// Units shipped to stores at launch.
+    pub initial_shipped: u64,
+    /// Units held at the DC at launch.
+    pub dc_holdback: u64,
+    /// Units at the DC now.
+    pub dc_stock_now: u64,
+    /// Per cluster, fashion-forward first.
+    pub clusters: Vec<ClusterUnits>,
+}
+
+/// One cluster's part of the allocation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClusterUnits {
+    /// The cluster.
+    pub cluster_id: ClusterName,
+    /// Stores in it.
+    pub stores: usize,
+    /// Units allocated to it for the season.
+    pub units: u64,
+}
+
+/// A phase that did not run, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PhaseSkipped {
+    /// The phase.
+    pub phase: WorkflowState,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl WorkflowDocument {
+    /// The document of `view`.
+    pub fn new(view: &WorkflowView) -> WorkflowDocument {
+        WorkflowDocument {
+            workflow_id: view.workflow_id.clone(),
+            state: view.state,
+            category: view.category.clone(),
+            parameters: view.parameters.clone(),
+            current_agent: view.current_agent,
+            progress: progress(view),
+            last_event: view.last_seq,
+            manufacturing: view.order,
+            order_value: order_valuation(view),
+            forecast: view.forecast.as_ref().map(|f| ForecastSummary {
+                total_season_demand: f.total_season_demand,
+                weekly_initial: f.weekly.clone(),
+                weekly_current: view.forecast_weekly.clone(),
+                interval: f.interval,
+            }),
+            allocation: view.allocation.as_ref().map(|a| AllocationSummary {
+                manufacturing_qty: a.manufacturing_qty,
+                initial_shipped: a.initial_shipped,
+                dc_holdback: a.dc_holdback,
+                dc_stock_now: view.dc_stock,
+                clusters: a
+                    .clusters
+                    .iter()
+                    .map(|c| ClusterUnits {
+                        cluster_id: c.cluster_id,
+                        stores: c.stores,
+                        units: c.units,
+                    })
+                    .collect(),
+            }),
+            phases_skipped: view
+                .phases_skipped
+                .iter()
+                .map(|(phase, reason)| PhaseSkipped {
+                    phase: *phase,
+                    reason: reason.clone(),
+                })
+                .collect(),
+            weeks: view.weeks.clone(),
+            markdown: view.markdown.clone(),
+            pending_approval: view.pending_approval.clone(),
+            approvals: view.answered_approvals.clone(),
+            emergency_alerts: view.emergency_alerts,
+            report: view.report.clone(),
+            error: view.error.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -185,7 +306,7 @@ mod tests {
                 .iter()
                 .any(|a| a.value.order_units == 9_600 && a.value == v.proposed)
         );
-        let json = workflow_json(&view_with_order(50.0));
-        assert_eq!(json["order_value"]["order_units"], 9_600);
+        let document = WorkflowDocument::new(&view_with_order(50.0));
+        assert_eq!(document.order_value.map(|v| v.order_units), Some(9_600));
     }
 }

@@ -7,6 +7,7 @@ use std::fmt;
 
 /// Where a workflow is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WorkflowState {
     /// Parameters are set; nothing has run yet.

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 /// One week of one store.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreWeek {
     /// Season week.
     pub week: u32,
@@ -41,6 +42,7 @@ pub struct StoreWeek {
 
 /// A move of stock between this store and another.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreMove {
     /// After which week.
     pub week: u32,
@@ -55,6 +57,7 @@ pub struct StoreMove {
 /// Which way stock moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MoveDirection {
     /// Received from the other store.
     In,
@@ -64,6 +67,7 @@ pub enum MoveDirection {
 
 /// A store's season so far.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreSeason {
     /// The season.
     pub workflow_id: String,

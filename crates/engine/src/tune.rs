@@ -41,6 +41,7 @@ pub struct TuneOptions {
 
 /// One candidate value and what it earned against the current setting.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tried {
     /// The value tried.
     pub setting: Setting,
@@ -52,6 +53,7 @@ pub struct Tried {
 
 /// A knob: its current value, every value tried, and the recommendation if any.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KnobAdvice {
     /// The knob.
     pub knob: Knob,
@@ -72,6 +74,7 @@ pub struct KnobAdvice {
 
 /// The knobs recommended alone, played together on the held-out draws.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Together {
     /// Each knob and its recommended value.
     pub settings: Vec<(Knob, Setting)>,
@@ -86,6 +89,7 @@ pub struct Together {
 
 /// The what-if for next season.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TuneReport {
     /// The season tuned.
     pub workflow_id: String,

@@ -40,6 +40,7 @@ pub struct TransitionError {
 
 /// A week as the views report it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WeekRow {
     /// Season week.
     pub week: u32,
@@ -68,6 +69,7 @@ pub struct WeekRow {
 
 /// An approval that is awaited.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PendingApproval {
     /// Id to answer with.
     pub approval_id: String,
@@ -83,6 +85,7 @@ pub struct PendingApproval {
 
 /// The markdown taken at the checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarkdownRow {
     /// The checkpoint week.
     pub week: u32,

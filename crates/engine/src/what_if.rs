@@ -45,6 +45,7 @@ pub enum WhatIfFailure {
 
 /// The settings a what-if played, as a planner reads them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SettingsPlayed {
     /// The rules that decided.
     pub policy: Policy,
@@ -67,6 +68,7 @@ pub struct SettingsPlayed {
 
 /// One set of settings and the gross margin it earned over the draws.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Outcome {
     /// The settings.
     pub settings: SettingsPlayed,
@@ -77,6 +79,7 @@ pub struct Outcome {
 
 /// The answer to a what-if.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WhatIfReport {
     /// The season the draws are centred on.
     pub workflow_id: String,

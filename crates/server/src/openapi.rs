@@ -1,9 +1,10 @@
 //! The OpenAPI document's frame: the description, the security scheme, the error
-//! schemas, and the responses every operation shares (the open server's 403, the
+//! schemas, the responses every operation shares (the open server's 403, the
 //! 401 of every secured operation), added once the routes have put their
-//! operations in (see [`crate::routes::api`]).
+//! operations in (see [`crate::routes::api`]), and every object closed.
 
 use crate::error::{ErrorBody, FieldProblem};
+use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, Object, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -31,6 +32,7 @@ pub fn finish(mut document: Document) -> Document {
     Unauthorized.modify(&mut document);
     Shared.modify(&mut document);
     Links.modify(&mut document);
+    Closed.modify(&mut document);
     document.servers = Some(vec![utoipa::openapi::Server::new("/")]);
     document
 }
@@ -104,6 +106,106 @@ impl Modify for Links {
             }
         }
     }
+}
+
+/// Every object the document describes is closed (`additionalProperties:
+/// false`): request bodies are read denying unknown fields, and answers are
+/// written by the types the schemas are derived from, so a key the document does
+/// not list is a drift (a hand-written `Serialize`, a renamed field) that the
+/// conformance test names. An object that says otherwise (an event's open
+/// payload) keeps what it says, and so does an object without properties (a
+/// free-form one). An object built with `#[serde(flatten)]`, which utoipa writes
+/// as an `allOf` of objects, is merged into one object first, so that its parts
+/// are closed together rather than each against the other's keys.
+struct Closed;
+
+impl Modify for Closed {
+    fn modify(&self, openapi: &mut Document) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let named = components.schemas.clone();
+        for schema in components.schemas.values_mut() {
+            if let RefOr::T(schema) = schema {
+                close(schema, &named);
+            }
+        }
+    }
+}
+
+/// The components by name, to resolve the parts of a flattened object.
+type Named = std::collections::BTreeMap<String, RefOr<Schema>>;
+
+/// Closes `schema` and every object inside it.
+fn close(schema: &mut Schema, named: &Named) {
+    if let Some(merged) = merge_flattened(schema, named) {
+        *schema = Schema::Object(merged);
+    }
+    match schema {
+        Schema::Object(object) => {
+            if object.additional_properties.is_none() && !object.properties.is_empty() {
+                object.additional_properties =
+                    Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+            for property in object.properties.values_mut() {
+                close_inline(property, named);
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                close_inline(items, named);
+            }
+            for item in &mut array.prefix_items {
+                close(item, named);
+            }
+        }
+        Schema::OneOf(one_of) => one_of.items.iter_mut().for_each(|i| close_inline(i, named)),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(|i| close_inline(i, named)),
+        Schema::AllOf(all_of) => all_of.items.iter_mut().for_each(|i| close_inline(i, named)),
+        _ => {}
+    }
+}
+
+/// Closes a schema written in place; a reference is closed where it is defined.
+fn close_inline(schema: &mut RefOr<Schema>, named: &Named) {
+    if let RefOr::T(schema) = schema {
+        close(schema, named);
+    }
+}
+
+/// The one object an `allOf` of objects (or of references to objects) stands
+/// for: its parts' properties and required fields together; `None` for any
+/// other schema.
+fn merge_flattened(schema: &Schema, named: &Named) -> Option<Object> {
+    let Schema::AllOf(all_of) = schema else {
+        return None;
+    };
+    let mut merged = Object::with_type(SchemaType::Type(Type::Object));
+    merged.description = all_of.description.clone();
+    for part in &all_of.items {
+        let part = match part {
+            RefOr::T(schema) => schema.clone(),
+            RefOr::Ref(reference) => {
+                let name = reference
+                    .ref_location
+                    .trim_start_matches("#/components/schemas/");
+                match named.get(name)? {
+                    RefOr::T(schema) => schema.clone(),
+                    RefOr::Ref(_) => return None,
+                }
+            }
+        };
+        let part = match merge_flattened(&part, named) {
+            Some(object) => object,
+            None => match part {
+                Schema::Object(object) => object,
+                _ => return None,
+            },
+        };
+        merged.properties.extend(part.properties);
+        merged.required.extend(part.required);
+    }
+    Some(merged)
 }
 
 /// A response whose body is an [`ErrorBody`].

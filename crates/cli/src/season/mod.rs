@@ -13,7 +13,7 @@ use atelier_engine::event::{
     ActualsMeaning, ActualsSource, DataSource, ExpiryAction, Modification, Reasoning, Resolution,
 };
 use atelier_engine::play::{Approvals, play};
-use atelier_engine::report::workflow_json;
+use atelier_engine::report::WorkflowDocument;
 use atelier_engine::store::open_store;
 use atelier_engine::{
     DataCatalog, NewWorkflow, Orchestrator, WorkflowState, WorkflowView, new_workflow_id,
@@ -37,7 +37,7 @@ pub fn reforecast(args: &ReforecastArgs, llm: Option<LlmConfig>) -> Result<()> {
     let before = s.orchestrator.view(&args.id)?;
     let view = s.orchestrator.manual_reforecast(&args.id, &args.reason)?;
     let text = if args.json {
-        serde_json::to_string_pretty(&workflow_json(&view))?
+        serde_json::to_string_pretty(&WorkflowDocument::new(&view))?
     } else {
         format!(
             "{}\n{}",
@@ -414,7 +414,7 @@ fn play_season(s: &Session, id: &str, play_args: &PlayArgs) -> Result<()> {
     let outcome = stopped.as_str();
     bar.finish_and_clear();
     let text = if play_args.json {
-        serde_json::to_string_pretty(&workflow_json(&view))?
+        serde_json::to_string_pretty(&WorkflowDocument::new(&view))?
     } else {
         summary(&view, outcome)
     };
@@ -480,7 +480,7 @@ pub fn approve(args: &ApproveArgs, llm: Option<LlmConfig>) -> Result<()> {
         .orchestrator
         .approve(&args.id, args.approval.as_deref(), resolution, "cli")?;
     let text = if args.json {
-        serde_json::to_string_pretty(&workflow_json(&view))?
+        serde_json::to_string_pretty(&WorkflowDocument::new(&view))?
     } else {
         summary(&view, "done")
     };
@@ -492,7 +492,7 @@ pub fn status(args: &StatusArgs) -> Result<()> {
     let s = offline_session(&args.db)?;
     let view = s.orchestrator.view(&args.id)?;
     let text = if args.json {
-        serde_json::to_string_pretty(&workflow_json(&view))?
+        serde_json::to_string_pretty(&WorkflowDocument::new(&view))?
     } else {
         summary(&view, "done")
     };

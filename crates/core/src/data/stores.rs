@@ -9,6 +9,7 @@ use std::io::Read;
 
 /// Location quality: A is best.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LocationTier {
     /// Prime location.
     A,
@@ -20,6 +21,7 @@ pub enum LocationTier {
 
 /// The store's fashion positioning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FashionTier {
     /// Trend-led, full price.
     Premium,
@@ -31,6 +33,7 @@ pub enum FashionTier {
 
 /// The kind of building the store is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum StoreFormat {
     /// Inside a mall.
     Mall,
@@ -44,6 +47,7 @@ pub enum StoreFormat {
 
 /// The store's region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Region {
     /// Northeast.
     Northeast,
@@ -103,6 +107,7 @@ impl Region {
 
 /// One store's row of `store_attributes.csv`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreAttributes {
     /// Store id, e.g. `S001`.
     pub store_id: String,

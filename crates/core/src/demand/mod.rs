@@ -63,6 +63,7 @@ pub struct MemberForecast {
 
 /// A prediction interval for the season total.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TotalInterval {
     /// Nominal coverage, e.g. 0.8 for an 80% interval.
     pub level: f64,
@@ -90,6 +91,7 @@ pub struct DemandForecast {
 
 /// The manufacturing order: forecast plus safety stock.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ManufacturingOrder {
     /// Forecast season demand, units.
     pub forecast_units: u64,

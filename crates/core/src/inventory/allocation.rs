@@ -14,6 +14,7 @@ const ATTRIBUTE_WEIGHT: f64 = 0.3;
 
 /// One cluster's part of the order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterAllocation {
     /// The cluster's name.
     pub cluster_id: ClusterName,
@@ -29,6 +30,7 @@ pub struct ClusterAllocation {
 
 /// One store's part of the order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreAllocation {
     /// The store.
     pub store_id: String,
@@ -44,6 +46,7 @@ pub struct StoreAllocation {
 
 /// The Inventory agent's result for week 0.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Allocation {
     /// The approved order being split.
     pub manufacturing_qty: u64,

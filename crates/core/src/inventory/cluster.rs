@@ -9,6 +9,7 @@ use std::fmt;
 
 /// A cluster's name, from its mean fashion tier (highest first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClusterName {
     /// Highest mean fashion tier.

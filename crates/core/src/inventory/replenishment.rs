@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the rule needs to know about one store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreStock {
     /// Units it is meant to receive over the season.
     pub season_allocation: u64,

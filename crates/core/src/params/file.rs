@@ -16,7 +16,9 @@ pub struct SeasonConfig {
     pub tunables: Tunables,
 }
 
-/// The top-level keys of a parameter file.
+/// The seven parameters' names, written once: the top-level keys of a parameter
+/// file, the fields of [`SeasonParameters`] and [`RawSeasonParameters`] (a test
+/// keeps them equal), and what the model is asked for.
 pub const PARAMETER_FIELDS: [&str; 7] = [
     "forecast_horizon_weeks",
     "season_start_date",
@@ -109,6 +111,44 @@ fn fill_in_input_defaults(tunables: &mut serde_json::Value) {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InputTunables(pub Tunables);
 
+/// In the API document: the tunables a body may give, each optional, with the
+/// ranges validation enforces. It is the recorded [`Tunables`]' schema read by
+/// the input rule: what a body leaves out takes the product's defaults (policy
+/// `margin`, a chase on its default terms), where a recorded log that predates a
+/// field keeps what it ran. Both are listed, the recorded one as `Tunables`.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for InputTunables {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::Schema;
+        let mut schema = <Tunables as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.required.clear();
+            object.description = Some(
+                "Tunables a request or a parameter file may give, each optional: what it \
+                 leaves out takes the product's defaults (domain.md's knobs, policy `margin`, \
+                 a chase on its default terms)."
+                    .into(),
+            );
+        }
+        schema
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for InputTunables {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push((Tunables::name().into(), Tunables::schema()));
+        Tunables::schemas(schemas);
+    }
+}
+
 impl<'de> Deserialize<'de> for InputTunables {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<InputTunables, D::Error> {
         let mut value = serde_json::Value::deserialize(d)?;
@@ -125,28 +165,6 @@ impl<'de> Deserialize<'de> for InputTunables {
             .map(InputTunables)
             .map_err(serde::de::Error::custom)
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    #[serde(flatten)]
-    raw: RawFields,
-    #[serde(default)]
-    tunables: Tunables,
-}
-
-// serde cannot combine `flatten` with `deny_unknown_fields` on the inner struct, so the
-// seven fields are repeated here without it; the outer struct rejects unknown keys.
-#[derive(Deserialize)]
-struct RawFields {
-    forecast_horizon_weeks: Option<i64>,
-    season_start_date: Option<String>,
-    season_end_date: Option<String>,
-    replenishment_strategy: Option<String>,
-    dc_holdback_percentage: Option<f64>,
-    markdown_checkpoint_week: Option<i64>,
-    markdown_threshold: Option<f64>,
 }
 
 impl SeasonConfig {
@@ -171,18 +189,16 @@ impl SeasonConfig {
         check_known_fields(&value)?;
         let mut value = value;
         fill_in_policy(&mut value);
-        let file: ConfigFile =
-            serde_json::from_value(value).map_err(|e| ParamError::Json(e.to_string()))?;
-        let raw = RawSeasonParameters {
-            forecast_horizon_weeks: file.raw.forecast_horizon_weeks,
-            season_start_date: file.raw.season_start_date,
-            season_end_date: file.raw.season_end_date,
-            replenishment_strategy: file.raw.replenishment_strategy,
-            dc_holdback_percentage: file.raw.dc_holdback_percentage,
-            markdown_checkpoint_week: file.raw.markdown_checkpoint_week,
-            markdown_threshold: file.raw.markdown_threshold,
+        // The seven are the file less its `tunables`; they are read first, as
+        // their keys sort before it.
+        let tunables = value.as_object_mut().and_then(|m| m.remove("tunables"));
+        let json_error = |e: serde_json::Error| ParamError::Json(e.to_string());
+        let raw: RawSeasonParameters = serde_json::from_value(value).map_err(json_error)?;
+        let tunables: Tunables = match tunables {
+            Some(t) => serde_json::from_value(t).map_err(json_error)?,
+            None => Tunables::default(),
         };
-        let parameters = match (raw.validate(), file.tunables.validate()) {
+        let parameters = match (raw.validate(), tunables.validate()) {
             (Ok(p), Ok(())) => p,
             (Err(a), Err(b)) => {
                 let mut all = a.fields().to_vec();
@@ -193,7 +209,7 @@ impl SeasonConfig {
         };
         Ok(SeasonConfig {
             parameters,
-            tunables: file.tunables,
+            tunables,
         })
     }
 
@@ -203,5 +219,38 @@ impl SeasonConfig {
             parameters,
             tunables: Tunables::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(value: serde_json::Value) -> Vec<String> {
+        let mut keys: Vec<String> = value
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        keys
+    }
+
+    #[test]
+    fn the_field_list_matches_the_structs() {
+        let mut listed: Vec<String> = PARAMETER_FIELDS.iter().map(|f| f.to_string()).collect();
+        listed.sort_unstable();
+        let raw = serde_json::to_value(RawSeasonParameters::default()).unwrap_or_default();
+        assert_eq!(keys(raw), listed);
+        let parameters = RawSeasonParameters {
+            forecast_horizon_weeks: Some(12),
+            season_start_date: Some("2025-03-03".into()),
+            replenishment_strategy: Some("weekly".into()),
+            dc_holdback_percentage: Some(0.3),
+            ..RawSeasonParameters::default()
+        }
+        .validate()
+        .map(|p| serde_json::to_value(p).unwrap_or_default())
+        .unwrap_or_default();
+        assert_eq!(keys(parameters), listed);
     }
 }

@@ -13,6 +13,7 @@ pub use tunables::{CURRENCY_DEFAULT, Chase, ChaseTerms, MarkdownBasis, Policy, T
 
 /// How often the distribution centre tops stores up during the season.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReplenishmentStrategy {
     /// One allocation at launch; nothing moves from the DC afterwards.
     #[serde(rename = "none")]
@@ -77,8 +78,10 @@ impl fmt::Display for ReplenishmentStrategy {
 /// The seven season parameters of domain.md, validated: every value here is one the
 /// agents can act on, so the agents never re-check them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeasonParameters {
     /// Season length in weeks, 1..=52.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 52))]
     pub forecast_horizon_weeks: u32,
     /// First day of season week 1 (any weekday).
     pub season_start_date: NaiveDate,
@@ -144,23 +147,33 @@ impl ParamError {
 }
 
 /// The seven parameters as they arrive, before validation: every field optional so
-/// that a missing one is reported by name rather than as a serde message.
+/// that a missing one is reported by name rather than as a serde message. Its API
+/// schema states what validation accepts (the required fields, their types and
+/// ranges), which is what a client must send.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RawSeasonParameters {
-    /// See [`SeasonParameters::forecast_horizon_weeks`].
+    /// Season length in weeks, 1..=52.
+    #[cfg_attr(feature = "openapi", schema(value_type = u32, minimum = 1, maximum = 52))]
     pub forecast_horizon_weeks: Option<i64>,
-    /// See [`SeasonParameters::season_start_date`].
+    /// First day of week 1 (YYYY-MM-DD).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub season_start_date: Option<String>,
-    /// Optional; derived when absent, checked when present.
+    /// Optional; derived from the start and the horizon when absent, checked when
+    /// present.
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub season_end_date: Option<String>,
-    /// See [`SeasonParameters::replenishment_strategy`].
+    /// `none`, `weekly` or `bi-weekly`.
+    #[cfg_attr(feature = "openapi", schema(value_type = ReplenishmentStrategy))]
     pub replenishment_strategy: Option<String>,
-    /// See [`SeasonParameters::dc_holdback_percentage`].
+    /// Share of the order held at the DC, 0..=1.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64, minimum = 0.0, maximum = 1.0))]
     pub dc_holdback_percentage: Option<f64>,
-    /// See [`SeasonParameters::markdown_checkpoint_week`].
+    /// Week of the sell-through check; null for no markdowns.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
     pub markdown_checkpoint_week: Option<i64>,
-    /// See [`SeasonParameters::markdown_threshold`].
+    /// Target sell-through at the checkpoint, 0..1 (with the checkpoint).
     pub markdown_threshold: Option<f64>,
 }
 

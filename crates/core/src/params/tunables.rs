@@ -8,6 +8,7 @@ use std::fmt;
 
 /// Which rules take the season's decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
     /// domain.md's rules exactly: fixed safety stock, sell-through against units
@@ -60,6 +61,7 @@ impl Policy {
 
 /// What the fixed rule's sell-through is judged against at the checkpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MarkdownBasis {
     /// Units sold ÷ units manufactured (domain.md's rule).
@@ -72,16 +74,24 @@ pub enum MarkdownBasis {
 /// The terms of an in-season second buy (a chase): what quick-response
 /// production charges and how fast it delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ChaseTerms {
     /// Weeks from placing a reorder to its arrival at the DC (3).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 26))]
     pub lead_weeks: u32,
     /// Cost per unit above the first buy's unit cost, a share of it (0.15).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 10.0))]
     pub premium_pct: f64,
     /// Smallest reorder a supplier takes, units (500).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 0, maximum = 1_000_000_000_000_u64)
+    )]
     pub min_units: u64,
     /// Last season week a reorder may be placed; `None`: as late as its arrival
     /// leaves two weeks to sell it.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 52))]
     pub last_week: Option<u32>,
 }
 
@@ -131,6 +141,42 @@ impl Chase {
 impl Default for Chase {
     fn default() -> Self {
         Chase::Terms(ChaseTerms::default())
+    }
+}
+
+/// In the API document a chase is the word `"none"` or its terms: one of two
+/// forms that cannot both match (a string, an object).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Chase {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaType, Type};
+        let none = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .enum_values(Some(["none"]))
+            .description(Some("No reorder in season."));
+        OneOfBuilder::new()
+            .item(none)
+            .item(utoipa::openapi::Ref::from_schema_name(
+                <ChaseTerms as utoipa::ToSchema>::name(),
+            ))
+            .description(Some(
+                "The in-season second buy: \"none\", or the terms of a reorder.",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Chase {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push((ChaseTerms::name().into(), ChaseTerms::schema()));
+        ChaseTerms::schemas(schemas);
     }
 }
 
@@ -186,52 +232,75 @@ pub const CURRENCY_DEFAULT: &str = "USD";
 /// [`Policy::Seed`], while [`Tunables::default()`] and parameter files
 /// ([`super::SeasonConfig::from_json`]) give [`Policy::Margin`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Tunables {
     /// Safety stock when stores can be replenished (20%).
+    #[cfg_attr(feature = "openapi", schema(minimum = -0.9, maximum = 5.0))]
     pub safety_stock_pct: f64,
     /// Safety stock when replenishment is `none`: no way to correct errors later (25%).
+    #[cfg_attr(feature = "openapi", schema(minimum = -0.9, maximum = 5.0))]
     pub safety_stock_no_replenishment_pct: f64,
     /// Markdown per point of sell-through gap (2.0).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 20.0))]
     pub markdown_elasticity: f64,
     /// Deepest markdown Pricing may propose (40%).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 0.95))]
     pub markdown_cap_pct: f64,
     /// Markdowns are rounded to multiples of this (5%).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.001, maximum = 0.5))]
     pub markdown_rounding_pct: f64,
     /// Demand lift per unit of markdown: 1.5 means +1.5% demand per 1% off (prior design).
     /// Under `margin` it is the slope of the price response at small markdowns.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 20.0))]
     pub markdown_demand_lift_per_pct: f64,
     /// Weekly variance above which the remaining weeks are re-forecast (20%).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 10.0))]
     pub variance_threshold_pct: f64,
     /// Variance above which an emergency reorder is considered when the DC cannot cover (30%).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 10.0))]
     pub emergency_variance_pct: f64,
     /// Which rules take the decisions (`margin` by default; `seed` for logs that
     /// predate the field).
     #[serde(default = "Policy::recorded_before_policies")]
     pub policy: Policy,
     /// Full selling price of a unit; `None` takes the history's revenue ÷ units.
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0))]
     pub unit_price: Option<f64>,
     /// Unit cost as a share of the price (0.40): what each manufactured unit costs.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)
+    )]
     pub unit_cost_ratio: f64,
     /// Salvage value of a unit left over at season end, as a share of its cost (0.20).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 1.0))]
     pub salvage_ratio: f64,
     /// ISO 4217 code money is shown in (`USD`).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Z]{3}$"))]
     pub currency: String,
     /// Money per unit moved from one store to another (2.00): freight and handling
     /// of a unit in a consolidated carton between stores of one network, a few
     /// percent of a fashion unit's price. A transfer must earn more than this.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 1e9))]
     pub transfer_cost_per_unit: f64,
     /// Transfers of more than this many units in one week wait for a planner's
     /// approval (1,000): about two and a half store-weeks of the sample network's
     /// demand, or half a percent of a season, so routine rebalancing runs unattended
     /// and a large redistribution is seen by a person.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 0, maximum = 1_000_000_000_000_u64)
+    )]
     pub transfer_approval_units: u64,
     /// Largest demand lift any markdown can bring (1.0 = demand at most doubles):
     /// the saturation of `margin`'s price response, see `policy::markdown::lift_at`.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.01, maximum = 20.0))]
     pub markdown_lift_saturation_pct: f64,
     /// Standard deviation of the season's demand level around the forecast (log
     /// scale, 0.15) that the category's own backtests cannot show: the spread of
     /// `margin`'s order distribution is at least this. See `policy::order`.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 2.0))]
     pub season_level_sd: f64,
     /// What the `rule` policy judges sell-through against (`order`, as the seed
     /// does, or `plan`).
@@ -538,5 +607,64 @@ mod tests {
             ..Tunables::default()
         };
         assert!(eur.validate().is_ok());
+    }
+
+    /// Tunables with `value` at `path` (`markdown_cap_pct`, `chase.lead_weeks`).
+    #[cfg(feature = "openapi")]
+    fn with_value(path: &str, value: serde_json::Value) -> Tunables {
+        let mut t = serde_json::to_value(Tunables::default()).expect("serialize");
+        let slot = path.split('.').fold(&mut t, |v, key| &mut v[key]);
+        *slot = value;
+        serde_json::from_value(t).expect("a tunable of the right type")
+    }
+
+    /// The ranges the API document states are the ones validation enforces: a
+    /// bound passes (an exclusive one fails) and a step beyond it fails, naming
+    /// the field.
+    #[cfg(feature = "openapi")]
+    #[test]
+    fn the_documented_ranges_are_the_validated_ones() {
+        use utoipa::PartialSchema;
+        let tunables = serde_json::to_value(Tunables::schema()).expect("schema");
+        let terms = serde_json::to_value(ChaseTerms::schema()).expect("schema");
+        let mut checked = 0;
+        for (prefix, schema) in [("", &tunables), ("chase.", &terms)] {
+            for (name, property) in schema["properties"].as_object().expect("properties") {
+                let path = format!("{prefix}{name}");
+                let integer = property["type"] == "integer"
+                    || property["type"]
+                        .as_array()
+                        .is_some_and(|t| t.contains(&"integer".into()));
+                let number = |x: f64| match integer {
+                    true => serde_json::json!(x as u64),
+                    false => serde_json::json!(x),
+                };
+                for (key, outward, inclusive) in [
+                    ("minimum", -1.0, true),
+                    ("maximum", 1.0, true),
+                    ("exclusiveMinimum", -1.0, false),
+                    ("exclusiveMaximum", 1.0, false),
+                ] {
+                    let Some(bound) = property[key].as_f64() else {
+                        continue;
+                    };
+                    let named = vec![format!("tunables.{path}")];
+                    let at = fields_of(&with_value(&path, number(bound)));
+                    assert_eq!(at.is_empty(), inclusive, "{path} = {bound}: {at:?}");
+                    let step = if integer {
+                        1.0
+                    } else {
+                        bound.abs().max(1.0) * 1e-3
+                    };
+                    if !(integer && bound == 0.0 && outward < 0.0) {
+                        let beyond = bound + outward * step;
+                        let out = fields_of(&with_value(&path, number(beyond)));
+                        assert_eq!(out, named, "{path} = {beyond}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 30, "{checked} bounds checked");
     }
 }

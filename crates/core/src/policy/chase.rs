@@ -89,6 +89,7 @@ pub struct ChaseSituation {
 
 /// Inventory's reorder: how many, when they land, what they cost and earn.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReorderPlan {
     /// The week after which it is placed.
     pub week: u32,

@@ -60,6 +60,7 @@ pub struct TransferWeek {
 
 /// One proposed move and its reason.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transfer {
     /// Donor store position.
     pub from: usize,

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 /// The specialist agents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AgentName {
     /// Forecasts demand and sizes the order.

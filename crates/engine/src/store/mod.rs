@@ -131,6 +131,7 @@ pub const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
 
 /// A line of the workflow list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkflowSummary {
     /// The workflow.
     pub workflow_id: String,

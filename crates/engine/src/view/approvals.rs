@@ -41,6 +41,7 @@ pub(super) fn proposing_state(kind: ApprovalKind) -> WorkflowState {
 
 /// An approval once answered, as the report lists it: who answered, and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnsweredApproval {
     /// The approval.
     pub approval_id: String,

@@ -8,7 +8,7 @@
 
 use super::{Confidence, ExtractError, Extraction, Source, extract_offline};
 use crate::client::{CallRecord, ChatClient, ChatMessage, ChatRequest, JsonSchema};
-use atelier_core::params::{FieldError, RawSeasonParameters, SeasonParameters};
+use atelier_core::params::{FieldError, PARAMETER_FIELDS, RawSeasonParameters, SeasonParameters};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::time::Instant;
@@ -18,15 +18,8 @@ pub(crate) const TEXT_OPEN: &str = "<<<PLANNER_TEXT";
 /// Closing fence of the planner's text.
 pub(crate) const TEXT_CLOSE: &str = "PLANNER_TEXT>>>";
 
-const FIELDS: [&str; 7] = [
-    "forecast_horizon_weeks",
-    "season_start_date",
-    "season_end_date",
-    "replenishment_strategy",
-    "dc_holdback_percentage",
-    "markdown_checkpoint_week",
-    "markdown_threshold",
-];
+/// What the answer carries besides the seven.
+const ANSWER_EXTRAS: [&str; 3] = ["confidence", "reasoning", "missing_parameters"];
 
 fn system_prompt(today: NaiveDate) -> String {
     format!(
@@ -75,11 +68,7 @@ pub(crate) fn schema() -> serde_json::Value {
     serde_json::json!({
         "type": "object",
         "additionalProperties": false,
-        "required": [
-            "forecast_horizon_weeks", "season_start_date", "season_end_date",
-            "replenishment_strategy", "dc_holdback_percentage", "markdown_checkpoint_week",
-            "markdown_threshold", "confidence", "reasoning", "missing_parameters"
-        ],
+        "required": PARAMETER_FIELDS.iter().chain(&ANSWER_EXTRAS).collect::<Vec<_>>(),
         "properties": {
             "forecast_horizon_weeks": nullable("integer"),
             "season_start_date": nullable("string"),
@@ -90,7 +79,7 @@ pub(crate) fn schema() -> serde_json::Value {
             "markdown_threshold": nullable("number"),
             "confidence": {"type": "string", "enum": ["high", "medium", "low"]},
             "reasoning": {"type": "string"},
-            "missing_parameters": {"type": "array", "items": {"type": "string", "enum": FIELDS}}
+            "missing_parameters": {"type": "array", "items": {"type": "string", "enum": PARAMETER_FIELDS}}
         }
     })
 }
@@ -142,14 +131,14 @@ fn judge(content: &str) -> Verdict {
     let unknown: Vec<&String> = answer
         .missing_parameters
         .iter()
-        .filter(|m| !FIELDS.contains(&m.as_str()))
+        .filter(|m| !PARAMETER_FIELDS.contains(&m.as_str()))
         .collect();
     if !unknown.is_empty() {
         return Verdict::Rejected(format!(
             "missing_parameters names unknown fields: {unknown:?}"
         ));
     }
-    let missing: Vec<String> = FIELDS
+    let missing: Vec<String> = PARAMETER_FIELDS
         .iter()
         .filter(|f| **f != "season_end_date" && answer.missing_parameters.iter().any(|m| m == *f))
         .map(|f| f.to_string())
@@ -242,6 +231,24 @@ pub(super) fn extract(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The schema asks for every field it describes: the seven and the extras.
+    #[test]
+    fn the_schema_requires_what_it_describes() {
+        let schema = schema();
+        let mut described: Vec<&str> = schema["properties"]
+            .as_object()
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|k| k.as_str()).collect())
+            .unwrap_or_default();
+        described.sort_unstable();
+        required.sort_unstable();
+        assert_eq!(described, required);
+        assert_eq!(required.len(), PARAMETER_FIELDS.len() + ANSWER_EXTRAS.len());
+    }
 
     #[test]
     fn the_fence_cannot_be_closed_from_inside() {

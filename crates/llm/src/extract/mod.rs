@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 /// How sure the extractor is that the parameters mean what the planner meant; the UI
 /// asks for confirmation more insistently when it is not high.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     /// A default or several indirect cues were used.
@@ -42,6 +43,7 @@ impl Confidence {
 /// Which extractor produced the parameters, so the audit trail says whether a model
 /// was involved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// The rule-based extractor (no model configured, or the model failed).

@@ -74,10 +74,8 @@ pub struct DatasetSummary {
     /// Rows of sales history in the data set.
     pub history_rows: u64,
     /// First day of the sales history.
-    #[schema(value_type = Option<String>, format = Date)]
     pub first_date: Option<chrono::NaiveDate>,
     /// Last day of the sales history.
-    #[schema(value_type = Option<String>, format = Date)]
     pub last_date: Option<chrono::NaiveDate>,
     /// Categories found in the sales history.
     pub categories: Vec<String>,

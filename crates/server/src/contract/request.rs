@@ -129,7 +129,6 @@ pub struct WhatIfRequest {
     pub seed: Option<TuneSeed>,
     /// The rules that decide.
     #[serde(default)]
-    #[schema(value_type = Option<super::tunables::PolicyBody>)]
     pub policy: Option<atelier_core::Policy>,
     /// Safety stock as the policy reads it: a fraction of the forecast under
     /// `seed` and `rule` (−0.9 to 5), the spread of the season's level a
@@ -231,34 +230,6 @@ impl PartialSchema for ScenarioName {
 
 impl ToSchema for ScenarioName {}
 
-/// The seven season parameters as the API takes them (validated by the core,
-/// every problem named at once).
-// The schema of `RawSeasonParameters`, which the body is read into.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct ParametersBody {
-    /// Season length in weeks.
-    #[schema(minimum = 1, maximum = 52)]
-    forecast_horizon_weeks: u32,
-    /// First day of week 1 (YYYY-MM-DD).
-    #[schema(format = Date, value_type = String)]
-    season_start_date: String,
-    /// Optional; derived from start and horizon, checked when given.
-    #[schema(format = Date, value_type = Option<String>)]
-    season_end_date: Option<String>,
-    /// `none`, `weekly` or `bi-weekly`.
-    #[schema(value_type = super::schema::ReplenishmentStrategyBody)]
-    replenishment_strategy: String,
-    /// Share of the order held at the DC, 0..=1.
-    #[schema(minimum = 0.0, maximum = 1.0)]
-    dc_holdback_percentage: f64,
-    /// Week of the sell-through check; null for no markdowns.
-    markdown_checkpoint_week: Option<u32>,
-    /// Target sell-through at the checkpoint, 0..1 (with the checkpoint).
-    markdown_threshold: Option<f64>,
-}
-
 /// What to plan, and what the weekly actuals it will be given mean.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -278,11 +249,9 @@ pub struct CreateWorkflowRequest {
     /// A category in the current data set (`GET /api/categories`).
     pub category: CategoryName,
     /// The seven parameters.
-    #[schema(value_type = ParametersBody)]
     pub parameters: RawSeasonParameters,
     /// Optional tunables (defaults from domain.md), at the top level of the body.
     #[serde(default)]
-    #[schema(value_type = Option<super::tunables::TunablesBody>)]
     pub tunables: Option<atelier_core::params::InputTunables>,
     /// A shipped scenario to play with `POST .../play`.
     #[serde(default)]
@@ -292,7 +261,6 @@ pub struct CreateWorkflowRequest {
     pub approval_timeout_secs: Option<ApprovalTimeoutSecs>,
     /// What an expiry does: `accept` or `fail` (default).
     #[serde(default)]
-    #[schema(value_type = Option<ExpiryActionBody>)]
     pub on_expiry: Option<ExpiryAction>,
     /// What the quantities of the weekly actuals are. `sales`: what really sold,
     /// recorded as it is (a markdown's lift is already in it). `demand`: what
@@ -300,7 +268,6 @@ pub struct CreateWorkflowRequest {
     /// markdown the lift multiplies it. Default: `demand` with a `scenario` (a
     /// shipped scenario's files are demand), `sales` without one.
     #[serde(default)]
-    #[schema(value_type = Option<ActualsMeaningBody>)]
     pub actuals_meaning: Option<ActualsMeaning>,
 }
 
@@ -357,29 +324,6 @@ fn tunables_named(e: ParamError) -> ParamError {
     }
 }
 
-/// What an approval expiry does.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum ExpiryActionBody {
-    /// Accept the proposal as it stands.
-    Accept,
-    /// Move the workflow to `error`.
-    Fail,
-}
-
-/// What the quantities of weekly actuals are: `demand` (lifted after a markdown,
-/// capped by stock) or `sales` (recorded as they are).
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum ActualsMeaningBody {
-    /// The week's demand (a shipped scenario's files).
-    Demand,
-    /// Recorded sales (uploaded point-of-sale data).
-    Sales,
-}
-
 /// How an approval is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -390,26 +334,6 @@ pub enum ApprovalAction {
     Modify,
 }
 
-/// A change asked for instead of accepting: one of `manufacturing_qty` or
-/// `safety_stock_pct` (manufacturing), `markdown_pct` (markdown), `transfer_units`
-/// (transfers) or `reorder_units` (reorders).
-// The schema of the engine's `Modification`, which the body is read into.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct ModificationBody {
-    /// A new manufacturing quantity (manufacturing approvals).
-    manufacturing_qty: Option<u64>,
-    /// A new safety stock fraction (manufacturing approvals).
-    safety_stock_pct: Option<f64>,
-    /// A new markdown depth fraction (markdown approvals).
-    markdown_pct: Option<f64>,
-    /// The most units to move (transfer approvals); 0 moves none.
-    transfer_units: Option<u64>,
-    /// The units to reorder instead (reorder approvals); 0 declines the reorder.
-    reorder_units: Option<u64>,
-}
-
 /// An answer to an approval.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -418,7 +342,6 @@ pub struct ApprovalRequest {
     pub action: ApprovalAction,
     /// With `modify` (and only then): the change.
     #[serde(default)]
-    #[schema(value_type = Option<ModificationBody>)]
     pub modifications: Option<Modification>,
 }
 
@@ -460,7 +383,6 @@ pub struct ExtractRequest {
     /// The date that resolves dates written without a year; default: the
     /// server's date (UTC).
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = Date)]
     pub today: Option<NaiveDate>,
 }
 

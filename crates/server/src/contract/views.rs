@@ -2,16 +2,10 @@
 //! variance and report, the current data set's stores, clusters and categories,
 //! the workflow list, health, and extracted parameters.
 
-use super::schema::{
-    AllocationBody, AnsweredApprovalBody, ClusterNameBody, DataSourceBody, MarkdownRowBody,
-    ReplenishmentStrategyBody, SeasonReportBody, StoreAttributesBody, StoreSeasonBody,
-    StoreStockBody, TotalIntervalBody, WeekRowBody,
-};
-use super::workflow::ManufacturingBody;
 use atelier_core::data::StoreAttributes;
-use atelier_core::demand::TotalInterval;
+use atelier_core::demand::{ManufacturingOrder, TotalInterval};
 use atelier_core::inventory::{Allocation, ClusterName, StoreStock};
-use atelier_core::params::{ReplenishmentStrategy, SeasonParameters};
+use atelier_core::params::SeasonParameters;
 use atelier_core::season::SeasonReport;
 use atelier_engine::event::DataSource;
 use atelier_engine::view::AnsweredApproval;
@@ -33,10 +27,9 @@ pub struct ForecastView {
     /// Units per week now (re-forecasts revise the weeks to come).
     pub weekly_current: Vec<u64>,
     /// Interval for the season total.
-    #[schema(value_type = TotalIntervalBody)]
     pub interval: TotalInterval,
     /// The order proposed or approved.
-    pub manufacturing: Option<ManufacturingBody>,
+    pub manufacturing: Option<ManufacturingOrder>,
     /// The category's units in the same season weeks a year earlier (52 weeks
     /// back), from the season's sales history; null for a week the history does
     /// not cover whole.
@@ -49,10 +42,8 @@ pub struct AllocationView {
     /// The workflow.
     pub workflow_id: String,
     /// Clusters and stores with their shares and units.
-    #[schema(value_type = AllocationBody)]
     pub allocation: Allocation,
     /// Per store, in network order: allocation, shipped so far, on hand.
-    #[schema(value_type = Vec<StoreStockBody>)]
     pub stock: Vec<StoreStock>,
     /// Units at the DC now.
     pub dc_stock: u64,
@@ -68,7 +59,6 @@ pub struct MarkdownsView {
     /// Target sell-through at the checkpoint.
     pub threshold: Option<f64>,
     /// The markdown proposed or applied (empty before the checkpoint).
-    #[schema(value_type = Vec<MarkdownRowBody>)]
     pub markdowns: Vec<MarkdownRow>,
     /// Why the markdown check was skipped, if it was.
     pub skipped: Option<String>,
@@ -85,7 +75,6 @@ pub struct VarianceView {
     /// The same threshold in percent (20.0), the unit of the weeks' `variance_pct`.
     pub threshold_percent: f64,
     /// Weeks played.
-    #[schema(value_type = Vec<WeekRowBody>)]
     pub weeks: Vec<WeekRow>,
 }
 
@@ -95,16 +84,12 @@ pub struct ReportView {
     /// The workflow.
     pub workflow_id: String,
     /// The season's measures and suggestions.
-    #[schema(value_type = SeasonReportBody)]
     pub report: SeasonReport,
     /// Weeks played.
-    #[schema(value_type = Vec<WeekRowBody>)]
     pub weeks: Vec<WeekRow>,
     /// The markdown, if one was proposed.
-    #[schema(value_type = Option<MarkdownRowBody>)]
     pub markdown: Option<MarkdownRow>,
     /// Every approval answered or expired, in order, with who answered.
-    #[schema(value_type = Vec<AnsweredApprovalBody>)]
     pub approvals: Vec<AnsweredApproval>,
 }
 
@@ -112,11 +97,9 @@ pub struct ReportView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StoreView {
     /// Its plan, weeks, stock, transfers and markdown.
-    #[schema(value_type = StoreSeasonBody)]
     pub season: atelier_engine::store_season::StoreSeason,
     /// Its attributes in the season's data set (null when the data set can no
     /// longer be loaded).
-    #[schema(value_type = Option<StoreAttributesBody>)]
     pub attributes: Option<StoreAttributes>,
     /// The currency of the season's money figures.
     pub currency: String,
@@ -126,10 +109,8 @@ pub struct StoreView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StoresView {
     /// The data set.
-    #[schema(value_type = DataSourceBody)]
     pub dataset: DataSource,
     /// Every store with its attributes.
-    #[schema(value_type = Vec<StoreAttributesBody>)]
     pub stores: Vec<StoreAttributes>,
 }
 
@@ -137,7 +118,6 @@ pub struct StoresView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StoreCluster {
     /// The cluster.
-    #[schema(value_type = ClusterNameBody)]
     pub cluster: ClusterName,
     /// Stores in it.
     pub store_count: usize,
@@ -149,7 +129,6 @@ pub struct StoreCluster {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClustersView {
     /// The data set.
-    #[schema(value_type = DataSourceBody)]
     pub dataset: DataSource,
     /// The k-means++ seed.
     pub seed: u64,
@@ -169,7 +148,6 @@ pub struct CategorySummary {
     /// Revenue in the history.
     pub revenue: f64,
     /// Last day with sales.
-    #[schema(value_type = Option<String>, format = Date)]
     pub last_date: Option<NaiveDate>,
 }
 
@@ -177,7 +155,6 @@ pub struct CategorySummary {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoriesView {
     /// The data set.
-    #[schema(value_type = DataSourceBody)]
     pub dataset: DataSource,
     /// Its categories.
     pub categories: Vec<CategorySummary>,
@@ -195,59 +172,18 @@ pub struct Health {
     pub error: Option<String>,
 }
 
-/// How sure the extractor is.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum ConfidenceBody {
-    /// Several indirect cues or a default were used.
-    Low,
-    /// One field came from an indirect cue.
-    Medium,
-    /// Every field was stated.
-    High,
-}
-
-/// Which extractor read the text.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum ExtractionSourceBody {
-    /// The model, its answer validated.
-    Llm,
-    /// The rules (also when the model's answer was not usable).
-    Offline,
-}
-
-/// The seven parameters read from a description, with how they were read.
+/// The seven parameters read from a description (at the top level, as a
+/// parameter file has them), with how they were read.
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ExtractedParameters {
-    /// Season length in weeks.
-    #[schema(minimum = 1, maximum = 52)]
-    pub forecast_horizon_weeks: u32,
-    /// First day of week 1.
-    #[schema(value_type = String, format = Date)]
-    pub season_start_date: NaiveDate,
-    /// Last day of the season (derived).
-    #[schema(value_type = String, format = Date)]
-    pub season_end_date: NaiveDate,
-    /// How often the DC tops stores up.
-    #[schema(value_type = ReplenishmentStrategyBody)]
-    pub replenishment_strategy: ReplenishmentStrategy,
-    /// Share of the order held at the DC, 0..=1.
-    pub dc_holdback_percentage: f64,
-    /// Week of the sell-through check; null for no markdowns.
-    pub markdown_checkpoint_week: Option<u32>,
-    /// Target sell-through at the checkpoint; null for no markdowns.
-    pub markdown_threshold: Option<f64>,
+    /// The seven, validated (the end date derived).
+    #[serde(flatten)]
+    pub parameters: SeasonParameters,
     /// `high`, `medium` or `low`.
-    #[schema(value_type = ConfidenceBody)]
     pub extraction_confidence: Confidence,
     /// Which phrase gave each field.
     pub extraction_reasoning: String,
     /// `llm` or `offline` (the rules; also when the model's answer was not usable).
-    #[schema(value_type = ExtractionSourceBody)]
     pub source: Source,
 }
 
@@ -260,13 +196,7 @@ impl ExtractedParameters {
         source: Source,
     ) -> ExtractedParameters {
         ExtractedParameters {
-            forecast_horizon_weeks: parameters.forecast_horizon_weeks,
-            season_start_date: parameters.season_start_date,
-            season_end_date: parameters.season_end_date,
-            replenishment_strategy: parameters.replenishment_strategy,
-            dc_holdback_percentage: parameters.dc_holdback_percentage,
-            markdown_checkpoint_week: parameters.markdown_checkpoint_week,
-            markdown_threshold: parameters.markdown_threshold,
+            parameters,
             extraction_confidence,
             extraction_reasoning,
             source,

@@ -4,7 +4,6 @@
 //! approvals inbox read it instead of one request per season.
 
 use crate::auth::Viewer;
-use crate::contract::schema::{ApprovalKindBody, WorkflowStateBody};
 use crate::error::ApiError;
 use crate::state::AppState;
 use atelier_engine::event::ApprovalKind;
@@ -24,7 +23,6 @@ pub struct WaitingApproval {
     /// The id to answer with.
     pub approval_id: String,
     /// What it is about.
-    #[schema(value_type = ApprovalKindBody)]
     pub kind: ApprovalKind,
     /// Its deadline; null for none.
     pub expires_at: Option<DateTime<Utc>>,
@@ -42,7 +40,6 @@ pub struct SeasonRow {
     /// The category.
     pub category: String,
     /// Its state.
-    #[schema(value_type = WorkflowStateBody)]
     pub state: WorkflowState,
     /// First day of week 1.
     pub season_start_date: NaiveDate,

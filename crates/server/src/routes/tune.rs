@@ -13,7 +13,6 @@
 
 use crate::auth::Viewer;
 use crate::contract::request::{TuneRequest, WhatIfRequest};
-use crate::contract::schema::{TuneReportBody, WhatIfReportBody};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams};
 use crate::simulations::SimulationKey;
@@ -107,7 +106,7 @@ fn simulation_error(e: SimulationError) -> ApiError {
     params(("id" = String, Path, description = "Workflow id")),
     request_body = TuneRequest,
     responses(
-        (status = 200, description = "Each knob: its value now, the values tried with their gain, and the recommendation", body = TuneReportBody),
+        (status = 200, description = "Each knob: its value now, the values tried with their gain, and the recommendation", body = TuneReport),
         (status = 400, description = "Invalid body (field named)", body = ErrorBody),
         (status = 404, description = "Unknown workflow", body = ErrorBody),
         (status = 409, description = "The season is not completed", body = ErrorBody),
@@ -149,7 +148,7 @@ pub async fn tune(
     params(("id" = String, Path, description = "Workflow id")),
     request_body = WhatIfRequest,
     responses(
-        (status = 200, description = "The spread of gross margin of the planner's settings and of the season's, on the same draws", body = WhatIfReportBody),
+        (status = 200, description = "The spread of gross margin of the planner's settings and of the season's, on the same draws", body = atelier_engine::what_if::WhatIfReport),
         (status = 400, description = "A value outside its range (the field and value named): a checkpoint past the season's weeks, a first buy over ten times the forecast, safety stock as well as a first buy, ...", body = ErrorBody),
         (status = 404, description = "Unknown workflow", body = ErrorBody),
         (status = 409, description = "The season is not completed", body = ErrorBody),

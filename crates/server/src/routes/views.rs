@@ -9,7 +9,6 @@ use crate::auth::Viewer;
 use crate::contract::views::{
     AllocationView, ForecastView, MarkdownsView, ReportView, StoreView, VarianceView,
 };
-use crate::contract::workflow::ManufacturingBody;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::PathParams;
 use crate::state::AppState;
@@ -58,7 +57,7 @@ pub async fn forecast(
         weekly_initial: f.weekly.clone(),
         weekly_current: view.forecast_weekly.clone(),
         interval: f.interval,
-        manufacturing: view.order.as_ref().map(ManufacturingBody::from),
+        manufacturing: view.order,
     }))
 }
 

@@ -7,7 +7,6 @@ use crate::auth::{Approver, Planner, Viewer};
 use crate::contract::request::{
     ActualsQuery, ApprovalRequest, CreateWorkflowRequest, EventsQuery, PlayQuery, ReforecastRequest,
 };
-use crate::contract::schema::WorkflowSummaryBody;
 use crate::contract::workflow::{
     CreatedWorkflow, EventsPage, WeekResult, WorkflowBody, websocket_url,
 };
@@ -198,7 +197,7 @@ fn known_category(
 /// Lists workflows, newest first.
 #[utoipa::path(get, path = "/api/workflows", tag = "workflows",
     responses(
-        (status = 200, description = "Workflows: workflow_id, category, state, last_seq, created_at, updated_at", body = Vec<WorkflowSummaryBody>),
+        (status = 200, description = "Workflows: workflow_id, category, state, last_seq, created_at, updated_at", body = Vec<WorkflowSummary>),
     ),
     security(("bearer" = [])))]
 pub async fn list(

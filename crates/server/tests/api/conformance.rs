@@ -1,13 +1,15 @@
 //! The OpenAPI document tells the truth: every answer of a whole season, of
 //! every view, and of the errors met on the way, matches the schema the
 //! document gives for its operation and status (types, required fields, no
-//! undocumented fields where the schema closes its object, enums).
+//! undocumented fields where the schema closes its object, enums). The schemas
+//! are derived from the types that write the answers, and every object is
+//! closed, so this guards what serde writes against what utoipa derives.
 
 use crate::helpers::*;
 use serde_json::{Value, json};
 
-/// Checks `value` against `schema` (a subset of JSON Schema: `$ref`, `oneOf`,
-/// `allOf`, `type`, `enum`, `properties`, `required`, `additionalProperties:
+/// Checks `value` against `schema` (a subset of JSON Schema: `$ref`, `oneOf`
+/// (exactly one), `anyOf`, `allOf`, `type`, `enum`, `properties`, `required`, `additionalProperties:
 /// false`, `items`, `minimum`/`maximum`), collecting every mismatch.
 fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
     if let Some(reference) = schema["$ref"].as_str() {
@@ -18,13 +20,17 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(options) = schema[key].as_array() {
-            let fits = options.iter().any(|option| {
-                let mut inner = Vec::new();
-                check(doc, option, value, at, &mut inner);
-                inner.is_empty()
-            });
-            if !fits {
-                errors.push(format!("{at}: {value} fits none of {key}"));
+            let fits = options
+                .iter()
+                .filter(|option| {
+                    let mut inner = Vec::new();
+                    check(doc, option, value, at, &mut inner);
+                    inner.is_empty()
+                })
+                .count();
+            // A value fits exactly one of `oneOf`, as a validator reads it.
+            if fits == 0 || (key == "oneOf" && fits > 1) {
+                errors.push(format!("{at}: {value} fits {fits} of {key}"));
             }
             return;
         }

@@ -110,8 +110,8 @@ fn secured_operations_document_and_answer_401() {
 }
 
 /// The document's frame: `servers`, `security: []` on the open operations, 429
-/// and 500 everywhere, closed sets as enums, and links from a created workflow
-/// to every operation that takes its id.
+/// and 500 everywhere, closed sets as enums, closed objects, and links from a
+/// created workflow to every operation that takes its id.
 #[test]
 fn the_document_carries_servers_links_enums_and_shared_statuses() {
     let app = spawn_app();
@@ -144,7 +144,7 @@ fn the_document_carries_servers_links_enums_and_shared_statuses() {
             .collect();
     assert_eq!(links, with_id);
     // Every state the engine has, spelled as it is, and no other.
-    let states: BTreeSet<String> = doc["components"]["schemas"]["WorkflowStateBody"]["enum"]
+    let states: BTreeSet<String> = doc["components"]["schemas"]["WorkflowState"]["enum"]
         .as_array()
         .expect("state enum")
         .iter()
@@ -155,12 +155,19 @@ fn the_document_carries_servers_links_enums_and_shared_statuses() {
         .map(|s| s.as_str().to_string())
         .collect();
     assert_eq!(states, engine);
-    let kinds = doc["components"]["schemas"]["EventTypeBody"]["enum"]
+    let kinds = doc["components"]["schemas"]["Event"]["properties"]["type"]["enum"]
         .as_array()
         .map_or(0, Vec::len);
-    assert_eq!(kinds, 28);
-    let create = &doc["components"]["schemas"]["CreateWorkflowRequest"];
-    assert_eq!(create["additionalProperties"], false);
+    assert_eq!(kinds, atelier_engine::event::Event::KINDS.len());
+    // Every object is closed but the event's open payload, and a flattened one
+    // (the workflow document) is one object.
+    for (name, schema) in doc["components"]["schemas"].as_object().expect("schemas") {
+        if schema.get("properties").is_some() {
+            let open = name == "Event";
+            assert_eq!(schema["additionalProperties"], open, "{name}");
+        }
+        assert!(schema.get("allOf").is_none(), "{name}");
+    }
     assert!(
         doc["components"]["schemas"]["ReforecastRequest"]["properties"]["reason"]
             .get("$ref")
@@ -169,5 +176,43 @@ fn the_document_carries_servers_links_enums_and_shared_statuses() {
     assert_eq!(
         doc["components"]["schemas"]["ReforecastReasonText"]["maxLength"],
         2000
+    );
+}
+
+/// A body's tunables are their own schema (`InputTunables`, every one optional,
+/// every one core reads), beside the recorded `Tunables`; a chase is the word
+/// `none` or its terms, one form or the other.
+#[test]
+fn the_document_lists_every_tunable_a_body_may_set() {
+    let app = spawn_app();
+    let doc = app.get("/api/openapi.json").body;
+    let schemas = &doc["components"]["schemas"];
+    let create = &schemas["CreateWorkflowRequest"]["properties"]["tunables"];
+    assert!(
+        create
+            .to_string()
+            .contains("#/components/schemas/InputTunables"),
+        "{create}"
+    );
+    for name in ["InputTunables", "Tunables"] {
+        let mut listed: Vec<&str> = schemas[name]["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        listed.sort_unstable();
+        let mut core = atelier_core::params::Tunables::field_names().to_vec();
+        core.sort_unstable();
+        assert_eq!(listed, core, "{name}");
+    }
+    assert!(schemas["InputTunables"].get("required").is_none());
+    let chase = &schemas["Chase"];
+    let forms = chase["oneOf"].as_array().expect("one of two forms");
+    assert_eq!(forms.len(), 2, "{chase}");
+    assert_eq!(forms[0]["enum"], serde_json::json!(["none"]), "{chase}");
+    assert_eq!(
+        forms[1]["$ref"], "#/components/schemas/ChaseTerms",
+        "{chase}"
     );
 }

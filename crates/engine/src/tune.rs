@@ -280,28 +280,12 @@ pub fn tune(
             recommended,
         });
     }
-    let chosen: Vec<(Knob, Setting)> = knobs
-        .iter()
-        .filter_map(|k| k.recommended.map(|t| (k.knob, t.setting)))
-        .collect();
-    let together = if chosen.len() > 1 {
+    let together = together(&knobs, |chosen| {
         let joint = chosen
             .iter()
             .fold(config.clone(), |c, (k, s)| with_setting(&c, *k, *s));
-        let gain = PairedGain::of(&current_held, &margins(&joint, &held)?);
-        let alone = knobs
-            .iter()
-            .filter_map(|k| Some((k.knob, k.recommended?.setting, k.held_out?.mean)))
-            .max_by(|a, b| a.2.total_cmp(&b.2));
-        alone.map(|(knob, setting, alone_gain)| Together {
-            settings: chosen,
-            supported: gain.supports() && gain.mean >= alone_gain,
-            gain,
-            best_alone: (knob, setting),
-        })
-    } else {
-        None
-    };
+        Ok(PairedGain::of(&current_held, &margins(&joint, &held)?))
+    })?;
     Ok(TuneReport {
         workflow_id: view.workflow_id.clone(),
         policy: config.tunables.policy,
@@ -316,6 +300,33 @@ pub fn tune(
         knobs,
         together,
     })
+}
+
+/// The recommended knobs played together (`joint_gain` plays them on the held-out
+/// draws), beside the best one alone: supported only if together they gain at
+/// least as much as it does. None with fewer than two recommended.
+fn together(
+    knobs: &[KnobAdvice],
+    joint_gain: impl FnOnce(&[(Knob, Setting)]) -> Result<PairedGain, SimulationError>,
+) -> Result<Option<Together>, SimulationError> {
+    let chosen: Vec<(Knob, Setting)> = knobs
+        .iter()
+        .filter_map(|k| k.recommended.map(|t| (k.knob, t.setting)))
+        .collect();
+    if chosen.len() < 2 {
+        return Ok(None);
+    }
+    let gain = joint_gain(&chosen)?;
+    let alone = knobs
+        .iter()
+        .filter_map(|k| Some((k.knob, k.recommended?.setting, k.held_out?.mean)))
+        .max_by(|a, b| a.2.total_cmp(&b.2));
+    Ok(alone.map(|(knob, setting, alone_gain)| Together {
+        settings: chosen,
+        supported: gain.supports() && gain.mean >= alone_gain,
+        gain,
+        best_alone: (knob, setting),
+    }))
 }
 
 fn mean(xs: &[f64]) -> f64 {

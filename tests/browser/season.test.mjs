@@ -96,6 +96,8 @@ test('a planner runs a whole season from the browser', async () => {
   for (const c of ['weekly-chart', 'sellthrough-chart', 'stock-chart', 'replenishment-chart', 'cluster-chart']) {
     await page.locator(`[data-testid=${c}] svg title`).first().waitFor({ state: 'attached' });
   }
+  // The charts follow the timeline once the stream goes quiet (a burst is drawn once).
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=weekly-chart] .bars.actual rect').length === 12, null, { timeout: 5000 });
   const weekly = page.locator('[data-testid=weekly-chart]');
   assert.equal(await weekly.locator('.bars.actual rect').count(), 12, 'a bar per week sold');
   assert.ok(await weekly.locator('.marker.markdown').count() >= 1, 'the markdown is marked');

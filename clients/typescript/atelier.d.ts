@@ -640,6 +640,77 @@ export interface components {
          * @enum {string}
          */
         ApprovalKind: "manufacturing" | "markdown" | "transfer" | "reorder";
+        /** @description What a planner is asked to approve, with the numbers behind it. */
+        ApprovalProposal: {
+            /** @description The currency of the money figures (ISO 4217). */
+            currency?: string | null;
+            interval?: null | components["schemas"]["TotalInterval"];
+            /**
+             * Format: int64
+             * @description Units to make.
+             */
+            manufacturing_qty: number;
+            /**
+             * Format: double
+             * @description Safety stock on top of the forecast, fraction.
+             */
+            safety_stock_pct: number;
+            /**
+             * Format: int64
+             * @description The season forecast, units.
+             */
+            total_forecast: number;
+            /**
+             * Format: double
+             * @description Cost of making a unit.
+             */
+            unit_cost?: number | null;
+            /**
+             * Format: double
+             * @description Full price of a unit, when the season's economics are known.
+             */
+            unit_price?: number | null;
+        } | {
+            /** @description Each depth considered with the margin it is expected to earn. */
+            depths?: components["schemas"]["DepthConsidered"][];
+            /**
+             * Format: double
+             * @description What the plan itself expected by this week (forecast to date ÷ order).
+             */
+            plan_sell_through?: number | null;
+            /** @description Pricing's proposal. */
+            proposal: components["schemas"]["MarkdownProposal"];
+            /**
+             * Format: double
+             * @description Sell-through to date (units sold ÷ units ordered).
+             */
+            sell_through?: number | null;
+            /**
+             * Format: double
+             * @description The planner's target at the checkpoint.
+             */
+            threshold?: number | null;
+            /**
+             * Format: int32
+             * @description The checkpoint week.
+             */
+            week: number;
+        } | {
+            /**
+             * Format: int64
+             * @description The size above which transfers are asked for, units.
+             */
+            approval_units: number;
+            /** @description The moves and their totals. */
+            batch: components["schemas"]["TransferBatch"];
+            /** @description The currency of the money figures (ISO 4217). */
+            currency: string;
+        } | {
+            /** @description The currency of the money figures (ISO 4217). */
+            currency: string;
+            /** @description Inventory's reorder. */
+            plan: components["schemas"]["ReorderPlan"];
+        };
         /** @description An answer to an approval. */
         ApprovalRequest: {
             /** @description `accept` or `modify`. */
@@ -676,31 +747,38 @@ export interface components {
              */
             units: number;
         };
-        /** @description `"none"`, or the terms of a chase. */
-        ChaseBody: components["schemas"]["NoChaseBody"] | components["schemas"]["ChaseTermsBody"];
-        /** @description The terms of an in-season reorder. */
-        ChaseTermsBody: {
+        /** @description The in-season second buy: "none", or the terms of a reorder. */
+        Chase: "none" | components["schemas"]["ChaseTerms"];
+        /**
+         * @description The terms of an in-season second buy (a chase): what quick-response
+         *     production charges and how fast it delivers.
+         */
+        ChaseTerms: {
             /**
              * Format: int32
-             * @description Last week a reorder may be placed (1..=52); null: as late as leaves two
-             *     weeks to sell.
+             * @description Last season week a reorder may be placed; `None`: as late as its arrival
+             *     leaves two weeks to sell it.
+             * @default null
              */
-            last_week?: number | null;
+            last_week: number | null;
             /**
              * Format: int32
              * @description Weeks from placing a reorder to its arrival at the DC (3).
+             * @default 3
              */
-            lead_weeks?: number;
+            lead_weeks: number;
             /**
              * Format: int64
-             * @description Smallest reorder, units (500).
+             * @description Smallest reorder a supplier takes, units (500).
+             * @default 500
              */
-            min_units?: number;
+            min_units: number;
             /**
              * Format: double
-             * @description Cost per unit above the first buy's, a share of it (0.15).
+             * @description Cost per unit above the first buy's unit cost, a share of it (0.15).
+             * @default 0.15
              */
-            premium_pct?: number;
+            premium_pct: number;
         };
         /** @description One cluster's part of the order. */
         ClusterAllocation: {
@@ -785,7 +863,7 @@ export interface components {
             /** @description The seven parameters. */
             parameters: components["schemas"]["RawSeasonParameters"];
             scenario?: null | components["schemas"]["ScenarioName"];
-            tunables?: null | components["schemas"]["TunablesBody"];
+            tunables?: null | components["schemas"]["InputTunables"];
         };
         /** @description A created workflow. */
         CreatedWorkflow: {
@@ -881,6 +959,19 @@ export interface components {
              */
             sigma: number;
         };
+        /** @description A markdown depth the policy weighed, with the margin of the weeks left it expects. */
+        DepthConsidered: {
+            /**
+             * Format: double
+             * @description Expected margin of the remaining weeks at that depth, money.
+             */
+            expected_margin: number;
+            /**
+             * Format: double
+             * @description The depth, fraction.
+             */
+            markdown_pct: number;
+        };
         /** @description The JSON body of every error response. */
         ErrorBody: {
             /** @description What went wrong, in words. */
@@ -945,11 +1036,14 @@ export interface components {
              */
             today?: string | null;
         };
-        /** @description The seven parameters read from a description, with how they were read. */
+        /**
+         * @description The seven parameters read from a description (at the top level, as a
+         *     parameter file has them), with how they were read.
+         */
         ExtractedParameters: {
             /**
              * Format: double
-             * @description Share of the order held at the DC, 0..=1.
+             * @description Share of the order kept at the DC at launch, 0..=1.
              */
             dc_holdback_percentage: number;
             /** @description `high`, `medium` or `low`. */
@@ -958,29 +1052,29 @@ export interface components {
             extraction_reasoning: string;
             /**
              * Format: int32
-             * @description Season length in weeks.
+             * @description Season length in weeks, 1..=52.
              */
             forecast_horizon_weeks: number;
             /**
              * Format: int32
-             * @description Week of the sell-through check; null for no markdowns.
+             * @description Week at which sell-through is checked; `None` means never mark down.
              */
             markdown_checkpoint_week?: number | null;
             /**
              * Format: double
-             * @description Target sell-through at the checkpoint; null for no markdowns.
+             * @description Target sell-through at the checkpoint, 0..1; present exactly when the checkpoint is.
              */
             markdown_threshold?: number | null;
             /** @description How often the DC tops stores up. */
             replenishment_strategy: components["schemas"]["ReplenishmentStrategy"];
             /**
              * Format: date
-             * @description Last day of the season (derived).
+             * @description Last day of the season: start + 7 × horizon − 1 day.
              */
             season_end_date: string;
             /**
              * Format: date
-             * @description First day of week 1.
+             * @description First day of season week 1 (any weekday).
              */
             season_start_date: string;
             /** @description `llm` or `offline` (the rules; also when the model's answer was not usable). */
@@ -1047,6 +1141,133 @@ export interface components {
             /** @description `ok`, or `unavailable` when the database cannot be reached. */
             status: string;
         };
+        /** @description Tunables a request or a parameter file may give, each optional: what it leaves out takes the product's defaults (domain.md's knobs, policy `margin`, a chase on its default terms). */
+        InputTunables: {
+            /**
+             * @default {
+             *       "last_week": null,
+             *       "lead_weeks": 3,
+             *       "min_units": 500,
+             *       "premium_pct": 0.15
+             *     }
+             */
+            chase: components["schemas"]["Chase"];
+            /**
+             * @description ISO 4217 code money is shown in (`USD`).
+             * @default USD
+             */
+            currency: string;
+            /**
+             * Format: double
+             * @description Variance above which an emergency reorder is considered when the DC cannot cover (30%).
+             * @default 0.3
+             */
+            emergency_variance_pct: number;
+            /** @default order */
+            markdown_basis: components["schemas"]["MarkdownBasis"];
+            /**
+             * Format: double
+             * @description Deepest markdown Pricing may propose (40%).
+             * @default 0.4
+             */
+            markdown_cap_pct: number;
+            /**
+             * Format: double
+             * @description Demand lift per unit of markdown: 1.5 means +1.5% demand per 1% off (prior design).
+             *     Under `margin` it is the slope of the price response at small markdowns.
+             * @default 1.5
+             */
+            markdown_demand_lift_per_pct: number;
+            /**
+             * Format: double
+             * @description Markdown per point of sell-through gap (2.0).
+             * @default 2
+             */
+            markdown_elasticity: number;
+            /**
+             * Format: double
+             * @description Largest demand lift any markdown can bring (1.0 = demand at most doubles):
+             *     the saturation of `margin`'s price response, see `policy::markdown::lift_at`.
+             * @default 1
+             */
+            markdown_lift_saturation_pct: number;
+            /**
+             * Format: double
+             * @description Markdowns are rounded to multiples of this (5%).
+             * @default 0.05
+             */
+            markdown_rounding_pct: number;
+            /** @default margin */
+            policy: components["schemas"]["Policy"];
+            /**
+             * @description Earlier seasons of the category: actual season demand ÷ the forecast made
+             *     for it. `margin` centres its order on them (shrunk toward the backtests'
+             *     bias, see `policy::order`); empty: the backtests alone.
+             * @default []
+             */
+            prior_seasons: number[];
+            /**
+             * Format: double
+             * @description Safety stock when replenishment is `none`: no way to correct errors later (25%).
+             * @default 0.25
+             */
+            safety_stock_no_replenishment_pct: number;
+            /**
+             * Format: double
+             * @description Safety stock when stores can be replenished (20%).
+             * @default 0.2
+             */
+            safety_stock_pct: number;
+            /**
+             * Format: double
+             * @description Salvage value of a unit left over at season end, as a share of its cost (0.20).
+             * @default 0.2
+             */
+            salvage_ratio: number;
+            /**
+             * Format: double
+             * @description Standard deviation of the season's demand level around the forecast (log
+             *     scale, 0.15) that the category's own backtests cannot show: the spread of
+             *     `margin`'s order distribution is at least this. See `policy::order`.
+             * @default 0.15
+             */
+            season_level_sd: number;
+            /**
+             * Format: int64
+             * @description Transfers of more than this many units in one week wait for a planner's
+             *     approval (1,000): about two and a half store-weeks of the sample network's
+             *     demand, or half a percent of a season, so routine rebalancing runs unattended
+             *     and a large redistribution is seen by a person.
+             * @default 1000
+             */
+            transfer_approval_units: number;
+            /**
+             * Format: double
+             * @description Money per unit moved from one store to another (2.00): freight and handling
+             *     of a unit in a consolidated carton between stores of one network, a few
+             *     percent of a fashion unit's price. A transfer must earn more than this.
+             * @default 2
+             */
+            transfer_cost_per_unit: number;
+            /**
+             * Format: double
+             * @description Unit cost as a share of the price (0.40): what each manufactured unit costs.
+             * @default 0.4
+             */
+            unit_cost_ratio: number;
+            /**
+             * Format: double
+             * @description Full selling price of a unit; `None` takes the history's revenue ÷ units.
+             * @default null
+             */
+            unit_price: number | null;
+            /**
+             * Format: double
+             * @description Weekly variance above which the remaining weeks are re-forecast (20%).
+             * @default 0.2
+             */
+            variance_threshold_pct: number;
+        };
         /**
          * @description A setting a planner fixes before the season.
          * @enum {string}
@@ -1090,10 +1311,43 @@ export interface components {
             safety_stock_pct: number;
         };
         /**
-         * @description What the `rule` policy judges sell-through against.
+         * @description What the fixed rule's sell-through is judged against at the checkpoint.
          * @enum {string}
          */
-        MarkdownBasisBody: "order" | "plan";
+        MarkdownBasis: "order" | "plan";
+        /** @description The Pricing agent's proposal at the checkpoint. */
+        MarkdownProposal: {
+            /**
+             * Format: double
+             * @description Expected demand lift from it, e.g. 0.30 for +30% (markdown × lift per point).
+             */
+            expected_demand_lift_pct: number;
+            /**
+             * Format: double
+             * @description target − sell-through (positive = behind target).
+             */
+            gap: number;
+            /**
+             * Format: double
+             * @description The markdown to apply, a multiple of the rounding step within 0..=cap; 0 = none.
+             */
+            markdown_pct: number;
+            /**
+             * Format: double
+             * @description gap × elasticity before rounding and cap.
+             */
+            raw_markdown_pct: number;
+            /**
+             * Format: double
+             * @description Sell-through achieved, 0..1.
+             */
+            sell_through: number;
+            /**
+             * Format: double
+             * @description Target sell-through, 0..1.
+             */
+            target: number;
+        };
         /** @description The markdown taken at the checkpoint. */
         MarkdownRow: {
             /** @description Whether it was applied (approved). */
@@ -1172,11 +1426,6 @@ export interface components {
              */
             transfer_units?: number | null;
         };
-        /**
-         * @description No second buy.
-         * @enum {string}
-         */
-        NoChaseBody: "none";
         /** @description One row of the alternatives table. */
         OrderAlternative: {
             /**
@@ -1329,7 +1578,7 @@ export interface components {
             /** @description Id to answer with. */
             approval_id: string;
             /** @description The proposal. */
-            data: Record<string, never>;
+            data: components["schemas"]["ApprovalProposal"];
             /**
              * Format: date-time
              * @description When it expires.
@@ -1352,11 +1601,6 @@ export interface components {
          * @enum {string}
          */
         Policy: "seed" | "rule" | "margin";
-        /**
-         * @description Which rules take the season's decisions.
-         * @enum {string}
-         */
-        PolicyBody: "seed" | "rule" | "margin";
         /**
          * @description The seven parameters as they arrive, before validation: every field optional so
          *     that a missing one is reported by name rather than as a serde message. Its API
@@ -1409,6 +1653,59 @@ export interface components {
          * @enum {string}
          */
         Region: "Northeast" | "Southeast" | "Midwest" | "West";
+        /** @description Inventory's reorder: how many, when they land, what they cost and earn. */
+        ReorderPlan: {
+            /**
+             * Format: int32
+             * @description The week at whose end it lands at the DC (it sells from the week after).
+             */
+            arrival_week: number;
+            /**
+             * Format: double
+             * @description units × c'.
+             */
+            cost: number;
+            /**
+             * Format: double
+             * @description The chase's critical ratio (p − c') ÷ (p − s).
+             */
+            critical_ratio: number;
+            /**
+             * Format: double
+             * @description The log spread of remaining demand used.
+             */
+            demand_sd: number;
+            /**
+             * Format: double
+             * @description Expected remaining demand (mean).
+             */
+            expected_demand: number;
+            /**
+             * Format: double
+             * @description Expected margin it adds: (p − s)·ΔE[units sold] − units·(c' − s).
+             */
+            expected_gain: number;
+            /**
+             * Format: double
+             * @description c' = unit cost × (1 + premium).
+             */
+            unit_cost: number;
+            /**
+             * Format: int64
+             * @description Units to make.
+             */
+            units: number;
+            /**
+             * Format: int64
+             * @description Units held or awaited before it.
+             */
+            units_held: number;
+            /**
+             * Format: int32
+             * @description The week after which it is placed.
+             */
+            week: number;
+        };
         /**
          * @description How often the distribution centre tops stores up during the season.
          * @enum {string}
@@ -1765,6 +2062,51 @@ export interface components {
              */
             shipped_so_far: number;
         };
+        /**
+         * @description One store-to-store move: the stores by id, and Inventory's figures (store
+         *     positions, units, covers, expected sales, gain and cost).
+         */
+        StoreTransfer: {
+            /**
+             * Format: double
+             * @description Units × transfer cost per unit.
+             */
+            cost: number;
+            /**
+             * Format: double
+             * @description The donor's weeks of cover before the move; `None` when it expects no more
+             *     sales (its cover is endless, which JSON cannot carry).
+             */
+            donor_weeks_of_cover?: number | null;
+            /**
+             * Format: double
+             * @description Expected units sold × (price after markdown − salvage).
+             */
+            expected_gain: number;
+            /**
+             * Format: double
+             * @description Units of it the receiver is expected to sell.
+             */
+            expected_units_sold: number;
+            /** @description Donor store position. */
+            from: number;
+            /** @description The store giving stock. */
+            from_store: string;
+            /**
+             * Format: double
+             * @description The receiver's weeks of cover before the move.
+             */
+            receiver_weeks_of_cover: number;
+            /** @description Receiving store position. */
+            to: number;
+            /** @description The store receiving it. */
+            to_store: string;
+            /**
+             * Format: int64
+             * @description Units moved.
+             */
+            units: number;
+        };
         /** @description An event as stored: numbered from 1 per workflow, timed. */
         StoredEvent: {
             /** @description The event. */
@@ -1827,6 +2169,69 @@ export interface components {
              */
             low: number;
         };
+        /** @description One proposed move and its reason. */
+        Transfer: {
+            /**
+             * Format: double
+             * @description Units × transfer cost per unit.
+             */
+            cost: number;
+            /**
+             * Format: double
+             * @description The donor's weeks of cover before the move; `None` when it expects no more
+             *     sales (its cover is endless, which JSON cannot carry).
+             */
+            donor_weeks_of_cover?: number | null;
+            /**
+             * Format: double
+             * @description Expected units sold × (price after markdown − salvage).
+             */
+            expected_gain: number;
+            /**
+             * Format: double
+             * @description Units of it the receiver is expected to sell.
+             */
+            expected_units_sold: number;
+            /** @description Donor store position. */
+            from: number;
+            /**
+             * Format: double
+             * @description The receiver's weeks of cover before the move.
+             */
+            receiver_weeks_of_cover: number;
+            /** @description Receiving store position. */
+            to: number;
+            /**
+             * Format: int64
+             * @description Units moved.
+             */
+            units: number;
+        };
+        /** @description A week's transfers as a whole. */
+        TransferBatch: {
+            /**
+             * Format: double
+             * @description Σ cost, money.
+             */
+            cost: number;
+            /**
+             * Format: double
+             * @description Σ expected gain, money.
+             */
+            expected_gain: number;
+            /** @description The moves, most urgent receiver first. */
+            transfers: components["schemas"]["StoreTransfer"][];
+            /**
+             * Format: int64
+             * @description Σ units.
+             */
+            units: number;
+            /**
+             * Format: int32
+             * @description After which week.
+             */
+            week: number;
+        };
         /** @description One candidate value and what it earned against the current setting. */
         Tried: {
             /** @description Its paired gain over the current setting. */
@@ -1839,96 +2244,133 @@ export interface components {
             /** @description The value tried. */
             setting: components["schemas"]["Setting"];
         };
-        /** @description Knobs with domain.md's defaults (all optional). */
-        TunablesBody: {
-            /** @description The in-season second buy: `"none"` or its terms (default terms when left out). */
-            chase?: components["schemas"]["ChaseBody"];
-            /** @description ISO 4217 code (USD). */
-            currency?: string;
+        /**
+         * @description Knobs with domain.md's defaults that a later season may tune. Kept apart from the
+         *     seven parameters because a planner's description never sets them.
+         *
+         *     A missing field takes its default, except `policy`: a deserialized `Tunables`
+         *     without it is a season recorded before policies existed and gets
+         *     [`Policy::Seed`], while [`Tunables::default()`] and parameter files
+         *     ([`super::SeasonConfig::from_json`]) give [`Policy::Margin`].
+         */
+        Tunables: {
+            /** @default none */
+            chase: components["schemas"]["Chase"];
+            /**
+             * @description ISO 4217 code money is shown in (`USD`).
+             * @default USD
+             */
+            currency: string;
             /**
              * Format: double
-             * @description Variance above which an emergency reorder is considered (0.30).
+             * @description Variance above which an emergency reorder is considered when the DC cannot cover (30%).
+             * @default 0.3
              */
-            emergency_variance_pct?: number;
-            /** @description What the `rule` policy judges sell-through against (`order`). */
-            markdown_basis?: components["schemas"]["MarkdownBasisBody"];
+            emergency_variance_pct: number;
+            /** @default order */
+            markdown_basis: components["schemas"]["MarkdownBasis"];
             /**
              * Format: double
-             * @description Deepest markdown Pricing may propose (0.40).
+             * @description Deepest markdown Pricing may propose (40%).
+             * @default 0.4
              */
-            markdown_cap_pct?: number;
+            markdown_cap_pct: number;
             /**
              * Format: double
-             * @description Demand lift per unit of markdown that the policies assume (1.5).
+             * @description Demand lift per unit of markdown: 1.5 means +1.5% demand per 1% off (prior design).
+             *     Under `margin` it is the slope of the price response at small markdowns.
+             * @default 1.5
              */
-            markdown_demand_lift_per_pct?: number;
+            markdown_demand_lift_per_pct: number;
             /**
              * Format: double
              * @description Markdown per point of sell-through gap (2.0).
+             * @default 2
              */
-            markdown_elasticity?: number;
+            markdown_elasticity: number;
             /**
              * Format: double
-             * @description Largest demand lift any markdown can bring, as `margin` assumes (1.0).
+             * @description Largest demand lift any markdown can bring (1.0 = demand at most doubles):
+             *     the saturation of `margin`'s price response, see `policy::markdown::lift_at`.
+             * @default 1
              */
-            markdown_lift_saturation_pct?: number;
+            markdown_lift_saturation_pct: number;
             /**
              * Format: double
-             * @description Markdowns are rounded to multiples of this (0.05).
+             * @description Markdowns are rounded to multiples of this (5%).
+             * @default 0.05
              */
-            markdown_rounding_pct?: number;
-            /** @description Which rules decide (`margin` when left out). */
-            policy?: components["schemas"]["PolicyBody"];
+            markdown_rounding_pct: number;
+            /** @default seed */
+            policy: components["schemas"]["Policy"];
             /**
-             * @description Earlier seasons' actual demand ÷ forecast, each 0.01..=100; `margin`
-             *     centres its order on them.
+             * @description Earlier seasons of the category: actual season demand ÷ the forecast made
+             *     for it. `margin` centres its order on them (shrunk toward the backtests'
+             *     bias, see `policy::order`); empty: the backtests alone.
+             * @default []
              */
-            prior_seasons?: number[];
-            /**
-             * Format: double
-             * @description Safety stock when replenishment is `none` (0.25).
-             */
-            safety_stock_no_replenishment_pct?: number;
+            prior_seasons: number[];
             /**
              * Format: double
-             * @description Safety stock when stores can be replenished (0.20); negative orders below the forecast.
+             * @description Safety stock when replenishment is `none`: no way to correct errors later (25%).
+             * @default 0.25
              */
-            safety_stock_pct?: number;
+            safety_stock_no_replenishment_pct: number;
             /**
              * Format: double
-             * @description Salvage value of a leftover unit as a share of its cost (0.20).
+             * @description Safety stock when stores can be replenished (20%).
+             * @default 0.2
              */
-            salvage_ratio?: number;
+            safety_stock_pct: number;
             /**
              * Format: double
-             * @description Floor on the spread of the season's level around the forecast (0.15).
+             * @description Salvage value of a unit left over at season end, as a share of its cost (0.20).
+             * @default 0.2
              */
-            season_level_sd?: number;
+            salvage_ratio: number;
+            /**
+             * Format: double
+             * @description Standard deviation of the season's demand level around the forecast (log
+             *     scale, 0.15) that the category's own backtests cannot show: the spread of
+             *     `margin`'s order distribution is at least this. See `policy::order`.
+             * @default 0.15
+             */
+            season_level_sd: number;
             /**
              * Format: int64
-             * @description Transfers above this many units a week wait for approval (1,000).
+             * @description Transfers of more than this many units in one week wait for a planner's
+             *     approval (1,000): about two and a half store-weeks of the sample network's
+             *     demand, or half a percent of a season, so routine rebalancing runs unattended
+             *     and a large redistribution is seen by a person.
+             * @default 1000
              */
-            transfer_approval_units?: number;
+            transfer_approval_units: number;
             /**
              * Format: double
-             * @description Money per unit moved between stores (2.00).
+             * @description Money per unit moved from one store to another (2.00): freight and handling
+             *     of a unit in a consolidated carton between stores of one network, a few
+             *     percent of a fashion unit's price. A transfer must earn more than this.
+             * @default 2
              */
-            transfer_cost_per_unit?: number;
+            transfer_cost_per_unit: number;
             /**
              * Format: double
-             * @description Unit cost as a share of the price (0.40).
+             * @description Unit cost as a share of the price (0.40): what each manufactured unit costs.
+             * @default 0.4
              */
-            unit_cost_ratio?: number;
+            unit_cost_ratio: number;
             /**
              * Format: double
-             * @description Full price of a unit; null takes the history's revenue ÷ units.
+             * @description Full selling price of a unit; `None` takes the history's revenue ÷ units.
+             * @default null
              */
-            unit_price?: number | null;
+            unit_price: number | null;
             /**
              * Format: double
-             * @description Weekly variance above which the remaining weeks are re-forecast (0.20).
+             * @description Weekly variance above which the remaining weeks are re-forecast (20%).
+             * @default 0.2
              */
-            variance_threshold_pct?: number;
+            variance_threshold_pct: number;
         };
         /** Format: int64 */
         TuneDraws: number;

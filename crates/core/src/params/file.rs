@@ -112,10 +112,10 @@ fn fill_in_input_defaults(tunables: &mut serde_json::Value) {
 pub struct InputTunables(pub Tunables);
 
 /// In the API document: the tunables a body may give, each optional, with the
-/// ranges validation enforces. It is the recorded [`Tunables`]' schema read by
-/// the input rule: what a body leaves out takes the product's defaults (policy
-/// `margin`, a chase on its default terms), where a recorded log that predates a
-/// field keeps what it ran. Both are listed, the recorded one as `Tunables`.
+/// ranges validation enforces and the product's defaults (policy `margin`, a
+/// chase on its default terms), which a body that leaves a field out gets. The
+/// recorded ones are listed beside it as `Tunables`, with the defaults a log
+/// that predates a field reads instead ([`Tunables::recorded_schema`]).
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for InputTunables {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
@@ -143,8 +143,7 @@ impl utoipa::ToSchema for InputTunables {
             utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
         )>,
     ) {
-        use utoipa::PartialSchema;
-        schemas.push((Tunables::name().into(), Tunables::schema()));
+        schemas.push((Tunables::name().into(), Tunables::recorded_schema()));
         Tunables::schemas(schemas);
     }
 }

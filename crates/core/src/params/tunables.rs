@@ -367,6 +367,40 @@ pub(crate) const TUNABLE_FIELDS: [&str; 20] = [
     "chase",
 ];
 
+/// Recorded tunables in the API document: the derived schema, whose defaults
+/// are [`Tunables::default()`]'s (the product's, what a body that leaves a field
+/// out gets), with the two a log that predates a field reads instead.
+#[cfg(feature = "openapi")]
+impl Tunables {
+    /// The schema of the tunables a log holds.
+    pub fn recorded_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::Schema;
+        let mut schema = <Tunables as utoipa::PartialSchema>::schema();
+        let recorded = [
+            (
+                "policy",
+                serde_json::to_value(Policy::recorded_before_policies()),
+            ),
+            (
+                "chase",
+                serde_json::to_value(Chase::recorded_before_chases()),
+            ),
+        ];
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            for (field, default) in recorded {
+                let default = default.ok();
+                match object.properties.get_mut(field) {
+                    Some(RefOr::T(Schema::OneOf(one_of))) => one_of.default = default,
+                    Some(RefOr::T(Schema::Object(property))) => property.default = default,
+                    _ => {}
+                }
+            }
+        }
+        schema
+    }
+}
+
 impl Tunables {
     /// Every key a parameter file's `tunables` may hold: what the API document
     /// must list too.

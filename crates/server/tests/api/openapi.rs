@@ -180,8 +180,9 @@ fn the_document_carries_servers_links_enums_and_shared_statuses() {
 }
 
 /// A body's tunables are their own schema (`InputTunables`, every one optional,
-/// every one core reads), beside the recorded `Tunables`; a chase is the word
-/// `none` or its terms, one form or the other.
+/// every one core reads, the product's defaults), beside the recorded
+/// `Tunables` (a log's defaults); a chase is the word `none` or its terms, one
+/// form or the other.
 #[test]
 fn the_document_lists_every_tunable_a_body_may_set() {
     let app = spawn_app();
@@ -207,6 +208,13 @@ fn the_document_lists_every_tunable_a_body_may_set() {
         assert_eq!(listed, core, "{name}");
     }
     assert!(schemas["InputTunables"].get("required").is_none());
+    // What a field left out reads as: the product's default in a body, what
+    // ran before the field existed in a log.
+    let default = |name: &str, field: &str| schemas[name]["properties"][field]["default"].clone();
+    assert_eq!(default("InputTunables", "policy"), "margin");
+    assert_eq!(default("Tunables", "policy"), "seed");
+    assert_eq!(default("InputTunables", "chase")["lead_weeks"], 3);
+    assert_eq!(default("Tunables", "chase"), "none");
     let chase = &schemas["Chase"];
     let forms = chase["oneOf"].as_array().expect("one of two forms");
     assert_eq!(forms.len(), 2, "{chase}");

@@ -7,7 +7,7 @@
 //!
 //! `cargo run --release -p atelier-core --example order_coverage`
 
-use atelier_core::data::WeeklySeries;
+use atelier_core::data::{SalesHistory, WeeklySeries};
 use atelier_core::demand::forecast_season;
 use atelier_core::economics::Economics;
 use atelier_core::params::Tunables;
@@ -74,37 +74,42 @@ fn days_total(full: &WeeklySeries, start: NaiveDate) -> f64 {
         .sum()
 }
 
+/// Rolling-origin backtests of the order's coverage in every category's history.
+fn backtests(history: &SalesHistory, tunables: &Tunables, floor: f64) {
+    let mut all = Tally::default();
+    for name in history.category_names() {
+        let sales = history.category(&name).expect("category");
+        let economics = Economics::new(tunables, sales.revenue, sales.units).expect("price");
+        let q = economics.critical_ratio();
+        let full = sales.weekly().expect("weeks");
+        let mut tally = Tally::default();
+        let last_cut = full.values.len() - (GAP_DAYS as usize / 7 + WEEKS as usize);
+        for cut in 104..=last_cut {
+            let train = WeeklySeries {
+                first_monday: full.first_monday,
+                values: full.values[..cut].to_vec(),
+            };
+            let start = train.next_monday() + Duration::days(GAP_DAYS);
+            let forecast = forecast_season(&train, start, WEEKS).expect("forecast");
+            let model =
+                ForecastErrorModel::from_history(&train, start, WEEKS, floor).expect("model");
+            let actual = days_total(&full, start);
+            let old = (forecast.interval.low, forecast.interval.high);
+            tally.add(actual, forecast.total_season_demand, &model, q, old);
+            all.add(actual, forecast.total_season_demand, &model, q, old);
+        }
+        tally.print(&format!("backtests {name}"));
+    }
+    all.print("backtests, all categories");
+}
+
 fn main() {
     let stores = atelier_core::sample::stores().expect("sample stores");
     let history = atelier_core::sample::history(&stores).expect("sample history");
     let tunables = Tunables::default();
     for floor in [0.0, tunables.season_level_sd] {
         println!("season_level_sd = {floor}");
-        let mut all = Tally::default();
-        for name in history.category_names() {
-            let sales = history.category(&name).expect("category");
-            let economics = Economics::new(&tunables, sales.revenue, sales.units).expect("price");
-            let q = economics.critical_ratio();
-            let full = sales.weekly().expect("weeks");
-            let mut tally = Tally::default();
-            let last_cut = full.values.len() - (GAP_DAYS as usize / 7 + WEEKS as usize);
-            for cut in 104..=last_cut {
-                let train = WeeklySeries {
-                    first_monday: full.first_monday,
-                    values: full.values[..cut].to_vec(),
-                };
-                let start = train.next_monday() + Duration::days(GAP_DAYS);
-                let forecast = forecast_season(&train, start, WEEKS).expect("forecast");
-                let model =
-                    ForecastErrorModel::from_history(&train, start, WEEKS, floor).expect("model");
-                let actual = days_total(&full, start);
-                let old = (forecast.interval.low, forecast.interval.high);
-                tally.add(actual, forecast.total_season_demand, &model, q, old);
-                all.add(actual, forecast.total_season_demand, &model, q, old);
-            }
-            tally.print(&format!("backtests {name}"));
-        }
-        all.print("backtests, all categories");
+        backtests(&history, &tunables, floor);
 
         let sales = history.category("Women's Dresses").expect("dresses");
         let economics = Economics::new(&tunables, sales.revenue, sales.units).expect("price");

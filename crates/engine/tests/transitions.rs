@@ -96,16 +96,7 @@ enum Twist {
 }
 
 fn scaled(weeks: &[WeekActuals], percent: u64) -> Vec<WeekActuals> {
-    weeks
-        .iter()
-        .map(|w| {
-            let mut w = w.clone();
-            for row in &mut w.rows {
-                row.quantity_sold = (u64::from(row.quantity_sold) * percent / 100) as u32;
-            }
-            w
-        })
-        .collect()
+    weeks.iter().map(|w| scaled_week(w, percent)).collect()
 }
 
 /// Demand moved between stores: the first third of the network sells 1.8× its

@@ -384,7 +384,8 @@ fn recheck_recorded_weeks(s: &Session, view: &WorkflowView, feed: &WeeklyFeed) -
 fn play_season(s: &Session, id: &str, play_args: &PlayArgs) -> Result<()> {
     let mode = approve_mode(play_args);
     let o = &s.orchestrator;
-    let view = o.advance(id)?;
+    // `play` advances first; the feed needs only the source and the weeks played.
+    let view = o.view(id)?;
     let feed = WeeklyFeed::open(s, &view, play_args)?;
     recheck_recorded_weeks(s, &view, &feed)?;
     let bar = ProgressBar::new(u64::from(view.horizon()));

@@ -192,3 +192,24 @@ impl atelier_engine::agents::Agent for Switchable {
         atelier_engine::agents::DemandAgent.handle(handoff, ctx)
     }
 }
+
+/// A week with every row's units scaled to `percent` of what they were.
+pub fn scaled_week(week: &WeekActuals, percent: u64) -> WeekActuals {
+    let mut out = week.clone();
+    for row in &mut out.rows {
+        row.quantity_sold = (u64::from(row.quantity_sold) * percent / 100) as u32;
+    }
+    out
+}
+
+/// A second orchestrator over `h`'s store, with a cache of its own (empty): what
+/// another process reading the same log would fold.
+pub fn another_process(h: &Harness) -> Orchestrator {
+    Orchestrator::new(
+        h.store.clone(),
+        AgentRegistry::default(),
+        Arc::new(OfflineReasoner),
+        h.clock.clone(),
+        catalog(),
+    )
+}

@@ -542,12 +542,14 @@ pub async fn play(
         .write(&id, move |s, publish| {
             let o = s.orchestrator();
             // Refuse before anything is written: a 409 leaves the log as it was.
-            let Some(ActualsSource::Scenario { name }) = o.view(&wid)?.actuals_source else {
+            // `play` runs whatever needs no input first; this read only finds the
+            // scenario, the data and the weeks already played.
+            let before = o.view(&wid)?;
+            let Some(ActualsSource::Scenario { name }) = before.actuals_source.clone() else {
                 return Err(ApiError::Conflict(format!(
                     "workflow {wid} was created without a scenario; upload actuals instead"
                 )));
             };
-            let before = o.advance(&wid)?;
             let data = s.catalog().load(&before.data).map_err(ApiError::internal)?;
             let weeks = sample::scenario(&name, &data.stores)
                 .ok_or_else(|| ApiError::Conflict(format!("unknown scenario '{name}'")))??;

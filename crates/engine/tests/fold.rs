@@ -7,7 +7,6 @@
 
 mod support;
 
-use atelier_core::data::WeekActuals;
 use atelier_engine::agents::AgentRegistry;
 use atelier_engine::event::{ExpiryAction, Modification, Resolution};
 use atelier_engine::{WorkflowState, WorkflowView};

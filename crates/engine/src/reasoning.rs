@@ -48,6 +48,14 @@ pub struct Decision {
 pub trait Reasoner: Send + Sync {
     /// The events recording the explanation (and any guardrail).
     fn explain(&self, decision: &Decision) -> Vec<Event>;
+
+    /// Whether [`explain`](Self::explain) is instant and deterministic (templates,
+    /// no model): its words are then committed in the step they explain, one
+    /// transaction and one fsync, instead of after it. A model's words still come
+    /// after the commit, outside the workflow's lock (they may take seconds).
+    fn is_instant(&self) -> bool {
+        false
+    }
 }
 
 /// Atelier's own templates: deterministic, in the planner's language, with the numbers.
@@ -56,6 +64,10 @@ pub struct OfflineReasoner;
 impl Reasoner for OfflineReasoner {
     fn explain(&self, decision: &Decision) -> Vec<Event> {
         vec![offline_event(decision, None)]
+    }
+
+    fn is_instant(&self) -> bool {
+        true
     }
 }
 

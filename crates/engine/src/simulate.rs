@@ -17,6 +17,7 @@ use crate::state::WorkflowState;
 use crate::view::WorkflowView;
 use atelier_core::params::SeasonConfig;
 use chrono::{TimeZone, Utc};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// A season ready to be played many times: the pre-season done once.
@@ -216,7 +217,13 @@ impl SeasonSimulator {
         while view.state == WorkflowState::Phase3Monitoring {
             let week = view.next_week();
             let units = &weeks[week as usize - 1];
-            let step = steps::week::play(&self.context(), &view, week, units, String::new())?;
+            let step = steps::week::play(
+                &self.context(),
+                Cow::Owned(view),
+                week,
+                units,
+                String::new(),
+            )?;
             view = self.settle(step.view)?;
         }
         Ok(view)

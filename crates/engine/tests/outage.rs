@@ -9,7 +9,7 @@ mod support;
 use atelier_core::data::WeekActuals;
 use atelier_engine::agents::AgentRegistry;
 use atelier_engine::event::Resolution;
-use atelier_engine::reasoning::OfflineReasoner;
+use atelier_engine::reasoning::{OfflineReasoner, Reasoner};
 use atelier_engine::store::{Cue, EventStore, OutageStore, SqliteStore};
 use atelier_engine::{EngineError, ErrorClass, Orchestrator, WorkflowState, WorkflowView};
 use std::sync::Arc;
@@ -24,12 +24,17 @@ struct Faulty {
 }
 
 fn faulty() -> Faulty {
+    faulty_with(Arc::new(OfflineReasoner))
+}
+
+/// [`faulty`] with the given reasoner.
+fn faulty_with(reasoner: Arc<dyn Reasoner>) -> Faulty {
     let plain = harness();
     let outage = Arc::new(OutageStore::new(plain.store.clone()));
     let orchestrator = Orchestrator::new(
         outage.clone(),
         AgentRegistry::default(),
-        Arc::new(OfflineReasoner),
+        reasoner,
         plain.clock.clone(),
         catalog(),
     );
@@ -179,7 +184,9 @@ fn a_week_lost_before_its_commit_says_nothing_changed() {
 
 #[test]
 fn a_manual_reforecast_recorded_before_its_words_is_unfinished() {
-    let f = faulty();
+    // Words that come after the commit (a model's): the offline templates' are
+    // committed with the re-forecast, so nothing would come after it.
+    let f = faulty_with(Arc::new(WordsAfterCommit));
     let weeks = f.running("w");
     f.orchestrator
         .record_week("w", 1, &weeks[0])

@@ -1,8 +1,10 @@
 //! The executor: the one place a step's effects are performed. It runs a pure step
 //! (again, after a wait, when an agent failed an attempt), commits its events in one
-//! transaction, keeps the folded view in the cache, and turns the step's
-//! explanation requests into reasoning events after the commit, outside the
-//! workflow's lock.
+//! transaction, keeps the folded view in the cache (shared, not copied: a step
+//! copies it once, to work on), and turns the step's explanation requests into
+//! reasoning events: in the step's own transaction when the reasoner is instant
+//! (the offline templates), after the commit and outside the workflow's lock when
+//! it is a model.
 
 use super::Orchestrator;
 use super::step::{AgentFailure, FailedAttempt, Step, StepContext, StepError};
@@ -24,8 +26,8 @@ const CACHED_VIEWS: usize = 4096;
 
 /// A committed step: the view after it and the decisions it wants explained.
 pub(super) struct Committed {
-    /// The view after the step's events.
-    pub view: WorkflowView,
+    /// The view after the step's events (the cache's, shared).
+    pub view: Arc<WorkflowView>,
     /// What to explain, in order.
     pub decisions: Vec<Decision>,
     /// The step's last event, under which the store keeps the decisions as owed
@@ -35,7 +37,7 @@ pub(super) struct Committed {
 
 impl Committed {
     /// A step that committed nothing and owes nothing.
-    pub fn idle(view: WorkflowView) -> Committed {
+    pub fn idle(view: Arc<WorkflowView>) -> Committed {
         Committed {
             view,
             decisions: Vec::new(),
@@ -51,7 +53,7 @@ impl Committed {
 #[derive(Default)]
 pub(super) struct Executor {
     locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
-    views: Mutex<HashMap<String, WorkflowView>>,
+    views: Mutex<HashMap<String, Arc<WorkflowView>>>,
 }
 
 /// A held workflow lock.
@@ -91,7 +93,7 @@ impl Executor {
         WorkflowGuard { lock }
     }
 
-    fn cached(&self, workflow_id: &str) -> Option<WorkflowView> {
+    fn cached(&self, workflow_id: &str) -> Option<Arc<WorkflowView>> {
         self.views
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -99,12 +101,12 @@ impl Executor {
             .cloned()
     }
 
-    fn keep(&self, view: &WorkflowView) {
+    fn keep(&self, view: &Arc<WorkflowView>) {
         let mut views = self.views.lock().unwrap_or_else(PoisonError::into_inner);
         if views.len() >= CACHED_VIEWS && !views.contains_key(&view.workflow_id) {
             views.clear();
         }
-        views.insert(view.workflow_id.clone(), view.clone());
+        views.insert(view.workflow_id.clone(), Arc::clone(view));
     }
 
     fn forget(&self, workflow_id: &str) {
@@ -118,13 +120,14 @@ impl Executor {
 impl Orchestrator {
     /// The workflow folded from its log: the cached view advanced by any events
     /// another process appended since (one indexed read when nothing changed).
-    pub(super) fn fresh_view(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
+    /// Shared with the cache: nothing is copied unless other events must be folded.
+    pub(super) fn fresh_view(&self, workflow_id: &str) -> Result<Arc<WorkflowView>, EngineError> {
         let cached = self.executor.cached(workflow_id);
         let after = cached.as_ref().map_or(0, |v| v.last_seq);
         let newer = self.store.load(workflow_id, after, None)?;
         let mut workflow = match cached {
             Some(view) if newer.is_empty() => return Ok(view),
-            Some(view) => Workflow::Live(Box::new(view)),
+            Some(view) => Workflow::Live(Box::new(Arc::unwrap_or_clone(view))),
             None => Workflow::Empty,
         };
         for e in &newer {
@@ -133,9 +136,11 @@ impl Orchestrator {
                 return Err(e.into());
             }
         }
-        let view = workflow
-            .live()
-            .ok_or_else(|| StoreError::UnknownWorkflow(workflow_id.to_string()))?;
+        let view = Arc::new(
+            workflow
+                .live()
+                .ok_or_else(|| StoreError::UnknownWorkflow(workflow_id.to_string()))?,
+        );
         self.executor.keep(&view);
         Ok(view)
     }
@@ -184,19 +189,23 @@ impl Orchestrator {
     }
 
     /// Appends a step's events in one transaction and keeps the view it computed.
-    pub(super) fn commit(&self, step: Step) -> Result<Committed, EngineError> {
+    /// An instant reasoner's words are emitted into the step first, so they share
+    /// its transaction (and its fsync) and nothing is left owed.
+    pub(super) fn commit(&self, mut step: Step) -> Result<Committed, EngineError> {
+        if self.reasoner.is_instant() {
+            step.explain_now(|d| self.reasoner.explain(d))?;
+        }
         self.commit_settling(step, None)
     }
 
     /// [`commit`](Self::commit), settling in the same transaction the owed
     /// explanations kept under event `settles` (the step is their words).
     fn commit_settling(&self, step: Step, settles: Option<u64>) -> Result<Committed, EngineError> {
-        let events = step.events();
-        let decisions = step.decisions();
-        let mut view = step.view;
+        let start_seq = step.start_seq;
+        let (mut view, events, decisions) = step.into_parts();
         if events.is_empty() {
             return Ok(Committed {
-                view,
+                view: Arc::new(view),
                 decisions,
                 owed_at: None,
             });
@@ -211,14 +220,14 @@ impl Orchestrator {
         };
         let appended = self
             .store
-            .append_step(&view.workflow_id, step.start_seq, &events, meta);
+            .append_step(&view.workflow_id, start_seq, &events, meta);
         let stored = match appended {
             Err(StoreError::CommitUnknown {
                 workflow_id,
                 reason,
             }) => {
                 self.executor.forget(&view.workflow_id);
-                self.resolve_commit(&workflow_id, step.start_seq, &events, reason)?
+                self.resolve_commit(&workflow_id, start_seq, &events, reason)?
             }
             other => other.inspect_err(|_| self.executor.forget(&view.workflow_id))?,
         };
@@ -229,6 +238,7 @@ impl Orchestrator {
             view.created_at.get_or_insert(first.recorded_at);
             view.updated_at = Some(last.recorded_at);
         }
+        let view = Arc::new(view);
         self.executor.keep(&view);
         let owed_at = (!decisions.is_empty()).then_some(view.last_seq);
         Ok(Committed {
@@ -291,7 +301,7 @@ impl Orchestrator {
         &self,
         workflow_id: &str,
         committed: &Committed,
-    ) -> Result<Option<WorkflowView>, EngineError> {
+    ) -> Result<Option<Arc<WorkflowView>>, EngineError> {
         self.explain_decisions(workflow_id, &committed.decisions, committed.owed_at)
     }
 
@@ -301,7 +311,7 @@ impl Orchestrator {
         workflow_id: &str,
         decisions: &[Decision],
         owed_at: Option<u64>,
-    ) -> Result<Option<WorkflowView>, EngineError> {
+    ) -> Result<Option<Arc<WorkflowView>>, EngineError> {
         if decisions.is_empty() {
             return Ok(None);
         }

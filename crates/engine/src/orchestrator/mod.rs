@@ -186,12 +186,12 @@ impl Orchestrator {
         }
         let guard = self.executor.lock(&request.workflow_id);
         let _held = guard.hold(self.store.as_ref(), &request.workflow_id)?;
-        Ok(self.commit(step)?.view)
+        Ok(Arc::unwrap_or_clone(self.commit(step)?.view))
     }
 
     /// The workflow folded from its log.
     pub fn view(&self, workflow_id: &str) -> Result<WorkflowView, EngineError> {
-        self.fresh_view(workflow_id)
+        Ok(Arc::unwrap_or_clone(self.fresh_view(workflow_id)?))
     }
 
     /// Events after `after`.
@@ -238,7 +238,7 @@ impl Orchestrator {
             *ran_any |= ran;
             let explained = self.explain(workflow_id, &done)?;
             if !ran {
-                return Ok(explained.unwrap_or(done.view));
+                return Ok(Arc::unwrap_or_clone(explained.unwrap_or(done.view)));
             }
         }
     }
@@ -288,7 +288,7 @@ impl Orchestrator {
             let view = self.fresh_view(workflow_id)?;
             if let Some(row) = week.checked_sub(1).and_then(|i| view.weeks.get(i as usize)) {
                 return if row.content_hash == hash {
-                    Ok(view)
+                    Ok(Arc::unwrap_or_clone(view))
                 } else {
                     Err(EngineError::ActualsConflict { week })
                 };
@@ -451,7 +451,7 @@ impl Orchestrator {
         let explained = self
             .explain(workflow_id, &done)
             .map_err(EngineError::after_recording)?;
-        Ok(explained.unwrap_or(done.view))
+        Ok(Arc::unwrap_or_clone(explained.unwrap_or(done.view)))
     }
 }
 

@@ -41,10 +41,16 @@ pub struct Step {
 impl Step {
     /// A step starting from `view`.
     pub fn begin(view: &WorkflowView) -> Step {
+        Step::from_view(view.clone())
+    }
+
+    /// A step starting from `view`, moved in: a caller that owns the view (the
+    /// simulator, week after week) saves [`begin`](Self::begin)'s copy.
+    pub fn from_view(view: WorkflowView) -> Step {
         Step {
-            view: view.clone(),
-            items: Vec::new(),
             start_seq: view.last_seq,
+            view,
+            items: Vec::new(),
         }
     }
 
@@ -68,6 +74,41 @@ impl Step {
     /// Queues a decision for its explanation.
     pub fn explain(&mut self, decision: Decision) {
         self.items.push(Effect::Explain(decision));
+    }
+
+    /// Replaces the step's explanation requests by the events `words` gives for
+    /// each, emitted after the step's own events in the order asked (the order
+    /// they would have been appended in after the commit).
+    pub fn explain_now(
+        &mut self,
+        words: impl Fn(&Decision) -> Vec<Event>,
+    ) -> Result<(), TransitionError> {
+        let (asked, emitted): (Vec<Effect>, Vec<Effect>) = std::mem::take(&mut self.items)
+            .into_iter()
+            .partition(|i| matches!(i, Effect::Explain(_)));
+        self.items = emitted;
+        for item in asked {
+            if let Effect::Explain(decision) = item {
+                for event in words(&decision) {
+                    self.emit(event)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The step taken apart for the commit, without copies: the working view, the
+    /// events to append and the decisions to explain, each in order.
+    pub fn into_parts(self) -> (WorkflowView, Vec<Event>, Vec<Decision>) {
+        let mut events = Vec::with_capacity(self.items.len());
+        let mut decisions = Vec::new();
+        for item in self.items {
+            match item {
+                Effect::Emit(e) => events.push(e),
+                Effect::Explain(d) => decisions.push(d),
+            }
+        }
+        (self.view, events, decisions)
     }
 
     /// The events to append, in order.

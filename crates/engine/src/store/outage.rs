@@ -9,7 +9,7 @@ use super::{
 };
 use crate::event::{Event, StoredEvent};
 use chrono::{DateTime, Utc};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// When the database goes away, relative to the first append that holds an event
@@ -41,6 +41,7 @@ pub struct OutageStore {
     inner: Arc<dyn EventStore>,
     cue: Mutex<Option<Cue>>,
     down: AtomicBool,
+    appends: AtomicUsize,
 }
 
 impl OutageStore {
@@ -50,6 +51,7 @@ impl OutageStore {
             inner,
             cue: Mutex::new(None),
             down: AtomicBool::new(false),
+            appends: AtomicUsize::new(0),
         }
     }
 
@@ -62,6 +64,12 @@ impl OutageStore {
     /// The database is back: every call reaches `inner` again.
     pub fn restore(&self) {
         self.down.store(false, Ordering::SeqCst);
+    }
+
+    /// Appends committed through this wrapper so far: each is one transaction (and
+    /// one fsync on disk), so tests can count what a command costs.
+    pub fn appends(&self) -> usize {
+        self.appends.load(Ordering::SeqCst)
     }
 
     /// Whether the database is away now (the cue came and no restore since).
@@ -114,6 +122,7 @@ impl EventStore for OutageStore {
         let stored = self
             .inner
             .append_step(workflow_id, expected_last_seq, events, meta)?;
+        self.appends.fetch_add(1, Ordering::SeqCst);
         match cue {
             Some(Cue::DuringCommit(_)) => {
                 self.go_down();

@@ -213,3 +213,14 @@ pub fn another_process(h: &Harness) -> Orchestrator {
         catalog(),
     )
 }
+
+/// The offline templates' words, given as a model gives them: after the step's
+/// commit, in a transaction of their own (`is_instant` is false), for tests of
+/// what happens between the two.
+pub struct WordsAfterCommit;
+
+impl atelier_engine::reasoning::Reasoner for WordsAfterCommit {
+    fn explain(&self, decision: &atelier_engine::reasoning::Decision) -> Vec<Event> {
+        atelier_engine::reasoning::Reasoner::explain(&OfflineReasoner, decision)
+    }
+}

@@ -17,6 +17,7 @@ use atelier_core::policy::rules::MarkdownRule;
 use atelier_core::stock::{WeekBasis, reorder_shortfall, settle_week};
 use atelier_core::variance::{VarianceCheck, VarianceDirection, check_week};
 use serde_json::json;
+use std::borrow::Cow;
 
 /// Plays week `week` from its actuals (`content_hash` identifies the file's rows).
 pub fn run(
@@ -29,14 +30,16 @@ pub fn run(
     let stores = &ctx.data()?.stores;
     check_actuals(view, week, actuals, stores)?;
     let units = actuals.units_by_store(stores);
-    play(ctx, view, week, &units, content_hash)
+    play(ctx, Cow::Borrowed(view), week, &units, content_hash)
 }
 
 /// Plays week `week` from each store's units in the week's file (network order):
 /// the step both recorded and simulated seasons take.
+/// A caller that owns the view (the simulator) moves it in: the step works on it
+/// rather than on a copy.
 pub fn play(
     ctx: &StepContext<'_>,
-    view: &WorkflowView,
+    view: Cow<'_, WorkflowView>,
     week: u32,
     file_units: &[u64],
     content_hash: String,
@@ -58,7 +61,7 @@ pub fn play(
     let on_hand: Vec<u64> = view.stock.iter().map(|s| s.on_hand).collect();
     let settled = settle_week(file_units, &on_hand, basis);
     let id = |i: &usize| stores.stores()[*i].store_id.clone();
-    let mut step = Step::begin(view);
+    let mut step = Step::from_view(view.into_owned());
     step.emit(Event::WeekRecorded {
         sales: WeekSales {
             week,

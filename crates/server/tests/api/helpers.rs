@@ -79,7 +79,19 @@ fn spawn_unstarted(tweak: fn(&mut ServerConfig), clock: Option<Arc<dyn Clock>>) 
 /// loses the database at a chosen event (`arm`) and brings it back
 /// (`restore`). A restart opens the file without it.
 pub fn spawn_app_with_outage() -> (TestApp, Arc<OutageStore>) {
-    let mut app = spawn_unstarted(|_| {}, None);
+    outage_app(|_| {})
+}
+
+/// [`spawn_app_with_outage`] whose reasoner is a model nobody answers at: its
+/// words (the templates, as its fallback) come after each step's commit, in a
+/// transaction of their own, as a model's do (the offline templates' are
+/// committed with the step).
+pub fn spawn_app_with_outage_and_model() -> (TestApp, Arc<OutageStore>) {
+    outage_app(|c| c.llm = Some(local_model("http://127.0.0.1:9/v1", "absent-model")))
+}
+
+fn outage_app(tweak: fn(&mut ServerConfig)) -> (TestApp, Arc<OutageStore>) {
+    let mut app = spawn_unstarted(tweak, None);
     let sqlite = SqliteStore::open(&app.db).expect("the database opens");
     let outage = Arc::new(OutageStore::new(Arc::new(sqlite)));
     let state = AppState::open_with_store(app.config(), outage.clone(), Arc::new(SystemClock))

@@ -167,7 +167,9 @@ fn a_week_whose_commit_answer_is_lost_is_of_unknown_outcome_and_recorded_once() 
 
 #[test]
 fn a_reforecast_recorded_before_its_words_is_not_made_twice_by_its_retry() {
-    let (app, outage) = spawn_app_with_outage();
+    // Words after the commit (a model's): the offline templates' share the
+    // re-forecast's transaction, so nothing would come between.
+    let (app, outage) = spawn_app_with_outage_and_model();
     let id = running_season(&app);
     app.play_week(&id, 1);
     let manual = |app: &TestApp| {

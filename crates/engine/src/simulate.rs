@@ -227,7 +227,6 @@ impl SeasonSimulator {
             data: Some(&self.data),
             agents: &self.agents,
             now: self.clock.now(),
-            clock: &self.clock,
             failures: &[],
         }
     }

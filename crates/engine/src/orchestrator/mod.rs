@@ -6,9 +6,11 @@
 //!   the typed agent calls;
 //! - [`steps`]: one pure function per kind of step (start, forecast, allocate, a
 //!   week, re-forecast, replenishment, markdown, approvals);
-//! - `execute`: runs a step (retrying a failing agent after a wait), commits its
-//!   events in one transaction, caches the folded view, then explains the step's
-//!   decisions outside the workflow's lock;
+//! - `execute`: runs a step, commits its events in one transaction, caches the
+//!   folded view, then explains the step's decisions outside the workflow's lock.
+//!   An agent's failed attempt is committed as a fact with its retry's time and
+//!   the lock released for the wait; the command then runs again on the
+//!   workflow as it is (`in_turns`);
 //! - [`limits`]: each limit written once.
 
 mod error;
@@ -37,7 +39,7 @@ use crate::store::{EventStore, OwedExplanation};
 use crate::view::WorkflowView;
 use atelier_core::data::WeekActuals;
 use atelier_core::params::SeasonConfig;
-use execute::Executor;
+use execute::{Executor, Turn};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -246,29 +248,30 @@ impl Orchestrator {
     /// One step of [`advance`](Self::advance) under the workflow's lock; whether a
     /// step ran.
     fn advance_once(&self, workflow_id: &str) -> Result<(execute::Committed, bool), EngineError> {
-        let guard = self.executor.lock(workflow_id);
-        let _held = guard.hold(self.store.as_ref(), workflow_id)?;
-        let view = self.fresh_view(workflow_id)?;
-        if let Some(expired) =
-            steps::approvals::expire(&view, self.clock.now()).map_err(step_refusal)?
-        {
-            return Ok((self.commit(expired)?, true));
-        }
-        let state = view.state;
-        let idle = execute::Committed::idle(view.clone());
-        if !steps::runs(state) {
-            return Ok((idle, false));
-        }
-        let data = match steps::needs_data(view.state) {
-            true => Some(self.data(&view)?),
-            false => None,
-        };
-        let step = self.run_step(&view, data.as_deref(), |ctx| {
-            steps::next(ctx, &view).unwrap_or_else(|| {
-                Err(EngineError::Internal(format!("no step runs in state {state}")).into())
+        self.in_turns(workflow_id, |view| {
+            if let Some(expired) =
+                steps::approvals::expire(view, self.clock.now()).map_err(step_refusal)?
+            {
+                return Ok(Turn::Done((self.commit(expired)?, true)));
+            }
+            let state = view.state;
+            if !steps::runs(state) {
+                return Ok(Turn::Done((execute::Committed::idle(view.clone()), false)));
+            }
+            let data = match steps::needs_data(state) {
+                true => Some(self.data(view)?),
+                false => None,
+            };
+            let turn = self.run_step(view, data.as_deref(), |ctx| {
+                steps::next(ctx, view).unwrap_or_else(|| {
+                    Err(EngineError::Internal(format!("no step runs in state {state}")).into())
+                })
+            })?;
+            Ok(match turn {
+                Turn::Done(step) => Turn::Done((self.commit(step)?, true)),
+                Turn::RetryAt(at) => Turn::RetryAt(at),
             })
-        })?;
-        Ok((self.commit(step)?, true))
+        })
     }
 
     /// Records week `week`'s actuals and plays the week. Recording a week again with
@@ -282,13 +285,10 @@ impl Orchestrator {
     ) -> Result<WorkflowView, EngineError> {
         self.catch_up(workflow_id)?;
         let hash = content_hash(actuals);
-        let done = {
-            let guard = self.executor.lock(workflow_id);
-            let _held = guard.hold(self.store.as_ref(), workflow_id)?;
-            let view = self.fresh_view(workflow_id)?;
+        let done = self.in_turns(workflow_id, |view| {
             if let Some(row) = week.checked_sub(1).and_then(|i| view.weeks.get(i as usize)) {
                 return if row.content_hash == hash {
-                    Ok(view)
+                    Ok(Turn::Done(None))
                 } else {
                     Err(EngineError::ActualsConflict { week })
                 };
@@ -307,11 +307,18 @@ impl Orchestrator {
                     next: view.next_week(),
                 });
             }
-            let data = self.data(&view)?;
-            let step = self.run_step(&view, Some(&data), |ctx| {
-                steps::week::run(ctx, &view, week, actuals, hash.clone())
+            let data = self.data(view)?;
+            let turn = self.run_step(view, Some(&data), |ctx| {
+                steps::week::run(ctx, view, week, actuals, hash.clone())
             })?;
-            self.commit(step)?
+            Ok(match turn {
+                Turn::Done(step) => Turn::Done(Some(self.commit(step)?)),
+                Turn::RetryAt(at) => Turn::RetryAt(at),
+            })
+        })?;
+        // Already recorded with the same content: nothing to do.
+        let Some(done) = done else {
+            return self.view(workflow_id);
         };
         // The week is recorded: what follows is its own work, and a loss from
         // here on must not read as if nothing changed.
@@ -431,10 +438,7 @@ impl Orchestrator {
             });
         }
         self.catch_up(workflow_id)?;
-        let done = {
-            let guard = self.executor.lock(workflow_id);
-            let _held = guard.hold(self.store.as_ref(), workflow_id)?;
-            let view = self.fresh_view(workflow_id)?;
+        let done = self.in_turns(workflow_id, |view| {
             let state = view.state;
             if state != WorkflowState::Phase3Monitoring || view.weeks.is_empty() {
                 return Err(EngineError::Refused(format!(
@@ -442,12 +446,15 @@ impl Orchestrator {
                     view.weeks.len()
                 )));
             }
-            let data = self.data(&view)?;
-            let step = self.run_step(&view, Some(&data), |ctx| {
-                steps::reforecast::manual(ctx, &view, reason)
+            let data = self.data(view)?;
+            let turn = self.run_step(view, Some(&data), |ctx| {
+                steps::reforecast::manual(ctx, view, reason)
             })?;
-            self.commit(step)?
-        };
+            Ok(match turn {
+                Turn::Done(step) => Turn::Done(self.commit(step)?),
+                Turn::RetryAt(at) => Turn::RetryAt(at),
+            })
+        })?;
         let explained = self
             .explain(workflow_id, &done)
             .map_err(EngineError::after_recording)?;

@@ -39,7 +39,6 @@ pub fn context(data: &SeasonData) -> StepContext<'_> {
         data: Some(data),
         agents: agents(),
         now: clock().now(),
-        clock: clock(),
         failures: &[],
     }
 }

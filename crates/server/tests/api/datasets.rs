@@ -75,7 +75,7 @@ fn data_sets_keep_their_retention_on_the_servers_clock() {
     use atelier_engine::clock::{Clock, ManualClock};
     use chrono::TimeZone;
     let dir = tempfile::tempdir().expect("dir");
-    let mut config = atelier_server::ServerConfig::new(&dir.path().join("events.db"));
+    let mut config = atelier_server::ServerConfig::new(dir.path().join("events.db"));
     config.dataset_retention = Some(std::time::Duration::from_secs(24 * 3600));
     let start = chrono::Utc.with_ymd_and_hms(2030, 6, 1, 8, 0, 0).unwrap();
     let clock = std::sync::Arc::new(ManualClock::new(start));

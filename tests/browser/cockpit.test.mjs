@@ -119,6 +119,9 @@ test('what-if of a completed season in the browser: each knob, tried values with
   const running = await createSeason(server, undefined, { scenario: 'normal_season' });
   await page.goto(`${server.url}/#/season/${running}/whatif`);
   await page.locator('[data-testid=whatif-unavailable]').waitFor();
+  // It says why not yet, and when it opens.
+  assert.match(await page.locator('[data-testid=whatif-unavailable]').textContent(),
+    /^Not available yet\. No week has been played yet: the what-if draws seasons around the demand of all 12 weeks of this one, so it opens when the season is complete \(12 weeks to go\)\.$/);
   await page.keyboard.press('Escape');
 
   // From the report's "for next season" to the What-if tab.

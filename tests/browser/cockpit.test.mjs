@@ -269,6 +269,36 @@ test('a frame with nothing new leaves the tab panel as it is', async () => {
   assert.deepEqual(errors, []);
 });
 
+test('a hidden page adds its timeline rows but redraws its charts only when seen again', async () => {
+  const id = await createSeason(server, undefined, { scenario: 'normal_season' });
+  await call(server, 'POST', `/api/workflows/${id}/approvals/manufacturing-1`, { action: 'accept' });
+  const { page, errors } = await newBrowser();
+  await page.goto(`${server.url}/#/season/${id}/overview`);
+  await page.locator('[data-testid=weekly-chart]').waitFor();
+  await page.locator('[data-testid=connection-status][data-state=live]').waitFor();
+  await page.waitForTimeout(2000);
+  // The window is minimised (visibilityState is what the page reads).
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  const panel = page.locator('#season-panel');
+  const before_ = Number(await panel.getAttribute('data-renders'));
+  const wf = await call(server, 'POST', `/api/workflows/${id}/play?until_week=1`);
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=connection-status]').dataset.lastSeq) >= n, wf.last_event);
+  await page.waitForTimeout(2500);
+  assert.equal(Number(await panel.getAttribute('data-renders')), before_, 'no chart redraw while hidden');
+  assert.ok(await page.locator(`[data-testid=event-timeline] li[data-seq="${wf.last_event}"]`).count(), 'the row is there');
+  // Seen again: the charts catch up at once.
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await page.waitForFunction((n) => Number(document.querySelector('#season-panel').dataset.renders) > n, before_, { timeout: 5000 });
+  assert.match(await page.locator('[data-testid=metric-stockouts]').textContent(), /1 of 12 weeks played/);
+  assert.deepEqual(errors, []);
+});
+
 test('the forecast chart has the category\'s same weeks a year earlier', async () => {
   const f = await call(server, 'GET', `/api/workflows/${normal}/forecast`);
   assert.equal(f.last_year_weekly.length, 12);

@@ -442,7 +442,8 @@ mod tests {
             d.offline_text
         );
         assert!(!d.offline_text.contains("-1"), "{}", d.offline_text);
-        assert_eq!(pct(-0.0001), "0%");
+        assert_eq!(pct(-0.0001), "0.0%");
+        assert_eq!(pct(-0.0), "0%");
         assert_eq!(pct(-0.2), "\u{2212}20%");
         assert_eq!(pct(0.125), "12.5%");
     }

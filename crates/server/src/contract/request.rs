@@ -154,6 +154,12 @@ pub struct WhatIfRequest {
     #[serde(default)]
     #[schema(minimum = 0.0, maximum = 0.95)]
     pub markdown_cap: Option<f64>,
+    /// A season's actual ÷ forecast added to those the order is calibrated on
+    /// (0.2 to 5; the `order_centre` value `tune` recommends). Only under the
+    /// `margin` policy.
+    #[serde(default)]
+    #[schema(minimum = 0.2, maximum = 5.0)]
+    pub order_centre: Option<f64>,
 }
 
 /// A field that may be null, told apart from one left out (`Some(None)`).
@@ -183,6 +189,7 @@ impl WhatIfRequest {
                 .checkpoint_week
                 .map(|w| w.map(|w| u32::try_from(w.get()).unwrap_or(u32::MAX))),
             markdown_cap: self.markdown_cap,
+            order_centre: self.order_centre,
         }
     }
 }

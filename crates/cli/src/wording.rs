@@ -3,7 +3,6 @@
 //! an approval as a short summary instead of raw JSON, and a category matched the
 //! way a planner types it.
 
-use anyhow::Result;
 use atelier_engine::event::{ApprovalKind, ApprovalProposal};
 use atelier_engine::view::{PendingApproval, WorkflowView};
 use serde_json::Value;

@@ -16,7 +16,7 @@ use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use atelier_core::data::{WeekActuals, read_actuals};
 use atelier_core::sample;
-use atelier_engine::event::{ActualsSource, Event, ExpiryAction, ReforecastReason};
+use atelier_engine::event::{ActualsSource, Event, ReforecastReason};
 use atelier_engine::orchestrator::content_hash;
 use atelier_engine::play::{self as season_play, Approvals};
 use atelier_engine::store::{StoreError, WorkflowSummary};

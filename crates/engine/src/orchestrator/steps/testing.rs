@@ -216,7 +216,7 @@ impl Season {
     }
 
     /// Plays the whole season at `demand`, accepting every approval.
-    pub fn to_the_end(&mut self, demand: Demand) -> &mut Season {
+    pub fn play_out(&mut self, demand: Demand) -> &mut Season {
         while let Some(step) = self.next_move(demand) {
             self.adopt(step);
         }

@@ -128,7 +128,7 @@ fn without_chase_terms_no_reorder_is_weighed() {
     let mut s = Season::new("zara", Policy::Margin);
     s.view.tunables.chase = atelier_core::params::Chase::None;
     let mut s = s.launch();
-    s.to_the_end(hot);
+    s.play_out(hot);
     assert!(!s.log.iter().any(|e| matches!(
         e,
         Event::ApprovalRequested {

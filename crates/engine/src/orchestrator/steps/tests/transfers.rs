@@ -136,7 +136,7 @@ fn a_cut_to_nothing_ships_nothing_and_the_week_ends() {
 #[test]
 fn the_fixed_rules_never_transfer() {
     let mut s = Season::new("zara", Policy::Seed).launch();
-    s.to_the_end(uneven);
+    s.play_out(uneven);
     assert_eq!(s.view.state, WorkflowState::Completed);
     assert!(!s.log.iter().any(|e| e.kind() == "transfers_shipped"));
 }

@@ -11,11 +11,13 @@
 //!   An agent's failed attempt is committed as a fact with its retry's time and
 //!   the lock released for the wait; the command then runs again on the
 //!   workflow as it is (`in_turns`);
-//! - [`limits`]: each limit written once.
+//! - [`limits`]: each limit written once;
+//! - [`new_workflow`]: a new workflow and the rules it is created under.
 
 mod error;
 mod execute;
 pub mod limits;
+pub mod new_workflow;
 mod season_report;
 pub mod step;
 pub mod steps;
@@ -24,21 +26,18 @@ pub use crate::agents::AgentCall;
 pub use crate::catalog::DataCatalog;
 pub use error::{EngineError, ErrorClass};
 pub use limits::{MAX_APPROVAL_TIMEOUT_SECS, MAX_EVENT_BYTES, MAX_REASON_CHARS};
+pub use new_workflow::{NewWorkflow, NewWorkflowError};
 pub use season_report::{content_hash, report};
 pub use step::{Effect, Step, StepContext, StepError};
 
 use crate::agents::{AgentRegistry, SeasonData};
 use crate::clock::Clock;
-use crate::event::{
-    ActualsMeaning, ActualsSource, DataSource, Event, ExpiryAction, Reasoning, Resolution,
-    StoredEvent,
-};
+use crate::event::{ActualsMeaning, Event, Resolution, StoredEvent};
 use crate::reasoning::Reasoner;
 use crate::state::WorkflowState;
 use crate::store::{EventStore, OwedExplanation};
 use crate::view::WorkflowView;
 use atelier_core::data::WeekActuals;
-use atelier_core::params::SeasonConfig;
 use execute::{Executor, Turn};
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,33 +69,6 @@ impl RetryPolicy {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
         self.base_delay.saturating_mul(factor).min(self.max_delay)
     }
-}
-
-/// A request to start a workflow.
-#[derive(Debug, Clone)]
-pub struct NewWorkflow {
-    /// Its id (callers generate it, so that a retried create is recognisable).
-    pub workflow_id: String,
-    /// Category to plan.
-    pub category: String,
-    /// Parameters and tunables.
-    pub config: SeasonConfig,
-    /// Data source.
-    pub data: DataSource,
-    /// What actuals mean.
-    pub actuals_meaning: ActualsMeaning,
-    /// Where played actuals come from.
-    pub actuals_source: Option<ActualsSource>,
-    /// Approval timeout, seconds.
-    pub approval_timeout_secs: Option<u64>,
-    /// What a timeout does.
-    pub approval_expiry: ExpiryAction,
-    /// How the parameters were extracted from a planner's description (phase 0), if
-    /// they were.
-    pub extraction: Option<Reasoning>,
-    /// The world played demand answers in (a `--demand` folder's `world.json`);
-    /// `None`: the standard world for demand, none for recorded sales.
-    pub world: Option<atelier_core::world::World>,
 }
 
 /// The orchestrator over a store, the agents, a reasoner, a clock and a data catalog.
@@ -157,12 +129,8 @@ impl Orchestrator {
         // resume could fix it.
         atelier_core::plan::check_season(sales, &request.category, &request.config.parameters)
             .map_err(|e| EngineError::InvalidSeason(e.to_string()))?;
-        if let Some(secs) = request.approval_timeout_secs
-            && !(1..=MAX_APPROVAL_TIMEOUT_SECS).contains(&secs)
-        {
-            return Err(EngineError::InvalidSeason(format!(
-                "an approval timeout of {secs} s is outside 1..={MAX_APPROVAL_TIMEOUT_SECS} (one year)"
-            )));
+        if let Some(secs) = request.approval_timeout_secs {
+            new_workflow::approval_timeout(secs)?;
         }
         let mut step = Step::create(
             &request.workflow_id,

@@ -144,3 +144,7 @@ fn explanation(choice: &MarginMarkdown, currency: &str) -> Decision {
         },
     }
 }
+
+#[cfg(test)]
+#[path = "tests/margin_markdown.rs"]
+mod tests;

@@ -16,10 +16,13 @@
 //   ATELIER_BIN=target/release/atelier node scripts/fifty_dashboards.mjs
 // Knobs: DASHBOARDS (50), SCENARIO (normal_season), TAB (overview), PACE_MS
 // (1000: a request a second, a planner pressing "Play week"; 0: back to back).
+// ASSETS_FROM=DIR serves the page's /assets/ from DIR instead of the binary's
+// (the same server, two versions of the page: a before and after on one build).
 // Not a test: it prints numbers; the goal is p99 under 300 ms.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { serveAssetsFrom } from './assets_from.mjs';
 import { call, createSeason, startServer, windows } from '../tests/browser/harness.mjs';
 
 /** CPU seconds used so far by each Chromium process and the server (Linux /proc), by pid. */
@@ -117,6 +120,7 @@ try {
     };
   };
   const { pages } = b;
+  for (const page of pages) await serveAssetsFrom(page);
   for (const page of pages) await page.addInitScript(arrivals);
   const opened = Date.now();
   for (const page of pages) {

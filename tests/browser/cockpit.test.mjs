@@ -119,6 +119,9 @@ test('what-if of a completed season in the browser: each knob, tried values with
   const running = await createSeason(server, undefined, { scenario: 'normal_season' });
   await page.goto(`${server.url}/#/season/${running}/whatif`);
   await page.locator('[data-testid=whatif-unavailable]').waitFor();
+  // It says why not yet, and when it opens.
+  assert.match(await page.locator('[data-testid=whatif-unavailable]').textContent(),
+    /^Not available yet\. No week has been played yet: the what-if draws seasons around the demand of all 12 weeks of this one, so it opens when the season is complete \(12 weeks to go\)\.$/);
   await page.keyboard.press('Escape');
 
   // From the report's "for next season" to the What-if tab.
@@ -263,6 +266,36 @@ test('a frame with nothing new leaves the tab panel as it is', async () => {
   // A real change (another width) redraws.
   await page.setViewportSize({ width: 1100, height: 800 });
   await page.waitForFunction((n) => Number(document.querySelector('#season-panel').dataset.renders) > n, before_);
+  assert.deepEqual(errors, []);
+});
+
+test('a hidden page adds its timeline rows but redraws its charts only when seen again', async () => {
+  const id = await createSeason(server, undefined, { scenario: 'normal_season' });
+  await call(server, 'POST', `/api/workflows/${id}/approvals/manufacturing-1`, { action: 'accept' });
+  const { page, errors } = await newBrowser();
+  await page.goto(`${server.url}/#/season/${id}/overview`);
+  await page.locator('[data-testid=weekly-chart]').waitFor();
+  await page.locator('[data-testid=connection-status][data-state=live]').waitFor();
+  await page.waitForTimeout(2000);
+  // The window is minimised (visibilityState is what the page reads).
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  const panel = page.locator('#season-panel');
+  const before_ = Number(await panel.getAttribute('data-renders'));
+  const wf = await call(server, 'POST', `/api/workflows/${id}/play?until_week=1`);
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=connection-status]').dataset.lastSeq) >= n, wf.last_event);
+  await page.waitForTimeout(2500);
+  assert.equal(Number(await panel.getAttribute('data-renders')), before_, 'no chart redraw while hidden');
+  assert.ok(await page.locator(`[data-testid=event-timeline] li[data-seq="${wf.last_event}"]`).count(), 'the row is there');
+  // Seen again: the charts catch up at once.
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await page.waitForFunction((n) => Number(document.querySelector('#season-panel').dataset.renders) > n, before_, { timeout: 5000 });
+  assert.match(await page.locator('[data-testid=metric-stockouts]').textContent(), /1 of 12 weeks played/);
   assert.deepEqual(errors, []);
 });
 

@@ -144,7 +144,27 @@ test('every money figure on the order carries the currency', async () => {
   // Under the margin policy the order is the best size itself (then listed once, as the proposal).
   const best = wf.order_value.alternatives.find((a) => a.kind === 'best') || wf.order_value.proposed;
   assert.ok(wf.order_value.alternatives.every((a) => a.expected_margin <= best.expected_margin + 1e-6), 'the best size earns the most');
+  // The table is the margin policy's own valuation (first buy plus the chase it
+  // leaves room for): the row earning the most is the proposed order, and no other
+  // row claims "the most margin" beside it.
+  assert.equal(wf.order_value.policy, 'margin');
+  const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+    kind: tr.dataset.kind,
+    label: tr.children[1].textContent,
+    margin: (/^[−-]/.test(tr.children[4].textContent) ? -1 : 1) * Number(tr.children[4].textContent.replace(/[^\d.]/g, '')),
+  })));
+  const top = rows.reduce((a, b) => (b.margin > a.margin ? b : a));
+  assert.equal(top.kind, 'proposed', `the most margin is the proposed order: ${JSON.stringify(rows)}`);
+  assert.equal(await table.locator('tr[data-kind=best]').count(), 0, 'no "most margin" row beside the proposal');
+  assert.match(top.label, /the most margin/);
+  assert.ok(wf.order_value.chase, 'valued with the chase the policy ordered for');
+  assert.match(await dialog.locator('[data-testid=order-chase]').textContent(), /^[\d,]+ units re-bought in season at \$[\d.]+ a unit, adding \$[\d,]+$/);
   for (const td of await table.locator('tbody td:nth-child(3), tbody td:nth-child(4), tbody td:nth-child(5)').allTextContents()) assert.match(td, /\$/);
+  // The template's reasoning writes a negative safety stock with a true minus sign.
+  assert.ok(wf.manufacturing.safety_stock_pct < 0, 'the margin order sits below the forecast here');
+  const why = await page.locator('[data-testid=event-timeline]').textContent();
+  assert.match(why, /Safety stock is \u2212\d+(\.\d)?% /, 'a true minus sign');
+  assert.doesNotMatch(why, /(^|[\s(])-\d+(\.\d+)?%/, 'no ASCII hyphen before a percentage');
   const overflow = await dialog.evaluate((d) => d.scrollWidth - d.clientWidth);
   assert.ok(overflow <= 1, `the dialog does not scroll sideways: ${overflow}px`);
   await dialog.locator('button[value=later]').click();

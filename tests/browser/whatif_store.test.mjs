@@ -73,6 +73,26 @@ test('what-if: the planner\'s settings beside this season\'s, p10/p50/p90 in mon
   assert.equal(await page.locator('[data-testid=wi-checkpoint_week]').inputValue(), now.checkpoint_week === null ? 'none' : String(now.checkpoint_week));
   assert.equal(await page.locator('[data-testid=wi-markdown_cap]').inputValue(), String(Math.round(now.markdown_cap * 1000) / 10));
   assert.deepEqual((await spreadRow(page, 'wi-p50')).slice(0, 1), [usd(first.current.margin.p50.value)]);
+  // Tune's recommendation shows on opening, for the tab's draws and seed, before
+  // anything is tried (the server keeps it, so a second opening has it at once).
+  const onOpen = page.locator('[data-testid=wi-recommendation] ul.rec-list li');
+  await onOpen.first().waitFor({ timeout: 180000 });
+  const tuned = await call(server, 'POST', `/api/workflows/${done}/tune`, { draws: 40, seed: 42 });
+  assert.equal(await onOpen.count(), tuned.knobs.filter((k) => k.tried.length).length);
+
+  // The order centre tune can recommend is a setting to try (margin's order only).
+  assert.equal(now.policy, 'margin');
+  assert.equal(await page.locator('[data-testid=wi-order_centre]').inputValue(), String(Math.round((now.order_centre ?? 1) * 1000) / 10));
+  await page.fill('[data-testid=wi-order_centre]', '80');
+  await page.click('[data-testid=wi-try]');
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'wi-answer', null, { timeout: 60000 });
+  const centred = await call(server, 'POST', `/api/workflows/${done}/what-if`, { draws: 40, seed: 42, order_centre: 0.8 });
+  assert.ok(Math.abs(centred.planned.settings.order_centre - 0.8) < 1e-9);
+  assert.notEqual(centred.planned.settings.order_units, centred.current.settings.order_units, 'the centre moves the order');
+  assert.deepEqual((await spreadRow(page, 'wi-p50')).slice(1, 2), [usd(centred.planned.margin.p50.value)]);
+  const centreRow = await page.locator('[data-testid=wi-settings] tbody tr', { hasText: 'Order centre' }).textContent();
+  assert.match(centreRow, /80\.0%/);
+  await page.fill('[data-testid=wi-order_centre]', String(Math.round((now.order_centre ?? 1) * 1000) / 10));
 
   // Fewer seasons, then the planner's settings by keyboard: the seed's rules,
   // 30% held back, no markdown, Enter on "Try these settings".
@@ -118,7 +138,7 @@ test('what-if: the planner\'s settings beside this season\'s, p10/p50/p90 in mon
   assert.ok(box.x >= form.x + form.width - 1, 'the recommendation is beside the settings on a laptop');
 
   // "Try the recommended settings" puts tune's values in the form and plays them.
-  const triable = tune.knobs.filter((k) => k.recommended && ['safety_stock', 'holdback', 'checkpoint_week', 'markdown_cap'].includes(k.knob));
+  const triable = tune.knobs.filter((k) => k.recommended && ['safety_stock', 'holdback', 'checkpoint_week', 'markdown_cap', 'order_centre'].includes(k.knob));
   if (triable.length) {
     await rec.locator('[data-testid=wi-use-recommended]').click();
     await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'wi-answer', null, { timeout: 60000 });
@@ -151,6 +171,22 @@ test('what-if: the planner\'s settings beside this season\'s, p10/p50/p90 in mon
   await page.locator('[data-testid=wi-settings] tr.changed', { hasText: '200,000 units (fixed)' }).waitFor({ timeout: 60000 });
 
   await atBothSizes(page, 'what-if', [['[data-testid=wi-form]', 'whatif-settings'], ['[data-testid=wi-answer]', 'whatif-answer']]);
+  // On a phone (atBothSizes ends there) every policy's label fits its select.
+  assert.deepEqual(page.viewportSize(), { width: 390, height: 844 });
+  const cut = await page.locator('[data-testid=wi-policy]').evaluate((sel) => {
+    const cs = getComputedStyle(sel);
+    const span = document.createElement('span');
+    span.style.cssText = `position:absolute;visibility:hidden;white-space:pre;font:${cs.font};letter-spacing:${cs.letterSpacing}`;
+    document.body.append(span);
+    // The text box inside the padding, less the drop-down arrow (about 20px).
+    const room = sel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 20;
+    const out = [...sel.options].map((o) => { span.textContent = o.textContent; return [o.textContent, span.getBoundingClientRect().width, room]; }).filter(([, need, have]) => need > have);
+    span.remove();
+    return out;
+  });
+  assert.deepEqual(cut, [], 'a policy label is cut on a phone');
+  await page.locator('[data-testid=wi-policy]').scrollIntoViewIfNeeded();
+  await shot(page, 'whatif-policy-select');
   assert.deepEqual(errors, []);
 });
 

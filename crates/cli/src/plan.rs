@@ -46,7 +46,10 @@ pub fn run(args: &PlanArgs) -> Result<()> {
     }
     let stores = inputs::stores(args.stores.as_deref())?;
     let history = inputs::history(args.history.as_deref(), &stores)?;
-    let category = crate::wording::resolve_category(&args.category, &history.category_names())?;
+    let category = atelier_engine::orchestrator::new_workflow::resolve_category(
+        &args.category,
+        &history.category_names(),
+    )?;
     let data = Arc::new(SeasonData { stores, history });
     let sim = SeasonSimulator::prepare(&category, &config, data)?;
     let launched = sim.launched();

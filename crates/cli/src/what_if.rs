@@ -60,6 +60,11 @@ pub struct WhatIfArgs {
     /// The deepest markdown (a fraction: 0.3).
     #[arg(long, allow_negative_numbers = true)]
     markdown_cap: Option<f64>,
+    /// A season's actual ÷ forecast added to those the order is calibrated on
+    /// (0.8: demand came in a fifth under the forecast), as `atelier tune`
+    /// recommends it. Margin policy only.
+    #[arg(long, allow_negative_numbers = true)]
+    order_centre: Option<f64>,
     /// Seasons drawn around the one observed (the API's default: 40).
     #[arg(long, default_value_t = 40)]
     draws: usize,
@@ -87,6 +92,7 @@ impl WhatIfArgs {
             holdback: self.holdback,
             checkpoint_week: self.checkpoint_week.map(|c| c.0),
             markdown_cap: self.markdown_cap,
+            order_centre: self.order_centre,
         }
     }
 }
@@ -144,6 +150,11 @@ pub fn words(r: &WhatIfReport) -> String {
             "markdown cap".into(),
             pct(a.markdown_cap),
             pct(b.markdown_cap),
+        ),
+        (
+            "order centre".into(),
+            pct(a.order_centre),
+            pct(b.order_centre),
         ),
     ];
     let (m, n) = (&r.current.margin, &r.planned.margin);

@@ -3,7 +3,6 @@
 //! an approval as a short summary instead of raw JSON, and a category matched the
 //! way a planner types it.
 
-use anyhow::{Result, bail};
 use atelier_engine::event::{ApprovalKind, ApprovalProposal};
 use atelier_engine::view::{PendingApproval, WorkflowView};
 use serde_json::Value;
@@ -181,29 +180,6 @@ pub fn reforecast_summary(before: &WorkflowView, after: &WorkflowView) -> String
     )
 }
 
-/// The history's spelling of a category typed in any case; an unknown one is an
-/// error that suggests the closest name.
-pub fn resolve_category(given: &str, known: &[String]) -> Result<String> {
-    if let Some(k) = known.iter().find(|k| k.eq_ignore_ascii_case(given.trim())) {
-        return Ok(k.clone());
-    }
-    let lower = given.trim().to_lowercase();
-    let closest = known
-        .iter()
-        .map(|k| (strsim::levenshtein(&k.to_lowercase(), &lower), k))
-        .min_by_key(|(d, _)| *d);
-    match closest {
-        Some((d, k)) if d <= 3.max(lower.len() / 3) => bail!(
-            "category '{given}' is not in the sales history; did you mean '{k}'? Known: {}",
-            known.join(", ")
-        ),
-        _ => bail!(
-            "category '{given}' is not in the sales history; known: {}",
-            known.join(", ")
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,28 +195,6 @@ mod tests {
         assert_eq!(pct(0.025), "2.5%");
         assert_eq!(money(1_234_567.4, Some("EUR")), "1,234,567 EUR");
         assert_eq!(money(-12.6, None), "-13");
-    }
-
-    #[test]
-    fn categories_match_in_any_case_and_suggest_the_closest() {
-        let known = vec!["Accessories".to_string(), "Women's Dresses".to_string()];
-        assert_eq!(
-            resolve_category("women's dresses", &known).unwrap(),
-            "Women's Dresses"
-        );
-        assert_eq!(
-            resolve_category("ACCESSORIES", &known).unwrap(),
-            "Accessories"
-        );
-        let e = resolve_category("Womens Dress", &known)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("did you mean 'Women's Dresses'"), "{e}");
-        let e = resolve_category("Furniture", &known)
-            .unwrap_err()
-            .to_string();
-        assert!(!e.contains("did you mean"), "{e}");
-        assert!(e.contains("Accessories, Women's Dresses"), "{e}");
     }
 
     #[test]

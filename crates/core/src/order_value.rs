@@ -13,8 +13,21 @@
 //! price, leftover units at salvage, less the cost of the order. The expected sales
 //! have a closed form for the lognormal,
 //! E[min(D, Q)] = E[D] · Φ(d₂ − σ) + Q · (1 − Φ(d₂)), d₂ = (ln Q − μ) ÷ σ.
+//!
+//! When the season may chase (`policy::chase`, `margin` with chase terms) the first
+//! buy is valued as `margin` decides it: a share θ of any shortfall is re-bought in
+//! season at c' = c × (1 + premium) and sold at full price, so
+//!
+//! E[margin(Q)] = p · E[min(D, Q)] + s · E[(Q − D)⁺] − c · Q + θ · (p − c')⁺ · E[(D − Q)⁺]
+//!
+//! whose maximum is exactly the quantile at the first buy's critical ratio
+//! (`policy::chase::first_buy_ratio`). Valuing the first buy without the chase
+//! would put "the most margin" at the single-buy quantile, above the order the
+//! policy proposes, and the dialog would argue against its own proposal.
 
 use crate::economics::Economics;
+use crate::params::ChaseTerms;
+use crate::policy::chase::first_buy_ratio;
 use crate::policy::order::normal_quantile;
 use serde::{Deserialize, Serialize};
 
@@ -111,13 +124,63 @@ pub struct OrderValue {
     pub expected_margin: f64,
     /// P(D > Q): the chance of selling out before the season ends.
     pub sell_out_probability: f64,
+    /// θ · E[(D − Q)⁺]: units a chase is expected to re-buy and sell (0 without a
+    /// chase), so a planner sees the part of the margin the order leaves to it.
+    #[serde(default)]
+    pub expected_chased_units: f64,
+    /// Expected chased units × (p − c'): their margin, inside `expected_margin`.
+    #[serde(default)]
+    pub expected_chase_margin: f64,
 }
 
-/// The expected money of ordering `order_units` against `demand`.
+/// The in-season chase the first buy counts on: the share θ of a shortfall it can
+/// reach and what a chased unit costs. The valuation needs it because the `margin`
+/// policy orders less when a chase can make up the difference.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChaseOption {
+    /// θ: the plan's share of season demand after the earliest reorder could land.
+    pub chaseable_share: f64,
+    /// c' = unit cost × (1 + premium).
+    pub unit_cost: f64,
+    /// The first buy's critical ratio with this chase (`first_buy_ratio`).
+    pub first_buy_ratio: f64,
+}
+
+impl ChaseOption {
+    /// The chase of `terms` over a plan of `planned_weekly` units, at `economics`:
+    /// the same θ and ratio the `margin` order is taken at.
+    pub fn new(planned_weekly: &[u64], terms: &ChaseTerms, economics: &Economics) -> ChaseOption {
+        let theta = crate::policy::chase::chaseable_share(planned_weekly, terms);
+        ChaseOption {
+            chaseable_share: theta,
+            unit_cost: economics.unit_cost * (1.0 + terms.premium_pct.max(0.0)),
+            first_buy_ratio: first_buy_ratio(economics, terms, theta),
+        }
+    }
+
+    /// (p − c')⁺: what a chased unit earns (a chase dearer than the price buys nothing).
+    fn unit_margin(&self, economics: &Economics) -> f64 {
+        (economics.unit_price - self.unit_cost).max(0.0)
+    }
+}
+
+/// The expected money of ordering `order_units` against `demand`, one buy.
 pub fn order_value(
     order_units: u64,
     demand: &DemandDistribution,
     economics: &Economics,
+) -> OrderValue {
+    order_value_with(order_units, demand, economics, None)
+}
+
+/// The expected money of a first buy of `order_units` against `demand`, with the
+/// margin of the chase it leaves room for (`None`: one buy, nothing chased).
+pub fn order_value_with(
+    order_units: u64,
+    demand: &DemandDistribution,
+    economics: &Economics,
+    chase: Option<&ChaseOption>,
 ) -> OrderValue {
     let q = order_units as f64;
     let sold = demand.expected_sales(q);
@@ -125,6 +188,14 @@ pub fn order_value(
     let cost = q * economics.unit_cost;
     let expected_revenue = sold * economics.unit_price;
     let expected_salvage = leftover * economics.salvage_value;
+    let (chased, chase_margin) = match chase {
+        Some(c) if q > 0.0 => {
+            let short = (demand.mean() - sold).max(0.0);
+            let units = c.chaseable_share.clamp(0.0, 1.0) * short;
+            (units, units * c.unit_margin(economics))
+        }
+        _ => (0.0, 0.0),
+    };
     OrderValue {
         order_units,
         cost,
@@ -132,8 +203,10 @@ pub fn order_value(
         expected_leftover_units: leftover,
         expected_revenue,
         expected_salvage,
-        expected_margin: expected_revenue + expected_salvage - cost,
+        expected_margin: expected_revenue + expected_salvage - cost + chase_margin,
         sell_out_probability: demand.sell_out_probability(q),
+        expected_chased_units: chased,
+        expected_chase_margin: chase_margin,
     }
 }
 
@@ -146,7 +219,8 @@ pub enum AlternativeKind {
     Proposed,
     /// The season forecast itself, no safety stock.
     Forecast,
-    /// The critical-ratio quantile: the size with the highest expected margin.
+    /// The quantile at the deciding ratio (the critical ratio, or the first buy's
+    /// with a chase): the size with the highest expected margin.
     Best,
     /// The proposed order scaled up or down.
     Scaled,
@@ -163,21 +237,36 @@ pub struct OrderAlternative {
     pub value: OrderValue,
 }
 
+/// Sizes closer than this share of the proposal are the proposal (0.1%).
+pub const SAME_SIZE: f64 = 0.001;
+
 /// The proposed order beside a few others: the forecast, the size that earns the
-/// most (the newsvendor quantile at (p − c) ÷ (p − s)), and the proposal 20% and
-/// 10% smaller and larger; one row per size, smallest first (the proposal wins a
-/// tie of sizes, then the best, then the forecast).
+/// most (the newsvendor quantile at (p − c) ÷ (p − s), or at the first buy's
+/// ratio when `chase` is given), and the proposal 20% and 10% smaller and larger;
+/// one row per size, smallest first (the proposal wins a tie of sizes, then the
+/// best, then the forecast). Every row is valued as `order_value_with` values it,
+/// so the best row earns the most of the table.
 pub fn order_alternatives(
     proposed_units: u64,
     forecast_units: u64,
     demand: &DemandDistribution,
     economics: &Economics,
+    chase: Option<&ChaseOption>,
 ) -> Vec<OrderAlternative> {
-    let best = demand.quantile(economics.critical_ratio().clamp(1e-6, 1.0 - 1e-6));
+    let ratio = chase.map_or(economics.critical_ratio(), |c| c.first_buy_ratio);
+    let best = demand.quantile(ratio.clamp(1e-6, 1.0 - 1e-6));
     let scaled = |f: f64| (proposed_units as f64 * f).round() as u64;
+    // A proposal within rounding of the best (the interval is recorded in whole
+    // units) is the best: no second row a unit away claims more margin.
+    let best = best.round().max(0.0) as u64;
+    let best = if best.abs_diff(proposed_units) as f64 <= SAME_SIZE * proposed_units as f64 {
+        proposed_units
+    } else {
+        best
+    };
     let mut sizes = vec![
         (AlternativeKind::Proposed, proposed_units),
-        (AlternativeKind::Best, best.round().max(0.0) as u64),
+        (AlternativeKind::Best, best),
         (AlternativeKind::Forecast, forecast_units),
     ];
     for f in [0.8, 0.9, 1.1, 1.2] {
@@ -190,7 +279,7 @@ pub fn order_alternatives(
         }
         rows.push(OrderAlternative {
             kind,
-            value: order_value(units, demand, economics),
+            value: order_value_with(units, demand, economics, chase),
         });
     }
     rows.sort_by_key(|r| r.value.order_units);
@@ -314,7 +403,7 @@ mod tests {
             sigma: 0.2,
         };
         let e = dresses();
-        let rows = order_alternatives(9_600, 8_000, &d, &e);
+        let rows = order_alternatives(9_600, 8_000, &d, &e, None);
         let best = rows
             .iter()
             .find(|r| r.kind == AlternativeKind::Best)
@@ -365,5 +454,45 @@ mod tests {
         );
         assert!(v.sell_out_probability > 0.0 && v.sell_out_probability < 0.5);
         assert_eq!(order_value(0, &d, &dresses()).expected_margin, 0.0);
+    }
+
+    #[test]
+    fn with_a_chase_the_first_buy_quantile_earns_the_most_of_its_table() {
+        // The `margin` order with the default chase: the quantile at the first
+        // buy's ratio, below the single-buy quantile. The table must rank it first.
+        let d = DemandDistribution {
+            mu: 300_000f64.ln(),
+            sigma: 0.15,
+        };
+        let e = dresses();
+        let chase = ChaseOption::new(&[25_000; 12], &ChaseTerms::default(), &e);
+        assert!(chase.first_buy_ratio < e.critical_ratio());
+        let proposed = d.quantile(chase.first_buy_ratio).round() as u64;
+        let rows = order_alternatives(proposed, 300_000, &d, &e, Some(&chase));
+        let top = rows
+            .iter()
+            .max_by(|a, b| a.value.expected_margin.total_cmp(&b.value.expected_margin))
+            .unwrap();
+        assert_eq!(top.value.order_units, proposed, "{rows:#?}");
+        assert!(rows.iter().all(|r| r.kind != AlternativeKind::Best));
+        // Without the chase the same table would put the single-buy quantile on top.
+        let one_buy = order_alternatives(proposed, 300_000, &d, &e, None);
+        let top = one_buy
+            .iter()
+            .max_by(|a, b| a.value.expected_margin.total_cmp(&b.value.expected_margin))
+            .unwrap();
+        assert_eq!(top.kind, AlternativeKind::Best);
+        assert!(top.value.order_units > proposed);
+        // The chase's margin is inside the total and a unit either side earns no more.
+        let v = order_value_with(proposed, &d, &e, Some(&chase));
+        check(
+            v.expected_margin,
+            v.expected_revenue + v.expected_salvage - v.cost + v.expected_chase_margin,
+            1e-6,
+        );
+        assert!(v.expected_chased_units > 0.0);
+        for q in [proposed - 500, proposed + 500] {
+            assert!(order_value_with(q, &d, &e, Some(&chase)).expected_margin <= v.expected_margin);
+        }
     }
 }

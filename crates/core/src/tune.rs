@@ -333,6 +333,11 @@ pub struct WhatIf {
     pub checkpoint_week: Option<Option<u32>>,
     /// The deepest markdown.
     pub markdown_cap: Option<f64>,
+    /// A season's actual ÷ forecast joining those the order is calibrated on
+    /// ([`Knob::OrderCentre`], the value `tune` recommends): a planner can try the
+    /// recommendation before the next season learns it. Only a newsvendor order
+    /// (`margin`) is calibrated on earlier seasons.
+    pub order_centre: Option<f64>,
 }
 
 /// Why a what-if's values cannot be played: each names the field and the value,
@@ -360,6 +365,17 @@ pub enum WhatIfError {
         /// The units given.
         order_units: u64,
     },
+    /// A knob the policy played does not read (the order centre under `seed` or
+    /// `rule`, whose order is the forecast plus a fixed safety stock).
+    #[error(
+        "{field}: the {policy} policy does not use it; only the margin policy's order is calibrated on earlier seasons"
+    )]
+    NotUnderPolicy {
+        /// The field.
+        field: &'static str,
+        /// The policy played.
+        policy: Policy,
+    },
 }
 
 impl WhatIfError {
@@ -368,6 +384,7 @@ impl WhatIfError {
         match self {
             WhatIfError::OutOfRange { field, .. } => field,
             WhatIfError::OrderGivenTwice { .. } => "order_units",
+            WhatIfError::NotUnderPolicy { field, .. } => field,
         }
     }
 }
@@ -379,6 +396,9 @@ pub const SAFETY_STOCK_RANGE: std::ops::RangeInclusive<f64> = -0.9..=5.0;
 pub const SEASON_LEVEL_SD_RANGE: std::ops::RangeInclusive<f64> = 0.0..=2.0;
 /// The deepest markdown cap (as `tunables.markdown_cap_pct`).
 pub const MARKDOWN_CAP_RANGE: std::ops::RangeInclusive<f64> = 0.0..=0.95;
+/// A season's actual ÷ forecast a what-if may add to the order's calibration: a
+/// fifth to five times the forecast, wider than any season the samples show.
+pub const ORDER_CENTRE_RANGE: std::ops::RangeInclusive<f64> = 0.2..=5.0;
 
 impl WhatIf {
     /// Whether nothing is asked: the season's own settings.
@@ -442,6 +462,16 @@ impl WhatIf {
         if let Some(x) = self.markdown_cap {
             fraction("markdown_cap", x, MARKDOWN_CAP_RANGE)?;
             c = with_setting(&c, Knob::MarkdownCap, Setting::Fraction(x));
+        }
+        if let Some(x) = self.order_centre {
+            if Rules::of(&c.tunables).order != OrderRule::Newsvendor {
+                return Err(WhatIfError::NotUnderPolicy {
+                    field: "order_centre",
+                    policy: c.tunables.policy,
+                });
+            }
+            fraction("order_centre", x, ORDER_CENTRE_RANGE)?;
+            c = with_setting(&c, Knob::OrderCentre, Setting::Fraction(x));
         }
         Ok(c)
     }
@@ -726,6 +756,7 @@ mod tests {
             checkpoint_week: Some(None),
             markdown_cap: Some(0.25),
             order_units: None,
+            order_centre: None,
         };
         let played = asked.apply(&c, 100_000).expect("valid");
         assert_eq!(played.tunables.policy, Policy::Seed);
@@ -751,6 +782,33 @@ mod tests {
             margin.tunables.safety_stock_pct,
             c.tunables.safety_stock_pct
         );
+        // The order centre tune recommends joins the seasons the order is
+        // calibrated on; the seed's order has none, and says so.
+        let centred = WhatIf {
+            order_centre: Some(0.8),
+            ..WhatIf::default()
+        };
+        assert!(!centred.is_empty());
+        let played = centred.apply(&c, 100_000).expect("valid");
+        assert_eq!(current(&played, Knob::OrderCentre), Setting::Fraction(0.8));
+        let e = WhatIf {
+            policy: Some(Policy::Seed),
+            ..centred.clone()
+        }
+        .apply(&c, 100_000)
+        .expect_err("seed has no order centre");
+        assert_eq!(e.field(), "order_centre");
+        assert!(
+            e.to_string().contains("the seed policy does not use it"),
+            "{e}"
+        );
+        let e = WhatIf {
+            order_centre: Some(9.0),
+            ..WhatIf::default()
+        }
+        .apply(&c, 100_000)
+        .expect_err("out of range");
+        assert_eq!(e.to_string(), "order_centre: 9 is outside 0.2..=5");
     }
 
     #[test]

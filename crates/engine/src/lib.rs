@@ -34,6 +34,8 @@ pub mod what_if;
 
 pub use assembly::new_workflow_id;
 pub use catalog::{CatalogError, DataCatalog};
-pub use orchestrator::{EngineError, ErrorClass, NewWorkflow, Orchestrator, RetryPolicy};
+pub use orchestrator::{
+    EngineError, ErrorClass, NewWorkflow, NewWorkflowError, Orchestrator, RetryPolicy,
+};
 pub use state::WorkflowState;
 pub use view::WorkflowView;

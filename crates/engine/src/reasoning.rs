@@ -167,12 +167,20 @@ impl Reasoner for LlmReasoner {
     }
 }
 
-fn pct(x: f64) -> String {
+/// A fraction as a percentage for people: a true minus sign (U+2212) before a
+/// negative figure, as the dashboard writes it, never an ASCII hyphen; a figure that
+/// rounds to zero has no sign.
+pub fn pct(x: f64) -> String {
     let v = x * 100.0;
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{v:.0}%")
+    let text = if (v - v.round()).abs() < 1e-9 {
+        format!("{:.0}%", v.abs())
     } else {
-        format!("{v:.1}%")
+        format!("{:.1}%", v.abs())
+    };
+    if v < 0.0 && text.trim_start_matches(['0', '.']) != "%" {
+        format!("\u{2212}{text}")
+    } else {
+        text
     }
 }
 
@@ -435,6 +443,22 @@ pub fn reforecast(after_week: u32, previous: &[u64], remaining: &[u64], why: &st
 mod tests {
     use super::*;
     use atelier_core::variance::check_week;
+
+    #[test]
+    fn a_negative_safety_stock_reads_with_a_minus_sign() {
+        let order = atelier_core::demand::manufacturing_order(298_905, -0.013);
+        let d = manufacturing_order(&order, ReplenishmentStrategy::Weekly);
+        assert!(
+            d.offline_text.contains("Safety stock is \u{2212}1.3% "),
+            "{}",
+            d.offline_text
+        );
+        assert!(!d.offline_text.contains("-1"), "{}", d.offline_text);
+        assert_eq!(pct(-0.0001), "0.0%");
+        assert_eq!(pct(-0.0), "0%");
+        assert_eq!(pct(-0.2), "\u{2212}20%");
+        assert_eq!(pct(0.125), "12.5%");
+    }
 
     #[test]
     fn variance_template_has_the_numbers() {

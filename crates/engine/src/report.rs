@@ -10,9 +10,12 @@ use atelier_core::demand::{ManufacturingOrder, TotalInterval};
 use atelier_core::economics::Economics;
 use atelier_core::inventory::ClusterName;
 use atelier_core::order_value::{
-    DemandDistribution, OrderAlternative, OrderValue, order_alternatives, order_value,
+    ChaseOption, DemandDistribution, OrderAlternative, OrderValue, order_alternatives,
+    order_value_with,
 };
+use atelier_core::params::Policy;
 use atelier_core::params::SeasonParameters;
+use atelier_core::policy::rules::{OrderRule, ReorderRule, Rules};
 use atelier_core::season::SeasonReport;
 use serde::Serialize;
 
@@ -70,6 +73,13 @@ pub struct OrderValuation {
     pub proposed: OrderValue,
     /// Other sizes, smallest first (the proposal among them).
     pub alternatives: Vec<OrderAlternative>,
+    /// The policy that proposed the order: `margin` weighs these figures, `seed`
+    /// and `rule` order the forecast plus a safety stock without weighing them,
+    /// and the dialog says which.
+    pub policy: Policy,
+    /// The chase the valuation counts on (`margin` with chase terms), so the
+    /// table ranks sizes as the policy did; `None`: one buy.
+    pub chase: Option<ChaseOption>,
 }
 
 /// The order's money, once a forecast, an order and a price are known: the price
@@ -86,6 +96,15 @@ pub fn order_valuation(view: &WorkflowView) -> Option<OrderValuation> {
     let i = forecast.interval;
     let demand = DemandDistribution::from_interval(i.low, i.high, i.level)
         .unwrap_or_else(|| DemandDistribution::certain(forecast.total_season_demand));
+    // Valued as the deciding policy valued it: `margin` takes its first buy at a
+    // lower ratio when a chase can make up a shortfall (agents::margin::order).
+    let rules = Rules::of(&view.tunables);
+    let chase = match (rules.order, rules.reorder, view.tunables.chase.terms()) {
+        (OrderRule::Newsvendor, ReorderRule::Chase, Some(terms)) => {
+            Some(ChaseOption::new(&forecast.weekly, terms, &economics))
+        }
+        _ => None,
+    };
     Some(OrderValuation {
         currency: economics.currency.clone(),
         unit_price: economics.unit_price,
@@ -100,13 +119,16 @@ pub fn order_valuation(view: &WorkflowView) -> Option<OrderValuation> {
             mu: demand.mu,
             sigma: demand.sigma,
         },
-        proposed: order_value(order.manufacturing_qty, &demand, &economics),
+        proposed: order_value_with(order.manufacturing_qty, &demand, &economics, chase.as_ref()),
         alternatives: order_alternatives(
             order.manufacturing_qty,
             order.forecast_units,
             &demand,
             &economics,
+            chase.as_ref(),
         ),
+        policy: view.tunables.policy,
+        chase,
     })
 }
 

@@ -234,7 +234,6 @@ impl SeasonSimulator {
             data: Some(&self.data),
             agents: &self.agents,
             now: self.clock.now(),
-            clock: &self.clock,
             failures: &[],
         }
     }

@@ -209,6 +209,30 @@ pub struct WorkflowView {
     pub reorders: Vec<atelier_core::policy::chase::ReorderPlan>,
     /// Reordered units that have landed at the DC.
     pub reorder_units_arrived: u64,
+    /// An agent's failed attempts in a step not yet recorded, in order: the step
+    /// runs again and counts its attempts from these (any event of another step
+    /// clears them).
+    pub failed_attempts: Vec<FailedAttempt>,
+    /// When the failing step is tried again (the last failed attempt's time plus
+    /// its wait): a fact in the log, so the workflow's lock is free meanwhile and
+    /// any process can read when the retry is due.
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+/// An agent's attempt that failed, as its `agent_failed` event records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedAttempt {
+    /// The handoff the attempt answered (the id the step gives it each time it
+    /// runs).
+    pub handoff_id: String,
+    /// The agent.
+    pub agent: AgentName,
+    /// The attempt, from 1.
+    pub attempt: u32,
+    /// What the agent said.
+    pub error: String,
+    /// The wait before the next attempt, ms (none after the last).
+    pub retry_in_ms: Option<u64>,
 }
 
 /// Weeks of per-store sales the view keeps for replenishment signals.
@@ -348,6 +372,8 @@ impl WorkflowView {
             reorder_answered: false,
             reorders: Vec::new(),
             reorder_units_arrived: 0,
+            failed_attempts: Vec::new(),
+            retry_at: None,
         })
     }
 
@@ -456,23 +482,61 @@ impl WorkflowView {
         }
         self.apply_event(&stored.event)?;
         self.workflow_id.clone_from(&stored.workflow_id);
+        self.stamp(stored);
+        Ok(())
+    }
+
+    /// What only the stored event knows, after its content was applied: its number
+    /// and time, and the time of a retry it schedules. The executor stamps its
+    /// working view with the events it committed the same way.
+    pub fn stamp(&mut self, stored: &StoredEvent) {
+        if let Event::AgentFailed {
+            retry_in_ms: Some(ms),
+            ..
+        } = &stored.event
+        {
+            self.retry_at = Some(stored.recorded_at + chrono::Duration::milliseconds(*ms as i64));
+        }
         self.last_seq = stored.seq;
         self.created_at.get_or_insert(stored.recorded_at);
         self.updated_at = Some(stored.recorded_at);
-        Ok(())
     }
 
     /// Applies an event's content (the step builder uses this on a working copy):
     /// a dispatch to the handler of each kind, which checks the transition and
     /// changes only what that event changes.
     pub fn apply_event(&mut self, event: &Event) -> Result<(), TransitionError> {
+        if !matches!(
+            event,
+            Event::AgentFailed { .. }
+                | Event::ReasoningRecorded { .. }
+                | Event::GuardrailTriggered { .. }
+        ) {
+            self.failed_attempts.clear();
+            self.retry_at = None;
+        }
         match event {
             Event::WorkflowCreated { .. } => Err(self.refuse(event, "the workflow already exists")),
             Event::PhaseStarted { phase, .. } => self.move_to(event, Trigger::PhaseStarted, *phase),
             Event::PhaseSkipped { phase, reason } => self.phase_skipped(*phase, reason),
             Event::HandoffSent { handoff } => self.handoff_sent(event, handoff.agent),
             Event::AgentCompleted { .. } => self.agent_done(event),
-            Event::AgentFailed { .. } => self.not_terminal(event),
+            Event::AgentFailed {
+                handoff_id,
+                agent,
+                attempt,
+                error,
+                retry_in_ms,
+            } => self.agent_failed(
+                event,
+                FailedAttempt {
+                    handoff_id: handoff_id.clone(),
+                    agent: *agent,
+                    attempt: *attempt,
+                    error: error.clone(),
+                    retry_in_ms: *retry_in_ms,
+                },
+            ),
             Event::ForecastProduced { forecast, order } => {
                 self.forecast_produced(event, forecast, order)
             }

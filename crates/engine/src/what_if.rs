@@ -64,6 +64,9 @@ pub struct SettingsPlayed {
     pub checkpoint_week: Option<u32>,
     /// The deepest markdown.
     pub markdown_cap: f64,
+    /// The mean actual ÷ forecast of the seasons the order is calibrated on (1:
+    /// none), so a planner sees the order centre tune may recommend played.
+    pub order_centre: f64,
 }
 
 /// One set of settings and the gross margin it earned over the draws.
@@ -223,6 +226,7 @@ fn played(config: &SeasonConfig, sim: &SeasonSimulator, order_fixed: bool) -> Se
         holdback: config.parameters.dc_holdback_percentage,
         checkpoint_week: config.parameters.markdown_checkpoint_week,
         markdown_cap: config.tunables.markdown_cap_pct,
+        order_centre: fraction(Knob::OrderCentre),
     }
 }
 

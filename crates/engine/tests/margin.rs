@@ -194,3 +194,37 @@ fn a_collapse_after_a_checkpoint_without_markdown_is_marked_down_later() {
         rule.markdown
     );
 }
+
+/// The order dialog's table of other sizes is the policy's own valuation: under
+/// `margin` the proposed order earns the most of its table (a chase lowers the first
+/// buy's ratio; valued as one buy, "the most margin" sat 8% above the proposal).
+#[test]
+fn the_margin_order_earns_the_most_of_its_own_table() {
+    let mut chased = 0;
+    for set in ["standard_retail", "zara", "luxury", "conservative"] {
+        let sim = SeasonSimulator::prepare(CATEGORY, &config(set, Policy::Margin), data()).unwrap();
+        let v = atelier_engine::report::order_valuation(sim.launched()).expect("a valued order");
+        chased += usize::from(v.chase.is_some());
+        let top = v
+            .alternatives
+            .iter()
+            .max_by(|a, b| a.value.expected_margin.total_cmp(&b.value.expected_margin))
+            .unwrap();
+        // The proposal, or the best size within rounding of it (0.1%).
+        let gap = top.value.order_units.abs_diff(v.order_units) as f64;
+        assert!(
+            gap <= 0.001 * v.order_units as f64,
+            "{set}: {top:?} beats the proposed {} in {:#?}",
+            v.order_units,
+            v.alternatives
+        );
+        assert!(
+            (v.proposed.expected_margin - top.value.expected_margin).abs()
+                <= 1e-6 * top.value.expected_margin.abs() + 1.0
+        );
+    }
+    assert!(
+        chased > 0,
+        "no shipped set chases: the test would not see the chase"
+    );
+}

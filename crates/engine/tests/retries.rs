@@ -251,3 +251,110 @@ fn a_stale_writer_conflicts_instead_of_forking_the_log() {
         }
     ));
 }
+
+/// A clock whose first sleep (the wait before a retry) runs `during` on another
+/// thread and waits at most ten seconds for it to finish.
+struct WaitWatcher {
+    inner: atelier_engine::clock::ManualClock,
+    during: OnceLock<Arc<dyn Fn() + Send + Sync>>,
+    watched: std::sync::atomic::AtomicBool,
+    finished_in_time: std::sync::atomic::AtomicBool,
+}
+
+impl atelier_engine::clock::Clock for WaitWatcher {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.now()
+    }
+    fn sleep(&self, duration: Duration) {
+        if !self.watched.swap(true, Ordering::SeqCst) {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let during = self.during.get().expect("set before the season").clone();
+            // Not joined: a command stuck behind a held lock must not hang the test.
+            std::thread::spawn(move || {
+                during();
+                let _ = tx.send(());
+            });
+            let done = rx.recv_timeout(Duration::from_secs(10)).is_ok();
+            self.finished_in_time.store(done, Ordering::SeqCst);
+        }
+        self.inner.sleep(duration);
+    }
+    fn monotonic(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+use std::sync::OnceLock;
+
+#[test]
+fn a_failed_attempt_is_recorded_with_its_retry_time_and_the_lock_is_free_during_the_wait() {
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("events.db")).unwrap());
+    let start = chrono::Utc.with_ymd_and_hms(2025, 2, 1, 9, 0, 0).unwrap();
+    let clock = Arc::new(WaitWatcher {
+        inner: atelier_engine::clock::ManualClock::new(start),
+        during: OnceLock::new(),
+        watched: Default::default(),
+        finished_in_time: Default::default(),
+    });
+    let o = Orchestrator::new(
+        store.clone(),
+        flaky(1),
+        Arc::new(atelier_engine::reasoning::OfflineReasoner),
+        clock.clone(),
+        catalog(),
+    );
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    {
+        let (o, seen) = (o.clone(), seen.clone());
+        let during = move || {
+            // While the first process waits: the log already holds the failure and
+            // its retry's time, and another command takes the workflow's lock and
+            // runs the retry itself.
+            let view = o.view("w").unwrap();
+            let tail = o.events("w", view.last_seq - 1, None).unwrap();
+            let after = o.advance("w").unwrap();
+            *seen.lock().unwrap() = Some((view, tail, after.state));
+        };
+        assert!(clock.during.set(Arc::new(during)).is_ok());
+    }
+    o.create(new_workflow("w", params("zara"))).unwrap();
+    let view = o.advance("w").unwrap();
+    assert!(
+        clock.finished_in_time.load(Ordering::SeqCst),
+        "another command could not take the workflow's lock during the wait"
+    );
+    let (during_view, tail, other_state) = seen.lock().unwrap().take().unwrap();
+    let Event::AgentFailed {
+        attempt,
+        retry_in_ms,
+        ..
+    } = &tail[0].event
+    else {
+        panic!("the last event during the wait is {:?}", tail[0].event)
+    };
+    assert_eq!((*attempt, *retry_in_ms), (1, Some(200)));
+    assert_eq!(
+        during_view.retry_at,
+        Some(tail[0].recorded_at + chrono::Duration::milliseconds(200))
+    );
+    assert_eq!(during_view.failed_attempts.len(), 1);
+    assert_eq!(other_state, WorkflowState::WaitingMfgApproval);
+    // The waiting process found the work done and did it not again.
+    assert_eq!(view.state, WorkflowState::WaitingMfgApproval);
+    assert!(view.failed_attempts.is_empty() && view.retry_at.is_none());
+    let log = events_of(&o, "w");
+    assert_eq!(count(&log, "agent_failed"), 1);
+    assert_eq!(count(&log, "forecast_produced"), 1);
+    assert!(
+        log.iter()
+            .any(|e| matches!(&e.event, Event::AgentCompleted { attempt: 2, .. })),
+        "the retry counts the recorded attempt"
+    );
+    assert_contiguous(&log);
+}
+
+fn events_of(o: &Orchestrator, id: &str) -> Vec<atelier_engine::event::StoredEvent> {
+    o.events(id, 0, None).unwrap()
+}

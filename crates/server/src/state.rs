@@ -117,8 +117,8 @@ impl AppState {
     ) -> Result<AppState, StartError> {
         let catalog = Arc::new(
             match &postgres {
-                Some(pg) => ServerCatalog::in_database(pg.clone()),
-                None => ServerCatalog::open(datasets_dir(&config.db_path)),
+                Some(pg) => ServerCatalog::in_database(pg.clone(), clock.clone()),
+                None => ServerCatalog::open(datasets_dir(&config.db_path), clock.clone()),
             }
             .map_err(StartError::Catalog)?,
         );

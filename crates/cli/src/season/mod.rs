@@ -166,40 +166,39 @@ pub fn run(
     };
     let actuals_source = actuals_source(played_dir, args.play.scenario.as_deref())?;
     let s = session(&args.db, llm.as_ref())?;
-    let category = {
-        let loaded = s.catalog.load(&data)?;
-        wording::resolve_category(&args.category, &loaded.history.category_names())?
-    };
-    if let Some(dir) = played_dir {
-        check_actuals_files(dir, &config.parameters, &s.catalog.load(&data)?.stores)?;
-    }
-    if args.learn_from_store {
-        let learnt = learn_from_store(&s, &category)?;
-        config.tunables.prior_seasons.extend(learnt);
-    }
+    let loaded = s.catalog.load(&data)?;
     let id = args.id.clone().unwrap_or_else(new_workflow_id);
-    let stranded = atelier_engine::orchestrator::steps::start::stranded_warning(&config.parameters);
-    s.orchestrator.create(NewWorkflow {
-        workflow_id: id.clone(),
-        category,
+    // A shipped scenario's files are the week's demand and files from a
+    // directory what the stores really sold (the engine's default), unless the
+    // folder was given as --demand.
+    let said = args.demand.is_some().then_some(ActualsMeaning::Demand);
+    let mut request = NewWorkflow::new(
+        id.clone(),
+        &args.category,
+        &loaded.history.category_names(),
         config,
         data,
-        // A shipped scenario's files are the week's demand; files from a directory
-        // are what the stores really sold (a markdown's lift is already in them).
-        actuals_meaning: match actuals_source {
-            ActualsSource::Scenario { .. } => ActualsMeaning::Demand,
-            ActualsSource::Directory { .. } if args.demand.is_some() => ActualsMeaning::Demand,
-            ActualsSource::Directory { .. } => ActualsMeaning::Sales,
-        },
-        actuals_source: Some(actuals_source),
-        approval_timeout_secs: args.approval_timeout,
-        approval_expiry: match args.on_expiry {
+    )?
+    .played_from(Some(actuals_source), said)?
+    .approvals(
+        args.approval_timeout,
+        Some(match args.on_expiry {
             Expiry::Accept => ExpiryAction::Accept,
             Expiry::Fail => ExpiryAction::Fail,
-        },
-        extraction,
-        world,
-    })?;
+        }),
+    )?
+    .extracted(extraction)
+    .in_world(world);
+    if let Some(dir) = played_dir {
+        check_actuals_files(dir, &request.config.parameters, &loaded.stores)?;
+    }
+    if args.learn_from_store {
+        let learnt = learn_from_store(&s, &request.category)?;
+        request.config.tunables.prior_seasons.extend(learnt);
+    }
+    let stranded =
+        atelier_engine::orchestrator::steps::start::stranded_warning(&request.config.parameters);
+    s.orchestrator.create(request)?;
     eprintln!("workflow {id}");
     if let Some(w) = stranded {
         eprintln!("{}", w.offline_text);
@@ -239,17 +238,9 @@ fn actuals_source(played_dir: Option<&PathBuf>, scenario: Option<&str>) -> Resul
             name: DEFAULT_SCENARIO.to_string(),
         },
     };
-    if let ActualsSource::Scenario { name } = &source
-        && !sample::SCENARIOS.iter().any(|(n, _)| n == name)
-    {
-        bail!(
-            "unknown scenario '{name}'; shipped scenarios: {}",
-            sample::SCENARIOS
-                .iter()
-                .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+    // Checked before the store is opened, so a misspelt name leaves no file.
+    if let ActualsSource::Scenario { name } = &source {
+        atelier_engine::orchestrator::new_workflow::shipped_scenario(name)?;
     }
     Ok(source)
 }

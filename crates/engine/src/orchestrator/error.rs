@@ -83,6 +83,10 @@ pub enum EngineError {
     /// history the forecast cannot use (too short, or ending after the season starts).
     #[error("the season cannot be planned: {0}")]
     InvalidSeason(String),
+    /// A new workflow breaks a creation rule (the category, the scenario, the
+    /// approval timeout), the field and value named.
+    #[error(transparent)]
+    NewWorkflow(#[from] super::NewWorkflowError),
     /// A week's actuals do not cover all seven days.
     #[error("actuals for week {week} have no rows for {}; a week is recorded whole, once", missing.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "))]
     IncompleteWeek {
@@ -213,6 +217,7 @@ impl EngineError {
             EngineError::InvalidSeason(_) => ErrorClass::Invalid {
                 field: "parameters",
             },
+            EngineError::NewWorkflow(e) => ErrorClass::Invalid { field: e.field() },
             EngineError::NotWaiting { .. }
             | EngineError::StoreCountChanged { .. }
             | EngineError::WrongApproval { .. }

@@ -1,21 +1,25 @@
-//! The executor: the one place a step's effects are performed. It runs a pure step
-//! (again, after a wait, when an agent failed an attempt), commits its events in one
-//! transaction, keeps the folded view in the cache (shared, not copied: a step
-//! copies it once, to work on), and turns the step's explanation requests into
-//! reasoning events: in the step's own transaction when the reasoner is instant
-//! (the offline templates), after the commit and outside the workflow's lock when
-//! it is a model.
+//! The executor: the one place a step's effects are performed. It runs a pure step,
+//! commits its events in one transaction, keeps the folded view in the cache
+//! (shared, not copied: a step copies it once, to work on), and turns the step's
+//! explanation requests into reasoning events: in the step's own transaction when
+//! the reasoner is instant (the offline templates), after the commit and outside
+//! the workflow's lock when it is a model. An agent's failed attempt is recorded
+//! as a fact with its retry's time; the lock is released for the wait, and the
+//! command runs again on the workflow as it then is.
 
 use super::Orchestrator;
-use super::step::{AgentFailure, FailedAttempt, Step, StepContext, StepError};
-use crate::agents::SeasonData;
+use super::step::{AgentDesk, Answer, FailedTry, Step, StepContext, StepError};
+use crate::agents::{AgentContext, AgentRegistry, Handoff, SeasonData};
+use crate::clock::Clock;
 use crate::event::{Event, StoredEvent};
 use crate::orchestrator::EngineError;
 use crate::reasoning::Decision;
 use crate::store::{AppendMeta, EventStore, StoreError, StoreLock};
 use crate::view::{Workflow, WorkflowView};
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 /// How many reasoning appends are tried when another process keeps appending.
 const EXPLAIN_ATTEMPTS: u32 = 5;
@@ -43,6 +47,34 @@ impl Committed {
             decisions: Vec::new(),
             owed_at: None,
         }
+    }
+}
+
+/// What a command's turn under the workflow's lock came to: its outcome, or an
+/// agent's failed attempt recorded with the time of its retry.
+pub(super) enum Turn<T> {
+    /// The command's outcome.
+    Done(T),
+    /// Run the command again at this time (the lock is released meanwhile).
+    RetryAt(DateTime<Utc>),
+}
+
+/// The executor's desk: the registry's agents, each timed on the clock's
+/// monotonic reading.
+struct TimedDesk<'a> {
+    agents: &'a AgentRegistry,
+    clock: &'a dyn Clock,
+}
+
+impl AgentDesk for TimedDesk<'_> {
+    fn answer(&self, handoff: &Handoff, ctx: &AgentContext<'_>) -> Option<Answer> {
+        let agent = self.agents.get(handoff.agent)?;
+        let started = self.clock.monotonic();
+        let result = agent.handle(handoff, ctx);
+        Some(Answer {
+            result,
+            worked: self.clock.monotonic().saturating_sub(started),
+        })
     }
 }
 
@@ -145,47 +177,68 @@ impl Orchestrator {
         Ok(view)
     }
 
-    /// Runs a pure step, re-running it after a wait when an agent fails an attempt
-    /// (the failed attempts are recorded in the step that finally succeeds). After
-    /// the last attempt the step is replaced by the workflow's failure.
+    /// Runs `turn` on the fresh view under the workflow's lock. When an agent
+    /// failed an attempt and a retry is left, the failure is already recorded with
+    /// its retry's time: the lock is released, the wait is slept on the clock, and
+    /// `turn` runs again on the workflow as it then is (another process may have
+    /// moved it meanwhile).
+    pub(super) fn in_turns<T>(
+        &self,
+        workflow_id: &str,
+        mut turn: impl FnMut(&Arc<WorkflowView>) -> Result<Turn<T>, EngineError>,
+    ) -> Result<T, EngineError> {
+        loop {
+            let retry_at = {
+                let guard = self.executor.lock(workflow_id);
+                let _held = guard.hold(self.store.as_ref(), workflow_id)?;
+                let view = self.fresh_view(workflow_id)?;
+                match turn(&view)? {
+                    Turn::Done(outcome) => return Ok(outcome),
+                    Turn::RetryAt(at) => at,
+                }
+            };
+            let wait = (retry_at - self.clock.now()).num_milliseconds().max(0);
+            self.clock.sleep(Duration::from_millis(wait as u64));
+        }
+    }
+
+    /// Runs a pure step once. An agent's failed attempt with a retry left is
+    /// committed alone (the `agent_failed` fact and its wait) and answered with
+    /// the retry's time; after the last attempt the step is replaced by the
+    /// workflow's failure.
     pub(super) fn run_step(
         &self,
         view: &WorkflowView,
         data: Option<&SeasonData>,
         step: impl Fn(&StepContext<'_>) -> Result<Step, StepError>,
-    ) -> Result<Step, EngineError> {
-        let now = self.clock.now();
+    ) -> Result<Turn<Step>, EngineError> {
+        let desk = TimedDesk {
+            agents: &self.agents,
+            clock: self.clock.as_ref(),
+        };
+        let ctx = StepContext {
+            data,
+            agents: &desk,
+            now: self.clock.now(),
+            failures: &view.failed_attempts,
+        };
+        let failed = match step(&ctx) {
+            Ok(step) => return Ok(Turn::Done(step)),
+            Err(StepError::Engine(e)) => return Err(e),
+            Err(StepError::AgentFailed(failed)) => failed,
+        };
         let attempts = self.retry.max_attempts.max(1);
-        let mut failures: Vec<AgentFailure> = Vec::new();
-        loop {
-            let ctx = StepContext {
-                data,
-                agents: &self.agents,
-                now,
-                clock: self.clock.as_ref(),
-                failures: &failures,
-            };
-            let failed = match step(&ctx) {
-                Ok(step) => return Ok(step),
-                Err(StepError::Engine(e)) => return Err(e),
-                Err(StepError::AgentFailed(failed)) => failed,
-            };
-            let retry = (failed.attempt < attempts).then(|| self.retry.delay_after(failed.attempt));
-            failures.push(AgentFailure {
-                handoff_id: failed.handoff.handoff_id.clone(),
-                event: Event::AgentFailed {
-                    handoff_id: failed.handoff.handoff_id.clone(),
-                    agent: failed.handoff.agent,
-                    attempt: failed.attempt,
-                    error: failed.error.clone(),
-                    retry_in_ms: retry.map(|d| d.as_millis() as u64),
-                },
-            });
-            match retry {
-                Some(delay) => self.clock.sleep(delay),
-                None => return gave_up(view, &failed, &failures, attempts),
-            }
+        if failed.attempt >= attempts {
+            return gave_up(view, &failed, attempts).map(Turn::Done);
         }
+        let delay = self.retry.delay_after(failed.attempt);
+        let mut record = Step::begin(view);
+        record.emit(failed_event(&failed, Some(delay)))?;
+        let recorded = self.commit(record)?.view;
+        let at = recorded
+            .retry_at
+            .ok_or_else(|| EngineError::Internal("a recorded retry has no time".into()))?;
+        Ok(Turn::RetryAt(at))
     }
 
     /// Appends a step's events in one transaction and keeps the view it computed.
@@ -233,10 +286,8 @@ impl Orchestrator {
         };
         // The working view already holds the events' effects (the fold is
         // deterministic); only the numbering and times come from the store.
-        if let (Some(first), Some(last)) = (stored.first(), stored.last()) {
-            view.last_seq = last.seq;
-            view.created_at.get_or_insert(first.recorded_at);
-            view.updated_at = Some(last.recorded_at);
+        for e in &stored {
+            view.stamp(e);
         }
         let view = Arc::new(view);
         self.executor.keep(&view);
@@ -344,30 +395,26 @@ impl Orchestrator {
     }
 }
 
-/// The workflow's failure after an agent's last attempt: the failed handoff, its
-/// attempts and the cause. The step's earlier handoffs are not kept, so the failed
-/// one is numbered after the last handoff the log really has.
-fn gave_up(
-    view: &WorkflowView,
-    failed: &FailedAttempt,
-    failures: &[AgentFailure],
-    attempts: u32,
-) -> Result<Step, EngineError> {
-    let id = format!("h-{}", view.handoffs_sent + 1);
-    let mut step = Step::begin(view);
-    let mut handoff = failed.handoff.clone();
-    handoff.handoff_id.clone_from(&id);
-    step.emit(Event::HandoffSent { handoff })?;
-    for f in failures
-        .iter()
-        .filter(|f| f.handoff_id == failed.handoff.handoff_id)
-    {
-        let mut event = f.event.clone();
-        if let Event::AgentFailed { handoff_id, .. } = &mut event {
-            handoff_id.clone_from(&id);
-        }
-        step.emit(event)?;
+/// The `agent_failed` event of an attempt (`retry`: the wait before the next).
+fn failed_event(failed: &FailedTry, retry: Option<Duration>) -> Event {
+    Event::AgentFailed {
+        handoff_id: failed.handoff.handoff_id.clone(),
+        agent: failed.handoff.agent,
+        attempt: failed.attempt,
+        error: failed.error.clone(),
+        retry_in_ms: retry.map(|d| d.as_millis() as u64),
     }
+}
+
+/// The workflow's failure after an agent's last attempt: the failed handoff (under
+/// the id its recorded attempts carry), its last attempt and the cause. The step's
+/// earlier handoffs are not kept.
+fn gave_up(view: &WorkflowView, failed: &FailedTry, attempts: u32) -> Result<Step, EngineError> {
+    let mut step = Step::begin(view);
+    step.emit(Event::HandoffSent {
+        handoff: failed.handoff.clone(),
+    })?;
+    step.emit(failed_event(failed, None))?;
     step.emit(Event::WorkflowFailed {
         interrupted: view.state,
         cause: format!(

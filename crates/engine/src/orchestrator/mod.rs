@@ -6,14 +6,18 @@
 //!   the typed agent calls;
 //! - [`steps`]: one pure function per kind of step (start, forecast, allocate, a
 //!   week, re-forecast, replenishment, markdown, approvals);
-//! - `execute`: runs a step (retrying a failing agent after a wait), commits its
-//!   events in one transaction, caches the folded view, then explains the step's
-//!   decisions outside the workflow's lock;
-//! - [`limits`]: each limit written once.
+//! - `execute`: runs a step, commits its events in one transaction, caches the
+//!   folded view, then explains the step's decisions outside the workflow's lock.
+//!   An agent's failed attempt is committed as a fact with its retry's time and
+//!   the lock released for the wait; the command then runs again on the
+//!   workflow as it is (`in_turns`);
+//! - [`limits`]: each limit written once;
+//! - [`new_workflow`]: a new workflow and the rules it is created under.
 
 mod error;
 mod execute;
 pub mod limits;
+pub mod new_workflow;
 mod season_report;
 pub mod step;
 pub mod steps;
@@ -22,22 +26,19 @@ pub use crate::agents::AgentCall;
 pub use crate::catalog::DataCatalog;
 pub use error::{EngineError, ErrorClass};
 pub use limits::{MAX_APPROVAL_TIMEOUT_SECS, MAX_EVENT_BYTES, MAX_REASON_CHARS};
+pub use new_workflow::{NewWorkflow, NewWorkflowError};
 pub use season_report::{content_hash, report};
 pub use step::{Effect, Step, StepContext, StepError};
 
 use crate::agents::{AgentRegistry, SeasonData};
 use crate::clock::Clock;
-use crate::event::{
-    ActualsMeaning, ActualsSource, DataSource, Event, ExpiryAction, Reasoning, Resolution,
-    StoredEvent,
-};
+use crate::event::{ActualsMeaning, Event, Resolution, StoredEvent};
 use crate::reasoning::Reasoner;
 use crate::state::WorkflowState;
 use crate::store::{EventStore, OwedExplanation};
 use crate::view::WorkflowView;
 use atelier_core::data::WeekActuals;
-use atelier_core::params::SeasonConfig;
-use execute::Executor;
+use execute::{Executor, Turn};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,33 +69,6 @@ impl RetryPolicy {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
         self.base_delay.saturating_mul(factor).min(self.max_delay)
     }
-}
-
-/// A request to start a workflow.
-#[derive(Debug, Clone)]
-pub struct NewWorkflow {
-    /// Its id (callers generate it, so that a retried create is recognisable).
-    pub workflow_id: String,
-    /// Category to plan.
-    pub category: String,
-    /// Parameters and tunables.
-    pub config: SeasonConfig,
-    /// Data source.
-    pub data: DataSource,
-    /// What actuals mean.
-    pub actuals_meaning: ActualsMeaning,
-    /// Where played actuals come from.
-    pub actuals_source: Option<ActualsSource>,
-    /// Approval timeout, seconds.
-    pub approval_timeout_secs: Option<u64>,
-    /// What a timeout does.
-    pub approval_expiry: ExpiryAction,
-    /// How the parameters were extracted from a planner's description (phase 0), if
-    /// they were.
-    pub extraction: Option<Reasoning>,
-    /// The world played demand answers in (a `--demand` folder's `world.json`);
-    /// `None`: the standard world for demand, none for recorded sales.
-    pub world: Option<atelier_core::world::World>,
 }
 
 /// The orchestrator over a store, the agents, a reasoner, a clock and a data catalog.
@@ -155,12 +129,8 @@ impl Orchestrator {
         // resume could fix it.
         atelier_core::plan::check_season(sales, &request.category, &request.config.parameters)
             .map_err(|e| EngineError::InvalidSeason(e.to_string()))?;
-        if let Some(secs) = request.approval_timeout_secs
-            && !(1..=MAX_APPROVAL_TIMEOUT_SECS).contains(&secs)
-        {
-            return Err(EngineError::InvalidSeason(format!(
-                "an approval timeout of {secs} s is outside 1..={MAX_APPROVAL_TIMEOUT_SECS} (one year)"
-            )));
+        if let Some(secs) = request.approval_timeout_secs {
+            new_workflow::approval_timeout(secs)?;
         }
         let mut step = Step::create(
             &request.workflow_id,
@@ -246,29 +216,30 @@ impl Orchestrator {
     /// One step of [`advance`](Self::advance) under the workflow's lock; whether a
     /// step ran.
     fn advance_once(&self, workflow_id: &str) -> Result<(execute::Committed, bool), EngineError> {
-        let guard = self.executor.lock(workflow_id);
-        let _held = guard.hold(self.store.as_ref(), workflow_id)?;
-        let view = self.fresh_view(workflow_id)?;
-        if let Some(expired) =
-            steps::approvals::expire(&view, self.clock.now()).map_err(step_refusal)?
-        {
-            return Ok((self.commit(expired)?, true));
-        }
-        let state = view.state;
-        let idle = execute::Committed::idle(view.clone());
-        if !steps::runs(state) {
-            return Ok((idle, false));
-        }
-        let data = match steps::needs_data(view.state) {
-            true => Some(self.data(&view)?),
-            false => None,
-        };
-        let step = self.run_step(&view, data.as_deref(), |ctx| {
-            steps::next(ctx, &view).unwrap_or_else(|| {
-                Err(EngineError::Internal(format!("no step runs in state {state}")).into())
+        self.in_turns(workflow_id, |view| {
+            if let Some(expired) =
+                steps::approvals::expire(view, self.clock.now()).map_err(step_refusal)?
+            {
+                return Ok(Turn::Done((self.commit(expired)?, true)));
+            }
+            let state = view.state;
+            if !steps::runs(state) {
+                return Ok(Turn::Done((execute::Committed::idle(view.clone()), false)));
+            }
+            let data = match steps::needs_data(state) {
+                true => Some(self.data(view)?),
+                false => None,
+            };
+            let turn = self.run_step(view, data.as_deref(), |ctx| {
+                steps::next(ctx, view).unwrap_or_else(|| {
+                    Err(EngineError::Internal(format!("no step runs in state {state}")).into())
+                })
+            })?;
+            Ok(match turn {
+                Turn::Done(step) => Turn::Done((self.commit(step)?, true)),
+                Turn::RetryAt(at) => Turn::RetryAt(at),
             })
-        })?;
-        Ok((self.commit(step)?, true))
+        })
     }
 
     /// Records week `week`'s actuals and plays the week. Recording a week again with
@@ -282,13 +253,10 @@ impl Orchestrator {
     ) -> Result<WorkflowView, EngineError> {
         self.catch_up(workflow_id)?;
         let hash = content_hash(actuals);
-        let done = {
-            let guard = self.executor.lock(workflow_id);
-            let _held = guard.hold(self.store.as_ref(), workflow_id)?;
-            let view = self.fresh_view(workflow_id)?;
+        let done = self.in_turns(workflow_id, |view| {
             if let Some(row) = week.checked_sub(1).and_then(|i| view.weeks.get(i as usize)) {
                 return if row.content_hash == hash {
-                    Ok(Arc::unwrap_or_clone(view))
+                    Ok(Turn::Done(None))
                 } else {
                     Err(EngineError::ActualsConflict { week })
                 };
@@ -307,11 +275,18 @@ impl Orchestrator {
                     next: view.next_week(),
                 });
             }
-            let data = self.data(&view)?;
-            let step = self.run_step(&view, Some(&data), |ctx| {
-                steps::week::run(ctx, &view, week, actuals, hash.clone())
+            let data = self.data(view)?;
+            let turn = self.run_step(view, Some(&data), |ctx| {
+                steps::week::run(ctx, view, week, actuals, hash.clone())
             })?;
-            self.commit(step)?
+            Ok(match turn {
+                Turn::Done(step) => Turn::Done(Some(self.commit(step)?)),
+                Turn::RetryAt(at) => Turn::RetryAt(at),
+            })
+        })?;
+        // Already recorded with the same content: nothing to do.
+        let Some(done) = done else {
+            return self.view(workflow_id);
         };
         // The week is recorded: what follows is its own work, and a loss from
         // here on must not read as if nothing changed.
@@ -431,10 +406,7 @@ impl Orchestrator {
             });
         }
         self.catch_up(workflow_id)?;
-        let done = {
-            let guard = self.executor.lock(workflow_id);
-            let _held = guard.hold(self.store.as_ref(), workflow_id)?;
-            let view = self.fresh_view(workflow_id)?;
+        let done = self.in_turns(workflow_id, |view| {
             let state = view.state;
             if state != WorkflowState::Phase3Monitoring || view.weeks.is_empty() {
                 return Err(EngineError::Refused(format!(
@@ -442,12 +414,15 @@ impl Orchestrator {
                     view.weeks.len()
                 )));
             }
-            let data = self.data(&view)?;
-            let step = self.run_step(&view, Some(&data), |ctx| {
-                steps::reforecast::manual(ctx, &view, reason)
+            let data = self.data(view)?;
+            let turn = self.run_step(view, Some(&data), |ctx| {
+                steps::reforecast::manual(ctx, view, reason)
             })?;
-            self.commit(step)?
-        };
+            Ok(match turn {
+                Turn::Done(step) => Turn::Done(self.commit(step)?),
+                Turn::RetryAt(at) => Turn::RetryAt(at),
+            })
+        })?;
         let explained = self
             .explain(workflow_id, &done)
             .map_err(EngineError::after_recording)?;

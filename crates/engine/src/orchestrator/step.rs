@@ -1,16 +1,21 @@
 //! A step as a value: the events it emits and the decisions it wants explained, with
 //! the working view they were applied to. Steps are pure: they read the view and the
 //! context they are handed, call the agents (pure computations over the core) and
-//! return a [`Step`]; the executor commits it, sleeps between retries and explains.
+//! return a [`Step`]; the executor commits it, records a failed agent's retry and
+//! explains. No step reads a clock: the command's time is handed in, and the
+//! executor's [`AgentDesk`] times the agents.
 
-use crate::agents::{AgentCall, AgentContext, AgentParameters, AgentRegistry, Handoff, SeasonData};
-use crate::clock::Clock;
+use crate::agents::{
+    AgentCall, AgentContext, AgentError, AgentParameters, AgentRegistry, AgentResult, Handoff,
+    SeasonData,
+};
 use crate::event::Event;
 use crate::orchestrator::EngineError;
 use crate::reasoning::Decision;
 use crate::state::WorkflowState;
-use crate::view::{TransitionError, WorkflowView};
+use crate::view::{FailedAttempt, TransitionError, WorkflowView};
 use chrono::{DateTime, Utc};
+use std::time::Duration;
 
 /// What a step asks the executor to do.
 // A step holds a few dozen effects for microseconds; boxing each event would cost
@@ -134,19 +139,37 @@ impl Step {
     }
 }
 
-/// One failed attempt of an agent, recorded by the executor and replayed into the
-/// step when it runs again, so the log keeps every attempt.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AgentFailure {
-    /// The handoff that failed.
-    pub handoff_id: String,
-    /// The `agent_failed` event to record.
-    pub event: Event,
+/// Where a step's handoffs are answered. The executor's desk times each agent's
+/// work on its clock, so that no step reads one; the registry itself answers
+/// untimed (the simulator's and the unit tests' desk: their logs are reproducible).
+pub trait AgentDesk: Sync {
+    /// The named agent's answer to `handoff`; `None` when no such agent is
+    /// registered.
+    fn answer(&self, handoff: &Handoff, ctx: &AgentContext<'_>) -> Option<Answer>;
+}
+
+/// An agent's answer and how long it worked.
+#[derive(Debug)]
+pub struct Answer {
+    /// The result, or why the attempt failed.
+    pub result: Result<AgentResult, AgentError>,
+    /// How long the agent worked.
+    pub worked: Duration,
+}
+
+impl AgentDesk for AgentRegistry {
+    fn answer(&self, handoff: &Handoff, ctx: &AgentContext<'_>) -> Option<Answer> {
+        let agent = self.get(handoff.agent)?;
+        Some(Answer {
+            result: agent.handle(handoff, ctx),
+            worked: Duration::ZERO,
+        })
+    }
 }
 
 /// An agent's failed attempt, which the executor retries or gives up on.
 #[derive(Debug, Clone)]
-pub struct FailedAttempt {
+pub struct FailedTry {
     /// The handoff as sent.
     pub handoff: Handoff,
     /// The attempt, from 1.
@@ -162,7 +185,7 @@ pub enum StepError {
     /// A refusal or an internal fault; nothing is recorded.
     Engine(EngineError),
     /// An agent failed; the executor decides whether to retry.
-    AgentFailed(Box<FailedAttempt>),
+    AgentFailed(Box<FailedTry>),
 }
 
 impl From<EngineError> for StepError {
@@ -178,18 +201,16 @@ impl From<TransitionError> for StepError {
 }
 
 /// Everything a step may read besides the view: the workflow's data, the agents,
-/// the time of the command, and the failed attempts already made in this step.
+/// the time of the command, and the failed attempts already recorded for this step.
 pub struct StepContext<'a> {
     /// The workflow's data (stores and history); absent for steps that need none.
     pub data: Option<&'a SeasonData>,
-    /// The agents.
-    pub agents: &'a AgentRegistry,
+    /// Where handoffs are answered.
+    pub agents: &'a dyn AgentDesk,
     /// The time the command began (approval deadlines count from it).
     pub now: DateTime<Utc>,
-    /// Measures how long an agent worked (the clock's monotonic reading).
-    pub clock: &'a dyn Clock,
-    /// Failed attempts recorded so far in this step.
-    pub failures: &'a [AgentFailure],
+    /// Failed attempts the log holds for the step about to run (the view's).
+    pub failures: &'a [FailedAttempt],
 }
 
 impl StepContext<'_> {
@@ -202,8 +223,8 @@ impl StepContext<'_> {
         })
     }
 
-    /// Sends a handoff and takes the agent's answer. Earlier failed attempts of this
-    /// handoff are recorded first; a failure now goes back to the executor.
+    /// Sends a handoff and takes the agent's answer, numbering the attempt after the
+    /// failed ones the log holds for it; a failure now goes back to the executor.
     pub fn hand_off<C: AgentCall>(
         &self,
         step: &mut Step,
@@ -226,34 +247,29 @@ impl StepContext<'_> {
         step.emit(Event::HandoffSent {
             handoff: handoff.clone(),
         })?;
-        let runner = self
-            .agents
-            .get(agent)
-            .ok_or_else(|| EngineError::Internal(format!("no {agent} agent is registered")))?;
-        let earlier: Vec<&AgentFailure> = self
+        let earlier = self
             .failures
             .iter()
             .filter(|f| f.handoff_id == handoff.handoff_id)
-            .collect();
-        let attempt = earlier.len() as u32 + 1;
+            .count();
+        let attempt = earlier as u32 + 1;
         let data = self.data()?;
         let ctx = AgentContext {
             data,
             tunables: &step.view.tunables,
             rules: step.view.rules(),
         };
-        let started = self.clock.monotonic();
-        match runner.handle(&handoff, &ctx) {
+        let answer = self
+            .agents
+            .answer(&handoff, &ctx)
+            .ok_or_else(|| EngineError::Internal(format!("no {agent} agent is registered")))?;
+        match answer.result {
             Ok(result) => {
-                let duration = self.clock.monotonic().saturating_sub(started);
-                for f in earlier {
-                    step.emit(f.event.clone())?;
-                }
                 step.emit(Event::AgentCompleted {
                     handoff_id: handoff.handoff_id.clone(),
                     agent,
                     result: result.clone(),
-                    duration_ms: duration.as_millis() as u64,
+                    duration_ms: answer.worked.as_millis() as u64,
                     attempt,
                 })?;
                 C::output(result).ok_or_else(|| {
@@ -263,7 +279,7 @@ impl StepContext<'_> {
                     )))
                 })
             }
-            Err(e) => Err(StepError::AgentFailed(Box::new(FailedAttempt {
+            Err(e) => Err(StepError::AgentFailed(Box::new(FailedTry {
                 handoff,
                 attempt,
                 error: e.to_string(),

@@ -5,7 +5,7 @@
 
 use super::postgres::{PostgresStore, pg};
 use super::{StoreError, StoreLock};
-use std::time::Duration;
+use chrono::{DateTime, Utc};
 
 /// A data set's own files; `None` stands for the shipped sample's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,19 +50,22 @@ impl PostgresStore {
 
     /// Keeps `parts` as data set `new_id`, unless a data set with `fingerprint`
     /// (the same content) is kept already, and makes whichever it is current; in
-    /// one transaction. Returns the id that is now current.
+    /// one transaction. `now` (the server's clock, not the database's) dates the
+    /// new set and the retirement of the one it replaces. Returns the id that is
+    /// now current.
     pub fn keep_current_dataset(
         &self,
         new_id: &str,
         fingerprint: &str,
         parts: &DatasetParts,
+        now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
         let mut client = self.client()?;
         let mut tx = client.transaction().map_err(pg)?;
         tx.execute(
-            "INSERT INTO datasets (dataset_id, fingerprint, stores, history)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (fingerprint) DO NOTHING",
-            &[&new_id, &fingerprint, &parts.stores, &parts.history],
+            "INSERT INTO datasets (dataset_id, fingerprint, stores, history, created_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (fingerprint) DO NOTHING",
+            &[&new_id, &fingerprint, &parts.stores, &parts.history, &now],
         )
         .map_err(pg)?;
         let id: String = tx
@@ -74,9 +77,9 @@ impl PostgresStore {
             .get(0);
         // The data set that stops being current starts its retention now.
         tx.execute(
-            "UPDATE datasets SET retired_at = now()
+            "UPDATE datasets SET retired_at = $2
              WHERE dataset_id IN (SELECT dataset_id FROM dataset_current) AND dataset_id <> $1",
-            &[&id],
+            &[&id, &now],
         )
         .map_err(pg)?;
         tx.execute(
@@ -95,22 +98,22 @@ impl PostgresStore {
     }
 
     /// Removes the data sets that are not current, not in `in_use`, and have not
-    /// been current for `older_than`; returns their ids.
+    /// been current since `cutoff` (the server's clock less the retention);
+    /// returns their ids.
     pub fn prune_datasets(
         &self,
         in_use: &[String],
-        older_than: Duration,
+        cutoff: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
-        let secs = older_than.as_secs_f64();
         let rows = self
             .client()?
             .query(
                 "DELETE FROM datasets
                  WHERE dataset_id NOT IN (SELECT dataset_id FROM dataset_current)
                    AND NOT (dataset_id = ANY($1))
-                   AND coalesce(retired_at, created_at) <= now() - make_interval(secs => $2)
+                   AND coalesce(retired_at, created_at) <= $2
                  RETURNING dataset_id",
-                &[&in_use, &secs],
+                &[&in_use, &cutoff],
             )
             .map_err(pg)?;
         let mut removed: Vec<String> = rows.iter().map(|row| row.get(0)).collect();

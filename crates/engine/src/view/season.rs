@@ -2,7 +2,7 @@
 //! its order, the allocation that stocks the stores, alerts, and the ends
 //! (completed, failed) and the return from a failure.
 
-use super::{TransitionError, WorkflowView};
+use super::{FailedAttempt, TransitionError, WorkflowView};
 use crate::agents::AgentName;
 use crate::event::Event;
 use crate::state::{Trigger, WorkflowState};
@@ -26,8 +26,30 @@ impl WorkflowView {
         agent: AgentName,
     ) -> Result<(), TransitionError> {
         self.not_terminal(event)?;
-        self.handoffs_sent += 1;
+        // A step that gives up on an agent records the failing handoff under the
+        // id its failed attempts carried, past the step's earlier handoffs (not
+        // kept): later ids follow the highest.
+        let number = match event {
+            Event::HandoffSent { handoff } => handoff_number(&handoff.handoff_id),
+            _ => None,
+        };
+        self.handoffs_sent = (self.handoffs_sent + 1).max(number.unwrap_or(0));
         self.current_agent = Some(agent);
+        Ok(())
+    }
+
+    /// An agent's failed attempt: kept until the step that retries it is recorded
+    /// (the time of the retry is set from the stored event's time).
+    pub(super) fn agent_failed(
+        &mut self,
+        event: &Event,
+        failed: FailedAttempt,
+    ) -> Result<(), TransitionError> {
+        self.not_terminal(event)?;
+        if failed.retry_in_ms.is_none() {
+            self.retry_at = None;
+        }
+        self.failed_attempts.push(failed);
         Ok(())
     }
 
@@ -126,4 +148,9 @@ impl WorkflowView {
         self.interrupted = None;
         Ok(())
     }
+}
+
+/// The number in a handoff id `h-N`.
+fn handoff_number(id: &str) -> Option<u32> {
+    id.strip_prefix("h-")?.parse().ok()
 }

@@ -5,9 +5,9 @@
 use super::{Parts, Shelf};
 use crate::error::ApiError;
 use atelier_engine::store::PostgresStore;
+use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The data sets in the event store's PostgreSQL database.
 pub(super) struct DatabaseShelf {
@@ -30,19 +30,20 @@ impl Shelf for DatabaseShelf {
         new_id: &str,
         fingerprint: &str,
         parts: &Parts,
+        now: DateTime<Utc>,
     ) -> Result<String, ApiError> {
         Ok(self
             .store
-            .keep_current_dataset(new_id, fingerprint, parts)?)
+            .keep_current_dataset(new_id, fingerprint, parts, now)?)
     }
 
     fn prune(
         &self,
         in_use: &HashSet<String>,
-        older_than: Duration,
+        cutoff: DateTime<Utc>,
     ) -> Result<Vec<String>, ApiError> {
         let in_use: Vec<String> = in_use.iter().cloned().collect();
-        Ok(self.store.prune_datasets(&in_use, older_than)?)
+        Ok(self.store.prune_datasets(&in_use, cutoff)?)
     }
 
     fn upload_lock(&self) -> Result<Option<Box<dyn Send>>, ApiError> {

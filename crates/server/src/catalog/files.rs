@@ -5,13 +5,14 @@
 
 use super::{Parts, Shelf, valid_id};
 use crate::error::ApiError;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::SystemTime;
 
 const MANIFEST: &str = "manifest.json";
 const STORES_FILE: &str = "stores.csv";
@@ -95,7 +96,13 @@ impl FileShelf {
         self.dir.join(&id).join(MANIFEST).exists().then_some(id)
     }
 
-    fn write(&self, id: &str, fingerprint: &str, parts: &Parts) -> Result<(), String> {
+    fn write(
+        &self,
+        id: &str,
+        fingerprint: &str,
+        parts: &Parts,
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
         let tmp = self.dir.join(format!(".tmp-{id}"));
         let write = || -> Result<(), String> {
             fs::create_dir_all(&tmp).map_err(|e| io("cannot create", &tmp, e))?;
@@ -107,13 +114,15 @@ impl FileShelf {
             }
             let manifest = Manifest {
                 dataset_id: id.to_string(),
-                created_at: chrono::Utc::now().to_rfc3339(),
+                created_at: now.to_rfc3339(),
                 stores: parts.stores.is_some(),
                 history: parts.history.is_some(),
                 fingerprint: Some(fingerprint.to_string()),
             };
             let text = serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?;
             write_synced(&tmp.join(MANIFEST), text.as_bytes())?;
+            // The manifest's time is the set's retention clock: the server's.
+            mark(&tmp.join(MANIFEST), now)?;
             let dest = self.dir.join(id);
             fs::rename(&tmp, &dest).map_err(|e| io("cannot rename into", &dest, e))
         };
@@ -130,7 +139,7 @@ impl FileShelf {
     /// Moves the `current` pointer to `id` (written aside, then renamed: a crash
     /// leaves one pointer or the other). The data set it leaves is touched, so
     /// its retention age counts from when it stopped being current.
-    fn make_current(&self, id: &str) -> Result<(), String> {
+    fn make_current(&self, id: &str, now: DateTime<Utc>) -> Result<(), String> {
         let pointer_tmp = self.dir.join(format!(".{CURRENT}.tmp"));
         write_synced(&pointer_tmp, id.as_bytes())?;
         fs::rename(&pointer_tmp, self.dir.join(CURRENT))
@@ -140,13 +149,11 @@ impl FileShelf {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .replace(id.to_string());
+        // The set that stops being current starts its retention now.
         if let Some(previous) = previous
             && previous != id
-            && let Ok(f) = fs::File::options()
-                .append(true)
-                .open(self.dir.join(&previous).join(MANIFEST))
         {
-            let _ = f.set_modified(std::time::SystemTime::now());
+            let _ = mark(&self.dir.join(&previous).join(MANIFEST), now);
         }
         Ok(())
     }
@@ -195,37 +202,37 @@ impl Shelf for FileShelf {
         new_id: &str,
         fingerprint: &str,
         parts: &Parts,
+        now: DateTime<Utc>,
     ) -> Result<String, ApiError> {
         let id = match self.known(fingerprint) {
             // The same content again: the data set it already is becomes current.
             Some(id) => id,
             None => {
-                self.write(new_id, fingerprint, parts)
+                self.write(new_id, fingerprint, parts, now)
                     .map_err(ApiError::internal)?;
                 new_id.to_string()
             }
         };
-        self.make_current(&id).map_err(ApiError::internal)?;
+        self.make_current(&id, now).map_err(ApiError::internal)?;
         Ok(id)
     }
 
     fn prune(
         &self,
         in_use: &HashSet<String>,
-        older_than: Duration,
+        cutoff: DateTime<Utc>,
     ) -> Result<Vec<String>, ApiError> {
         let current = self.current()?;
-        let now = std::time::SystemTime::now();
+        let cutoff = SystemTime::from(cutoff);
         let mut removed = Vec::new();
         for id in self.dataset_ids() {
             if current.as_deref() == Some(id.as_str()) || in_use.contains(&id) {
                 continue;
             }
-            let age = fs::metadata(self.dir.join(&id).join(MANIFEST))
+            let since = fs::metadata(self.dir.join(&id).join(MANIFEST))
                 .and_then(|m| m.modified())
-                .ok()
-                .and_then(|at| now.duration_since(at).ok());
-            if age.is_some_and(|age| age >= older_than)
+                .ok();
+            if since.is_some_and(|at| at <= cutoff)
                 && fs::remove_dir_all(self.dir.join(&id)).is_ok()
             {
                 removed.push(id);
@@ -252,4 +259,14 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), String> {
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
         .map_err(|e| io("cannot write", path, e))
+}
+
+/// Dates a data set's manifest at `at` (its modification time is when the set
+/// was kept or stopped being current).
+fn mark(manifest: &Path, at: DateTime<Utc>) -> Result<(), String> {
+    fs::File::options()
+        .append(true)
+        .open(manifest)
+        .and_then(|f| f.set_modified(SystemTime::from(at)))
+        .map_err(|e| io("cannot date", manifest, e))
 }

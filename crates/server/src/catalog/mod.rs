@@ -19,9 +19,11 @@ use atelier_core::plan::check_history_covers;
 use atelier_core::sample;
 use atelier_engine::agents::SeasonData;
 use atelier_engine::catalog::FileCatalog;
+use atelier_engine::clock::Clock;
 use atelier_engine::event::DataSource;
 use atelier_engine::store::PostgresStore;
 use atelier_engine::{CatalogError, DataCatalog};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -41,18 +43,21 @@ pub(crate) trait Shelf: Send + Sync {
     /// Keeps `parts` as data set `new_id`, unless a data set with the same
     /// `fingerprint` is kept already, and makes whichever it is current; returns
     /// its id.
+    /// `now` (the server's clock) dates the new set and the retirement of the
+    /// one it replaces.
     fn keep_current(
         &self,
         new_id: &str,
         fingerprint: &str,
         parts: &Parts,
+        now: DateTime<Utc>,
     ) -> Result<String, ApiError>;
     /// Removes the data sets that are not current, not in `in_use`, and have not
-    /// been current for `older_than`; returns their ids.
+    /// been current since `cutoff`; returns their ids.
     fn prune(
         &self,
         in_use: &HashSet<String>,
-        older_than: Duration,
+        cutoff: DateTime<Utc>,
     ) -> Result<Vec<String>, ApiError>;
     /// A lock that makes uploads one at a time across every server sharing the
     /// shelf, held until dropped (`None`: one server owns the shelf, and the
@@ -88,12 +93,15 @@ pub struct ServerCatalog {
     /// Loaded data sets by id (they never change).
     cache: Mutex<HashMap<String, Arc<SeasonData>>>,
     uploads: Mutex<()>,
+    /// Dates data sets and their retention (the orchestrator's clock, so tests
+    /// move time instead of waiting).
+    clock: Arc<dyn Clock>,
 }
 
 static IDS: AtomicU64 = AtomicU64::new(0);
 
-fn new_dataset_id() -> String {
-    let now = chrono::Utc::now();
+/// A new data set's id: its time on the server's clock, and a counter.
+fn new_dataset_id(now: DateTime<Utc>) -> String {
     let n = IDS.fetch_add(1, Ordering::Relaxed);
     format!(
         "ds_{}_{:04x}{n}",
@@ -113,22 +121,26 @@ fn valid_id(id: &str) -> bool {
 impl ServerCatalog {
     /// Opens the catalog on files in `dir` (created if needed), restoring the
     /// current data set.
-    pub fn open(dir: PathBuf) -> Result<ServerCatalog, String> {
-        Ok(Self::on(Box::new(files::FileShelf::open(dir)?)))
+    pub fn open(dir: PathBuf, clock: Arc<dyn Clock>) -> Result<ServerCatalog, String> {
+        Ok(Self::on(Box::new(files::FileShelf::open(dir)?), clock))
     }
 
     /// The catalog on the PostgreSQL database of `store`, shared with every
     /// server on it.
-    pub fn in_database(store: Arc<PostgresStore>) -> Result<ServerCatalog, String> {
-        Ok(Self::on(Box::new(database::DatabaseShelf { store })))
+    pub fn in_database(
+        store: Arc<PostgresStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<ServerCatalog, String> {
+        Ok(Self::on(Box::new(database::DatabaseShelf { store }), clock))
     }
 
-    fn on(shelf: Box<dyn Shelf>) -> ServerCatalog {
+    fn on(shelf: Box<dyn Shelf>, clock: Arc<dyn Clock>) -> ServerCatalog {
         ServerCatalog {
             shelf,
             files: FileCatalog::default(),
             cache: Mutex::new(HashMap::new()),
             uploads: Mutex::new(()),
+            clock,
         }
     }
 
@@ -246,9 +258,10 @@ impl ServerCatalog {
         rows: u64,
     ) -> Result<DatasetSummary, ApiError> {
         let fingerprint = fingerprint(parts.stores.as_deref(), parts.history.as_deref());
+        let now = self.clock.now();
         let id = self
             .shelf
-            .keep_current(&new_dataset_id(), &fingerprint, parts)?;
+            .keep_current(&new_dataset_id(now), &fingerprint, parts, now)?;
         let summary = summarise(&id, rows, &data.stores, &data.history);
         self.cache
             .lock()
@@ -267,7 +280,9 @@ impl ServerCatalog {
         older_than: Duration,
     ) -> Result<Vec<String>, ApiError> {
         let _guard = self.uploads.lock().unwrap_or_else(PoisonError::into_inner);
-        let removed = self.shelf.prune(in_use, older_than)?;
+        let cutoff = self.clock.now()
+            - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
+        let removed = self.shelf.prune(in_use, cutoff)?;
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -154,6 +154,12 @@ pub struct WhatIfRequest {
     #[serde(default)]
     #[schema(minimum = 0.0, maximum = 0.95)]
     pub markdown_cap: Option<f64>,
+    /// A season's actual ÷ forecast added to those the order is calibrated on
+    /// (0.2 to 5; the `order_centre` value `tune` recommends). Only under the
+    /// `margin` policy.
+    #[serde(default)]
+    #[schema(minimum = 0.2, maximum = 5.0)]
+    pub order_centre: Option<f64>,
 }
 
 /// A field that may be null, told apart from one left out (`Some(None)`).
@@ -183,6 +189,7 @@ impl WhatIfRequest {
                 .checkpoint_week
                 .map(|w| w.map(|w| u32::try_from(w.get()).unwrap_or(u32::MAX))),
             markdown_cap: self.markdown_cap,
+            order_centre: self.order_centre,
         }
     }
 }
@@ -203,14 +210,9 @@ impl<'de> Deserialize<'de> for ScenarioName {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         let name = String::deserialize(d)?;
-        if sample::SCENARIOS.iter().any(|(n, _)| *n == name) {
-            Ok(ScenarioName(name))
-        } else {
-            Err(D::Error::custom(format!(
-                "unknown scenario '{}'; shipped: {}",
-                name.chars().take(100).collect::<String>(),
-                scenario_names().join(", ")
-            )))
+        match atelier_engine::orchestrator::new_workflow::shipped_scenario(&name) {
+            Ok(_) => Ok(ScenarioName(name)),
+            Err(e) => Err(D::Error::custom(e)),
         }
     }
 }
@@ -293,16 +295,6 @@ impl CreateWorkflowRequest {
             }
             (Err(e), Ok(())) => Err(param_error(&e, "parameters.")),
             (Ok(_), Err(e)) => Err(param_error(&tunables_named(e), "parameters.")),
-        }
-    }
-
-    /// What the workflow's actuals mean: as given, else `demand` for a scenario
-    /// (its files are demand) and `sales` for uploads.
-    pub fn actuals_meaning(&self) -> ActualsMeaning {
-        match (self.actuals_meaning, &self.scenario) {
-            (Some(meaning), _) => meaning,
-            (None, Some(_)) => ActualsMeaning::Demand,
-            (None, None) => ActualsMeaning::Sales,
         }
     }
 }
@@ -569,7 +561,6 @@ mod tests {
         let request = parse_json::<CreateWorkflowRequest>(body.as_bytes()).expect("valid");
         let season = request.season().expect("valid season");
         assert_eq!(season.parameters.forecast_horizon_weeks, 12);
-        assert_eq!(request.actuals_meaning(), ActualsMeaning::Demand);
         let bad = format!(
             r#"{{"category": "Scarves", {}, "tunables": {{"markdown_cap_pct": 7}}}}"#,
             PARAMETERS.replace("0.45", "1.5")

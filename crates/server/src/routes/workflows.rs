@@ -16,7 +16,7 @@ use crate::idempotency::IdempotencyKey;
 use crate::state::AppState;
 use atelier_core::data::{WeekActuals, read_actuals};
 use atelier_core::sample;
-use atelier_engine::event::{ActualsSource, Event, ExpiryAction, ReforecastReason};
+use atelier_engine::event::{ActualsSource, Event, ReforecastReason};
 use atelier_engine::orchestrator::content_hash;
 use atelier_engine::play::{self as season_play, Approvals};
 use atelier_engine::store::{StoreError, WorkflowSummary};
@@ -109,12 +109,12 @@ pub async fn create(
     JsonBody(body): JsonBody<CreateWorkflowRequest>,
 ) -> Result<(StatusCode, Json<CreatedWorkflow>), ApiError> {
     let config = body.season()?;
-    let actuals_meaning = body.actuals_meaning();
     let CreateWorkflowRequest {
         category,
         scenario,
         approval_timeout_secs,
         on_expiry,
+        actuals_meaning,
         ..
     } = body;
     let category = category.into_inner();
@@ -138,21 +138,20 @@ pub async fn create(
             }
             let data_source = s.catalog().current()?;
             let data = s.catalog().load(&data_source).map_err(ApiError::internal)?;
-            known_category(&data, &category)?;
-            let created = s.orchestrator().create(NewWorkflow {
-                workflow_id: request_id.clone(),
-                category,
-                config,
-                data: data_source,
-                actuals_meaning,
-                actuals_source: scenario.map(|name| ActualsSource::Scenario {
-                    name: name.into_inner(),
-                }),
-                approval_timeout_secs: approval_timeout_secs.map(|t| t.get()),
-                approval_expiry: on_expiry.unwrap_or(ExpiryAction::Fail),
-                extraction: None,
-                world: None,
+            let scenario = scenario.map(|name| ActualsSource::Scenario {
+                name: name.into_inner(),
             });
+            let request = NewWorkflow::new(
+                request_id.clone(),
+                &category,
+                &data.history.category_names(),
+                config,
+                data_source,
+            )
+            .and_then(|r| r.played_from(scenario, actuals_meaning))
+            .and_then(|r| r.approvals(approval_timeout_secs.map(|t| t.get()), on_expiry))
+            .map_err(EngineError::from)?;
+            let created = s.orchestrator().create(request);
             match created {
                 Ok(_) => {}
                 // A repeat with the same key raced the first: it exists now.
@@ -174,23 +173,6 @@ pub async fn create(
             status: view.state,
             websocket_url: websocket_url(base.0.as_deref(), &id),
         }),
-    ))
-}
-
-/// Refuses a category the current history does not hold, naming those it does.
-fn known_category(
-    data: &atelier_engine::agents::SeasonData,
-    category: &str,
-) -> Result<(), ApiError> {
-    if data.history.category(category).is_some() {
-        return Ok(());
-    }
-    Err(ApiError::field(
-        "category",
-        format!(
-            "unknown category '{category}'; known: {}",
-            data.history.category_names().join(", ")
-        ),
     ))
 }
 

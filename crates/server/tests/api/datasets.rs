@@ -66,3 +66,51 @@ fn unused_data_sets_past_their_retention_are_removed() {
         a.body["dataset_id"]
     );
 }
+
+/// Data sets are dated and retired on the server's clock, not the wall's: with a
+/// day's retention a replaced set is kept for 23 hours and removed after 25, and
+/// its id names the clock's date.
+#[test]
+fn data_sets_keep_their_retention_on_the_servers_clock() {
+    use atelier_engine::clock::{Clock, ManualClock};
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = atelier_server::ServerConfig::new(dir.path().join("events.db"));
+    config.dataset_retention = Some(std::time::Duration::from_secs(24 * 3600));
+    let start = chrono::Utc.with_ymd_and_hms(2030, 6, 1, 8, 0, 0).unwrap();
+    let clock = std::sync::Arc::new(ManualClock::new(start));
+    let state = AppState::open_with_clock(config, clock.clone()).expect("opens");
+    let b = state
+        .catalog()
+        .upload_sales(history_csv(3).as_bytes())
+        .expect("first upload");
+    assert!(
+        b.dataset_id.starts_with("ds_20300601T080000_"),
+        "{}",
+        b.dataset_id
+    );
+    clock.advance(std::time::Duration::from_secs(3600));
+    let c = state
+        .catalog()
+        .upload_sales(history_csv(5).as_bytes())
+        .expect("second upload");
+    assert!(
+        c.dataset_id.starts_with("ds_20300601T090000_"),
+        "{}",
+        c.dataset_id
+    );
+    let runtime = runtime();
+    clock.advance(std::time::Duration::from_secs(23 * 3600));
+    assert_eq!(
+        runtime.block_on(state.prune_datasets()).expect("prunes"),
+        Vec::<String>::new(),
+        "retired 23 hours ago on the clock: kept"
+    );
+    clock.advance(std::time::Duration::from_secs(2 * 3600));
+    assert_eq!(
+        runtime.block_on(state.prune_datasets()).expect("prunes"),
+        vec![b.dataset_id.clone()],
+        "retired 25 hours ago: removed; the current set stays"
+    );
+    assert!(clock.now() > start);
+}

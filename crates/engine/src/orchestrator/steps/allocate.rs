@@ -79,3 +79,7 @@ pub fn run(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepError
     })?;
     Ok(step)
 }
+
+#[cfg(test)]
+#[path = "tests/allocate.rs"]
+mod tests;

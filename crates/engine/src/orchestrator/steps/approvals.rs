@@ -252,4 +252,137 @@ mod tests {
         assert!(check_modification(k, &modify(None, None, Some(0.45)), &t, 0).is_err());
         assert!(check_modification(k, &modify(Some(5), None, Some(0.1)), &t, 0).is_err());
     }
+
+    mod effects {
+        //! What asking, answering and expiring emit.
+
+        use super::super::{expire, resolve};
+        use crate::clock::Clock;
+        use crate::event::{Event, ExpiryAction, Modification, Resolution};
+        use crate::orchestrator::EngineError;
+        use crate::orchestrator::steps::testing::effects::{explained, kinds, one, refusal};
+        use crate::orchestrator::steps::testing::{Season, clock, on_plan};
+        use crate::state::WorkflowState;
+        use atelier_core::Policy;
+
+        /// A season waiting for its order's approval, approvals timing out after an
+        /// hour and settled by `expiry`.
+        fn waiting(expiry: ExpiryAction) -> Season {
+            let mut s = Season::new("zara", Policy::Seed);
+            s.view.approval_timeout_secs = Some(3_600);
+            s.view.approval_expiry = expiry;
+            s.until(on_plan, |v| v.state == WorkflowState::WaitingMfgApproval);
+            s
+        }
+
+        #[test]
+        fn a_request_carries_its_deadline_from_the_commands_time() {
+            let s = waiting(ExpiryAction::Fail);
+            let pending = s.view.pending_approval.as_ref().unwrap();
+            assert_eq!(pending.approval_id, "manufacturing-1");
+            assert_eq!(
+                pending.expires_at,
+                Some(clock().now() + chrono::Duration::seconds(3_600))
+            );
+        }
+
+        #[test]
+        fn an_approval_expires_only_once_its_deadline_has_passed() {
+            let s = waiting(ExpiryAction::Fail);
+            let now = clock().now();
+            assert!(
+                expire(&s.view, now + chrono::Duration::minutes(59))
+                    .unwrap()
+                    .is_none()
+            );
+            let step = expire(&s.view, now + chrono::Duration::hours(2))
+                .unwrap()
+                .expect("expired");
+            let (id, action) = one(&step, |e| match e {
+                Event::ApprovalExpired {
+                    approval_id,
+                    action,
+                } => Some((approval_id.clone(), *action)),
+                _ => None,
+            });
+            assert_eq!(
+                (id.as_str(), action),
+                ("manufacturing-1", ExpiryAction::Fail)
+            );
+            let words = explained(&step, "approval_expired").unwrap().offline_text;
+            assert!(words.contains("the workflow stops"), "{words}");
+        }
+
+        #[test]
+        fn an_expiry_set_to_accept_says_so() {
+            let s = waiting(ExpiryAction::Accept);
+            let later = clock().now() + chrono::Duration::hours(2);
+            let step = expire(&s.view, later).unwrap().unwrap();
+            assert!(matches!(
+                step.events()[0],
+                Event::ApprovalExpired {
+                    action: ExpiryAction::Accept,
+                    ..
+                }
+            ));
+            let words = explained(&step, "approval_expired").unwrap().offline_text;
+            assert!(words.contains("accepted as proposed"), "{words}");
+        }
+
+        #[test]
+        fn without_a_timeout_nothing_expires() {
+            let mut s = Season::new("zara", Policy::Seed);
+            s.until(on_plan, |v| v.state == WorkflowState::WaitingMfgApproval);
+            let years_later = clock().now() + chrono::Duration::days(4_000);
+            assert!(expire(&s.view, years_later).unwrap().is_none());
+        }
+
+        #[test]
+        fn an_answer_is_recorded_with_who_gave_it() {
+            let s = waiting(ExpiryAction::Fail);
+            let pending = s.view.pending_approval.clone().unwrap();
+            let step = resolve(&s.view, &pending, Resolution::Accept, "ana").unwrap();
+            assert_eq!(kinds(&step), vec!["approval_resolved"]);
+            let (id, by) = one(&step, |e| match e {
+                Event::ApprovalResolved {
+                    approval_id,
+                    resolution: Resolution::Accept,
+                    by,
+                } => Some((approval_id.clone(), by.clone())),
+                _ => None,
+            });
+            assert_eq!((id.as_str(), by.as_str()), ("manufacturing-1", "ana"));
+        }
+
+        #[test]
+        fn a_modification_that_does_not_fit_is_refused_naming_the_field() {
+            let s = waiting(ExpiryAction::Fail);
+            let pending = s.view.pending_approval.clone().unwrap();
+            let forecast = s.view.order.unwrap().forecast_units;
+            let too_many = Resolution::Modify {
+                modifications: Modification {
+                    manufacturing_qty: Some(forecast * 11),
+                    ..Modification::default()
+                },
+            };
+            let e = refusal(resolve(&s.view, &pending, too_many, "ana"));
+            let EngineError::InvalidModification(message) = e else {
+                panic!("{e:?}");
+            };
+            assert!(
+                message.contains(&format!("manufacturing_qty {}", forecast * 11)),
+                "{message}"
+            );
+            let markdown = Resolution::Modify {
+                modifications: Modification {
+                    markdown_pct: Some(0.2),
+                    ..Modification::default()
+                },
+            };
+            let e = refusal(resolve(&s.view, &pending, markdown, "ana"));
+            assert!(
+                matches!(&e, EngineError::InvalidModification(m) if m.contains("manufacturing_qty or safety_stock_pct"))
+            );
+        }
+    }
 }

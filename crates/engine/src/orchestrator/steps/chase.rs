@@ -227,3 +227,7 @@ fn placed_text(plan: &ReorderPlan, cut: bool, currency: &str) -> Decision {
         claim: Claim::Informational,
     }
 }
+
+#[cfg(test)]
+#[path = "tests/chase.rs"]
+mod tests;

@@ -122,4 +122,113 @@ mod tests {
         assert!((cost - view.tunables.unit_cost_ratio * price).abs() < 1e-9);
         assert_eq!(currency, &view.tunables.currency);
     }
+
+    mod effects {
+        //! What phase 1 emits: a forecast and an order put up for approval; a
+        //! planner's revision re-sized and asked again; after a resumed expiry, the
+        //! order on the table asked again without a new forecast.
+
+        use super::super::run;
+        use crate::agents::AgentName;
+        use crate::event::{ApprovalKind, ApprovalProposal, Event, Modification, Resolution};
+        use crate::orchestrator::steps::testing::effects::{
+            emits, emits_in_order, explained, kinds, one, requested,
+        };
+        use crate::orchestrator::steps::testing::{Season, on_plan};
+        use crate::state::WorkflowState;
+        use atelier_core::Policy;
+
+        fn waiting() -> Season {
+            let mut s = Season::new("standard_retail", Policy::Seed);
+            s.until(on_plan, |v| v.state == WorkflowState::WaitingMfgApproval);
+            s
+        }
+
+        #[test]
+        fn demand_forecasts_and_the_order_is_asked_for() {
+            let mut s = Season::new("standard_retail", Policy::Seed);
+            s.until(on_plan, |v| v.state == WorkflowState::Phase1Forecasting);
+            let step = s.step(run);
+            assert!(emits_in_order(
+                &step,
+                &[
+                    "handoff_sent",
+                    "agent_completed",
+                    "forecast_produced",
+                    "approval_requested"
+                ]
+            ));
+            let agent = one(&step, |e| match e {
+                Event::HandoffSent { handoff } => Some(handoff.agent),
+                _ => None,
+            });
+            assert_eq!(agent, AgentName::Demand);
+            let order = one(&step, |e| match e {
+                Event::ForecastProduced { order, .. } => Some(*order),
+                _ => None,
+            });
+            let (id, kind, data) = requested(&step).unwrap();
+            assert_eq!(
+                (id.as_str(), kind),
+                ("manufacturing-1", ApprovalKind::Manufacturing)
+            );
+            assert!(matches!(
+                data,
+                ApprovalProposal::Manufacturing { manufacturing_qty, total_forecast, .. }
+                    if manufacturing_qty == order.manufacturing_qty
+                        && total_forecast == order.forecast_units
+            ));
+            assert!(explained(&step, "manufacturing_order").is_some());
+        }
+
+        #[test]
+        fn a_planners_quantity_is_re_sized_and_asked_again_without_a_new_forecast() {
+            let mut s = waiting();
+            s.answer(Resolution::Modify {
+                modifications: Modification {
+                    manufacturing_qty: Some(9_000),
+                    ..Modification::default()
+                },
+            });
+            let step = s.step(run);
+            let revised = one(&step, |e| match e {
+                Event::OrderRevised { order } => Some(*order),
+                _ => None,
+            });
+            assert_eq!(revised.manufacturing_qty, 9_000);
+            assert!(!emits(&step, "forecast_produced"));
+            let (id, _, data) = requested(&step).unwrap();
+            assert_eq!(id, "manufacturing-2");
+            assert!(matches!(
+                data,
+                ApprovalProposal::Manufacturing {
+                    manufacturing_qty: 9_000,
+                    ..
+                }
+            ));
+        }
+
+        #[test]
+        fn after_a_resumed_expiry_the_order_on_the_table_is_asked_again() {
+            let mut s = waiting();
+            let order = s.view.order.unwrap();
+            s.answer(Resolution::Modify {
+                modifications: Modification {
+                    safety_stock_pct: Some(0.1),
+                    ..Modification::default()
+                },
+            });
+            // As a resumed expiry leaves it: back in phase 1 with no modification.
+            s.view.modification = None;
+            s.view.order = Some(order);
+            let step = s.step(run);
+            assert_eq!(kinds(&step), vec!["approval_requested"]);
+            let (_, _, data) = requested(&step).unwrap();
+            assert!(matches!(
+                data,
+                ApprovalProposal::Manufacturing { manufacturing_qty, .. }
+                    if manufacturing_qty == order.manufacturing_qty
+            ));
+        }
+    }
 }

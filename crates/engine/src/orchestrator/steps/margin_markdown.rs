@@ -95,7 +95,7 @@ pub fn check(ctx: &StepContext<'_>, step: &mut Step, week: u32) -> Result<bool, 
 }
 
 fn pct(x: f64) -> String {
-    format!("{:.0}%", x * 100.0)
+    crate::reasoning::pct((x * 100.0).round() / 100.0)
 }
 
 /// The choice in words: where sell-through stands against the planner's threshold
@@ -144,3 +144,7 @@ fn explanation(choice: &MarginMarkdown, currency: &str) -> Decision {
         },
     }
 }
+
+#[cfg(test)]
+#[path = "tests/margin_markdown.rs"]
+mod tests;

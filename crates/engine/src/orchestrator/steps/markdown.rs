@@ -149,3 +149,7 @@ pub fn revised(ctx: &StepContext<'_>, view: &WorkflowView) -> Result<Step, StepE
     }
     Ok(step)
 }
+
+#[cfg(test)]
+#[path = "tests/markdown.rs"]
+mod tests;

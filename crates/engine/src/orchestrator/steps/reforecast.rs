@@ -164,3 +164,7 @@ pub fn calibrated_baseline(view: &WorkflowView) -> (Vec<u64>, f64) {
         model.sd,
     )
 }
+
+#[cfg(test)]
+#[path = "tests/reforecast.rs"]
+mod tests;

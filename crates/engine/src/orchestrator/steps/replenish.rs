@@ -105,3 +105,7 @@ pub fn signals(view: &WorkflowView) -> Vec<StoreSignal> {
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "tests/replenish.rs"]
+mod tests;

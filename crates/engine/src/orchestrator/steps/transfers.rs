@@ -266,3 +266,7 @@ fn explained(
         claim: Claim::Informational,
     }
 }
+
+#[cfg(test)]
+#[path = "tests/transfers.rs"]
+mod tests;

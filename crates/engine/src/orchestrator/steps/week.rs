@@ -250,3 +250,7 @@ fn alert_if_short(step: &mut Step, week: u32, check: &VarianceCheck) -> Result<(
     });
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "tests/week.rs"]
+mod tests;

@@ -20,3 +20,7 @@ pub fn finish(step: &mut Step, week: u32) -> Result<(), StepError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "tests/week_end.rs"]
+mod tests;

@@ -97,22 +97,32 @@ export class ApprovalDialog {
       cost ? ['Order cost', h('span', { 'data-testid': 'order-cost' }, `${money(d.manufacturing_qty * cost, cur)} (${money(cost, cur, 2)} a unit)`)] : null,
       ov ? ['Expected revenue', h('span', { 'data-testid': 'order-revenue' }, `${money(ov.proposed.expected_revenue, cur)} (${units(ov.proposed.expected_sold_units)} units expected to sell at ${money(price, cur, 2)})`)] : null,
       ov ? ['Expected leftover', `${units(ov.proposed.expected_leftover_units)} units, worth ${money(ov.proposed.expected_salvage, cur)} at salvage (${money(ov.salvage_value, cur, 2)} a unit)`] : null,
+      ov && ov.chase ? ['Expected second buy', h('span', { 'data-testid': 'order-chase' }, `${units(ov.proposed.expected_chased_units)} units re-bought in season at ${money(ov.chase.unit_cost, cur, 2)} a unit, adding ${money(ov.proposed.expected_chase_margin, cur)}`)] : null,
       ov ? ['Expected margin', h('strong', { 'data-testid': 'order-margin' }, money(ov.proposed.expected_margin, cur))] : null,
       ov ? ['Chance of selling out', pct(ov.proposed.sell_out_probability)] : null,
       !ov && price ? ['Forecast at full price', `${money(d.total_forecast * price, cur)} of sales (${money(price, cur, 2)} a unit)`] : null,
     ]);
     const why = { proposed: 'this order', forecast: 'the forecast', best: 'the most margin', scaled: '' };
+    // The table is the deciding policy's own valuation (engine::report::order_valuation):
+    // under margin the proposal is the best row; seed and rule do not weigh money, and
+    // the note says how their order compares.
+    const best = ov && ov.alternatives.find((a) => a.kind === 'best');
+    const weighs = ov && ov.policy === 'margin';
     const alternatives = ov ? h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Other order sizes' }, h('table', { class: 'data compact', 'data-testid': 'order-alternatives' },
-      h('caption', {}, `Other order sizes (${cur}): expected before any markdown, as the report counts gross margin`),
+      h('caption', {}, `Other order sizes (${cur}): expected before any markdown, as the report counts gross margin${ov.chase ? ', with the second buy the policy leaves room for' : ''}`),
       h('thead', {}, h('tr', {}, ['Units', '', 'Cost', 'Expected revenue', 'Expected margin', 'Difference'].map((c, i) => h('th', { scope: 'col', class: i !== 1 ? 'num' : '' }, c)))),
       h('tbody', {}, ov.alternatives.map((a) => h('tr', { class: a.kind === 'proposed' ? 'chosen' : '', 'data-kind': a.kind },
         h('th', { scope: 'row', class: 'num' }, units(a.order_units)),
-        h('td', { class: 'muted small' }, a.kind === 'proposed' && !ov.alternatives.some((x) => x.kind === 'best') ? 'this order (best)' : why[a.kind] || `${a.order_units > ov.order_units ? '+' : ''}${pct(a.order_units / ov.order_units - 1)}`),
+        h('td', { class: 'muted small' }, a.kind === 'proposed' && !best ? 'this order, the most margin' : why[a.kind] || `${a.order_units > ov.order_units ? '+' : ''}${pct(a.order_units / ov.order_units - 1)}`),
         h('td', { class: 'num' }, money(a.cost, cur)),
         h('td', { class: 'num' }, money(a.expected_revenue, cur)),
         h('td', { class: 'num' }, money(a.expected_margin, cur)),
         h('td', { class: 'num' }, a.kind === 'proposed' ? '—' : `${a.expected_margin >= ov.proposed.expected_margin ? '+' : '−'}${money(Math.abs(a.expected_margin - ov.proposed.expected_margin), cur)}`)))))) : null;
-    const spread = ov ? h('p', { class: 'muted small' }, `Valued under season demand with a median of ${units(ov.demand.median_units)} units and an 80% range of ${units(ov.demand.p10_units)} to ${units(ov.demand.p90_units)}: revenue at full price plus leftovers at salvage, less the order's cost.`) : null;
+    const chaseWords = ov && ov.chase ? `, plus the margin of re-buying ${pct(ov.chase.chaseable_share)} of any shortfall in season (the weeks a second buy can still reach)` : '';
+    const verdict = !ov ? '' : weighs
+      ? (best ? ` The margin policy ordered at its own valuation; the best size differs from it by rounding or a change made to the order.` : ' The margin policy chose this size because it earns the most under this valuation.')
+      : best ? ` The ${ov.policy} policy orders the forecast plus a fixed safety stock and does not weigh money: under this valuation ${units(best.order_units)} units would earn ${money(Math.abs(best.expected_margin - ov.proposed.expected_margin), cur)} more.` : ` The ${ov.policy} policy orders the forecast plus a fixed safety stock; it happens to be the size that earns the most here.`;
+    const spread = ov ? h('p', { class: 'muted small', 'data-testid': 'order-valuation-note' }, `Valued under season demand with a median of ${units(ov.demand.median_units)} units and an 80% range of ${units(ov.demand.p10_units)} to ${units(ov.demand.p90_units)}: revenue at full price plus leftovers at salvage, less the order's cost${chaseWords}.${verdict}`) : null;
     const qty = h('input', { id: 'mod-qty', type: 'number', min: 1, step: 1, value: d.manufacturing_qty, 'data-testid': 'modify-qty' });
     const ss = h('input', { id: 'mod-ss', type: 'number', min: 0, max: 100, step: 'any', value: Math.round((d.safety_stock_pct || 0) * 1000) / 10, 'data-testid': 'modify-safety-stock' });
     const byQty = h('input', { type: 'radio', name: 'mod', id: 'mod-by-qty', checked: true });

@@ -36,6 +36,17 @@ export const PANEL_QUIET_MS = 250;
 /** How long a stream message waits for the others of its burst before they are drawn. */
 export const BATCH_MS = 40;
 export const PANEL_MAX_WAIT_MS = 1500;
+/**
+ * The tab panel's share of the page's time while events stream in: after a
+ * redraw that took d ms, the next waits at least d × PANEL_DUTY_GAP. On a
+ * machine with time to spare (a redraw of ~10 ms) that is nothing; on one
+ * shared by many dashboards, where a redraw takes ten times longer because
+ * every page wants the cores at once, the charts redraw less often and the
+ * timeline rows (drawn in their own cheap frames) keep their place.
+ */
+export const PANEL_DUTY_GAP = 12;
+/** The longest a due redraw waits for the page to be idle (requestIdleCallback). */
+export const PANEL_IDLE_WAIT_MS = 500;
 
 export class SeasonPage {
   constructor(main, ctx, id, tab, storeId) {
@@ -92,6 +103,15 @@ export class SeasonPage {
     };
     window.addEventListener('pointerup', this.onRelease, true);
     window.addEventListener('pointercancel', this.onRelease, true);
+    // A page nobody can see (a tab behind another, a minimised window) keeps its
+    // timeline but leaves its charts until it is seen again.
+    this.onVisible = () => {
+      if (document.visibilityState === 'visible' && this.panelStale) {
+        this.panelStale = false;
+        this.render();
+      }
+    };
+    document.addEventListener('visibilitychange', this.onVisible);
     this.stream = new SeasonStream(id, (msgs) => this.receive(msgs), (st, s) => this.connection(st, s));
     this.load();
   }
@@ -118,6 +138,8 @@ export class SeasonPage {
     window.removeEventListener('resize', this.onResize);
     window.removeEventListener('pointerup', this.onRelease, true);
     window.removeEventListener('pointercancel', this.onRelease, true);
+    document.removeEventListener('visibilitychange', this.onVisible);
+    if (this.panelIdle) cancelIdleCallback(this.panelIdle);
     clearTimeout(this.refreshTimer);
     clearTimeout(this.batchTimer);
     clearTimeout(this.panelTimer);
@@ -242,12 +264,26 @@ export class SeasonPage {
       this.render();
       return;
     }
+    if (document.visibilityState === 'hidden') {
+      // Drawn when the page is seen again (onVisible).
+      this.panelStale = true;
+      return;
+    }
     if (!this.panelWanted) this.panelWanted = now;
     clearTimeout(this.panelTimer);
-    const due = Math.min(now + PANEL_QUIET_MS, this.panelWanted + PANEL_MAX_WAIT_MS);
+    // Quiet, at the latest the maximum wait, and never sooner than the last
+    // redraw's cost allows (PANEL_DUTY_GAP).
+    const paced = this.panelAt + (this.panelCost || 0) * PANEL_DUTY_GAP;
+    const due = Math.max(paced, Math.min(now + PANEL_QUIET_MS, this.panelWanted + PANEL_MAX_WAIT_MS));
     this.panelTimer = setTimeout(() => {
       this.panelTimer = 0;
-      this.render();
+      // Then when the page has a moment: rows and input first.
+      if (this.panelIdle) return;
+      const draw = () => {
+        this.panelIdle = 0;
+        this.render();
+      };
+      this.panelIdle = typeof requestIdleCallback === 'function' ? requestIdleCallback(draw, { timeout: PANEL_IDLE_WAIT_MS }) : (draw(), 0);
     }, Math.max(0, due - now));
   }
 
@@ -468,8 +504,12 @@ export class SeasonPage {
     }
     clearTimeout(this.panelTimer);
     this.panelTimer = 0;
+    if (this.panelIdle) cancelIdleCallback(this.panelIdle);
+    this.panelIdle = 0;
     this.panelWanted = 0;
-    this.panelAt = performance.now();
+    this.panelStale = false;
+    const started = performance.now();
+    this.panelAt = started;
     this.panelKey = key;
     this.panel.dataset.renders = String(Number(this.panel.dataset.renders || 0) + 1);
     const args = { model: this.model, status: this.status || {}, ctx: this.ctx, page: this, width };
@@ -477,6 +517,10 @@ export class SeasonPage {
     const keepScroll = window.scrollY;
     mount(this.panel, views[this.tab](args));
     window.scrollTo(0, keepScroll);
+    // What the redraw cost, its layout included (read once, here, where the
+    // page is laid out anyway): it paces the next (PANEL_DUTY_GAP).
+    void this.panel.offsetHeight;
+    this.panelCost = performance.now() - started;
     if (inside && !had.isConnected) this.refocus(had);
     if (!this.charted && this.panel.querySelector('.chart svg')) {
       // For the benchmark (scripts/dashboard_bench.mjs): navigation to first chart.

@@ -145,12 +145,13 @@ function together(r) {
 
 const POLICIES = [
   ['margin', 'margin (earns the most, measured)'],
-  ['rule', 'rule (the seed\'s rules, every knob free)'],
+  // Short enough for a phone's select (390 px wide: whatif_store.test.mjs measures it).
+  ['rule', 'rule (the seed\'s rules, knobs free)'],
   ['seed', 'seed (the original rules)'],
 ];
 
 /** The tune knobs the planner's form can set. */
-const TRIABLE = ['safety_stock', 'holdback', 'checkpoint_week', 'markdown_cap'];
+const TRIABLE = ['safety_stock', 'holdback', 'checkpoint_week', 'markdown_cap', 'order_centre'];
 
 /** A fraction as the percent a planner types: 0.45 → "45", 0.125 → "12.5". */
 function percentText(x) {
@@ -167,6 +168,7 @@ function formOf(settings) {
     holdback: percentText(settings.holdback),
     checkpoint_week: settings.checkpoint_week === null ? 'none' : String(settings.checkpoint_week),
     markdown_cap: percentText(settings.markdown_cap),
+    order_centre: percentText(settings.order_centre ?? 1),
   };
 }
 
@@ -208,6 +210,12 @@ export function trialBody(form, base) {
     if (form[key] === base[key]) continue;
     const v = number(key, what);
     if (v !== null) body[key] = v / 100;
+  }
+  // Only margin's order is calibrated on earlier seasons: under seed or rule the
+  // order centre is left out, as the server would refuse it.
+  if (form.policy === 'margin' && form.order_centre !== undefined && form.order_centre !== base.order_centre) {
+    const v = number('order_centre', 'Order centre');
+    if (v !== null) body.order_centre = v / 100;
   }
   if (form.checkpoint_week !== base.checkpoint_week) {
     body.checkpoint_week = form.checkpoint_week === 'none' ? null : Number(form.checkpoint_week);
@@ -261,16 +269,24 @@ async function tryIt(page, { auto = false } = {}) {
       const heading = document.getElementById('wi-answer');
       if (heading && !t.error) heading.focus({ preventScroll: false });
       else page.refocus(opener);
-      recommend(page, draws, seed);
     }
+    // Tune's recommendation as soon as the tab has its answer: the server keeps
+    // each tune per season, draws and seed, so it is computed once and every
+    // later opening gets it at once. Asked after the what-if, so the first answer
+    // does not wait behind it on a small server.
+    if (!t.error) recommend(page, draws, seed);
   }
 }
 
 /** Fetches tune's recommendation for the same draws and seed, if not on the page. */
 async function recommend(page, draws, seed) {
   const w = state(page);
-  if (w.recommending || (w.report && w.report.draws === draws && w.report.seed === seed)) return;
+  if (w.report && w.report.draws === draws && w.report.seed === seed) return;
+  // One request at a time; a question for other draws waits for the one running.
+  w.wanted = { draws, seed };
+  if (w.recommending) return;
   w.recommending = true;
+  w.recommendError = '';
   page.render();
   try {
     const r = await api.post(`/api/workflows/${encodeURIComponent(page.id)}/tune`, { draws, seed });
@@ -281,6 +297,8 @@ async function recommend(page, draws, seed) {
     w.recommending = false;
     page.render();
   }
+  const next = w.wanted;
+  if (!w.recommendError && next && !(w.report && w.report.draws === next.draws && w.report.seed === next.seed)) recommend(page, next.draws, next.seed);
 }
 
 /** A setting as the planner reads it, in the "yours" and "this season" table. */
@@ -293,6 +311,7 @@ function settingRows(a, b, cur) {
     ['Held back at the DC', pct(a.holdback, 1), pct(b.holdback, 1)],
     ['Markdown check', settingText('checkpoint_week', a.checkpoint_week), settingText('checkpoint_week', b.checkpoint_week)],
     ['Markdown cap', pct(a.markdown_cap, 1), pct(b.markdown_cap, 1)],
+    ['Order centre', pct(a.order_centre ?? 1, 1), pct(b.order_centre ?? 1, 1)],
   ].map(([label, x, y]) => h('tr', { class: x === y ? '' : 'changed' },
     h('th', { scope: 'row' }, label), h('td', {}, x), h('td', {}, y, x === y ? null : h('span', { class: 'visually-hidden' }, ' (changed)'))))
     .concat(cur ? [] : []);
@@ -358,7 +377,7 @@ function recommendation(page, w) {
     return h('li', { 'data-rec-knob': k.knob },
       h('strong', {}, `${meta.label}: `),
       rec && k.held_out ? `change to ${settingText(k.knob, rec.setting)} (${signed(k.held_out.mean, cur)} a season on held-out seasons)` : `keep ${settingText(k.knob, k.current)}`,
-      rec && !TRIABLE.includes(k.knob) ? h('span', { class: 'muted small' }, ' — next season\'s order learns it from this one; not a setting to try above') : null);
+      rec && k.knob === 'order_centre' ? h('span', { class: 'muted small' }, ' — next season\'s order learns it from this one; try it above') : null);
   });
   const usable = r.knobs.filter((k) => k.recommended && TRIABLE.includes(k.knob));
   return h('aside', { class: 'card whatif-rec', 'data-testid': 'wi-recommendation', 'aria-labelledby': 'wi-rec-title' },
@@ -377,6 +396,9 @@ function useRecommended(page, knobs, report) {
     const v = k.recommended.setting;
     if (k.knob === 'checkpoint_week') form.checkpoint_week = v === null ? 'none' : String(v);
     else if (k.knob === 'safety_stock') form.safety_stock = percentText(v);
+    // The season's actual ÷ forecast is no round number: kept to 12 digits, so
+    // the form plays exactly what tune tried.
+    else if (k.knob === 'order_centre') form.order_centre = String(Number((v * 100).toPrecision(12)));
     else form[k.knob] = percentText(v);
   }
   form.sizing = 'safety';
@@ -421,7 +443,12 @@ function trialForm(page, w, horizon) {
           id: 'wi-checkpoint_week', 'data-testid': 'wi-checkpoint_week', 'aria-invalid': invalid('checkpoint_week'),
           onchange: set('checkpoint_week'),
         }, weeks.map((v) => h('option', { value: v, selected: f.checkpoint_week === v }, v === 'none' ? 'none (no markdown)' : `week ${v}`))), was('checkpoint_week', base.checkpoint_week === 'none' ? 'none' : `week ${base.checkpoint_week}`)),
-        field('markdown_cap', 'Markdown cap (%)', numberInput('markdown_cap', { min: 0, max: 95 }), was('markdown_cap', `${base.markdown_cap}%`)))),
+        field('markdown_cap', 'Markdown cap (%)', numberInput('markdown_cap', { min: 0, max: 95 }), was('markdown_cap', `${base.markdown_cap}%`)),
+        // The knob tune may recommend for the order itself: margin's order is
+        // calibrated on earlier seasons' actual ÷ forecast; seed and rule have none.
+        f.policy === 'margin'
+          ? field('order_centre', 'Order centre (actual ÷ forecast, %)', numberInput('order_centre', { min: 20, max: 500 }), was('order_centre', base.order_centre === '100' ? '100%, no season yet' : `${base.order_centre}%`))
+          : null)),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary', 'data-testid': 'wi-try', disabled: t.running }, t.running ? 'Simulating…' : 'Try these settings'),
       h('button', { type: 'button', 'data-testid': 'wi-reset', disabled: t.running, onclick: () => { t.form = { ...t.base }; t.fields = {}; tryIt(page); } }, 'Back to this season\'s settings')),
@@ -448,6 +475,22 @@ function trialSection(page, w, horizon, width) {
     t.form && t.answer ? trialAnswer(t, width) : null);
 }
 
+/**
+ * Why the what-if waits for the season's end, in the planner's words: its seasons
+ * are drawn around the demand of every week this one played, and the weeks not
+ * played yet have none to draw around.
+ */
+export function whyNotYet(status, p) {
+  const played = (status.weeks || []).length;
+  const horizon = p.forecast_horizon_weeks;
+  const left = horizon ? horizon - played : null;
+  const where = status.state === 'waiting_mfg_approval' || !status.manufacturing || played === 0
+    ? 'No week has been played yet'
+    : `${played} of ${horizon || '—'} weeks are played`;
+  return `Not available yet. ${where}: the what-if draws seasons around the demand of all ${horizon || 'the'} weeks of this one, `
+    + `so it opens when the season is complete${left ? ` (${left} week${left === 1 ? '' : 's'} to go)` : ''}.`;
+}
+
 /** The What-if tab. */
 export function renderWhatIf({ status, page, model, width }) {
   const w = state(page);
@@ -455,7 +498,7 @@ export function renderWhatIf({ status, page, model, width }) {
     const p = status.parameters || model.parameters || {};
     return h('section', { class: 'card', 'data-testid': 'whatif' },
       h('h2', {}, 'What-if for next season'),
-      h('p', { class: 'muted', 'data-testid': 'whatif-unavailable' }, `The what-if plays next season's settings on seasons drawn around this one's demand, so it needs a completed season. This one is at week ${(status.weeks || []).length} of ${p.forecast_horizon_weeks || '—'}.`));
+      h('p', { class: 'muted', 'data-testid': 'whatif-unavailable' }, whyNotYet(status, p)));
   }
   const horizon = (status.parameters || model.parameters || {}).forecast_horizon_weeks || 12;
   // The seasons both the planner's settings and tune are played on.

@@ -181,7 +181,15 @@ impl Season {
     pub fn week(&self, demand: Demand) -> Step {
         let week = self.view.next_week();
         let units = self.units(week, demand);
-        self.step(|ctx, view| week::play(ctx, view, week, &units, format!("week-{week}")))
+        self.step(|ctx, view| {
+            week::play(
+                ctx,
+                std::borrow::Cow::Borrowed(view),
+                week,
+                &units,
+                format!("week-{week}"),
+            )
+        })
     }
 
     /// Plays weeks at `demand`, taking every step between them and accepting

@@ -13,6 +13,7 @@ use crate::orchestrator::steps::testing::{Season, on_plan};
 use crate::state::WorkflowState;
 use atelier_core::Policy;
 use atelier_core::data::WeekActuals;
+use std::borrow::Cow;
 
 fn hot(_: usize, _: usize) -> f64 {
     3.0
@@ -34,7 +35,7 @@ fn actuals(s: &Season, week: u32) -> WeekActuals {
 fn a_week_on_plan_is_recorded_measured_and_the_next_one_begins() {
     let s = launched("zara");
     let units = s.units(1, on_plan);
-    let step = s.step(|ctx, v| play(ctx, v, 1, &units, "h1".into()));
+    let step = s.step(|ctx, v| play(ctx, Cow::Borrowed(v), 1, &units, "h1".into()));
     let sales = one(&step, |e| match e {
         Event::WeekRecorded { sales } => Some(sales.clone()),
         _ => None,
@@ -218,6 +219,6 @@ fn units_for_another_network_are_refused() {
     let s = launched("zara");
     let mut units = s.units(1, on_plan);
     units.pop();
-    let e = refusal(s.try_step(|ctx, v| play(ctx, v, 1, &units, "h".into())));
+    let e = refusal(s.try_step(|ctx, v| play(ctx, Cow::Borrowed(v), 1, &units, "h".into())));
     assert!(matches!(e, EngineError::StoreCountChanged { .. }), "{e:?}");
 }

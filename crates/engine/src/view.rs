@@ -10,6 +10,7 @@ mod transfers;
 mod weeks;
 
 pub use approvals::AnsweredApproval;
+pub use season::FailedAttempt;
 
 use crate::agents::AgentName;
 use crate::event::{
@@ -217,22 +218,6 @@ pub struct WorkflowView {
     /// its wait): a fact in the log, so the workflow's lock is free meanwhile and
     /// any process can read when the retry is due.
     pub retry_at: Option<DateTime<Utc>>,
-}
-
-/// An agent's attempt that failed, as its `agent_failed` event records it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FailedAttempt {
-    /// The handoff the attempt answered (the id the step gives it each time it
-    /// runs).
-    pub handoff_id: String,
-    /// The agent.
-    pub agent: AgentName,
-    /// The attempt, from 1.
-    pub attempt: u32,
-    /// What the agent said.
-    pub error: String,
-    /// The wait before the next attempt, ms (none after the last).
-    pub retry_in_ms: Option<u64>,
 }
 
 /// Weeks of per-store sales the view keeps for replenishment signals.
@@ -506,37 +491,14 @@ impl WorkflowView {
     /// a dispatch to the handler of each kind, which checks the transition and
     /// changes only what that event changes.
     pub fn apply_event(&mut self, event: &Event) -> Result<(), TransitionError> {
-        if !matches!(
-            event,
-            Event::AgentFailed { .. }
-                | Event::ReasoningRecorded { .. }
-                | Event::GuardrailTriggered { .. }
-        ) {
-            self.failed_attempts.clear();
-            self.retry_at = None;
-        }
+        self.forget_failed_attempts(event);
         match event {
             Event::WorkflowCreated { .. } => Err(self.refuse(event, "the workflow already exists")),
             Event::PhaseStarted { phase, .. } => self.move_to(event, Trigger::PhaseStarted, *phase),
             Event::PhaseSkipped { phase, reason } => self.phase_skipped(*phase, reason),
             Event::HandoffSent { handoff } => self.handoff_sent(event, handoff.agent),
             Event::AgentCompleted { .. } => self.agent_done(event),
-            Event::AgentFailed {
-                handoff_id,
-                agent,
-                attempt,
-                error,
-                retry_in_ms,
-            } => self.agent_failed(
-                event,
-                FailedAttempt {
-                    handoff_id: handoff_id.clone(),
-                    agent: *agent,
-                    attempt: *attempt,
-                    error: error.clone(),
-                    retry_in_ms: *retry_in_ms,
-                },
-            ),
+            Event::AgentFailed { .. } => self.agent_failed(event),
             Event::ForecastProduced { forecast, order } => {
                 self.forecast_produced(event, forecast, order)
             }

@@ -2,13 +2,29 @@
 //! its order, the allocation that stocks the stores, alerts, and the ends
 //! (completed, failed) and the return from a failure.
 
-use super::{FailedAttempt, TransitionError, WorkflowView};
+use super::{TransitionError, WorkflowView};
 use crate::agents::AgentName;
 use crate::event::Event;
 use crate::state::{Trigger, WorkflowState};
 use atelier_core::demand::{DemandForecast, ManufacturingOrder};
 use atelier_core::inventory::{Allocation, StoreStock};
 use atelier_core::season::SeasonReport;
+
+/// An agent's attempt that failed, as its `agent_failed` event records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedAttempt {
+    /// The handoff the attempt answered (the id the step gives it each time it
+    /// runs).
+    pub handoff_id: String,
+    /// The agent.
+    pub agent: AgentName,
+    /// The attempt, from 1.
+    pub attempt: u32,
+    /// What the agent said.
+    pub error: String,
+    /// The wait before the next attempt, ms (none after the last).
+    pub retry_in_ms: Option<u64>,
+}
 
 impl WorkflowView {
     pub(super) fn phase_skipped(
@@ -40,17 +56,44 @@ impl WorkflowView {
 
     /// An agent's failed attempt: kept until the step that retries it is recorded
     /// (the time of the retry is set from the stored event's time).
-    pub(super) fn agent_failed(
-        &mut self,
-        event: &Event,
-        failed: FailedAttempt,
-    ) -> Result<(), TransitionError> {
+    pub(super) fn agent_failed(&mut self, event: &Event) -> Result<(), TransitionError> {
         self.not_terminal(event)?;
-        if failed.retry_in_ms.is_none() {
+        let Event::AgentFailed {
+            handoff_id,
+            agent,
+            attempt,
+            error,
+            retry_in_ms,
+        } = event
+        else {
+            return Ok(());
+        };
+        if retry_in_ms.is_none() {
             self.retry_at = None;
         }
-        self.failed_attempts.push(failed);
+        self.failed_attempts.push(FailedAttempt {
+            handoff_id: handoff_id.clone(),
+            agent: *agent,
+            attempt: *attempt,
+            error: error.clone(),
+            retry_in_ms: *retry_in_ms,
+        });
         Ok(())
+    }
+
+    /// Failed attempts belong to the step that retries them: any event of a
+    /// step clears them (words and guardrails, which may land between a failure
+    /// and its retry, do not).
+    pub(super) fn forget_failed_attempts(&mut self, event: &Event) {
+        if !matches!(
+            event,
+            Event::AgentFailed { .. }
+                | Event::ReasoningRecorded { .. }
+                | Event::GuardrailTriggered { .. }
+        ) {
+            self.failed_attempts.clear();
+            self.retry_at = None;
+        }
     }
 
     pub(super) fn agent_done(&mut self, event: &Event) -> Result<(), TransitionError> {

@@ -423,6 +423,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflows/{id}/stores/{store_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One store's page: its plan (cluster, share, allocation, launch shipment),
+         *     each week's sales beside its share of the forecast the week was played
+         *     against, its stock at the end of each week, replenishment, transfers in and
+         *     out, and the markdown it sold under; with its attributes from the season's
+         *     data set. Folded from the log as the season's own view is.
+         */
+        get: operations["store"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflows/{id}/stream": {
         parameters: {
             query?: never;
@@ -481,6 +504,32 @@ export interface paths {
         get: operations["variance"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workflows/{id}/what-if": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The planner's what-if on a completed season: their values for any of the
+         *     policy, safety stock or a first buy fixed in units, holdback, checkpoint
+         *     week and markdown cap (the others as the season had them), played on the
+         *     seasons `tune` draws around this one, beside the season's own settings on the
+         *     same seasons. Answers each one's gross margin at p10, p50 and p90 (each with
+         *     a 90% interval) and the paired gain. The draws and the season's own
+         *     settings are played once per season, draws and seed; every later question
+         *     plays only the planner's settings. The same answer as `atelier what-if`.
+         */
+        post: operations["what_if"];
         delete?: never;
         options?: never;
         head?: never;
@@ -749,6 +798,28 @@ export interface components {
         };
         /** @description The in-season second buy: "none", or the terms of a reorder. */
         Chase: "none" | components["schemas"]["ChaseTerms"];
+        /**
+         * @description The in-season chase the first buy counts on: the share θ of a shortfall it can
+         *     reach and what a chased unit costs. The valuation needs it because the `margin`
+         *     policy orders less when a chase can make up the difference.
+         */
+        ChaseOption: {
+            /**
+             * Format: double
+             * @description θ: the plan's share of season demand after the earliest reorder could land.
+             */
+            chaseable_share: number;
+            /**
+             * Format: double
+             * @description The first buy's critical ratio with this chase (`first_buy_ratio`).
+             */
+            first_buy_ratio: number;
+            /**
+             * Format: double
+             * @description c' = unit cost × (1 + premium).
+             */
+            unit_cost: number;
+        };
         /**
          * @description The terms of an in-season second buy (a chase): what quick-response
          *     production charges and how fast it delivers.
@@ -1311,6 +1382,25 @@ export interface components {
             safety_stock_pct: number;
         };
         /**
+         * @description The spread of gross margin over seasons drawn alike: what a planner reads as
+         *     "one season in ten earns less than p10".
+         */
+        MarginSpread: {
+            /** @description Draws it is measured on. */
+            draws: number;
+            /**
+             * Format: double
+             * @description The mean, money.
+             */
+            mean: number;
+            /** @description One season in ten earns less. */
+            p10: components["schemas"]["Percentile"];
+            /** @description The median season. */
+            p50: components["schemas"]["Percentile"];
+            /** @description One season in ten earns more. */
+            p90: components["schemas"]["Percentile"];
+        };
+        /**
          * @description What the fixed rule's sell-through is judged against at the checkpoint.
          * @enum {string}
          */
@@ -1426,6 +1516,11 @@ export interface components {
              */
             transfer_units?: number | null;
         };
+        /**
+         * @description Which way stock moved.
+         * @enum {string}
+         */
+        MoveDirection: "in" | "out";
         /** @description One row of the alternatives table. */
         OrderAlternative: {
             /**
@@ -1433,6 +1528,17 @@ export interface components {
              * @description Units × unit cost.
              */
             cost: number;
+            /**
+             * Format: double
+             * @description Expected chased units × (p − c'): their margin, inside `expected_margin`.
+             */
+            expected_chase_margin?: number;
+            /**
+             * Format: double
+             * @description θ · E[(D − Q)⁺]: units a chase is expected to re-buy and sell (0 without a
+             *     chase), so a planner sees the part of the margin the order leaves to it.
+             */
+            expected_chased_units?: number;
             /**
              * Format: double
              * @description E[(Q − D)⁺], units left at the end of the season.
@@ -1478,6 +1584,7 @@ export interface components {
         OrderValuation: {
             /** @description Other sizes, smallest first (the proposal among them). */
             alternatives: components["schemas"]["OrderAlternative"][];
+            chase?: null | components["schemas"]["ChaseOption"];
             /** @description ISO 4217 code of every money figure here. */
             currency: string;
             /** @description The demand distribution it is valued under. */
@@ -1492,6 +1599,12 @@ export interface components {
              * @description The order on the table (or approved), units.
              */
             order_units: number;
+            /**
+             * @description The policy that proposed the order: `margin` weighs these figures, `seed`
+             *     and `rule` order the forecast plus a safety stock without weighing them,
+             *     and the dialog says which.
+             */
+            policy: components["schemas"]["Policy"];
             /** @description The order's expected money. */
             proposed: components["schemas"]["OrderValue"];
             /**
@@ -1517,6 +1630,17 @@ export interface components {
              * @description Units × unit cost.
              */
             cost: number;
+            /**
+             * Format: double
+             * @description Expected chased units × (p − c'): their margin, inside `expected_margin`.
+             */
+            expected_chase_margin?: number;
+            /**
+             * Format: double
+             * @description θ · E[(D − Q)⁺]: units a chase is expected to re-buy and sell (0 without a
+             *     chase), so a planner sees the part of the margin the order leaves to it.
+             */
+            expected_chased_units?: number;
             /**
              * Format: double
              * @description E[(Q − D)⁺], units left at the end of the season.
@@ -1553,6 +1677,16 @@ export interface components {
              */
             sell_out_probability: number;
         };
+        /** @description One set of settings and the gross margin it earned over the draws. */
+        Outcome: {
+            /**
+             * @description Gross margin over the draws: p10, p50, p90 (each with its 90% interval)
+             *     and the mean, money.
+             */
+            margin: components["schemas"]["MarginSpread"];
+            /** @description The settings. */
+            settings: components["schemas"]["SettingsPlayed"];
+        };
         /** @description A candidate's margin against the current setting's on the same draws. */
         PairedGain: {
             /** @description Draws compared. */
@@ -1588,6 +1722,30 @@ export interface components {
             kind: components["schemas"]["ApprovalKind"];
             /** @description The actions allowed. */
             options: string[];
+        };
+        /**
+         * @description One percentile of gross margin over the draws, with a 90% interval from the
+         *     order statistics (distribution-free): the draws ranked, the interval runs
+         *     between the ranks a binomial count of draws below the true percentile falls
+         *     within 90% of the time. With few draws a tail's interval reaches the smallest
+         *     or largest draw, and says so by touching it.
+         */
+        Percentile: {
+            /**
+             * Format: double
+             * @description Upper end.
+             */
+            high: number;
+            /**
+             * Format: double
+             * @description Lower end of its 90% interval.
+             */
+            low: number;
+            /**
+             * Format: double
+             * @description The percentile's estimate (interpolated between ranks), money.
+             */
+            value: number;
         };
         /** @description A phase that did not run, and why. */
         PhaseSkipped: {
@@ -1952,6 +2110,49 @@ export interface components {
         };
         /** @description A knob's value: a fraction, a week, or null (no markdown checkpoint). */
         Setting: number | null;
+        /** @description The settings a what-if played, as a planner reads them. */
+        SettingsPlayed: {
+            /**
+             * Format: int32
+             * @description The markdown checkpoint week; `None`: no markdown.
+             */
+            checkpoint_week?: number | null;
+            /**
+             * Format: double
+             * @description Share of the order held at the DC at launch.
+             */
+            holdback: number;
+            /**
+             * Format: double
+             * @description The deepest markdown.
+             */
+            markdown_cap: number;
+            /**
+             * Format: double
+             * @description The mean actual ÷ forecast of the seasons the order is calibrated on (1:
+             *     none), so a planner sees the order centre tune may recommend played.
+             */
+            order_centre: number;
+            /** @description Whether the first buy was fixed by the planner. */
+            order_fixed: boolean;
+            /**
+             * Format: int64
+             * @description The first buy, units: the policy's order, or the planner's fixed one.
+             */
+            order_units: number;
+            /** @description The rules that decided. */
+            policy: components["schemas"]["Policy"];
+            /**
+             * Format: double
+             * @description Safety stock as [`Knob::SafetyStock`] reads it under that policy.
+             */
+            safety_stock: number;
+            /**
+             * @description The tunable it sets (`tunables.safety_stock_pct` or
+             *     `tunables.season_level_sd`): what the number means.
+             */
+            safety_stock_field: string;
+        };
         /**
          * @description Which extractor produced the parameters, so the audit trail says whether a model
          *     was involved.
@@ -2044,6 +2245,71 @@ export interface components {
          * @enum {string}
          */
         StoreFormat: "Mall" | "Standalone" | "ShoppingCenter" | "Outlet";
+        /** @description A move of stock between this store and another. */
+        StoreMove: {
+            /** @description `in` (received) or `out` (sent). */
+            direction: components["schemas"]["MoveDirection"];
+            /** @description The other store. */
+            other_store: string;
+            /**
+             * Format: int64
+             * @description Units moved.
+             */
+            units: number;
+            /**
+             * Format: int32
+             * @description After which week.
+             */
+            week: number;
+        };
+        /** @description A store's season so far. */
+        StoreSeason: {
+            /** @description Its cluster. */
+            cluster: components["schemas"]["ClusterName"];
+            /**
+             * Format: int64
+             * @description Units shipped to it at launch.
+             */
+            initial_shipment: number;
+            /**
+             * Format: double
+             * @description The markdown in force now, fraction.
+             */
+            markdown_pct: number;
+            /**
+             * Format: int64
+             * @description Units on hand now.
+             */
+            on_hand: number;
+            /**
+             * Format: int64
+             * @description Units it was allocated at launch.
+             */
+            planned_allocation: number;
+            /**
+             * Format: int64
+             * @description Units it is meant to receive over the season now (re-forecasts revise it).
+             */
+            season_allocation: number;
+            /**
+             * Format: double
+             * @description Its share of the network's season demand (the allocation's split).
+             */
+            share: number;
+            /**
+             * Format: int64
+             * @description Units shipped to it so far (launch and replenishment).
+             */
+            shipped_so_far: number;
+            /** @description The store. */
+            store_id: string;
+            /** @description Its transfers with other stores, in order. */
+            transfers: components["schemas"]["StoreMove"][];
+            /** @description The weeks played. */
+            weeks: components["schemas"]["StoreWeek"][];
+            /** @description The season. */
+            workflow_id: string;
+        };
         /** @description What the rule needs to know about one store. */
         StoreStock: {
             /**
@@ -2106,6 +2372,65 @@ export interface components {
              * @description Units moved.
              */
             units: number;
+        };
+        /** @description One store's page: its season so far and its attributes. */
+        StoreView: {
+            attributes?: null | components["schemas"]["StoreAttributes"];
+            /** @description The currency of the season's money figures. */
+            currency: string;
+            /** @description Its plan, weeks, stock, transfers and markdown. */
+            season: components["schemas"]["StoreSeason"];
+        };
+        /** @description One week of one store. */
+        StoreWeek: {
+            /**
+             * Format: int64
+             * @description Units asked for (demand; for recorded sales, the sales).
+             */
+            demand: number;
+            /**
+             * Format: double
+             * @description The store's share of the network's forecast for the week, as the forecast
+             *     stood when the week was played, units (not rounded).
+             */
+            forecast: number;
+            /**
+             * Format: double
+             * @description The markdown in force while it sold, fraction.
+             */
+            markdown_pct: number;
+            /**
+             * Format: int64
+             * @description Units on hand once the week's sales and moves were done.
+             */
+            on_hand: number;
+            /**
+             * Format: int64
+             * @description Units the DC sent it after the week.
+             */
+            replenished: number;
+            /**
+             * Format: int64
+             * @description Units sold.
+             */
+            sold: number;
+            /** @description Whether it ran out. */
+            stockout: boolean;
+            /**
+             * Format: int64
+             * @description Units other stores sent it after the week.
+             */
+            transferred_in: number;
+            /**
+             * Format: int64
+             * @description Units it sent to other stores after the week.
+             */
+            transferred_out: number;
+            /**
+             * Format: int32
+             * @description Season week.
+             */
+            week: number;
         };
         /** @description An event as stored: numbered from 1 per workflow, timed. */
         StoredEvent: {
@@ -2541,6 +2866,91 @@ export interface components {
              * @description Season week.
              */
             week: number;
+        };
+        /** @description The answer to a what-if. */
+        WhatIfReport: {
+            /** @description The currency of the money figures. */
+            currency: string;
+            /** @description This season's settings. */
+            current: components["schemas"]["Outcome"];
+            /**
+             * Format: int64
+             * @description The demand the draws are centred on, units: the season's, the markdown's
+             *     lift divided out.
+             */
+            demand_centre: number;
+            /** @description Seasons drawn (both settings meet the same ones). */
+            draws: number;
+            /**
+             * @description The planner's settings less this season's, per draw: the mean and its 90%
+             *     interval, money.
+             */
+            gain: components["schemas"]["PairedGain"];
+            /** @description The planner's settings. */
+            planned: components["schemas"]["Outcome"];
+            /**
+             * Format: int64
+             * @description Their seed (`tune`'s with the same draws and seed meets the same seasons).
+             */
+            seed: number;
+            /** @description The season the draws are centred on. */
+            workflow_id: string;
+        };
+        /**
+         * @description A planner's what-if (`POST .../what-if`): values for the knobs they want to
+         *     try, every knob left out as the season had it, and the draws to try them on
+         *     (as [`TuneRequest`]). Each value's range is stated in the schema; the ones that
+         *     depend on the season (a checkpoint within its weeks, a first buy within what
+         *     the order approval takes, safety stock as the policy reads it) are checked by
+         *     the engine, and a value outside any of them is a 400 naming the field and the
+         *     value.
+         * @example {
+         *       "checkpoint_week": 7,
+         *       "holdback": 0.3,
+         *       "markdown_cap": 0.3,
+         *       "policy": "margin"
+         *     }
+         */
+        WhatIfRequest: {
+            /**
+             * Format: int64
+             * @description The markdown checkpoint week (within the season's weeks); null: no
+             *     markdown.
+             */
+            checkpoint_week?: number | null;
+            draws?: null | components["schemas"]["TuneDraws"];
+            /**
+             * Format: double
+             * @description Share of the order held at the DC at launch (0 to 1).
+             */
+            holdback?: number | null;
+            /**
+             * Format: double
+             * @description The deepest markdown (0 to 0.95).
+             */
+            markdown_cap?: number | null;
+            /**
+             * Format: double
+             * @description A season's actual ÷ forecast added to those the order is calibrated on
+             *     (0.2 to 5; the `order_centre` value `tune` recommends). Only under the
+             *     `margin` policy.
+             */
+            order_centre?: number | null;
+            /**
+             * Format: int64
+             * @description A first buy of exactly this many units, whatever the policy would order
+             *     (at most ten times the forecast). Not with `safety_stock`.
+             */
+            order_units?: number | null;
+            policy?: null | components["schemas"]["Policy"];
+            /**
+             * Format: double
+             * @description Safety stock as the policy reads it: a fraction of the forecast under
+             *     `seed` and `rule` (−0.9 to 5), the spread of the season's level a
+             *     newsvendor order covers under `margin` (0 to 2). Not with `order_units`.
+             */
+            safety_stock?: number | null;
+            seed?: null | components["schemas"]["TuneSeed"];
         };
         /**
          * @description The workflow document: what `atelier status --json` prints (the engine's
@@ -4738,6 +5148,94 @@ export interface operations {
             };
         };
     };
+    store: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow id */
+                id: string;
+                /** @description Store id, as the allocation lists it (S001) */
+                store_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The store's season so far */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreView"];
+                };
+            };
+            /** @description No or unknown token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a request a web page may have sent, on a server without tokens: an Origin other than a loopback http:// origin, or a Host other than localhost, 127.0.0.1 or [::1] */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown workflow, or no store of that id in the season (the id named) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allocated yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address or token, or too many failed authentications from this address (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error; the answer carries only an id that is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     stream: {
         parameters: {
             query?: {
@@ -4994,6 +5492,132 @@ export interface operations {
             };
             /** @description Unknown workflow */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address or token, or too many failed authentications from this address (Retry-After says when to try again) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An internal error; the answer carries only an id that is in the server's log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database cannot be reached now; nothing was changed (Retry-After says when to try again) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    what_if: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhatIfRequest"];
+            };
+        };
+        responses: {
+            /** @description The spread of gross margin of the planner's settings and of the season's, on the same draws */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhatIfReport"];
+                };
+            };
+            /** @description A value outside its range (the field and value named): a checkpoint past the season's weeks, a first buy over ten times the forecast, safety stock as well as a first buy, ... */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No or unknown token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused: a request a web page may have sent, on a server without tokens: an Origin other than a loopback http:// origin, or a Host other than localhost, 127.0.0.1 or [::1] */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown workflow */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The season is not completed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The season cannot be simulated: its data set is gone, or it recorded no demand */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

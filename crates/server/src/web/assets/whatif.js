@@ -64,7 +64,9 @@ async function run(page) {
     return;
   }
   const opener = document.activeElement;
-  Object.assign(w, { running: true, error: '' });
+  // The planner's own run wins over a recommendation fetched beside the what-if,
+  // whichever answers last.
+  Object.assign(w, { running: true, error: '', asked: (w.asked || 0) + 1 });
   page.render();
   const started = performance.now();
   try {
@@ -288,9 +290,11 @@ async function recommend(page, draws, seed) {
   w.recommending = true;
   w.recommendError = '';
   page.render();
+  // A run of the planner's own, started meanwhile, keeps its answer.
+  const asked = w.asked;
   try {
     const r = await api.post(`/api/workflows/${encodeURIComponent(page.id)}/tune`, { draws, seed });
-    if (!w.running) w.report = r;
+    if (!w.running && w.asked === asked) w.report = r;
   } catch (e) {
     w.recommendError = humanize(e.message);
   } finally {
@@ -298,7 +302,7 @@ async function recommend(page, draws, seed) {
     page.render();
   }
   const next = w.wanted;
-  if (!w.recommendError && next && !(w.report && w.report.draws === next.draws && w.report.seed === next.seed)) recommend(page, next.draws, next.seed);
+  if (!w.recommendError && w.asked === asked && next && !(w.report && w.report.draws === next.draws && w.report.seed === next.seed)) recommend(page, next.draws, next.seed);
 }
 
 /** A setting as the planner reads it, in the "yours" and "this season" table. */

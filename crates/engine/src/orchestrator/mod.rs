@@ -256,7 +256,7 @@ impl Orchestrator {
         let done = self.in_turns(workflow_id, |view| {
             if let Some(row) = week.checked_sub(1).and_then(|i| view.weeks.get(i as usize)) {
                 return if row.content_hash == hash {
-                    Ok(Turn::Done(None))
+                    Ok(Turn::Done(Err(view.clone())))
                 } else {
                     Err(EngineError::ActualsConflict { week })
                 };
@@ -280,13 +280,14 @@ impl Orchestrator {
                 steps::week::run(ctx, view, week, actuals, hash.clone())
             })?;
             Ok(match turn {
-                Turn::Done(step) => Turn::Done(Some(self.commit(step)?)),
+                Turn::Done(step) => Turn::Done(Ok(self.commit(step)?)),
                 Turn::RetryAt(at) => Turn::RetryAt(at),
             })
         })?;
-        // Already recorded with the same content: nothing to do.
-        let Some(done) = done else {
-            return self.view(workflow_id);
+        // Already recorded with the same content: the view as it is, nothing to do.
+        let done = match done {
+            Ok(done) => done,
+            Err(recorded) => return Ok(Arc::unwrap_or_clone(recorded)),
         };
         // The week is recorded: what follows is its own work, and a loss from
         // here on must not read as if nothing changed.

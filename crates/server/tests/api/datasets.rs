@@ -72,7 +72,7 @@ fn unused_data_sets_past_their_retention_are_removed() {
 /// its id names the clock's date.
 #[test]
 fn data_sets_keep_their_retention_on_the_servers_clock() {
-    use atelier_engine::clock::{Clock, ManualClock};
+    use atelier_engine::clock::ManualClock;
     use chrono::TimeZone;
     let dir = tempfile::tempdir().expect("dir");
     let mut config = atelier_server::ServerConfig::new(dir.path().join("events.db"));
@@ -112,5 +112,4 @@ fn data_sets_keep_their_retention_on_the_servers_clock() {
         vec![b.dataset_id.clone()],
         "retired 25 hours ago: removed; the current set stays"
     );
-    assert!(clock.now() > start);
 }

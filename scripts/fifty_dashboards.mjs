@@ -18,6 +18,10 @@
 // (1000: a request a second, a planner pressing "Play week"; 0: back to back).
 // ASSETS_FROM=DIR serves the page's /assets/ from DIR instead of the binary's
 // (the same server, two versions of the page: a before and after on one build).
+// MINIMAL=1 measures the floor instead: a bare live list (minimal_dashboard.js),
+// one event per message with MINIMAL_UNBATCHED=1. SETTLE_MS (8000): the wait
+// between the pages opening and the season starting. BY_EVENT=1 prints each
+// event's p50 and max.
 // Not a test: it prints numbers; the goal is p99 under 300 ms.
 
 import { readFileSync, readdirSync } from 'node:fs';
@@ -107,13 +111,16 @@ try {
         super(...args);
         this.addEventListener('message', (e) => {
           const at = Date.now();
-          for (const line of String(e.data).split('\n')) {
-            try {
-              const seq = JSON.parse(line).seq;
-              if (seq && !window.benchArrivals[seq]) window.benchArrivals[seq] = at;
-            } catch {
-              // Not one JSON message per frame: skip.
-            }
+          let parsed = [];
+          try {
+            parsed = JSON.parse(String(e.data));
+          } catch {
+            // Not JSON: skip.
+          }
+          // One event per message, or a batch of them (stream?batch=true).
+          for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+            const seq = m && m.seq;
+            if (seq && !window.benchArrivals[seq]) window.benchArrivals[seq] = at;
           }
         });
       }
@@ -121,6 +128,14 @@ try {
   };
   const { pages } = b;
   for (const page of pages) await serveAssetsFrom(page);
+  if (process.env.MINIMAL) {
+    // The floor: a bare live list in place of the dashboard (minimal_dashboard.js).
+    const body = readFileSync(new URL('./minimal_dashboard.js', import.meta.url));
+    for (const page of pages) {
+      await page.route('**/assets/app.js', (route) => route.fulfill({ body, contentType: 'text/javascript; charset=utf-8' }));
+      if (process.env.MINIMAL_UNBATCHED) await page.addInitScript(() => { window.MINIMAL_UNBATCHED = true; });
+    }
+  }
   for (const page of pages) await page.addInitScript(arrivals);
   const opened = Date.now();
   for (const page of pages) {
@@ -132,6 +147,9 @@ try {
     await page.evaluate(observe);
   }
   console.log(`${N} dashboards of season ${id} (${SCENARIO}, ${TAB} tab) open in ${((Date.now() - opened) / 1000).toFixed(1)} s`);
+  // Opening fifty pages keeps the cores busy for a while (first charts, idle
+  // work): the season starts once they have settled, so it is measured alone.
+  await new Promise((ok) => setTimeout(ok, Number(process.env.SETTLE_MS ?? 8000)));
   // What the pages spent their main threads on while the season played.
   const cdps = [];
   for (const page of pages.slice(0, 5)) {
@@ -185,6 +203,12 @@ try {
   console.log(`  main thread per page while playing (mean of ${cdps.length}): tasks ${(mean(spent('TaskDuration')) * 1000).toFixed(0)} ms, script ${(mean(spent('ScriptDuration')) * 1000).toFixed(0)} ms, layout ${(mean(spent('LayoutDuration')) * 1000).toFixed(0)} ms, style ${(mean(spent('RecalcStyleDuration')) * 1000).toFixed(0)} ms; ${mean(spent('LayoutCount')).toFixed(0)} layouts`);
   console.log(`  CPU seconds while playing: ${cpuSpent(cpuBefore, cpuAfter)}`);
   console.log(`  tab panel redraws per page: median ${quantile(renders, 0.5)}, max ${Math.max(...renders)} (for ${events} events)`);
+  if (process.env.BY_EVENT) {
+    // Which events are slow: each event's p50 and max over the pages.
+    const by = new Map();
+    for (const r of all) by.set(r.seq, [...(by.get(r.seq) || []), r.inserted - r.committed]);
+    for (const [seq, xs] of [...by].sort((a, c) => a[0] - c[0])) console.log(`  #${seq}: p50 ${quantile(xs, 0.5)} ms, max ${Math.max(...xs)} ms`);
+  }
   if (process.env.VERBOSE) {
     console.log('rows per page', pages.length, JSON.stringify(perPage));
     for (const page of pages) console.log(await page.evaluate(() => [document.querySelectorAll('[data-testid=event-timeline] li').length, window.benchRows && window.benchRows.length, document.querySelector('[data-testid=event-timeline]') === window.benchTimeline, location.hash]));

@@ -151,6 +151,10 @@ test('what-if: the planner\'s settings beside this season\'s, p10/p50/p90 in mon
       const got = k.knob === 'checkpoint_week' ? p.checkpoint_week : p[k.knob];
       assert.ok(Math.abs((got ?? -1) - (k.recommended.setting ?? -1)) < 1e-9, `${k.knob}: ${got} vs ${k.recommended.setting}`);
     }
+    if (triable.some((k) => k.knob === 'order_centre')) {
+      // Shown to a tenth of a percent, played exactly (the check above).
+      assert.match(await page.locator('[data-testid=wi-order_centre]').inputValue(), /^\d+(\.\d)?$/);
+    }
     const [, mine] = await spreadRow(page, 'wi-p50');
     assert.equal(mine, usd(played.planned.margin.p50.value), 'the recommended settings\' median');
     assert.equal(await page.locator('[data-testid=wi-policy]').inputValue(), tune.policy);

@@ -411,6 +411,16 @@ pub struct StreamQuery {
     /// Send events numbered above this (default 0).
     #[serde(default)]
     pub after: Option<u64>,
+    /// Send the events ready at once (a commit's, a page of a replay) as one
+    /// message, a JSON array: a page with many viewers pays per message, not per
+    /// event (default false: one event per message).
+    #[serde(default)]
+    pub batch: Option<bool>,
+    /// After the events it has (on connecting and after each commit), send the
+    /// workflow's resource as `{"type":"status","workflow":{…}}`: a page keeps
+    /// its header current without a request per commit (default false).
+    #[serde(default)]
+    pub status: Option<bool>,
 }
 
 #[cfg(test)]

@@ -4,17 +4,21 @@
 use crate::auth::Viewer;
 use crate::contract::request::StreamQuery;
 use crate::contract::views::Health;
+use crate::contract::workflow::WorkflowBody;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{PathParams, QueryParams};
+use crate::routes::workflows::StreamBase;
 use crate::state::AppState;
 use crate::stream::{self, Ending};
 use atelier_engine::WorkflowState;
+use axum::extract::ws::Utf8Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Extension, State, WebSocketUpgrade};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, body::Bytes};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The OpenAPI document as served, encoded once when the router is built.
 #[derive(Clone)]
@@ -118,6 +122,16 @@ pub async fn openapi_json(Extension(document): Extension<ApiDocument>) -> Respon
     ([(header::CONTENT_TYPE, "application/json")], document.0).into_response()
 }
 
+/// The stream's `status` message: the workflow's resource after the events sent.
+#[derive(serde::Serialize)]
+struct StatusMessage {
+    /// Always `status`: no event has this type.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// As `GET /api/workflows/{id}` answers.
+    workflow: WorkflowBody,
+}
+
 /// The workflow's events as a WebSocket stream: every stored event after `after`,
 /// in order, then live ones. Messages are JSON with `seq`, `workflow_id`,
 /// `timestamp`, `type` (`agent_status`, `agent_completed`, `phase_skipped`,
@@ -128,6 +142,8 @@ pub async fn openapi_json(Extension(document): Extension<ApiDocument>) -> Respon
     params(
         ("id" = String, Path, description = "Workflow id"),
         ("after" = Option<u64>, Query, description = "Send events numbered above this (default 0: all); at most the workflow's last event"),
+        ("status" = Option<bool>, Query, description = "true: on connecting and after each commit's events, the workflow's resource (as `GET /api/workflows/{id}` answers) as `{\"type\":\"status\",\"workflow\":{...}}`, which carries no `seq` (default false)"),
+        ("batch" = Option<bool>, Query, description = "true: the events ready at once (a commit's, a page of a replay) come as one message, a JSON array of the same objects, in order; the `lagged` notice stays a single object (default false: one event per message)"),
         ("token" = Option<String>, Query, description = "Bearer token, for clients that cannot set headers"),
     ),
     responses(
@@ -139,12 +155,36 @@ pub async fn openapi_json(Extension(document): Extension<ApiDocument>) -> Respon
 pub async fn stream(
     State(state): State<AppState>,
     _: Viewer,
+    base: StreamBase,
     PathParams(id): PathParams<String>,
     QueryParams(query): QueryParams<StreamQuery>,
     slot: Option<Extension<crate::connection::ConnectionSlot>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let after = query.after.unwrap_or(0);
+    let status = query.status.unwrap_or(false).then(|| {
+        let state = state.clone();
+        let id = id.clone();
+        let source: stream::StatusSource = Arc::new(move || {
+            let state = state.clone();
+            let id = id.clone();
+            let base = base.clone();
+            Box::pin(async move {
+                let view = crate::routes::workflows::load_view(&state, id).await.ok()?;
+                let message = StatusMessage {
+                    kind: "status",
+                    workflow: WorkflowBody::new(&view, base.0.as_deref()),
+                };
+                serde_json::to_string(&message).ok().map(Utf8Bytes::from)
+            })
+        });
+        source
+    });
+    let delivery = stream::Delivery {
+        after,
+        batched: query.batch.unwrap_or(false),
+        status,
+    };
     let upgrade = upgrade.map_err(|r| {
         ApiError::bad(format!(
             "this endpoint needs a WebSocket upgrade: {}",
@@ -186,7 +226,7 @@ pub async fn stream(
         // The stream holds its connection's place under the caps until it ends.
         let _slot = slot;
         state.metrics().ws_clients(1);
-        let ending = stream::run_client(socket, store, hub, id, after, config, shutdown).await;
+        let ending = stream::run_client(socket, store, hub, id, delivery, config, shutdown).await;
         if ending == Ending::Lagged {
             state.metrics().ws_lagged();
         }

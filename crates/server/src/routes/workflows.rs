@@ -37,6 +37,7 @@ const DEFAULT_PAGE: u64 = 500;
 /// forwarded headers); `None` (the URL is then relative) when a request carries
 /// forwarded headers from an address not in `trusted_proxies`, whose `Host` may
 /// be the proxy's rewrite and whose claims are not believed.
+#[derive(Clone, Debug)]
 pub struct StreamBase(pub Option<String>);
 
 impl FromRequestParts<AppState> for StreamBase {

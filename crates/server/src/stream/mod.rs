@@ -18,6 +18,8 @@ use atelier_engine::store::{EventStore, StoreError};
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, close_code};
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
 
@@ -263,18 +265,61 @@ pub fn is_lagging(latest: u64, last_sent: u64, max_backlog: u64) -> bool {
     latest.saturating_sub(last_sent) > max_backlog
 }
 
-/// Serves one client: replay after `after`, then live events, pings, lag handling.
+/// Reads the workflow's resource for a `status` message, encoded: the stream
+/// sends it after the events it follows, so a page need not ask for it after
+/// each commit. `None` when it cannot be read now (the next commit tries again).
+pub type StatusSource =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Option<Utf8Bytes>> + Send>> + Send + Sync>;
+
+/// What a client asked for: where to start, whether events come in batches, and
+/// whether the workflow's resource follows them.
+#[derive(Clone, Default)]
+pub struct Delivery {
+    /// Send events numbered above this.
+    pub after: u64,
+    /// The events ready at once go as one message, a JSON array: a browser with
+    /// many pages open pays per message, not per event.
+    pub batched: bool,
+    /// Once caught up (on connecting and after each commit's events), send the
+    /// workflow's resource as read then.
+    pub status: Option<StatusSource>,
+}
+
+/// The wire messages for `batch`: one per event, or, `batched`, one JSON array
+/// of them all, in order, numbered by its last event. The events are encoded
+/// once per workflow (the ring); an array only joins their texts.
+pub fn frames(batch: Vec<(u64, Utf8Bytes)>, batched: bool) -> Vec<(u64, Utf8Bytes)> {
+    if !batched || batch.is_empty() {
+        return batch;
+    }
+    let last = batch[batch.len() - 1].0;
+    let mut text = String::with_capacity(batch.iter().map(|(_, t)| t.len() + 1).sum::<usize>() + 1);
+    text.push('[');
+    for (i, (_, event)) in batch.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(event.as_str());
+    }
+    text.push(']');
+    vec![(last, Utf8Bytes::from(text))]
+}
+
+/// Serves one client: replay after `delivery.after`, then live events, pings,
+/// lag handling.
 pub async fn run_client(
     mut socket: WebSocket,
     store: Arc<dyn EventStore>,
     hub: Arc<Hub>,
     workflow_id: String,
-    after: u64,
+    delivery: Delivery,
     config: StreamConfig,
     mut shutdown: watch::Receiver<bool>,
 ) -> Ending {
     let mut rx = hub.subscribe();
-    let mut last_sent = after;
+    let mut last_sent = delivery.after;
+    // The event number the last `status` message followed (none sent yet).
+    let mut status_after: Option<u64> = None;
     let mut own: Option<Encoder> = None;
     let mut live = false;
     let mut ping = tokio::time::interval(config.ping_interval);
@@ -303,7 +348,7 @@ pub async fn run_client(
             if batch.is_empty() {
                 break;
             }
-            for (seq, text) in batch {
+            for (seq, text) in frames(batch, delivery.batched) {
                 match send_within(&mut socket, Message::Text(text), &config).await {
                     Sent::Done => last_sent = seq,
                     Sent::Gone => return Ending::ClientGone,
@@ -311,6 +356,16 @@ pub async fn run_client(
                         return lagged(&mut socket, &workflow_id, last_sent, &config).await;
                     }
                 }
+            }
+        }
+        if let Some(source) = &delivery.status
+            && status_after != Some(last_sent)
+            && let Some(text) = source().await
+        {
+            match send_within(&mut socket, Message::Text(text), &config).await {
+                Sent::Done => status_after = Some(last_sent),
+                Sent::Gone => return Ending::ClientGone,
+                Sent::Slow => return lagged(&mut socket, &workflow_id, last_sent, &config).await,
             }
         }
         if !live {
@@ -515,6 +570,26 @@ async fn lagged(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_is_one_json_array_of_the_events_numbered_by_the_last() {
+        let batch = vec![
+            (4, Utf8Bytes::from(r#"{"seq":4}"#)),
+            (5, Utf8Bytes::from(r#"{"seq":5,"a":[1]}"#)),
+        ];
+        assert_eq!(frames(batch.clone(), false), batch);
+        let joined = frames(batch, true);
+        assert_eq!(joined.len(), 1);
+        assert_eq!(joined[0].0, 5);
+        assert_eq!(joined[0].1.as_str(), r#"[{"seq":4},{"seq":5,"a":[1]}]"#);
+        let one = frames(vec![(7, Utf8Bytes::from(r#"{"seq":7}"#))], true);
+        assert_eq!(
+            one[0].1.as_str(),
+            r#"[{"seq":7}]"#,
+            "one event is still an array"
+        );
+        assert!(frames(Vec::new(), true).is_empty());
+    }
 
     #[test]
     fn lag_is_measured_in_unsent_events() {

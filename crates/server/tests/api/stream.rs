@@ -109,6 +109,109 @@ fn a_reconnecting_client_misses_nothing_and_sees_nothing_twice() {
     );
 }
 
+/// With `batch=true` the events ready at once come as one JSON array: the same
+/// objects, in the same order, as one event per message, and a live commit of
+/// several events is one message.
+#[test]
+fn a_batched_client_gets_the_same_events_in_fewer_messages() {
+    let app = spawn_app();
+    let rt = runtime();
+    let id = app.create_zara(None);
+    let url = format!(
+        "{}/api/workflows/{id}/stream?after=0&batch=true",
+        app.ws_url()
+    );
+    let (mut batched, mut single) = rt.block_on(async {
+        let (b, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("batched");
+        let s = connect(&app.ws_url(), &id, 0, None).await.expect("single");
+        (b, s)
+    });
+    app.accept_pending(&id);
+    app.play_week(&id, 1);
+    let last = last_event(&app, &id);
+    let one_each = rt.block_on(read_until(&mut single, last));
+    let (arrays, flat) = rt.block_on(async {
+        let mut arrays = Vec::new();
+        let mut flat: Vec<serde_json::Value> = Vec::new();
+        while flat.last().and_then(|m| m["seq"].as_u64()) != Some(last) {
+            let m = next_json(&mut batched, Duration::from_secs(10))
+                .await
+                .expect("a batch");
+            let events = m.as_array().expect("a batched message is an array").clone();
+            assert!(!events.is_empty(), "an empty batch");
+            arrays.push(events.len());
+            flat.extend(events);
+        }
+        (arrays, flat)
+    });
+    assert_contiguous(&seqs(&flat), 1, last);
+    assert_eq!(
+        flat, one_each,
+        "batched and single clients saw different events"
+    );
+    assert!(
+        arrays.len() < one_each.len() && arrays.iter().any(|&n| n > 1),
+        "{} events came in {} messages ({arrays:?})",
+        one_each.len(),
+        arrays.len()
+    );
+}
+
+/// With `status=true` the resource follows the events: once on connecting, and
+/// after a commit's events, at least as new as they are and equal to what
+/// `GET /api/workflows/{id}` answers then.
+#[test]
+fn a_client_asking_for_status_gets_the_resource_after_the_events() {
+    let app = spawn_app();
+    let rt = runtime();
+    let id = app.create_zara(None);
+    let first = last_event(&app, &id);
+    let url = format!(
+        "{}/api/workflows/{id}/stream?after={first}&batch=true&status=true",
+        app.ws_url()
+    );
+    let mut ws = rt.block_on(async {
+        tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect")
+            .0
+    });
+    let on_connect = rt
+        .block_on(next_json(&mut ws, Duration::from_secs(10)))
+        .expect("a status on connecting");
+    assert_eq!(on_connect["type"], "status");
+    assert_eq!(on_connect["workflow"]["last_event"], first);
+    assert!(on_connect.get("seq").is_none(), "a status is no event");
+
+    app.accept_pending(&id);
+    let last = last_event(&app, &id);
+    let (events, status) = rt.block_on(async {
+        let mut events: Vec<Value> = Vec::new();
+        loop {
+            let m = next_json(&mut ws, Duration::from_secs(10))
+                .await
+                .expect("a message");
+            if m["type"] == "status" {
+                if events.last().and_then(|e| e["seq"].as_u64()) == Some(last) {
+                    return (events, m);
+                }
+                continue;
+            }
+            events.extend(m.as_array().expect("a batch").iter().cloned());
+        }
+    });
+    assert_contiguous(&seqs(&events), first + 1, last);
+    let answer = app.get(&format!("/api/workflows/{id}"));
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        status["workflow"], answer.body,
+        "the stream's resource is the resource"
+    );
+    assert_eq!(status["workflow"]["last_event"], last);
+}
+
 /// Both clients start from 0 with a ring too small for the log, so the first
 /// part of their replay comes from the store and the rest from the ring.
 #[test]

@@ -92,7 +92,9 @@ export async function session() {
 /** The WebSocket URL of a workflow's stream after event `after`. */
 export function streamUrl(id, after) {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const q = new URLSearchParams({ after: String(after) });
+  // batch: a commit's events in one message (a page pays per message);
+  // status: the workflow's resource after them (no request per commit).
+  const q = new URLSearchParams({ after: String(after), batch: 'true', status: 'true' });
   const t = token();
   if (t) q.set('token', t);
   return `${scheme}://${location.host}/api/workflows/${encodeURIComponent(id)}/stream?${q}`;

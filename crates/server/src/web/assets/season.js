@@ -1,8 +1,9 @@
 // A season, live: the header with its state and actions, the tabs (overview and
 // charts, stores, weeks and uploads, report, parameters), and the timeline of agent
 // activity fed by the WebSocket stream. The stream is folded into a SeasonModel;
-// the workflow resource (GET /api/workflows/{id}) gives the authoritative state and
-// is re-read shortly after events arrive.
+// the workflow resource (GET /api/workflows/{id}) gives the authoritative state:
+// read on opening and after the page's own actions, and sent by the stream after
+// each commit's events (stream?status=true), so viewers make no request per week.
 
 import { clearToast, downloadBlob, h, mount, toast } from './dom.js';
 import * as api from './api.js';
@@ -30,12 +31,18 @@ const TABS = [
 /**
  * How long the stream must be quiet before the tab panel is redrawn for what it
  * brought, and the longest a change waits while events keep coming (see
- * SeasonPage.panelSoon).
+ * SeasonPage.panelSoon). A week played alone shows its rows and the header at
+ * once and its charts 1.2 s after its last event; a season played at a week a
+ * second redraws its charts every 4 s. The charts are the page's dearest frames:
+ * with fifty dashboards on one machine, every redraw is paid fifty times
+ * (scripts/fifty_dashboards.mjs).
  */
-export const PANEL_QUIET_MS = 250;
+export const PANEL_QUIET_MS = 1200;
 /** How long a stream message waits for the others of its burst before they are drawn. */
 export const BATCH_MS = 40;
-export const PANEL_MAX_WAIT_MS = 1500;
+export const PANEL_MAX_WAIT_MS = 4000;
+/** How long a window's width must hold still before the panel is drawn for it. */
+export const RESIZE_PAUSE_MS = 150;
 /**
  * The tab panel's share of the page's time while events stream in: after a
  * redraw that took d ms, the next waits at least d × PANEL_DUTY_GAP. On a
@@ -112,7 +119,7 @@ export class SeasonPage {
       }
     };
     document.addEventListener('visibilitychange', this.onVisible);
-    this.stream = new SeasonStream(id, (msgs) => this.receive(msgs), (st, s) => this.connection(st, s));
+    this.stream = new SeasonStream(id, (msgs) => this.receive(msgs), (st, s) => this.connection(st, s), (w) => this.resource(w));
     this.load();
   }
 
@@ -140,8 +147,8 @@ export class SeasonPage {
     window.removeEventListener('pointercancel', this.onRelease, true);
     document.removeEventListener('visibilitychange', this.onVisible);
     if (this.panelIdle) cancelIdleCallback(this.panelIdle);
-    clearTimeout(this.refreshTimer);
     clearTimeout(this.batchTimer);
+    clearTimeout(this.widthTimer);
     clearTimeout(this.panelTimer);
     cancelAnimationFrame(this.frame);
     this.gone = true;
@@ -176,8 +183,16 @@ export class SeasonPage {
         this.schedule();
       }, BATCH_MS);
     }
-    clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => this.refresh(), 150);
+  }
+
+  /**
+   * The workflow's resource, sent by the stream after the events it follows:
+   * drawn in the frame of those events' rows (or a frame of its own when they
+   * were drawn already), no request per commit.
+   */
+  resource(workflow) {
+    if (this.gone || !workflow || workflow.workflow_id !== this.id) return;
+    if (this.setStatus(workflow) && !this.batchTimer) this.schedule();
   }
 
   /** Folds the messages waiting for this frame and adds their timeline rows. */
@@ -447,24 +462,48 @@ export class SeasonPage {
     const horizon = p.forecast_horizon_weeks || 0;
     const played = (st.weeks || []).length;
     const dates = p.season_start_date ? `${day(p.season_start_date)} to ${day(p.season_end_date || '')}` : '';
-    // The head is rebuilt only when what it shows changes: a button replaced
-    // between a press and its release loses the click (events stream in while
-    // a planner reaches for "Play").
-    const key = JSON.stringify([st.state, played, horizon, st.progress, st.current_agent, st.error, st.next_week, this.busy, Boolean(st.pending_approval), this.model.scenario, dates, this.model.category]);
-    if (key === this.headKey) return;
-    this.headKey = key;
-    mount(this.head,
-      h('div', { class: 'crumbs' }, h('a', { href: '#/' }, 'Seasons'), ' / ', h('span', { class: 'mono' }, this.id)),
-      h('div', { class: 'title-row' },
-        h('h1', { tabindex: -1, 'data-testid': 'season-title' }, st.category || this.model.category || 'Season'),
+    // The head is redrawn only where what it shows changes. Its title stays
+    // the same element (focus often rests on it: a rebuilt title lost focus and
+    // put it back, a forced layout in every frame), and its buttons are
+    // replaced only when what they offer changes: a button replaced between a
+    // press and its release loses the click (events stream in while a planner
+    // reaches for "Play").
+    if (!this.headParts) {
+      const title = h('h1', { tabindex: -1, 'data-testid': 'season-title' });
+      const facts = h('span', { class: 'title-facts' });
+      const error = h('div');
+      const buttons = h('div', { class: 'actions' });
+      mount(this.head,
+        h('div', { class: 'crumbs' }, h('a', { href: '#/' }, 'Seasons'), ' / ', h('span', { class: 'mono' }, this.id)),
+        h('div', { class: 'title-row' }, title, facts),
+        error,
+        buttons);
+      this.headParts = { title, facts, error, buttons };
+    }
+    const parts = this.headParts;
+    const name = st.category || this.model.category || 'Season';
+    if (parts.title.textContent !== name) parts.title.textContent = name;
+    const factsKey = JSON.stringify([st.state, played, horizon, st.progress, st.current_agent, dates]);
+    if (factsKey !== this.factsKey) {
+      this.factsKey = factsKey;
+      mount(parts.facts,
         dates ? h('span', { class: 'muted', 'data-testid': 'season-dates' }, dates) : null,
         h('span', { class: `badge state-${st.state}`, 'data-testid': 'season-state', 'data-state': st.state || '' }, stateLabel(st.state)),
         h('span', { class: 'muted' }, horizon ? `week ${played} of ${horizon}` : ''),
         h('progress', { max: 100, value: Math.round((st.progress || 0) * 100), 'aria-label': 'Season progress' }),
         h('span', { class: 'muted small' }, pct(st.progress || 0)),
-        st.current_agent ? h('span', { class: 'badge' }, `${words(st.current_agent)} working`) : null),
-      st.error ? h('p', { class: 'field-error', role: 'alert' }, st.error) : null,
-      h('div', { class: 'actions' }, this.actions()));
+        st.current_agent ? h('span', { class: 'badge' }, `${words(st.current_agent)} working`) : null);
+    }
+    const errorKey = st.error || '';
+    if (errorKey !== this.errorKey) {
+      this.errorKey = errorKey;
+      mount(parts.error, st.error ? h('p', { class: 'field-error', role: 'alert' }, st.error) : null);
+    }
+    const actionsKey = JSON.stringify([st.state, st.next_week, this.busy, Boolean(st.pending_approval), this.model.scenario, this.ctx.can('plan'), this.ctx.can('approve')]);
+    if (actionsKey !== this.actionsKey) {
+      this.actionsKey = actionsKey;
+      mount(parts.buttons, this.actions());
+    }
   }
 
   /**
@@ -490,11 +529,18 @@ export class SeasonPage {
       this.resized = false;
     }
     const width = this.width;
-    const key = `${this.tab}|${this.storeId}|${this.storeVersion || 0}|${this.applied}|${this.statusVersion}|${width}|${this.busy}`;
+    const data = `${this.tab}|${this.storeId}|${this.storeVersion || 0}|${this.applied}|${this.statusVersion}|${this.busy}`;
+    const key = `${data}|${width}`;
+    // A new width alone (a resized window, a phone turned) is no burst of
+    // events to wait out: the panel is redrawn once the resizing pauses.
+    const widthOnly = key !== this.panelKey && data === this.panelData;
     if (frame) {
       // The head may have been rebuilt: focus in it goes to its stand-in.
       if (inside && !had.isConnected) this.refocus(had);
-      if (key !== this.panelKey) this.panelSoon();
+      if (widthOnly) {
+        clearTimeout(this.widthTimer);
+        this.widthTimer = setTimeout(() => this.render(), RESIZE_PAUSE_MS);
+      } else if (key !== this.panelKey) this.panelSoon();
       if (this.model.pending && this.status && this.status.pending_approval) this.openApproval(false);
       return;
     }
@@ -511,6 +557,7 @@ export class SeasonPage {
     const started = performance.now();
     this.panelAt = started;
     this.panelKey = key;
+    this.panelData = data;
     this.panel.dataset.renders = String(Number(this.panel.dataset.renders || 0) + 1);
     const args = { model: this.model, status: this.status || {}, ctx: this.ctx, page: this, width };
     const views = { overview: renderOverview, stores: this.storeId ? renderStore : renderStores, weeks: renderWeeks, report: renderReport, parameters: renderParameters, whatif: renderWhatIf };

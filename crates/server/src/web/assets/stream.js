@@ -12,11 +12,14 @@ export class SeasonStream {
    * @param {string} id workflow id
    * @param {(msgs: object[]) => void} onMessages called with each batch, in order
    * @param {(status: string, stream: SeasonStream) => void} onStatus
+   * @param {(workflow: object) => void} onResource the workflow's resource, sent
+   *   after the events it follows
    */
-  constructor(id, onMessages, onStatus) {
+  constructor(id, onMessages, onStatus, onResource = () => {}) {
     this.id = id;
     this.onMessages = onMessages;
     this.onStatus = onStatus;
+    this.onResource = onResource;
     this.lastSeq = 0;
     this.received = 0;
     this.duplicates = 0;
@@ -69,26 +72,44 @@ export class SeasonStream {
   }
 
   receive(text) {
-    let msg;
+    let parsed;
     try {
-      msg = JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch {
       return;
     }
+    // The stream is asked for batches (streamUrl): the events of a commit come
+    // as one array, one message for the browser to hand over, not one each.
+    for (const msg of Array.isArray(parsed) ? parsed : [parsed]) {
+      if (!this.take(msg)) break;
+    }
+  }
+
+  /** Takes one event in order; false when the connection is being dropped. */
+  take(msg) {
+    if (!msg || typeof msg !== 'object') return true;
+    if (msg.type === 'status') {
+      // The resource as read after the events before it (it has no seq). It
+      // waits for the events queued before it, then goes in the same batch.
+      const resource = msg.workflow;
+      if (this.flushing) queueMicrotask(() => this.onResource(resource));
+      else this.onResource(resource);
+      return true;
+    }
     if (msg.type === 'lagged') {
       // The server closes us next; we resume from what we really have.
-      return;
+      return true;
     }
-    if (typeof msg.seq !== 'number') return;
+    if (typeof msg.seq !== 'number') return true;
     if (msg.seq <= this.lastSeq) {
       this.duplicates += 1;
-      return;
+      return true;
     }
     if (msg.seq !== this.lastSeq + 1) {
       // Never expected: resume from what we have rather than show a hole.
       this.gaps += 1;
       if (this.ws) this.ws.close(4000, 'gap');
-      return;
+      return false;
     }
     this.lastSeq = msg.seq;
     this.received += 1;
@@ -104,5 +125,6 @@ export class SeasonStream {
         this.onMessages(batch);
       });
     }
+    return true;
   }
 }

@@ -216,8 +216,9 @@ export function trialBody(form, base) {
   // Only margin's order is calibrated on earlier seasons: under seed or rule the
   // order centre is left out, as the server would refuse it.
   if (form.policy === 'margin' && form.order_centre !== undefined && form.order_centre !== base.order_centre) {
+    const exact = form.exact && form.exact.order_centre;
     const v = number('order_centre', 'Order centre');
-    if (v !== null) body.order_centre = v / 100;
+    if (v !== null) body.order_centre = exact !== undefined && form.order_centre === percentText(exact) ? exact : v / 100;
   }
   if (form.checkpoint_week !== base.checkpoint_week) {
     body.checkpoint_week = form.checkpoint_week === 'none' ? null : Number(form.checkpoint_week);
@@ -400,10 +401,13 @@ function useRecommended(page, knobs, report) {
     const v = k.recommended.setting;
     if (k.knob === 'checkpoint_week') form.checkpoint_week = v === null ? 'none' : String(v);
     else if (k.knob === 'safety_stock') form.safety_stock = percentText(v);
-    // The season's actual ÷ forecast is no round number: kept to 12 digits, so
-    // the form plays exactly what tune tried.
-    else if (k.knob === 'order_centre') form.order_centre = String(Number((v * 100).toPrecision(12)));
-    else form[k.knob] = percentText(v);
+    // The season's actual ÷ forecast is no round number: the field shows it to
+    // a tenth of a percent, and the form keeps the exact value tune tried,
+    // played while the field still shows it (trialBody).
+    else if (k.knob === 'order_centre') {
+      form.order_centre = percentText(v);
+      form.exact = { ...(form.exact || {}), order_centre: v };
+    } else form[k.knob] = percentText(v);
   }
   form.sizing = 'safety';
   t.form = form;

@@ -5241,6 +5241,10 @@ export interface operations {
             query?: {
                 /** @description Send events numbered above this (default 0: all); at most the workflow's last event */
                 after?: number;
+                /** @description true: on connecting and after each commit's events, the workflow's resource (as `GET /api/workflows/{id}` answers) as `{"type":"status","workflow":{...}}`, which carries no `seq` (default false) */
+                status?: boolean;
+                /** @description true: the events ready at once (a commit's, a page of a replay) come as one message, a JSON array of the same objects, in order; the `lagged` notice stays a single object (default false: one event per message) */
+                batch?: boolean;
                 /** @description Bearer token, for clients that cannot set headers */
                 token?: string;
             };

@@ -184,6 +184,13 @@ test('on a phone: header, tabs, timeline and stores table fit', async () => {
   await page.locator('[data-testid=who]').waitFor();
   await page.goto(`${tokenServer.url}/#/season/${id}`);
   await page.locator('[data-testid=event-timeline] li').first().waitFor();
+  // The panel is first drawn from the whole log, not before it arrived: the
+  // forecast and the order are there with the first cards (no "—" meanwhile).
+  await page.locator('[data-testid=metric-forecast]').waitFor();
+  for (const metric of ['metric-forecast', 'metric-order']) {
+    const value = await page.locator(`[data-testid=${metric}] .metric-value`).textContent();
+    assert.match(value, /\d/, `${metric} shows a number on first draw: ${value}`);
+  }
   const signOut = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
   assert.ok(signOut && signOut.x >= 0 && signOut.x + signOut.width <= 390, `Sign out on screen: ${JSON.stringify(signOut)}`);
   const tabs = await page.locator('[role=tablist]').boundingBox();

@@ -41,6 +41,8 @@ export const PANEL_QUIET_MS = 1200;
 /** How long a stream message waits for the others of its burst before they are drawn. */
 export const BATCH_MS = 40;
 export const PANEL_MAX_WAIT_MS = 4000;
+/** The longest the panel's first draw waits for the stream's replay. */
+export const CATCH_UP_WAIT_MS = 2000;
 /** How long a window's width must hold still before the panel is drawn for it. */
 export const RESIZE_PAUSE_MS = 150;
 /**
@@ -135,6 +137,13 @@ export class SeasonPage {
       mount(this.main, h('h1', {}, 'Season not found'), h('p', { class: 'field-error' }, e.message), h('a', { href: '#/' }, 'Back to the seasons'));
       return;
     }
+    // Should the stream's first resource never come (a stream that cannot
+    // connect), the panel is drawn from what there is.
+    this.catchUpTimer = setTimeout(() => {
+      if (this.caughtUp) return;
+      this.caughtUp = true;
+      this.schedule();
+    }, CATCH_UP_WAIT_MS);
     this.schedule();
   }
 
@@ -149,6 +158,8 @@ export class SeasonPage {
     if (this.panelIdle) cancelIdleCallback(this.panelIdle);
     clearTimeout(this.batchTimer);
     clearTimeout(this.widthTimer);
+    clearTimeout(this.catchUpTimer);
+    clearTimeout(this.approvalTimer);
     clearTimeout(this.panelTimer);
     cancelAnimationFrame(this.frame);
     this.gone = true;
@@ -192,7 +203,10 @@ export class SeasonPage {
    */
   resource(workflow) {
     if (this.gone || !workflow || workflow.workflow_id !== this.id) return;
-    if (this.setStatus(workflow) && !this.batchTimer) this.schedule();
+    // The first one follows the log's replay: the panel can be drawn whole.
+    const first = !this.caughtUp;
+    this.caughtUp = true;
+    if ((this.setStatus(workflow) || first) && !this.batchTimer) this.schedule();
   }
 
   /** Folds the messages waiting for this frame and adds their timeline rows. */
@@ -276,7 +290,9 @@ export class SeasonPage {
   panelSoon() {
     const now = performance.now();
     if (!this.panelAt) {
-      this.render();
+      // Never drawn: at once, but from the whole log (the stream's first
+      // resource follows its replay), not from the part of it arrived so far.
+      if (this.caughtUp) this.render();
       return;
     }
     if (document.visibilityState === 'hidden') {
@@ -541,7 +557,15 @@ export class SeasonPage {
         clearTimeout(this.widthTimer);
         this.widthTimer = setTimeout(() => this.render(), RESIZE_PAUSE_MS);
       } else if (key !== this.panelKey) this.panelSoon();
-      if (this.model.pending && this.status && this.status.pending_approval) this.openApproval(false);
+      // The dialog opens after this frame: the burst's rows are on screen
+      // first (a dialog and its tables are a dear frame, paid by every page
+      // open on the season when an approval is asked).
+      if (this.model.pending && this.status && this.status.pending_approval && !this.approvalTimer) {
+        this.approvalTimer = setTimeout(() => {
+          this.approvalTimer = 0;
+          if (!this.gone && this.model.pending && this.status && this.status.pending_approval) this.openApproval(false);
+        }, 0);
+      }
       return;
     }
     if (this.pressing) {

@@ -159,7 +159,6 @@ export class SeasonPage {
     clearTimeout(this.batchTimer);
     clearTimeout(this.widthTimer);
     clearTimeout(this.catchUpTimer);
-    clearTimeout(this.approvalTimer);
     clearTimeout(this.panelTimer);
     cancelAnimationFrame(this.frame);
     this.gone = true;
@@ -557,15 +556,7 @@ export class SeasonPage {
         clearTimeout(this.widthTimer);
         this.widthTimer = setTimeout(() => this.render(), RESIZE_PAUSE_MS);
       } else if (key !== this.panelKey) this.panelSoon();
-      // The dialog opens after this frame: the burst's rows are on screen
-      // first (a dialog and its tables are a dear frame, paid by every page
-      // open on the season when an approval is asked).
-      if (this.model.pending && this.status && this.status.pending_approval && !this.approvalTimer) {
-        this.approvalTimer = setTimeout(() => {
-          this.approvalTimer = 0;
-          if (!this.gone && this.model.pending && this.status && this.status.pending_approval) this.openApproval(false);
-        }, 0);
-      }
+      if (this.model.pending && this.status && this.status.pending_approval) this.openApproval(false);
       return;
     }
     if (this.pressing) {

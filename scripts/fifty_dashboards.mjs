@@ -18,6 +18,7 @@
 // (1000: a request a second, a planner pressing "Play week"; 0: back to back).
 // ASSETS_FROM=DIR serves the page's /assets/ from DIR instead of the binary's
 // (the same server, two versions of the page: a before and after on one build).
+// ROLE=viewer signs the pages in as viewers (no approval dialogs).
 // MINIMAL=1 measures the floor instead: a bare live list (minimal_dashboard.js),
 // one event per message with MINIMAL_UNBATCHED=1. SETTLE_MS (8000): the wait
 // between the pages opening and the season starting. BY_EVENT=1 prints each
@@ -27,7 +28,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { serveAssetsFrom } from './assets_from.mjs';
-import { call, createSeason, startServer, windows } from '../tests/browser/harness.mjs';
+import { APPROVER, PLANNER, TOKENS, VIEWER, call, createSeason, startServer, windows } from '../tests/browser/harness.mjs';
 
 /** CPU seconds used so far by each Chromium process and the server (Linux /proc), by pid. */
 function cpuByProcess() {
@@ -98,10 +99,16 @@ function observe() {
 
 // Fifty planners come from fifty addresses; here they share 127.0.0.1, whose
 // default limit (128 connections, each window keeping a few) they would exceed.
-const server = await startServer({ config: { limits: { max_connections_per_address: 0 }, rate_limits: { per_address_per_sec: 0 } } });
+// ROLE=viewer: the pages are signed in as a viewer (they watch; no approval
+// dialog opens in them), the season played by a planner and an approver.
+// Default: an open server, where every page may approve and so opens each
+// approval's dialog.
+const ROLE = process.env.ROLE || 'open';
+const server = await startServer({ ...(ROLE === 'viewer' ? { tokens: TOKENS } : {}), config: { limits: { max_connections_per_address: 0 }, rate_limits: { per_address_per_sec: 0 } } });
+const [plannerToken, approverToken] = ROLE === 'viewer' ? [PLANNER, APPROVER] : [undefined, undefined];
 const b = await windows(N);
 try {
-  const id = await createSeason(server, undefined, { scenario: SCENARIO });
+  const id = await createSeason(server, plannerToken, { scenario: SCENARIO });
   // When each message reaches a page's socket, before the page handles it.
   const arrivals = () => {
     window.benchArrivals = {};
@@ -137,6 +144,9 @@ try {
     }
   }
   for (const page of pages) await page.addInitScript(arrivals);
+  if (ROLE === 'viewer') {
+    for (const page of pages) await page.addInitScript((t) => sessionStorage.setItem('atelier.token', t), VIEWER);
+  }
   const opened = Date.now();
   for (const page of pages) {
     await page.goto(`${server.url}/#/season/${id}/${TAB}`);
@@ -161,13 +171,13 @@ try {
   const before = await metrics();
   const cpuBefore = cpuByProcess();
   const loadBefore = loadavg()[0];
-  let wf = await call(server, 'POST', `/api/workflows/${id}/approvals/manufacturing-1`, { action: 'accept' });
+  let wf = await call(server, 'POST', `/api/workflows/${id}/approvals/manufacturing-1`, { action: 'accept' }, approverToken);
   const played = Date.now();
   let posts = 0;
   while (wf.state !== 'completed') {
     const started = Date.now();
-    if (wf.pending_approval) wf = await call(server, 'POST', `/api/workflows/${id}/approvals/${wf.pending_approval.approval_id}`, { action: 'accept' });
-    else wf = await call(server, 'POST', `/api/workflows/${id}/play?until_week=${wf.next_week}`);
+    if (wf.pending_approval) wf = await call(server, 'POST', `/api/workflows/${id}/approvals/${wf.pending_approval.approval_id}`, { action: 'accept' }, approverToken);
+    else wf = await call(server, 'POST', `/api/workflows/${id}/play?until_week=${wf.next_week}`, undefined, plannerToken);
     posts += 1;
     await new Promise((ok) => setTimeout(ok, Math.max(0, started + PACE_MS - Date.now())));
   }

@@ -15,3 +15,13 @@ export async function serveAssetsFrom(page, dir = process.env.ASSETS_FROM) {
     route.fulfill({ body: readFileSync(join(dir, name)), contentType: TYPES[name.split('.').pop()] || 'application/octet-stream' });
   });
 }
+
+/**
+ * With MINIMAL set, routes the page's app.js to minimal_dashboard.js: the bare
+ * live list the benches measure as the floor.
+ */
+export async function serveMinimal(page, on = process.env.MINIMAL) {
+  if (!on) return;
+  const body = readFileSync(new URL('./minimal_dashboard.js', import.meta.url));
+  await page.route('**/assets/app.js', (route) => route.fulfill({ body, contentType: TYPES.js }));
+}

@@ -27,7 +27,7 @@
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { serveAssetsFrom } from './assets_from.mjs';
+import { serveAssetsFrom, serveMinimal } from './assets_from.mjs';
 import { APPROVER, PLANNER, TOKENS, VIEWER, call, createSeason, startServer, windows } from '../tests/browser/harness.mjs';
 
 /** CPU seconds used so far by each Chromium process and the server (Linux /proc), by pid. */
@@ -135,13 +135,10 @@ try {
   };
   const { pages } = b;
   for (const page of pages) await serveAssetsFrom(page);
-  if (process.env.MINIMAL) {
-    // The floor: a bare live list in place of the dashboard (minimal_dashboard.js).
-    const body = readFileSync(new URL('./minimal_dashboard.js', import.meta.url));
-    for (const page of pages) {
-      await page.route('**/assets/app.js', (route) => route.fulfill({ body, contentType: 'text/javascript; charset=utf-8' }));
-      if (process.env.MINIMAL_UNBATCHED) await page.addInitScript(() => { window.MINIMAL_UNBATCHED = true; });
-    }
+  for (const page of pages) {
+    // The floor: a bare live list in place of the dashboard (MINIMAL).
+    await serveMinimal(page);
+    if (process.env.MINIMAL_UNBATCHED) await page.addInitScript(() => { window.MINIMAL_UNBATCHED = true; });
   }
   for (const page of pages) await page.addInitScript(arrivals);
   if (ROLE === 'viewer') {

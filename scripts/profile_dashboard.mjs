@@ -12,9 +12,8 @@
 // MINIMAL=1 profiles the floor instead: a bare live list (minimal_dashboard.js).
 // Not a test: it prints numbers.
 
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { serveAssetsFrom } from './assets_from.mjs';
+import { serveAssetsFrom, serveMinimal } from './assets_from.mjs';
 import { call, createSeason, startServer, windows } from '../tests/browser/harness.mjs';
 
 const SCENARIO = process.env.SCENARIO || 'normal_season';
@@ -28,11 +27,7 @@ try {
   const id = await createSeason(server, undefined, { scenario: SCENARIO });
   const [page] = b.pages;
   await serveAssetsFrom(page);
-  if (process.env.MINIMAL) {
-    // The floor: a bare live list in place of the dashboard (minimal_dashboard.js).
-    const body = readFileSync(new URL('./minimal_dashboard.js', import.meta.url));
-    await page.route('**/assets/app.js', (route) => route.fulfill({ body, contentType: 'text/javascript; charset=utf-8' }));
-  }
+  await serveMinimal(page);
   await page.goto(`${server.url}/#/season/${id}/${TAB}`);
   await page.locator('[data-testid=connection-status][data-state=live]').waitFor({ timeout: 60000 });
   await page.locator('[data-testid=event-timeline] li').first().waitFor({ timeout: 60000 });

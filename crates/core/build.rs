@@ -127,40 +127,11 @@ fn write_form(categories: &[Category], first: i32, last: i32, rows: u64) -> Vec<
     out
 }
 
-/// `YYYY-MM-DD` as days from the common era (0001-01-01 is day 1), the numbering
-/// of chrono's `Datelike::num_days_from_ce`; `None` for anything else.
+/// `YYYY-MM-DD` as chrono's `Datelike::num_days_from_ce`, read as the CSV reader
+/// reads dates (`NaiveDate`'s `FromStr`); `None` for anything else.
 fn day_number(text: &str) -> Option<i32> {
-    let mut parts = text.split('-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let (y, m, d): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&m) || d == 0 || d > month_days[m as usize - 1] {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil (days from 1970-01-01), shifted to the CE
-    // numbering: 1970-01-01 is day 719,163.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp as i32 + 2) / 5 + d as i32 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468 + 719_163)
+    use chrono::Datelike;
+    text.parse::<chrono::NaiveDate>()
+        .ok()
+        .map(|d| d.num_days_from_ce())
 }

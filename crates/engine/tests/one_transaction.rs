@@ -6,11 +6,9 @@
 
 mod support;
 
-use atelier_engine::agents::AgentRegistry;
+use atelier_engine::WorkflowState;
 use atelier_engine::event::Resolution;
 use atelier_engine::reasoning::{OfflineReasoner, Reasoner};
-use atelier_engine::store::OutageStore;
-use atelier_engine::{Orchestrator, WorkflowState};
 use std::sync::Arc;
 use support::*;
 
@@ -18,14 +16,7 @@ use support::*;
 /// its commits; the commits of each week's upload and the event kinds of the log.
 fn commits_per_week(reasoner: Arc<dyn Reasoner>) -> (Vec<usize>, Vec<&'static str>) {
     let plain = harness();
-    let counted = Arc::new(OutageStore::new(plain.store.clone()));
-    let o = Orchestrator::new(
-        counted.clone(),
-        AgentRegistry::default(),
-        reasoner,
-        plain.clock.clone(),
-        catalog(),
-    );
+    let (counted, o) = behind_outage(&plain, reasoner);
     let id = "counted";
     o.create(new_workflow(id, params("zara"))).expect("created");
     let view = o.advance(id).expect("advanced");

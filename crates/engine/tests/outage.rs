@@ -7,7 +7,6 @@
 mod support;
 
 use atelier_core::data::WeekActuals;
-use atelier_engine::agents::AgentRegistry;
 use atelier_engine::event::Resolution;
 use atelier_engine::reasoning::{OfflineReasoner, Reasoner};
 use atelier_engine::store::{Cue, EventStore, OutageStore, SqliteStore};
@@ -30,14 +29,7 @@ fn faulty() -> Faulty {
 /// [`faulty`] with the given reasoner.
 fn faulty_with(reasoner: Arc<dyn Reasoner>) -> Faulty {
     let plain = harness();
-    let outage = Arc::new(OutageStore::new(plain.store.clone()));
-    let orchestrator = Orchestrator::new(
-        outage.clone(),
-        AgentRegistry::default(),
-        reasoner,
-        plain.clock.clone(),
-        catalog(),
-    );
+    let (outage, orchestrator) = behind_outage(&plain, reasoner);
     Faulty {
         orchestrator,
         outage,

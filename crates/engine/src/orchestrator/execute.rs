@@ -68,13 +68,10 @@ struct TimedDesk<'a> {
 
 impl AgentDesk for TimedDesk<'_> {
     fn answer(&self, handoff: &Handoff, ctx: &AgentContext<'_>) -> Option<Answer> {
-        let agent = self.agents.get(handoff.agent)?;
         let started = self.clock.monotonic();
-        let result = agent.handle(handoff, ctx);
-        Some(Answer {
-            result,
-            worked: self.clock.monotonic().saturating_sub(started),
-        })
+        let mut answer = self.agents.answer(handoff, ctx)?;
+        answer.worked = self.clock.monotonic().saturating_sub(started);
+        Some(answer)
     }
 }
 

@@ -126,17 +126,6 @@ impl Step {
             })
             .collect()
     }
-
-    /// The decisions to explain, in order.
-    pub fn decisions(&self) -> Vec<Decision> {
-        self.items
-            .iter()
-            .filter_map(|i| match i {
-                Effect::Explain(d) => Some(d.clone()),
-                Effect::Emit(_) => None,
-            })
-            .collect()
-    }
 }
 
 /// Where a step's handoffs are answered. The executor's desk times each agent's

@@ -214,6 +214,23 @@ pub fn another_process(h: &Harness) -> Orchestrator {
     )
 }
 
+/// An orchestrator over `h`'s store seen through an [`OutageStore`] (which can
+/// fail on demand and counts commits), answering with `reasoner`.
+pub fn behind_outage(
+    h: &Harness,
+    reasoner: Arc<dyn atelier_engine::reasoning::Reasoner>,
+) -> (Arc<atelier_engine::store::OutageStore>, Orchestrator) {
+    let outage = Arc::new(atelier_engine::store::OutageStore::new(h.store.clone()));
+    let orchestrator = Orchestrator::new(
+        outage.clone(),
+        AgentRegistry::default(),
+        reasoner,
+        h.clock.clone(),
+        catalog(),
+    );
+    (outage, orchestrator)
+}
+
 /// The offline templates' words, given as a model gives them: after the step's
 /// commit, in a transaction of their own (`is_instant` is false), for tests of
 /// what happens between the two.

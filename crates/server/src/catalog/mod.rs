@@ -280,8 +280,13 @@ impl ServerCatalog {
         older_than: Duration,
     ) -> Result<Vec<String>, ApiError> {
         let _guard = self.uploads.lock().unwrap_or_else(PoisonError::into_inner);
-        let cutoff = self.clock.now()
-            - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
+        // A retention longer than the clock can count back keeps everything.
+        let Some(cutoff) = chrono::Duration::from_std(older_than)
+            .ok()
+            .and_then(|age| self.clock.now().checked_sub_signed(age))
+        else {
+            return Ok(Vec::new());
+        };
         let removed = self.shelf.prune(in_use, cutoff)?;
         self.cache
             .lock()

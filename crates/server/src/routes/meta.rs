@@ -7,7 +7,7 @@ use crate::contract::views::Health;
 use crate::contract::workflow::WorkflowBody;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{PathParams, QueryParams};
-use crate::routes::workflows::StreamBase;
+use crate::routes::workflows::{StreamBase, document};
 use crate::state::AppState;
 use crate::stream::{self, Ending};
 use atelier_engine::WorkflowState;
@@ -132,6 +132,34 @@ struct StatusMessage {
     workflow: WorkflowBody,
 }
 
+/// The stream's `status` messages for one client: the hub's kept encoding when it
+/// is of the hub's last event, else the resource read, encoded and kept for the
+/// workflow's other clients.
+fn status_source(
+    state: &AppState,
+    id: &str,
+    hub: &Arc<stream::Hub>,
+    base: StreamBase,
+) -> stream::StatusSource {
+    let (state, id, hub) = (state.clone(), id.to_string(), hub.clone());
+    Arc::new(move || {
+        let (state, id, hub, base) = (state.clone(), id.clone(), hub.clone(), base.clone());
+        Box::pin(async move {
+            if let Some(text) = hub.status_at_last(base.0.as_deref()) {
+                return Some(text);
+            }
+            let view = crate::routes::workflows::load_view(&state, id).await.ok()?;
+            let message = StatusMessage {
+                kind: "status",
+                workflow: document(&view, &base).0,
+            };
+            let text = Utf8Bytes::from(serde_json::to_string(&message).ok()?);
+            hub.keep_status(view.last_seq, base.0, text.clone());
+            Some(text)
+        })
+    })
+}
+
 /// The workflow's events as a WebSocket stream: every stored event after `after`,
 /// in order, then live ones. Messages are JSON with `seq`, `workflow_id`,
 /// `timestamp`, `type` (`agent_status`, `agent_completed`, `phase_skipped`,
@@ -162,29 +190,6 @@ pub async fn stream(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let after = query.after.unwrap_or(0);
-    let status = query.status.unwrap_or(false).then(|| {
-        let state = state.clone();
-        let id = id.clone();
-        let source: stream::StatusSource = Arc::new(move || {
-            let state = state.clone();
-            let id = id.clone();
-            let base = base.clone();
-            Box::pin(async move {
-                let view = crate::routes::workflows::load_view(&state, id).await.ok()?;
-                let message = StatusMessage {
-                    kind: "status",
-                    workflow: WorkflowBody::new(&view, base.0.as_deref()),
-                };
-                serde_json::to_string(&message).ok().map(Utf8Bytes::from)
-            })
-        });
-        source
-    });
-    let delivery = stream::Delivery {
-        after,
-        batched: query.batch.unwrap_or(false),
-        status,
-    };
     let upgrade = upgrade.map_err(|r| {
         ApiError::bad(format!(
             "this endpoint needs a WebSocket upgrade: {}",
@@ -219,6 +224,15 @@ pub async fn stream(
             Ok(hub)
         })
         .await?;
+    let status = query
+        .status
+        .unwrap_or(false)
+        .then(|| status_source(&state, &id, &hub, base));
+    let delivery = stream::Delivery {
+        after,
+        batched: query.batch.unwrap_or(false),
+        status,
+    };
     let store = state.store();
     let config = state.stream_config().clone();
     let shutdown = state.shutdown_signal();

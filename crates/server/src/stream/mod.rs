@@ -41,6 +41,16 @@ pub struct Hub {
     ring: Mutex<Ring>,
     tx: watch::Sender<u64>,
     capacity: usize,
+    /// The last `status` message encoded, shared by the workflow's clients: fifty
+    /// pages asking after one commit read and encode the resource once.
+    status: Mutex<Option<EncodedStatus>>,
+}
+
+/// A `status` message as encoded at an event number, for a stream base.
+struct EncodedStatus {
+    last_event: u64,
+    base: Option<String>,
+    text: Utf8Bytes,
 }
 
 /// What a client can take next.
@@ -61,7 +71,26 @@ impl Hub {
             }),
             tx: watch::Sender::new(0),
             capacity: capacity.max(1),
+            status: Mutex::new(None),
         }
+    }
+
+    /// The `status` message kept for `base` at the hub's last event, if any.
+    pub fn status_at_last(&self, base: Option<&str>) -> Option<Utf8Bytes> {
+        let last = self.last_seq();
+        let kept = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.as_ref()
+            .filter(|k| k.last_event == last && k.base.as_deref() == base)
+            .map(|k| k.text.clone())
+    }
+
+    /// Keeps the `status` message encoded from the log up to `last_event`.
+    pub fn keep_status(&self, last_event: u64, base: Option<String>, text: Utf8Bytes) {
+        *self.status.lock().unwrap_or_else(PoisonError::into_inner) = Some(EncodedStatus {
+            last_event,
+            base,
+            text,
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Ring> {
@@ -273,7 +302,6 @@ pub type StatusSource =
 
 /// What a client asked for: where to start, whether events come in batches, and
 /// whether the workflow's resource follows them.
-#[derive(Clone, Default)]
 pub struct Delivery {
     /// Send events numbered above this.
     pub after: u64,

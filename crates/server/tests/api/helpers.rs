@@ -360,7 +360,18 @@ pub async fn connect(
     after: u64,
     token: Option<&str>,
 ) -> Result<Ws, String> {
-    let mut url = format!("{app_ws}/api/workflows/{id}/stream?after={after}");
+    connect_with(app_ws, id, after, token, "").await
+}
+
+/// Connects to the stream after `after`, with more of the query (`&batch=true`).
+pub async fn connect_with(
+    app_ws: &str,
+    id: &str,
+    after: u64,
+    token: Option<&str>,
+    query: &str,
+) -> Result<Ws, String> {
+    let mut url = format!("{app_ws}/api/workflows/{id}/stream?after={after}{query}");
     if let Some(t) = token {
         url.push_str(&format!("&token={t}"));
     }

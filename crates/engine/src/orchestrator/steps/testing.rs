@@ -10,6 +10,7 @@ use crate::orchestrator::step::{Step, StepContext, StepError};
 use crate::orchestrator::steps::{self, approvals, week};
 use crate::state::WorkflowState;
 use crate::view::WorkflowView;
+use atelier_core::data::WeekActuals;
 use atelier_core::sample;
 use chrono::{TimeZone, Utc};
 use std::sync::{Arc, OnceLock};
@@ -112,11 +113,6 @@ impl Season {
         context(&self.data)
     }
 
-    /// The shipped data.
-    pub fn data(&self) -> &SeasonData {
-        &self.data
-    }
-
     /// Runs `f` on the season's view as a step and returns its result, without
     /// adopting it.
     pub fn try_step(
@@ -162,14 +158,23 @@ impl Season {
         self
     }
 
+    /// The shipped normal season's actuals for `week` (parsed once for all tests:
+    /// every season here has the shipped stores).
+    pub fn actuals(&self, week: u32) -> WeekActuals {
+        static WEEKS: OnceLock<Vec<WeekActuals>> = OnceLock::new();
+        WEEKS.get_or_init(|| {
+            sample::scenario("normal_season", &self.data.stores)
+                .expect("shipped scenario")
+                .expect("scenario parses")
+        })[week as usize - 1]
+            .clone()
+    }
+
     /// Week `week`'s units per store: the normal season's, scaled by `demand`.
     pub fn units(&self, week: u32, demand: Demand) -> Vec<u64> {
         let stores = &self.data.stores;
-        let weeks = sample::scenario("normal_season", stores)
-            .expect("shipped scenario")
-            .expect("scenario parses");
         let n = stores.len();
-        weeks[week as usize - 1]
+        self.actuals(week)
             .units_by_store(stores)
             .iter()
             .enumerate()

@@ -76,7 +76,6 @@ export class SeasonPage {
     this.applied = 0;
     this.statusText = '';
     this.statusVersion = 0;
-    this.panelKey = '';
     this.head = h('div', { class: 'season-head' });
     this.tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Season views' });
     this.panel = h('div', { class: 'tab-panel', role: 'tabpanel', id: 'season-panel' });
@@ -494,31 +493,29 @@ export class SeasonPage {
         error,
         buttons);
       this.headParts = { title, facts, error, buttons };
+      // What each part was last drawn for (redrawPart).
+      this.partShows = new Map();
     }
     const parts = this.headParts;
     const name = st.category || this.model.category || 'Season';
     if (parts.title.textContent !== name) parts.title.textContent = name;
-    const factsKey = JSON.stringify([st.state, played, horizon, st.progress, st.current_agent, dates]);
-    if (factsKey !== this.factsKey) {
-      this.factsKey = factsKey;
-      mount(parts.facts,
+    this.redrawPart(parts.facts, [st.state, played, horizon, st.progress, st.current_agent, dates], () => [
         dates ? h('span', { class: 'muted', 'data-testid': 'season-dates' }, dates) : null,
         h('span', { class: `badge state-${st.state}`, 'data-testid': 'season-state', 'data-state': st.state || '' }, stateLabel(st.state)),
         h('span', { class: 'muted' }, horizon ? `week ${played} of ${horizon}` : ''),
         h('progress', { max: 100, value: Math.round((st.progress || 0) * 100), 'aria-label': 'Season progress' }),
         h('span', { class: 'muted small' }, pct(st.progress || 0)),
-        st.current_agent ? h('span', { class: 'badge' }, `${words(st.current_agent)} working`) : null);
-    }
-    const errorKey = st.error || '';
-    if (errorKey !== this.errorKey) {
-      this.errorKey = errorKey;
-      mount(parts.error, st.error ? h('p', { class: 'field-error', role: 'alert' }, st.error) : null);
-    }
-    const actionsKey = JSON.stringify([st.state, st.next_week, this.busy, Boolean(st.pending_approval), this.model.scenario, this.ctx.can('plan'), this.ctx.can('approve')]);
-    if (actionsKey !== this.actionsKey) {
-      this.actionsKey = actionsKey;
-      mount(parts.buttons, this.actions());
-    }
+        st.current_agent ? h('span', { class: 'badge' }, `${words(st.current_agent)} working`) : null]);
+    this.redrawPart(parts.error, [st.error || ''], () => (st.error ? h('p', { class: 'field-error', role: 'alert' }, st.error) : null));
+    this.redrawPart(parts.buttons, [st.state, st.next_week, this.busy, Boolean(st.pending_approval), this.model.scenario, this.ctx.can('plan'), this.ctx.can('approve')], () => this.actions());
+  }
+
+  /** Puts build()'s nodes in `slot` unless what they show (`shows`) is what it holds. */
+  redrawPart(slot, shows, build) {
+    const key = JSON.stringify(shows);
+    if (this.partShows.get(slot) === key) return;
+    this.partShows.set(slot, key);
+    mount(slot, build());
   }
 
   /**
@@ -545,17 +542,16 @@ export class SeasonPage {
     }
     const width = this.width;
     const data = `${this.tab}|${this.storeId}|${this.storeVersion || 0}|${this.applied}|${this.statusVersion}|${this.busy}`;
-    const key = `${data}|${width}`;
-    // A new width alone (a resized window, a phone turned) is no burst of
-    // events to wait out: the panel is redrawn once the resizing pauses.
-    const widthOnly = key !== this.panelKey && data === this.panelData;
     if (frame) {
       // The head may have been rebuilt: focus in it goes to its stand-in.
       if (inside && !had.isConnected) this.refocus(had);
-      if (widthOnly) {
+      if (data !== this.panelData) this.panelSoon();
+      else if (width !== this.panelWidth) {
+        // A new width alone (a resized window, a phone turned) is no burst of
+        // events to wait out: the panel is redrawn once the resizing pauses.
         clearTimeout(this.widthTimer);
         this.widthTimer = setTimeout(() => this.render(), RESIZE_PAUSE_MS);
-      } else if (key !== this.panelKey) this.panelSoon();
+      }
       if (this.model.pending && this.status && this.status.pending_approval) this.openApproval(false);
       return;
     }
@@ -571,8 +567,8 @@ export class SeasonPage {
     this.panelStale = false;
     const started = performance.now();
     this.panelAt = started;
-    this.panelKey = key;
     this.panelData = data;
+    this.panelWidth = width;
     this.panel.dataset.renders = String(Number(this.panel.dataset.renders || 0) + 1);
     const args = { model: this.model, status: this.status || {}, ctx: this.ctx, page: this, width };
     const views = { overview: renderOverview, stores: this.storeId ? renderStore : renderStores, weeks: renderWeeks, report: renderReport, parameters: renderParameters, whatif: renderWhatIf };

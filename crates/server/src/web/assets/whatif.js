@@ -216,7 +216,7 @@ export function trialBody(form, base) {
   // Only margin's order is calibrated on earlier seasons: under seed or rule the
   // order centre is left out, as the server would refuse it.
   if (form.policy === 'margin' && form.order_centre !== undefined && form.order_centre !== base.order_centre) {
-    const exact = form.exact && form.exact.order_centre;
+    const exact = form.exactCentre;
     const v = number('order_centre', 'Order centre');
     if (v !== null) body.order_centre = exact !== undefined && form.order_centre === percentText(exact) ? exact : v / 100;
   }
@@ -406,7 +406,7 @@ function useRecommended(page, knobs, report) {
     // played while the field still shows it (trialBody).
     else if (k.knob === 'order_centre') {
       form.order_centre = percentText(v);
-      form.exact = { ...(form.exact || {}), order_centre: v };
+      form.exactCentre = v;
     } else form[k.knob] = percentText(v);
   }
   form.sizing = 'safety';
